@@ -1,0 +1,1 @@
+"""Concerto benchmarks: network generator, disruption scenarios, runners and reports."""

@@ -1,0 +1,444 @@
+"""The coordinated allocation MILP: one `define_<family>` function per constraint family, each
+building its variables and rows from whole numpy arrays; `build_model` lists them in order.
+
+Notation (all indices are integers into the `Network` arrays; t = 0..H-1 are periods):
+
+  buy[o,t]     units bought on supply offer o in period t, available at the supplier in t
+  activate[b]  1 if backup offer b is activated for the horizon            (binary)
+  order[m,t]   1 if an order is placed on minimum-order offer m in t        (binary)
+  make[r,t]    units made by recipe r in t
+  setup[r,t]   1 if recipe r with a setup cost runs in t                    (binary)
+  overtime[n,t] overtime hours used at node n in t
+  ship[a,t]    units of arc a = (lane, item) departing in t, arriving in t + lead(lane)
+  trucks[l,t]  trucks sent on lane l in t                                   (integer)
+  assign[a]    1 if single-sourced arc a is the customer's one inbound lane (binary)
+  inv[p,t]     units of stock position p = (node, item) at the end of t
+  short[q,t]   units by which stock position q falls short of its safety stock in t
+  backlog[s,t] units of demand stream s = (customer, item) still owed at the end of t
+  lost[s,t]    units of demand stream s given up in t
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.builder import IntArray, LinearProgram, ModelBuilder
+from models.network import Network
+
+PROCUREMENT = "procurement"
+PRODUCTION = "production"
+LOGISTICS = "logistics"
+INVENTORY = "inventory"
+SERVICE = "service"
+REVENUE = "revenue"
+COST_COMPONENTS = (PROCUREMENT, PRODUCTION, LOGISTICS, INVENTORY, SERVICE, REVENUE)
+"""Cost components of the objective. Service holds backlog and lost-sale penalties; revenue is the
+price of delivered demand, counted negative."""
+
+
+def _periods(net: Network) -> list[str]:
+    return [str(t) for t in range(net.horizon)]
+
+
+def _grid(n: int, horizon: int) -> IntArray:
+    """Flat row indices of an (n, horizon) family."""
+    return np.arange(n * horizon, dtype=np.int64).reshape(n, horizon)
+
+
+def _select(ids: tuple[str, ...], index: IntArray) -> list[str]:
+    return [ids[k] for k in index]
+
+
+def _arrival(net: Network) -> tuple[IntArray, np.ndarray]:
+    """Arrival period of every (arc, departure period) and whether it falls inside the horizon."""
+    arrival = np.arange(net.horizon)[None, :] + net.lane_lead_time[net.arc_lane][:, None]
+    return arrival, arrival < net.horizon
+
+
+def define_supplier_capacity(b: ModelBuilder, net: Network) -> None:
+    """Purchases within each offer's capacity, backup activation and minimum orders.
+
+        0 <= buy[o,t] <= cap[o,t]                                   every offer
+        buy[b,t] - cap[b,t] * activate[b] <= 0                      backup offers  (backup_activation)
+        buy[m,t] - min[m] * order[m,t] >= 0                         min-order offers (minimum_order)
+        buy[m,t] - cap[m,t] * order[m,t] <= 0                       min-order offers (order_capacity)
+
+    Cost: unit_cost[o] * buy[o,t] + activation_cost[b] * activate[b]  (procurement).
+    """
+    H, periods = net.horizon, _periods(net)
+    buy = b.add_variables(
+        "buy", (net.n_offers, H), upper=net.offer_capacity, axes=(("offer", net.offer_ids), ("t", periods))
+    )
+    b.add_cost(PROCUREMENT, buy, net.offer_cost[:, None])
+
+    backup = np.flatnonzero(net.offer_backup)
+    activate = b.add_variables(
+        "activate", (len(backup),), upper=1.0, integer=True, axes=(("offer", _select(net.offer_ids, backup)),)
+    )
+    b.add_cost(PROCUREMENT, activate, net.offer_activation_cost[backup])
+    rows = _grid(len(backup), H)
+    b.add_constraints(
+        "backup_activation",
+        rows.shape,
+        [(rows, buy[backup], 1.0), (rows, activate[:, None], -net.offer_capacity[backup])],
+        upper=0.0,
+        axes=(("offer", _select(net.offer_ids, backup)), ("t", periods)),
+    )
+
+    minimum = np.flatnonzero(net.offer_min_order > 0)
+    axes = (("offer", _select(net.offer_ids, minimum)), ("t", periods))
+    order = b.add_variables("order", (len(minimum), H), upper=1.0, integer=True, axes=axes)
+    rows = _grid(len(minimum), H)
+    b.add_constraints(
+        "minimum_order",
+        rows.shape,
+        [(rows, buy[minimum], 1.0), (rows, order, -net.offer_min_order[minimum][:, None])],
+        lower=0.0,
+        axes=axes,
+    )
+    b.add_constraints(
+        "order_capacity",
+        rows.shape,
+        [(rows, buy[minimum], 1.0), (rows, order, -net.offer_capacity[minimum])],
+        upper=0.0,
+        axes=axes,
+    )
+
+
+def define_production(b: ModelBuilder, net: Network) -> None:
+    """Production within capacity hours and rate, with overtime and setups.
+
+        0 <= make[r,t] <= max_rate[r,t]
+        sum_{r at n} hours[r] make[r,t] - overtime[n,t] <= regular_hours[n,t]     (capacity_hours)
+        0 <= overtime[n,t] <= overtime_hours[n,t]
+        make[r,t] - M[r,t] setup[r,t] <= 0,  M = min(max_rate, (regular + overtime hours) / hours[r])
+                                                                                   (setup_link)
+
+    Capacity rows exist for nodes with finite regular hours whose recipes use hours; the bill of
+    materials enters the flow balance. Cost: unit_cost[r] make + overtime_cost[n] overtime +
+    setup_cost[r] setup (production).
+    """
+    H, periods = net.horizon, _periods(net)
+    make = b.add_variables(
+        "make", (net.n_recipes, H), upper=net.recipe_max_rate, axes=(("recipe", net.recipe_ids), ("t", periods))
+    )
+    b.add_cost(PRODUCTION, make, net.recipe_cost[:, None])
+
+    uses_hours = net.recipe_hours > 0
+    limited = np.isfinite(net.node_regular_hours).all(axis=1)
+    nodes = np.unique(net.recipe_node[uses_hours & limited[net.recipe_node]])
+    row_of_node = np.full(net.n_nodes, -1, dtype=np.int64)
+    row_of_node[nodes] = np.arange(len(nodes))
+    recipes = np.flatnonzero(uses_hours & (row_of_node[net.recipe_node] >= 0))
+    with_overtime = nodes[(net.node_overtime_hours[nodes] > 0).any(axis=1)]
+    node_axes = (("node", _select(net.node_ids, with_overtime)), ("t", periods))
+    overtime = b.add_variables(
+        "overtime", (len(with_overtime), H), upper=net.node_overtime_hours[with_overtime], axes=node_axes
+    )
+    b.add_cost(PRODUCTION, overtime, net.node_overtime_cost[with_overtime][:, None])
+    rows = _grid(len(nodes), H)
+    b.add_constraints(
+        "capacity_hours",
+        rows.shape,
+        [
+            (rows[row_of_node[net.recipe_node[recipes]]], make[recipes], net.recipe_hours[recipes][:, None]),
+            (rows[row_of_node[with_overtime]], overtime, -1.0),
+        ],
+        upper=net.node_regular_hours[nodes],
+        axes=(("node", _select(net.node_ids, nodes)), ("t", periods)),
+    )
+
+    setups = np.flatnonzero(net.recipe_setup_cost > 0)
+    hours = net.recipe_hours[setups][:, None]
+    total_hours = net.node_regular_hours[net.recipe_node[setups]] + net.node_overtime_hours[net.recipe_node[setups]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_hours = np.where(hours > 0, total_hours / np.where(hours > 0, hours, 1.0), np.inf)
+    big_m = np.minimum(net.recipe_max_rate[setups], by_hours)
+    axes = (("recipe", _select(net.recipe_ids, setups)), ("t", periods))
+    setup = b.add_variables("setup", (len(setups), H), upper=1.0, integer=True, axes=axes)
+    b.add_cost(PRODUCTION, setup, net.recipe_setup_cost[setups][:, None])
+    rows = _grid(len(setups), H)
+    b.add_constraints(
+        "setup_link", rows.shape, [(rows, make[setups], 1.0), (rows, setup, -big_m)], upper=0.0, axes=axes
+    )
+
+
+def define_lane_capacity(b: ModelBuilder, net: Network) -> None:
+    """Shipments within lane capacity, in whole trucks where the lane has a truck cost.
+
+        0 <= ship[a,t] <= cap[lane(a),t],   ship[a,t] = 0 if t + lead(lane(a)) >= H
+        sum_{a on l} ship[a,t] <= cap[l,t]                   lanes carrying several items (lane_capacity)
+        sum_{a on l} ship[a,t] - truck_size[l] trucks[l,t] <= 0      lanes with a truck cost (truck_load)
+        trucks[l,t] integer in [0, ceil(cap[l,t] / truck_size[l])]
+
+    Cost: unit_cost[l] ship + truck_cost[l] trucks (logistics).
+    """
+    H, periods = net.horizon, _periods(net)
+    _, arrives = _arrival(net)
+    upper = np.where(arrives, net.lane_capacity[net.arc_lane], 0.0)
+    ship = b.add_variables("ship", (net.n_arcs, H), upper=upper, axes=(("arc", net.arc_ids()), ("t", periods)))
+    b.add_cost(LOGISTICS, ship, net.lane_cost[net.arc_lane][:, None])
+
+    arcs_per_lane = np.bincount(net.arc_lane, minlength=net.n_lanes)
+    shared = np.flatnonzero(np.isfinite(net.lane_capacity).any(axis=1) & (arcs_per_lane > 1))
+    _lane_rows(b, net, ship, "lane_capacity", shared, upper=net.lane_capacity[shared])
+
+    trucked = np.flatnonzero(net.lane_truck_cost > 0)
+    size = net.lane_truck_size[trucked][:, None]
+    lane_arrives = np.arange(H)[None, :] + net.lane_lead_time[trucked][:, None] < H
+    truck_upper = np.where(lane_arrives, np.ceil(net.lane_capacity[trucked] / size - 1e-9), 0.0)
+    axes = (("lane", _select(net.lane_ids, trucked)), ("t", periods))
+    trucks = b.add_variables("trucks", (len(trucked), H), upper=truck_upper, integer=True, axes=axes)
+    b.add_cost(LOGISTICS, trucks, net.lane_truck_cost[trucked][:, None])
+    _lane_rows(b, net, ship, "truck_load", trucked, upper=0.0, extra=(trucks, -size))
+
+
+def _lane_rows(
+    b: ModelBuilder,
+    net: Network,
+    ship: IntArray,
+    name: str,
+    lanes: IntArray,
+    *,
+    upper: object,
+    extra: tuple[IntArray, np.ndarray] | None = None,
+) -> IntArray:
+    """Rows (lane, t) summing the shipments of every arc on each listed lane."""
+    H = net.horizon
+    row_of_lane = np.full(net.n_lanes, -1, dtype=np.int64)
+    row_of_lane[lanes] = np.arange(len(lanes))
+    arcs = np.flatnonzero(row_of_lane[net.arc_lane] >= 0)
+    rows = _grid(len(lanes), H)
+    terms = [(rows[row_of_lane[net.arc_lane[arcs]]], ship[arcs], 1.0)]
+    if extra is not None:
+        terms.append((rows, extra[0], extra[1]))
+    return b.add_constraints(
+        name,
+        rows.shape,
+        terms,  # type: ignore[arg-type]
+        upper=upper,  # type: ignore[arg-type]
+        axes=(("lane", _select(net.lane_ids, lanes)), ("t", _periods(net))),
+    )
+
+
+def define_demand(b: ModelBuilder, net: Network) -> None:
+    """Demand met on time, late (backlog) or never (lost), for every stream s = (customer, item).
+
+        sum_{a into s} ship[a, t - lead(a)] + lost[s,t] + backlog[s,t] - backlog[s,t-1] = demand[s,t]
+                                                                        (demand_balance)
+        backlog[s,-1] = 0,   backlog[s,H-1] = 0  (what is still owed at the end is lost)
+
+    Delivered units total demand - lost, so revenue price . (demand - lost) enters as the constant
+    -price . demand plus price . lost. Cost: backlog_penalty backlog + lost_sale_penalty lost
+    (service); -price delivered (revenue).
+    """
+    H, S, periods = net.horizon, net.n_demands, _periods(net)
+    axes = (("demand", net.demand_ids()), ("t", periods))
+    backlog_upper = np.full((S, H), np.inf)
+    backlog_upper[:, H - 1] = 0.0
+    backlog = b.add_variables("backlog", (S, H), upper=backlog_upper, axes=axes)
+    lost = b.add_variables("lost", (S, H), axes=axes)
+    b.add_cost(SERVICE, backlog, net.demand_backlog_penalty[:, None])
+    b.add_cost(SERVICE, lost, net.demand_lost_penalty[:, None])
+    b.add_cost(REVENUE, lost, net.demand_price[:, None], constant=-float(net.demand_price @ net.demand_qty.sum(axis=1)))
+
+    ship = b.columns("ship")
+    arrival, arrives = _arrival(net)
+    stream = net.demand_index(net.lane_destination[net.arc_lane], net.arc_item)
+    into = (stream >= 0)[:, None] & arrives
+    rows = _grid(S, H)
+    b.add_constraints(
+        "demand_balance",
+        rows.shape,
+        [
+            (np.broadcast_to(stream[:, None], into.shape)[into] * H + arrival[into], ship[into], 1.0),
+            (rows, lost, 1.0),
+            (rows, backlog, 1.0),
+            (rows[:, 1:], backlog[:, :-1], -1.0),
+        ],
+        lower=net.demand_qty,
+        upper=net.demand_qty,
+        axes=axes,
+    )
+
+
+def define_flow_balance(b: ModelBuilder, net: Network) -> None:
+    """Conservation of every item at every stocking node, with lead times and in-transit receipts.
+
+        inv[p,t] = inv[p,t-1] + receipts[p,t] + sum_{o at p} buy[o,t] + sum_{r making p} make[r,t]
+                   - sum_{r at node(p)} bom[r,item(p)] make[r,t]
+                   + sum_{a into p} ship[a, t - lead(a)] - sum_{a out of p} ship[a,t]  (flow_balance)
+        inv[p,-1] = on_hand[p],  inv[p,t] >= 0
+
+    Cost: holding_cost[item(p)] inv[p,t] (inventory).
+    """
+    H, P, periods = net.horizon, net.n_positions, _periods(net)
+    axes = (("position", net.position_ids()), ("t", periods))
+    inv = b.add_variables("inv", (P, H), axes=axes)
+    b.add_cost(INVENTORY, inv, net.item_holding_cost[net.position_item][:, None])
+
+    buy, make, ship = b.columns("buy"), b.columns("make"), b.columns("ship")
+    rows = _grid(P, H)
+    offer_pos = net.position_index(net.offer_node, net.offer_item)
+    made_pos = net.position_index(net.recipe_node, net.recipe_item)
+    input_pos = net.position_index(net.recipe_node[net.bom_recipe], net.bom_item)
+    origin_pos = net.position_index(net.lane_origin[net.arc_lane], net.arc_item)
+    dest_pos = net.position_index(net.lane_destination[net.arc_lane], net.arc_item)
+    arrival, arrives = _arrival(net)
+    into = (dest_pos >= 0)[:, None] & arrives
+    rhs = net.position_receipts.copy()
+    rhs[:, 0] += net.position_on_hand
+    b.add_constraints(
+        "flow_balance",
+        rows.shape,
+        [
+            (rows, inv, 1.0),
+            (rows[:, 1:], inv[:, :-1], -1.0),
+            (rows[offer_pos], buy, -1.0),
+            (rows[made_pos], make, -1.0),
+            (rows[input_pos], make[net.bom_recipe], net.bom_qty[:, None]),
+            (rows[origin_pos], ship, 1.0),
+            (np.broadcast_to(dest_pos[:, None], into.shape)[into] * H + arrival[into], ship[into], -1.0),
+        ],
+        lower=rhs,
+        upper=rhs,
+        axes=axes,
+    )
+
+
+def define_storage_capacity(b: ModelBuilder, net: Network) -> None:
+    """Stock held at a node within its storage capacity.
+
+        sum_{p at n} inv[p,t] <= storage[n]       nodes with a finite capacity (storage_capacity)
+    """
+    H = net.horizon
+    nodes = np.flatnonzero(np.isfinite(net.node_storage))
+    row_of_node = np.full(net.n_nodes, -1, dtype=np.int64)
+    row_of_node[nodes] = np.arange(len(nodes))
+    positions = np.flatnonzero(row_of_node[net.position_node] >= 0)
+    rows = _grid(len(nodes), H)
+    b.add_constraints(
+        "storage_capacity",
+        rows.shape,
+        [(rows[row_of_node[net.position_node[positions]]], b.columns("inv")[positions], 1.0)],
+        upper=net.node_storage[nodes][:, None],
+        axes=(("node", _select(net.node_ids, nodes)), ("t", _periods(net))),
+    )
+
+
+def define_safety_stock(b: ModelBuilder, net: Network) -> None:
+    """Soft safety stock: falling short is allowed at a price.
+
+        inv[q,t] + short[q,t] >= safety_stock[q],  0 <= short[q,t] <= safety_stock[q]  (safety_stock)
+
+    Cost: safety_penalty[q] short[q,t] (inventory).
+    """
+    H, periods = net.horizon, _periods(net)
+    positions = np.flatnonzero(net.position_safety_stock > 0)
+    target = net.position_safety_stock[positions][:, None]
+    axes = (("position", _select(tuple(net.position_ids()), positions)), ("t", periods))
+    short = b.add_variables("short", (len(positions), H), upper=target, axes=axes)
+    b.add_cost(INVENTORY, short, net.position_safety_penalty[positions][:, None])
+    rows = _grid(len(positions), H)
+    b.add_constraints(
+        "safety_stock",
+        rows.shape,
+        [(rows, b.columns("inv")[positions], 1.0), (rows, short, 1.0)],
+        lower=target,
+        axes=axes,
+    )
+
+
+def define_working_capital(b: ModelBuilder, net: Network) -> None:
+    """The value of stock held across the network stays within the working-capital cap.
+
+        sum_p unit_value[item(p)] inv[p,t] <= working_capital_cap           (working_capital)
+    """
+    H = net.horizon
+    n = 1 if np.isfinite(net.working_capital_cap) else 0
+    rows = _grid(n, H)
+    inv = b.columns("inv")
+    value = net.item_value[net.position_item][:, None]
+    terms = [(np.broadcast_to(rows[0], inv.shape), inv, value)] if n else []
+    b.add_constraints(
+        "working_capital",
+        rows.shape,
+        terms,  # type: ignore[arg-type]
+        upper=net.working_capital_cap,
+        axes=(("network", ["all"][:n]), ("t", _periods(net))),
+    )
+
+
+def define_service_targets(b: ModelBuilder, net: Network) -> None:
+    """Each priority tier delivers at least its fill-rate target of its total demand.
+
+        sum_{s in tier k, t} lost[s,t] <= (1 - fill_rate[k]) sum_{s in tier k, t} demand[s,t]
+                                                                            (service_target)
+    """
+    H = net.horizon
+    match = net.demand_priority[:, None] == net.target_priority[None, :]
+    stream_row = np.where(match.any(axis=1), np.argmax(np.c_[match, np.zeros((len(match), 1), bool)], axis=1), -1)
+    streams = np.flatnonzero(stream_row >= 0)
+    K = len(net.target_priority)
+    totals = np.bincount(stream_row[streams], weights=net.demand_qty[streams].sum(axis=1), minlength=K)
+    lost = b.columns("lost")
+    b.add_constraints(
+        "service_target",
+        (K,),
+        [(np.broadcast_to(stream_row[streams][:, None], (len(streams), H)), lost[streams], 1.0)],
+        upper=(1.0 - net.target_fill_rate) * totals,
+        axes=(("priority", [str(p) for p in net.target_priority]),),
+    )
+
+
+def define_single_sourcing(b: ModelBuilder, net: Network) -> None:
+    """A single-sourced demand stream receives its item over exactly one inbound lane.
+
+        sum_{a into s} assign[a] = 1                                   (single_source)
+        ship[a,t] - M[a,t] assign[a] <= 0,  M = min(ship upper bound, total demand of s)
+                                                                       (single_source_link)
+    """
+    H, periods = net.horizon, _periods(net)
+    stream = net.demand_index(net.lane_destination[net.arc_lane], net.arc_item)
+    sourced = np.flatnonzero(net.demand_single_source)
+    row_of_stream = np.full(net.n_demands + 1, -1, dtype=np.int64)  # stream -1 reads the last: -1
+    row_of_stream[sourced] = np.arange(len(sourced))
+    arcs = np.flatnonzero(row_of_stream[stream] >= 0)
+    arc_names = _select(tuple(net.arc_ids()), arcs)
+    assign = b.add_variables("assign", (len(arcs),), upper=1.0, integer=True, axes=(("arc", arc_names),))
+    b.add_constraints(
+        "single_source",
+        (len(sourced),),
+        [(row_of_stream[stream[arcs]], assign, 1.0)],
+        lower=1.0,
+        upper=1.0,
+        axes=(("demand", _select(tuple(net.demand_ids()), sourced)),),
+    )
+    ship = b.columns("ship")
+    _, arrives = _arrival(net)
+    total = net.demand_qty.sum(axis=1)[stream[arcs]][:, None]
+    big_m = np.where(arrives[arcs], np.minimum(net.lane_capacity[net.arc_lane[arcs]], total), 0.0)
+    rows = _grid(len(arcs), H)
+    b.add_constraints(
+        "single_source_link",
+        rows.shape,
+        [(rows, ship[arcs], 1.0), (rows, assign[:, None], -big_m)],
+        upper=0.0,
+        axes=(("arc", arc_names), ("t", periods)),
+    )
+
+
+def build_model(net: Network) -> LinearProgram:
+    """The whole coordinated allocation model of a network, family by family."""
+    b = ModelBuilder()
+    define_supplier_capacity(b, net)
+    define_production(b, net)
+    define_lane_capacity(b, net)
+    define_demand(b, net)
+    define_flow_balance(b, net)
+    define_storage_capacity(b, net)
+    define_safety_stock(b, net)
+    define_working_capital(b, net)
+    define_service_targets(b, net)
+    define_single_sourcing(b, net)
+    return b.build()

@@ -1,0 +1,282 @@
+"""The canonical linear program and the builder that stacks whole variable blocks and constraint
+families, given as numpy arrays, into one sparse matrix that every backend reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+Axes = tuple[tuple[str, Sequence[str]], ...]
+
+
+@dataclass(frozen=True)
+class VariableBlock:
+    """A block of columns `start : start + size` laid out in C order over `shape`.
+
+    `axes` names each dimension and labels its positions, e.g. (("arc", arc_ids), ("t", periods)).
+    """
+
+    name: str
+    start: int
+    shape: tuple[int, ...]
+    integer: bool
+    axes: Axes
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.start, self.start + self.size)
+
+
+@dataclass(frozen=True)
+class ConstraintBlock:
+    """A family of rows `start : start + size` laid out in C order over `shape`."""
+
+    name: str
+    start: int
+    shape: tuple[int, ...]
+    axes: Axes
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.start, self.start + self.size)
+
+
+@dataclass(frozen=True)
+class CostTerm:
+    """Part of the objective charged to one cost component (procurement, logistics, ...)."""
+
+    component: str
+    columns: IntArray
+    coefficients: FloatArray
+    constant: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class LinearProgram:
+    """min c.x + offset  s.t.  row_lower <= A x <= row_upper,  col_lower <= x <= col_upper,
+    x_j integer where `integrality[j]`.
+
+    A is CSR with duplicates summed and explicit zeros removed. `variables` and `constraints` map
+    block names to their column and row ranges; `cost_terms` split the objective by component.
+    """
+
+    c: FloatArray
+    offset: float
+    A: sp.csr_matrix
+    row_lower: FloatArray
+    row_upper: FloatArray
+    col_lower: FloatArray
+    col_upper: FloatArray
+    integrality: BoolArray
+    variables: dict[str, VariableBlock]
+    constraints: dict[str, ConstraintBlock]
+    cost_terms: tuple[CostTerm, ...] = ()
+
+    @property
+    def n_cols(self) -> int:
+        return int(self.c.shape[0])
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_lower.shape[0])
+
+    @property
+    def nnz(self) -> int:
+        return int(self.A.nnz)
+
+    @property
+    def n_integer(self) -> int:
+        return int(self.integrality.sum())
+
+    def values(self, x: FloatArray, block: str) -> FloatArray:
+        """The solution values of one variable block, shaped like the block."""
+        blk = self.variables[block]
+        return np.asarray(x[blk.slice]).reshape(blk.shape)
+
+    def columns(self, block: str) -> IntArray:
+        """Column indices of a block, shaped like the block."""
+        blk = self.variables[block]
+        return np.arange(blk.start, blk.start + blk.size, dtype=np.int64).reshape(blk.shape)
+
+    def cost_by_component(self, x: FloatArray) -> dict[str, float]:
+        """The objective split by cost component; the parts sum to c.x + offset."""
+        out: dict[str, float] = {}
+        for term in self.cost_terms:
+            value = float(term.coefficients @ x[term.columns]) + term.constant
+            out[term.component] = out.get(term.component, 0.0) + value
+        return out
+
+    def objective(self, x: FloatArray) -> float:
+        return float(self.c @ x) + self.offset
+
+    def column_names(self) -> list[str]:
+        """Readable names such as `ship[arc=L7/A,t=3]`, for export and debugging."""
+        return _names(self.variables.values(), self.n_cols)
+
+    def row_names(self) -> list[str]:
+        return _names(self.constraints.values(), self.n_rows)
+
+
+def _names(blocks: Sequence[VariableBlock] | Sequence[ConstraintBlock] | object, total: int) -> list[str]:
+    names: list[str] = [""] * total
+    for blk in blocks:  # type: ignore[attr-defined]
+        if blk.size == 0:
+            continue
+        grids = np.meshgrid(*(np.arange(n) for n in blk.shape), indexing="ij")
+        flat = [g.ravel() for g in grids]
+        labels = [np.asarray([str(v) for v in lab], dtype=object) for _, lab in blk.axes]
+        parts = [
+            np.char.add(f"{ax}=", lab[idx].astype(str)) for (ax, _), lab, idx in zip(blk.axes, labels, flat)
+        ]
+        joined = parts[0] if parts else np.full(blk.size, "", dtype=str)
+        for p in parts[1:]:
+            joined = np.char.add(np.char.add(joined, ","), p)
+        names[blk.slice] = list(np.char.add(np.char.add(f"{blk.name}[", joined), "]"))
+    return names
+
+
+@dataclass
+class _Family:
+    rows: list[IntArray] = field(default_factory=list)
+    cols: list[IntArray] = field(default_factory=list)
+    vals: list[FloatArray] = field(default_factory=list)
+
+
+class ModelBuilder:
+    """Collects variable blocks and constraint families as whole arrays; `build()` stacks them.
+
+    Each `add_*` call takes arrays for a whole family; there is no per-row call.
+    """
+
+    def __init__(self) -> None:
+        self._n_cols = 0
+        self._n_rows = 0
+        self._variables: dict[str, VariableBlock] = {}
+        self._constraints: dict[str, ConstraintBlock] = {}
+        self._col_lower: list[FloatArray] = []
+        self._col_upper: list[FloatArray] = []
+        self._integer: list[BoolArray] = []
+        self._row_lower: list[FloatArray] = []
+        self._row_upper: list[FloatArray] = []
+        self._terms = _Family()
+        self._cost_terms: list[CostTerm] = []
+
+    # -- variables ----------------------------------------------------------------------------
+
+    def add_variables(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        *,
+        lower: npt.ArrayLike = 0.0,
+        upper: npt.ArrayLike = np.inf,
+        integer: bool = False,
+        axes: Axes = (),
+    ) -> IntArray:
+        """Add a block of `prod(shape)` columns; returns their indices shaped like the block."""
+        if name in self._variables:
+            raise ValueError(f"variable block {name!r} is defined twice")
+        blk = VariableBlock(name, self._n_cols, tuple(int(n) for n in shape), integer, axes)
+        self._variables[name] = blk
+        self._col_lower.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), blk.shape).ravel())
+        self._col_upper.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), blk.shape).ravel())
+        self._integer.append(np.full(blk.size, integer, dtype=bool))
+        self._n_cols += blk.size
+        return np.arange(blk.start, blk.start + blk.size, dtype=np.int64).reshape(blk.shape)
+
+    def columns(self, name: str) -> IntArray:
+        blk = self._variables[name]
+        return np.arange(blk.start, blk.start + blk.size, dtype=np.int64).reshape(blk.shape)
+
+    def add_cost(
+        self, component: str, columns: npt.ArrayLike, coefficients: npt.ArrayLike, *, constant: float = 0.0
+    ) -> None:
+        """Charge `coefficients . x[columns] + constant` to a cost component of the objective."""
+        cols = np.asarray(columns, dtype=np.int64).ravel()
+        coef = np.broadcast_to(np.asarray(coefficients, dtype=np.float64), np.shape(columns)).ravel()
+        keep = coef != 0
+        self._cost_terms.append(CostTerm(component, cols[keep], coef[keep], float(constant)))
+
+    # -- constraints --------------------------------------------------------------------------
+
+    def add_constraints(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        terms: Sequence[tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike]],
+        *,
+        lower: npt.ArrayLike = -np.inf,
+        upper: npt.ArrayLike = np.inf,
+        axes: Axes = (),
+    ) -> IntArray:
+        """Add a family of rows laid out over `shape`.
+
+        Each term is (row, column, coefficient) arrays of equal shape (broadcast), where `row` is
+        the flat index within the family. Coefficients on the same (row, column) are summed.
+        """
+        if name in self._constraints:
+            raise ValueError(f"constraint family {name!r} is defined twice")
+        blk = ConstraintBlock(name, self._n_rows, tuple(int(n) for n in shape), axes)
+        self._constraints[name] = blk
+        for row, col, val in terms:
+            r, c, v = np.broadcast_arrays(np.asarray(row, dtype=np.int64), np.asarray(col), np.asarray(val))
+            if r.size and (r.min() < 0 or r.max() >= blk.size):
+                raise ValueError(f"constraint family {name!r}: a row index lies outside its {blk.size} rows")
+            self._terms.rows.append(r.ravel() + blk.start)
+            self._terms.cols.append(c.astype(np.int64).ravel())
+            self._terms.vals.append(v.astype(np.float64).ravel())
+        self._row_lower.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), blk.shape).ravel())
+        self._row_upper.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), blk.shape).ravel())
+        self._n_rows += blk.size
+        return np.arange(blk.start, blk.start + blk.size, dtype=np.int64).reshape(blk.shape)
+
+    # -- assembly -----------------------------------------------------------------------------
+
+    def build(self) -> LinearProgram:
+        """Stack every block into one CSR matrix, summing duplicates and dropping zeros once."""
+
+        def cat(parts: list[npt.NDArray], dtype: type) -> npt.NDArray:  # type: ignore[type-arg]
+            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+        rows = cat(self._terms.rows, np.int64)
+        cols = cat(self._terms.cols, np.int64)
+        vals = cat(self._terms.vals, np.float64)
+        A = sp.csr_matrix((vals, (rows, cols)), shape=(self._n_rows, self._n_cols))
+        A.sum_duplicates()
+        A.eliminate_zeros()
+        A.sort_indices()
+
+        c = np.zeros(self._n_cols)
+        offset = 0.0
+        for term in self._cost_terms:
+            c += np.bincount(term.columns, weights=term.coefficients, minlength=self._n_cols)
+            offset += term.constant
+        return LinearProgram(
+            c=c,
+            offset=offset,
+            A=A,
+            row_lower=cat(self._row_lower, np.float64).copy(),
+            row_upper=cat(self._row_upper, np.float64).copy(),
+            col_lower=cat(self._col_lower, np.float64).copy(),
+            col_upper=cat(self._col_upper, np.float64).copy(),
+            integrality=cat(self._integer, np.bool_).copy(),
+            variables=dict(self._variables),
+            constraints=dict(self._constraints),
+            cost_terms=tuple(self._cost_terms),
+        )

@@ -1,0 +1,827 @@
+"""The supply network: a readable specification and its compiled, integer-indexed array form.
+
+`NetworkSpec` is what a user, a test or a file describes (string ids, scalars); `Network.from_spec`
+resolves ids, validates every field and produces the frozen numpy arrays the model builders read.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from models.errors import ValidationError
+
+INF = math.inf
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class NodeRole(IntEnum):
+    """What a node does in the network."""
+
+    SUPPLIER = 1
+    """Sells items through supply offers; tier 1 suppliers may also run recipes."""
+    PLANT = 2
+    """Turns inputs into outputs with recipes and holds stock."""
+    DC = 3
+    """A distribution centre: holds stock and ships it on."""
+    CUSTOMER = 4
+    """A customer zone: where demand is; holds no stock."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The specification: what a person writes.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """A finished good, component or raw material."""
+
+    id: str
+    unit_value: float = 0.0
+    """Value of one unit held in stock, for the working-capital cap and turnover."""
+    holding_cost: float = 0.0
+    """Cost of holding one unit for one period at any stocking node."""
+
+
+@dataclass(frozen=True)
+class Node:
+    """A supplier, plant, distribution centre or customer zone."""
+
+    id: str
+    role: NodeRole
+    tier: int = 0
+    """Supplier tier (1 or 2) for suppliers; 0 for every other role."""
+    storage_capacity: float = INF
+    """Units of all items together that the node may hold at the end of a period."""
+    regular_hours: float = INF
+    """Production hours available per period at regular time."""
+    overtime_hours: float = 0.0
+    """Extra production hours per period available at `overtime_cost` per hour."""
+    overtime_cost: float = 0.0
+
+
+@dataclass(frozen=True)
+class SupplyOffer:
+    """A supplier's offer to sell an item: it becomes available at the supplier's node."""
+
+    id: str
+    supplier: str
+    item: str
+    unit_cost: float = 0.0
+    capacity: float = INF
+    """Units per period."""
+    min_order: float = 0.0
+    """If positive, an order placed in a period is at least this large (a binary per period)."""
+    backup: bool = False
+    """A backup offer can only be used once activated (one binary for the horizon)."""
+    activation_cost: float = 0.0
+    payment_days: float = 0.0
+    """Days between receipt and payment, for the cash-to-cash cycle."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Making one unit of `item` at `node` from its bill of materials."""
+
+    id: str
+    node: str
+    item: str
+    inputs: tuple[tuple[str, float], ...] = ()
+    """(input item id, units of input per unit of output)."""
+    hours_per_unit: float = 0.0
+    unit_cost: float = 0.0
+    setup_cost: float = 0.0
+    """If positive, each period the recipe runs costs this much (a binary per period)."""
+    max_rate: float = INF
+    """Units of output per period, whatever the hours allow."""
+
+
+@dataclass(frozen=True)
+class Lane:
+    """A transport link carrying the listed items from one node to another."""
+
+    id: str
+    origin: str
+    destination: str
+    items: tuple[str, ...]
+    lead_time: int = 0
+    """Periods between departure and arrival."""
+    unit_cost: float = 0.0
+    capacity: float = INF
+    """Units of all items together departing per period."""
+    truck_size: float = 0.0
+    truck_cost: float = 0.0
+    """If positive, shipments go in whole trucks of `truck_size` units (an integer per period)."""
+    mode: str = "road"
+    expedited: bool = False
+    """An expedite mode: shorter lead time at a premium."""
+
+
+@dataclass(frozen=True)
+class Demand:
+    """What a customer zone asks of one item, period by period."""
+
+    customer: str
+    item: str
+    quantity: tuple[float, ...]
+    """Units per period; shorter than the horizon means zero for the remaining periods."""
+    price: float = 0.0
+    priority: int = 1
+    """Priority tier: 1 is served first."""
+    backlog_penalty: float = 0.0
+    """Cost per unit per period a unit waits beyond the period it was asked for."""
+    lost_sale_penalty: float = 0.0
+    """Cost per unit never delivered within the horizon (on top of the lost price)."""
+    single_source: bool = False
+    """If set, the customer receives this item over exactly one inbound lane."""
+    receivable_days: float = 0.0
+    """Days between delivery and payment, for the cash-to-cash cycle."""
+
+    @property
+    def id(self) -> str:
+        return f"{self.customer}/{self.item}"
+
+
+@dataclass(frozen=True)
+class Stock:
+    """Inventory of one item at one node: what is on hand now and the soft safety-stock target."""
+
+    node: str
+    item: str
+    on_hand: float = 0.0
+    safety_stock: float = 0.0
+    safety_penalty: float = 0.0
+    """Cost per unit per period that inventory falls short of `safety_stock`."""
+
+    @property
+    def id(self) -> str:
+        return f"{self.node}/{self.item}"
+
+
+@dataclass(frozen=True)
+class InTransit:
+    """A scheduled receipt: units already under way that arrive at `node` in `period`."""
+
+    node: str
+    item: str
+    period: int
+    quantity: float
+
+    @property
+    def id(self) -> str:
+        return f"{self.node}/{self.item}@{self.period}"
+
+
+@dataclass(frozen=True)
+class ServiceTarget:
+    """The least share of a priority tier's total demand that must be delivered in the horizon."""
+
+    priority: int
+    fill_rate: float
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A whole supply network as a person describes it."""
+
+    name: str
+    horizon: int
+    period_hours: float = 168.0
+    items: tuple[Item, ...] = ()
+    nodes: tuple[Node, ...] = ()
+    offers: tuple[SupplyOffer, ...] = ()
+    recipes: tuple[Recipe, ...] = ()
+    lanes: tuple[Lane, ...] = ()
+    demands: tuple[Demand, ...] = ()
+    stocks: tuple[Stock, ...] = ()
+    in_transit: tuple[InTransit, ...] = ()
+    service_targets: tuple[ServiceTarget, ...] = ()
+    working_capital_cap: float = INF
+    """Most value of inventory held across the network at the end of any period."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The compiled form: what the models read.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A validated network as integer-indexed arrays (I items, N nodes, O offers, R recipes,
+    B bill-of-materials lines, L lanes, A lane-item arcs, S demand streams, P stock positions,
+    H periods). Build it with `Network.from_spec`; every array is read-only."""
+
+    spec: NetworkSpec
+    horizon: int
+    period_hours: float
+
+    item_ids: tuple[str, ...]
+    item_value: FloatArray
+    item_holding_cost: FloatArray
+
+    node_ids: tuple[str, ...]
+    node_role: IntArray
+    node_tier: IntArray
+    node_storage: FloatArray
+    node_regular_hours: FloatArray  # (N, H)
+    node_overtime_hours: FloatArray  # (N, H)
+    node_overtime_cost: FloatArray
+
+    offer_ids: tuple[str, ...]
+    offer_node: IntArray
+    offer_item: IntArray
+    offer_cost: FloatArray
+    offer_capacity: FloatArray  # (O, H)
+    offer_min_order: FloatArray
+    offer_backup: BoolArray
+    offer_activation_cost: FloatArray
+    offer_payment_days: FloatArray
+
+    recipe_ids: tuple[str, ...]
+    recipe_node: IntArray
+    recipe_item: IntArray
+    recipe_hours: FloatArray
+    recipe_cost: FloatArray
+    recipe_setup_cost: FloatArray
+    recipe_max_rate: FloatArray  # (R, H)
+    bom_recipe: IntArray
+    bom_item: IntArray
+    bom_qty: FloatArray
+
+    lane_ids: tuple[str, ...]
+    lane_origin: IntArray
+    lane_destination: IntArray
+    lane_lead_time: IntArray
+    lane_cost: FloatArray
+    lane_capacity: FloatArray  # (L, H)
+    lane_truck_size: FloatArray
+    lane_truck_cost: FloatArray
+    lane_mode: tuple[str, ...]
+    lane_expedited: BoolArray
+    arc_lane: IntArray
+    arc_item: IntArray
+
+    demand_node: IntArray
+    demand_item: IntArray
+    demand_qty: FloatArray  # (S, H)
+    demand_price: FloatArray
+    demand_priority: IntArray
+    demand_backlog_penalty: FloatArray
+    demand_lost_penalty: FloatArray
+    demand_single_source: BoolArray
+    demand_receivable_days: FloatArray
+
+    position_node: IntArray
+    """Stock positions: the (node, item) pairs of non-customer nodes that can hold the item."""
+    position_item: IntArray
+    position_on_hand: FloatArray
+    position_safety_stock: FloatArray
+    position_safety_penalty: FloatArray
+    position_receipts: FloatArray  # (P, H) scheduled receipts
+
+    target_priority: IntArray
+    target_fill_rate: FloatArray
+    working_capital_cap: float
+
+    # -- sizes ----------------------------------------------------------------------------------
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_ids)
+
+    @property
+    def n_offers(self) -> int:
+        return len(self.offer_ids)
+
+    @property
+    def n_recipes(self) -> int:
+        return len(self.recipe_ids)
+
+    @property
+    def n_lanes(self) -> int:
+        return len(self.lane_ids)
+
+    @property
+    def n_arcs(self) -> int:
+        return len(self.arc_lane)
+
+    @property
+    def n_demands(self) -> int:
+        return len(self.demand_node)
+
+    @property
+    def n_positions(self) -> int:
+        return len(self.position_node)
+
+    # -- derived index maps -----------------------------------------------------------------------
+
+    def position_index(self, node: IntArray, item: IntArray) -> IntArray:
+        """Stock position of each (node, item) pair, -1 where the pair holds no stock."""
+        table = np.full((self.n_nodes, self.n_items), -1, dtype=np.int64)
+        table[self.position_node, self.position_item] = np.arange(self.n_positions)
+        return table[node, item]
+
+    def demand_index(self, node: IntArray, item: IntArray) -> IntArray:
+        """Demand stream of each (customer, item) pair, -1 where there is none."""
+        table = np.full((self.n_nodes, self.n_items), -1, dtype=np.int64)
+        table[self.demand_node, self.demand_item] = np.arange(self.n_demands)
+        return table[node, item]
+
+    def demand_ids(self) -> list[str]:
+        return [f"{self.node_ids[n]}/{self.item_ids[i]}" for n, i in zip(self.demand_node, self.demand_item)]
+
+    def position_ids(self) -> list[str]:
+        return [f"{self.node_ids[n]}/{self.item_ids[i]}" for n, i in zip(self.position_node, self.position_item)]
+
+    def arc_ids(self) -> list[str]:
+        return [f"{self.lane_ids[lane]}/{self.item_ids[i]}" for lane, i in zip(self.arc_lane, self.arc_item)]
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_spec(cls, spec: NetworkSpec) -> Network:
+        """Resolve ids, validate every field, and compile the spec into arrays.
+
+        Raises `ValidationError` naming the entity, its id and the field at the first problem.
+        """
+        return _compile(spec)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation and compilation
+# ---------------------------------------------------------------------------------------------
+
+
+def _index(entity: str, ids: Iterable[str]) -> dict[str, int]:
+    table: dict[str, int] = {}
+    for k, ident in enumerate(ids):
+        if not ident:
+            raise ValidationError(entity, f"#{k}", "id", "is empty; give every entity an id")
+        if ident in table:
+            raise ValidationError(entity, ident, "id", "is used twice; ids must be unique")
+        table[ident] = k
+    return table
+
+
+def _resolve(table: dict[str, int], kind: str, entity: str, ident: str, fld: str, ref: str) -> int:
+    if ref not in table:
+        raise ValidationError(entity, ident, fld, f"refers to unknown {kind} {ref!r}")
+    return table[ref]
+
+
+def _whole(value: object) -> bool:
+    """A whole number (Python or numpy integer), not a bool."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _require(ok: bool, entity: str, ident: str, fld: str, message: str) -> None:
+    if not ok:
+        raise ValidationError(entity, ident, fld, message)
+
+
+def _nonneg(entity: str, ident: str, values: dict[str, float], finite: Sequence[str] = ()) -> None:
+    """Every listed quantity or cost is a number >= 0; those in `finite` must also be finite."""
+    for fld, value in values.items():
+        _require(not math.isnan(value), entity, ident, fld, "is NaN")
+        _require(value >= 0, entity, ident, fld, f"is {value}; it must be >= 0")
+        if fld in finite:
+            _require(math.isfinite(value), entity, ident, fld, "must be finite")
+
+
+def _bom_cycle(recipes: Sequence[Recipe]) -> list[str] | None:
+    """Items on a cycle of the bill-of-materials graph (output -> input), or None if acyclic."""
+    edges: dict[str, set[str]] = {}
+    for r in recipes:
+        edges.setdefault(r.item, set()).update(i for i, _ in r.inputs)
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    for root in edges:
+        if state.get(root):
+            continue
+        stack: list[tuple[str, list[str]]] = [(root, sorted(edges.get(root, ())))]
+        path = [root]
+        state[root] = 1
+        while stack:
+            node, children = stack[-1]
+            if children:
+                child = children.pop()
+                if state.get(child) == 1:
+                    return path[path.index(child) :] + [child]
+                if not state.get(child):
+                    state[child] = 1
+                    path.append(child)
+                    stack.append((child, sorted(edges.get(child, ()))))
+            else:
+                state[node] = 2
+                path.pop()
+                stack.pop()
+    return None
+
+
+def _frozen(a: npt.ArrayLike, dtype: type = np.float64) -> npt.NDArray:  # type: ignore[type-arg]
+    arr = np.array(a, dtype=dtype)
+    arr.setflags(write=False)
+    return arr
+
+
+def _compile(spec: NetworkSpec) -> Network:  # noqa: C901 - one pass over each entity kind
+    H = spec.horizon
+    _require(_whole(H) and H >= 1, "network", spec.name, "horizon", f"is {H}; it must be >= 1")
+    _require(
+        math.isfinite(spec.period_hours) and spec.period_hours > 0,
+        "network",
+        spec.name,
+        "period_hours",
+        f"is {spec.period_hours}; it must be a positive number of hours",
+    )
+    _require(
+        not math.isnan(spec.working_capital_cap) and spec.working_capital_cap >= 0,
+        "network",
+        spec.name,
+        "working_capital_cap",
+        f"is {spec.working_capital_cap}; it must be >= 0",
+    )
+
+    items = _index("item", (i.id for i in spec.items))
+    for it in spec.items:
+        _nonneg("item", it.id, {"unit_value": it.unit_value, "holding_cost": it.holding_cost}, ("unit_value", "holding_cost"))
+
+    nodes = _index("node", (n.id for n in spec.nodes))
+    for nd in spec.nodes:
+        _require(isinstance(nd.role, NodeRole), "node", nd.id, "role", f"is {nd.role!r}; use a NodeRole")
+        if nd.role == NodeRole.SUPPLIER:
+            _require(nd.tier in (1, 2), "node", nd.id, "tier", f"is {nd.tier}; a supplier is tier 1 or 2")
+        else:
+            _require(nd.tier == 0, "node", nd.id, "tier", f"is {nd.tier}; only suppliers have a tier")
+        _nonneg(
+            "node",
+            nd.id,
+            {
+                "storage_capacity": nd.storage_capacity,
+                "regular_hours": nd.regular_hours,
+                "overtime_hours": nd.overtime_hours,
+                "overtime_cost": nd.overtime_cost,
+            },
+            ("overtime_hours", "overtime_cost"),
+        )
+    role = {nd.id: nd.role for nd in spec.nodes}
+
+    _index("supply offer", (o.id for o in spec.offers))
+    for o in spec.offers:
+        _resolve(nodes, "node", "supply offer", o.id, "supplier", o.supplier)
+        _resolve(items, "item", "supply offer", o.id, "item", o.item)
+        _require(
+            role[o.supplier] == NodeRole.SUPPLIER,
+            "supply offer",
+            o.id,
+            "supplier",
+            f"names {o.supplier!r}, which is a {role[o.supplier].name.lower()}, not a supplier",
+        )
+        _nonneg(
+            "supply offer",
+            o.id,
+            {
+                "unit_cost": o.unit_cost,
+                "capacity": o.capacity,
+                "min_order": o.min_order,
+                "activation_cost": o.activation_cost,
+                "payment_days": o.payment_days,
+            },
+            ("unit_cost", "min_order", "activation_cost", "payment_days"),
+        )
+        if o.backup or o.min_order > 0:
+            what = "a backup offer" if o.backup else "an offer with a minimum order"
+            _require(math.isfinite(o.capacity), "supply offer", o.id, "capacity", f"must be finite for {what}")
+        _require(
+            o.min_order <= o.capacity,
+            "supply offer",
+            o.id,
+            "min_order",
+            f"is {o.min_order}, above the capacity {o.capacity}",
+        )
+
+    _index("recipe", (r.id for r in spec.recipes))
+    for r in spec.recipes:
+        _resolve(nodes, "node", "recipe", r.id, "node", r.node)
+        _resolve(items, "item", "recipe", r.id, "item", r.item)
+        _require(
+            role[r.node] == NodeRole.PLANT or (role[r.node] == NodeRole.SUPPLIER and _tier(spec, r.node) == 1),
+            "recipe",
+            r.id,
+            "node",
+            f"names {r.node!r}; recipes run at plants and tier-1 suppliers",
+        )
+        _nonneg(
+            "recipe",
+            r.id,
+            {
+                "hours_per_unit": r.hours_per_unit,
+                "unit_cost": r.unit_cost,
+                "setup_cost": r.setup_cost,
+                "max_rate": r.max_rate,
+            },
+            ("hours_per_unit", "unit_cost", "setup_cost"),
+        )
+        seen: set[str] = set()
+        for k, (inp, qty) in enumerate(r.inputs):
+            _resolve(items, "item", "recipe", r.id, f"inputs[{k}].item", inp)
+            _require(inp not in seen, "recipe", r.id, f"inputs[{k}].item", f"lists {inp!r} twice")
+            seen.add(inp)
+            _require(
+                not math.isnan(qty) and math.isfinite(qty) and qty > 0,
+                "recipe",
+                r.id,
+                f"inputs[{k}].quantity",
+                f"is {qty}; it must be a positive finite number",
+            )
+        if r.setup_cost > 0:
+            hours = _node(spec, r.node)
+            bounded = math.isfinite(r.max_rate) or (r.hours_per_unit > 0 and math.isfinite(hours.regular_hours))
+            _require(bounded, "recipe", r.id, "max_rate", "must be finite (or the hours bounded) for a recipe with a setup")
+    cycle = _bom_cycle(spec.recipes)
+    if cycle is not None:
+        raise ValidationError("recipe", cycle[0], "inputs", "the bill of materials loops: " + " -> ".join(cycle))
+
+    _index("lane", (ln.id for ln in spec.lanes))
+    for ln in spec.lanes:
+        _resolve(nodes, "node", "lane", ln.id, "origin", ln.origin)
+        _resolve(nodes, "node", "lane", ln.id, "destination", ln.destination)
+        _require(ln.origin != ln.destination, "lane", ln.id, "destination", "equals the origin; a lane joins two nodes")
+        _require(role[ln.origin] != NodeRole.CUSTOMER, "lane", ln.id, "origin", "is a customer zone, which holds no stock")
+        _require(len(ln.items) > 0, "lane", ln.id, "items", "is empty; list the items the lane carries")
+        for k, it_id in enumerate(ln.items):
+            _resolve(items, "item", "lane", ln.id, f"items[{k}]", it_id)
+        _require(len(set(ln.items)) == len(ln.items), "lane", ln.id, "items", "lists an item twice")
+        _require(
+            _whole(ln.lead_time) and ln.lead_time >= 0,
+            "lane",
+            ln.id,
+            "lead_time",
+            f"is {ln.lead_time}; it must be a whole number of periods >= 0",
+        )
+        _require(
+            ln.lead_time < H,
+            "lane",
+            ln.id,
+            "lead_time",
+            f"is {ln.lead_time} periods, beyond the horizon of {H}",
+        )
+        _nonneg(
+            "lane",
+            ln.id,
+            {"unit_cost": ln.unit_cost, "capacity": ln.capacity, "truck_size": ln.truck_size, "truck_cost": ln.truck_cost},
+            ("unit_cost", "truck_size", "truck_cost"),
+        )
+        if ln.truck_cost > 0:
+            _require(ln.truck_size > 0, "lane", ln.id, "truck_size", "must be positive when a truck cost is set")
+
+    demand_keys: set[tuple[str, str]] = set()
+    for d in spec.demands:
+        _require((d.customer, d.item) not in demand_keys, "demand", d.id, "item", "has a second demand stream")
+        demand_keys.add((d.customer, d.item))
+    for d in spec.demands:
+        _resolve(nodes, "node", "demand", d.id, "customer", d.customer)
+        _resolve(items, "item", "demand", d.id, "item", d.item)
+        _require(
+            role[d.customer] == NodeRole.CUSTOMER,
+            "demand",
+            d.id,
+            "customer",
+            f"names {d.customer!r}, a {role[d.customer].name.lower()}; demand belongs to customer zones",
+        )
+        _require(
+            len(d.quantity) <= H,
+            "demand",
+            d.id,
+            "quantity",
+            f"has {len(d.quantity)} periods, beyond the horizon of {H}",
+        )
+        for t, q in enumerate(d.quantity):
+            _nonneg("demand", d.id, {f"quantity[{t}]": q}, (f"quantity[{t}]",))
+        _nonneg(
+            "demand",
+            d.id,
+            {
+                "price": d.price,
+                "backlog_penalty": d.backlog_penalty,
+                "lost_sale_penalty": d.lost_sale_penalty,
+                "receivable_days": d.receivable_days,
+            },
+            ("price", "backlog_penalty", "lost_sale_penalty", "receivable_days"),
+        )
+        _require(_whole(d.priority) and d.priority >= 1, "demand", d.id, "priority", f"is {d.priority}; tiers start at 1")
+    for ln in spec.lanes:
+        if role[ln.destination] == NodeRole.CUSTOMER:
+            for k, it_id in enumerate(ln.items):
+                _require(
+                    (ln.destination, it_id) in demand_keys,
+                    "lane",
+                    ln.id,
+                    f"items[{k}]",
+                    f"carries {it_id!r} to customer {ln.destination!r}, which has no demand for it",
+                )
+    inbound = {(ln.destination, i) for ln in spec.lanes for i in ln.items}
+    for d in spec.demands:
+        if d.single_source:
+            _require((d.customer, d.item) in inbound, "demand", d.id, "single_source", "is set but no lane brings the item to the customer")
+
+    stock_keys: set[tuple[str, str]] = set()
+    for s in spec.stocks:
+        _require((s.node, s.item) not in stock_keys, "stock", s.id, "item", "has a second stock record")
+        stock_keys.add((s.node, s.item))
+    for s in spec.stocks:
+        _resolve(nodes, "node", "stock", s.id, "node", s.node)
+        _resolve(items, "item", "stock", s.id, "item", s.item)
+        _require(role[s.node] != NodeRole.CUSTOMER, "stock", s.id, "node", "is a customer zone, which holds no stock")
+        _nonneg(
+            "stock",
+            s.id,
+            {"on_hand": s.on_hand, "safety_stock": s.safety_stock, "safety_penalty": s.safety_penalty},
+            ("on_hand", "safety_stock", "safety_penalty"),
+        )
+    for rc in spec.in_transit:
+        ident = rc.id
+        _resolve(nodes, "node", "in-transit receipt", ident, "node", rc.node)
+        _resolve(items, "item", "in-transit receipt", ident, "item", rc.item)
+        _require(
+            _whole(rc.period) and 0 <= rc.period < H,
+            "in-transit receipt",
+            ident,
+            "period",
+            f"is {rc.period}; it must lie in the horizon 0..{H - 1}",
+        )
+        _nonneg("in-transit receipt", ident, {"quantity": rc.quantity}, ("quantity",))
+        _require(
+            role[rc.node] != NodeRole.CUSTOMER,
+            "in-transit receipt",
+            ident,
+            "node",
+            "is a customer zone; receipts arrive at stocking nodes (a delivery already counts as served)",
+        )
+    tiers = [t.priority for t in spec.service_targets]
+    for target in spec.service_targets:
+        ident = f"priority {target.priority}"
+        _require(target.priority >= 1, "service target", ident, "priority", "must be >= 1; tiers start at 1")
+        _require(tiers.count(target.priority) == 1, "service target", ident, "priority", "is given twice")
+        _require(
+            not math.isnan(target.fill_rate) and 0 <= target.fill_rate <= 1,
+            "service target",
+            ident,
+            "fill_rate",
+            f"is {target.fill_rate}; it must lie in [0, 1]",
+        )
+
+    return _arrays(spec, items, nodes)
+
+
+def _node(spec: NetworkSpec, node_id: str) -> Node:
+    return next(n for n in spec.nodes if n.id == node_id)
+
+
+def _tier(spec: NetworkSpec, node_id: str) -> int:
+    return _node(spec, node_id).tier
+
+
+def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> Network:
+    H = spec.horizon
+    n_items, n_nodes = len(items), len(nodes)
+
+    def col(values: Iterable[object], dtype: type = np.float64) -> npt.NDArray:  # type: ignore[type-arg]
+        return _frozen(list(values), dtype)
+
+    def per_period(values: Iterable[float]) -> FloatArray:
+        arr = np.array(list(values), dtype=np.float64).reshape(-1, 1) * np.ones((1, H))
+        arr.setflags(write=False)
+        return arr
+
+    offer_node = col((nodes[o.supplier] for o in spec.offers), np.int64)
+    offer_item = col((items[o.item] for o in spec.offers), np.int64)
+    recipe_node = col((nodes[r.node] for r in spec.recipes), np.int64)
+    recipe_item = col((items[r.item] for r in spec.recipes), np.int64)
+    bom = [(k, items[i], q) for k, r in enumerate(spec.recipes) for i, q in r.inputs]
+    lane_origin = col((nodes[ln.origin] for ln in spec.lanes), np.int64)
+    lane_destination = col((nodes[ln.destination] for ln in spec.lanes), np.int64)
+    arcs = [(k, items[i]) for k, ln in enumerate(spec.lanes) for i in ln.items]
+    arc_lane = col((a for a, _ in arcs), np.int64)
+    arc_item = col((i for _, i in arcs), np.int64)
+    node_role = col((int(n.role) for n in spec.nodes), np.int64)
+
+    demand_qty = np.zeros((len(spec.demands), H))
+    for k, d in enumerate(spec.demands):
+        demand_qty[k, : len(d.quantity)] = d.quantity
+    demand_qty.setflags(write=False)
+    demand_node = col((nodes[d.customer] for d in spec.demands), np.int64)
+    demand_item = col((items[d.item] for d in spec.demands), np.int64)
+
+    # Stock positions: every (non-customer node, item) pair where the item can be or arrive.
+    stocking = node_role != NodeRole.CUSTOMER
+    mask = np.zeros((n_nodes, n_items), dtype=bool)
+    mask[offer_node, offer_item] = True
+    mask[recipe_node, recipe_item] = True
+    bom_recipe = col((b[0] for b in bom), np.int64)
+    bom_item = col((b[1] for b in bom), np.int64)
+    mask[recipe_node[bom_recipe], bom_item] = True
+    mask[lane_origin[arc_lane], arc_item] = True
+    mask[lane_destination[arc_lane], arc_item] = True
+    stock_node = col((nodes[s.node] for s in spec.stocks), np.int64)
+    stock_item = col((items[s.item] for s in spec.stocks), np.int64)
+    mask[stock_node, stock_item] = True
+    rc_node = col((nodes[r.node] for r in spec.in_transit), np.int64)
+    rc_item = col((items[r.item] for r in spec.in_transit), np.int64)
+    rc_period = col((r.period for r in spec.in_transit), np.int64)
+    rc_qty = col((r.quantity for r in spec.in_transit))
+    mask[rc_node, rc_item] = True
+    mask &= stocking[:, None]
+    position_node, position_item = (np.asarray(a, dtype=np.int64) for a in np.nonzero(mask))
+    pos_table = np.full((n_nodes, n_items), -1, dtype=np.int64)
+    pos_table[position_node, position_item] = np.arange(len(position_node))
+
+    P = len(position_node)
+
+    def at_positions(values: Iterable[float]) -> FloatArray:
+        out = np.zeros(P)
+        np.add.at(out, pos_table[stock_node, stock_item], col(values))
+        out.setflags(write=False)
+        return out
+
+    position_receipts = np.zeros((P, H))
+    np.add.at(position_receipts, (pos_table[rc_node, rc_item], rc_period), rc_qty)
+    position_receipts.setflags(write=False)
+
+    return Network(
+        spec=spec,
+        horizon=H,
+        period_hours=float(spec.period_hours),
+        item_ids=tuple(items),
+        item_value=col(i.unit_value for i in spec.items),
+        item_holding_cost=col(i.holding_cost for i in spec.items),
+        node_ids=tuple(nodes),
+        node_role=node_role,
+        node_tier=col((n.tier for n in spec.nodes), np.int64),
+        node_storage=col(n.storage_capacity for n in spec.nodes),
+        node_regular_hours=per_period(n.regular_hours for n in spec.nodes),
+        node_overtime_hours=per_period(n.overtime_hours for n in spec.nodes),
+        node_overtime_cost=col(n.overtime_cost for n in spec.nodes),
+        offer_ids=tuple(o.id for o in spec.offers),
+        offer_node=offer_node,
+        offer_item=offer_item,
+        offer_cost=col(o.unit_cost for o in spec.offers),
+        offer_capacity=per_period(o.capacity for o in spec.offers),
+        offer_min_order=col(o.min_order for o in spec.offers),
+        offer_backup=col((o.backup for o in spec.offers), np.bool_),
+        offer_activation_cost=col(o.activation_cost for o in spec.offers),
+        offer_payment_days=col(o.payment_days for o in spec.offers),
+        recipe_ids=tuple(r.id for r in spec.recipes),
+        recipe_node=recipe_node,
+        recipe_item=recipe_item,
+        recipe_hours=col(r.hours_per_unit for r in spec.recipes),
+        recipe_cost=col(r.unit_cost for r in spec.recipes),
+        recipe_setup_cost=col(r.setup_cost for r in spec.recipes),
+        recipe_max_rate=per_period(r.max_rate for r in spec.recipes),
+        bom_recipe=bom_recipe,
+        bom_item=bom_item,
+        bom_qty=col(b[2] for b in bom),
+        lane_ids=tuple(ln.id for ln in spec.lanes),
+        lane_origin=lane_origin,
+        lane_destination=lane_destination,
+        lane_lead_time=col((ln.lead_time for ln in spec.lanes), np.int64),
+        lane_cost=col(ln.unit_cost for ln in spec.lanes),
+        lane_capacity=per_period(ln.capacity for ln in spec.lanes),
+        lane_truck_size=col(ln.truck_size for ln in spec.lanes),
+        lane_truck_cost=col(ln.truck_cost for ln in spec.lanes),
+        lane_mode=tuple(ln.mode for ln in spec.lanes),
+        lane_expedited=col((ln.expedited for ln in spec.lanes), np.bool_),
+        arc_lane=arc_lane,
+        arc_item=arc_item,
+        demand_node=demand_node,
+        demand_item=demand_item,
+        demand_qty=demand_qty,
+        demand_price=col(d.price for d in spec.demands),
+        demand_priority=col((d.priority for d in spec.demands), np.int64),
+        demand_backlog_penalty=col(d.backlog_penalty for d in spec.demands),
+        demand_lost_penalty=col(d.lost_sale_penalty for d in spec.demands),
+        demand_single_source=col((d.single_source for d in spec.demands), np.bool_),
+        demand_receivable_days=col(d.receivable_days for d in spec.demands),
+        position_node=_frozen(position_node, np.int64),
+        position_item=_frozen(position_item, np.int64),
+        position_on_hand=at_positions(s.on_hand for s in spec.stocks),
+        position_safety_stock=at_positions(s.safety_stock for s in spec.stocks),
+        position_safety_penalty=at_positions(s.safety_penalty for s in spec.stocks),
+        position_receipts=position_receipts,
+        target_priority=col((t.priority for t in spec.service_targets), np.int64),
+        target_fill_rate=col(t.fill_rate for t in spec.service_targets),
+        working_capital_cap=float(spec.working_capital_cap),
+    )
+

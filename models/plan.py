@@ -1,0 +1,260 @@
+"""A solved plan as labelled tables (purchases, production, shipments, stock, service) with its
+cost by component, metrics and solve statistics; `extract_plan` reads it off a solution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from models.builder import LinearProgram
+from models.kpi import Kpis, compute_kpis
+from models.network import Network
+from models.solution import Solution, SolveStatus
+
+ZERO = 1e-7
+"""Values below this magnitude are reported as no decision."""
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """Named columns of equal length: ids as strings, periods as ints, quantities as floats."""
+
+    columns: dict[str, npt.NDArray[Any]]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per row, with plain Python values (JSON-ready)."""
+        names = list(self.columns)
+        return [dict(zip(names, values)) for values in zip(*(self.columns[n].tolist() for n in names))]
+
+    def total(self, column: str = "quantity") -> float:
+        return float(self.columns[column].sum()) if len(self) else 0.0
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    """Sizes and timings of one solve, for benchmarks and the plan's reader."""
+
+    n_cols: int
+    n_rows: int
+    nnz: int
+    n_integer: int
+    build_seconds: float
+    handoff_seconds: float
+    solve_seconds: float
+    backend: str
+    backend_version: str
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """What to buy, make, move, hold and ration, period by period, and what it costs."""
+
+    network: str
+    horizon: int
+    period_hours: float
+    status: SolveStatus
+    objective: float
+    bound: float
+    gap: float
+    cost_by_component: dict[str, float]
+    purchases: Table
+    activations: Table
+    production: Table
+    overtime: Table
+    shipments: Table
+    trucks: Table
+    inventory: Table
+    safety_shortfall: Table
+    deliveries: Table
+    backlog: Table
+    lost_sales: Table
+    kpis: Kpis | None
+    stats: SolveStats
+    message: str = ""
+    values: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict, repr=False)
+    """The dense solution of each variable block, for metrics and warm starts."""
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status.has_solution
+
+    def summary(self) -> str:
+        """A few readable lines: status, objective, cost by component, the main metrics."""
+        lines = [f"plan of {self.network!r}: {self.status.value}"]
+        if not self.has_solution:
+            lines.append(f"  {self.message}")
+            return "\n".join(lines)
+        lines.append(f"  objective {self.objective:,.2f} (bound {self.bound:,.2f}, gap {self.gap:.2%})")
+        lines.append("  cost by component: " + ", ".join(f"{k} {v:,.2f}" for k, v in self.cost_by_component.items()))
+        lines.append(
+            f"  decisions: {len(self.purchases)} purchases, {len(self.activations)} backup activations, "
+            f"{len(self.production)} production runs, {len(self.shipments)} shipments, {len(self.trucks)} truck loads"
+        )
+        if self.kpis is not None:
+            lines.extend("  " + line for line in self.kpis.lines())
+        s = self.stats
+        lines.append(
+            f"  model: {s.n_cols} columns ({s.n_integer} integer), {s.n_rows} rows, {s.nnz} nonzeros; "
+            f"build {s.build_seconds:.3f}s, hand-off {s.handoff_seconds:.3f}s, solve {s.solve_seconds:.3f}s "
+            f"({s.backend} {s.backend_version})"
+        )
+        return "\n".join(lines)
+
+
+def _table(mask: npt.NDArray[np.bool_], **columns: npt.NDArray[Any]) -> Table:
+    """Rows of `mask`'s true cells; each column is broadcast to the mask's shape first."""
+    return Table({name: np.broadcast_to(col, mask.shape)[mask] for name, col in columns.items()})
+
+
+def _ids(ids: tuple[str, ...] | list[str], index: npt.NDArray[np.int64]) -> npt.NDArray[np.str_]:
+    return np.asarray(ids, dtype=str)[index] if len(ids) else np.zeros(index.shape, dtype=str)
+
+
+def extract_plan(net: Network, lp: LinearProgram, solution: Solution, *, build_seconds: float = 0.0) -> Plan:
+    """Read the plan's tables, cost and metrics off a solution of `build_model(net)`."""
+    stats = SolveStats(
+        n_cols=lp.n_cols,
+        n_rows=lp.n_rows,
+        nnz=lp.nnz,
+        n_integer=lp.n_integer,
+        build_seconds=build_seconds,
+        handoff_seconds=solution.handoff_seconds,
+        solve_seconds=solution.solve_seconds,
+        backend=solution.backend,
+        backend_version=solution.backend_version,
+    )
+    empty = Table({})
+    if solution.x is None:
+        return Plan(
+            net.spec.name,
+            net.horizon,
+            net.period_hours,
+            solution.status,
+            float("nan"),
+            solution.bound,
+            float("nan"),
+            {},
+            *(empty,) * 11,
+            kpis=None,
+            stats=stats,
+            message=solution.message,
+        )
+    x = solution.x
+    v = {name: lp.values(x, name) for name in lp.variables}
+    t = np.arange(net.horizon)[None, :]
+    node, item = net.node_ids, net.item_ids
+
+    buy = v["buy"]
+    purchases = _table(
+        buy > ZERO,
+        offer=_ids(net.offer_ids, np.arange(net.n_offers))[:, None],
+        supplier=_ids(node, net.offer_node)[:, None],
+        item=_ids(item, net.offer_item)[:, None],
+        period=t,
+        quantity=buy,
+    )
+    backup = np.flatnonzero(net.offer_backup)
+    activations = _table(
+        v["activate"] > 0.5,
+        offer=_ids(net.offer_ids, backup),
+        supplier=_ids(node, net.offer_node[backup]),
+        item=_ids(item, net.offer_item[backup]),
+        cost=net.offer_activation_cost[backup],
+    )
+    make = v["make"]
+    production = _table(
+        make > ZERO,
+        recipe=_ids(net.recipe_ids, np.arange(net.n_recipes))[:, None],
+        node=_ids(node, net.recipe_node)[:, None],
+        item=_ids(item, net.recipe_item)[:, None],
+        period=t,
+        quantity=make,
+    )
+    ot_nodes = _block_nodes(lp, "overtime", net)
+    overtime = _table(v["overtime"] > ZERO, node=_ids(node, ot_nodes)[:, None], period=t, hours=v["overtime"])
+    ship = v["ship"]
+    lead = net.lane_lead_time[net.arc_lane][:, None]
+    shipments = _table(
+        ship > ZERO,
+        lane=_ids(net.lane_ids, net.arc_lane)[:, None],
+        origin=_ids(node, net.lane_origin[net.arc_lane])[:, None],
+        destination=_ids(node, net.lane_destination[net.arc_lane])[:, None],
+        item=_ids(item, net.arc_item)[:, None],
+        period=t,
+        arrival=t + lead,
+        quantity=ship,
+    )
+    trucked = np.flatnonzero(net.lane_truck_cost > 0)
+    trucks = _table(v["trucks"] > 0.5, lane=_ids(net.lane_ids, trucked)[:, None], period=t, trucks=np.round(v["trucks"]))
+    inv = v["inv"]
+    inventory = _table(
+        inv > ZERO,
+        node=_ids(node, net.position_node)[:, None],
+        item=_ids(item, net.position_item)[:, None],
+        period=t,
+        quantity=inv,
+    )
+    ss = np.flatnonzero(net.position_safety_stock > 0)
+    safety_shortfall = _table(
+        v["short"] > ZERO,
+        node=_ids(node, net.position_node[ss])[:, None],
+        item=_ids(item, net.position_item[ss])[:, None],
+        period=t,
+        quantity=v["short"],
+    )
+    delivered = delivered_by_stream(net, ship)
+    customer = _ids(node, net.demand_node)[:, None]
+    demand_item = _ids(item, net.demand_item)[:, None]
+    deliveries = _table(delivered > ZERO, customer=customer, item=demand_item, period=t, quantity=delivered)
+    backlog = _table(v["backlog"] > ZERO, customer=customer, item=demand_item, period=t, quantity=v["backlog"])
+    lost = _table(v["lost"] > ZERO, customer=customer, item=demand_item, period=t, quantity=v["lost"])
+
+    return Plan(
+        network=net.spec.name,
+        horizon=net.horizon,
+        period_hours=net.period_hours,
+        status=solution.status,
+        objective=solution.objective,
+        bound=solution.bound,
+        gap=solution.gap,
+        cost_by_component=lp.cost_by_component(x),
+        purchases=purchases,
+        activations=activations,
+        production=production,
+        overtime=overtime,
+        shipments=shipments,
+        trucks=trucks,
+        inventory=inventory,
+        safety_shortfall=safety_shortfall,
+        deliveries=deliveries,
+        backlog=backlog,
+        lost_sales=lost,
+        kpis=compute_kpis(net, v, delivered, lp.cost_by_component(x)),
+        stats=stats,
+        message=solution.message,
+        values=v,
+    )
+
+
+def delivered_by_stream(net: Network, ship: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Units arriving at each demand stream in each period, shape (S, H)."""
+    H = net.horizon
+    stream = net.demand_index(net.lane_destination[net.arc_lane], net.arc_item)
+    arrival = np.arange(H)[None, :] + net.lane_lead_time[net.arc_lane][:, None]
+    into = (stream >= 0)[:, None] & (arrival < H)
+    flat = np.broadcast_to(stream[:, None], into.shape)[into] * H + arrival[into]
+    return np.bincount(flat, weights=ship[into], minlength=net.n_demands * H).reshape(net.n_demands, H)
+
+
+def _block_nodes(lp: LinearProgram, block: str, net: Network) -> npt.NDArray[np.int64]:
+    """Node indices labelling the first axis of a node-indexed block."""
+    labels = lp.variables[block].axes[0][1]
+    position = {n: k for k, n in enumerate(net.node_ids)}
+    return np.array([position[str(n)] for n in labels], dtype=np.int64)

@@ -1,0 +1,598 @@
+"""The coordinated allocation MILP of `models.allocation`, written algebraically in Pyomo: a readable
+reference twin, one indexed Constraint per family, and its solve through Pyomo's HiGHS interface.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.results import TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
+
+from models.network import Network
+from models.solution import SolveStatus
+
+FloatArray = npt.NDArray[np.float64]
+Bounds = tuple[float | None, float | None]
+
+VARIABLE_BLOCKS = (
+    "buy",
+    "activate",
+    "order",
+    "make",
+    "setup",
+    "overtime",
+    "ship",
+    "trucks",
+    "assign",
+    "inv",
+    "short",
+    "backlog",
+    "lost",
+)
+"""The twin's variables, named and shaped like the builder's blocks in `models.allocation`."""
+
+CONSTRAINT_FAMILIES = (
+    "flow_balance",
+    "demand_balance",
+    "backup_activation",
+    "minimum_order",
+    "order_capacity",
+    "capacity_hours",
+    "setup_link",
+    "lane_capacity",
+    "truck_load",
+    "storage_capacity",
+    "safety_stock",
+    "working_capital",
+    "service_target",
+    "single_source",
+    "single_source_link",
+)
+"""The twin's constraints, named like the builder's families. A row whose sum has no term at all
+(a storage row of a node without stock positions, a tier without demand) is skipped here."""
+
+COST_COMPONENTS = ("procurement", "production", "logistics", "inventory", "service", "revenue")
+"""Named Expressions on the model whose sum is the objective, as in `models.allocation`."""
+
+
+def _upper(value: float) -> float | None:
+    """A Pyomo bound: None stands for +infinity."""
+    return float(value) if math.isfinite(value) else None
+
+
+def _ids(index: Iterable[Any]) -> list[int]:
+    return [int(k) for k in index]
+
+
+def _table(array: npt.ArrayLike, index: Iterable[int] | None = None) -> dict[Any, float]:
+    """A Param initializer from a 1-d (k -> value) or 2-d ((k, t) -> value) array."""
+    arr = np.asarray(array, dtype=np.float64)
+    rows = range(arr.shape[0]) if index is None else index
+    if arr.ndim == 1:
+        return {k: float(arr[k]) for k in rows}
+    return {(k, t): float(arr[k, t]) for k in rows for t in range(arr.shape[1])}
+
+
+# ---------------------------------------------------------------------------------------------
+# Sets
+# ---------------------------------------------------------------------------------------------
+
+
+def define_sets(m: pyo.ConcreteModel, net: Network) -> None:
+    """The index sets: every entity of the network by its integer index, and the periods 0..H-1.
+
+    Stock positions p = (node, item) and arcs a = (lane, item) are as compiled by `Network`; the
+    relations between them (which offers sell into p, which arcs leave p, ...) are indexed Sets.
+    """
+    m.periods = pyo.Set(initialize=range(net.horizon), ordered=True, doc="periods t = 0..H-1")
+    m.items = pyo.Set(initialize=range(net.n_items), doc="items")
+    m.nodes = pyo.Set(initialize=range(net.n_nodes), doc="suppliers, plants, DCs and customer zones")
+    m.offers = pyo.Set(initialize=range(net.n_offers), doc="supply offers o")
+    m.recipes = pyo.Set(initialize=range(net.n_recipes), doc="recipes r")
+    m.bom_lines = pyo.Set(initialize=range(len(net.bom_recipe)), doc="bill-of-materials lines k")
+    m.lanes = pyo.Set(initialize=range(net.n_lanes), doc="lanes l")
+    m.arcs = pyo.Set(initialize=range(net.n_arcs), doc="arcs a = (lane, item)")
+    m.positions = pyo.Set(initialize=range(net.n_positions), doc="stock positions p = (node, item)")
+    m.demands = pyo.Set(initialize=range(net.n_demands), doc="demand streams s = (customer, item)")
+
+    position = net.position_index
+    offer_pos = position(net.offer_node, net.offer_item)
+    made_pos = position(net.recipe_node, net.recipe_item)
+    input_pos = position(net.recipe_node[net.bom_recipe], net.bom_item)
+    origin_pos = position(net.lane_origin[net.arc_lane], net.arc_item)
+    dest_pos = position(net.lane_destination[net.arc_lane], net.arc_item)
+    dest_stream = net.demand_index(net.lane_destination[net.arc_lane], net.arc_item)
+
+    def members(owner: npt.ArrayLike) -> dict[int, list[int]]:
+        """For each owner index (position, stream, node, lane), the entities that point at it."""
+        table: dict[int, list[int]] = {}
+        for k, o in enumerate(np.asarray(owner)):
+            if o >= 0:
+                table.setdefault(int(o), []).append(k)
+        return table
+
+    def indexed(over: pyo.Set, within: pyo.Set, owner: npt.ArrayLike, doc: str) -> pyo.Set:
+        table = members(owner)
+        return pyo.Set(over, within=within, initialize=lambda _m, i: table.get(i, []), doc=doc)
+
+    m.offers_at = indexed(m.positions, m.offers, offer_pos, "offers selling into position p")
+    m.recipes_making = indexed(m.positions, m.recipes, made_pos, "recipes whose output is position p")
+    m.inputs_from = indexed(m.positions, m.bom_lines, input_pos, "BOM lines drawing on position p")
+    m.arcs_out_of = indexed(m.positions, m.arcs, origin_pos, "arcs departing from position p")
+    m.arcs_into = indexed(m.positions, m.arcs, dest_pos, "arcs arriving at position p")
+    m.arcs_into_demand = indexed(m.demands, m.arcs, dest_stream, "arcs arriving at demand stream s")
+    m.arcs_on = indexed(m.lanes, m.arcs, net.arc_lane, "arcs carried by lane l")
+    m.positions_at = indexed(m.nodes, m.positions, net.position_node, "stock positions at node n")
+    m.recipes_at = indexed(m.nodes, m.recipes, net.recipe_node, "recipes run at node n")
+
+    m.lead = pyo.Param(m.arcs, initialize=lambda _m, a: int(net.lane_lead_time[net.arc_lane[a]]), doc="lead time")
+    m.arc_lane = pyo.Param(m.arcs, initialize=lambda _m, a: int(net.arc_lane[a]), within=m.lanes)
+
+
+def _arrives(m: pyo.ConcreteModel, a: int, t: int) -> bool:
+    """Whether arc a departing in t arrives inside the horizon."""
+    return bool(t + m.lead[a] < len(m.periods))
+
+
+def _arrivals(m: pyo.ConcreteModel, arcs: Iterable[int], t: int) -> Any:
+    """Units arriving in t over the given arcs: sum_a ship[a, t - lead(a)]."""
+    return sum(m.ship[a, t - m.lead[a]] for a in arcs if t - m.lead[a] >= 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Families, in the order of `models.allocation.build_model`
+# ---------------------------------------------------------------------------------------------
+
+
+def define_supplier_capacity(m: pyo.ConcreteModel, net: Network) -> None:
+    """Purchases within each offer's capacity, backup activation and minimum orders.
+
+        0 <= buy[o,t] <= cap[o,t]                                   every offer
+        buy[b,t] <= cap[b,t] * activate[b]                          backup offers   (backup_activation)
+        buy[m,t] >= min[m] * order[m,t]                             min-order offers (minimum_order)
+        buy[m,t] <= cap[m,t] * order[m,t]                           min-order offers (order_capacity)
+    """
+    m.backups = pyo.Set(within=m.offers, initialize=_ids(np.flatnonzero(net.offer_backup)), doc="backup offers b")
+    m.min_orders = pyo.Set(
+        within=m.offers, initialize=_ids(np.flatnonzero(net.offer_min_order > 0)), doc="minimum-order offers m"
+    )
+    m.offer_cost = pyo.Param(m.offers, initialize=_table(net.offer_cost))
+    m.offer_capacity = pyo.Param(m.offers, m.periods, initialize=_table(net.offer_capacity), within=pyo.Any)
+    m.activation_cost = pyo.Param(m.backups, initialize=_table(net.offer_activation_cost, m.backups))
+    m.min_order = pyo.Param(m.min_orders, initialize=_table(net.offer_min_order, m.min_orders))
+
+    m.buy = pyo.Var(
+        m.offers, m.periods, within=pyo.NonNegativeReals, bounds=lambda m, o, t: (0.0, _upper(m.offer_capacity[o, t]))
+    )
+    m.activate = pyo.Var(m.backups, within=pyo.Binary)
+    m.order = pyo.Var(m.min_orders, m.periods, within=pyo.Binary)
+
+    @m.Constraint(m.backups, m.periods)
+    def backup_activation(m: pyo.ConcreteModel, b: int, t: int) -> Any:
+        return m.buy[b, t] <= m.offer_capacity[b, t] * m.activate[b]
+
+    @m.Constraint(m.min_orders, m.periods)
+    def minimum_order(m: pyo.ConcreteModel, o: int, t: int) -> Any:
+        return m.buy[o, t] >= m.min_order[o] * m.order[o, t]
+
+    @m.Constraint(m.min_orders, m.periods)
+    def order_capacity(m: pyo.ConcreteModel, o: int, t: int) -> Any:
+        return m.buy[o, t] <= m.offer_capacity[o, t] * m.order[o, t]
+
+
+def define_production(m: pyo.ConcreteModel, net: Network) -> None:
+    """Production within capacity hours and rate, with overtime and setups.
+
+        0 <= make[r,t] <= max_rate[r,t]
+        sum_{r at n, hours[r] > 0} hours[r] make[r,t] <= regular_hours[n,t] + overtime[n,t]
+                       nodes n with finite regular hours running a recipe that uses hours (capacity_hours)
+        0 <= overtime[n,t] <= overtime_hours[n,t]     those nodes with some overtime
+        make[r,t] <= M[r,t] setup[r,t],  M = min(max_rate, (regular + overtime hours) / hours[r])
+                                                      recipes with a setup cost     (setup_link)
+    """
+    finite_hours = np.isfinite(net.node_regular_hours).all(axis=1)
+    uses_hours = net.recipe_hours > 0
+    capacity_nodes = np.unique(net.recipe_node[uses_hours & finite_hours[net.recipe_node]])
+    overtime_nodes = capacity_nodes[(net.node_overtime_hours[capacity_nodes] > 0).any(axis=1)]
+    m.capacity_nodes = pyo.Set(within=m.nodes, initialize=_ids(capacity_nodes), doc="nodes with a capacity in hours")
+    m.overtime_nodes = pyo.Set(within=m.capacity_nodes, initialize=_ids(overtime_nodes), doc="nodes with overtime")
+    m.setups = pyo.Set(
+        within=m.recipes, initialize=_ids(np.flatnonzero(net.recipe_setup_cost > 0)), doc="recipes with a setup"
+    )
+
+    m.recipe_cost = pyo.Param(m.recipes, initialize=_table(net.recipe_cost))
+    m.recipe_hours = pyo.Param(m.recipes, initialize=_table(net.recipe_hours))
+    m.max_rate = pyo.Param(m.recipes, m.periods, initialize=_table(net.recipe_max_rate), within=pyo.Any)
+    m.setup_cost = pyo.Param(m.setups, initialize=_table(net.recipe_setup_cost, m.setups))
+    m.regular_hours = pyo.Param(m.nodes, m.periods, initialize=_table(net.node_regular_hours), within=pyo.Any)
+    m.overtime_hours = pyo.Param(m.nodes, m.periods, initialize=_table(net.node_overtime_hours))
+    m.overtime_cost = pyo.Param(m.nodes, initialize=_table(net.node_overtime_cost))
+
+    m.make = pyo.Var(
+        m.recipes, m.periods, within=pyo.NonNegativeReals, bounds=lambda m, r, t: (0.0, _upper(m.max_rate[r, t]))
+    )
+    m.overtime = pyo.Var(
+        m.overtime_nodes, m.periods, within=pyo.NonNegativeReals, bounds=lambda m, n, t: (0.0, m.overtime_hours[n, t])
+    )
+    m.setup = pyo.Var(m.setups, m.periods, within=pyo.Binary)
+
+    @m.Constraint(m.capacity_nodes, m.periods)
+    def capacity_hours(m: pyo.ConcreteModel, n: int, t: int) -> Any:
+        hours_used = sum(m.recipe_hours[r] * m.make[r, t] for r in m.recipes_at[n] if m.recipe_hours[r] > 0)
+        overtime = m.overtime[n, t] if n in m.overtime_nodes else 0.0
+        return hours_used <= m.regular_hours[n, t] + overtime
+
+    def setup_big_m(m: pyo.ConcreteModel, r: int, t: int) -> float:
+        n = int(net.recipe_node[r])
+        hours_available = m.regular_hours[n, t] + m.overtime_hours[n, t]
+        by_hours = hours_available / m.recipe_hours[r] if m.recipe_hours[r] > 0 else math.inf
+        return float(min(m.max_rate[r, t], by_hours))
+
+    m.setup_big_m = pyo.Param(m.setups, m.periods, initialize=setup_big_m, within=pyo.Any)
+
+    @m.Constraint(m.setups, m.periods)
+    def setup_link(m: pyo.ConcreteModel, r: int, t: int) -> Any:
+        return m.make[r, t] <= m.setup_big_m[r, t] * m.setup[r, t]
+
+
+def define_lane_capacity(m: pyo.ConcreteModel, net: Network) -> None:
+    """Shipments within lane capacity, in whole trucks where the lane has a truck cost.
+
+        0 <= ship[a,t] <= cap[lane(a),t],   ship[a,t] = 0 if t + lead(a) >= H
+        sum_{a on l} ship[a,t] <= cap[l,t]          lanes with a finite capacity and several items (lane_capacity)
+        sum_{a on l} ship[a,t] <= truck_size[l] trucks[l,t]      lanes with a truck cost (truck_load)
+        trucks[l,t] integer in [0, ceil(cap[l,t] / truck_size[l])],  0 if t + lead(l) >= H
+    """
+    arcs_per_lane = np.bincount(net.arc_lane, minlength=net.n_lanes)
+    shared = np.flatnonzero(np.isfinite(net.lane_capacity).any(axis=1) & (arcs_per_lane > 1))
+    m.shared_lanes = pyo.Set(within=m.lanes, initialize=_ids(shared), doc="capacitated lanes carrying several items")
+    m.truck_lanes = pyo.Set(
+        within=m.lanes, initialize=_ids(np.flatnonzero(net.lane_truck_cost > 0)), doc="lanes shipping in trucks"
+    )
+    m.lane_cost = pyo.Param(m.lanes, initialize=_table(net.lane_cost))
+    m.lane_cap = pyo.Param(m.lanes, m.periods, initialize=_table(net.lane_capacity), within=pyo.Any)
+    m.lane_lead = pyo.Param(m.lanes, initialize=lambda _m, lane: int(net.lane_lead_time[lane]))
+    m.truck_size = pyo.Param(m.truck_lanes, initialize=_table(net.lane_truck_size, m.truck_lanes))
+    m.truck_cost = pyo.Param(m.truck_lanes, initialize=_table(net.lane_truck_cost, m.truck_lanes))
+
+    def ship_bounds(m: pyo.ConcreteModel, a: int, t: int) -> Bounds:
+        return (0.0, _upper(m.lane_cap[m.arc_lane[a], t]) if _arrives(m, a, t) else 0.0)
+
+    def truck_bounds(m: pyo.ConcreteModel, lane: int, t: int) -> Bounds:
+        if t + m.lane_lead[lane] >= len(m.periods):
+            return (0.0, 0.0)
+        capacity = m.lane_cap[lane, t]
+        return (0.0, float(math.ceil(capacity / m.truck_size[lane] - 1e-9)) if math.isfinite(capacity) else None)
+
+    m.ship = pyo.Var(m.arcs, m.periods, within=pyo.NonNegativeReals, bounds=ship_bounds)
+    m.trucks = pyo.Var(m.truck_lanes, m.periods, within=pyo.NonNegativeIntegers, bounds=truck_bounds)
+
+    @m.Constraint(m.shared_lanes, m.periods)
+    def lane_capacity(m: pyo.ConcreteModel, lane: int, t: int) -> Any:
+        return sum(m.ship[a, t] for a in m.arcs_on[lane]) <= m.lane_cap[lane, t]
+
+    @m.Constraint(m.truck_lanes, m.periods)
+    def truck_load(m: pyo.ConcreteModel, lane: int, t: int) -> Any:
+        return sum(m.ship[a, t] for a in m.arcs_on[lane]) <= m.truck_size[lane] * m.trucks[lane, t]
+
+
+def define_demand(m: pyo.ConcreteModel, net: Network) -> None:
+    """Demand met on time, late (backlog) or never (lost), for every stream s = (customer, item).
+
+        sum_{a into s} ship[a, t - lead(a)] + lost[s,t] + backlog[s,t] - backlog[s,t-1] = demand[s,t]
+                                                                        (demand_balance)
+        backlog[s,-1] = 0,   backlog[s,H-1] = 0
+    """
+    last = net.horizon - 1
+    m.demand = pyo.Param(m.demands, m.periods, initialize=_table(net.demand_qty))
+    m.price = pyo.Param(m.demands, initialize=_table(net.demand_price))
+    m.backlog_penalty = pyo.Param(m.demands, initialize=_table(net.demand_backlog_penalty))
+    m.lost_penalty = pyo.Param(m.demands, initialize=_table(net.demand_lost_penalty))
+
+    m.backlog = pyo.Var(
+        m.demands, m.periods, within=pyo.NonNegativeReals, bounds=lambda m, s, t: (0.0, 0.0 if t == last else None)
+    )
+    m.lost = pyo.Var(m.demands, m.periods, within=pyo.NonNegativeReals)
+
+    @m.Constraint(m.demands, m.periods)
+    def demand_balance(m: pyo.ConcreteModel, s: int, t: int) -> Any:
+        owed_before = m.backlog[s, t - 1] if t > 0 else 0.0
+        delivered = _arrivals(m, m.arcs_into_demand[s], t)
+        return delivered + m.lost[s, t] + m.backlog[s, t] - owed_before == m.demand[s, t]
+
+
+def define_flow_balance(m: pyo.ConcreteModel, net: Network) -> None:
+    """Conservation of every item at every stocking node, with lead times and in-transit receipts.
+
+        inv[p,t] = inv[p,t-1] + receipts[p,t] + sum_{o at p} buy[o,t] + sum_{r making p} make[r,t]
+                   - sum_{k drawing on p} bom_qty[k] make[recipe(k),t]
+                   + sum_{a into p} ship[a, t - lead(a)] - sum_{a out of p} ship[a,t]   (flow_balance)
+        inv[p,-1] = on_hand[p],  inv[p,t] >= 0
+    """
+    m.on_hand = pyo.Param(m.positions, initialize=_table(net.position_on_hand))
+    m.receipts = pyo.Param(m.positions, m.periods, initialize=_table(net.position_receipts))
+    m.holding_cost = pyo.Param(m.positions, initialize=_table(net.item_holding_cost[net.position_item]))
+    m.bom_recipe = pyo.Param(m.bom_lines, initialize=lambda _m, k: int(net.bom_recipe[k]), within=m.recipes)
+    m.bom_qty = pyo.Param(m.bom_lines, initialize=_table(net.bom_qty))
+
+    m.inv = pyo.Var(m.positions, m.periods, within=pyo.NonNegativeReals)
+
+    @m.Constraint(m.positions, m.periods)
+    def flow_balance(m: pyo.ConcreteModel, p: int, t: int) -> Any:
+        held_before = m.inv[p, t - 1] if t > 0 else m.on_hand[p]
+        bought = sum(m.buy[o, t] for o in m.offers_at[p])
+        made = sum(m.make[r, t] for r in m.recipes_making[p])
+        consumed = sum(m.bom_qty[k] * m.make[m.bom_recipe[k], t] for k in m.inputs_from[p])
+        arrived = _arrivals(m, m.arcs_into[p], t)
+        departed = sum(m.ship[a, t] for a in m.arcs_out_of[p])
+        return m.inv[p, t] == held_before + m.receipts[p, t] + bought + made - consumed + arrived - departed
+
+
+def define_storage_capacity(m: pyo.ConcreteModel, net: Network) -> None:
+    """Stock held at a node within its storage capacity.
+
+        sum_{p at n} inv[p,t] <= storage[n]       nodes with a finite capacity (storage_capacity)
+    """
+    m.storage_nodes = pyo.Set(within=m.nodes, initialize=_ids(np.flatnonzero(np.isfinite(net.node_storage))))
+    m.storage = pyo.Param(m.storage_nodes, initialize=_table(net.node_storage, m.storage_nodes))
+
+    @m.Constraint(m.storage_nodes, m.periods)
+    def storage_capacity(m: pyo.ConcreteModel, n: int, t: int) -> Any:
+        if not m.positions_at[n]:
+            return pyo.Constraint.Skip
+        return sum(m.inv[p, t] for p in m.positions_at[n]) <= m.storage[n]
+
+
+def define_safety_stock(m: pyo.ConcreteModel, net: Network) -> None:
+    """Soft safety stock: falling short is allowed at a price.
+
+        inv[q,t] + short[q,t] >= safety_stock[q],  0 <= short[q,t] <= safety_stock[q]  (safety_stock)
+    """
+    m.safety_positions = pyo.Set(
+        within=m.positions, initialize=_ids(np.flatnonzero(net.position_safety_stock > 0)), doc="positions q"
+    )
+    m.safety_stock_target = pyo.Param(m.safety_positions, initialize=_table(net.position_safety_stock, m.safety_positions))
+    m.safety_penalty = pyo.Param(m.safety_positions, initialize=_table(net.position_safety_penalty, m.safety_positions))
+
+    m.short = pyo.Var(
+        m.safety_positions,
+        m.periods,
+        within=pyo.NonNegativeReals,
+        bounds=lambda m, q, t: (0.0, m.safety_stock_target[q]),
+    )
+
+    @m.Constraint(m.safety_positions, m.periods)
+    def safety_stock(m: pyo.ConcreteModel, q: int, t: int) -> Any:
+        return m.inv[q, t] + m.short[q, t] >= m.safety_stock_target[q]
+
+
+def define_working_capital(m: pyo.ConcreteModel, net: Network) -> None:
+    """The value of stock held across the network stays within the working-capital cap.
+
+        sum_p unit_value[item(p)] inv[p,t] <= working_capital_cap        if the cap is finite (working_capital)
+    """
+    m.capped = pyo.Set(initialize=["all"] if math.isfinite(net.working_capital_cap) else [], doc="the network")
+    m.unit_value = pyo.Param(m.positions, initialize=_table(net.item_value[net.position_item]))
+    m.working_capital_cap = pyo.Param(initialize=float(net.working_capital_cap), within=pyo.Any)
+
+    @m.Constraint(m.capped, m.periods)
+    def working_capital(m: pyo.ConcreteModel, _network: str, t: int) -> Any:
+        valued = [p for p in m.positions if m.unit_value[p] != 0]
+        if not valued:
+            return pyo.Constraint.Skip
+        return sum(m.unit_value[p] * m.inv[p, t] for p in valued) <= m.working_capital_cap
+
+
+def define_service_targets(m: pyo.ConcreteModel, net: Network) -> None:
+    """Each priority tier delivers at least its fill-rate target of its total demand.
+
+        sum_{s in tier k, t} lost[s,t] <= (1 - fill_rate[k]) sum_{s in tier k, t} demand[s,t]
+                                                                            (service_target)
+    """
+    m.targets = pyo.Set(initialize=range(len(net.target_priority)), doc="service targets k, one per tier")
+    m.fill_rate = pyo.Param(m.targets, initialize=_table(net.target_fill_rate))
+    m.tier_streams = pyo.Set(
+        m.targets,
+        within=m.demands,
+        initialize=lambda _m, k: _ids(np.flatnonzero(net.demand_priority == net.target_priority[k])),
+        doc="demand streams of the tier of target k",
+    )
+
+    @m.Constraint(m.targets)
+    def service_target(m: pyo.ConcreteModel, k: int) -> Any:
+        if not m.tier_streams[k]:
+            return pyo.Constraint.Skip
+        lost = sum(m.lost[s, t] for s in m.tier_streams[k] for t in m.periods)
+        total = sum(m.demand[s, t] for s in m.tier_streams[k] for t in m.periods)
+        return lost <= (1.0 - m.fill_rate[k]) * total
+
+
+def define_single_sourcing(m: pyo.ConcreteModel, net: Network) -> None:
+    """A single-sourced demand stream receives its item over exactly one inbound lane.
+
+        sum_{a into s} assign[a] = 1                                   (single_source)
+        ship[a,t] <= M[a,t] assign[a],  M = min(ship upper bound, total demand of s)
+                                                                       (single_source_link)
+    """
+    sourced = _ids(np.flatnonzero(net.demand_single_source))
+    m.single_sourced = pyo.Set(within=m.demands, initialize=sourced, doc="single-sourced demand streams")
+    m.sourced_arcs = pyo.Set(
+        within=m.arcs,
+        initialize=[a for s in sourced for a in m.arcs_into_demand[s]],
+        doc="arcs into single-sourced streams",
+    )
+    m.assign = pyo.Var(m.sourced_arcs, within=pyo.Binary)
+
+    @m.Constraint(m.single_sourced)
+    def single_source(m: pyo.ConcreteModel, s: int) -> Any:
+        return sum(m.assign[a] for a in m.arcs_into_demand[s]) == 1
+
+    stream_of = {a: s for s in sourced for a in m.arcs_into_demand[s]}
+
+    def link_big_m(m: pyo.ConcreteModel, a: int, t: int) -> float:
+        if not _arrives(m, a, t):
+            return 0.0
+        total_demand = sum(m.demand[stream_of[a], u] for u in m.periods)
+        return float(min(m.lane_cap[m.arc_lane[a], t], total_demand))
+
+    m.link_big_m = pyo.Param(m.sourced_arcs, m.periods, initialize=link_big_m)
+
+    @m.Constraint(m.sourced_arcs, m.periods)
+    def single_source_link(m: pyo.ConcreteModel, a: int, t: int) -> Any:
+        return m.ship[a, t] <= m.link_big_m[a, t] * m.assign[a]
+
+
+def define_objective(m: pyo.ConcreteModel, net: Network) -> None:
+    """Total cost, by component, minus revenue; revenue is price . (demand - lost), so it enters as
+    the constant -price . demand plus price . lost.
+
+        procurement = sum unit_cost[o] buy[o,t] + sum activation_cost[b] activate[b]
+        production  = sum unit_cost[r] make[r,t] + overtime_cost[n] overtime[n,t] + setup_cost[r] setup[r,t]
+        logistics   = sum unit_cost[lane(a)] ship[a,t] + truck_cost[l] trucks[l,t]
+        inventory   = sum holding_cost[item(p)] inv[p,t] + safety_penalty[q] short[q,t]
+        service     = sum backlog_penalty[s] backlog[s,t] + lost_sale_penalty[s] lost[s,t]
+        revenue     = sum price[s] lost[s,t] - sum price[s] demand[s,t]
+    """
+    T = m.periods
+    m.procurement = pyo.Expression(
+        expr=sum(m.offer_cost[o] * m.buy[o, t] for o in m.offers for t in T)
+        + sum(m.activation_cost[b] * m.activate[b] for b in m.backups)
+    )
+    m.production = pyo.Expression(
+        expr=sum(m.recipe_cost[r] * m.make[r, t] for r in m.recipes for t in T)
+        + sum(m.overtime_cost[n] * m.overtime[n, t] for n in m.overtime_nodes for t in T)
+        + sum(m.setup_cost[r] * m.setup[r, t] for r in m.setups for t in T)
+    )
+    m.logistics = pyo.Expression(
+        expr=sum(m.lane_cost[m.arc_lane[a]] * m.ship[a, t] for a in m.arcs for t in T)
+        + sum(m.truck_cost[lane] * m.trucks[lane, t] for lane in m.truck_lanes for t in T)
+    )
+    m.inventory = pyo.Expression(
+        expr=sum(m.holding_cost[p] * m.inv[p, t] for p in m.positions for t in T)
+        + sum(m.safety_penalty[q] * m.short[q, t] for q in m.safety_positions for t in T)
+    )
+    m.service = pyo.Expression(
+        expr=sum(m.backlog_penalty[s] * m.backlog[s, t] + m.lost_penalty[s] * m.lost[s, t] for s in m.demands for t in T)
+    )
+    m.revenue = pyo.Expression(
+        expr=sum(m.price[s] * m.lost[s, t] for s in m.demands for t in T)
+        - sum(m.price[s] * m.demand[s, t] for s in m.demands for t in T)
+    )
+    m.total_cost = pyo.Objective(expr=sum(getattr(m, c) for c in COST_COMPONENTS), sense=pyo.minimize)
+
+
+FAMILY_DEFINITIONS: tuple[Callable[[pyo.ConcreteModel, Network], None], ...] = (
+    define_sets,
+    define_supplier_capacity,
+    define_production,
+    define_lane_capacity,
+    define_demand,
+    define_flow_balance,
+    define_storage_capacity,
+    define_safety_stock,
+    define_working_capital,
+    define_service_targets,
+    define_single_sourcing,
+    define_objective,
+)
+
+
+def build_pyomo_model(net: Network) -> pyo.ConcreteModel:
+    """The whole coordinated allocation model of a network, family by family, as a Pyomo model."""
+    m = pyo.ConcreteModel(name=net.spec.name)
+    for define in FAMILY_DEFINITIONS:
+        define(m, net)
+    return m
+
+
+# ---------------------------------------------------------------------------------------------
+# Solving through Pyomo's HiGHS interface
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class PyomoResult:
+    """A solve of the Pyomo twin. `status` takes the values of `models.solution.SolveStatus`;
+    `values` maps each variable block to an array shaped like the builder's block (empty without
+    a solution)."""
+
+    status: str
+    objective: float
+    values: dict[str, FloatArray] = field(default_factory=dict)
+    termination: str = ""
+    """Pyomo's own termination condition, for messages."""
+
+
+# Pyomo termination -> (status when a feasible solution exists, status when none exists).
+_STATUS_TABLE: dict[TerminationCondition, tuple[SolveStatus, SolveStatus]] = {
+    TerminationCondition.convergenceCriteriaSatisfied: (SolveStatus.OPTIMAL, SolveStatus.ERROR),
+    TerminationCondition.provenInfeasible: (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE),
+    TerminationCondition.locallyInfeasible: (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE),
+    TerminationCondition.infeasibleOrUnbounded: (
+        SolveStatus.INFEASIBLE_OR_UNBOUNDED,
+        SolveStatus.INFEASIBLE_OR_UNBOUNDED,
+    ),
+    TerminationCondition.unbounded: (SolveStatus.UNBOUNDED, SolveStatus.UNBOUNDED),
+    TerminationCondition.maxTimeLimit: (SolveStatus.FEASIBLE, SolveStatus.TIME_LIMIT),
+    TerminationCondition.iterationLimit: (SolveStatus.FEASIBLE, SolveStatus.TIME_LIMIT),
+    TerminationCondition.objectiveLimit: (SolveStatus.FEASIBLE, SolveStatus.TIME_LIMIT),
+    TerminationCondition.minStepLength: (SolveStatus.FEASIBLE, SolveStatus.ERROR),
+    TerminationCondition.interrupted: (SolveStatus.FEASIBLE, SolveStatus.INTERRUPTED),
+    TerminationCondition.emptyModel: (SolveStatus.OPTIMAL, SolveStatus.OPTIMAL),
+}
+
+
+def _block_values(m: pyo.ConcreteModel, primals: Any) -> dict[str, FloatArray]:
+    """Each Var as an array laid out like the builder's block: (subset position[, t])."""
+    H = len(m.periods)
+    out: dict[str, FloatArray] = {}
+    for name in VARIABLE_BLOCKS:
+        var = getattr(m, name)
+        index_set = var.index_set()
+        if var.dim() == 1:
+            members = list(index_set)
+            arr = np.array([primals.get(var[k], 0.0) for k in members], dtype=np.float64)
+        else:
+            members = list(index_set.subsets()[0])
+            arr = np.array(
+                [[primals.get(var[k, t], 0.0) for t in range(H)] for k in members], dtype=np.float64
+            ).reshape(len(members), H)
+        out[name] = arr
+    return out
+
+
+def solve_pyomo(net: Network, *, mip_rel_gap: float = 1e-9, time_limit: float | None = None) -> PyomoResult:
+    """Build the Pyomo twin of `net` and solve it with HiGHS through `pyomo.contrib.solver`.
+
+    Infeasible, unbounded and limits come back as a status, never as an exception. Pyomo's HiGHS
+    interface is not thread-safe: call this from one thread at a time.
+    """
+    m = build_pyomo_model(net)
+    solver = Highs()
+    results = solver.solve(
+        m,
+        rel_gap=mip_rel_gap,
+        time_limit=time_limit,
+        load_solutions=False,
+        raise_exception_on_nonoptimal_result=False,
+    )
+    condition = results.termination_condition
+    has_solution = results.incumbent_objective is not None
+    with_solution, without = _STATUS_TABLE.get(condition, (SolveStatus.FEASIBLE, SolveStatus.ERROR))
+    status = with_solution if has_solution else without
+    if not status.has_solution:
+        return PyomoResult(status=status.value, objective=math.nan, termination=condition.name)
+    primals = results.solution_loader.get_vars()
+    return PyomoResult(
+        status=status.value,
+        objective=float(results.incumbent_objective),
+        values=_block_values(m, primals),
+        termination=condition.name,
+    )

@@ -1,0 +1,1 @@
+"""Concerto runtime: the service, store, backends and command line."""

@@ -1,0 +1,130 @@
+"""The HiGHS backend: the canonical arrays are handed straight to highspy, with one explicit table
+from HiGHS model statuses to Concerto's `SolveStatus`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+import numpy as np
+
+from models.builder import LinearProgram
+from models.solution import Solution, SolveStatus
+from solver.backends.base import BackendFeature, SolverBackend
+from solver.options import SolveOptions
+
+try:  # pragma: no cover - exercised by every test when highspy is installed
+    import highspy
+    from highspy import HighsModelStatus as _MS
+except ImportError:  # pragma: no cover
+    highspy = None
+
+_ROWWISE = 2
+_MINIMIZE = 1
+
+# HiGHS model status -> (status when a feasible solution exists, status when none exists).
+_STATUS_TABLE: dict[str, tuple[SolveStatus, SolveStatus]] = {
+    "kOptimal": (SolveStatus.OPTIMAL, SolveStatus.OPTIMAL),
+    "kModelEmpty": (SolveStatus.OPTIMAL, SolveStatus.OPTIMAL),
+    "kInfeasible": (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE),
+    "kUnbounded": (SolveStatus.UNBOUNDED, SolveStatus.UNBOUNDED),
+    "kUnboundedOrInfeasible": (SolveStatus.INFEASIBLE_OR_UNBOUNDED, SolveStatus.INFEASIBLE_OR_UNBOUNDED),
+    "kTimeLimit": (SolveStatus.FEASIBLE, SolveStatus.TIME_LIMIT),
+    "kIterationLimit": (SolveStatus.FEASIBLE, SolveStatus.TIME_LIMIT),
+    "kSolutionLimit": (SolveStatus.FEASIBLE, SolveStatus.TIME_LIMIT),
+    "kObjectiveBound": (SolveStatus.FEASIBLE, SolveStatus.TIME_LIMIT),
+    "kObjectiveTarget": (SolveStatus.FEASIBLE, SolveStatus.TIME_LIMIT),
+    "kInterrupt": (SolveStatus.FEASIBLE, SolveStatus.INTERRUPTED),
+    "kHighsInterrupt": (SolveStatus.FEASIBLE, SolveStatus.INTERRUPTED),
+    "kMemoryLimit": (SolveStatus.FEASIBLE, SolveStatus.ERROR),
+}
+
+
+class HighsBackend(SolverBackend):
+    """HiGHS through highspy: the default backend, and the production path."""
+
+    name: ClassVar[str] = "highs"
+    features: ClassVar[frozenset[BackendFeature]] = frozenset(BackendFeature)
+
+    @classmethod
+    def available(cls) -> bool:
+        return highspy is not None
+
+    def version(self) -> str:
+        return str(highspy.Highs().version()) if highspy is not None else ""
+
+    def load(self, lp: LinearProgram, options: SolveOptions) -> highspy.Highs:
+        """A Highs instance holding `lp` with `options` applied, ready to `run()`."""
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", bool(options.verbose))
+        if np.isfinite(options.time_limit):
+            h.setOptionValue("time_limit", float(options.time_limit))
+        h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+        h.setOptionValue("random_seed", int(options.seed))
+        if options.threads:
+            h.setOptionValue("threads", int(options.threads))
+        A = lp.A
+        status = h.passModel(
+            lp.n_cols,
+            lp.n_rows,
+            lp.nnz,
+            _ROWWISE,
+            _MINIMIZE,
+            float(lp.offset),
+            lp.c,
+            lp.col_lower,
+            lp.col_upper,
+            lp.row_lower,
+            lp.row_upper,
+            A.indptr.astype(np.int32, copy=False),
+            A.indices.astype(np.int32, copy=False),
+            A.data,
+            lp.integrality.astype(np.int32),
+        )
+        if status == highspy.HighsStatus.kError:
+            raise ValueError("HiGHS rejected the model (passModel returned an error)")
+        return h
+
+    def solve(self, lp: LinearProgram, options: SolveOptions) -> Solution:
+        start = time.perf_counter()
+        h = self.load(lp, options)
+        loaded = time.perf_counter()
+        h.run()
+        solved = time.perf_counter()
+        return self.read_solution(h, lp, handoff=loaded - start, solve=solved - loaded)
+
+    def read_solution(self, h: highspy.Highs, lp: LinearProgram, *, handoff: float, solve: float) -> Solution:
+        """Map a finished Highs run onto a `Solution` through the status table."""
+        model_status = h.getModelStatus()
+        info = h.getInfo()
+        has_solution = info.primal_solution_status == 2 or (lp.n_cols == 0 and model_status == _MS.kModelEmpty)
+        with_solution, without = _STATUS_TABLE.get(model_status.name, (SolveStatus.ERROR, SolveStatus.ERROR))
+        status = with_solution if has_solution else without
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64) if status.has_solution else None
+        if x is not None and lp.n_cols == 0:
+            x = np.zeros(0)
+        is_mip = bool(lp.integrality.any())
+        objective = float(info.objective_function_value) if status.has_solution else float("nan")
+        if x is not None and lp.n_cols == 0:
+            objective = float(lp.offset)
+        bound = float(info.mip_dual_bound) if is_mip else objective
+        gap = float(info.mip_gap) if is_mip else 0.0
+        if status == SolveStatus.OPTIMAL and not is_mip:
+            gap = 0.0
+        return Solution(
+            status=status,
+            x=x,
+            objective=objective,
+            bound=bound,
+            gap=gap if status.has_solution else float("nan"),
+            solve_seconds=solve,
+            handoff_seconds=handoff,
+            backend=self.name,
+            backend_version=self.version(),
+            message=h.modelStatusToString(model_status),
+            info={
+                "mip_node_count": float(max(info.mip_node_count, 0)),
+                "simplex_iteration_count": float(max(info.simplex_iteration_count, 0)),
+            },
+        )

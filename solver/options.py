@@ -1,0 +1,36 @@
+"""Solve options shared by every backend: keyword-only, frozen, checked on construction."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from models.errors import ValidationError
+
+
+@dataclass(frozen=True, kw_only=True)
+class SolveOptions:
+    """How long and how hard a backend may work on one model."""
+
+    time_limit: float = math.inf
+    """Seconds of wall time; at the limit the best plan found so far is returned."""
+    mip_rel_gap: float = 1e-4
+    """Stop once (incumbent - bound) / |incumbent| is below this."""
+    threads: int = 0
+    """Solver threads; 0 lets the backend choose."""
+    seed: int = 0
+    """Random seed of the solver, for repeatable runs."""
+    verbose: bool = False
+    """Print the solver's log to stdout."""
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.time_limit) or self.time_limit <= 0:
+            raise ValidationError("solve options", "options", "time_limit", f"is {self.time_limit}; give seconds > 0")
+        if math.isnan(self.mip_rel_gap) or not 0 <= self.mip_rel_gap < 1:
+            raise ValidationError(
+                "solve options", "options", "mip_rel_gap", f"is {self.mip_rel_gap}; it must lie in [0, 1)"
+            )
+        if self.threads < 0:
+            raise ValidationError("solve options", "options", "threads", f"is {self.threads}; use 0 or more")
+        if self.seed < 0:
+            raise ValidationError("solve options", "options", "seed", f"is {self.seed}; use 0 or more")
