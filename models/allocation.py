@@ -21,6 +21,7 @@ Notation (all indices are integers into the `Network` arrays; t = 0..H-1 are per
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from models.builder import IntArray, LinearProgram, ModelBuilder
 from models.network import Network
@@ -125,7 +126,7 @@ def define_production(b: ModelBuilder, net: Network) -> None:
     b.add_cost(PRODUCTION, make, net.recipe_cost[:, None])
 
     uses_hours = net.recipe_hours > 0
-    limited = np.isfinite(net.node_regular_hours).all(axis=1)
+    limited = np.asarray(np.isfinite(net.node_regular_hours).all(axis=1))
     nodes = np.unique(net.recipe_node[uses_hours & limited[net.recipe_node]])
     row_of_node = np.full(net.n_nodes, -1, dtype=np.int64)
     row_of_node[nodes] = np.arange(len(nodes))
@@ -200,7 +201,7 @@ def _lane_rows(
     name: str,
     lanes: IntArray,
     *,
-    upper: object,
+    upper: npt.ArrayLike,
     extra: tuple[IntArray, np.ndarray] | None = None,
 ) -> IntArray:
     """Rows (lane, t) summing the shipments of every arc on each listed lane."""
@@ -209,14 +210,16 @@ def _lane_rows(
     row_of_lane[lanes] = np.arange(len(lanes))
     arcs = np.flatnonzero(row_of_lane[net.arc_lane] >= 0)
     rows = _grid(len(lanes), H)
-    terms = [(rows[row_of_lane[net.arc_lane[arcs]]], ship[arcs], 1.0)]
+    terms: list[tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike]] = [
+        (rows[row_of_lane[net.arc_lane[arcs]]], ship[arcs], 1.0)
+    ]
     if extra is not None:
         terms.append((rows, extra[0], extra[1]))
     return b.add_constraints(
         name,
         rows.shape,
-        terms,  # type: ignore[arg-type]
-        upper=upper,  # type: ignore[arg-type]
+        terms,
+        upper=upper,
         axes=(("lane", _select(net.lane_ids, lanes)), ("t", _periods(net))),
     )
 
@@ -309,7 +312,7 @@ def define_flow_balance(b: ModelBuilder, net: Network) -> None:
 def define_storage_capacity(b: ModelBuilder, net: Network) -> None:
     """Stock held at a node within its storage capacity.
 
-        sum_{p at n} inv[p,t] <= storage[n]       nodes with a finite capacity (storage_capacity)
+    sum_{p at n} inv[p,t] <= storage[n]       nodes with a finite capacity (storage_capacity)
     """
     H = net.horizon
     nodes = np.flatnonzero(np.isfinite(net.node_storage))
@@ -352,18 +355,20 @@ def define_safety_stock(b: ModelBuilder, net: Network) -> None:
 def define_working_capital(b: ModelBuilder, net: Network) -> None:
     """The value of stock held across the network stays within the working-capital cap.
 
-        sum_p unit_value[item(p)] inv[p,t] <= working_capital_cap           (working_capital)
+    sum_p unit_value[item(p)] inv[p,t] <= working_capital_cap           (working_capital)
     """
     H = net.horizon
     n = 1 if np.isfinite(net.working_capital_cap) else 0
     rows = _grid(n, H)
     inv = b.columns("inv")
     value = net.item_value[net.position_item][:, None]
-    terms = [(np.broadcast_to(rows[0], inv.shape), inv, value)] if n else []
+    terms: list[tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike]] = (
+        [(np.broadcast_to(rows[0], inv.shape), inv, value)] if n else []
+    )
     b.add_constraints(
         "working_capital",
         rows.shape,
-        terms,  # type: ignore[arg-type]
+        terms,
         upper=net.working_capital_cap,
         axes=(("network", ["all"][:n]), ("t", _periods(net))),
     )
@@ -372,8 +377,8 @@ def define_working_capital(b: ModelBuilder, net: Network) -> None:
 def define_service_targets(b: ModelBuilder, net: Network) -> None:
     """Each priority tier delivers at least its fill-rate target of its total demand.
 
-        sum_{s in tier k, t} lost[s,t] <= (1 - fill_rate[k]) sum_{s in tier k, t} demand[s,t]
-                                                                            (service_target)
+    sum_{s in tier k, t} lost[s,t] <= (1 - fill_rate[k]) sum_{s in tier k, t} demand[s,t]
+                                                                        (service_target)
     """
     H = net.horizon
     match = net.demand_priority[:, None] == net.target_priority[None, :]
@@ -394,9 +399,9 @@ def define_service_targets(b: ModelBuilder, net: Network) -> None:
 def define_single_sourcing(b: ModelBuilder, net: Network) -> None:
     """A single-sourced demand stream receives its item over exactly one inbound lane.
 
-        sum_{a into s} assign[a] = 1                                   (single_source)
-        ship[a,t] - M[a,t] assign[a] <= 0,  M = min(ship upper bound, total demand of s)
-                                                                       (single_source_link)
+    sum_{a into s} assign[a] = 1                                   (single_source)
+    ship[a,t] - M[a,t] assign[a] <= 0,  M = min(ship upper bound, total demand of s)
+                                                                   (single_source_link)
     """
     H, periods = net.horizon, _periods(net)
     stream = net.demand_index(net.lane_destination[net.arc_lane], net.arc_item)

@@ -4,8 +4,9 @@ families, given as numpy arrays, into one sparse matrix that every backend reads
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -133,17 +134,15 @@ class LinearProgram:
         return _names(self.constraints.values(), self.n_rows)
 
 
-def _names(blocks: Sequence[VariableBlock] | Sequence[ConstraintBlock] | object, total: int) -> list[str]:
+def _names(blocks: Iterable[VariableBlock | ConstraintBlock], total: int) -> list[str]:
     names: list[str] = [""] * total
-    for blk in blocks:  # type: ignore[attr-defined]
+    for blk in blocks:
         if blk.size == 0:
             continue
         grids = np.meshgrid(*(np.arange(n) for n in blk.shape), indexing="ij")
         flat = [g.ravel() for g in grids]
         labels = [np.asarray([str(v) for v in lab], dtype=object) for _, lab in blk.axes]
-        parts = [
-            np.char.add(f"{ax}=", lab[idx].astype(str)) for (ax, _), lab, idx in zip(blk.axes, labels, flat)
-        ]
+        parts = [np.char.add(f"{ax}=", lab[idx].astype(str)) for (ax, _), lab, idx in zip(blk.axes, labels, flat)]
         joined = parts[0] if parts else np.full(blk.size, "", dtype=str)
         for p in parts[1:]:
             joined = np.char.add(np.char.add(joined, ","), p)
@@ -251,7 +250,7 @@ class ModelBuilder:
     def build(self) -> LinearProgram:
         """Stack every block into one CSR matrix, summing duplicates and dropping zeros once."""
 
-        def cat(parts: list[npt.NDArray], dtype: type) -> npt.NDArray:  # type: ignore[type-arg]
+        def cat(parts: Sequence[npt.NDArray[Any]], dtype: type) -> npt.NDArray[Any]:
             return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
 
         rows = cat(self._terms.rows, np.int64)

@@ -35,7 +35,7 @@ def _sum(table_rows: list[dict[str, object]], key: tuple[str, ...], value: str =
     return out
 
 
-def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Violation]:  # noqa: C901
+def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Violation]:
     """Every rule of the network that `plan` breaks by more than `tol` (relative to the magnitudes
     involved), including a recomputed objective that differs from `plan.objective`."""
     out: list[Violation] = []
@@ -69,7 +69,9 @@ def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Viol
     activated = {str(r["offer"]) for r in plan.activations.rows()}
     for (offer_id, t), qty in buy.items():
         o = offers[str(offer_id)]
-        require(qty - o.capacity, "supplier capacity", f"{offer_id} t={t}", o.capacity if math.isfinite(o.capacity) else 1)
+        require(
+            qty - o.capacity, "supplier capacity", f"{offer_id} t={t}", o.capacity if math.isfinite(o.capacity) else 1
+        )
         if o.backup:
             require(qty if offer_id not in activated else 0.0, "backup activation", f"{offer_id} t={t}", qty)
         if o.min_order > 0:
@@ -107,7 +109,9 @@ def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Viol
     trucks = _sum(plan.trucks.rows(), ("lane", "period"), "trucks")
     for (lane_id, t), load in lane_load.items():
         ln = lanes[str(lane_id)]
-        require(load - ln.capacity, "lane capacity", f"{lane_id} t={t}", ln.capacity if math.isfinite(ln.capacity) else 1)
+        require(
+            load - ln.capacity, "lane capacity", f"{lane_id} t={t}", ln.capacity if math.isfinite(ln.capacity) else 1
+        )
         if ln.truck_cost > 0:
             n_trucks = trucks.get((lane_id, t), 0.0)
             require(abs(n_trucks - round(n_trucks)), "whole trucks", f"{lane_id} t={t}")
@@ -201,7 +205,9 @@ def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Viol
             require(max(0, len(sources) - 1), "single source", d.id)
     for target in spec.service_targets:
         allowed = (1 - target.fill_rate) * demand_by_tier.get(target.priority, 0.0)
-        require(lost_by_tier.get(target.priority, 0.0) - allowed, "service target", f"priority {target.priority}", allowed)
+        require(
+            lost_by_tier.get(target.priority, 0.0) - allowed, "service target", f"priority {target.priority}", allowed
+        )
 
     # The objective, recomputed: every cost from the tables and the network's prices.
     cost = sum(offers[str(o)].unit_cost * q for (o, _), q in buy.items())
@@ -218,5 +224,7 @@ def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Viol
     cost += sum(items[str(i)].holding_cost * q for (_, i, _), q in inv.items())
     cost += safety_cost + service_cost
     revenue = sum(d.price * sum(d.quantity) for d in spec.demands) - lost_price
-    require(abs(cost - revenue - plan.objective), "objective", "recomputed cost - revenue", max(abs(plan.objective), 1.0))
+    require(
+        abs(cost - revenue - plan.objective), "objective", "recomputed cost - revenue", max(abs(plan.objective), 1.0)
+    )
     return out

@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -418,7 +419,7 @@ def _bom_cycle(recipes: Sequence[Recipe]) -> list[str] | None:
             if children:
                 child = children.pop()
                 if state.get(child) == 1:
-                    return path[path.index(child) :] + [child]
+                    return [*path[path.index(child) :], child]
                 if not state.get(child):
                     state[child] = 1
                     path.append(child)
@@ -430,13 +431,13 @@ def _bom_cycle(recipes: Sequence[Recipe]) -> list[str] | None:
     return None
 
 
-def _frozen(a: npt.ArrayLike, dtype: type = np.float64) -> npt.NDArray:  # type: ignore[type-arg]
-    arr = np.array(a, dtype=dtype)
+def _frozen(a: object, dtype: type = np.float64) -> npt.NDArray[Any]:
+    arr: npt.NDArray[Any] = np.array(a, dtype=dtype)
     arr.setflags(write=False)
     return arr
 
 
-def _compile(spec: NetworkSpec) -> Network:  # noqa: C901 - one pass over each entity kind
+def _compile(spec: NetworkSpec) -> Network:
     H = spec.horizon
     _require(_whole(H) and H >= 1, "network", spec.name, "horizon", f"is {H}; it must be >= 1")
     _require(
@@ -456,7 +457,12 @@ def _compile(spec: NetworkSpec) -> Network:  # noqa: C901 - one pass over each e
 
     items = _index("item", (i.id for i in spec.items))
     for it in spec.items:
-        _nonneg("item", it.id, {"unit_value": it.unit_value, "holding_cost": it.holding_cost}, ("unit_value", "holding_cost"))
+        _nonneg(
+            "item",
+            it.id,
+            {"unit_value": it.unit_value, "holding_cost": it.holding_cost},
+            ("unit_value", "holding_cost"),
+        )
 
     nodes = _index("node", (n.id for n in spec.nodes))
     for nd in spec.nodes:
@@ -549,7 +555,9 @@ def _compile(spec: NetworkSpec) -> Network:  # noqa: C901 - one pass over each e
         if r.setup_cost > 0:
             hours = _node(spec, r.node)
             bounded = math.isfinite(r.max_rate) or (r.hours_per_unit > 0 and math.isfinite(hours.regular_hours))
-            _require(bounded, "recipe", r.id, "max_rate", "must be finite (or the hours bounded) for a recipe with a setup")
+            _require(
+                bounded, "recipe", r.id, "max_rate", "must be finite (or the hours bounded) for a recipe with a setup"
+            )
     cycle = _bom_cycle(spec.recipes)
     if cycle is not None:
         raise ValidationError("recipe", cycle[0], "inputs", "the bill of materials loops: " + " -> ".join(cycle))
@@ -559,7 +567,9 @@ def _compile(spec: NetworkSpec) -> Network:  # noqa: C901 - one pass over each e
         _resolve(nodes, "node", "lane", ln.id, "origin", ln.origin)
         _resolve(nodes, "node", "lane", ln.id, "destination", ln.destination)
         _require(ln.origin != ln.destination, "lane", ln.id, "destination", "equals the origin; a lane joins two nodes")
-        _require(role[ln.origin] != NodeRole.CUSTOMER, "lane", ln.id, "origin", "is a customer zone, which holds no stock")
+        _require(
+            role[ln.origin] != NodeRole.CUSTOMER, "lane", ln.id, "origin", "is a customer zone, which holds no stock"
+        )
         _require(len(ln.items) > 0, "lane", ln.id, "items", "is empty; list the items the lane carries")
         for k, it_id in enumerate(ln.items):
             _resolve(items, "item", "lane", ln.id, f"items[{k}]", it_id)
@@ -581,7 +591,12 @@ def _compile(spec: NetworkSpec) -> Network:  # noqa: C901 - one pass over each e
         _nonneg(
             "lane",
             ln.id,
-            {"unit_cost": ln.unit_cost, "capacity": ln.capacity, "truck_size": ln.truck_size, "truck_cost": ln.truck_cost},
+            {
+                "unit_cost": ln.unit_cost,
+                "capacity": ln.capacity,
+                "truck_size": ln.truck_size,
+                "truck_cost": ln.truck_cost,
+            },
             ("unit_cost", "truck_size", "truck_cost"),
         )
         if ln.truck_cost > 0:
@@ -621,7 +636,9 @@ def _compile(spec: NetworkSpec) -> Network:  # noqa: C901 - one pass over each e
             },
             ("price", "backlog_penalty", "lost_sale_penalty", "receivable_days"),
         )
-        _require(_whole(d.priority) and d.priority >= 1, "demand", d.id, "priority", f"is {d.priority}; tiers start at 1")
+        _require(
+            _whole(d.priority) and d.priority >= 1, "demand", d.id, "priority", f"is {d.priority}; tiers start at 1"
+        )
     for ln in spec.lanes:
         if role[ln.destination] == NodeRole.CUSTOMER:
             for k, it_id in enumerate(ln.items):
@@ -635,7 +652,13 @@ def _compile(spec: NetworkSpec) -> Network:  # noqa: C901 - one pass over each e
     inbound = {(ln.destination, i) for ln in spec.lanes for i in ln.items}
     for d in spec.demands:
         if d.single_source:
-            _require((d.customer, d.item) in inbound, "demand", d.id, "single_source", "is set but no lane brings the item to the customer")
+            _require(
+                (d.customer, d.item) in inbound,
+                "demand",
+                d.id,
+                "single_source",
+                "is set but no lane brings the item to the customer",
+            )
 
     stock_keys: set[tuple[str, str]] = set()
     for s in spec.stocks:
@@ -698,7 +721,7 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
     H = spec.horizon
     n_items, n_nodes = len(items), len(nodes)
 
-    def col(values: Iterable[object], dtype: type = np.float64) -> npt.NDArray:  # type: ignore[type-arg]
+    def col(values: Iterable[object], dtype: type = np.float64) -> npt.NDArray[Any]:
         return _frozen(list(values), dtype)
 
     def per_period(values: Iterable[float]) -> FloatArray:
@@ -741,7 +764,7 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
     rc_node = col((nodes[r.node] for r in spec.in_transit), np.int64)
     rc_item = col((items[r.item] for r in spec.in_transit), np.int64)
     rc_period = col((r.period for r in spec.in_transit), np.int64)
-    rc_qty = col((r.quantity for r in spec.in_transit))
+    rc_qty = col(r.quantity for r in spec.in_transit)
     mask[rc_node, rc_item] = True
     mask &= stocking[:, None]
     position_node, position_item = (np.asarray(a, dtype=np.int64) for a in np.nonzero(mask))
@@ -824,4 +847,3 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
         target_fill_rate=col(t.fill_rate for t in spec.service_targets),
         working_capital_cap=float(spec.working_capital_cap),
     )
-

@@ -192,7 +192,9 @@ def extract_plan(net: Network, lp: LinearProgram, solution: Solution, *, build_s
         quantity=ship,
     )
     trucked = np.flatnonzero(net.lane_truck_cost > 0)
-    trucks = _table(v["trucks"] > 0.5, lane=_ids(net.lane_ids, trucked)[:, None], period=t, trucks=np.round(v["trucks"]))
+    trucks = _table(
+        v["trucks"] > 0.5, lane=_ids(net.lane_ids, trucked)[:, None], period=t, trucks=np.round(v["trucks"])
+    )
     inv = v["inv"]
     inventory = _table(
         inv > ZERO,
@@ -250,7 +252,8 @@ def delivered_by_stream(net: Network, ship: npt.NDArray[np.float64]) -> npt.NDAr
     arrival = np.arange(H)[None, :] + net.lane_lead_time[net.arc_lane][:, None]
     into = (stream >= 0)[:, None] & (arrival < H)
     flat = np.broadcast_to(stream[:, None], into.shape)[into] * H + arrival[into]
-    return np.bincount(flat, weights=ship[into], minlength=net.n_demands * H).reshape(net.n_demands, H)
+    counts = np.bincount(flat, weights=ship[into], minlength=net.n_demands * H)
+    return np.asarray(counts, dtype=np.float64).reshape(net.n_demands, H)
 
 
 def _block_nodes(lp: LinearProgram, block: str, net: Network) -> npt.NDArray[np.int64]:

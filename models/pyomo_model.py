@@ -38,6 +38,11 @@ VARIABLE_BLOCKS = (
 )
 """The twin's variables, named and shaped like the builder's blocks in `models.allocation`."""
 
+PYOMO_NAMES = {"activate": "activated"}
+"""Where the twin's Var differs in name from the builder's block: `activate` is a method of every
+Pyomo block, so the backup binaries are `activated[b]` on the model."""
+
+
 CONSTRAINT_FAMILIES = (
     "flow_balance",
     "demand_balance",
@@ -92,7 +97,6 @@ def define_sets(m: pyo.ConcreteModel, net: Network) -> None:
     relations between them (which offers sell into p, which arcs leave p, ...) are indexed Sets.
     """
     m.periods = pyo.Set(initialize=range(net.horizon), ordered=True, doc="periods t = 0..H-1")
-    m.items = pyo.Set(initialize=range(net.n_items), doc="items")
     m.nodes = pyo.Set(initialize=range(net.n_nodes), doc="suppliers, plants, DCs and customer zones")
     m.offers = pyo.Set(initialize=range(net.n_offers), doc="supply offers o")
     m.recipes = pyo.Set(initialize=range(net.n_recipes), doc="recipes r")
@@ -155,9 +159,11 @@ def define_supplier_capacity(m: pyo.ConcreteModel, net: Network) -> None:
     """Purchases within each offer's capacity, backup activation and minimum orders.
 
         0 <= buy[o,t] <= cap[o,t]                                   every offer
-        buy[b,t] <= cap[b,t] * activate[b]                          backup offers   (backup_activation)
+        buy[b,t] <= cap[b,t] * activated[b]                         backup offers   (backup_activation)
         buy[m,t] >= min[m] * order[m,t]                             min-order offers (minimum_order)
         buy[m,t] <= cap[m,t] * order[m,t]                           min-order offers (order_capacity)
+
+    Cost: unit_cost[o] buy[o,t] + activation_cost[b] activated[b] (procurement).
     """
     m.backups = pyo.Set(within=m.offers, initialize=_ids(np.flatnonzero(net.offer_backup)), doc="backup offers b")
     m.min_orders = pyo.Set(
@@ -171,12 +177,12 @@ def define_supplier_capacity(m: pyo.ConcreteModel, net: Network) -> None:
     m.buy = pyo.Var(
         m.offers, m.periods, within=pyo.NonNegativeReals, bounds=lambda m, o, t: (0.0, _upper(m.offer_capacity[o, t]))
     )
-    m.activate = pyo.Var(m.backups, within=pyo.Binary)
+    m.activated = pyo.Var(m.backups, within=pyo.Binary)
     m.order = pyo.Var(m.min_orders, m.periods, within=pyo.Binary)
 
     @m.Constraint(m.backups, m.periods)
     def backup_activation(m: pyo.ConcreteModel, b: int, t: int) -> Any:
-        return m.buy[b, t] <= m.offer_capacity[b, t] * m.activate[b]
+        return m.buy[b, t] <= m.offer_capacity[b, t] * m.activated[b]
 
     @m.Constraint(m.min_orders, m.periods)
     def minimum_order(m: pyo.ConcreteModel, o: int, t: int) -> Any:
@@ -196,8 +202,10 @@ def define_production(m: pyo.ConcreteModel, net: Network) -> None:
         0 <= overtime[n,t] <= overtime_hours[n,t]     those nodes with some overtime
         make[r,t] <= M[r,t] setup[r,t],  M = min(max_rate, (regular + overtime hours) / hours[r])
                                                       recipes with a setup cost     (setup_link)
+
+    Cost: unit_cost[r] make + overtime_cost[n] overtime + setup_cost[r] setup (production).
     """
-    finite_hours = np.isfinite(net.node_regular_hours).all(axis=1)
+    finite_hours = np.asarray(np.isfinite(net.node_regular_hours).all(axis=1), dtype=bool)
     uses_hours = net.recipe_hours > 0
     capacity_nodes = np.unique(net.recipe_node[uses_hours & finite_hours[net.recipe_node]])
     overtime_nodes = capacity_nodes[(net.node_overtime_hours[capacity_nodes] > 0).any(axis=1)]
@@ -249,6 +257,8 @@ def define_lane_capacity(m: pyo.ConcreteModel, net: Network) -> None:
         sum_{a on l} ship[a,t] <= cap[l,t]          lanes with a finite capacity and several items (lane_capacity)
         sum_{a on l} ship[a,t] <= truck_size[l] trucks[l,t]      lanes with a truck cost (truck_load)
         trucks[l,t] integer in [0, ceil(cap[l,t] / truck_size[l])],  0 if t + lead(l) >= H
+
+    Cost: unit_cost[lane(a)] ship + truck_cost[l] trucks (logistics).
     """
     arcs_per_lane = np.bincount(net.arc_lane, minlength=net.n_lanes)
     shared = np.flatnonzero(np.isfinite(net.lane_capacity).any(axis=1) & (arcs_per_lane > 1))
@@ -289,6 +299,8 @@ def define_demand(m: pyo.ConcreteModel, net: Network) -> None:
         sum_{a into s} ship[a, t - lead(a)] + lost[s,t] + backlog[s,t] - backlog[s,t-1] = demand[s,t]
                                                                         (demand_balance)
         backlog[s,-1] = 0,   backlog[s,H-1] = 0
+
+    Cost: backlog_penalty backlog + lost_sale_penalty lost (service); -price delivered (revenue).
     """
     last = net.horizon - 1
     m.demand = pyo.Param(m.demands, m.periods, initialize=_table(net.demand_qty))
@@ -315,6 +327,8 @@ def define_flow_balance(m: pyo.ConcreteModel, net: Network) -> None:
                    - sum_{k drawing on p} bom_qty[k] make[recipe(k),t]
                    + sum_{a into p} ship[a, t - lead(a)] - sum_{a out of p} ship[a,t]   (flow_balance)
         inv[p,-1] = on_hand[p],  inv[p,t] >= 0
+
+    Cost: holding_cost[item(p)] inv[p,t] (inventory).
     """
     m.on_hand = pyo.Param(m.positions, initialize=_table(net.position_on_hand))
     m.receipts = pyo.Param(m.positions, m.periods, initialize=_table(net.position_receipts))
@@ -339,6 +353,8 @@ def define_storage_capacity(m: pyo.ConcreteModel, net: Network) -> None:
     """Stock held at a node within its storage capacity.
 
         sum_{p at n} inv[p,t] <= storage[n]       nodes with a finite capacity (storage_capacity)
+
+    A node without stock positions gets no row here (the builder keeps an empty one).
     """
     m.storage_nodes = pyo.Set(within=m.nodes, initialize=_ids(np.flatnonzero(np.isfinite(net.node_storage))))
     m.storage = pyo.Param(m.storage_nodes, initialize=_table(net.node_storage, m.storage_nodes))
@@ -354,11 +370,15 @@ def define_safety_stock(m: pyo.ConcreteModel, net: Network) -> None:
     """Soft safety stock: falling short is allowed at a price.
 
         inv[q,t] + short[q,t] >= safety_stock[q],  0 <= short[q,t] <= safety_stock[q]  (safety_stock)
+
+    Cost: safety_penalty[q] short[q,t] (inventory).
     """
     m.safety_positions = pyo.Set(
         within=m.positions, initialize=_ids(np.flatnonzero(net.position_safety_stock > 0)), doc="positions q"
     )
-    m.safety_stock_target = pyo.Param(m.safety_positions, initialize=_table(net.position_safety_stock, m.safety_positions))
+    m.safety_stock_target = pyo.Param(
+        m.safety_positions, initialize=_table(net.position_safety_stock, m.safety_positions)
+    )
     m.safety_penalty = pyo.Param(m.safety_positions, initialize=_table(net.position_safety_penalty, m.safety_positions))
 
     m.short = pyo.Var(
@@ -377,6 +397,8 @@ def define_working_capital(m: pyo.ConcreteModel, net: Network) -> None:
     """The value of stock held across the network stays within the working-capital cap.
 
         sum_p unit_value[item(p)] inv[p,t] <= working_capital_cap        if the cap is finite (working_capital)
+
+    Positions of items without value drop out of the sum; with none left there is no row.
     """
     m.capped = pyo.Set(initialize=["all"] if math.isfinite(net.working_capital_cap) else [], doc="the network")
     m.unit_value = pyo.Param(m.positions, initialize=_table(net.item_value[net.position_item]))
@@ -395,6 +417,8 @@ def define_service_targets(m: pyo.ConcreteModel, net: Network) -> None:
 
         sum_{s in tier k, t} lost[s,t] <= (1 - fill_rate[k]) sum_{s in tier k, t} demand[s,t]
                                                                             (service_target)
+
+    A tier without demand streams gets no row here (the builder keeps an empty one).
     """
     m.targets = pyo.Set(initialize=range(len(net.target_priority)), doc="service targets k, one per tier")
     m.fill_rate = pyo.Param(m.targets, initialize=_table(net.target_fill_rate))
@@ -420,6 +444,8 @@ def define_single_sourcing(m: pyo.ConcreteModel, net: Network) -> None:
         sum_{a into s} assign[a] = 1                                   (single_source)
         ship[a,t] <= M[a,t] assign[a],  M = min(ship upper bound, total demand of s)
                                                                        (single_source_link)
+
+    M is 0 for a departure that arrives after the horizon, as the ship bound already is.
     """
     sourced = _ids(np.flatnonzero(net.demand_single_source))
     m.single_sourced = pyo.Set(within=m.demands, initialize=sourced, doc="single-sourced demand streams")
@@ -453,7 +479,7 @@ def define_objective(m: pyo.ConcreteModel, net: Network) -> None:
     """Total cost, by component, minus revenue; revenue is price . (demand - lost), so it enters as
     the constant -price . demand plus price . lost.
 
-        procurement = sum unit_cost[o] buy[o,t] + sum activation_cost[b] activate[b]
+        procurement = sum unit_cost[o] buy[o,t] + sum activation_cost[b] activated[b]
         production  = sum unit_cost[r] make[r,t] + overtime_cost[n] overtime[n,t] + setup_cost[r] setup[r,t]
         logistics   = sum unit_cost[lane(a)] ship[a,t] + truck_cost[l] trucks[l,t]
         inventory   = sum holding_cost[item(p)] inv[p,t] + safety_penalty[q] short[q,t]
@@ -463,7 +489,7 @@ def define_objective(m: pyo.ConcreteModel, net: Network) -> None:
     T = m.periods
     m.procurement = pyo.Expression(
         expr=sum(m.offer_cost[o] * m.buy[o, t] for o in m.offers for t in T)
-        + sum(m.activation_cost[b] * m.activate[b] for b in m.backups)
+        + sum(m.activation_cost[b] * m.activated[b] for b in m.backups)
     )
     m.production = pyo.Expression(
         expr=sum(m.recipe_cost[r] * m.make[r, t] for r in m.recipes for t in T)
@@ -479,7 +505,9 @@ def define_objective(m: pyo.ConcreteModel, net: Network) -> None:
         + sum(m.safety_penalty[q] * m.short[q, t] for q in m.safety_positions for t in T)
     )
     m.service = pyo.Expression(
-        expr=sum(m.backlog_penalty[s] * m.backlog[s, t] + m.lost_penalty[s] * m.lost[s, t] for s in m.demands for t in T)
+        expr=sum(
+            m.backlog_penalty[s] * m.backlog[s, t] + m.lost_penalty[s] * m.lost[s, t] for s in m.demands for t in T
+        )
     )
     m.revenue = pyo.Expression(
         expr=sum(m.price[s] * m.lost[s, t] for s in m.demands for t in T)
@@ -554,13 +582,13 @@ def _block_values(m: pyo.ConcreteModel, primals: Any) -> dict[str, FloatArray]:
     H = len(m.periods)
     out: dict[str, FloatArray] = {}
     for name in VARIABLE_BLOCKS:
-        var = getattr(m, name)
+        var = getattr(m, PYOMO_NAMES.get(name, name))
         index_set = var.index_set()
         if var.dim() == 1:
             members = list(index_set)
             arr = np.array([primals.get(var[k], 0.0) for k in members], dtype=np.float64)
         else:
-            members = list(index_set.subsets()[0])
+            members = list(next(iter(index_set.subsets())))
             arr = np.array(
                 [[primals.get(var[k, t], 0.0) for t in range(H)] for k in members], dtype=np.float64
             ).reshape(len(members), H)

@@ -230,6 +230,7 @@ def test_safety_stock_is_soft() -> None:
     Buying 5 units at 2 (10) and holding them for two periods at 0.5 (5) costs 15 < 30. Optimum 15.
     With a penalty of 1 (10 in all < 15) the DC holds nothing: see the second half.
     """
+
     def spec(penalty: float) -> NetworkSpec:
         return NetworkSpec(
             name="safety",

@@ -16,9 +16,8 @@ from solver.options import SolveOptions
 
 try:  # pragma: no cover - exercised by every test when highspy is installed
     import highspy
-    from highspy import HighsModelStatus as _MS
 except ImportError:  # pragma: no cover
-    highspy = None
+    highspy = None  # type: ignore[assignment]
 
 _ROWWISE = 2
 _MINIMIZE = 1
@@ -98,7 +97,8 @@ class HighsBackend(SolverBackend):
         """Map a finished Highs run onto a `Solution` through the status table."""
         model_status = h.getModelStatus()
         info = h.getInfo()
-        has_solution = info.primal_solution_status == 2 or (lp.n_cols == 0 and model_status == _MS.kModelEmpty)
+        empty = model_status == highspy.HighsModelStatus.kModelEmpty
+        has_solution = info.primal_solution_status == 2 or (lp.n_cols == 0 and empty)
         with_solution, without = _STATUS_TABLE.get(model_status.name, (SolveStatus.ERROR, SolveStatus.ERROR))
         status = with_solution if has_solution else without
         x = np.asarray(h.getSolution().col_value, dtype=np.float64) if status.has_solution else None

@@ -1,0 +1,258 @@
+"""The build benchmark: per network size, the vectorized builder against the Pyomo twin (build and
+hand-off to HiGHS), HiGHS's solve, end-to-end time and peak memory, each phase timed on its own.
+
+Every measurement runs in a fresh process, so the peak memory of one does not leak into another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+PYOMO_TIMEOUT_SECONDS = 600.0
+
+
+@dataclass(frozen=True)
+class BuildCase:
+    """One size to measure, with the solve settings used for it."""
+
+    size: str
+    seed: int = 0
+    repeat: int = 3
+    time_limit: float = 60.0
+    mip_rel_gap: float = 0.01
+    threads: int = 2
+    pyomo: bool = True
+
+
+@dataclass
+class BuildResult:
+    """Medians over the repeats of one case; seconds unless named otherwise."""
+
+    size: str
+    seed: int
+    input_sha256: str
+    n_cols: int = 0
+    n_rows: int = 0
+    nnz: int = 0
+    n_integer: int = 0
+    read: float = 0.0
+    validate: float = 0.0
+    build: float = 0.0
+    handoff: float = 0.0
+    solve: float = 0.0
+    extract: float = 0.0
+    end_to_end: float = 0.0
+    status: str = ""
+    gap: float = float("nan")
+    objective: float = float("nan")
+    peak_rss_mib: float = 0.0
+    baseline_rss_mib: float = 0.0
+    pyomo_build: float | None = None
+    pyomo_handoff: float | None = None
+    pyomo_peak_rss_mib: float | None = None
+    pyomo_note: str = ""
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def speedup(self) -> float | None:
+        """Pyomo's build + hand-off over the vectorized build + hand-off."""
+        if self.pyomo_build is None or self.pyomo_handoff is None:
+            return None
+        return (self.pyomo_build + self.pyomo_handoff) / max(self.build + self.handoff, 1e-9)
+
+    @property
+    def overhead(self) -> float:
+        """End-to-end time over HiGHS's own solve time."""
+        return self.end_to_end / max(self.solve, 1e-9)
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _vectorized_run(path: str, time_limit: float, gap: float, threads: int) -> dict[str, Any]:
+    """Read, validate, build, hand off, solve and extract, timing each phase (in a child process)."""
+    from models.allocation import build_model
+    from models.network import Network
+    from models.plan import extract_plan
+    from solver.backends.highs import HighsBackend
+    from solver.convert import read_network
+    from solver.options import SolveOptions
+
+    baseline = _rss_mib()
+    t0 = time.perf_counter()
+    spec = read_network(path)
+    t1 = time.perf_counter()
+    net = Network.from_spec(spec)
+    t2 = time.perf_counter()
+    lp = build_model(net)
+    t3 = time.perf_counter()
+    backend = HighsBackend()
+    h = backend.load(lp, SolveOptions(time_limit=time_limit, mip_rel_gap=gap, threads=threads))
+    t4 = time.perf_counter()
+    h.run()
+    t5 = time.perf_counter()
+    solution = backend.read_solution(h, lp, handoff=t4 - t3, solve=t5 - t4)
+    plan = extract_plan(net, lp, solution, build_seconds=t3 - t2)
+    t6 = time.perf_counter()
+    return {
+        "n_cols": lp.n_cols,
+        "n_rows": lp.n_rows,
+        "nnz": lp.nnz,
+        "n_integer": lp.n_integer,
+        "read": t1 - t0,
+        "validate": t2 - t1,
+        "build": t3 - t2,
+        "handoff": t4 - t3,
+        "solve": t5 - t4,
+        "extract": t6 - t5,
+        "end_to_end": t6 - t0,
+        "status": plan.status.value,
+        "gap": plan.gap,
+        "objective": plan.objective,
+        "peak_rss_mib": _rss_mib(),
+        "baseline_rss_mib": baseline,
+        "highs_version": backend.version(),
+    }
+
+
+def _pyomo_run(path: str) -> dict[str, Any]:
+    """Build the Pyomo twin and hand it to HiGHS through Pyomo's interface (in a child process)."""
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    from models.network import Network
+    from models.pyomo_model import build_pyomo_model
+    from solver.convert import read_network
+
+    net = Network.from_spec(read_network(path))
+    t0 = time.perf_counter()
+    model = build_pyomo_model(net)
+    t1 = time.perf_counter()
+    Highs().set_instance(model)
+    t2 = time.perf_counter()
+    return {"pyomo_build": t1 - t0, "pyomo_handoff": t2 - t1, "pyomo_peak_rss_mib": _rss_mib()}
+
+
+def _in_child(fn: Callable[..., dict[str, Any]], *args: Any, timeout: float | None = None) -> dict[str, Any] | None:
+    """Run `fn(*args)` in a fresh spawned process; None if it did not finish within `timeout`."""
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1, maxtasksperchild=1) as pool:
+        pending = pool.apply_async(fn, args)
+        try:
+            return pending.get(timeout)
+        except mp.TimeoutError:
+            pool.terminate()
+            return None
+
+
+def measure(case: BuildCase, progress: Callable[[str], None] = print) -> BuildResult:
+    """Generate the case's network to a file, then time every phase `case.repeat` times."""
+    from benchmarks.generator import generate
+    from solver.convert import write_network
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"network-{case.size}-{case.seed}.json"
+        write_network(generate(case.size, seed=case.seed), path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        result = BuildResult(size=case.size, seed=case.seed, input_sha256=digest)
+        runs = []
+        for k in range(case.repeat):
+            progress(f"  {case.size}: vectorized run {k + 1}/{case.repeat}")
+            run = _in_child(_vectorized_run, str(path), case.time_limit, case.mip_rel_gap, case.threads)
+            assert run is not None
+            runs.append(run)
+        result.runs = runs
+        for key in ("read", "validate", "build", "handoff", "solve", "extract", "end_to_end", "peak_rss_mib"):
+            setattr(result, key, statistics.median(r[key] for r in runs))
+        for key in ("n_cols", "n_rows", "nnz", "n_integer", "status", "gap", "objective", "baseline_rss_mib"):
+            setattr(result, key, runs[-1][key])
+        if case.pyomo:
+            pyomo_runs = []
+            for k in range(case.repeat):
+                progress(f"  {case.size}: Pyomo twin run {k + 1}/{case.repeat}")
+                pyomo_run = _in_child(_pyomo_run, str(path), timeout=PYOMO_TIMEOUT_SECONDS)
+                if pyomo_run is None:
+                    result.pyomo_note = f"skipped: over {PYOMO_TIMEOUT_SECONDS:.0f} s"
+                    break
+                pyomo_runs.append(pyomo_run)
+            if pyomo_runs:
+                result.pyomo_build = statistics.median(r["pyomo_build"] for r in pyomo_runs)
+                result.pyomo_handoff = statistics.median(r["pyomo_handoff"] for r in pyomo_runs)
+                result.pyomo_peak_rss_mib = statistics.median(r["pyomo_peak_rss_mib"] for r in pyomo_runs)
+        else:
+            result.pyomo_note = "not run (--no-pyomo)"
+    return result
+
+
+def report(results: list[BuildResult]) -> str:
+    """A Markdown table of the results."""
+
+    def fmt(x: float | None, digits: int = 3) -> str:
+        return "-" if x is None else f"{x:.{digits}f}"
+
+    head = (
+        "| size | columns | integer | rows | nonzeros | validate s | build s | hand-off s | Pyomo build s "
+        "| Pyomo hand-off s | speed-up | solve s | status | gap | end-to-end s | e2e / solve | peak MiB "
+        "| Pyomo peak MiB |"
+    )
+    lines = [head, "|" + "---|" * 18]
+    for r in results:
+        speedup = r.speedup
+        pyomo_build = fmt(r.pyomo_build, 2) if r.pyomo_build is not None else r.pyomo_note
+        lines.append(
+            f"| {r.size} | {r.n_cols:,} | {r.n_integer:,} | {r.n_rows:,} | {r.nnz:,} | {fmt(r.validate)} "
+            f"| {fmt(r.build)} | {fmt(r.handoff)} | {pyomo_build} "
+            f"| {fmt(r.pyomo_handoff, 2)} | {'-' if speedup is None else f'{speedup:,.0f}x'} | {fmt(r.solve, 2)} "
+            f"| {r.status} | {r.gap:.2%} | {fmt(r.end_to_end, 2)} | {r.overhead:.3f} | {r.peak_rss_mib:,.0f} "
+            f"| {fmt(r.pyomo_peak_rss_mib, 0)} |"
+        )
+    return "\n".join(lines)
+
+
+def environment() -> dict[str, Any]:
+    """What a reader needs to repeat the run: versions and the machine."""
+    import highspy
+    import numpy
+    import pyomo
+
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpus": mp.cpu_count(),
+        "highs": str(highspy.Highs().version()),
+        "numpy": numpy.__version__,
+        "pyomo": pyomo.__version__,
+    }
+
+
+def run_build_benchmark(cases: list[BuildCase], out: Path | None) -> list[BuildResult]:
+    results = []
+    for case in cases:
+        print(f"size {case.size} (seed {case.seed}, {case.repeat} runs)", flush=True)
+        results.append(measure(case, progress=lambda msg: print(msg, flush=True)))
+    print()
+    print(report(results))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "benchmark": "build",
+            "environment": environment(),
+            "cases": [asdict(c) for c in cases],
+            "results": [asdict(r) | {"speedup": r.speedup, "overhead": r.overhead} for r in results],
+        }
+        out.write_text(json.dumps(payload, indent=2))
+        print(f"\nresults written to {out}")
+    return results
