@@ -587,7 +587,7 @@ def generate(size: str | GeneratorConfig, seed: int = 0) -> NetworkSpec:
     nominal = produce[offer_node, offer_item]
     total = np.where(offer_item < comp_at, raw_total[np.minimum(offer_item, n_raw - 1)], 0.0)
     total = np.where(offer_item >= comp_at, comp_total[np.clip(offer_item - comp_at, 0, n_comp - 1)], total)
-    is_second = nominal < total - 1e-9
+    is_second = nominal < 0.5 * total  # the second source takes 1 - PRIMARY_SHARE < 0.5
     offer_cost = value[offer_item] * np.where(is_second, _uniform(rng, 1.05, 1.2, len(offer_item)), 1.0)
     offer_cap = np.ceil(nominal * _uniform(rng, 1.2, 1.5, len(offer_item)) * cfg.capacity_slack)
     # Minimum orders sit on second sources of raw materials: a bulk supplier, cheaper per unit but
@@ -669,8 +669,8 @@ def generate(size: str | GeneratorConfig, seed: int = 0) -> NetworkSpec:
     setup_cost = np.where(with_setup, rec_nominal * value[rec_item] * _uniform(rng, 0.005, 0.02, R), 0.0)
     max_rate = np.where(with_setup, np.ceil(rec_nominal * _uniform(rng, 1.5, 2.5, R)), INF)
     node_hours = np.bincount(rec_node, weights=rec_nominal * rec_hours, minlength=n_nodes)
-    regular = np.ceil(node_hours * _uniform(rng, 1.0, 1.15, n_nodes) * cfg.capacity_slack)
-    overtime = np.ceil(regular * _uniform(rng, 0.2, 0.3, n_nodes))
+    regular = np.ceil(node_hours * _uniform(rng, 0.95, 1.1, n_nodes) * cfg.capacity_slack)
+    overtime = np.ceil(regular * _uniform(rng, 0.25, 0.35, n_nodes))
     overtime_cost = np.round(_uniform(rng, 40.0, 80.0, n_nodes))
     bom_of: dict[int, tuple[tuple[str, float], ...]] = {}
     for f in range(n_fin):
@@ -732,12 +732,11 @@ def generate(size: str | GeneratorConfig, seed: int = 0) -> NetworkSpec:
             strict=True,
         )
     ]
-    held = np.bincount(stock_node, weights=on_hand + safety, minlength=n_nodes)
+    held = np.bincount(stock_node, weights=np.maximum(on_hand, safety), minlength=n_nodes)
     held += np.bincount(stock_node[receipt], weights=receipt_qty, minlength=n_nodes)
-    held += need.sum(axis=1)
     storage = np.where(
         (np.arange(n_nodes) >= plant_at) & (np.arange(n_nodes) < cust_at),
-        np.ceil(held * _uniform(rng, 1.2, 1.5, n_nodes)),
+        np.ceil(held * _uniform(rng, 1.1, 1.4, n_nodes)),
         INF,
     )
     stock_value = float(on_hand @ value[stock_item] + receipt_qty @ value[stock_item[receipt]])
@@ -879,8 +878,8 @@ def _stocks(
     blocks = [
         (dc_at, need[dc_at:cust_at, fin_at:], fin_at, (1.0, 2.0)),
         (plant_at, produce[plant_at:dc_at, fin_at:], fin_at, (0.3, 0.8)),
-        (plant_at, need[plant_at:dc_at, comp_at:fin_at], comp_at, (1.5, 2.5)),
-        (t1_at, need[t1_at:plant_at, :comp_at], 0, (1.0, 2.0)),
+        (plant_at, need[plant_at:dc_at, comp_at:fin_at], comp_at, (1.0, 1.5)),
+        (t1_at, need[t1_at:plant_at, :comp_at], 0, (1.0, 1.5)),
     ]
     nodes, items, on_hand, safety = [], [], [], []
     for k, (node_at, rate, item_at, (low, high)) in enumerate(blocks):

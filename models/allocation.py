@@ -152,7 +152,7 @@ def define_production(b: ModelBuilder, net: Network) -> None:
     setups = np.flatnonzero(net.recipe_setup_cost > 0)
     hours = net.recipe_hours[setups][:, None]
     total_hours = net.node_regular_hours[net.recipe_node[setups]] + net.node_overtime_hours[net.recipe_node[setups]]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         by_hours = np.where(hours > 0, total_hours / np.where(hours > 0, hours, 1.0), np.inf)
     big_m = np.minimum(net.recipe_max_rate[setups], by_hours)
     axes = (("recipe", _select(net.recipe_ids, setups)), ("t", periods))

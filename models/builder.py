@@ -146,7 +146,7 @@ def _names(blocks: Iterable[VariableBlock | ConstraintBlock], total: int) -> lis
         joined = parts[0] if parts else np.full(blk.size, "", dtype=str)
         for p in parts[1:]:
             joined = np.char.add(np.char.add(joined, ","), p)
-        names[blk.slice] = list(np.char.add(np.char.add(f"{blk.name}[", joined), "]"))
+        names[blk.slice] = np.char.add(np.char.add(f"{blk.name}[", joined), "]").tolist()
     return names
 
 

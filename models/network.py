@@ -373,6 +373,8 @@ def _index(entity: str, ids: Iterable[str]) -> dict[str, int]:
             raise ValidationError(entity, f"#{k}", "id", "is empty; give every entity an id")
         if ident in table:
             raise ValidationError(entity, ident, "id", "is used twice; ids must be unique")
+        if "/" in ident:
+            raise ValidationError(entity, ident, "id", "contains '/', which Concerto uses to join ids; rename it")
         table[ident] = k
     return table
 
@@ -468,9 +470,13 @@ def _compile(spec: NetworkSpec) -> Network:
     for nd in spec.nodes:
         _require(isinstance(nd.role, NodeRole), "node", nd.id, "role", f"is {nd.role!r}; use a NodeRole")
         if nd.role == NodeRole.SUPPLIER:
-            _require(nd.tier in (1, 2), "node", nd.id, "tier", f"is {nd.tier}; a supplier is tier 1 or 2")
+            _require(
+                _whole(nd.tier) and nd.tier in (1, 2), "node", nd.id, "tier", f"is {nd.tier}; a supplier is tier 1 or 2"
+            )
         else:
-            _require(nd.tier == 0, "node", nd.id, "tier", f"is {nd.tier}; only suppliers have a tier")
+            _require(
+                _whole(nd.tier) and nd.tier == 0, "node", nd.id, "tier", f"is {nd.tier}; only suppliers have a tier"
+            )
         _nonneg(
             "node",
             nd.id,
@@ -560,7 +566,8 @@ def _compile(spec: NetworkSpec) -> Network:
             )
     cycle = _bom_cycle(spec.recipes)
     if cycle is not None:
-        raise ValidationError("recipe", cycle[0], "inputs", "the bill of materials loops: " + " -> ".join(cycle))
+        on_loop = next(r for r in spec.recipes if r.item == cycle[0] and any(i == cycle[1] for i, _ in r.inputs))
+        raise ValidationError("recipe", on_loop.id, "inputs", "the bill of materials loops: " + " -> ".join(cycle))
 
     _index("lane", (ln.id for ln in spec.lanes))
     for ln in spec.lanes:
@@ -696,7 +703,13 @@ def _compile(spec: NetworkSpec) -> Network:
     tiers = [t.priority for t in spec.service_targets]
     for target in spec.service_targets:
         ident = f"priority {target.priority}"
-        _require(target.priority >= 1, "service target", ident, "priority", "must be >= 1; tiers start at 1")
+        _require(
+            _whole(target.priority) and target.priority >= 1,
+            "service target",
+            ident,
+            "priority",
+            "must be >= 1; tiers start at 1",
+        )
         _require(tiers.count(target.priority) == 1, "service target", ident, "priority", "is given twice")
         _require(
             not math.isnan(target.fill_rate) and 0 <= target.fill_rate <= 1,

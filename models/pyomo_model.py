@@ -175,10 +175,14 @@ def define_supplier_capacity(m: pyo.ConcreteModel, net: Network) -> None:
     m.min_order = pyo.Param(m.min_orders, initialize=_table(net.offer_min_order, m.min_orders))
 
     m.buy = pyo.Var(
-        m.offers, m.periods, within=pyo.NonNegativeReals, bounds=lambda m, o, t: (0.0, _upper(m.offer_capacity[o, t]))
+        m.offers,
+        m.periods,
+        within=pyo.NonNegativeReals,
+        bounds=lambda m, o, t: (0.0, _upper(m.offer_capacity[o, t])),
+        doc="units bought on offer o in t",
     )
-    m.activated = pyo.Var(m.backups, within=pyo.Binary)
-    m.order = pyo.Var(m.min_orders, m.periods, within=pyo.Binary)
+    m.activated = pyo.Var(m.backups, within=pyo.Binary, doc="1 if backup offer b is activated")
+    m.order = pyo.Var(m.min_orders, m.periods, within=pyo.Binary, doc="1 if an order is placed on offer m in t")
 
     @m.Constraint(m.backups, m.periods)
     def backup_activation(m: pyo.ConcreteModel, b: int, t: int) -> Any:
@@ -197,7 +201,7 @@ def define_production(m: pyo.ConcreteModel, net: Network) -> None:
     """Production within capacity hours and rate, with overtime and setups.
 
         0 <= make[r,t] <= max_rate[r,t]
-        sum_{r at n, hours[r] > 0} hours[r] make[r,t] <= regular_hours[n,t] + overtime[n,t]
+        sum_{r at n, hours[r] > 0} hours[r] make[r,t] - overtime[n,t] <= regular_hours[n,t]
                        nodes n with finite regular hours running a recipe that uses hours (capacity_hours)
         0 <= overtime[n,t] <= overtime_hours[n,t]     those nodes with some overtime
         make[r,t] <= M[r,t] setup[r,t],  M = min(max_rate, (regular + overtime hours) / hours[r])
@@ -224,18 +228,26 @@ def define_production(m: pyo.ConcreteModel, net: Network) -> None:
     m.overtime_cost = pyo.Param(m.nodes, initialize=_table(net.node_overtime_cost))
 
     m.make = pyo.Var(
-        m.recipes, m.periods, within=pyo.NonNegativeReals, bounds=lambda m, r, t: (0.0, _upper(m.max_rate[r, t]))
+        m.recipes,
+        m.periods,
+        within=pyo.NonNegativeReals,
+        bounds=lambda m, r, t: (0.0, _upper(m.max_rate[r, t])),
+        doc="units made by recipe r in t",
     )
     m.overtime = pyo.Var(
-        m.overtime_nodes, m.periods, within=pyo.NonNegativeReals, bounds=lambda m, n, t: (0.0, m.overtime_hours[n, t])
+        m.overtime_nodes,
+        m.periods,
+        within=pyo.NonNegativeReals,
+        bounds=lambda m, n, t: (0.0, m.overtime_hours[n, t]),
+        doc="overtime hours used at node n in t",
     )
-    m.setup = pyo.Var(m.setups, m.periods, within=pyo.Binary)
+    m.setup = pyo.Var(m.setups, m.periods, within=pyo.Binary, doc="1 if recipe r runs in t")
 
     @m.Constraint(m.capacity_nodes, m.periods)
     def capacity_hours(m: pyo.ConcreteModel, n: int, t: int) -> Any:
         hours_used = sum(m.recipe_hours[r] * m.make[r, t] for r in m.recipes_at[n] if m.recipe_hours[r] > 0)
         overtime = m.overtime[n, t] if n in m.overtime_nodes else 0.0
-        return hours_used <= m.regular_hours[n, t] + overtime
+        return hours_used - overtime <= m.regular_hours[n, t]
 
     def setup_big_m(m: pyo.ConcreteModel, r: int, t: int) -> float:
         n = int(net.recipe_node[r])
@@ -281,8 +293,12 @@ def define_lane_capacity(m: pyo.ConcreteModel, net: Network) -> None:
         capacity = m.lane_cap[lane, t]
         return (0.0, float(math.ceil(capacity / m.truck_size[lane] - 1e-9)) if math.isfinite(capacity) else None)
 
-    m.ship = pyo.Var(m.arcs, m.periods, within=pyo.NonNegativeReals, bounds=ship_bounds)
-    m.trucks = pyo.Var(m.truck_lanes, m.periods, within=pyo.NonNegativeIntegers, bounds=truck_bounds)
+    m.ship = pyo.Var(
+        m.arcs, m.periods, within=pyo.NonNegativeReals, bounds=ship_bounds, doc="units of arc a departing in t"
+    )
+    m.trucks = pyo.Var(
+        m.truck_lanes, m.periods, within=pyo.NonNegativeIntegers, bounds=truck_bounds, doc="trucks sent on lane l in t"
+    )
 
     @m.Constraint(m.shared_lanes, m.periods)
     def lane_capacity(m: pyo.ConcreteModel, lane: int, t: int) -> Any:
@@ -309,9 +325,13 @@ def define_demand(m: pyo.ConcreteModel, net: Network) -> None:
     m.lost_penalty = pyo.Param(m.demands, initialize=_table(net.demand_lost_penalty))
 
     m.backlog = pyo.Var(
-        m.demands, m.periods, within=pyo.NonNegativeReals, bounds=lambda m, s, t: (0.0, 0.0 if t == last else None)
+        m.demands,
+        m.periods,
+        within=pyo.NonNegativeReals,
+        bounds=lambda m, s, t: (0.0, 0.0 if t == last else None),
+        doc="units of stream s still owed at the end of t",
     )
-    m.lost = pyo.Var(m.demands, m.periods, within=pyo.NonNegativeReals)
+    m.lost = pyo.Var(m.demands, m.periods, within=pyo.NonNegativeReals, doc="units of stream s given up in t")
 
     @m.Constraint(m.demands, m.periods)
     def demand_balance(m: pyo.ConcreteModel, s: int, t: int) -> Any:
@@ -336,7 +356,7 @@ def define_flow_balance(m: pyo.ConcreteModel, net: Network) -> None:
     m.bom_recipe = pyo.Param(m.bom_lines, initialize=lambda _m, k: int(net.bom_recipe[k]), within=m.recipes)
     m.bom_qty = pyo.Param(m.bom_lines, initialize=_table(net.bom_qty))
 
-    m.inv = pyo.Var(m.positions, m.periods, within=pyo.NonNegativeReals)
+    m.inv = pyo.Var(m.positions, m.periods, within=pyo.NonNegativeReals, doc="units at position p at the end of t")
 
     @m.Constraint(m.positions, m.periods)
     def flow_balance(m: pyo.ConcreteModel, p: int, t: int) -> Any:
@@ -386,6 +406,7 @@ def define_safety_stock(m: pyo.ConcreteModel, net: Network) -> None:
         m.periods,
         within=pyo.NonNegativeReals,
         bounds=lambda m, q, t: (0.0, m.safety_stock_target[q]),
+        doc="units by which position q falls short of its safety stock in t",
     )
 
     @m.Constraint(m.safety_positions, m.periods)
@@ -451,10 +472,10 @@ def define_single_sourcing(m: pyo.ConcreteModel, net: Network) -> None:
     m.single_sourced = pyo.Set(within=m.demands, initialize=sourced, doc="single-sourced demand streams")
     m.sourced_arcs = pyo.Set(
         within=m.arcs,
-        initialize=[a for s in sourced for a in m.arcs_into_demand[s]],
+        initialize=sorted(a for s in sourced for a in m.arcs_into_demand[s]),
         doc="arcs into single-sourced streams",
     )
-    m.assign = pyo.Var(m.sourced_arcs, within=pyo.Binary)
+    m.assign = pyo.Var(m.sourced_arcs, within=pyo.Binary, doc="1 if arc a is its stream's one inbound lane")
 
     @m.Constraint(m.single_sourced)
     def single_source(m: pyo.ConcreteModel, s: int) -> Any:
@@ -583,16 +604,13 @@ def _block_values(m: pyo.ConcreteModel, primals: Any) -> dict[str, FloatArray]:
     out: dict[str, FloatArray] = {}
     for name in VARIABLE_BLOCKS:
         var = getattr(m, PYOMO_NAMES.get(name, name))
-        index_set = var.index_set()
-        if var.dim() == 1:
-            members = list(index_set)
-            arr = np.array([primals.get(var[k], 0.0) for k in members], dtype=np.float64)
+        subsets = list(var.index_set().subsets())
+        members = list(subsets[0])
+        if len(subsets) == 1:
+            out[name] = np.array([primals.get(var[k], 0.0) for k in members], dtype=np.float64)
         else:
-            members = list(next(iter(index_set.subsets())))
-            arr = np.array(
-                [[primals.get(var[k, t], 0.0) for t in range(H)] for k in members], dtype=np.float64
-            ).reshape(len(members), H)
-        out[name] = arr
+            values = [[primals.get(var[k, t], 0.0) for t in range(H)] for k in members]
+            out[name] = np.array(values, dtype=np.float64).reshape(len(members), H)
     return out
 
 

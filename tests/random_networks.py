@@ -315,7 +315,7 @@ def random_network(seed: int, *, integers: bool = True) -> NetworkSpec:
             safety = float(rng.integers(10, 50)) if chance(0.6) else 0.0
             on_hand = dc_stock[d, fin] + float(rng.integers(0, 20))
             if on_hand or safety:
-                stocks.append(Stock(d, fin, on_hand=on_hand, safety_stock=safety, safety_penalty=uniform(1, 5)))
+                stocks.append(Stock(d, fin, on_hand=on_hand, safety_stock=safety, safety_penalty=uniform(2, 10)))
     for p in plants:
         for comp in pick(comp_ids, 0, 2):
             stocks.append(Stock(p, comp, on_hand=float(rng.integers(0, 30))))
@@ -352,7 +352,8 @@ def random_network(seed: int, *, integers: bool = True) -> NetworkSpec:
     held_value = sum(st.on_hand * value[st.item] for st in stocks) + sum(
         rc.quantity * value[rc.item] for rc in in_transit
     )
-    working_capital_cap = held_value + uniform(0, 100) if chance(0.6) else math.inf
+    safety_value = sum(st.safety_stock * value[st.item] for st in stocks)
+    working_capital_cap = held_value + uniform(0, 0.5) * safety_value if chance(0.6) else math.inf
 
     return NetworkSpec(
         name=f"random-{seed}",

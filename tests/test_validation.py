@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -70,48 +71,52 @@ def base_spec() -> NetworkSpec:
 # -- helpers that change one field of one entity ---------------------------------------------
 
 
-def _at(entities: tuple, k: int, **changes: object) -> tuple:  # type: ignore[type-arg]
+def _at(entities: tuple[Any, ...], k: int, **changes: Any) -> tuple[Any, ...]:
     return (*entities[:k], replace(entities[k], **changes), *entities[k + 1 :])
 
 
-def item(k: int, **changes: object) -> Mutation:
+def item(k: int, **changes: Any) -> Mutation:
     return lambda s: replace(s, items=_at(s.items, k, **changes))
 
 
-def node(k: int, **changes: object) -> Mutation:
+def node(k: int, **changes: Any) -> Mutation:
     return lambda s: replace(s, nodes=_at(s.nodes, k, **changes))
 
 
-def offer(k: int, **changes: object) -> Mutation:
+def offer(k: int, **changes: Any) -> Mutation:
     return lambda s: replace(s, offers=_at(s.offers, k, **changes))
 
 
-def recipe(k: int, **changes: object) -> Mutation:
+def recipe(k: int, **changes: Any) -> Mutation:
     return lambda s: replace(s, recipes=_at(s.recipes, k, **changes))
 
 
-def lane(k: int, **changes: object) -> Mutation:
+def lane(k: int, **changes: Any) -> Mutation:
     return lambda s: replace(s, lanes=_at(s.lanes, k, **changes))
 
 
-def demand(k: int, **changes: object) -> Mutation:
+def demand(k: int, **changes: Any) -> Mutation:
     return lambda s: replace(s, demands=_at(s.demands, k, **changes))
 
 
-def stock(k: int, **changes: object) -> Mutation:
+def stock(k: int, **changes: Any) -> Mutation:
     return lambda s: replace(s, stocks=_at(s.stocks, k, **changes))
 
 
-def receipt(k: int, **changes: object) -> Mutation:
+def receipt(k: int, **changes: Any) -> Mutation:
     return lambda s: replace(s, in_transit=_at(s.in_transit, k, **changes))
 
 
-def network(**changes: object) -> Mutation:
+def network(**changes: Any) -> Mutation:
     return lambda s: replace(s, **changes)
 
 
 def appended(field: str, extra: object) -> Mutation:
-    return lambda s: replace(s, **{field: (*getattr(s, field), extra)})
+    def mutate(s: NetworkSpec) -> NetworkSpec:
+        changes: dict[str, Any] = {field: (*getattr(s, field), extra)}
+        return replace(s, **changes)
+
+    return mutate
 
 
 def rejected(mutate: Mutation) -> ValidationError:
@@ -389,11 +394,6 @@ def test_bill_of_materials_loop_is_rejected(mutate: Mutation, recipes: set[str],
         assert it in err.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="models/network.py raises ValidationError('recipe', cycle[0], ...) with an item id as the ident; "
-    "it should name a recipe on the loop",
-)
 @pytest.mark.parametrize(("mutate", "recipes", "items"), BOM_LOOPS)
 def test_bill_of_materials_loop_names_a_recipe_on_the_loop(
     mutate: Mutation, recipes: set[str], items: tuple[str, ...]
@@ -482,6 +482,22 @@ def test_service_target_fill_rate_above_one_is_rejected() -> None:
     assert_rejected(
         network(service_targets=(ServiceTarget(1, 1.5),)), "service target", "priority 1", "fill_rate", "in [0, 1]"
     )
+
+
+@pytest.mark.parametrize("priority", [0, -1])
+def test_service_target_priority_below_one_is_rejected(priority: int) -> None:
+    assert_rejected(
+        network(service_targets=(ServiceTarget(priority, 0.5),)),
+        "service target",
+        f"priority {priority}",
+        "priority",
+        "tiers start at 1",
+    )
+
+
+def test_service_target_with_a_fractional_priority_is_rejected() -> None:
+    fractional = ServiceTarget(1.5, 0.9)  # type: ignore[arg-type]
+    assert_rejected(network(service_targets=(fractional,)), "service target", "priority 1.5", "priority", "")
 
 
 @pytest.mark.parametrize("period", [3, -1])
