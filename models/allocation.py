@@ -312,10 +312,11 @@ def define_flow_balance(b: ModelBuilder, net: Network) -> None:
 def define_storage_capacity(b: ModelBuilder, net: Network) -> None:
     """Stock held at a node within its storage capacity.
 
-    sum_{p at n} inv[p,t] <= storage[n]       nodes with a finite capacity (storage_capacity)
+    sum_{p at n} inv[p,t] <= storage[n]    nodes with a finite capacity that hold stock (storage_capacity)
     """
     H = net.horizon
-    nodes = np.flatnonzero(np.isfinite(net.node_storage))
+    holds_stock = np.bincount(net.position_node, minlength=net.n_nodes) > 0
+    nodes = np.flatnonzero(np.isfinite(net.node_storage) & holds_stock)
     row_of_node = np.full(net.n_nodes, -1, dtype=np.int64)
     row_of_node[nodes] = np.arange(len(nodes))
     positions = np.flatnonzero(row_of_node[net.position_node] >= 0)
@@ -358,10 +359,10 @@ def define_working_capital(b: ModelBuilder, net: Network) -> None:
     sum_p unit_value[item(p)] inv[p,t] <= working_capital_cap           (working_capital)
     """
     H = net.horizon
-    n = 1 if np.isfinite(net.working_capital_cap) else 0
+    value = net.item_value[net.position_item][:, None]
+    n = 1 if np.isfinite(net.working_capital_cap) and value.any() else 0
     rows = _grid(n, H)
     inv = b.columns("inv")
-    value = net.item_value[net.position_item][:, None]
     terms: list[tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike]] = (
         [(np.broadcast_to(rows[0], inv.shape), inv, value)] if n else []
     )
@@ -375,24 +376,23 @@ def define_working_capital(b: ModelBuilder, net: Network) -> None:
 
 
 def define_service_targets(b: ModelBuilder, net: Network) -> None:
-    """Each priority tier delivers at least its fill-rate target of its total demand.
+    """Each priority tier with demand delivers at least its fill-rate target of its total demand.
 
     sum_{s in tier k, t} lost[s,t] <= (1 - fill_rate[k]) sum_{s in tier k, t} demand[s,t]
                                                                         (service_target)
     """
     H = net.horizon
-    match = net.demand_priority[:, None] == net.target_priority[None, :]
-    stream_row = np.where(match.any(axis=1), np.argmax(np.c_[match, np.zeros((len(match), 1), bool)], axis=1), -1)
-    streams = np.flatnonzero(stream_row >= 0)
-    K = len(net.target_priority)
-    totals = np.bincount(stream_row[streams], weights=net.demand_qty[streams].sum(axis=1), minlength=K)
-    lost = b.columns("lost")
+    targets = np.flatnonzero(np.isin(net.target_priority, net.demand_priority))
+    match = net.demand_priority[:, None] == net.target_priority[targets][None, :]
+    streams = np.flatnonzero(match.any(axis=1))
+    stream_row = np.argmax(match[streams], axis=1) if len(streams) else np.zeros(0, dtype=np.int64)
+    totals = np.bincount(stream_row, weights=net.demand_qty[streams].sum(axis=1), minlength=len(targets))
     b.add_constraints(
         "service_target",
-        (K,),
-        [(np.broadcast_to(stream_row[streams][:, None], (len(streams), H)), lost[streams], 1.0)],
-        upper=(1.0 - net.target_fill_rate) * totals,
-        axes=(("priority", [str(p) for p in net.target_priority]),),
+        (len(targets),),
+        [(np.broadcast_to(stream_row[:, None], (len(streams), H)), b.columns("lost")[streams], 1.0)],
+        upper=(1.0 - net.target_fill_rate[targets]) * totals,
+        axes=(("priority", [str(p) for p in net.target_priority[targets]]),),
     )
 
 
