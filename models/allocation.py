@@ -20,11 +20,14 @@ Notation (all indices are integers into the `Network` arrays; t = 0..H-1 are per
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
 from models.builder import IntArray, LinearProgram, ModelBuilder
 from models.network import Network
+from models.protocols import AuthorityGroup, ProtocolSet, define_authority
 
 PROCUREMENT = "procurement"
 PRODUCTION = "production"
@@ -433,8 +436,11 @@ def define_single_sourcing(b: ModelBuilder, net: Network) -> None:
     )
 
 
-def build_model(net: Network) -> LinearProgram:
-    """The whole coordinated allocation model of a network, family by family."""
+def build_model(
+    net: Network, protocols: ProtocolSet | None = None, groups: Sequence[AuthorityGroup] = ()
+) -> LinearProgram:
+    """The whole coordinated allocation model of a network, family by family; with a protocol set,
+    its active authority groups (`resolve_authority`) become constraints too."""
     b = ModelBuilder()
     define_supplier_capacity(b, net)
     define_production(b, net)
@@ -446,4 +452,6 @@ def build_model(net: Network) -> LinearProgram:
     define_working_capital(b, net)
     define_service_targets(b, net)
     define_single_sourcing(b, net)
+    if protocols is not None:
+        define_authority(b, net, protocols, groups)
     return b.build()

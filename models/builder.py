@@ -175,6 +175,7 @@ class ModelBuilder:
         self._row_upper: list[FloatArray] = []
         self._terms = _Family()
         self._cost_terms: list[CostTerm] = []
+        self._upper_caps: list[tuple[IntArray, float]] = []
 
     # -- variables ----------------------------------------------------------------------------
 
@@ -202,6 +203,28 @@ class ModelBuilder:
     def columns(self, name: str) -> IntArray:
         blk = self._variables[name]
         return np.arange(blk.start, blk.start + blk.size, dtype=np.int64).reshape(blk.shape)
+
+    @property
+    def variables(self) -> dict[str, VariableBlock]:
+        return self._variables
+
+    @property
+    def constraints(self) -> dict[str, ConstraintBlock]:
+        return self._constraints
+
+    def restrict_upper(self, columns: npt.ArrayLike, upper: float) -> None:
+        """Lower the upper bound of the given columns to at most `upper` (e.g. forbid an action)."""
+        self._upper_caps.append((np.asarray(columns, dtype=np.int64).ravel(), float(upper)))
+
+    def add_terms(self, family: str, rows: npt.ArrayLike, columns: npt.ArrayLike, values: npt.ArrayLike) -> None:
+        """Add coefficients to rows of an existing family (e.g. a new variable in old rows)."""
+        blk = self._constraints[family]
+        r, c, v = np.broadcast_arrays(np.asarray(rows, dtype=np.int64), np.asarray(columns), np.asarray(values))
+        if r.size and (r.min() < 0 or r.max() >= blk.size):
+            raise ValueError(f"constraint family {family!r}: a row index lies outside its {blk.size} rows")
+        self._terms.rows.append(r.ravel() + blk.start)
+        self._terms.cols.append(c.astype(np.int64).ravel())
+        self._terms.vals.append(v.astype(np.float64).ravel())
 
     def add_cost(
         self, component: str, columns: npt.ArrayLike, coefficients: npt.ArrayLike, *, constant: float = 0.0
@@ -234,12 +257,7 @@ class ModelBuilder:
         blk = ConstraintBlock(name, self._n_rows, tuple(int(n) for n in shape), axes)
         self._constraints[name] = blk
         for row, col, val in terms:
-            r, c, v = np.broadcast_arrays(np.asarray(row, dtype=np.int64), np.asarray(col), np.asarray(val))
-            if r.size and (r.min() < 0 or r.max() >= blk.size):
-                raise ValueError(f"constraint family {name!r}: a row index lies outside its {blk.size} rows")
-            self._terms.rows.append(r.ravel() + blk.start)
-            self._terms.cols.append(c.astype(np.int64).ravel())
-            self._terms.vals.append(v.astype(np.float64).ravel())
+            self.add_terms(name, row, col, val)
         self._row_lower.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), blk.shape).ravel())
         self._row_upper.append(np.broadcast_to(np.asarray(upper, dtype=np.float64), blk.shape).ravel())
         self._n_rows += blk.size
@@ -261,6 +279,9 @@ class ModelBuilder:
         A.eliminate_zeros()
         A.sort_indices()
 
+        col_upper = cat(self._col_upper, np.float64).copy()
+        for cols, cap in self._upper_caps:
+            col_upper[cols] = np.minimum(col_upper[cols], cap)
         c = np.zeros(self._n_cols)
         offset = 0.0
         for term in self._cost_terms:
@@ -273,7 +294,7 @@ class ModelBuilder:
             row_lower=cat(self._row_lower, np.float64).copy(),
             row_upper=cat(self._row_upper, np.float64).copy(),
             col_lower=cat(self._col_lower, np.float64).copy(),
-            col_upper=cat(self._col_upper, np.float64).copy(),
+            col_upper=col_upper,
             integrality=cat(self._integer, np.bool_).copy(),
             variables=dict(self._variables),
             constraints=dict(self._constraints),

@@ -87,6 +87,8 @@ class SupplyOffer:
     activation_cost: float = 0.0
     payment_days: float = 0.0
     """Days between receipt and payment, for the cash-to-cash cycle."""
+    expedited: bool = False
+    """A spot or expedited purchase: a decision protocols may govern."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ class Lane:
     mode: str = "road"
     expedited: bool = False
     """An expedite mode: shorter lead time at a premium."""
+    alternate: bool = False
+    """A detour used to re-route around a disruption: a decision protocols may govern."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,9 @@ class NetworkSpec:
     service_targets: tuple[ServiceTarget, ...] = ()
     working_capital_cap: float = INF
     """Most value of inventory held across the network at the end of any period."""
+    capital_cost_rate: float = 0.0
+    """Cost per unit of value per period of capital released beyond the cap (when a protocol
+    authorizes a working-capital release)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,6 +253,7 @@ class Network:
     offer_backup: BoolArray
     offer_activation_cost: FloatArray
     offer_payment_days: FloatArray
+    offer_expedited: BoolArray
 
     recipe_ids: tuple[str, ...]
     recipe_node: IntArray
@@ -268,6 +276,7 @@ class Network:
     lane_truck_cost: FloatArray
     lane_mode: tuple[str, ...]
     lane_expedited: BoolArray
+    lane_alternate: BoolArray
     arc_lane: IntArray
     arc_item: IntArray
 
@@ -292,6 +301,7 @@ class Network:
     target_priority: IntArray
     target_fill_rate: FloatArray
     working_capital_cap: float
+    capital_cost_rate: float
 
     # -- sizes ----------------------------------------------------------------------------------
 
@@ -455,6 +465,14 @@ def _compile(spec: NetworkSpec) -> Network:
         spec.name,
         "working_capital_cap",
         f"is {spec.working_capital_cap}; it must be >= 0",
+    )
+
+    _require(
+        math.isfinite(spec.capital_cost_rate) and spec.capital_cost_rate >= 0,
+        "network",
+        spec.name,
+        "capital_cost_rate",
+        f"is {spec.capital_cost_rate}; it must be a finite number >= 0",
     )
 
     items = _index("item", (i.id for i in spec.items))
@@ -819,6 +837,7 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
         offer_backup=col((o.backup for o in spec.offers), np.bool_),
         offer_activation_cost=col(o.activation_cost for o in spec.offers),
         offer_payment_days=col(o.payment_days for o in spec.offers),
+        offer_expedited=col((o.expedited for o in spec.offers), np.bool_),
         recipe_ids=tuple(r.id for r in spec.recipes),
         recipe_node=recipe_node,
         recipe_item=recipe_item,
@@ -839,6 +858,7 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
         lane_truck_cost=col(ln.truck_cost for ln in spec.lanes),
         lane_mode=tuple(ln.mode for ln in spec.lanes),
         lane_expedited=col((ln.expedited for ln in spec.lanes), np.bool_),
+        lane_alternate=col((ln.alternate for ln in spec.lanes), np.bool_),
         arc_lane=arc_lane,
         arc_item=arc_item,
         demand_node=demand_node,
@@ -859,4 +879,5 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
         target_priority=col((t.priority for t in spec.service_targets), np.int64),
         target_fill_rate=col(t.fill_rate for t in spec.service_targets),
         working_capital_cap=float(spec.working_capital_cap),
+        capital_cost_rate=float(spec.capital_cost_rate),
     )

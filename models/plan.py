@@ -4,6 +4,7 @@ cost by component, metrics and solve statistics; `extract_plan` reads it off a s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,15 @@ import numpy.typing as npt
 from models.builder import LinearProgram
 from models.kpi import Kpis, compute_kpis
 from models.network import Network
+from models.protocols import (
+    AuthorityGroup,
+    AuthoritySpend,
+    AuthorityStatus,
+    Decision,
+    ProtocolSet,
+    assign_columns,
+    extract_decisions,
+)
 from models.solution import Solution, SolveStatus
 
 ZERO = 1e-7
@@ -78,12 +88,31 @@ class Plan:
     kpis: Kpis | None
     stats: SolveStats
     message: str = ""
+    decisions: tuple[Decision, ...] = ()
+    """Every action the plan takes, with its owner and authority status."""
+    authority: tuple[AuthoritySpend, ...] = ()
+    """Each active rule's spend against its limit, and whether it escalated."""
     values: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict, repr=False)
     """The dense solution of each variable block, for metrics and warm starts."""
 
     @property
     def has_solution(self) -> bool:
         return self.status.has_solution
+
+    @property
+    def act_now(self) -> list[Decision]:
+        """Decisions the owning function may execute at once."""
+        return [d for d in self.decisions if d.status != AuthorityStatus.ESCALATED]
+
+    @property
+    def needs_approval(self) -> list[Decision]:
+        """Decisions waiting for an approver, effective from their `effective_hours`."""
+        return [d for d in self.decisions if d.status == AuthorityStatus.ESCALATED]
+
+    @property
+    def escalations(self) -> list[str]:
+        """Approvers the plan escalates to, once each."""
+        return list(dict.fromkeys(a.approver for a in self.authority if a.escalated))
 
     def summary(self) -> str:
         """A few readable lines: status, objective, cost by component, the main metrics."""
@@ -97,6 +126,17 @@ class Plan:
             f"  decisions: {len(self.purchases)} purchases, {len(self.activations)} backup activations, "
             f"{len(self.production)} production runs, {len(self.shipments)} shipments, {len(self.trucks)} truck loads"
         )
+        if self.authority:
+            lines.append(
+                f"  decisions: {len(self.act_now)} act now, {len(self.needs_approval)} need approval"
+                + (f" (escalated to {', '.join(self.escalations)})" if self.escalations else "")
+            )
+            for a in self.authority:
+                state = f"escalated to {a.approver}" if a.escalated else "within authority"
+                lines.append(
+                    f"    {a.function.value} {a.action.value} [{a.rule}]: spend {a.spend:,.2f} of limit "
+                    f"{a.limit:,.2f} (cap {a.cap:,.2f}), {state}"
+                )
         if self.kpis is not None:
             lines.extend("  " + line for line in self.kpis.lines())
         s = self.stats
@@ -117,8 +157,17 @@ def _ids(ids: tuple[str, ...] | list[str], index: npt.NDArray[np.int64]) -> npt.
     return np.asarray(ids, dtype=str)[index] if len(ids) else np.zeros(index.shape, dtype=str)
 
 
-def extract_plan(net: Network, lp: LinearProgram, solution: Solution, *, build_seconds: float = 0.0) -> Plan:
-    """Read the plan's tables, cost and metrics off a solution of `build_model(net)`."""
+def extract_plan(
+    net: Network,
+    lp: LinearProgram,
+    solution: Solution,
+    *,
+    build_seconds: float = 0.0,
+    protocols: ProtocolSet | None = None,
+    groups: Sequence[AuthorityGroup] = (),
+) -> Plan:
+    """Read the plan's tables, cost, metrics and decisions off a solution of
+    `build_model(net, protocols, groups)`."""
     stats = SolveStats(
         n_cols=lp.n_cols,
         n_rows=lp.n_rows,
@@ -218,6 +267,9 @@ def extract_plan(net: Network, lp: LinearProgram, solution: Solution, *, build_s
     backlog = _table(v["backlog"] > ZERO, customer=customer, item=demand_item, period=t, quantity=v["backlog"])
     lost = _table(v["lost"] > ZERO, customer=customer, item=demand_item, period=t, quantity=v["lost"])
 
+    governed = protocols.governed() if protocols is not None else frozenset()
+    assigned, _ = assign_columns(groups, lp.variables, net, governed)
+    decisions, authority = extract_decisions(net, x, lp.variables, assigned, governed)
     return Plan(
         network=net.spec.name,
         horizon=net.horizon,
@@ -241,6 +293,8 @@ def extract_plan(net: Network, lp: LinearProgram, solution: Solution, *, build_s
         kpis=compute_kpis(net, v, delivered, lp.cost_by_component(x)),
         stats=stats,
         message=solution.message,
+        decisions=tuple(decisions),
+        authority=tuple(authority),
         values=v,
     )
 

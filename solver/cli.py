@@ -62,7 +62,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from solver.export import export_model
 
-    _, lp, _ = compile_model(read_network(args.file))
+    lp = compile_model(read_network(args.file)).lp
     text = export_model(lp, args.format)
     if args.out:
         Path(args.out).write_text(text)

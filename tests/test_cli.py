@@ -71,5 +71,5 @@ def test_exported_model_reaches_the_same_optimum(tmp_path: Path, fmt: str) -> No
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     direct = plan_network(read_network(net_file))
     assert h.getInfo().objective_function_value == pytest.approx(direct.objective) == pytest.approx(240)
-    _, lp, _ = compile_model(spec)
+    lp = compile_model(spec).lp
     assert h.getNumCol() == lp.n_cols and h.getNumRow() == lp.n_rows

@@ -1,0 +1,766 @@
+"""Decision protocols as constraints: which function may act on which signal, up to what spend,
+and which decisions must be escalated, to whom, and how long that takes.
+
+A `ProtocolSet` holds authority rules (function, action kind, spend limit, hard cap, approver,
+escalation delay, governance cost) and signal rules that activate them. `resolve_authority` turns
+the rules active under a set of signals into `AuthorityGroup`s; `define_authority` adds them to the
+allocation model; `extract_decisions` reads every action of a solved plan as a `Decision`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+import numpy.typing as npt
+
+from models.builder import IntArray, ModelBuilder, VariableBlock
+from models.errors import ValidationError
+from models.network import FloatArray, Network, NodeRole
+from models.signals import Signal, SignalType
+
+GOVERNANCE = "governance"
+"""Cost component of escalations."""
+FINANCE = "finance"
+"""Cost component of working capital released beyond the cap."""
+
+
+class Function(Enum):
+    """A business function that owns decisions."""
+
+    PROCUREMENT = "procurement"
+    PRODUCTION = "production"
+    LOGISTICS = "logistics"
+    INVENTORY = "inventory"
+    SALES = "sales"
+    FINANCE = "finance"
+
+
+class ActionKind(Enum):
+    """A kind of decision a protocol can govern; each is owned by one function (see `OWNER`)."""
+
+    BACKUP_ACTIVATION = "backup_activation"
+    """Activating a backup supply offer and buying on it (activation cost + purchases)."""
+    EXPEDITED_PURCHASE = "expedited_purchase"
+    """Buying on a spot or expedited supply offer."""
+    OVERTIME = "overtime"
+    """Overtime hours at a plant or tier-1 supplier."""
+    EXPEDITED_FREIGHT = "expedited_freight"
+    """Shipping on an expedited lane."""
+    REROUTING = "rerouting"
+    """Shipping on an alternate lane, a detour around a disruption."""
+    LATERAL_TRANSFER = "lateral_transfer"
+    """Moving stock between distribution centres."""
+    RATIONING = "rationing"
+    """Giving up demand of priority tier 2 or lower (spend: its price and lost-sale penalty)."""
+    WORKING_CAPITAL_RELEASE = "working_capital_release"
+    """Holding stock value beyond the working-capital cap (spend: capital cost rate x value)."""
+
+
+OWNER: dict[ActionKind, Function] = {
+    ActionKind.BACKUP_ACTIVATION: Function.PROCUREMENT,
+    ActionKind.EXPEDITED_PURCHASE: Function.PROCUREMENT,
+    ActionKind.OVERTIME: Function.PRODUCTION,
+    ActionKind.EXPEDITED_FREIGHT: Function.LOGISTICS,
+    ActionKind.REROUTING: Function.LOGISTICS,
+    ActionKind.LATERAL_TRANSFER: Function.INVENTORY,
+    ActionKind.RATIONING: Function.SALES,
+    ActionKind.WORKING_CAPITAL_RELEASE: Function.FINANCE,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The protocol set as a person writes it
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Role:
+    """Someone who approves escalations; an unanswered escalation goes on to `escalates_to`."""
+
+    id: str
+    escalates_to: str = ""
+
+
+@dataclass(frozen=True)
+class Approver:
+    """Who approves spend above a rule's limit: a role, or a joint decision of several functions.
+
+    Rules whose approver is the same joint decision share one escalation: one approval covers all.
+    """
+
+    role: str = ""
+    joint: tuple[Function, ...] = ()
+
+    @property
+    def key(self) -> str:
+        if self.joint:
+            return "joint:" + "+".join(sorted(f.value for f in self.joint))
+        return f"role:{self.role}"
+
+    @property
+    def label(self) -> str:
+        if self.joint:
+            return "joint " + "-".join(f.value for f in self.joint) + " decision"
+        return self.role
+
+
+@dataclass(frozen=True)
+class AuthorityRule:
+    """What one function may commit to one action kind at once, and what happens above that."""
+
+    id: str
+    function: Function
+    action: ActionKind
+    spend_limit: float
+    """L: spend the function may commit without approval."""
+    hard_cap: float
+    """U >= L: the most an approved escalation may commit."""
+    approver: Approver
+    escalation_delay_hours: float = 0.0
+    """Hours from the triggering signal's detection (or the plan's start) until an approval is in."""
+    governance_cost: float = 0.0
+    """Cost of one escalation (meetings, approvals), charged when the plan escalates."""
+    standing: bool = False
+    """Active without any signal; otherwise only when a signal rule activates it."""
+    resources: tuple[str, ...] = ()
+    """Offer, node, lane or customer ids the rule covers; empty covers every resource of the kind."""
+    items: tuple[str, ...] = ()
+    """Items the rule covers; empty covers all."""
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """When a signal matches a signal rule; every set condition must hold."""
+
+    min_duration_hours: float = 0.0
+    max_duration_hours: float = math.inf
+    """Exclusive: a rule for outages under 48 h has max_duration_hours = 48."""
+    min_magnitude: float = -math.inf
+    max_magnitude: float = math.inf
+    """Exclusive."""
+    supplier_tier: int = 0
+    """For supplier outages: only suppliers of this tier (0: any)."""
+    nodes: tuple[str, ...] = ()
+    """Supplier, customer or node ids (empty: any)."""
+    items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SignalRule:
+    """Signals of one type that match the predicate activate the listed authority rules."""
+
+    id: str
+    signal_type: SignalType
+    activates: tuple[str, ...]
+    predicate: Predicate = Predicate()
+
+
+@dataclass(frozen=True)
+class ProtocolSet:
+    """A company's decision protocols."""
+
+    name: str
+    roles: tuple[Role, ...] = ()
+    authority_rules: tuple[AuthorityRule, ...] = ()
+    signal_rules: tuple[SignalRule, ...] = ()
+
+    def governed(self) -> frozenset[ActionKind]:
+        """Action kinds some rule speaks of: without an active rule they are not allowed."""
+        return frozenset(r.action for r in self.authority_rules)
+
+
+def _fail(entity: str, ident: str, field: str, message: str) -> ValidationError:
+    return ValidationError(entity, ident, field, message)
+
+
+def validate_protocols(protocols: ProtocolSet) -> None:
+    """Reject a protocol set that cannot be applied, naming the rule and field."""
+    roles = {}
+    for role in protocols.roles:
+        if not role.id:
+            raise _fail("role", "", "id", "is empty")
+        if role.id in roles:
+            raise _fail("role", role.id, "id", "is used twice")
+        roles[role.id] = role
+    for role in protocols.roles:
+        if role.escalates_to and role.escalates_to not in roles:
+            raise _fail("role", role.id, "escalates_to", f"refers to unknown role {role.escalates_to!r}")
+    for role in protocols.roles:
+        seen = [role.id]
+        nxt = role.escalates_to
+        while nxt:
+            if nxt in seen:
+                raise _fail("role", role.id, "escalates_to", "approvers form a cycle: " + " -> ".join([*seen, nxt]))
+            seen.append(nxt)
+            nxt = roles[nxt].escalates_to
+
+    rule_ids: set[str] = set()
+    for rule in protocols.authority_rules:
+        ident = rule.id
+        if not ident:
+            raise _fail("authority rule", "", "id", "is empty")
+        if ident in rule_ids:
+            raise _fail("authority rule", ident, "id", "is used twice")
+        rule_ids.add(ident)
+        if not isinstance(rule.function, Function):
+            raise _fail("authority rule", ident, "function", f"is {rule.function!r}; use one of {_names(Function)}")
+        if not isinstance(rule.action, ActionKind):
+            raise _fail("authority rule", ident, "action", f"is {rule.action!r}; use one of {_names(ActionKind)}")
+        if OWNER[rule.action] != rule.function:
+            raise _fail(
+                "authority rule",
+                ident,
+                "function",
+                f"is {rule.function.value}, but {rule.action.value} belongs to {OWNER[rule.action].value}",
+            )
+        for name in ("spend_limit", "hard_cap", "escalation_delay_hours", "governance_cost"):
+            value = getattr(rule, name)
+            if math.isnan(value) or value < 0:
+                raise _fail("authority rule", ident, name, f"is {value}; it must be >= 0")
+        if math.isinf(rule.hard_cap):
+            raise _fail("authority rule", ident, "hard_cap", "must be finite: it bounds what an escalation may approve")
+        if rule.hard_cap < rule.spend_limit:
+            raise _fail(
+                "authority rule",
+                ident,
+                "hard_cap",
+                f"is {rule.hard_cap}, below the spend limit {rule.spend_limit}",
+            )
+        if rule.approver.joint:
+            if len(set(rule.approver.joint)) < 2:
+                raise _fail("authority rule", ident, "approver.joint", "needs at least two different functions")
+            if not all(isinstance(f, Function) for f in rule.approver.joint):
+                raise _fail(
+                    "authority rule", ident, "approver.joint", f"lists an unknown function; use {_names(Function)}"
+                )
+        elif rule.approver.role not in roles:
+            raise _fail("authority rule", ident, "approver.role", f"refers to unknown role {rule.approver.role!r}")
+
+    signal_rule_ids: set[str] = set()
+    for sr in protocols.signal_rules:
+        if not sr.id or sr.id in signal_rule_ids:
+            raise _fail("signal rule", sr.id, "id", "is empty or used twice")
+        signal_rule_ids.add(sr.id)
+        if not isinstance(sr.signal_type, SignalType):
+            raise _fail("signal rule", sr.id, "signal_type", f"is {sr.signal_type!r}; use one of {_names(SignalType)}")
+        if not sr.activates:
+            raise _fail("signal rule", sr.id, "activates", "is empty; name the authority rules it activates")
+        for k, rid in enumerate(sr.activates):
+            if rid not in rule_ids:
+                raise _fail("signal rule", sr.id, f"activates[{k}]", f"refers to unknown authority rule {rid!r}")
+        p = sr.predicate
+        if p.max_duration_hours <= p.min_duration_hours or p.max_magnitude <= p.min_magnitude:
+            raise _fail("signal rule", sr.id, "predicate", "has an empty range (max must exceed min)")
+        if p.supplier_tier not in (0, 1, 2):
+            raise _fail("signal rule", sr.id, "predicate.supplier_tier", f"is {p.supplier_tier}; use 0, 1 or 2")
+
+
+def _names(enum: type[Enum]) -> str:
+    return ", ".join(m.value for m in enum)  # type: ignore[attr-defined]
+
+
+def validate_against_network(protocols: ProtocolSet, net: Network) -> None:
+    """Reject rules naming resources or items the network does not have."""
+    known = set(net.offer_ids) | set(net.node_ids) | set(net.lane_ids)
+    for rule in protocols.authority_rules:
+        for k, res in enumerate(rule.resources):
+            if res not in known:
+                raise _fail("authority rule", rule.id, f"resources[{k}]", f"refers to unknown resource {res!r}")
+        for k, item in enumerate(rule.items):
+            if item not in net.item_ids:
+                raise _fail("authority rule", rule.id, f"items[{k}]", f"refers to unknown item {item!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Which rules are active, over which decisions
+# ---------------------------------------------------------------------------------------------
+
+
+def matches(rule: SignalRule, signal: Signal, net: Network) -> bool:
+    """Whether `signal` satisfies `rule`'s type and predicate."""
+    p = rule.predicate
+    if signal.type != rule.signal_type:
+        return False
+    if not (p.min_duration_hours <= signal.duration_hours < p.max_duration_hours):
+        return False
+    if not (p.min_magnitude <= signal.magnitude < p.max_magnitude):
+        return False
+    where = signal.supplier or signal.customer or signal.node or signal.lane
+    if p.nodes and where not in p.nodes:
+        return False
+    if p.items and signal.item and signal.item not in p.items:
+        return False
+    if p.supplier_tier and signal.supplier:
+        tier = int(net.node_tier[net.node_ids.index(signal.supplier)]) if signal.supplier in net.node_ids else 0
+        if tier != p.supplier_tier:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class AuthorityGroup:
+    """An active rule over the decisions it covers: spend_g = k_g . x_g <= L + (U - L) e_j."""
+
+    rule: AuthorityRule
+    signals: tuple[str, ...]
+    """Ids of the signals that activated the rule (empty for a standing rule)."""
+    effective_hours: float
+    """When an escalation takes effect: the earliest triggering detection plus the delay."""
+    effective_period: int
+    """First period an escalated spend may fall in: ceil(effective_hours / period_hours)."""
+    escalation: int
+    """Index of the escalation binary; rules sharing a joint approver share it."""
+
+
+def resolve_authority(protocols: ProtocolSet, net: Network, signals: Sequence[Signal]) -> list[AuthorityGroup]:
+    """The authority groups active under `signals`: standing rules and rules a matching signal rule
+    activates. A signal-activated rule takes precedence over a standing rule of the same action kind
+    (see `covered_entities`)."""
+    validate_protocols(protocols)
+    validate_against_network(protocols, net)
+    triggers: dict[str, list[Signal]] = {}
+    for sr in protocols.signal_rules:
+        for s in signals:
+            if matches(sr, s, net):
+                for rid in sr.activates:
+                    triggers.setdefault(rid, []).append(s)
+    groups: list[AuthorityGroup] = []
+    escalation_of: dict[str, int] = {}
+    for rule in protocols.authority_rules:
+        hits = triggers.get(rule.id, [])
+        if not rule.standing and not hits:
+            continue
+        detected = min((s.detected_hours for s in hits), default=0.0)
+        effective = detected + rule.escalation_delay_hours
+        key = rule.approver.key if rule.approver.joint else f"rule:{rule.id}"
+        escalation = escalation_of.setdefault(key, len(escalation_of))
+        groups.append(
+            AuthorityGroup(
+                rule=rule,
+                signals=tuple(dict.fromkeys(s.id for s in hits)),
+                effective_hours=effective,
+                effective_period=int(math.ceil(effective / net.period_hours - 1e-9)),
+                escalation=escalation,
+            )
+        )
+    # Signal-activated rules first, so they take precedence over standing ones.
+    return sorted(groups, key=lambda g: (not g.signals, protocols.authority_rules.index(g.rule)))
+
+
+@dataclass(frozen=True)
+class ActionColumns:
+    """The model columns of one action kind: spend coefficient, period (-1: not period-bound),
+    the resource and item each column acts on."""
+
+    columns: IntArray
+    spend: FloatArray
+    period: IntArray
+    resource: npt.NDArray[np.str_]
+    item: npt.NDArray[np.str_]
+    quantity_kind: str
+
+
+def _grid_columns(cols: IntArray, spend: FloatArray, resource: list[str], item: list[str], kind: str) -> ActionColumns:
+    """Flatten an (n, H) block of action columns with per-row spend, resource and item."""
+    n, H = cols.shape if cols.ndim == 2 else (0, 0)
+    return ActionColumns(
+        columns=cols.ravel(),
+        spend=np.broadcast_to(np.asarray(spend, dtype=np.float64).reshape(-1, 1), (n, H)).ravel(),
+        period=np.broadcast_to(np.arange(H), (n, H)).ravel(),
+        resource=np.repeat(np.asarray(resource, dtype=str), H),
+        item=np.repeat(np.asarray(item, dtype=str), H),
+        quantity_kind=kind,
+    )
+
+
+def _cat(parts: Sequence[ActionColumns], kind: str) -> ActionColumns:
+    return ActionColumns(
+        columns=np.concatenate([p.columns for p in parts]).astype(np.int64),
+        spend=np.concatenate([p.spend for p in parts]),
+        period=np.concatenate([p.period for p in parts]).astype(np.int64),
+        resource=np.concatenate([p.resource for p in parts]),
+        item=np.concatenate([p.item for p in parts]),
+        quantity_kind=kind,
+    )
+
+
+def _block(blocks: Mapping[str, VariableBlock], name: str, horizon: int) -> IntArray:
+    """Column indices of a block shaped like it; an absent block is an empty (0, H) grid."""
+    if name not in blocks:
+        return np.zeros((0, horizon), dtype=np.int64)
+    blk = blocks[name]
+    return np.arange(blk.start, blk.start + blk.size, dtype=np.int64).reshape(blk.shape)
+
+
+def action_columns(blocks: Mapping[str, VariableBlock], net: Network, action: ActionKind) -> ActionColumns:
+    """Every model column an action kind acts through, found from the model's variable blocks."""
+    H = net.horizon
+    ids = np.asarray
+    columns = {name: _block(blocks, name, H) for name in ("buy", "activate", "overtime", "ship", "trucks", "lost")}
+    if action in (ActionKind.BACKUP_ACTIVATION, ActionKind.EXPEDITED_PURCHASE):
+        chosen = np.flatnonzero(net.offer_backup if action == ActionKind.BACKUP_ACTIVATION else net.offer_expedited)
+        offers = [net.offer_ids[k] for k in chosen]
+        items = [net.item_ids[k] for k in net.offer_item[chosen]]
+        buys = _grid_columns(columns["buy"][chosen], net.offer_cost[chosen], offers, items, "units")
+        if action == ActionKind.EXPEDITED_PURCHASE:
+            return buys
+        backup = np.flatnonzero(net.offer_backup)
+        activation = ActionColumns(
+            columns=columns["activate"],
+            spend=net.offer_activation_cost[backup],
+            period=np.full(len(backup), -1, dtype=np.int64),
+            resource=ids(offers, dtype=str),
+            item=ids(items, dtype=str),
+            quantity_kind="activation",
+        )
+        return _cat([activation, buys], "units")
+    if action == ActionKind.OVERTIME:
+        labels = [str(n) for n in blocks["overtime"].axes[0][1]]
+        nodes = np.array([net.node_ids.index(n) for n in labels], dtype=np.int64)
+        return _grid_columns(columns["overtime"], net.node_overtime_cost[nodes], labels, [""] * len(labels), "hours")
+    if action in (ActionKind.EXPEDITED_FREIGHT, ActionKind.REROUTING, ActionKind.LATERAL_TRANSFER):
+        if action == ActionKind.EXPEDITED_FREIGHT:
+            lanes = net.lane_expedited
+        elif action == ActionKind.REROUTING:
+            lanes = net.lane_alternate
+        else:
+            dc = net.node_role == NodeRole.DC
+            lanes = dc[net.lane_origin] & dc[net.lane_destination]
+        arcs = np.flatnonzero(lanes[net.arc_lane])
+        ship = _grid_columns(
+            columns["ship"][arcs],
+            net.lane_cost[net.arc_lane[arcs]],
+            [net.lane_ids[k] for k in net.arc_lane[arcs]],
+            [net.item_ids[k] for k in net.arc_item[arcs]],
+            "units",
+        )
+        trucked = np.flatnonzero(net.lane_truck_cost > 0)
+        with_trucks = trucked[lanes[trucked]]
+        rows = np.searchsorted(trucked, with_trucks)
+        trucks = _grid_columns(
+            columns["trucks"][rows],
+            net.lane_truck_cost[with_trucks],
+            [net.lane_ids[k] for k in with_trucks],
+            [""] * len(with_trucks),
+            "trucks",
+        )
+        return _cat([ship, trucks], "units")
+    if action == ActionKind.RATIONING:
+        streams = np.flatnonzero(net.demand_priority >= 2)
+        return _grid_columns(
+            columns["lost"][streams],
+            net.demand_price[streams] + net.demand_lost_penalty[streams],
+            [net.node_ids[k] for k in net.demand_node[streams]],
+            [net.item_ids[k] for k in net.demand_item[streams]],
+            "units",
+        )
+    if action == ActionKind.WORKING_CAPITAL_RELEASE:
+        release = _block(blocks, "capital_release", H)
+        n = len(release)
+        return _grid_columns(release, np.full(n, net.capital_cost_rate), ["network"] * n, [""] * n, "value")
+    raise ValueError(f"unknown action kind {action!r}")
+
+
+def covered_entities(group: AuthorityGroup, cols: ActionColumns) -> npt.NDArray[np.bool_]:
+    """Which of an action kind's columns a group's rule covers (by resource and item scope)."""
+    rule = group.rule
+    keep = np.ones(len(cols.columns), dtype=bool)
+    if rule.resources:
+        keep &= np.isin(cols.resource, rule.resources)
+    if rule.items:
+        keep &= np.isin(cols.item, rule.items) | (cols.item == "")
+    return keep
+
+
+@dataclass(frozen=True)
+class GroupColumns:
+    """The columns each authority group governs, after precedence: a column belongs to the first
+    active group (signal-activated before standing, then file order) whose scope covers it."""
+
+    group: AuthorityGroup
+    columns: ActionColumns
+
+
+def assign_columns(
+    groups: Sequence[AuthorityGroup],
+    blocks: Mapping[str, VariableBlock],
+    net: Network,
+    governed: frozenset[ActionKind],
+) -> tuple[list[GroupColumns], IntArray]:
+    """Split each governed action kind's columns among the active groups; the rest are unauthorized."""
+    out: list[GroupColumns] = []
+    unauthorized: list[IntArray] = []
+    for action in sorted(governed, key=lambda a: a.value):
+        cols = action_columns(blocks, net, action)
+        free = np.ones(len(cols.columns), dtype=bool)
+        for group in groups:
+            if group.rule.action != action:
+                continue
+            mine = free & covered_entities(group, cols)
+            free &= ~mine
+            out.append(GroupColumns(group, _subset(cols, mine)))
+        unauthorized.append(cols.columns[free])
+    none = np.zeros(0, dtype=np.int64)
+    return out, (np.concatenate(unauthorized).astype(np.int64) if unauthorized else none)
+
+
+def _subset(cols: ActionColumns, mask: npt.NDArray[np.bool_]) -> ActionColumns:
+    return ActionColumns(
+        cols.columns[mask],
+        cols.spend[mask],
+        cols.period[mask],
+        cols.resource[mask],
+        cols.item[mask],
+        cols.quantity_kind,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The constraint families
+# ---------------------------------------------------------------------------------------------
+
+
+def define_capital_release(b: ModelBuilder, net: Network) -> None:
+    """Working capital released beyond the cap, when a protocol governs it.
+
+        sum_p unit_value[item(p)] inv[p,t] - release[t] <= working_capital_cap   (working_capital)
+        release[t] >= 0,  cost capital_cost_rate * release[t]                        (finance)
+
+    Adds `release` to the existing working-capital rows through the builder's term list.
+    """
+    H = net.horizon
+    n = 1 if b.constraints["working_capital"].size > 0 else 0
+    periods = [str(t) for t in range(H)]
+    release = b.add_variables("capital_release", (n, H), axes=(("network", ["all"][:n]), ("t", periods)))
+    if not n:
+        return
+    b.add_cost(FINANCE, release, net.capital_cost_rate)
+    b.add_terms("working_capital", np.arange(H), release[0], -1.0)
+
+
+def define_authority(
+    b: ModelBuilder, net: Network, protocols: ProtocolSet, groups: Sequence[AuthorityGroup]
+) -> list[GroupColumns]:
+    """Authority limits, escalations and unauthorized actions, for every active group g with
+    action spend k_g . x_g and escalation binary e_j(g) (shared by rules with one joint approver):
+
+        sum_i k_gi x_gi - (U_g - L_g) e_j(g) <= L_g                             (authority_limit)
+        sum_{i: t_i < d_g} k_gi x_gi + sum_b activation_b early_gb <= L_g       (authority_before_escalation)
+        buy[b,t] - cap[b,t] early_gb <= 0   for backup offers b of g, t < d_g  (early_activation)
+        x_i = 0 for every column of a governed action kind no active group covers
+
+    d_g is the first period an escalation may take effect (detection + delay). The governance cost
+    of escalation j is charged once: governance_j e_j (governance). A backup activated before d_g
+    must fit within the limit with the purchases made before d_g, so it gets an `early` binary.
+    """
+    H = net.horizon
+    if ActionKind.WORKING_CAPITAL_RELEASE in protocols.governed():
+        define_capital_release(b, net)
+    assigned, unauthorized = assign_columns(groups, b.variables, net, protocols.governed())
+    b.restrict_upper(unauthorized, 0.0)
+
+    n_escalations = 1 + max((g.escalation for g in groups), default=-1)
+    governance = np.zeros(n_escalations)
+    approvers = [""] * n_escalations
+    for g in groups:
+        governance[g.escalation] = max(governance[g.escalation], g.rule.governance_cost)
+        approvers[g.escalation] = g.rule.approver.label
+    escalate = b.add_variables("escalate", (n_escalations,), upper=1.0, integer=True, axes=(("approval", approvers),))
+    b.add_cost(GOVERNANCE, escalate, governance)
+
+    G = len(assigned)
+    limits = np.array([gc.group.rule.spend_limit for gc in assigned])
+    caps = np.array([gc.group.rule.hard_cap for gc in assigned])
+    row_terms: list[tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike]] = []
+    early_terms: list[tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike]] = []
+    backups = np.flatnonzero(net.offer_backup)
+    early_offers: list[tuple[int, int, int]] = []  # (group row, backup index, d)
+    for k, gc in enumerate(assigned):
+        cols, d = gc.columns, gc.group.effective_period
+        row_terms.append((np.full(len(cols.columns), k), cols.columns, cols.spend))
+        row_terms.append(([k], [escalate[gc.group.escalation]], [-(caps[k] - limits[k])]))
+        before = (cols.period >= 0) & (cols.period < d)
+        early_terms.append((np.full(int(before.sum()), k), cols.columns[before], cols.spend[before]))
+        if gc.group.rule.action == ActionKind.BACKUP_ACTIVATION and d > 0:
+            activated = cols.period < 0
+            offers = np.searchsorted(backups, [net.offer_ids.index(r) for r in cols.resource[activated]])
+            early_offers.extend((k, int(o), d) for o in offers)
+    b.add_constraints(
+        "authority_limit",
+        (G,),
+        row_terms,
+        upper=limits,
+        axes=(("rule", [gc.group.rule.id for gc in assigned]),),
+    )
+
+    early_group = np.array([e[0] for e in early_offers], dtype=np.int64)
+    early_backup = np.array([e[1] for e in early_offers], dtype=np.int64)
+    early_until = np.array([e[2] for e in early_offers], dtype=np.int64)
+    early = b.add_variables(
+        "early_activation",
+        (len(early_offers),),
+        upper=1.0,
+        integer=True,
+        axes=(
+            (
+                "group_offer",
+                [f"{assigned[g].group.rule.id}:{net.offer_ids[backups[o]]}" for g, o in zip(early_group, early_backup)],
+            ),
+        ),
+    )
+    early_terms.append((early_group, early, net.offer_activation_cost[backups[early_backup]]))
+    b.add_constraints(
+        "authority_before_escalation",
+        (G,),
+        early_terms,
+        upper=limits,
+        axes=(("rule", [gc.group.rule.id for gc in assigned]),),
+    )
+    t = np.arange(H)
+    in_window = t[None, :] < early_until[:, None]
+    rows = np.arange(len(early_offers) * H).reshape(len(early_offers), H)
+    buy = b.columns("buy")[backups[early_backup]]
+    cap = net.offer_capacity[backups[early_backup]]
+    b.add_constraints(
+        "early_activation_link",
+        rows.shape,
+        [
+            (rows[in_window], buy[in_window], 1.0),
+            (rows[in_window], np.broadcast_to(early[:, None], rows.shape)[in_window], -cap[in_window]),
+        ],
+        upper=0.0,
+        axes=(("group_offer", b.variables["early_activation"].axes[0][1]), ("t", [str(x) for x in t])),
+    )
+    return assigned
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions
+# ---------------------------------------------------------------------------------------------
+
+
+class AuthorityStatus(Enum):
+    """Whether a decision may be executed now."""
+
+    WITHIN_AUTHORITY = "within_authority"
+    """Inside the owning function's limit: act now."""
+    ESCALATED = "escalated"
+    """Needs the approver's decision, effective from `effective_hours`."""
+    UNGOVERNED = "ungoverned"
+    """No protocol speaks of this action kind."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One action of a plan, with who owns it and whether it may be executed now."""
+
+    function: Function
+    action: ActionKind
+    resource: str
+    item: str
+    period: int
+    """-1 for a decision taken once for the horizon (a backup activation)."""
+    quantity: float
+    unit: str
+    cost: float
+    status: AuthorityStatus
+    approver: str = ""
+    effective_hours: float = 0.0
+    rule: str = ""
+    signals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuthoritySpend:
+    """A rule's spend in the plan against its limit and cap."""
+
+    rule: str
+    function: Function
+    action: ActionKind
+    spend: float
+    limit: float
+    cap: float
+    escalated: bool
+    approver: str
+    effective_hours: float
+    signals: tuple[str, ...]
+
+
+def extract_decisions(
+    net: Network,
+    x: FloatArray,
+    blocks: Mapping[str, VariableBlock],
+    assigned: Sequence[GroupColumns],
+    governed: frozenset[ActionKind],
+    *,
+    tol: float = 1e-7,
+) -> tuple[list[Decision], list[AuthoritySpend]]:
+    """Every non-zero action of a solution as a `Decision`, and each active rule's spend."""
+    decisions: list[Decision] = []
+    spends: list[AuthoritySpend] = []
+    escalate = _block(blocks, "escalate", 0).ravel() if "escalate" in blocks else np.zeros(0, dtype=np.int64)
+    seen: dict[ActionKind, set[int]] = {}
+    for gc in assigned:
+        g, cols = gc.group, gc.columns
+        escalated = bool(len(escalate) and x[escalate[g.escalation]] > 0.5)
+        values = x[cols.columns]
+        spend = float(values @ cols.spend)
+        spends.append(
+            AuthoritySpend(
+                rule=g.rule.id,
+                function=g.rule.function,
+                action=g.rule.action,
+                spend=spend,
+                limit=g.rule.spend_limit,
+                cap=g.rule.hard_cap,
+                escalated=escalated,
+                approver=g.rule.approver.label if escalated else "",
+                effective_hours=g.effective_hours,
+                signals=g.signals,
+            )
+        )
+        seen.setdefault(g.rule.action, set()).update(cols.columns.tolist())
+        for k in np.flatnonzero(np.abs(values) > tol):
+            late = cols.period[k] >= g.effective_period or (cols.period[k] < 0 and escalated)
+            needs_approval = escalated and late
+            decisions.append(
+                Decision(
+                    function=g.rule.function,
+                    action=g.rule.action,
+                    resource=str(cols.resource[k]),
+                    item=str(cols.item[k]),
+                    period=int(cols.period[k]),
+                    quantity=float(values[k]),
+                    unit="activation" if cols.period[k] < 0 else cols.quantity_kind,
+                    cost=float(values[k] * cols.spend[k]),
+                    status=AuthorityStatus.ESCALATED if needs_approval else AuthorityStatus.WITHIN_AUTHORITY,
+                    approver=g.rule.approver.label if needs_approval else "",
+                    effective_hours=g.effective_hours if needs_approval else 0.0,
+                    rule=g.rule.id,
+                    signals=g.signals,
+                )
+            )
+    for action in ActionKind:
+        if action in governed:
+            continue
+        cols = action_columns(blocks, net, action)
+        values = x[cols.columns]
+        for k in np.flatnonzero(np.abs(values) > tol):
+            decisions.append(
+                Decision(
+                    function=OWNER[action],
+                    action=action,
+                    resource=str(cols.resource[k]),
+                    item=str(cols.item[k]),
+                    period=int(cols.period[k]),
+                    quantity=float(values[k]),
+                    unit="activation" if cols.period[k] < 0 else cols.quantity_kind,
+                    cost=float(values[k] * cols.spend[k]),
+                    status=AuthorityStatus.UNGOVERNED,
+                )
+            )
+    return decisions, spends
