@@ -669,7 +669,7 @@ def generate(size: str | GeneratorConfig, seed: int = 0) -> NetworkSpec:
     setup_cost = np.where(with_setup, rec_nominal * value[rec_item] * _uniform(rng, 0.005, 0.02, R), 0.0)
     max_rate = np.where(with_setup, np.ceil(rec_nominal * _uniform(rng, 1.5, 2.5, R)), INF)
     node_hours = np.bincount(rec_node, weights=rec_nominal * rec_hours, minlength=n_nodes)
-    regular = np.ceil(node_hours * _uniform(rng, 0.95, 1.1, n_nodes) * cfg.capacity_slack)
+    regular = np.ceil(node_hours * _uniform(rng, 1.0, 1.15, n_nodes) * cfg.capacity_slack)
     overtime = np.ceil(regular * _uniform(rng, 0.25, 0.35, n_nodes))
     overtime_cost = np.round(_uniform(rng, 40.0, 80.0, n_nodes))
     bom_of: dict[int, tuple[tuple[str, float], ...]] = {}

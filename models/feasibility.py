@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from models.network import NetworkSpec, NodeRole
+import numpy as np
+import numpy.typing as npt
+
+from models.network import Network, NetworkSpec, NodeRole
 from models.plan import Plan
+from models.protocols import ActionKind, AuthorityStatus, Decision, ProtocolSet
+
+WC_RELEASE = ActionKind.WORKING_CAPITAL_RELEASE
+from models.signals import Signal, apply_signals
 
 
 @dataclass(frozen=True)
@@ -35,11 +43,33 @@ def _sum(table_rows: list[dict[str, object]], key: tuple[str, ...], value: str =
     return out
 
 
-def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Violation]:
-    """Every rule of the network that `plan` breaks by more than `tol` (relative to the magnitudes
-    involved), including a recomputed objective that differs from `plan.objective`."""
+def _by_period(ids: Sequence[str], values: npt.NDArray[np.float64]) -> dict[tuple[str, int], float]:
+    """(id, period) -> value of an (n, H) array, as plain floats."""
+    return {(ident, t): float(v) for ident, row in zip(ids, values.tolist()) for t, v in enumerate(row)}
+
+
+def check_plan(  # noqa: C901 - one block per family, in the order of the model
+    spec: NetworkSpec,
+    plan: Plan,
+    *,
+    protocols: ProtocolSet | None = None,
+    signals: Sequence[Signal] = (),
+    tol: float = 1e-5,
+) -> list[Violation]:
+    """Every rule of the network (as the signals leave it) and of the protocols that `plan` breaks
+    by more than `tol` (relative to the magnitudes involved), including a recomputed objective that
+    differs from `plan.objective`."""
     out: list[Violation] = []
     H = spec.horizon
+    # Signals change capacities, demand and receipts period by period: read those per period from
+    # the disrupted network; everything else comes from the specification.
+    now = apply_signals(Network.from_spec(spec), signals)
+    offer_cap = _by_period(now.offer_ids, now.offer_capacity)
+    lane_cap = _by_period(now.lane_ids, now.lane_capacity)
+    regular_hours = _by_period(now.node_ids, now.node_regular_hours)
+    overtime_hours = _by_period(now.node_ids, now.node_overtime_hours)
+    demand_qty = _by_period(now.demand_ids(), now.demand_qty)
+    receipts = _by_period(now.position_ids(), now.position_receipts)
 
     def require(ok_amount: float, family: str, where: str, scale: float = 1.0) -> None:
         if ok_amount > tol * max(1.0, abs(scale)):
@@ -69,9 +99,8 @@ def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Viol
     activated = {str(r["offer"]) for r in plan.activations.rows()}
     for (offer_id, t), qty in buy.items():
         o = offers[str(offer_id)]
-        require(
-            qty - o.capacity, "supplier capacity", f"{offer_id} t={t}", o.capacity if math.isfinite(o.capacity) else 1
-        )
+        cap = offer_cap[(str(offer_id), int(t))]
+        require(qty - cap, "supplier capacity", f"{offer_id} t={t}", cap if math.isfinite(cap) else 1)
         if o.backup:
             require(qty if offer_id not in activated else 0.0, "backup activation", f"{offer_id} t={t}", qty)
         if o.min_order > 0:
@@ -86,12 +115,12 @@ def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Viol
         require(qty - r.max_rate, "recipe rate", f"{recipe_id} t={t}", r.max_rate if math.isfinite(r.max_rate) else 1)
         hours_used[(r.node, t)] += r.hours_per_unit * qty
     for (node_id, t), hours in overtime.items():
-        n = nodes[str(node_id)]
-        require(hours - n.overtime_hours, "overtime hours", f"{node_id} t={t}", n.overtime_hours)
+        most = overtime_hours[(str(node_id), int(t))]
+        require(hours - most, "overtime hours", f"{node_id} t={t}", most)
     for (node_id, t), used in hours_used.items():
-        n = nodes[str(node_id)]
-        if math.isfinite(n.regular_hours):
-            available = n.regular_hours + overtime.get((node_id, t), 0.0)
+        regular = regular_hours[(str(node_id), int(t))]
+        if math.isfinite(regular):
+            available = regular + overtime.get((node_id, t), 0.0)
             require(used - available, "capacity hours", f"{node_id} t={t}", available)
 
     # Shipments: lead times, lane capacity, trucks.
@@ -109,9 +138,8 @@ def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Viol
     trucks = _sum(plan.trucks.rows(), ("lane", "period"), "trucks")
     for (lane_id, t), load in lane_load.items():
         ln = lanes[str(lane_id)]
-        require(
-            load - ln.capacity, "lane capacity", f"{lane_id} t={t}", ln.capacity if math.isfinite(ln.capacity) else 1
-        )
+        cap = lane_cap[(str(lane_id), int(t))]
+        require(load - cap, "lane capacity", f"{lane_id} t={t}", cap if math.isfinite(cap) else 1)
         if ln.truck_cost > 0:
             n_trucks = trucks.get((lane_id, t), 0.0)
             require(abs(n_trucks - round(n_trucks)), "whole trucks", f"{lane_id} t={t}")
@@ -132,8 +160,9 @@ def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Viol
         flows[key] += qty
     for key, qty in departures.items():
         flows[key] -= qty
-    for rc in spec.in_transit:
-        flows[(rc.node, rc.item, rc.period)] += rc.quantity
+    for (position, t), qty in receipts.items():
+        node_id, item_id = position.split("/")
+        flows[(node_id, item_id, t)] += qty
     opening = {(s.node, s.item): s.on_hand for s in spec.stocks}
     stocking = {n.id for n in spec.nodes if n.role != NodeRole.CUSTOMER}
     keys = {(k[0], k[1]) for k in flows} | set(opening) | {(k[0], k[1]) for k in inv}
@@ -157,8 +186,11 @@ def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Viol
     for (node_id, t), qty in held.items():
         cap = nodes[str(node_id)].storage_capacity
         require(qty - cap, "storage capacity", f"{node_id} t={t}", cap if math.isfinite(cap) else 1)
+    released = _sum(
+        [{"period": d.period, "quantity": d.quantity} for d in plan.decisions if d.action == WC_RELEASE], ("period",)
+    )
     for t, total in value.items():
-        cap = spec.working_capital_cap
+        cap = spec.working_capital_cap + released.get((t,), 0.0)
         require(total - cap, "working capital", f"t={t}", cap if math.isfinite(cap) else 1)
     shortfall = _sum(plan.safety_shortfall.rows(), ("node", "item", "period"))
     safety_cost = 0.0
@@ -184,7 +216,7 @@ def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Viol
     for (customer, item_id), d in demands.items():
         owed = 0.0
         for t in range(H):
-            q = d.quantity[t] if t < len(d.quantity) else 0.0
+            q = demand_qty[(d.id, t)]
             delivered = arrivals.get((customer, item_id, t), 0.0)
             given_up = lost.get((customer, item_id, t), 0.0)
             owed = owed + q - delivered - given_up
@@ -195,7 +227,8 @@ def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Viol
             lost_price += d.price * given_up
             lost_by_tier[d.priority] += given_up
             demand_by_tier[d.priority] += q
-        require(abs(owed), "backlog at the horizon's end", d.id, max(sum(d.quantity), 1.0))
+        total = sum(demand_qty[(d.id, t)] for t in range(H))
+        require(abs(owed), "backlog at the horizon's end", d.id, max(total, 1.0))
         if d.single_source:
             sources = {
                 row["lane"]
@@ -223,8 +256,79 @@ def check_plan(spec: NetworkSpec, plan: Plan, *, tol: float = 1e-5) -> list[Viol
     cost += sum(lanes[str(ln_id)].truck_cost * n for (ln_id, _), n in trucks.items())
     cost += sum(items[str(i)].holding_cost * q for (_, i, _), q in inv.items())
     cost += safety_cost + service_cost
-    revenue = sum(d.price * sum(d.quantity) for d in spec.demands) - lost_price
+    cost += spec.capital_cost_rate * sum(released.values())
+    if protocols is not None:
+        cost += _check_authority(spec, plan, protocols, require)
+    revenue = sum(d.price * demand_qty[(d.id, t)] for d in spec.demands for t in range(H)) - lost_price
     require(
         abs(cost - revenue - plan.objective), "objective", "recomputed cost - revenue", max(abs(plan.objective), 1.0)
     )
     return out
+
+
+def _check_authority(spec: NetworkSpec, plan: Plan, protocols: ProtocolSet, require: Callable[..., None]) -> float:
+    """Check every active rule's spend against its limit and cap from the plan's decisions, that
+    what is executed at once fits the limit, that every governed action the tables show is
+    covered by a decision under a rule, and return the governance cost of the escalations."""
+    rules = {r.id: r for r in protocols.authority_rules}
+    by_rule: dict[str, list[Decision]] = defaultdict(list)
+    for d in plan.decisions:
+        by_rule[d.rule].append(d)
+    governance: dict[str, float] = {}
+    for a in plan.authority:
+        rule = rules[a.rule]
+        decisions = by_rule.get(a.rule, [])
+        total = sum(d.cost for d in decisions)
+        require(abs(total - a.spend), "authority spend", a.rule, max(abs(a.spend), 1.0))
+        require(total - rule.hard_cap, "hard cap", a.rule, rule.hard_cap)
+        now = sum(d.cost for d in decisions if d.status == AuthorityStatus.WITHIN_AUTHORITY)
+        require(now - rule.spend_limit, "spend within authority", a.rule, rule.spend_limit)
+        if not a.escalated:
+            require(total - rule.spend_limit, "spend limit without escalation", a.rule, rule.spend_limit)
+        else:
+            key = rule.approver.key if rule.approver.joint else f"rule:{rule.id}"
+            governance[key] = max(governance.get(key, 0.0), rule.governance_cost)
+        for d in decisions:
+            if d.status == AuthorityStatus.ESCALATED:
+                require(0 if a.escalated else 1, "escalated decision under a rule that did not escalate", a.rule)
+    for d in plan.decisions:
+        if d.rule:
+            require(0 if d.rule in {a.rule for a in plan.authority} else 1, "decision under an inactive rule", d.rule)
+
+    # What the tables show of each governed action must all be decided under some rule.
+    governed = protocols.governed()
+    decided: dict[ActionKind, float] = defaultdict(float)
+    for d in plan.decisions:
+        if d.unit in ("units", "hours", "value"):
+            decided[d.action] += d.quantity
+    offers = {o.id: o for o in spec.offers}
+    lanes = {ln.id: ln for ln in spec.lanes}
+    role = {n.id: n.role for n in spec.nodes}
+    priority = {(d.customer, d.item): d.priority for d in spec.demands}
+    shown: dict[ActionKind, float] = defaultdict(float)
+    for row in plan.purchases.rows():
+        o = offers[str(row["offer"])]
+        if o.backup:
+            shown[ActionKind.BACKUP_ACTIVATION] += float(row["quantity"])
+        if o.expedited:
+            shown[ActionKind.EXPEDITED_PURCHASE] += float(row["quantity"])
+    shown[ActionKind.OVERTIME] += plan.overtime.total("hours")
+    for row in plan.shipments.rows():
+        ln = lanes[str(row["lane"])]
+        if ln.expedited:
+            shown[ActionKind.EXPEDITED_FREIGHT] += float(row["quantity"])
+        if ln.alternate:
+            shown[ActionKind.REROUTING] += float(row["quantity"])
+        if role[ln.origin] == role[ln.destination] == NodeRole.DC:
+            shown[ActionKind.LATERAL_TRANSFER] += float(row["quantity"])
+    for row in plan.lost_sales.rows():
+        if priority[(str(row["customer"]), str(row["item"]))] >= 2:
+            shown[ActionKind.RATIONING] += float(row["quantity"])
+    for action in governed - {ActionKind.WORKING_CAPITAL_RELEASE}:
+        require(
+            abs(shown[action] - decided[action]),
+            "governed action outside any decision",
+            action.value,
+            max(shown[action], 1.0),
+        )
+    return sum(governance.values())

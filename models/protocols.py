@@ -549,8 +549,9 @@ def define_authority(
     action spend k_g . x_g and escalation binary e_j(g) (shared by rules with one joint approver):
 
         sum_i k_gi x_gi - (U_g - L_g) e_j(g) <= L_g                             (authority_limit)
-        sum_{i: t_i < d_g} k_gi x_gi + sum_b activation_b early_gb <= L_g       (authority_before_escalation)
-        buy[b,t] - cap[b,t] early_gb <= 0   for backup offers b of g, t < d_g  (early_activation)
+        sum_{i: t_i < d_g} k_gi x_gi + sum_b activation_b early_gb <= L_g     groups with d_g > 0
+                                                                   (authority_before_escalation)
+        buy[b,t] - cap[b,t] early_gb <= 0   backup offers b of g, t < d_g     (early_activation_link)
         x_i = 0 for every column of a governed action kind no active group covers
 
     d_g is the first period an escalation may take effect (detection + delay). The governance cost
@@ -572,68 +573,69 @@ def define_authority(
     escalate = b.add_variables("escalate", (n_escalations,), upper=1.0, integer=True, axes=(("approval", approvers),))
     b.add_cost(GOVERNANCE, escalate, governance)
 
-    G = len(assigned)
     limits = np.array([gc.group.rule.spend_limit for gc in assigned])
     caps = np.array([gc.group.rule.hard_cap for gc in assigned])
-    row_terms: list[tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike]] = []
-    early_terms: list[tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike]] = []
-    backups = np.flatnonzero(net.offer_backup)
-    early_offers: list[tuple[int, int, int]] = []  # (group row, backup index, d)
-    for k, gc in enumerate(assigned):
-        cols, d = gc.columns, gc.group.effective_period
-        row_terms.append((np.full(len(cols.columns), k), cols.columns, cols.spend))
-        row_terms.append(([k], [escalate[gc.group.escalation]], [-(caps[k] - limits[k])]))
-        before = (cols.period >= 0) & (cols.period < d)
-        early_terms.append((np.full(int(before.sum()), k), cols.columns[before], cols.spend[before]))
-        if gc.group.rule.action == ActionKind.BACKUP_ACTIVATION and d > 0:
-            activated = cols.period < 0
-            offers = np.searchsorted(backups, [net.offer_ids.index(r) for r in cols.resource[activated]])
-            early_offers.extend((k, int(o), d) for o in offers)
+    rules = [gc.group.rule.id for gc in assigned]
     b.add_constraints(
         "authority_limit",
-        (G,),
-        row_terms,
+        (len(assigned),),
+        [(np.full(len(gc.columns.columns), k), gc.columns.columns, gc.columns.spend) for k, gc in enumerate(assigned)]
+        + [
+            (np.arange(len(assigned)), escalate[[gc.group.escalation for gc in assigned]], -(caps - limits)),
+        ],
         upper=limits,
-        axes=(("rule", [gc.group.rule.id for gc in assigned]),),
+        axes=(("rule", rules),),
     )
 
-    early_group = np.array([e[0] for e in early_offers], dtype=np.int64)
-    early_backup = np.array([e[1] for e in early_offers], dtype=np.int64)
-    early_until = np.array([e[2] for e in early_offers], dtype=np.int64)
+    # Groups whose escalation cannot take effect at once also limit what is spent before it does.
+    delayed = [k for k, gc in enumerate(assigned) if gc.group.effective_period > 0]
+    backups = np.flatnonzero(net.offer_backup)
+    early_of: list[tuple[int, int]] = []  # (row among the delayed groups, backup offer index)
+    before_terms: list[tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike]] = []
+    for row, k in enumerate(delayed):
+        cols, d = assigned[k].columns, assigned[k].group.effective_period
+        before = (cols.period >= 0) & (cols.period < d)
+        before_terms.append((np.full(int(before.sum()), row), cols.columns[before], cols.spend[before]))
+        if assigned[k].group.rule.action == ActionKind.BACKUP_ACTIVATION:
+            offers = [net.offer_ids.index(r) for r in cols.resource[cols.period < 0]]
+            early_of.extend((row, int(o)) for o in np.searchsorted(backups, offers))
+    early_row = np.array([e[0] for e in early_of], dtype=np.int64)
+    early_offer = backups[np.array([e[1] for e in early_of], dtype=np.int64)]
     early = b.add_variables(
         "early_activation",
-        (len(early_offers),),
+        (len(early_of),),
         upper=1.0,
         integer=True,
-        axes=(
-            (
-                "group_offer",
-                [f"{assigned[g].group.rule.id}:{net.offer_ids[backups[o]]}" for g, o in zip(early_group, early_backup)],
-            ),
-        ),
+        axes=(("rule_offer", [f"{rules[delayed[r]]}:{net.offer_ids[o]}" for r, o in zip(early_row, early_offer)]),),
     )
-    early_terms.append((early_group, early, net.offer_activation_cost[backups[early_backup]]))
+    before_terms.append((early_row, early, net.offer_activation_cost[early_offer]))
     b.add_constraints(
         "authority_before_escalation",
-        (G,),
-        early_terms,
-        upper=limits,
-        axes=(("rule", [gc.group.rule.id for gc in assigned]),),
+        (len(delayed),),
+        before_terms,
+        upper=limits[delayed],
+        axes=(("rule", [rules[k] for k in delayed]),),
     )
-    t = np.arange(H)
-    in_window = t[None, :] < early_until[:, None]
-    rows = np.arange(len(early_offers) * H).reshape(len(early_offers), H)
-    buy = b.columns("buy")[backups[early_backup]]
-    cap = net.offer_capacity[backups[early_backup]]
+
+    until = np.array([assigned[delayed[r]].group.effective_period for r in early_row], dtype=np.int64)
+    cell_early, cell_t = np.nonzero(np.arange(H)[None, :] < until[:, None])
     b.add_constraints(
         "early_activation_link",
-        rows.shape,
+        (len(cell_early),),
         [
-            (rows[in_window], buy[in_window], 1.0),
-            (rows[in_window], np.broadcast_to(early[:, None], rows.shape)[in_window], -cap[in_window]),
+            (np.arange(len(cell_early)), b.columns("buy")[early_offer[cell_early], cell_t], 1.0),
+            (np.arange(len(cell_early)), early[cell_early], -net.offer_capacity[early_offer[cell_early], cell_t]),
         ],
         upper=0.0,
-        axes=(("group_offer", b.variables["early_activation"].axes[0][1]), ("t", [str(x) for x in t])),
+        axes=(
+            (
+                "rule_offer_t",
+                [
+                    f"{rules[delayed[early_row[e]]]}:{net.offer_ids[early_offer[e]]}@{t}"
+                    for e, t in zip(cell_early, cell_t)
+                ],
+            ),
+        ),
     )
     return assigned
 
@@ -703,7 +705,10 @@ def extract_decisions(
     decisions: list[Decision] = []
     spends: list[AuthoritySpend] = []
     escalate = _block(blocks, "escalate", 0).ravel() if "escalate" in blocks else np.zeros(0, dtype=np.int64)
-    seen: dict[ActionKind, set[int]] = {}
+    early_blk = blocks.get("early_activation")
+    early_value = (
+        dict(zip(early_blk.axes[0][1], x[early_blk.slice])) if early_blk is not None and early_blk.axes else {}
+    )
     for gc in assigned:
         g, cols = gc.group, gc.columns
         escalated = bool(len(escalate) and x[escalate[g.escalation]] > 0.5)
@@ -723,9 +728,11 @@ def extract_decisions(
                 signals=g.signals,
             )
         )
-        seen.setdefault(g.rule.action, set()).update(cols.columns.tolist())
         for k in np.flatnonzero(np.abs(values) > tol):
-            late = cols.period[k] >= g.effective_period or (cols.period[k] < 0 and escalated)
+            if cols.period[k] < 0:  # an activation: late unless it fitted the limit before d_g
+                late = early_value.get(f"{g.rule.id}:{cols.resource[k]}", 0.0) < 0.5
+            else:
+                late = cols.period[k] >= g.effective_period
             needs_approval = escalated and late
             decisions.append(
                 Decision(

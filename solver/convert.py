@@ -1,6 +1,8 @@
-"""Protobuf <-> domain conversion: the only module that turns concerto.v1 messages into specs and back.
+"""Protobuf <-> domain conversion: the only module that turns concerto.v1 messages (networks, protocol
+sets, signals) into domain objects and back, and reads and writes them as protobuf JSON files.
 
-Each `*_to_spec` has a `*_to_proto` inverse and the pair round-trips exactly (infinity <-> absent optional).
+Each converter to the domain (`network_to_spec`, `*_to_domain`) has an inverse to protobuf
+(`spec_to_network`, `*_to_proto`) and the pair round-trips exactly (infinity <-> absent optional).
 """
 
 from __future__ import annotations
@@ -8,9 +10,13 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from collections.abc import Iterable, Mapping
+from enum import Enum
 from pathlib import Path
+from typing import TypeVar
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from models.errors import ValidationError
 from models.network import (
@@ -26,9 +32,22 @@ from models.network import (
     Stock,
     SupplyOffer,
 )
-from solver._proto.concerto.v1 import network_pb2
+from models.protocols import (
+    ActionKind,
+    Approver,
+    AuthorityRule,
+    Function,
+    Predicate,
+    ProtocolSet,
+    Role,
+    SignalRule,
+    validate_protocols,
+)
+from models.signals import Signal, SignalType
+from solver._proto.concerto.v1 import network_pb2, protocols_pb2, signals_pb2
 
-# What an absent `optional` field means, as network.proto documents it.
+# What an absent `optional` field means, as the .proto files document it: no bound, unlimited
+# capacity, an open-ended signal.
 UNLIMITED = math.inf
 DEFAULT_PERIOD_HOURS = 168.0
 DEFAULT_PRIORITY = 1
@@ -43,10 +62,83 @@ _ROLE_FROM_PROTO: dict[network_pb2.NodeRole, NodeRole] = {
 _ROLE_TO_PROTO: dict[NodeRole, network_pb2.NodeRole] = {role: value for value, role in _ROLE_FROM_PROTO.items()}
 _ROLE_CHOICES = ", ".join(role.name.lower() for role in NodeRole)
 
+_FUNCTION_FROM_PROTO: dict[protocols_pb2.Function, Function] = {
+    protocols_pb2.FUNCTION_PROCUREMENT: Function.PROCUREMENT,
+    protocols_pb2.FUNCTION_PRODUCTION: Function.PRODUCTION,
+    protocols_pb2.FUNCTION_LOGISTICS: Function.LOGISTICS,
+    protocols_pb2.FUNCTION_INVENTORY: Function.INVENTORY,
+    protocols_pb2.FUNCTION_SALES: Function.SALES,
+    protocols_pb2.FUNCTION_FINANCE: Function.FINANCE,
+}
+_FUNCTION_TO_PROTO: dict[Function, protocols_pb2.Function] = {f: value for value, f in _FUNCTION_FROM_PROTO.items()}
+_FUNCTION_CHOICES = ", ".join(f.value for f in Function)
+
+_ACTION_FROM_PROTO: dict[protocols_pb2.ActionKind, ActionKind] = {
+    protocols_pb2.ACTION_KIND_BACKUP_ACTIVATION: ActionKind.BACKUP_ACTIVATION,
+    protocols_pb2.ACTION_KIND_EXPEDITED_PURCHASE: ActionKind.EXPEDITED_PURCHASE,
+    protocols_pb2.ACTION_KIND_OVERTIME: ActionKind.OVERTIME,
+    protocols_pb2.ACTION_KIND_EXPEDITED_FREIGHT: ActionKind.EXPEDITED_FREIGHT,
+    protocols_pb2.ACTION_KIND_REROUTING: ActionKind.REROUTING,
+    protocols_pb2.ACTION_KIND_LATERAL_TRANSFER: ActionKind.LATERAL_TRANSFER,
+    protocols_pb2.ACTION_KIND_RATIONING: ActionKind.RATIONING,
+    protocols_pb2.ACTION_KIND_WORKING_CAPITAL_RELEASE: ActionKind.WORKING_CAPITAL_RELEASE,
+}
+_ACTION_TO_PROTO: dict[ActionKind, protocols_pb2.ActionKind] = {a: value for value, a in _ACTION_FROM_PROTO.items()}
+_ACTION_CHOICES = ", ".join(a.value for a in ActionKind)
+
+_SIGNAL_TYPE_FROM_PROTO: dict[signals_pb2.SignalType, SignalType] = {
+    signals_pb2.SIGNAL_TYPE_SUPPLIER_OUTAGE: SignalType.SUPPLIER_OUTAGE,
+    signals_pb2.SIGNAL_TYPE_DEMAND_CHANGE: SignalType.DEMAND_CHANGE,
+    signals_pb2.SIGNAL_TYPE_LANE_DISRUPTION: SignalType.LANE_DISRUPTION,
+    signals_pb2.SIGNAL_TYPE_CAPACITY_LOSS: SignalType.CAPACITY_LOSS,
+    signals_pb2.SIGNAL_TYPE_INVENTORY_ADJUSTMENT: SignalType.INVENTORY_ADJUSTMENT,
+}
+_SIGNAL_TYPE_TO_PROTO: dict[SignalType, signals_pb2.SignalType] = {
+    s: value for value, s in _SIGNAL_TYPE_FROM_PROTO.items()
+}
+_SIGNAL_TYPE_CHOICES = ", ".join(s.value for s in SignalType)
+
+ProtoEnumT = TypeVar("ProtoEnumT", bound=int)
+DomainEnumT = TypeVar("DomainEnumT", bound=Enum)
+MessageT = TypeVar("MessageT", bound=Message)
+
 
 def _limit(value: float) -> float | None:
     """The optional field for a limit: unset (None) when unlimited."""
     return None if value == UNLIMITED else value
+
+
+def _floor(value: float) -> float | None:
+    """The optional field for a lower bound: unset (None) when there is none (-inf)."""
+    return None if value == -UNLIMITED else value
+
+
+def _enum_to_domain(
+    table: Mapping[ProtoEnumT, DomainEnumT],
+    value: ProtoEnumT,
+    choices: str,
+    *,
+    entity: str,
+    ident: str,
+    field: str,
+    kind: str,
+) -> DomainEnumT:
+    """The domain member of a proto enum number; 0 (unset) and numbers this server does not know
+    (proto3 enums are open: a newer client may send them) raise `ValidationError`."""
+    if value == 0:
+        raise ValidationError(entity, ident, field, f"is unspecified; set one of {choices}")
+    if value not in table:
+        raise ValidationError(entity, ident, field, f"is {value}, not a known {kind}; set one of {choices}")
+    return table[value]
+
+
+def _enum_to_proto(
+    table: Mapping[DomainEnumT, ProtoEnumT], member: DomainEnumT, *, entity: str, ident: str, field: str, kind: str
+) -> ProtoEnumT:
+    """The proto enum number of a domain member; anything else raises `ValidationError`."""
+    if member not in table:
+        raise ValidationError(entity, ident, field, f"is {member!r}; use a {kind}")
+    return table[member]
 
 
 # -- network -----------------------------------------------------------------------------------
@@ -68,6 +160,7 @@ def network_to_spec(msg: network_pb2.Network) -> NetworkSpec:
         in_transit=tuple(_in_transit_to_spec(m) for m in msg.in_transit),
         service_targets=tuple(_service_target_to_spec(m) for m in msg.service_targets),
         working_capital_cap=msg.working_capital_cap if msg.HasField("working_capital_cap") else UNLIMITED,
+        capital_cost_rate=msg.capital_cost_rate,
     )
 
 
@@ -87,6 +180,76 @@ def spec_to_network(spec: NetworkSpec) -> network_pb2.Network:
         in_transit=[_in_transit_to_proto(x) for x in spec.in_transit],
         service_targets=[_service_target_to_proto(x) for x in spec.service_targets],
         working_capital_cap=_limit(spec.working_capital_cap),
+        capital_cost_rate=spec.capital_cost_rate,
+    )
+
+
+# -- protocols and signals ---------------------------------------------------------------------
+
+
+def protocols_to_domain(msg: protocols_pb2.ProtocolSet) -> ProtocolSet:
+    """The protocol set a `ProtocolSet` message describes; raises `ValidationError` for an unset or
+    unknown function, action kind or signal type. Whether the rules fit together (roles exist, limits
+    below caps, ...) is `validate_protocols`'s to check."""
+    return ProtocolSet(
+        name=msg.name,
+        roles=tuple(_role_to_domain(m) for m in msg.roles),
+        authority_rules=tuple(_authority_rule_to_domain(m) for m in msg.authority_rules),
+        signal_rules=tuple(_signal_rule_to_domain(m) for m in msg.signal_rules),
+    )
+
+
+def protocols_to_proto(protocols: ProtocolSet) -> protocols_pb2.ProtocolSet:
+    """The `ProtocolSet` message of a protocol set; `protocols_to_domain` gives the same set back."""
+    return protocols_pb2.ProtocolSet(
+        name=protocols.name,
+        roles=[_role_to_proto(x) for x in protocols.roles],
+        authority_rules=[_authority_rule_to_proto(x) for x in protocols.authority_rules],
+        signal_rules=[_signal_rule_to_proto(x) for x in protocols.signal_rules],
+    )
+
+
+def signal_to_domain(msg: signals_pb2.Signal) -> Signal:
+    """The signal a `Signal` message describes; raises `ValidationError` for an unset or unknown type."""
+    return Signal(
+        id=msg.id,
+        type=_enum_to_domain(
+            _SIGNAL_TYPE_FROM_PROTO,
+            msg.type,
+            _SIGNAL_TYPE_CHOICES,
+            entity="signal",
+            ident=msg.id,
+            field="type",
+            kind="signal type",
+        ),
+        detected_hours=msg.detected_hours,
+        start_hours=msg.start_hours,
+        duration_hours=msg.duration_hours if msg.HasField("duration_hours") else UNLIMITED,
+        magnitude=msg.magnitude,
+        supplier=msg.supplier,
+        node=msg.node,
+        item=msg.item,
+        lane=msg.lane,
+        customer=msg.customer,
+    )
+
+
+def signal_to_proto(signal: Signal) -> signals_pb2.Signal:
+    """The `Signal` message of a signal; `signal_to_domain` gives the same signal back."""
+    return signals_pb2.Signal(
+        id=signal.id,
+        type=_enum_to_proto(
+            _SIGNAL_TYPE_TO_PROTO, signal.type, entity="signal", ident=signal.id, field="type", kind="SignalType"
+        ),
+        detected_hours=signal.detected_hours,
+        start_hours=signal.start_hours,
+        duration_hours=_limit(signal.duration_hours),
+        magnitude=signal.magnitude,
+        supplier=signal.supplier,
+        node=signal.node,
+        item=signal.item,
+        lane=signal.lane,
+        customer=signal.customer,
     )
 
 
@@ -100,34 +263,106 @@ def parse_network_json(text: str, *, source: str = "<json>") -> NetworkSpec:
     entity "network", id `source` (a file path or another name for where the text came from),
     field "json", with the parser's message.
     """
-    msg = network_pb2.Network()
-    try:
-        json_format.Parse(text, msg)
-    except json_format.ParseError as exc:
-        raise ValidationError("network", source, "json", str(exc).strip()) from exc
-    return network_to_spec(msg)
+    return network_to_spec(_parse_json(text, network_pb2.Network(), entity="network", source=source))
 
 
 def network_json(spec: NetworkSpec) -> str:
     """A spec as protobuf JSON with snake_case field names, indented; fields at their zero value are left out."""
-    return json_format.MessageToJson(
-        spec_to_network(spec), preserving_proto_field_name=True, indent=2, ensure_ascii=False
+    return _to_json(spec_to_network(spec))
+
+
+def parse_protocols_json(text: str, *, source: str = "<json>") -> ProtocolSet:
+    """The protocol set written as protobuf JSON (lowerCamelCase or snake_case field names), validated.
+
+    Malformed JSON, an unknown field or a value of the wrong type raises `ValidationError` on entity
+    "protocol set", id `source`, field "json"; an unset or unknown enum value, or rules that cannot be
+    applied (`validate_protocols`), raise it naming the rule and field.
+    """
+    protocols = protocols_to_domain(
+        _parse_json(text, protocols_pb2.ProtocolSet(), entity="protocol set", source=source)
     )
+    validate_protocols(protocols)
+    return protocols
+
+
+def protocols_json(protocols: ProtocolSet) -> str:
+    """A protocol set as protobuf JSON with snake_case field names, indented; zero values left out."""
+    return _to_json(protocols_to_proto(protocols))
+
+
+def parse_signals_json(text: str, *, source: str = "<json>") -> list[Signal]:
+    """The signals of a `SignalBatch` written as protobuf JSON (lowerCamelCase or snake_case field names).
+
+    Malformed JSON raises `ValidationError` on entity "signal batch", id `source`, field "json"; an
+    unset or unknown type names the signal. Checking signals against a network is
+    `models.signals.validate_signal`'s job.
+    """
+    batch = _parse_json(text, signals_pb2.SignalBatch(), entity="signal batch", source=source)
+    return [signal_to_domain(m) for m in batch.signals]
+
+
+def signals_json(signals: Iterable[Signal]) -> str:
+    """Signals as the protobuf JSON of a `SignalBatch`, snake_case, indented; zero values left out."""
+    return _to_json(signals_pb2.SignalBatch(signals=[signal_to_proto(s) for s in signals]))
+
+
+def _parse_json(text: str, msg: MessageT, *, entity: str, source: str) -> MessageT:
+    try:
+        json_format.Parse(text, msg)
+    except json_format.ParseError as exc:
+        raise ValidationError(entity, source, "json", str(exc).strip()) from exc
+    return msg
+
+
+def _to_json(msg: Message) -> str:
+    return json_format.MessageToJson(msg, preserving_proto_field_name=True, indent=2, ensure_ascii=False)
+
+
+# -- files -------------------------------------------------------------------------------------
 
 
 def read_network(path: str | os.PathLike[str]) -> NetworkSpec:
     """The spec in a protobuf JSON file; raises `ValidationError` (id = the path) if it cannot be parsed."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValidationError("network", os.fspath(path), "json", f"is not UTF-8 text: {exc}") from exc
-    return parse_network_json(text, source=os.fspath(path))
+    return parse_network_json(_read_text(path, entity="network"), source=os.fspath(path))
 
 
 def write_network(spec: NetworkSpec, path: str | os.PathLike[str]) -> None:
     """Write a spec as protobuf JSON; a reader sees the old file or the whole new one, never a part."""
+    _write_text(path, network_json(spec) + "\n")
+
+
+def read_protocols(path: str | os.PathLike[str]) -> ProtocolSet:
+    """The protocol set in a protobuf JSON file, validated with `validate_protocols`, so a bad file is
+    rejected on reading; raises `ValidationError` (id = the path, or the rule at fault)."""
+    return parse_protocols_json(_read_text(path, entity="protocol set"), source=os.fspath(path))
+
+
+def write_protocols(protocols: ProtocolSet, path: str | os.PathLike[str]) -> None:
+    """Write a protocol set as protobuf JSON; a reader sees the old file or the whole new one."""
+    _write_text(path, protocols_json(protocols) + "\n")
+
+
+def read_signals(path: str | os.PathLike[str]) -> list[Signal]:
+    """The signals in a protobuf JSON `SignalBatch` file; raises `ValidationError` (id = the path, or the
+    signal at fault) if it cannot be parsed."""
+    return parse_signals_json(_read_text(path, entity="signal batch"), source=os.fspath(path))
+
+
+def write_signals(signals: Iterable[Signal], path: str | os.PathLike[str]) -> None:
+    """Write signals as a protobuf JSON `SignalBatch`; a reader sees the old file or the whole new one."""
+    _write_text(path, signals_json(signals) + "\n")
+
+
+def _read_text(path: str | os.PathLike[str], *, entity: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(entity, os.fspath(path), "json", f"is not UTF-8 text: {exc}") from exc
+
+
+def _write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Replace the file at once: write a temporary file in the same folder, then rename it over the target."""
     target = Path(path)
-    text = network_json(spec) + "\n"
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -152,13 +387,11 @@ def _item_to_proto(item: Item) -> network_pb2.Item:
 
 
 def _node_to_spec(msg: network_pb2.Node) -> Node:
-    if msg.role == network_pb2.NODE_ROLE_UNSPECIFIED:
-        raise ValidationError("node", msg.id, "role", f"is unspecified; set one of {_ROLE_CHOICES}")
-    if msg.role not in _ROLE_FROM_PROTO:
-        raise ValidationError("node", msg.id, "role", f"is {msg.role}, not a known role; set one of {_ROLE_CHOICES}")
     return Node(
         id=msg.id,
-        role=_ROLE_FROM_PROTO[msg.role],
+        role=_enum_to_domain(
+            _ROLE_FROM_PROTO, msg.role, _ROLE_CHOICES, entity="node", ident=msg.id, field="role", kind="role"
+        ),
         tier=int(msg.tier),
         storage_capacity=msg.storage_capacity if msg.HasField("storage_capacity") else UNLIMITED,
         regular_hours=msg.regular_hours if msg.HasField("regular_hours") else UNLIMITED,
@@ -168,11 +401,9 @@ def _node_to_spec(msg: network_pb2.Node) -> Node:
 
 
 def _node_to_proto(node: Node) -> network_pb2.Node:
-    if node.role not in _ROLE_TO_PROTO:
-        raise ValidationError("node", node.id, "role", f"is {node.role!r}; use a NodeRole")
     return network_pb2.Node(
         id=node.id,
-        role=_ROLE_TO_PROTO[node.role],
+        role=_enum_to_proto(_ROLE_TO_PROTO, node.role, entity="node", ident=node.id, field="role", kind="NodeRole"),
         tier=node.tier,
         storage_capacity=_limit(node.storage_capacity),
         regular_hours=_limit(node.regular_hours),
@@ -192,6 +423,7 @@ def _offer_to_spec(msg: network_pb2.SupplyOffer) -> SupplyOffer:
         backup=msg.backup,
         activation_cost=msg.activation_cost,
         payment_days=msg.payment_days,
+        expedited=msg.expedited,
     )
 
 
@@ -206,6 +438,7 @@ def _offer_to_proto(offer: SupplyOffer) -> network_pb2.SupplyOffer:
         backup=offer.backup,
         activation_cost=offer.activation_cost,
         payment_days=offer.payment_days,
+        expedited=offer.expedited,
     )
 
 
@@ -248,6 +481,7 @@ def _lane_to_spec(msg: network_pb2.Lane) -> Lane:
         truck_cost=msg.truck_cost,
         mode=msg.mode if msg.HasField("mode") else DEFAULT_MODE,
         expedited=msg.expedited,
+        alternate=msg.alternate,
     )
 
 
@@ -264,6 +498,7 @@ def _lane_to_proto(lane: Lane) -> network_pb2.Lane:
         truck_cost=lane.truck_cost,
         mode=lane.mode,
         expedited=lane.expedited,
+        alternate=lane.alternate,
     )
 
 
@@ -329,3 +564,120 @@ def _service_target_to_spec(msg: network_pb2.ServiceTarget) -> ServiceTarget:
 
 def _service_target_to_proto(target: ServiceTarget) -> network_pb2.ServiceTarget:
     return network_pb2.ServiceTarget(priority=target.priority, fill_rate=target.fill_rate)
+
+
+def _role_to_domain(msg: protocols_pb2.Role) -> Role:
+    return Role(id=msg.id, escalates_to=msg.escalates_to)
+
+
+def _role_to_proto(role: Role) -> protocols_pb2.Role:
+    return protocols_pb2.Role(id=role.id, escalates_to=role.escalates_to)
+
+
+def _authority_rule_to_domain(msg: protocols_pb2.AuthorityRule) -> AuthorityRule:
+    where = {"entity": "authority rule", "ident": msg.id}
+    return AuthorityRule(
+        id=msg.id,
+        function=_enum_to_domain(
+            _FUNCTION_FROM_PROTO, msg.function, _FUNCTION_CHOICES, field="function", kind="function", **where
+        ),
+        action=_enum_to_domain(
+            _ACTION_FROM_PROTO, msg.action, _ACTION_CHOICES, field="action", kind="action kind", **where
+        ),
+        spend_limit=msg.spend_limit,
+        hard_cap=msg.hard_cap,
+        approver=Approver(
+            role=msg.approver.role,
+            joint=tuple(
+                _enum_to_domain(
+                    _FUNCTION_FROM_PROTO, f, _FUNCTION_CHOICES, field=f"approver.joint[{k}]", kind="function", **where
+                )
+                for k, f in enumerate(msg.approver.joint)
+            ),
+        ),
+        escalation_delay_hours=msg.escalation_delay_hours,
+        governance_cost=msg.governance_cost,
+        standing=msg.standing,
+        resources=tuple(msg.resources),
+        items=tuple(msg.items),
+    )
+
+
+def _authority_rule_to_proto(rule: AuthorityRule) -> protocols_pb2.AuthorityRule:
+    where = {"entity": "authority rule", "ident": rule.id}
+    return protocols_pb2.AuthorityRule(
+        id=rule.id,
+        function=_enum_to_proto(_FUNCTION_TO_PROTO, rule.function, field="function", kind="Function", **where),
+        action=_enum_to_proto(_ACTION_TO_PROTO, rule.action, field="action", kind="ActionKind", **where),
+        spend_limit=rule.spend_limit,
+        hard_cap=rule.hard_cap,
+        approver=protocols_pb2.Approver(
+            role=rule.approver.role,
+            joint=[
+                _enum_to_proto(_FUNCTION_TO_PROTO, f, field=f"approver.joint[{k}]", kind="Function", **where)
+                for k, f in enumerate(rule.approver.joint)
+            ],
+        ),
+        escalation_delay_hours=rule.escalation_delay_hours,
+        governance_cost=rule.governance_cost,
+        standing=rule.standing,
+        resources=list(rule.resources),
+        items=list(rule.items),
+    )
+
+
+def _predicate_to_domain(msg: protocols_pb2.Predicate) -> Predicate:
+    return Predicate(
+        min_duration_hours=msg.min_duration_hours,
+        max_duration_hours=msg.max_duration_hours if msg.HasField("max_duration_hours") else UNLIMITED,
+        min_magnitude=msg.min_magnitude if msg.HasField("min_magnitude") else -UNLIMITED,
+        max_magnitude=msg.max_magnitude if msg.HasField("max_magnitude") else UNLIMITED,
+        supplier_tier=int(msg.supplier_tier),
+        nodes=tuple(msg.nodes),
+        items=tuple(msg.items),
+    )
+
+
+def _predicate_to_proto(predicate: Predicate) -> protocols_pb2.Predicate:
+    return protocols_pb2.Predicate(
+        min_duration_hours=predicate.min_duration_hours,
+        max_duration_hours=_limit(predicate.max_duration_hours),
+        min_magnitude=_floor(predicate.min_magnitude),
+        max_magnitude=_limit(predicate.max_magnitude),
+        supplier_tier=predicate.supplier_tier,
+        nodes=list(predicate.nodes),
+        items=list(predicate.items),
+    )
+
+
+def _signal_rule_to_domain(msg: protocols_pb2.SignalRule) -> SignalRule:
+    return SignalRule(
+        id=msg.id,
+        signal_type=_enum_to_domain(
+            _SIGNAL_TYPE_FROM_PROTO,
+            msg.signal_type,
+            _SIGNAL_TYPE_CHOICES,
+            entity="signal rule",
+            ident=msg.id,
+            field="signal_type",
+            kind="signal type",
+        ),
+        activates=tuple(msg.activates),
+        predicate=_predicate_to_domain(msg.predicate),
+    )
+
+
+def _signal_rule_to_proto(rule: SignalRule) -> protocols_pb2.SignalRule:
+    return protocols_pb2.SignalRule(
+        id=rule.id,
+        signal_type=_enum_to_proto(
+            _SIGNAL_TYPE_TO_PROTO,
+            rule.signal_type,
+            entity="signal rule",
+            ident=rule.id,
+            field="signal_type",
+            kind="SignalType",
+        ),
+        activates=list(rule.activates),
+        predicate=_predicate_to_proto(rule.predicate),
+    )

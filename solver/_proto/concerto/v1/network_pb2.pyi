@@ -21,7 +21,7 @@ NODE_ROLE_DC: NodeRole
 NODE_ROLE_CUSTOMER: NodeRole
 
 class Network(_message.Message):
-    __slots__ = ("name", "horizon", "period_hours", "items", "nodes", "offers", "recipes", "lanes", "demands", "stocks", "in_transit", "service_targets", "working_capital_cap")
+    __slots__ = ("name", "horizon", "period_hours", "items", "nodes", "offers", "recipes", "lanes", "demands", "stocks", "in_transit", "service_targets", "working_capital_cap", "capital_cost_rate")
     NAME_FIELD_NUMBER: _ClassVar[int]
     HORIZON_FIELD_NUMBER: _ClassVar[int]
     PERIOD_HOURS_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,7 @@ class Network(_message.Message):
     IN_TRANSIT_FIELD_NUMBER: _ClassVar[int]
     SERVICE_TARGETS_FIELD_NUMBER: _ClassVar[int]
     WORKING_CAPITAL_CAP_FIELD_NUMBER: _ClassVar[int]
+    CAPITAL_COST_RATE_FIELD_NUMBER: _ClassVar[int]
     name: str
     horizon: int
     period_hours: float
@@ -48,7 +49,8 @@ class Network(_message.Message):
     in_transit: _containers.RepeatedCompositeFieldContainer[InTransit]
     service_targets: _containers.RepeatedCompositeFieldContainer[ServiceTarget]
     working_capital_cap: float
-    def __init__(self, name: _Optional[str] = ..., horizon: _Optional[int] = ..., period_hours: _Optional[float] = ..., items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ..., nodes: _Optional[_Iterable[_Union[Node, _Mapping]]] = ..., offers: _Optional[_Iterable[_Union[SupplyOffer, _Mapping]]] = ..., recipes: _Optional[_Iterable[_Union[Recipe, _Mapping]]] = ..., lanes: _Optional[_Iterable[_Union[Lane, _Mapping]]] = ..., demands: _Optional[_Iterable[_Union[Demand, _Mapping]]] = ..., stocks: _Optional[_Iterable[_Union[Stock, _Mapping]]] = ..., in_transit: _Optional[_Iterable[_Union[InTransit, _Mapping]]] = ..., service_targets: _Optional[_Iterable[_Union[ServiceTarget, _Mapping]]] = ..., working_capital_cap: _Optional[float] = ...) -> None: ...
+    capital_cost_rate: float
+    def __init__(self, name: _Optional[str] = ..., horizon: _Optional[int] = ..., period_hours: _Optional[float] = ..., items: _Optional[_Iterable[_Union[Item, _Mapping]]] = ..., nodes: _Optional[_Iterable[_Union[Node, _Mapping]]] = ..., offers: _Optional[_Iterable[_Union[SupplyOffer, _Mapping]]] = ..., recipes: _Optional[_Iterable[_Union[Recipe, _Mapping]]] = ..., lanes: _Optional[_Iterable[_Union[Lane, _Mapping]]] = ..., demands: _Optional[_Iterable[_Union[Demand, _Mapping]]] = ..., stocks: _Optional[_Iterable[_Union[Stock, _Mapping]]] = ..., in_transit: _Optional[_Iterable[_Union[InTransit, _Mapping]]] = ..., service_targets: _Optional[_Iterable[_Union[ServiceTarget, _Mapping]]] = ..., working_capital_cap: _Optional[float] = ..., capital_cost_rate: _Optional[float] = ...) -> None: ...
 
 class Item(_message.Message):
     __slots__ = ("id", "unit_value", "holding_cost")
@@ -79,7 +81,7 @@ class Node(_message.Message):
     def __init__(self, id: _Optional[str] = ..., role: _Optional[_Union[NodeRole, str]] = ..., tier: _Optional[int] = ..., storage_capacity: _Optional[float] = ..., regular_hours: _Optional[float] = ..., overtime_hours: _Optional[float] = ..., overtime_cost: _Optional[float] = ...) -> None: ...
 
 class SupplyOffer(_message.Message):
-    __slots__ = ("id", "supplier", "item", "unit_cost", "capacity", "min_order", "backup", "activation_cost", "payment_days")
+    __slots__ = ("id", "supplier", "item", "unit_cost", "capacity", "min_order", "backup", "activation_cost", "payment_days", "expedited")
     ID_FIELD_NUMBER: _ClassVar[int]
     SUPPLIER_FIELD_NUMBER: _ClassVar[int]
     ITEM_FIELD_NUMBER: _ClassVar[int]
@@ -89,6 +91,7 @@ class SupplyOffer(_message.Message):
     BACKUP_FIELD_NUMBER: _ClassVar[int]
     ACTIVATION_COST_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_DAYS_FIELD_NUMBER: _ClassVar[int]
+    EXPEDITED_FIELD_NUMBER: _ClassVar[int]
     id: str
     supplier: str
     item: str
@@ -98,7 +101,8 @@ class SupplyOffer(_message.Message):
     backup: bool
     activation_cost: float
     payment_days: float
-    def __init__(self, id: _Optional[str] = ..., supplier: _Optional[str] = ..., item: _Optional[str] = ..., unit_cost: _Optional[float] = ..., capacity: _Optional[float] = ..., min_order: _Optional[float] = ..., backup: _Optional[bool] = ..., activation_cost: _Optional[float] = ..., payment_days: _Optional[float] = ...) -> None: ...
+    expedited: bool
+    def __init__(self, id: _Optional[str] = ..., supplier: _Optional[str] = ..., item: _Optional[str] = ..., unit_cost: _Optional[float] = ..., capacity: _Optional[float] = ..., min_order: _Optional[float] = ..., backup: _Optional[bool] = ..., activation_cost: _Optional[float] = ..., payment_days: _Optional[float] = ..., expedited: _Optional[bool] = ...) -> None: ...
 
 class RecipeInput(_message.Message):
     __slots__ = ("item", "quantity")
@@ -129,7 +133,7 @@ class Recipe(_message.Message):
     def __init__(self, id: _Optional[str] = ..., node: _Optional[str] = ..., item: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[RecipeInput, _Mapping]]] = ..., hours_per_unit: _Optional[float] = ..., unit_cost: _Optional[float] = ..., setup_cost: _Optional[float] = ..., max_rate: _Optional[float] = ...) -> None: ...
 
 class Lane(_message.Message):
-    __slots__ = ("id", "origin", "destination", "items", "lead_time", "unit_cost", "capacity", "truck_size", "truck_cost", "mode", "expedited")
+    __slots__ = ("id", "origin", "destination", "items", "lead_time", "unit_cost", "capacity", "truck_size", "truck_cost", "mode", "expedited", "alternate")
     ID_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_FIELD_NUMBER: _ClassVar[int]
@@ -141,6 +145,7 @@ class Lane(_message.Message):
     TRUCK_COST_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     EXPEDITED_FIELD_NUMBER: _ClassVar[int]
+    ALTERNATE_FIELD_NUMBER: _ClassVar[int]
     id: str
     origin: str
     destination: str
@@ -152,7 +157,8 @@ class Lane(_message.Message):
     truck_cost: float
     mode: str
     expedited: bool
-    def __init__(self, id: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., items: _Optional[_Iterable[str]] = ..., lead_time: _Optional[int] = ..., unit_cost: _Optional[float] = ..., capacity: _Optional[float] = ..., truck_size: _Optional[float] = ..., truck_cost: _Optional[float] = ..., mode: _Optional[str] = ..., expedited: _Optional[bool] = ...) -> None: ...
+    alternate: bool
+    def __init__(self, id: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., items: _Optional[_Iterable[str]] = ..., lead_time: _Optional[int] = ..., unit_cost: _Optional[float] = ..., capacity: _Optional[float] = ..., truck_size: _Optional[float] = ..., truck_cost: _Optional[float] = ..., mode: _Optional[str] = ..., expedited: _Optional[bool] = ..., alternate: _Optional[bool] = ...) -> None: ...
 
 class Demand(_message.Message):
     __slots__ = ("customer", "item", "quantity", "price", "priority", "backlog_penalty", "lost_sale_penalty", "single_source", "receivable_days")
