@@ -19,9 +19,9 @@ import numpy.typing as npt
 from models.network import Network, NetworkSpec, NodeRole
 from models.plan import Plan
 from models.protocols import ActionKind, AuthorityStatus, Decision, ProtocolSet
+from models.signals import Signal, apply_signals
 
 WC_RELEASE = ActionKind.WORKING_CAPITAL_RELEASE
-from models.signals import Signal, apply_signals
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def _by_period(ids: Sequence[str], values: npt.NDArray[np.float64]) -> dict[tupl
     return {(ident, t): float(v) for ident, row in zip(ids, values.tolist()) for t, v in enumerate(row)}
 
 
-def check_plan(  # noqa: C901 - one block per family, in the order of the model
+def check_plan(
     spec: NetworkSpec,
     plan: Plan,
     *,

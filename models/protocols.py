@@ -260,7 +260,7 @@ def validate_protocols(protocols: ProtocolSet) -> None:
 
 
 def _names(enum: type[Enum]) -> str:
-    return ", ".join(m.value for m in enum)  # type: ignore[attr-defined]
+    return ", ".join(m.value for m in enum)
 
 
 def validate_against_network(protocols: ProtocolSet, net: Network) -> None:
@@ -343,7 +343,7 @@ def resolve_authority(protocols: ProtocolSet, net: Network, signals: Sequence[Si
                 rule=rule,
                 signals=tuple(dict.fromkeys(s.id for s in hits)),
                 effective_hours=effective,
-                effective_period=int(math.ceil(effective / net.period_hours - 1e-9)),
+                effective_period=math.ceil(effective / net.period_hours - 1e-9),
                 escalation=escalation,
             )
         )

@@ -89,9 +89,9 @@ def validate_signal(net: Network, signal: Signal) -> None:
         raise _fail(signal, "start_hours", f"is {signal.start_hours}, after the horizon's end")
     if signal.type != SignalType.INVENTORY_ADJUSTMENT and (signal.magnitude < 0 or math.isinf(signal.magnitude)):
         raise _fail(signal, "magnitude", f"is {signal.magnitude}; a factor must be finite and >= 0")
-    if signal.type in (SignalType.SUPPLIER_OUTAGE, SignalType.LANE_DISRUPTION, SignalType.CAPACITY_LOSS):
-        if signal.magnitude > 1:
-            raise _fail(signal, "magnitude", f"is {signal.magnitude}; a remaining-capacity factor lies in [0, 1]")
+    capacity_kinds = (SignalType.SUPPLIER_OUTAGE, SignalType.LANE_DISRUPTION, SignalType.CAPACITY_LOSS)
+    if signal.type in capacity_kinds and signal.magnitude > 1:
+        raise _fail(signal, "magnitude", f"is {signal.magnitude}; a remaining-capacity factor lies in [0, 1]")
     if signal.item:
         _lookup(net.item_ids, signal.item, signal, "item", "item")
     if signal.type == SignalType.SUPPLIER_OUTAGE:

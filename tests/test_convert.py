@@ -39,7 +39,7 @@ def two_period_spec() -> NetworkSpec:
     """A supplier feeds a plant that makes a widget from steel; a DC ships it on to one customer.
 
     Non-default values everywhere, a mix of finite and unlimited capacities (storage, hours, offer,
-    recipe rate, lane, working capital), and a backup offer.
+    recipe rate, lane, working capital), a backup and a spot offer, an expedited and an alternate lane.
     """
     return NetworkSpec(
         name="two-period",
@@ -71,6 +71,7 @@ def two_period_spec() -> NetworkSpec:
                 backup=True,
                 activation_cost=500.0,
             ),
+            SupplyOffer("steel-spot", "sup", "steel", unit_cost=4.0, capacity=50.0, expedited=True),
         ),
         recipes=(
             Recipe(
@@ -89,6 +90,7 @@ def two_period_spec() -> NetworkSpec:
                 "plant-dc", "plant", "dc", ("widget",), unit_cost=0.3, capacity=200.0, truck_size=20.0, truck_cost=15.0
             ),
             Lane("dc-cust", "dc", "cust", ("widget",), unit_cost=0.4, mode="air", expedited=True),
+            Lane("plant-cust", "plant", "cust", ("widget",), lead_time=1, unit_cost=0.9, alternate=True),
         ),
         demands=(
             Demand(
@@ -110,6 +112,7 @@ def two_period_spec() -> NetworkSpec:
         in_transit=(InTransit("dc", "widget", 1, 6.0),),
         service_targets=(ServiceTarget(2, 0.9),),
         working_capital_cap=math.inf,
+        capital_cost_rate=0.02,
     )
 
 
@@ -177,6 +180,9 @@ def test_json_is_snake_case_and_leaves_unlimited_out() -> None:
     assert data["nodes"][1]["storage_capacity"] == 500.0
     assert data["nodes"][0]["role"] == "NODE_ROLE_SUPPLIER"
     assert data["recipes"][0]["inputs"] == [{"item": "steel", "quantity": 2.0}]
+    assert data["offers"][2]["expedited"] is True and "expedited" not in data["offers"][0]
+    assert data["lanes"][3]["alternate"] is True and "alternate" not in data["lanes"][2]
+    assert data["capital_cost_rate"] == 0.02
 
 
 CAMEL = """{
@@ -191,7 +197,7 @@ CAMEL = """{
   "stocks": [{"node": "dc", "item": "w", "onHand": 10}],
   "inTransit": [{"node": "dc", "item": "w", "period": 1, "quantity": 2}],
   "serviceTargets": [{"priority": 1, "fillRate": 0.95}],
-  "workingCapitalCap": 1000
+  "workingCapitalCap": 1000, "capitalCostRate": 0.01
 }"""
 
 MINI = NetworkSpec(
@@ -206,6 +212,7 @@ MINI = NetworkSpec(
     in_transit=(InTransit("dc", "w", 1, 2.0),),
     service_targets=(ServiceTarget(1, 0.95),),
     working_capital_cap=1000.0,
+    capital_cost_rate=0.01,
 )
 
 
@@ -227,6 +234,7 @@ def test_reads_snake_case_json() -> None:
         .replace("serviceTargets", "service_targets")
         .replace("fillRate", "fill_rate")
         .replace("workingCapitalCap", "working_capital_cap")
+        .replace("capitalCostRate", "capital_cost_rate")
     )
     assert parse_network_json(snake) == MINI
 
