@@ -221,8 +221,8 @@ def validate_protocols(protocols: ProtocolSet) -> None:
             value = getattr(rule, name)
             if math.isnan(value) or value < 0:
                 raise _fail("authority rule", ident, name, f"is {value}; it must be >= 0")
-        if math.isinf(rule.hard_cap):
-            raise _fail("authority rule", ident, "hard_cap", "must be finite: it bounds what an escalation may approve")
+            if math.isinf(value):
+                raise _fail("authority rule", ident, name, "must be finite")
         if rule.hard_cap < rule.spend_limit:
             raise _fail(
                 "authority rule",
@@ -230,6 +230,8 @@ def validate_protocols(protocols: ProtocolSet) -> None:
                 "hard_cap",
                 f"is {rule.hard_cap}, below the spend limit {rule.spend_limit}",
             )
+        if rule.approver.joint and rule.approver.role:
+            raise _fail("authority rule", ident, "approver", "names both a role and a joint decision; choose one")
         if rule.approver.joint:
             if len(set(rule.approver.joint)) < 2:
                 raise _fail("authority rule", ident, "approver.joint", "needs at least two different functions")
@@ -242,8 +244,10 @@ def validate_protocols(protocols: ProtocolSet) -> None:
 
     signal_rule_ids: set[str] = set()
     for sr in protocols.signal_rules:
-        if not sr.id or sr.id in signal_rule_ids:
-            raise _fail("signal rule", sr.id, "id", "is empty or used twice")
+        if not sr.id:
+            raise _fail("signal rule", "", "id", "is empty")
+        if sr.id in signal_rule_ids:
+            raise _fail("signal rule", sr.id, "id", "is used twice")
         signal_rule_ids.add(sr.id)
         if not isinstance(sr.signal_type, SignalType):
             raise _fail("signal rule", sr.id, "signal_type", f"is {sr.signal_type!r}; use one of {_names(SignalType)}")
@@ -253,6 +257,11 @@ def validate_protocols(protocols: ProtocolSet) -> None:
             if rid not in rule_ids:
                 raise _fail("signal rule", sr.id, f"activates[{k}]", f"refers to unknown authority rule {rid!r}")
         p = sr.predicate
+        for name in ("min_duration_hours", "max_duration_hours", "min_magnitude", "max_magnitude"):
+            if math.isnan(getattr(p, name)):
+                raise _fail("signal rule", sr.id, f"predicate.{name}", "is NaN")
+        if p.min_duration_hours < 0:
+            raise _fail("signal rule", sr.id, "predicate.min_duration_hours", "must be >= 0")
         if p.max_duration_hours <= p.min_duration_hours or p.max_magnitude <= p.min_magnitude:
             raise _fail("signal rule", sr.id, "predicate", "has an empty range (max must exceed min)")
         if p.supplier_tier not in (0, 1, 2):
@@ -285,7 +294,8 @@ def matches(rule: SignalRule, signal: Signal, net: Network) -> bool:
     p = rule.predicate
     if signal.type != rule.signal_type:
         return False
-    if not (p.min_duration_hours <= signal.duration_hours < p.max_duration_hours):
+    longest = p.max_duration_hours
+    if not (p.min_duration_hours <= signal.duration_hours and (signal.duration_hours < longest or math.isinf(longest))):
         return False
     if not (p.min_magnitude <= signal.magnitude < p.max_magnitude):
         return False

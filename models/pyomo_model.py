@@ -1,11 +1,12 @@
-"""The coordinated allocation MILP of `models.allocation`, written algebraically in Pyomo: a readable
-reference twin, one indexed Constraint per family, and its solve through Pyomo's HiGHS interface.
+"""The coordinated allocation MILP of `models.allocation` (with the decision protocols of
+`models.protocols`), written algebraically in Pyomo: a readable reference twin, one indexed
+Constraint per family, and its solve through Pyomo's HiGHS interface.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,8 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from models.network import Network
+from models.network import Network, NodeRole
+from models.protocols import ActionKind, AuthorityGroup, AuthorityRule, ProtocolSet
 from models.solution import SolveStatus
 
 FloatArray = npt.NDArray[np.float64]
@@ -65,6 +67,17 @@ CONSTRAINT_FAMILIES = (
 
 COST_COMPONENTS = ("procurement", "production", "logistics", "inventory", "service", "revenue")
 """Named Expressions on the model whose sum is the objective, as in `models.allocation`."""
+
+PROTOCOL_VARIABLE_BLOCKS = ("escalate", "early_activation", "capital_release")
+"""The variables a protocol set adds, named and shaped like the blocks of `define_authority`;
+`capital_release` exists only when a rule governs working_capital_release."""
+
+PROTOCOL_CONSTRAINT_FAMILIES = ("authority_limit", "authority_before_escalation", "early_activation_link")
+"""The constraints a protocol set adds; it also adds the release to the `working_capital` rows.
+Rows are indexed by rule id (and offer, period) rather than by position."""
+
+PROTOCOL_COST_COMPONENTS = ("governance", "finance")
+"""Cost components a protocol set adds: escalations, and working capital released beyond the cap."""
 
 
 def _upper(value: float) -> float | None:
@@ -496,6 +509,210 @@ def define_single_sourcing(m: pyo.ConcreteModel, net: Network) -> None:
         return m.ship[a, t] <= m.link_big_m[a, t] * m.assign[a]
 
 
+# ---------------------------------------------------------------------------------------------
+# Decision protocols, in the order of `models.protocols.define_authority`
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionTerm:
+    """One variable an action kind acts through, `var[index]`, with the spend of one unit of it, the
+    period it falls in (-1: once for the horizon, a backup activation) and the resource and item a
+    rule's scope is read against (item "" for what carries no item: trucks, hours, capital)."""
+
+    var: str
+    index: Any
+    spend: float
+    period: int
+    resource: str
+    item: str = ""
+
+
+def action_terms(m: pyo.ConcreteModel, net: Network, action: ActionKind) -> list[ActionTerm]:
+    """Every variable an action kind acts through and what one unit of it spends:
+
+        backup_activation        activated[b] at activation_cost[b], buy[b,t] at unit_cost[b]    backup offers b
+        expedited_purchase       buy[o,t] at unit_cost[o]                                   expedited offers o
+        overtime                 overtime[n,t] at overtime_cost[n]
+        expedited_freight        ship[a,t] at unit_cost[lane(a)], trucks[l,t] at truck_cost[l]   expedited lanes
+        rerouting                the same, on alternate lanes
+        lateral_transfer         the same, on lanes from a DC to a DC
+        rationing                lost[s,t] at price[s] + lost_sale_penalty[s]          streams of priority >= 2
+        working_capital_release  capital_release[all,t] at capital_cost_rate
+
+    Resources are offer ids, node ids, lane ids, customer ids, and "network" for released capital.
+    """
+    terms: list[ActionTerm] = []
+    if action in (ActionKind.BACKUP_ACTIVATION, ActionKind.EXPEDITED_PURCHASE):
+        chosen = net.offer_backup if action == ActionKind.BACKUP_ACTIVATION else net.offer_expedited
+        for o in _ids(np.flatnonzero(chosen)):
+            offer, item = net.offer_ids[o], net.item_ids[net.offer_item[o]]
+            if action == ActionKind.BACKUP_ACTIVATION:
+                terms.append(ActionTerm("activated", o, float(net.offer_activation_cost[o]), -1, offer, item))
+            terms.extend(ActionTerm("buy", (o, t), float(net.offer_cost[o]), t, offer, item) for t in m.periods)
+    elif action == ActionKind.OVERTIME:
+        for n in m.overtime_nodes:
+            cost = float(net.node_overtime_cost[n])
+            terms.extend(ActionTerm("overtime", (n, t), cost, t, net.node_ids[n]) for t in m.periods)
+    elif action in (ActionKind.EXPEDITED_FREIGHT, ActionKind.REROUTING, ActionKind.LATERAL_TRANSFER):
+        for lane in m.lanes:
+            origin, destination = net.node_role[net.lane_origin[lane]], net.node_role[net.lane_destination[lane]]
+            acts_through = {
+                ActionKind.EXPEDITED_FREIGHT: bool(net.lane_expedited[lane]),
+                ActionKind.REROUTING: bool(net.lane_alternate[lane]),
+                ActionKind.LATERAL_TRANSFER: origin == NodeRole.DC and destination == NodeRole.DC,
+            }[action]
+            if not acts_through:
+                continue
+            name = net.lane_ids[lane]
+            for a in m.arcs_on[lane]:
+                item = net.item_ids[net.arc_item[a]]
+                terms.extend(ActionTerm("ship", (a, t), float(net.lane_cost[lane]), t, name, item) for t in m.periods)
+            if lane in m.truck_lanes:
+                cost = float(net.lane_truck_cost[lane])
+                terms.extend(ActionTerm("trucks", (lane, t), cost, t, name) for t in m.periods)
+    elif action == ActionKind.RATIONING:
+        for s in m.demands:
+            if net.demand_priority[s] < 2:
+                continue
+            customer, item = net.node_ids[net.demand_node[s]], net.item_ids[net.demand_item[s]]
+            spend = float(net.demand_price[s] + net.demand_lost_penalty[s])
+            terms.extend(ActionTerm("lost", (s, t), spend, t, customer, item) for t in m.periods)
+    elif action == ActionKind.WORKING_CAPITAL_RELEASE:
+        rate = float(net.capital_cost_rate)
+        terms.extend(ActionTerm("capital_release", (key, t), rate, t, "network") for key, t in m.capital_release)
+    else:
+        raise ValueError(f"unknown action kind {action!r}")
+    return terms
+
+
+def _covers(rule: AuthorityRule, term: ActionTerm) -> bool:
+    """Whether a rule's scope covers a term: its resource listed (or none listed), and its item
+    listed (or none listed, or the term carries no item)."""
+    in_resources = not rule.resources or term.resource in rule.resources
+    in_items = not rule.items or not term.item or term.item in rule.items
+    return in_resources and in_items
+
+
+def _variable(m: pyo.ConcreteModel, term: ActionTerm) -> Any:
+    return m.component(term.var)[term.index]
+
+
+def _spend(m: pyo.ConcreteModel, terms: Iterable[ActionTerm]) -> Any:
+    """sum_i k_i x_i over the terms."""
+    return sum(term.spend * _variable(m, term) for term in terms)
+
+
+def define_capital_release(m: pyo.ConcreteModel, net: Network) -> None:
+    """Working capital released beyond the cap, when a rule governs working_capital_release.
+
+        sum_p unit_value[item(p)] inv[p,t] - capital_release[all,t] <= working_capital_cap
+                                                                            (working_capital)
+        capital_release[all,t] >= 0,   only where the working-capital rows exist
+
+    Cost: capital_cost_rate capital_release (finance).
+    """
+    rows = list(m.working_capital)
+    m.released = pyo.Set(initialize=sorted({key for key, _ in rows}), doc="the network, if its stock value is capped")
+    m.capital_cost_rate = pyo.Param(initialize=float(net.capital_cost_rate))
+    m.capital_release = pyo.Var(
+        m.released, m.periods, within=pyo.NonNegativeReals, doc="stock value held beyond the cap in t"
+    )
+    # The working-capital rows are built before the protocols are read (as in the builder, which
+    # adds its terms to them): the release joins each row as it stands.
+    for key, t in rows:
+        row = m.working_capital[key, t]
+        row.set_value(row.body - m.capital_release[key, t] <= row.upper)
+
+
+def define_escalations(m: pyo.ConcreteModel, groups: Sequence[AuthorityGroup]) -> None:
+    """One binary per escalation j: rules whose approver is the same joint decision share one.
+
+    escalate[j] in {0, 1},   cost: governance_cost[j] escalate[j] (governance),
+    governance_cost[j] = max of the governance costs of the rules escalating through j
+    """
+    m.escalations = pyo.Set(initialize=range(1 + max((g.escalation for g in groups), default=-1)), doc="escalations j")
+    cost = {j: 0.0 for j in m.escalations}
+    for g in groups:
+        cost[g.escalation] = max(cost[g.escalation], g.rule.governance_cost)
+    m.governance_cost = pyo.Param(m.escalations, initialize=cost)
+    m.escalate = pyo.Var(m.escalations, within=pyo.Binary, doc="1 if the plan escalates through j")
+
+
+def define_authority(
+    m: pyo.ConcreteModel, net: Network, protocols: ProtocolSet, groups: Sequence[AuthorityGroup]
+) -> None:
+    """Authority limits, early spend and unauthorized actions, for every active group g (one per
+    active rule, indexed by rule id) with limit L_g, hard cap U_g, escalation j(g) and first period
+    d_g an escalation may take effect in:
+
+        sum_{i in g} k_i x_i <= L_g + (U_g - L_g) escalate[j(g)]                      (authority_limit)
+        sum_{i in g, 0 <= t_i < d_g} k_i x_i + sum_{b in g} activation_cost[b] early_activation[g,b] <= L_g
+                                                        groups with d_g > 0   (authority_before_escalation)
+        buy[b,t] <= cap[b,t] early_activation[g,b]     backup offers b activated under g, t < d_g
+                                                                                (early_activation_link)
+        x_i <= 0       every term of a governed action kind that no active group covers
+
+    A term (`action_terms`) belongs to the first group in the order given (signal-activated before
+    standing, see `resolve_authority`) whose rule is of its kind and whose scope covers it. A backup
+    activation counts before d_g only through early_activation, which purchases before d_g need.
+    """
+    if ActionKind.WORKING_CAPITAL_RELEASE in protocols.governed():
+        define_capital_release(m, net)
+    define_escalations(m, groups)
+
+    governed_by: dict[str, list[ActionTerm]] = {g.rule.id: [] for g in groups}
+    for action in protocols.governed():
+        for term in action_terms(m, net, action):
+            owner = next((g for g in groups if g.rule.action == action and _covers(g.rule, term)), None)
+            if owner is None:
+                _variable(m, term).setub(0.0)
+            else:
+                governed_by[owner.rule.id].append(term)
+
+    m.authority_groups = pyo.Set(initialize=[g.rule.id for g in groups], ordered=True, doc="active rules g")
+    m.spend_limit = pyo.Param(m.authority_groups, initialize={g.rule.id: g.rule.spend_limit for g in groups})
+    m.hard_cap = pyo.Param(m.authority_groups, initialize={g.rule.id: g.rule.hard_cap for g in groups})
+    m.escalation_of = pyo.Param(m.authority_groups, initialize={g.rule.id: g.escalation for g in groups})
+    m.effective_period = pyo.Param(m.authority_groups, initialize={g.rule.id: g.effective_period for g in groups})
+
+    @m.Constraint(m.authority_groups)
+    def authority_limit(m: pyo.ConcreteModel, g: str) -> Any:
+        escalated = (m.hard_cap[g] - m.spend_limit[g]) * m.escalate[m.escalation_of[g]]
+        return _spend(m, governed_by[g]) <= m.spend_limit[g] + escalated
+
+    m.delayed_groups = pyo.Set(
+        within=m.authority_groups,
+        initialize=[g.rule.id for g in groups if g.effective_period > 0],
+        doc="groups whose escalation cannot take effect at once",
+    )
+    m.early_offers = pyo.Set(
+        dimen=2,
+        initialize=[(g, term.index) for g in m.delayed_groups for term in governed_by[g] if term.var == "activated"],
+        doc="(group, backup offer) pairs whose activation may come before d_g",
+    )
+    m.early_activation = pyo.Var(m.early_offers, within=pyo.Binary, doc="1 if offer b is activated before d_g")
+
+    @m.Constraint(m.delayed_groups)
+    def authority_before_escalation(m: pyo.ConcreteModel, g: str) -> Any:
+        before = [term for term in governed_by[g] if 0 <= term.period < m.effective_period[g]]
+        early = [b for group, b in m.early_offers if group == g]
+        if not before and not early:
+            return pyo.Constraint.Skip
+        activations = sum(m.activation_cost[b] * m.early_activation[g, b] for b in early)
+        return _spend(m, before) + activations <= m.spend_limit[g]
+
+    m.early_windows = pyo.Set(
+        dimen=3,
+        initialize=[(g, b, t) for g, b in m.early_offers for t in m.periods if t < m.effective_period[g]],
+        doc="(group, backup offer, period before d_g)",
+    )
+
+    @m.Constraint(m.early_windows)
+    def early_activation_link(m: pyo.ConcreteModel, g: str, b: int, t: int) -> Any:
+        return m.buy[b, t] <= m.offer_capacity[b, t] * m.early_activation[g, b]
+
+
 def define_objective(m: pyo.ConcreteModel, net: Network) -> None:
     """Total cost, by component, minus revenue; revenue is price . (demand - lost), so it enters as
     the constant -price . demand plus price . lost.
@@ -506,6 +723,11 @@ def define_objective(m: pyo.ConcreteModel, net: Network) -> None:
         inventory   = sum holding_cost[item(p)] inv[p,t] + safety_penalty[q] short[q,t]
         service     = sum backlog_penalty[s] backlog[s,t] + lost_sale_penalty[s] lost[s,t]
         revenue     = sum price[s] lost[s,t] - sum price[s] demand[s,t]
+
+    With a protocol set (`define_authority`), also
+
+        governance  = sum governance_cost[j] escalate[j]
+        finance     = sum capital_cost_rate capital_release[all,t]     if capital_release exists
     """
     T = m.periods
     m.procurement = pyo.Expression(
@@ -534,7 +756,14 @@ def define_objective(m: pyo.ConcreteModel, net: Network) -> None:
         expr=sum(m.price[s] * m.lost[s, t] for s in m.demands for t in T)
         - sum(m.price[s] * m.demand[s, t] for s in m.demands for t in T)
     )
-    m.total_cost = pyo.Objective(expr=sum(getattr(m, c) for c in COST_COMPONENTS), sense=pyo.minimize)
+    if m.component("escalate") is not None:
+        m.governance = pyo.Expression(expr=sum(m.governance_cost[j] * m.escalate[j] for j in m.escalations))
+    if m.component("capital_release") is not None:
+        m.finance = pyo.Expression(
+            expr=sum(m.capital_cost_rate * m.capital_release[key, t] for key, t in m.capital_release)
+        )
+    components = [c for c in (*COST_COMPONENTS, *PROTOCOL_COST_COMPONENTS) if m.component(c) is not None]
+    m.total_cost = pyo.Objective(expr=sum(m.component(c) for c in components), sense=pyo.minimize)
 
 
 FAMILY_DEFINITIONS: tuple[Callable[[pyo.ConcreteModel, Network], None], ...] = (
@@ -549,15 +778,21 @@ FAMILY_DEFINITIONS: tuple[Callable[[pyo.ConcreteModel, Network], None], ...] = (
     define_working_capital,
     define_service_targets,
     define_single_sourcing,
-    define_objective,
 )
+"""The families without protocols, in order; `build_pyomo_model` adds the protocols and the objective."""
 
 
-def build_pyomo_model(net: Network) -> pyo.ConcreteModel:
-    """The whole coordinated allocation model of a network, family by family, as a Pyomo model."""
+def build_pyomo_model(
+    net: Network, protocols: ProtocolSet | None = None, groups: Sequence[AuthorityGroup] = ()
+) -> pyo.ConcreteModel:
+    """The whole coordinated allocation model of a network, family by family, as a Pyomo model; with
+    a protocol set, its active authority groups (`models.protocols.resolve_authority`) too."""
     m = pyo.ConcreteModel(name=net.spec.name)
     for define in FAMILY_DEFINITIONS:
         define(m, net)
+    if protocols is not None:
+        define_authority(m, net, protocols, groups)
+    define_objective(m, net)
     return m
 
 
@@ -602,7 +837,8 @@ def _block_values(m: pyo.ConcreteModel, primals: Any) -> dict[str, FloatArray]:
     """Each Var as an array laid out like the builder's block: (subset position[, t])."""
     H = len(m.periods)
     out: dict[str, FloatArray] = {}
-    for name in VARIABLE_BLOCKS:
+    present = [name for name in PROTOCOL_VARIABLE_BLOCKS if m.component(name) is not None]
+    for name in (*VARIABLE_BLOCKS, *present):
         var = getattr(m, PYOMO_NAMES.get(name, name))
         subsets = list(var.index_set().subsets())
         members = list(subsets[0])
@@ -614,13 +850,21 @@ def _block_values(m: pyo.ConcreteModel, primals: Any) -> dict[str, FloatArray]:
     return out
 
 
-def solve_pyomo(net: Network, *, mip_rel_gap: float = 1e-9, time_limit: float | None = None) -> PyomoResult:
-    """Build the Pyomo twin of `net` and solve it with HiGHS through `pyomo.contrib.solver`.
+def solve_pyomo(
+    net: Network,
+    protocols: ProtocolSet | None = None,
+    groups: Sequence[AuthorityGroup] = (),
+    *,
+    mip_rel_gap: float = 1e-9,
+    time_limit: float | None = None,
+) -> PyomoResult:
+    """Build the Pyomo twin of `net` (under the protocols' active `groups`) and solve it with HiGHS
+    through `pyomo.contrib.solver`.
 
     Infeasible, unbounded and limits come back as a status, never as an exception. Pyomo's HiGHS
     interface is not thread-safe: call this from one thread at a time.
     """
-    m = build_pyomo_model(net)
+    m = build_pyomo_model(net, protocols, groups)
     solver = Highs()
     results = solver.solve(
         m,

@@ -81,8 +81,9 @@ def validate_signal(net: Network, signal: Signal) -> None:
             raise _fail(signal, name, "is NaN")
     if not isinstance(signal.type, SignalType):
         raise _fail(signal, "type", f"is {signal.type!r}; use a SignalType")
-    if signal.detected_hours < 0 or signal.start_hours < 0:
-        raise _fail(signal, "start_hours", "and detected_hours must be >= 0 (hours from the plan's start)")
+    for name in ("detected_hours", "start_hours"):
+        if getattr(signal, name) < 0:
+            raise _fail(signal, name, f"is {getattr(signal, name)}; it must be >= 0 (hours from the plan's start)")
     if signal.duration_hours <= 0:
         raise _fail(signal, "duration_hours", f"is {signal.duration_hours}; it must be > 0")
     if signal.start_hours >= net.horizon * net.period_hours:
