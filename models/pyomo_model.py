@@ -646,7 +646,7 @@ def define_authority(
     active rule, indexed by rule id) with limit L_g, hard cap U_g, escalation j(g) and first period
     d_g an escalation may take effect in:
 
-        sum_{i in g} k_i x_i <= L_g + (U_g - L_g) escalate[j(g)]                      (authority_limit)
+        sum_{i in g} k_i x_i - (U_g - L_g) escalate[j(g)] <= L_g                      (authority_limit)
         sum_{i in g, 0 <= t_i < d_g} k_i x_i + sum_{b in g} activation_cost[b] early_activation[g,b] <= L_g
                                                         groups with d_g > 0   (authority_before_escalation)
         buy[b,t] <= cap[b,t] early_activation[g,b]     backup offers b activated under g, t < d_g
@@ -662,7 +662,7 @@ def define_authority(
     define_escalations(m, groups)
 
     governed_by: dict[str, list[ActionTerm]] = {g.rule.id: [] for g in groups}
-    for action in protocols.governed():
+    for action in sorted(protocols.governed(), key=lambda kind: kind.value):
         for term in action_terms(m, net, action):
             owner = next((g for g in groups if g.rule.action == action and _covers(g.rule, term)), None)
             if owner is None:
@@ -678,8 +678,8 @@ def define_authority(
 
     @m.Constraint(m.authority_groups)
     def authority_limit(m: pyo.ConcreteModel, g: str) -> Any:
-        escalated = (m.hard_cap[g] - m.spend_limit[g]) * m.escalate[m.escalation_of[g]]
-        return _spend(m, governed_by[g]) <= m.spend_limit[g] + escalated
+        approved_above_limit = (m.hard_cap[g] - m.spend_limit[g]) * m.escalate[m.escalation_of[g]]
+        return _spend(m, governed_by[g]) - approved_above_limit <= m.spend_limit[g]
 
     m.delayed_groups = pyo.Set(
         within=m.authority_groups,
@@ -804,8 +804,8 @@ def build_pyomo_model(
 @dataclass(frozen=True, eq=False)
 class PyomoResult:
     """A solve of the Pyomo twin. `status` takes the values of `models.solution.SolveStatus`;
-    `values` maps each variable block to an array shaped like the builder's block (empty without
-    a solution)."""
+    `values` maps each variable block, protocol blocks included, to an array shaped and ordered like
+    the builder's block (empty without a solution)."""
 
     status: str
     objective: float

@@ -1,10 +1,12 @@
 """Small seeded random supply networks that exercise every constraint family of the allocation MILP,
 for differential and property tests; each is feasible by construction and passes `Network.from_spec`.
+Random decision protocols and signals for them, that keep them feasible.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -13,6 +15,7 @@ from models.network import (
     InTransit,
     Item,
     Lane,
+    Network,
     NetworkSpec,
     Node,
     NodeRole,
@@ -21,6 +24,18 @@ from models.network import (
     Stock,
     SupplyOffer,
 )
+from models.protocols import (
+    OWNER,
+    ActionKind,
+    Approver,
+    AuthorityRule,
+    Function,
+    Predicate,
+    ProtocolSet,
+    Role,
+    SignalRule,
+)
+from models.signals import Signal, SignalType, apply_signals
 
 
 def random_network(seed: int, *, integers: bool = True) -> NetworkSpec:
@@ -369,3 +384,361 @@ def random_network(seed: int, *, integers: bool = True) -> NetworkSpec:
         service_targets=tuple(targets),
         working_capital_cap=working_capital_cap,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Decision protocols and signals
+# ---------------------------------------------------------------------------------------------
+
+
+def random_protocol_network(seed: int) -> NetworkSpec:
+    """`random_network(seed)` with something for every action kind a protocol may govern: spot
+    offers and offers bought at spot terms (expedited purchases), capacitated plant-DC lanes with a
+    dearer, slower detour next to most (rerouting), lanes both ways between two DCs (lateral
+    transfers), a capital cost rate and more often a working-capital cap (capital release).
+
+    Feasible by construction, as `random_network`: every addition is an option, and a cap added here
+    covers the stock already held or on its way.
+    """
+    spec = random_network(seed)
+    rng = np.random.default_rng([seed, 1])
+    H = spec.horizon
+
+    def uniform(low: float, high: float) -> float:
+        return round(float(rng.uniform(low, high)), 2)
+
+    def chance(p: float) -> bool:
+        return bool(rng.random() < p)
+
+    offers = [replace(o, expedited=True) if not (o.backup or o.min_order) and chance(0.3) else o for o in spec.offers]
+    offer_ids = {o.id for o in offers}
+    for o in spec.offers:
+        spot = f"{o.supplier}:{o.item}:spot"
+        if o.backup or spot in offer_ids or not chance(0.35):
+            continue
+        offer_ids.add(spot)
+        dear = chance(0.2)  # a spot offer that needs an activation too: both kinds act through it
+        offers.append(
+            SupplyOffer(
+                spot,
+                o.supplier,
+                o.item,
+                unit_cost=round(o.unit_cost * float(rng.uniform(1.2, 1.8)), 2),
+                capacity=float(rng.integers(20, 90)),
+                backup=dear,
+                activation_cost=uniform(30, 150) if dear else 0.0,
+                expedited=True,
+            )
+        )
+
+    role = {n.id: n.role for n in spec.nodes}
+    lanes: list[Lane] = []
+    for ln in spec.lanes:
+        if not (role[ln.origin] == NodeRole.PLANT and role[ln.destination] == NodeRole.DC and not ln.expedited):
+            lanes.append(ln)
+            continue
+        if math.isinf(ln.capacity):
+            ln = replace(ln, capacity=float(rng.integers(40, 160)))
+        lanes.append(ln)
+        if chance(0.7):
+            trucked = chance(0.3)
+            lanes.append(
+                Lane(
+                    f"{ln.id}:detour",
+                    ln.origin,
+                    ln.destination,
+                    ln.items,
+                    lead_time=min(ln.lead_time + 1, H - 1),
+                    unit_cost=uniform(0.8, 2.5),
+                    capacity=float(rng.integers(20, 100)),
+                    truck_size=float(rng.integers(15, 50)) if trucked else 0.0,
+                    truck_cost=uniform(30, 150) if trucked else 0.0,
+                    alternate=True,
+                )
+            )
+    dcs = [n.id for n in spec.nodes if n.role == NodeRole.DC]
+    finished = tuple(i.id for i in spec.items if i.id.startswith("fin"))
+    lane_ids = {ln.id for ln in lanes}
+    if len(dcs) == 2:
+        for ident, origin, destination in (("lateral", dcs[0], dcs[1]), ("lateral-back", dcs[1], dcs[0])):
+            if ident not in lane_ids and chance(0.8):
+                lanes.append(
+                    Lane(
+                        ident,
+                        origin,
+                        destination,
+                        finished,
+                        lead_time=int(rng.integers(0, min(1, H - 1) + 1)),
+                        unit_cost=uniform(0.3, 1.5),
+                        capacity=float(rng.integers(20, 80)) if chance(0.5) else math.inf,
+                        expedited=chance(0.25),
+                    )
+                )
+
+    cap = spec.working_capital_cap
+    if math.isinf(cap) and chance(0.6):
+        value = {i.id: i.unit_value for i in spec.items}
+        held = sum(st.on_hand * value[st.item] for st in spec.stocks)
+        held += sum(rc.quantity * value[rc.item] for rc in spec.in_transit)
+        cap = held + uniform(0, 0.5) * sum(st.safety_stock * value[st.item] for st in spec.stocks)
+    return replace(
+        spec,
+        name=f"random-protocols-{seed}",
+        offers=tuple(offers),
+        lanes=tuple(lanes),
+        working_capital_cap=cap,
+        capital_cost_rate=uniform(0.005, 0.05),
+    )
+
+
+ROLE_NAMES = ("buyer", "category_manager", "plant_manager", "logistics_manager", "ops_director", "cfo", "coo")
+
+
+def _action_scopes(net: Network) -> dict[ActionKind, list[tuple[str, tuple[str, ...], float]]]:
+    """For each action kind, the resources it acts on: (resource id, items, most it could spend),
+    the most taken as what the whole horizon's capacity (or the whole demand) would cost."""
+    H = net.horizon
+    demand = max(float(net.demand_qty.sum()), 1.0)
+    scopes: dict[ActionKind, list[tuple[str, tuple[str, ...], float]]] = {kind: [] for kind in ActionKind}
+    for o in range(net.n_offers):
+        units = min(float(net.offer_capacity[o].sum()), demand)
+        item = (net.item_ids[net.offer_item[o]],)
+        if net.offer_backup[o]:
+            spend = float(net.offer_activation_cost[o] + net.offer_cost[o] * units)
+            scopes[ActionKind.BACKUP_ACTIVATION].append((net.offer_ids[o], item, spend))
+        if net.offer_expedited[o]:
+            scopes[ActionKind.EXPEDITED_PURCHASE].append((net.offer_ids[o], item, float(net.offer_cost[o] * units)))
+    hours = np.asarray(np.isfinite(net.node_regular_hours).all(axis=1) & (net.node_overtime_hours > 0).any(axis=1))
+    for n in np.unique(net.recipe_node[net.recipe_hours > 0]):
+        if hours[n]:
+            spend = float(net.node_overtime_cost[n] * net.node_overtime_hours[n].sum())
+            scopes[ActionKind.OVERTIME].append((net.node_ids[n], (), spend))
+    dc = net.node_role == NodeRole.DC
+    for lane in range(net.n_lanes):
+        units = min(float(net.lane_capacity[lane].sum()), demand)
+        spend = float(net.lane_cost[lane] * units)
+        if net.lane_truck_cost[lane] > 0:
+            spend += float(net.lane_truck_cost[lane] * math.ceil(units / net.lane_truck_size[lane]))
+        items = tuple(net.item_ids[i] for i in net.arc_item[net.arc_lane == lane])
+        for kind, acts in (
+            (ActionKind.EXPEDITED_FREIGHT, net.lane_expedited[lane]),
+            (ActionKind.REROUTING, net.lane_alternate[lane]),
+            (ActionKind.LATERAL_TRANSFER, dc[net.lane_origin[lane]] and dc[net.lane_destination[lane]]),
+        ):
+            if acts:
+                scopes[kind].append((net.lane_ids[lane], items, spend))
+    rationed = net.demand_priority >= 2
+    for c in np.unique(net.demand_node[rationed]):
+        streams = np.flatnonzero(rationed & (net.demand_node == c))
+        spend = float(
+            ((net.demand_price + net.demand_lost_penalty)[streams] * net.demand_qty[streams].sum(axis=1)).sum()
+        )
+        scopes[ActionKind.RATIONING].append(
+            (net.node_ids[c], tuple(net.item_ids[i] for i in net.demand_item[streams]), spend)
+        )
+    if math.isfinite(net.working_capital_cap) and net.item_value[net.position_item].any():
+        spend = net.capital_cost_rate * net.working_capital_cap * H
+        scopes[ActionKind.WORKING_CAPITAL_RELEASE].append(("", (), spend))
+    return scopes
+
+
+def _random_signals(rng: np.random.Generator, net: Network) -> list[Signal]:
+    """One to four signals hitting the network: supplier outages, demand changes, lane
+    disruptions and capacity losses, detected by the start of the last period.
+
+    A factor of 0 goes only to finite capacities (`apply_signals` would turn inf * 0 into NaN); a
+    demand surge only to streams no service target depends on, which the initial stock backs.
+    """
+    H, P = net.horizon, net.period_hours
+
+    def uniform(low: float, high: float) -> float:
+        return round(float(rng.uniform(low, high)), 2)
+
+    suppliers = sorted({int(n) for n in net.offer_node})
+    customers = sorted({int(n) for n in net.demand_node})
+    lanes = [k for k in range(net.n_lanes) if np.isfinite(net.lane_capacity[k]).all()]
+    hour_nodes = sorted({int(n) for n in net.recipe_node if np.isfinite(net.node_regular_hours[n]).all()})
+    kinds = [
+        kind
+        for kind, where in (
+            (SignalType.SUPPLIER_OUTAGE, suppliers),
+            (SignalType.DEMAND_CHANGE, customers),
+            (SignalType.LANE_DISRUPTION, lanes),
+            (SignalType.CAPACITY_LOSS, hour_nodes),
+        )
+        if where
+    ]
+    targeted = set(net.target_priority.tolist())
+    signals: list[Signal] = []
+    for k in range(int(rng.integers(1, 5))):
+        kind = kinds[int(rng.integers(len(kinds)))]
+        start = uniform(0, (H - 1) * P)
+        detected = min(max(start + uniform(-P, P / 4), 0.0), (H - 1) * P)
+        duration = math.inf if rng.random() < 0.3 else uniform(P / 2, H * P)
+        signal = Signal(f"sig{k}", kind, detected_hours=detected, start_hours=start, duration_hours=duration)
+        if kind == SignalType.SUPPLIER_OUTAGE:
+            s = suppliers[int(rng.integers(len(suppliers)))]
+            offers = np.flatnonzero(net.offer_node == s)
+            item = int(net.offer_item[rng.choice(offers)]) if rng.random() < 0.4 else -1
+            hit = offers[(net.offer_item[offers] == item) | (item < 0)]
+            finite = bool(np.isfinite(net.offer_capacity[hit]).all())
+            magnitude = 0.0 if finite and rng.random() < 0.4 else uniform(0.05, 0.6)
+            item_id = net.item_ids[item] if item >= 0 else ""
+            signal = replace(signal, magnitude=magnitude, supplier=net.node_ids[s], item=item_id)
+        elif kind == SignalType.DEMAND_CHANGE:
+            c = customers[int(rng.integers(len(customers)))]
+            streams = np.flatnonzero(net.demand_node == c)
+            item = int(net.demand_item[rng.choice(streams)]) if rng.random() < 0.4 else -1
+            hit = streams[(net.demand_item[streams] == item) | (item < 0)]
+            may_surge = not targeted & set(net.demand_priority[hit].tolist())
+            magnitude = uniform(1.1, 1.8) if may_surge and rng.random() < 0.7 else uniform(0.4, 0.95)
+            item_id = net.item_ids[item] if item >= 0 else ""
+            signal = replace(signal, magnitude=magnitude, customer=net.node_ids[c], item=item_id)
+        elif kind == SignalType.LANE_DISRUPTION:
+            lane = lanes[int(rng.integers(len(lanes)))]
+            magnitude = 0.0 if rng.random() < 0.4 else uniform(0.05, 0.5)
+            signal = replace(signal, magnitude=magnitude, lane=net.lane_ids[lane])
+        else:
+            node = hour_nodes[int(rng.integers(len(hour_nodes)))]
+            signal = replace(signal, magnitude=uniform(0.2, 0.8), node=net.node_ids[node])
+        signals.append(signal)
+    return signals
+
+
+def _predicate(rng: np.random.Generator, signal: Signal, net: Network, *, match: bool) -> Predicate:
+    """A predicate that `signal` satisfies (or, without `match`, one it misses by its magnitude),
+    with random bounds on duration and magnitude, and now and then the place, tier or item."""
+    if not match:
+        return Predicate(min_magnitude=signal.magnitude + 0.05)
+    where = signal.supplier or signal.customer or signal.node or signal.lane
+    duration = signal.duration_hours
+    finite = math.isfinite(duration)
+    tier = int(net.node_tier[net.node_ids.index(signal.supplier)]) if signal.supplier else 0
+    return Predicate(
+        min_duration_hours=round(duration * float(rng.uniform(0.2, 0.9)), 2) if finite and rng.random() < 0.4 else 0.0,
+        max_duration_hours=round(duration * float(rng.uniform(1.1, 3)), 2)
+        if finite and rng.random() < 0.4
+        else math.inf,
+        min_magnitude=round(signal.magnitude - float(rng.uniform(0.01, 0.3)), 2) if rng.random() < 0.4 else -math.inf,
+        max_magnitude=round(signal.magnitude + float(rng.uniform(0.02, 0.5)), 2) if rng.random() < 0.4 else math.inf,
+        supplier_tier=tier if rng.random() < 0.5 else 0,
+        nodes=(where,) if rng.random() < 0.5 else (),
+        items=(signal.item,) if signal.item and rng.random() < 0.3 else (),
+    )
+
+
+def random_protocols(seed: int, net_spec: NetworkSpec) -> tuple[ProtocolSet, list[Signal]]:
+    """Random decision protocols for a network, and random signals that hit it.
+
+    Roles escalate along chains (each to a later role: no cycle). Three to seven authority rules,
+    each over an action kind the network has (now and then one it lacks) and owned by `OWNER`,
+    with a spend limit well below what the kind could spend and a hard cap above it, a delay and a
+    governance cost; some standing, the others activated by signal rules (one or two rules each)
+    whose predicate matches a signal (now and then none); some scoped to a few resources or items;
+    now and then two rules share one joint approver.
+
+    The network stays feasible: protocols only bound actions, and doing nothing remains possible,
+    but for rationing, which gives up demand. So when rationing is governed a standing unscoped rule
+    covers it, every rationing cap lies above what giving up all demand spends, and no rationing
+    escalation takes effect after the last period (no delay; signals are detected by then).
+    """
+    rng = np.random.default_rng([seed, 2])
+    net = Network.from_spec(net_spec)
+    P = net.period_hours
+
+    def uniform(low: float, high: float) -> float:
+        return round(float(rng.uniform(low, high)), 2)
+
+    def chance(p: float) -> bool:
+        return bool(rng.random() < p)
+
+    signals = _random_signals(rng, net)
+    scopes = _action_scopes(apply_signals(net, signals))
+    rationing = sum(spend for _, _, spend in scopes[ActionKind.RATIONING])
+
+    names = [str(n) for n in rng.choice(ROLE_NAMES, size=int(rng.integers(2, 6)), replace=False)]
+    roles = [
+        Role(
+            name, escalates_to=names[int(rng.integers(k + 1, len(names)))] if k + 1 < len(names) and chance(0.7) else ""
+        )
+        for k, name in enumerate(names)
+    ]
+
+    available = [kind for kind in ActionKind if scopes[kind]]
+    rules: list[AuthorityRule] = []
+    for k in range(int(rng.integers(3, 8))):
+        pool = available if available and chance(0.9) else list(ActionKind)
+        action = pool[int(rng.integers(len(pool)))]
+        covered = scopes[action]
+        resources: tuple[str, ...] = ()
+        items: tuple[str, ...] = ()
+        if covered and action != ActionKind.WORKING_CAPITAL_RELEASE and chance(0.35):
+            chosen = sorted(
+                int(i) for i in rng.choice(len(covered), size=int(rng.integers(1, len(covered) + 1)), replace=False)
+            )
+            covered = [covered[i] for i in chosen]
+            resources = tuple(res for res, _, _ in covered)
+        elif covered and chance(0.15):
+            carried = sorted({item for _, its, _ in covered for item in its})
+            if carried:
+                items = tuple(
+                    str(i) for i in rng.choice(carried, size=min(len(carried), int(rng.integers(1, 3))), replace=False)
+                )
+        potential = sum(spend for _, _, spend in covered)
+        limit = round(potential * float(rng.uniform(0.03, 0.3)), 2) if potential > 0 else uniform(10, 100)
+        no_escalation = chance(0.1)  # the cap is the limit: escalating approves nothing more
+        cap = limit if no_escalation else round(limit + max(potential, 50.0) * float(rng.uniform(0.3, 1.5)), 2)
+        if action == ActionKind.RATIONING:
+            cap = max(cap, round(rationing + 1.0, 2))
+        rules.append(
+            AuthorityRule(
+                f"r{k}-{action.value}",
+                OWNER[action],
+                action,
+                spend_limit=limit,
+                hard_cap=cap,
+                approver=Approver(role=names[int(rng.integers(len(names)))]),
+                escalation_delay_hours=0.0 if action == ActionKind.RATIONING or chance(0.4) else uniform(0, 2 * P),
+                governance_cost=uniform(5, 150),
+                standing=chance(0.35),
+                resources=resources,
+                items=items,
+            )
+        )
+    if any(r.action == ActionKind.RATIONING for r in rules):
+        rules.append(
+            AuthorityRule(
+                "standing-rationing",
+                Function.SALES,
+                ActionKind.RATIONING,
+                spend_limit=round(rationing * float(rng.uniform(0.05, 0.3)), 2),
+                hard_cap=round(rationing + 1.0, 2),
+                approver=Approver(role=names[-1]),
+                governance_cost=uniform(5, 150),
+                standing=True,
+            )
+        )
+    if len(rules) >= 2 and chance(0.6):  # one joint approval covers both rules
+        first, second = (int(i) for i in rng.choice(len(rules), size=2, replace=False))
+        joint = {rules[first].function, rules[second].function}
+        if len(joint) < 2 or chance(0.3):
+            joint.add(Function.FINANCE if Function.FINANCE not in joint else Function.PRODUCTION)
+        approver = Approver(joint=tuple(sorted(joint, key=lambda f: f.value)))
+        rules[first] = replace(rules[first], approver=approver)
+        rules[second] = replace(rules[second], approver=approver)
+
+    waiting = [r.id for r in rules if not r.standing]
+    signal_rules: list[SignalRule] = []
+    while waiting:
+        activates = tuple(waiting[: 2 if chance(0.3) else 1])
+        waiting = waiting[len(activates) :]
+        signal = signals[int(rng.integers(len(signals)))]
+        signal_rules.append(
+            SignalRule(
+                f"on-{signal.type.value}-{len(signal_rules)}",
+                signal.type,
+                activates,
+                _predicate(rng, signal, net, match=chance(0.8)),
+            )
+        )
+    return ProtocolSet(f"random-{seed}", tuple(roles), tuple(rules), tuple(signal_rules)), signals
