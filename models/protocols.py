@@ -328,8 +328,10 @@ class AuthorityGroup:
 
 def resolve_authority(protocols: ProtocolSet, net: Network, signals: Sequence[Signal]) -> list[AuthorityGroup]:
     """The authority groups active under `signals`: standing rules and rules a matching signal rule
-    activates. A signal-activated rule takes precedence over a standing rule of the same action kind
-    (see `covered_entities`)."""
+    activates. A rule some signal activates (standing or not) takes precedence over a rule no signal
+    activated, and its escalation takes effect `escalation_delay_hours` after the earliest
+    triggering signal's detection; a rule no signal activated counts from the plan's start. Within
+    each class, file order decides (see `assign_columns`)."""
     validate_protocols(protocols)
     validate_against_network(protocols, net)
     triggers: dict[str, list[Signal]] = {}
@@ -475,14 +477,23 @@ def action_columns(blocks: Mapping[str, VariableBlock], net: Network, action: Ac
     raise ValueError(f"unknown action kind {action!r}")
 
 
-def covered_entities(group: AuthorityGroup, cols: ActionColumns) -> npt.NDArray[np.bool_]:
-    """Which of an action kind's columns a group's rule covers (by resource and item scope)."""
+def covered_entities(group: AuthorityGroup, cols: ActionColumns, net: Network) -> npt.NDArray[np.bool_]:
+    """Which of an action kind's columns a group's rule covers, by resource and item scope.
+
+    A column without an item (trucks, overtime hours, released capital) is in an item scope when
+    its lane carries, or its node makes, one of the scoped items; released capital always is.
+    """
     rule = group.rule
     keep = np.ones(len(cols.columns), dtype=bool)
     if rule.resources:
         keep &= np.isin(cols.resource, rule.resources)
     if rule.items:
-        keep &= np.isin(cols.item, rule.items) | (cols.item == "")
+        scoped = np.isin(np.asarray(net.item_ids, dtype=str), rule.items)
+        carriers = {net.lane_ids[k] for k in net.arc_lane[scoped[net.arc_item]]}
+        carriers |= {net.node_ids[k] for k in net.recipe_node[scoped[net.recipe_item]]}
+        carriers.add("network")
+        blank = cols.item == ""
+        keep &= np.where(blank, np.isin(cols.resource, sorted(carriers)), np.isin(cols.item, rule.items))
     return keep
 
 
@@ -510,7 +521,7 @@ def assign_columns(
         for group in groups:
             if group.rule.action != action:
                 continue
-            mine = free & covered_entities(group, cols)
+            mine = free & covered_entities(group, cols, net)
             free &= ~mine
             out.append(GroupColumns(group, _subset(cols, mine)))
         unauthorized.append(cols.columns[free])
@@ -559,7 +570,7 @@ def define_authority(
     action spend k_g . x_g and escalation binary e_j(g) (shared by rules with one joint approver):
 
         sum_i k_gi x_gi - (U_g - L_g) e_j(g) <= L_g                             (authority_limit)
-        sum_{i: t_i < d_g} k_gi x_gi + sum_b activation_b early_gb <= L_g     groups with d_g > 0
+        sum_{i: 0 <= t_i < d_g} k_gi x_gi + sum_b activation_b early_gb <= L_g   groups with d_g > 0
                                                                    (authority_before_escalation)
         buy[b,t] - cap[b,t] early_gb <= 0   backup offers b of g, t < d_g     (early_activation_link)
         x_i = 0 for every column of a governed action kind no active group covers

@@ -586,12 +586,19 @@ def action_terms(m: pyo.ConcreteModel, net: Network, action: ActionKind) -> list
     return terms
 
 
-def _covers(rule: AuthorityRule, term: ActionTerm) -> bool:
+def _covers(rule: AuthorityRule, term: ActionTerm, net: Network) -> bool:
     """Whether a rule's scope covers a term: its resource listed (or none listed), and its item
-    listed (or none listed, or the term carries no item)."""
+    listed (or none listed). A term without an item (trucks, overtime hours, released capital) is
+    in an item scope when its lane carries, or its node makes, a scoped item; capital always is."""
     in_resources = not rule.resources or term.resource in rule.resources
-    in_items = not rule.items or not term.item or term.item in rule.items
-    return in_resources and in_items
+    if not rule.items:
+        return in_resources
+    if term.item:
+        return in_resources and term.item in rule.items
+    carriers = {"network"}
+    carriers |= {net.lane_ids[lane] for lane, i in zip(net.arc_lane, net.arc_item) if net.item_ids[i] in rule.items}
+    carriers |= {net.node_ids[n] for n, i in zip(net.recipe_node, net.recipe_item) if net.item_ids[i] in rule.items}
+    return in_resources and term.resource in carriers
 
 
 def _variable(m: pyo.ConcreteModel, term: ActionTerm) -> Any:
@@ -664,7 +671,7 @@ def define_authority(
     governed_by: dict[str, list[ActionTerm]] = {g.rule.id: [] for g in groups}
     for action in sorted(protocols.governed(), key=lambda kind: kind.value):
         for term in action_terms(m, net, action):
-            owner = next((g for g in groups if g.rule.action == action and _covers(g.rule, term)), None)
+            owner = next((g for g in groups if g.rule.action == action and _covers(g.rule, term, net)), None)
             if owner is None:
                 _variable(m, term).setub(0.0)
             else:

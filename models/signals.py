@@ -130,22 +130,29 @@ def apply_signals(net: Network, signals: Sequence[Signal]) -> Network:
     regular = net.node_regular_hours.copy()
     overtime = net.node_overtime_hours.copy()
     receipts = net.position_receipts.copy()
+
+    def scale(values: FloatArray, factor: FloatArray) -> FloatArray:
+        """values * factor, with an unlimited capacity scaled by 0 becoming 0 (not NaN)."""
+        with np.errstate(invalid="ignore"):
+            return np.where(factor == 0.0, 0.0, values * factor)
+
     for s in signals:
         share = coverage(net, s)
         factor = 1.0 - (1.0 - s.magnitude) * share
         item = net.item_ids.index(s.item) if s.item else -1
         if s.type == SignalType.SUPPLIER_OUTAGE:
             hit = (net.offer_node == net.node_ids.index(s.supplier)) & ((net.offer_item == item) | (item < 0))
-            offer_capacity[hit] *= factor
+            offer_capacity[hit] = scale(offer_capacity[hit], factor)
         elif s.type == SignalType.DEMAND_CHANGE:
             hit = (net.demand_node == net.node_ids.index(s.customer)) & ((net.demand_item == item) | (item < 0))
-            demand_qty[hit] *= factor
+            demand_qty[hit] = scale(demand_qty[hit], factor)
         elif s.type == SignalType.LANE_DISRUPTION:
-            lane_capacity[net.lane_ids.index(s.lane)] *= factor
+            lane = net.lane_ids.index(s.lane)
+            lane_capacity[lane] = scale(lane_capacity[lane], factor)
         elif s.type == SignalType.CAPACITY_LOSS:
             node = net.node_ids.index(s.node)
-            regular[node] *= factor
-            overtime[node] *= factor
+            regular[node] = scale(regular[node], factor)
+            overtime[node] = scale(overtime[node], factor)
         elif s.type == SignalType.INVENTORY_ADJUSTMENT:
             node = net.node_ids.index(s.node)
             position = net.position_index(np.array([node]), np.array([item]))[0]

@@ -11,7 +11,8 @@ from pathlib import Path
 import highspy
 import pytest
 
-from solver.cli import demo_network_path, main
+from solver.cli import main
+from solver.demo import DEMO_NETWORK, DEMO_PROTOCOLS, DEMO_SIGNALS, data_path
 from solver.convert import read_network, write_network
 from solver.planner import compile_model, plan_network
 from tests.test_known_answers import backup_network, facility_location
@@ -45,11 +46,16 @@ def test_validate_reports_a_good_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "is valid" in capsys.readouterr().out
 
 
-def test_demo_plans_the_bundled_network(capsys: pytest.CaptureFixture[str]) -> None:
-    assert demo_network_path().exists()
+def test_demo_plans_the_bundled_network_and_its_response(capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's main command: the baseline plan, the signal, the coordinated response with
+    decisions by function and what needs approval, and the metrics before and after."""
+    for name in (DEMO_NETWORK, DEMO_PROTOCOLS, DEMO_SIGNALS):
+        assert data_path(name).exists(), name
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    assert "optimal" in out and "fill rate" in out
+    assert out.count(": optimal") == 2
+    assert "coordinated response:" in out and "need approval" in out
+    assert "fill rate" in out and "cash-to-cash (days)" in out
 
 
 @pytest.mark.parametrize("fmt", ["mps", "lp"])

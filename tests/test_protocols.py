@@ -387,3 +387,40 @@ def test_small_surge_below_threshold_leaves_protocol_inactive() -> None:
     plan = solve(surge_network(), surge_protocols(lateral_limit=20), [small])
     assert plan.authority == ()
     assert plan.objective == pytest.approx(240)
+
+
+def test_item_scope_covers_trucks_only_on_lanes_carrying_the_item() -> None:
+    """Two trucked air lanes, one per item; an expedite rule scoped to item A covers the A lane's
+    shipments and trucks, and nothing of the B lane (which a standing unscoped rule then takes)."""
+    from models.allocation import build_model
+    from models.network import Network
+    from models.protocols import assign_columns, resolve_authority
+
+    spec = NetworkSpec(
+        name="scopes",
+        horizon=1,
+        items=(Item("A"), Item("B")),
+        nodes=(Node("S", SUP, tier=1), Node("C", CUST)),
+        offers=(SupplyOffer("a", "S", "A"), SupplyOffer("b", "S", "B")),
+        lanes=(
+            Lane("air-A", "S", "C", ("A",), truck_size=5, truck_cost=10, expedited=True),
+            Lane("air-B", "S", "C", ("B",), truck_size=5, truck_cost=10, expedited=True),
+        ),
+        demands=(Demand("C", "A", (5,)), Demand("C", "B", (5,))),
+    )
+    rule = {"function": Function.LOGISTICS, "action": ActionKind.EXPEDITED_FREIGHT, "hard_cap": 100.0}
+    protocols = ProtocolSet(
+        name="scopes",
+        roles=(Role("boss"),),
+        authority_rules=(
+            AuthorityRule("A-only", spend_limit=10, approver=Approver("boss"), standing=True, items=("A",), **rule),
+            AuthorityRule("any", spend_limit=10, approver=Approver("boss"), standing=True, **rule),
+        ),
+    )
+    net = Network.from_spec(spec)
+    groups = resolve_authority(protocols, net, [])
+    lp = build_model(net, protocols, groups)
+    assigned, unauthorized = assign_columns(groups, lp.variables, net, protocols.governed())
+    resources = {gc.group.rule.id: sorted(set(gc.columns.resource.tolist())) for gc in assigned}
+    assert resources == {"A-only": ["air-A"], "any": ["air-B"]}
+    assert len(unauthorized) == 0
