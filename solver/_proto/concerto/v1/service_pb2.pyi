@@ -1,0 +1,402 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from solver._proto.concerto.v1 import network_pb2 as _network_pb2
+from solver._proto.concerto.v1 import plan_pb2 as _plan_pb2
+from solver._proto.concerto.v1 import protocols_pb2 as _protocols_pb2
+from solver._proto.concerto.v1 import signals_pb2 as _signals_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class DecisionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DECISION_STATE_UNSPECIFIED: _ClassVar[DecisionState]
+    DECISION_STATE_NOT_REQUIRED: _ClassVar[DecisionState]
+    DECISION_STATE_PENDING: _ClassVar[DecisionState]
+    DECISION_STATE_APPROVED: _ClassVar[DecisionState]
+    DECISION_STATE_REJECTED: _ClassVar[DecisionState]
+
+class ModelFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MODEL_FORMAT_UNSPECIFIED: _ClassVar[ModelFormat]
+    MODEL_FORMAT_MPS: _ClassVar[ModelFormat]
+    MODEL_FORMAT_LP: _ClassVar[ModelFormat]
+DECISION_STATE_UNSPECIFIED: DecisionState
+DECISION_STATE_NOT_REQUIRED: DecisionState
+DECISION_STATE_PENDING: DecisionState
+DECISION_STATE_APPROVED: DecisionState
+DECISION_STATE_REJECTED: DecisionState
+MODEL_FORMAT_UNSPECIFIED: ModelFormat
+MODEL_FORMAT_MPS: ModelFormat
+MODEL_FORMAT_LP: ModelFormat
+
+class SolveOptions(_message.Message):
+    __slots__ = ("time_limit_seconds", "mip_rel_gap", "threads", "seed")
+    TIME_LIMIT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MIP_REL_GAP_FIELD_NUMBER: _ClassVar[int]
+    THREADS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    time_limit_seconds: float
+    mip_rel_gap: float
+    threads: int
+    seed: int
+    def __init__(self, time_limit_seconds: _Optional[float] = ..., mip_rel_gap: _Optional[float] = ..., threads: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class PutNetworkRequest(_message.Message):
+    __slots__ = ("network_id", "network", "protocols")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOLS_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    network: _network_pb2.Network
+    protocols: _protocols_pb2.ProtocolSet
+    def __init__(self, network_id: _Optional[str] = ..., network: _Optional[_Union[_network_pb2.Network, _Mapping]] = ..., protocols: _Optional[_Union[_protocols_pb2.ProtocolSet, _Mapping]] = ...) -> None: ...
+
+class NetworkVersion(_message.Message):
+    __slots__ = ("network_id", "version", "network", "protocols", "has_protocols", "created_at")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOLS_FIELD_NUMBER: _ClassVar[int]
+    HAS_PROTOCOLS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    version: int
+    network: _network_pb2.Network
+    protocols: _protocols_pb2.ProtocolSet
+    has_protocols: bool
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, network_id: _Optional[str] = ..., version: _Optional[int] = ..., network: _Optional[_Union[_network_pb2.Network, _Mapping]] = ..., protocols: _Optional[_Union[_protocols_pb2.ProtocolSet, _Mapping]] = ..., has_protocols: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetNetworkRequest(_message.Message):
+    __slots__ = ("network_id", "version")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    version: int
+    def __init__(self, network_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class ValidateNetworkRequest(_message.Message):
+    __slots__ = ("network", "protocols", "signals")
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOLS_FIELD_NUMBER: _ClassVar[int]
+    SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    network: _network_pb2.Network
+    protocols: _protocols_pb2.ProtocolSet
+    signals: _containers.RepeatedCompositeFieldContainer[_signals_pb2.Signal]
+    def __init__(self, network: _Optional[_Union[_network_pb2.Network, _Mapping]] = ..., protocols: _Optional[_Union[_protocols_pb2.ProtocolSet, _Mapping]] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ...) -> None: ...
+
+class FieldViolation(_message.Message):
+    __slots__ = ("entity", "id", "field", "message")
+    ENTITY_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    entity: str
+    id: str
+    field: str
+    message: str
+    def __init__(self, entity: _Optional[str] = ..., id: _Optional[str] = ..., field: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ValidateNetworkResponse(_message.Message):
+    __slots__ = ("valid", "violations")
+    VALID_FIELD_NUMBER: _ClassVar[int]
+    VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
+    valid: bool
+    violations: _containers.RepeatedCompositeFieldContainer[FieldViolation]
+    def __init__(self, valid: _Optional[bool] = ..., violations: _Optional[_Iterable[_Union[FieldViolation, _Mapping]]] = ...) -> None: ...
+
+class ListNetworksRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class NetworkSummary(_message.Message):
+    __slots__ = ("network_id", "latest_version", "name", "plan_versions", "updated_at")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    LATEST_VERSION_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PLAN_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    latest_version: int
+    name: str
+    plan_versions: int
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, network_id: _Optional[str] = ..., latest_version: _Optional[int] = ..., name: _Optional[str] = ..., plan_versions: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListNetworksResponse(_message.Message):
+    __slots__ = ("networks",)
+    NETWORKS_FIELD_NUMBER: _ClassVar[int]
+    networks: _containers.RepeatedCompositeFieldContainer[NetworkSummary]
+    def __init__(self, networks: _Optional[_Iterable[_Union[NetworkSummary, _Mapping]]] = ...) -> None: ...
+
+class SolveRequest(_message.Message):
+    __slots__ = ("network", "protocols", "signals", "options")
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOLS_FIELD_NUMBER: _ClassVar[int]
+    SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    network: _network_pb2.Network
+    protocols: _protocols_pb2.ProtocolSet
+    signals: _containers.RepeatedCompositeFieldContainer[_signals_pb2.Signal]
+    options: SolveOptions
+    def __init__(self, network: _Optional[_Union[_network_pb2.Network, _Mapping]] = ..., protocols: _Optional[_Union[_protocols_pb2.ProtocolSet, _Mapping]] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ...) -> None: ...
+
+class SolveResponse(_message.Message):
+    __slots__ = ("plan",)
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    plan: _plan_pb2.PlanResult
+    def __init__(self, plan: _Optional[_Union[_plan_pb2.PlanResult, _Mapping]] = ...) -> None: ...
+
+class PlanRequest(_message.Message):
+    __slots__ = ("network_id", "network_version", "options", "idempotency_key")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_VERSION_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    network_version: int
+    options: SolveOptions
+    idempotency_key: str
+    def __init__(self, network_id: _Optional[str] = ..., network_version: _Optional[int] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class ReplanRequest(_message.Message):
+    __slots__ = ("network_id", "baseline_version", "signals", "options", "idempotency_key", "allow_stale_baseline")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_STALE_BASELINE_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    baseline_version: int
+    signals: _containers.RepeatedCompositeFieldContainer[_signals_pb2.Signal]
+    options: SolveOptions
+    idempotency_key: str
+    allow_stale_baseline: bool
+    def __init__(self, network_id: _Optional[str] = ..., baseline_version: _Optional[int] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., allow_stale_baseline: _Optional[bool] = ...) -> None: ...
+
+class PlanVersion(_message.Message):
+    __slots__ = ("network_id", "version", "network_version", "baseline_version", "signals", "plan", "created_at", "idempotency_key")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_VERSION_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    version: int
+    network_version: int
+    baseline_version: int
+    signals: _containers.RepeatedCompositeFieldContainer[_signals_pb2.Signal]
+    plan: _plan_pb2.PlanResult
+    created_at: _timestamp_pb2.Timestamp
+    idempotency_key: str
+    def __init__(self, network_id: _Optional[str] = ..., version: _Optional[int] = ..., network_version: _Optional[int] = ..., baseline_version: _Optional[int] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., plan: _Optional[_Union[_plan_pb2.PlanResult, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class SolveProgress(_message.Message):
+    __slots__ = ("elapsed_seconds", "objective", "best_bound", "gap", "phase")
+    ELAPSED_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIVE_FIELD_NUMBER: _ClassVar[int]
+    BEST_BOUND_FIELD_NUMBER: _ClassVar[int]
+    GAP_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    elapsed_seconds: float
+    objective: float
+    best_bound: float
+    gap: float
+    phase: str
+    def __init__(self, elapsed_seconds: _Optional[float] = ..., objective: _Optional[float] = ..., best_bound: _Optional[float] = ..., gap: _Optional[float] = ..., phase: _Optional[str] = ...) -> None: ...
+
+class SolveEvent(_message.Message):
+    __slots__ = ("progress", "plan", "version")
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    progress: SolveProgress
+    plan: _plan_pb2.PlanResult
+    version: PlanVersion
+    def __init__(self, progress: _Optional[_Union[SolveProgress, _Mapping]] = ..., plan: _Optional[_Union[_plan_pb2.PlanResult, _Mapping]] = ..., version: _Optional[_Union[PlanVersion, _Mapping]] = ...) -> None: ...
+
+class GetPlanRequest(_message.Message):
+    __slots__ = ("network_id", "version")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    version: int
+    def __init__(self, network_id: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class PlanSummary(_message.Message):
+    __slots__ = ("version", "network_version", "baseline_version", "status", "objective", "decisions", "needs_approval", "signals", "created_at")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_VERSION_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIVE_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    NEEDS_APPROVAL_FIELD_NUMBER: _ClassVar[int]
+    SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    network_version: int
+    baseline_version: int
+    status: _plan_pb2.SolveStatus
+    objective: float
+    decisions: int
+    needs_approval: int
+    signals: _containers.RepeatedScalarFieldContainer[str]
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, version: _Optional[int] = ..., network_version: _Optional[int] = ..., baseline_version: _Optional[int] = ..., status: _Optional[_Union[_plan_pb2.SolveStatus, str]] = ..., objective: _Optional[float] = ..., decisions: _Optional[int] = ..., needs_approval: _Optional[int] = ..., signals: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListPlansRequest(_message.Message):
+    __slots__ = ("network_id",)
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    def __init__(self, network_id: _Optional[str] = ...) -> None: ...
+
+class ListPlansResponse(_message.Message):
+    __slots__ = ("plans",)
+    PLANS_FIELD_NUMBER: _ClassVar[int]
+    plans: _containers.RepeatedCompositeFieldContainer[PlanSummary]
+    def __init__(self, plans: _Optional[_Iterable[_Union[PlanSummary, _Mapping]]] = ...) -> None: ...
+
+class DiffPlansRequest(_message.Message):
+    __slots__ = ("network_id", "from_version", "to_version")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TO_VERSION_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    from_version: int
+    to_version: int
+    def __init__(self, network_id: _Optional[str] = ..., from_version: _Optional[int] = ..., to_version: _Optional[int] = ...) -> None: ...
+
+class PlanChange(_message.Message):
+    __slots__ = ("kind", "key", "function", "before", "after")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    key: str
+    function: _protocols_pb2.Function
+    before: float
+    after: float
+    def __init__(self, kind: _Optional[str] = ..., key: _Optional[str] = ..., function: _Optional[_Union[_protocols_pb2.Function, str]] = ..., before: _Optional[float] = ..., after: _Optional[float] = ...) -> None: ...
+
+class DiffPlansResponse(_message.Message):
+    __slots__ = ("changes", "objective_before", "objective_after", "cost_change_by_component", "changed", "total", "fill_rate_before", "fill_rate_after")
+    class CostChangeByComponentEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIVE_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    OBJECTIVE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    COST_CHANGE_BY_COMPONENT_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    FILL_RATE_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    FILL_RATE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[PlanChange]
+    objective_before: float
+    objective_after: float
+    cost_change_by_component: _containers.ScalarMap[str, float]
+    changed: int
+    total: int
+    fill_rate_before: float
+    fill_rate_after: float
+    def __init__(self, changes: _Optional[_Iterable[_Union[PlanChange, _Mapping]]] = ..., objective_before: _Optional[float] = ..., objective_after: _Optional[float] = ..., cost_change_by_component: _Optional[_Mapping[str, float]] = ..., changed: _Optional[int] = ..., total: _Optional[int] = ..., fill_rate_before: _Optional[float] = ..., fill_rate_after: _Optional[float] = ...) -> None: ...
+
+class WatchPlansRequest(_message.Message):
+    __slots__ = ("network_id", "after_version")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    after_version: int
+    def __init__(self, network_id: _Optional[str] = ..., after_version: _Optional[int] = ...) -> None: ...
+
+class ListDecisionsRequest(_message.Message):
+    __slots__ = ("network_id", "plan_version", "state")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    plan_version: int
+    state: DecisionState
+    def __init__(self, network_id: _Optional[str] = ..., plan_version: _Optional[int] = ..., state: _Optional[_Union[DecisionState, str]] = ...) -> None: ...
+
+class DecisionRecord(_message.Message):
+    __slots__ = ("network_id", "plan_version", "index", "decision", "state", "decided_by", "decided_at", "note")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    plan_version: int
+    index: int
+    decision: _plan_pb2.Decision
+    state: DecisionState
+    decided_by: str
+    decided_at: _timestamp_pb2.Timestamp
+    note: str
+    def __init__(self, network_id: _Optional[str] = ..., plan_version: _Optional[int] = ..., index: _Optional[int] = ..., decision: _Optional[_Union[_plan_pb2.Decision, _Mapping]] = ..., state: _Optional[_Union[DecisionState, str]] = ..., decided_by: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ListDecisionsResponse(_message.Message):
+    __slots__ = ("decisions",)
+    DECISIONS_FIELD_NUMBER: _ClassVar[int]
+    decisions: _containers.RepeatedCompositeFieldContainer[DecisionRecord]
+    def __init__(self, decisions: _Optional[_Iterable[_Union[DecisionRecord, _Mapping]]] = ...) -> None: ...
+
+class DecideRequest(_message.Message):
+    __slots__ = ("network_id", "plan_version", "index", "decided_by", "note")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    plan_version: int
+    index: int
+    decided_by: str
+    note: str
+    def __init__(self, network_id: _Optional[str] = ..., plan_version: _Optional[int] = ..., index: _Optional[int] = ..., decided_by: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ExportModelRequest(_message.Message):
+    __slots__ = ("inline", "network_id", "network_version", "signals", "format")
+    INLINE_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    inline: SolveRequest
+    network_id: str
+    network_version: int
+    signals: _containers.RepeatedCompositeFieldContainer[_signals_pb2.Signal]
+    format: ModelFormat
+    def __init__(self, inline: _Optional[_Union[SolveRequest, _Mapping]] = ..., network_id: _Optional[str] = ..., network_version: _Optional[int] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., format: _Optional[_Union[ModelFormat, str]] = ...) -> None: ...
+
+class ExportModelResponse(_message.Message):
+    __slots__ = ("text", "columns", "rows")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    columns: int
+    rows: int
+    def __init__(self, text: _Optional[str] = ..., columns: _Optional[int] = ..., rows: _Optional[int] = ...) -> None: ...
