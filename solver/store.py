@@ -1,0 +1,770 @@
+"""The plan ledger: network versions, plan versions, their signals and decisions with approval state.
+
+Stores opaque serialized blobs (the server writes protobuf bytes) next to the columns it must query;
+`PlanStore` is the interface, `SqlitePlanStore` the default implementation on one SQLite file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+from models.errors import ConcertoError, ValidationError
+
+# ----------------------------------------------------------------------------------------- errors
+
+
+class NotFound(ConcertoError, LookupError):  # noqa: N818
+    """A network, plan version or decision the store does not hold."""
+
+    def __init__(self, entity: str, ident: str, hint: str = "") -> None:
+        self.entity = entity
+        self.ident = ident
+        self.hint = hint
+        super().__init__(f"{entity} {ident!r} not found" + (f": {hint}" if hint else ""))
+
+
+class StaleBaseline(ConcertoError):  # noqa: N818
+    """A replan started from a plan version that is no longer the network's latest."""
+
+    def __init__(self, network_id: str, expected: int, latest: int) -> None:
+        self.network_id = network_id
+        self.expected = expected
+        self.latest = latest
+        super().__init__(
+            f"network {network_id!r}: the replan expected plan version {expected} to be the latest, "
+            f"but version {latest} is; replan from version {latest} or allow a stale baseline"
+        )
+
+
+class InvalidTransition(ConcertoError):  # noqa: N818
+    """An approval or rejection of a decision that is not waiting for one."""
+
+    def __init__(self, network_id: str, plan_version: int, index: int, state: str, action: str) -> None:
+        self.network_id = network_id
+        self.plan_version = plan_version
+        self.index = index
+        self.state = state
+        self.action = action
+        super().__init__(
+            f"decision {index} of network {network_id!r} plan version {plan_version} is {state}; "
+            f"only a pending decision can be {action}"
+        )
+
+
+# ---------------------------------------------------------------------------------------- records
+
+
+class DecisionState(StrEnum):
+    """Where a decision of a stored plan stands; the values are the strings stored and compared."""
+
+    NOT_REQUIRED = "not_required"
+    """Within authority or ungoverned: nobody has to approve it."""
+    PENDING = "pending"
+    """Escalated, waiting for the approver."""
+    APPROVED = "approved"
+    """The approver said yes (who and when are recorded)."""
+    REJECTED = "rejected"
+    """The approver said no (who and when are recorded)."""
+
+
+@dataclass(frozen=True)
+class NetworkRecord:
+    """One stored version of a network and its optional protocol set."""
+
+    network_id: str
+    version: int
+    name: str
+    network: bytes
+    protocols: bytes | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    """A stored network by its latest version, with how many plan versions it has."""
+
+    network_id: str
+    latest_version: int
+    name: str
+    plan_versions: int
+    updated_at: datetime
+    """When the latest network version or plan version was stored, whichever is later."""
+
+
+@dataclass(frozen=True)
+class PlanSummaryRecord:
+    """A stored plan version without its plan blob (ListPlans); `signals` is kept for their ids."""
+
+    network_id: str
+    version: int
+    network_version: int
+    baseline_version: int
+    signals: bytes
+    status: str
+    objective: float
+    created_at: datetime
+    idempotency_key: str
+    n_decisions: int
+    n_needs_approval: int
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """One stored plan version with its blobs."""
+
+    network_id: str
+    version: int
+    network_version: int
+    baseline_version: int
+    signals: bytes
+    plan: bytes
+    status: str
+    objective: float
+    created_at: datetime
+    idempotency_key: str
+    n_decisions: int
+    n_needs_approval: int
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    """A decision of a plan about to be stored: its position in the plan and whether it needs approval."""
+
+    index: int
+    needs_approval: bool
+    blob: bytes
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """A decision of a stored plan with its approval record (`decided_at` is None until decided)."""
+
+    network_id: str
+    plan_version: int
+    index: int
+    blob: bytes
+    state: DecisionState
+    decided_by: str
+    decided_at: datetime | None
+    note: str
+
+
+# -------------------------------------------------------------------------------------- interface
+
+
+class PlanStore(Protocol):
+    """What the service needs from a plan ledger; versions start at 1 and 0 asks for the latest."""
+
+    def put_network(self, network_id: str, name: str, network: bytes, protocols: bytes | None) -> NetworkRecord: ...
+
+    def get_network(self, network_id: str, version: int = 0) -> NetworkRecord: ...
+
+    def list_networks(self) -> list[NetworkSummary]: ...
+
+    def add_plan(
+        self,
+        network_id: str,
+        *,
+        network_version: int,
+        baseline_version: int,
+        signals: bytes,
+        plan: bytes,
+        status: str,
+        objective: float,
+        decisions: Sequence[DecisionInput],
+        idempotency_key: str = "",
+        expect_latest: int | None = None,
+    ) -> PlanRecord: ...
+
+    def get_plan(self, network_id: str, version: int = 0) -> PlanRecord: ...
+
+    def latest_plan_version(self, network_id: str) -> int: ...
+
+    def list_plans(self, network_id: str) -> list[PlanSummaryRecord]: ...
+
+    def find_plan_by_key(self, network_id: str, key: str) -> PlanRecord | None: ...
+
+    def plans_after(self, network_id: str, version: int) -> list[PlanRecord]: ...
+
+    def list_decisions(
+        self, network_id: str, plan_version: int = 0, state: str | None = None
+    ) -> list[DecisionRecord]: ...
+
+    def decide(
+        self, network_id: str, plan_version: int, index: int, *, approve: bool, decided_by: str, note: str = ""
+    ) -> DecisionRecord: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+# ------------------------------------------------------------------------------------------ schema
+
+SCHEMA_VERSION = 1
+"""The schema this code writes; stored in `PRAGMA user_version`."""
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # Statements that take a file from schema version `key - 1` to `key`. A later schema adds an
+    # entry here (ALTER TABLE ..., CREATE INDEX ...) and bumps SCHEMA_VERSION; opening an older file
+    # applies the missing steps in one transaction.
+    1: (
+        """
+        CREATE TABLE networks (
+            network_id TEXT NOT NULL,
+            version    INTEGER NOT NULL CHECK (version >= 1),
+            name       TEXT NOT NULL,
+            network    BLOB NOT NULL,
+            protocols  BLOB,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (network_id, version)
+        )
+        """,
+        """
+        CREATE TABLE plans (
+            network_id       TEXT NOT NULL,
+            version          INTEGER NOT NULL CHECK (version >= 1),
+            network_version  INTEGER NOT NULL,
+            baseline_version INTEGER NOT NULL CHECK (baseline_version >= 0 AND baseline_version < version),
+            status           TEXT NOT NULL,
+            objective        REAL,
+            n_decisions      INTEGER NOT NULL,
+            n_needs_approval INTEGER NOT NULL,
+            idempotency_key  TEXT NOT NULL DEFAULT '',
+            created_at       TEXT NOT NULL,
+            signals          BLOB NOT NULL,
+            plan             BLOB NOT NULL,
+            PRIMARY KEY (network_id, version),
+            FOREIGN KEY (network_id, network_version) REFERENCES networks (network_id, version)
+        )
+        """,
+        # Only requests that carry a key are deduplicated; many plans have the empty key.
+        """
+        CREATE UNIQUE INDEX plans_idempotency_key ON plans (network_id, idempotency_key)
+        WHERE idempotency_key != ''
+        """,
+        """
+        CREATE TABLE decisions (
+            network_id   TEXT NOT NULL,
+            plan_version INTEGER NOT NULL,
+            idx          INTEGER NOT NULL CHECK (idx >= 0),
+            state        TEXT NOT NULL
+                         CHECK (state IN ('not_required', 'pending', 'approved', 'rejected')),
+            decided_by   TEXT NOT NULL DEFAULT '',
+            decided_at   TEXT,
+            note         TEXT NOT NULL DEFAULT '',
+            blob         BLOB NOT NULL,
+            PRIMARY KEY (network_id, plan_version, idx),
+            FOREIGN KEY (network_id, plan_version) REFERENCES plans (network_id, version)
+        )
+        """,
+        # The escalation queue: pending decisions of one plan version.
+        "CREATE INDEX decisions_by_state ON decisions (network_id, plan_version, state)",
+    ),
+}
+
+_NETWORK_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+_PLAN_SUMMARY_COLUMNS = (
+    "network_id, version, network_version, baseline_version, signals, status, objective, created_at, "
+    "idempotency_key, n_decisions, n_needs_approval"
+)
+_PLAN_COLUMNS = _PLAN_SUMMARY_COLUMNS + ", plan"
+_DECISION_COLUMNS = "network_id, plan_version, idx, blob, state, decided_by, decided_at, note"
+
+_BUSY_TIMEOUT_SECONDS = 30.0
+"""How long a write waits for another process holding the file's write lock before giving up."""
+
+
+# -------------------------------------------------------------------------------- implementation
+
+
+class SqlitePlanStore:
+    """`PlanStore` on one SQLite file (or `":memory:"`), safe to share between threads.
+
+    Threads share one connection behind a lock rather than one connection each. SQLite admits one
+    writer at a time anyway, and every call here is a few indexed statements (solves run outside
+    the store), so the lock costs little; in exchange `":memory:"` works (a connection per thread
+    would see a private, empty database each), `close()` closes everything, and no connection is
+    left behind in a gRPC pool thread. Other processes on the same file are kept out by SQLite's
+    own locks: every write is `BEGIN IMMEDIATE` with a busy timeout.
+
+    `_before_commit` is a test hook called inside each write transaction just before COMMIT (the
+    durability test kills the process while it sleeps there).
+    """
+
+    def __init__(self, path: str | Path, *, _before_commit: Callable[[], None] | None = None) -> None:
+        self.path = str(path)
+        self._before_commit = _before_commit
+        self._lock = threading.Lock()
+        # isolation_level=None: the module opens no implicit transactions; each method says BEGIN.
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            # WAL lets readers in other processes proceed during a write. synchronous=NORMAL in WAL
+            # mode does not fsync at each commit, only at checkpoints: a committed transaction is in
+            # the WAL file (the OS holds it), so it survives a crash or kill of this process, and the
+            # file is never corrupted. Only a power loss or OS crash can drop the last commits,
+            # which would need synchronous=FULL (an fsync per commit) to keep.
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn: sqlite3.Connection | None = conn
+            self._migrate()
+        except BaseException:
+            conn.close()
+            raise
+
+    # -- lifecycle
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        with self._transaction(write=True) as conn:
+            found = conn.execute("PRAGMA user_version").fetchone()[0]
+            if found > SCHEMA_VERSION:
+                raise ConcertoError(
+                    f"store {self.path!r} has schema version {found}, newer than this Concerto's "
+                    f"{SCHEMA_VERSION}; upgrade Concerto to open it"
+                )
+            for target in range(found + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[target]:
+                    conn.execute(statement)
+            if found != SCHEMA_VERSION:
+                # user_version lives in the file header and is part of this transaction.
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[sqlite3.Connection]:
+        """One transaction under the lock; IMMEDIATE takes the file's write lock up front, so two
+        writers never both read `latest` and then collide."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise ConcertoError(f"store {self.path!r} is closed; open a new SqlitePlanStore")
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+                if write and self._before_commit is not None:
+                    self._before_commit()
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    # -- networks
+
+    def put_network(self, network_id: str, name: str, network: bytes, protocols: bytes | None) -> NetworkRecord:
+        _check_network_id(network_id)
+        created_at = _utc_now()
+        with self._transaction(write=True) as conn:
+            version = _latest(conn, "networks", network_id) + 1
+            conn.execute(
+                "INSERT INTO networks (network_id, version, name, network, protocols, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (network_id, version, name, network, protocols, _to_text(created_at)),
+            )
+        return NetworkRecord(network_id, version, name, bytes(network), _opt_bytes(protocols), created_at)
+
+    def get_network(self, network_id: str, version: int = 0) -> NetworkRecord:
+        _check_network_id(network_id)
+        _check_version(network_id, "version", version)
+        with self._transaction(write=False) as conn:
+            row = conn.execute(
+                "SELECT network_id, version, name, network, protocols, created_at FROM networks "
+                "WHERE network_id = ? AND (? = 0 OR version = ?) ORDER BY version DESC LIMIT 1",
+                (network_id, version, version),
+            ).fetchone()
+        if row is None:
+            raise _network_not_found(network_id, version)
+        return NetworkRecord(
+            row["network_id"],
+            row["version"],
+            row["name"],
+            row["network"],
+            _opt_bytes(row["protocols"]),
+            _from_text(row["created_at"]),
+        )
+
+    def list_networks(self) -> list[NetworkSummary]:
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                """
+                SELECT n.network_id, n.version, n.name, n.created_at,
+                       (SELECT COALESCE(MAX(p.version), 0) FROM plans p WHERE p.network_id = n.network_id)
+                           AS plan_versions,
+                       (SELECT MAX(p.created_at) FROM plans p WHERE p.network_id = n.network_id)
+                           AS plan_created_at
+                FROM networks n
+                WHERE n.version = (SELECT MAX(m.version) FROM networks m WHERE m.network_id = n.network_id)
+                ORDER BY n.network_id
+                """
+            ).fetchall()
+        return [
+            NetworkSummary(
+                row["network_id"],
+                row["version"],
+                row["name"],
+                row["plan_versions"],
+                # Timestamps are fixed-width ISO text in UTC, so the larger string is the later time.
+                _from_text(max(row["created_at"], row["plan_created_at"] or "")),
+            )
+            for row in rows
+        ]
+
+    # -- plans
+
+    def add_plan(
+        self,
+        network_id: str,
+        *,
+        network_version: int,
+        baseline_version: int,
+        signals: bytes,
+        plan: bytes,
+        status: str,
+        objective: float,
+        decisions: Sequence[DecisionInput],
+        idempotency_key: str = "",
+        expect_latest: int | None = None,
+    ) -> PlanRecord:
+        """Store a plan as the next version, with its decisions, in one transaction.
+
+        A plan of this network already stored under `idempotency_key` is returned as it is (a
+        retry); otherwise, when `expect_latest` is given and is not the latest plan version,
+        `StaleBaseline` is raised and nothing is written. Decisions that need approval start
+        pending, the others not_required.
+        """
+        _check_network_id(network_id)
+        if network_version < 1:
+            raise ValidationError(
+                "request", network_id, "network_version", f"is {network_version}; give a stored version (1 or more)"
+            )
+        if baseline_version < 0:
+            raise ValidationError(
+                "request", network_id, "baseline_version", f"is {baseline_version}; use 0 for none or a plan version"
+            )
+        indices = [d.index for d in decisions]
+        if any(i < 0 for i in indices) or len(set(indices)) != len(indices):
+            raise ValidationError(
+                "request", network_id, "decisions", "need distinct indices of 0 or more (their position in the plan)"
+            )
+        created_at = _utc_now()
+        n_needs_approval = sum(1 for d in decisions if d.needs_approval)
+        with self._transaction(write=True) as conn:
+            if idempotency_key:
+                row = conn.execute(
+                    f"SELECT {_PLAN_COLUMNS} FROM plans WHERE network_id = ? AND idempotency_key = ?",
+                    (network_id, idempotency_key),
+                ).fetchone()
+                if row is not None:
+                    return _plan_record(row)
+            latest = _latest(conn, "plans", network_id)
+            if expect_latest is not None and expect_latest != latest:
+                raise StaleBaseline(network_id, expect_latest, latest)
+            if _latest(conn, "networks", network_id) < network_version:
+                raise _network_not_found(network_id, network_version)
+            if baseline_version > latest:
+                raise NotFound("plan", f"{network_id} version {baseline_version}", "the baseline must be stored")
+            version = latest + 1
+            conn.execute(
+                f"INSERT INTO plans ({_PLAN_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                (
+                    network_id,
+                    version,
+                    network_version,
+                    baseline_version,
+                    signals,
+                    status,
+                    objective,  # SQLite stores NaN as NULL; _plan_record turns it back into NaN
+                    _to_text(created_at),
+                    idempotency_key,
+                    len(decisions),
+                    n_needs_approval,
+                    plan,
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO decisions (network_id, plan_version, idx, state, blob) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (
+                        network_id,
+                        version,
+                        d.index,
+                        DecisionState.PENDING if d.needs_approval else DecisionState.NOT_REQUIRED,
+                        d.blob,
+                    )
+                    for d in decisions
+                ],
+            )
+        return PlanRecord(
+            network_id,
+            version,
+            network_version,
+            baseline_version,
+            bytes(signals),
+            bytes(plan),
+            status,
+            float(objective),
+            created_at,
+            idempotency_key,
+            len(decisions),
+            n_needs_approval,
+        )
+
+    def get_plan(self, network_id: str, version: int = 0) -> PlanRecord:
+        _check_network_id(network_id)
+        _check_version(network_id, "version", version)
+        with self._transaction(write=False) as conn:
+            row = conn.execute(
+                f"SELECT {_PLAN_COLUMNS} FROM plans WHERE network_id = ? AND (? = 0 OR version = ?) "
+                "ORDER BY version DESC LIMIT 1",
+                (network_id, version, version),
+            ).fetchone()
+        if row is None:
+            raise _plan_not_found(network_id, version)
+        return _plan_record(row)
+
+    def latest_plan_version(self, network_id: str) -> int:
+        _check_network_id(network_id)
+        with self._transaction(write=False) as conn:
+            return _latest(conn, "plans", network_id)
+
+    def list_plans(self, network_id: str) -> list[PlanSummaryRecord]:
+        """Plan versions oldest first, without their plan blobs."""
+        _check_network_id(network_id)
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                f"SELECT {_PLAN_SUMMARY_COLUMNS} FROM plans WHERE network_id = ? ORDER BY version", (network_id,)
+            ).fetchall()
+        return [_plan_summary(row) for row in rows]
+
+    def find_plan_by_key(self, network_id: str, key: str) -> PlanRecord | None:
+        _check_network_id(network_id)
+        if not key:
+            return None
+        with self._transaction(write=False) as conn:
+            row = conn.execute(
+                f"SELECT {_PLAN_COLUMNS} FROM plans WHERE network_id = ? AND idempotency_key = ?", (network_id, key)
+            ).fetchone()
+        return None if row is None else _plan_record(row)
+
+    def plans_after(self, network_id: str, version: int) -> list[PlanRecord]:
+        """Plan versions newer than `version`, oldest first (what a WatchPlans poll sends on)."""
+        _check_network_id(network_id)
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                f"SELECT {_PLAN_COLUMNS} FROM plans WHERE network_id = ? AND version > ? ORDER BY version",
+                (network_id, version),
+            ).fetchall()
+        return [_plan_record(row) for row in rows]
+
+    # -- decisions
+
+    def list_decisions(self, network_id: str, plan_version: int = 0, state: str | None = None) -> list[DecisionRecord]:
+        """Decisions of a plan version (0: the latest) by index, optionally only those in `state`."""
+        _check_network_id(network_id)
+        _check_version(network_id, "plan_version", plan_version)
+        wanted = None if state is None else _check_state(network_id, state)
+        with self._transaction(write=False) as conn:
+            row = conn.execute(
+                "SELECT version FROM plans WHERE network_id = ? AND (? = 0 OR version = ?) "
+                "ORDER BY version DESC LIMIT 1",
+                (network_id, plan_version, plan_version),
+            ).fetchone()
+            if row is None:
+                raise _plan_not_found(network_id, plan_version)
+            rows = conn.execute(
+                f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE network_id = ? AND plan_version = ? "
+                "AND (? IS NULL OR state = ?) ORDER BY idx",
+                (network_id, row["version"], wanted, wanted),
+            ).fetchall()
+        return [_decision_record(r) for r in rows]
+
+    def decide(
+        self, network_id: str, plan_version: int, index: int, *, approve: bool, decided_by: str, note: str = ""
+    ) -> DecisionRecord:
+        """Approve or reject a pending decision, recording who and when (UTC).
+
+        `plan_version` must name the version: approving "the latest" could land on a plan newer
+        than the one the approver read.
+        """
+        _check_network_id(network_id)
+        if plan_version < 1:
+            raise ValidationError(
+                "request", network_id, "plan_version", f"is {plan_version}; name the plan version of the decision"
+            )
+        if not decided_by.strip():
+            raise ValidationError("request", network_id, "decided_by", "is empty; say who approves or rejects")
+        action = "approved" if approve else "rejected"
+        decided_at = _utc_now()
+        with self._transaction(write=True) as conn:
+            row = conn.execute(
+                "SELECT state FROM decisions WHERE network_id = ? AND plan_version = ? AND idx = ?",
+                (network_id, plan_version, index),
+            ).fetchone()
+            if row is None:
+                raise NotFound(
+                    "decision",
+                    f"{network_id} plan version {plan_version} index {index}",
+                    "list the decisions of that plan version to see their indices",
+                )
+            if row["state"] != DecisionState.PENDING:
+                raise InvalidTransition(network_id, plan_version, index, row["state"], action)
+            conn.execute(
+                "UPDATE decisions SET state = ?, decided_by = ?, decided_at = ?, note = ? "
+                "WHERE network_id = ? AND plan_version = ? AND idx = ?",
+                (
+                    DecisionState.APPROVED if approve else DecisionState.REJECTED,
+                    decided_by,
+                    _to_text(decided_at),
+                    note,
+                    network_id,
+                    plan_version,
+                    index,
+                ),
+            )
+            updated = conn.execute(
+                f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE network_id = ? AND plan_version = ? AND idx = ?",
+                (network_id, plan_version, index),
+            ).fetchone()
+        return _decision_record(updated)
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def _check_network_id(network_id: str) -> None:
+    if not isinstance(network_id, str) or _NETWORK_ID.fullmatch(network_id) is None:
+        raise ValidationError(
+            "request", str(network_id), "network_id", "must be 1 to 128 letters, digits, '-', '_' or '.'"
+        )
+
+
+def _check_version(network_id: str, field: str, version: int) -> None:
+    if version < 0:
+        raise ValidationError("request", network_id, field, f"is {version}; use 0 for the latest or a stored version")
+
+
+def _check_state(network_id: str, state: str) -> DecisionState:
+    try:
+        return DecisionState(state)
+    except ValueError:
+        names = ", ".join(s.value for s in DecisionState)
+        raise ValidationError("request", network_id, "state", f"is {state!r}; use one of {names}") from None
+
+
+def _latest(conn: sqlite3.Connection, table: str, network_id: str) -> int:
+    # `table` is one of our own table names, never input.
+    row = conn.execute(
+        f"SELECT version FROM {table} WHERE network_id = ? ORDER BY version DESC LIMIT 1", (network_id,)
+    ).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _network_not_found(network_id: str, version: int) -> NotFound:
+    if version == 0:
+        return NotFound("network", network_id, "store it first")
+    return NotFound("network", f"{network_id} version {version}", "list the networks to see their latest versions")
+
+
+def _plan_not_found(network_id: str, version: int) -> NotFound:
+    if version == 0:
+        return NotFound("plan", f"{network_id} (latest)", "the network has no plan yet; plan it first")
+    return NotFound("plan", f"{network_id} version {version}", "list the plans of the network to see its versions")
+
+
+def _plan_summary(row: sqlite3.Row) -> PlanSummaryRecord:
+    return PlanSummaryRecord(
+        network_id=row["network_id"],
+        version=row["version"],
+        network_version=row["network_version"],
+        baseline_version=row["baseline_version"],
+        signals=row["signals"],
+        status=row["status"],
+        objective=_objective(row["objective"]),
+        created_at=_from_text(row["created_at"]),
+        idempotency_key=row["idempotency_key"],
+        n_decisions=row["n_decisions"],
+        n_needs_approval=row["n_needs_approval"],
+    )
+
+
+def _plan_record(row: sqlite3.Row) -> PlanRecord:
+    return PlanRecord(
+        network_id=row["network_id"],
+        version=row["version"],
+        network_version=row["network_version"],
+        baseline_version=row["baseline_version"],
+        signals=row["signals"],
+        plan=row["plan"],
+        status=row["status"],
+        objective=_objective(row["objective"]),
+        created_at=_from_text(row["created_at"]),
+        idempotency_key=row["idempotency_key"],
+        n_decisions=row["n_decisions"],
+        n_needs_approval=row["n_needs_approval"],
+    )
+
+
+def _objective(stored: float | None) -> float:
+    # SQLite stores NaN (a plan without a solution) as NULL.
+    return math.nan if stored is None else float(stored)
+
+
+def _decision_record(row: sqlite3.Row) -> DecisionRecord:
+    return DecisionRecord(
+        network_id=row["network_id"],
+        plan_version=row["plan_version"],
+        index=row["idx"],
+        blob=row["blob"],
+        state=DecisionState(row["state"]),
+        decided_by=row["decided_by"],
+        decided_at=None if row["decided_at"] is None else _from_text(row["decided_at"]),
+        note=row["note"],
+    )
+
+
+def _opt_bytes(blob: bytes | None) -> bytes | None:
+    return None if blob is None else bytes(blob)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _to_text(moment: datetime) -> str:
+    # Fixed width (always microseconds, always +00:00) so that text order is time order.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _from_text(text: str) -> datetime:
+    return datetime.fromisoformat(text)
