@@ -20,6 +20,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from models.network import Network
+from models.signals import Signal, SignalType
+
 PYOMO_TIMEOUT_SECONDS = 600.0
 
 
@@ -50,6 +55,7 @@ class BuildResult:
     read: float = 0.0
     validate: float = 0.0
     build: float = 0.0
+    build_with_protocols: float = 0.0
     handoff: float = 0.0
     solve: float = 0.0
     extract: float = 0.0
@@ -71,6 +77,11 @@ class BuildResult:
         if self.pyomo_build is None or self.pyomo_handoff is None:
             return None
         return (self.pyomo_build + self.pyomo_handoff) / max(self.build + self.handoff, 1e-9)
+
+    @property
+    def protocol_ratio(self) -> float:
+        """Build time with the default protocol set over the build without it."""
+        return self.build_with_protocols / max(self.build, 1e-9)
 
     @property
     def overhead(self) -> float:
@@ -99,6 +110,7 @@ def _vectorized_run(path: str, time_limit: float, gap: float, threads: int) -> d
     t2 = time.perf_counter()
     lp = build_model(net)
     t3 = time.perf_counter()
+    protocol_build, protocol_cols = _protocol_build(net)
     backend = HighsBackend()
     h = backend.load(lp, SolveOptions(time_limit=time_limit, mip_rel_gap=gap, threads=threads))
     t4 = time.perf_counter()
@@ -125,7 +137,40 @@ def _vectorized_run(path: str, time_limit: float, gap: float, threads: int) -> d
         "peak_rss_mib": _rss_mib(),
         "baseline_rss_mib": baseline,
         "highs_version": backend.version(),
+        "build_with_protocols": protocol_build,
+        "protocol_columns": protocol_cols,
     }
+
+
+def demo_signals_for(net: Network) -> list[Signal]:
+    """Signals that activate the default protocol set on any generated network: a 72 h outage
+    of the first tier-1 supplier with offers and a 50% surge at the first customer zone."""
+    from models.network import NodeRole
+
+    supplier = next(net.node_ids[n] for n in net.offer_node if net.node_tier[n] == 1)
+    customer = net.node_ids[int(np.flatnonzero(net.node_role == NodeRole.CUSTOMER)[0])]
+    return [
+        Signal("bench-outage", SignalType.SUPPLIER_OUTAGE, supplier=supplier, duration_hours=72.0, magnitude=0.0),
+        Signal("bench-surge", SignalType.DEMAND_CHANGE, customer=customer, duration_hours=168.0, magnitude=1.5),
+    ]
+
+
+def _protocol_build(net: Network) -> tuple[float, int]:
+    """Build time with the default protocol set active under `demo_signals_for(net)`, including
+    resolving the active rules; the network is the disrupted one, so only the protocols differ."""
+    from models.allocation import build_model
+    from models.protocols import resolve_authority
+    from models.signals import apply_signals
+    from solver.convert import read_protocols
+    from solver.demo import DEMO_PROTOCOLS, data_path
+
+    protocols = read_protocols(data_path(DEMO_PROTOCOLS))
+    signals = demo_signals_for(net)
+    disrupted = apply_signals(net, signals)
+    start = time.perf_counter()
+    groups = resolve_authority(protocols, disrupted, signals)
+    lp = build_model(disrupted, protocols, groups)
+    return time.perf_counter() - start, lp.n_cols
 
 
 def _pyomo_run(path: str) -> dict[str, Any]:
@@ -174,7 +219,8 @@ def measure(case: BuildCase, progress: Callable[[str], None] = print) -> BuildRe
             assert run is not None
             runs.append(run)
         result.runs = runs
-        for key in ("read", "validate", "build", "handoff", "solve", "extract", "end_to_end", "peak_rss_mib"):
+        timed = ("read", "validate", "build", "build_with_protocols", "handoff", "solve", "extract", "end_to_end")
+        for key in (*timed, "peak_rss_mib"):
             setattr(result, key, statistics.median(r[key] for r in runs))
         for key in ("n_cols", "n_rows", "nnz", "n_integer", "status", "gap", "objective", "baseline_rss_mib"):
             setattr(result, key, runs[-1][key])
@@ -203,17 +249,19 @@ def report(results: list[BuildResult]) -> str:
         return "-" if x is None else f"{x:.{digits}f}"
 
     head = (
-        "| size | columns | integer | rows | nonzeros | validate s | build s | hand-off s | Pyomo build s "
+        "| size | columns | integer | rows | nonzeros | validate s | build s | build+protocols s | hand-off s "
+        "| Pyomo build s "
         "| Pyomo hand-off s | speed-up | solve s | status | gap | end-to-end s | e2e / solve | peak MiB "
         "| Pyomo peak MiB |"
     )
-    lines = [head, "|" + "---|" * 18]
+    lines = [head, "|" + "---|" * 19]
     for r in results:
         speedup = r.speedup
         pyomo_build = fmt(r.pyomo_build, 2) if r.pyomo_build is not None else r.pyomo_note
         lines.append(
             f"| {r.size} | {r.n_cols:,} | {r.n_integer:,} | {r.n_rows:,} | {r.nnz:,} | {fmt(r.validate)} "
-            f"| {fmt(r.build)} | {fmt(r.handoff)} | {pyomo_build} "
+            f"| {fmt(r.build)} | {fmt(r.build_with_protocols)} ({r.protocol_ratio:.2f}x) | {fmt(r.handoff)} "
+            f"| {pyomo_build} "
             f"| {fmt(r.pyomo_handoff, 2)} | {'-' if speedup is None else f'{speedup:,.0f}x'} | {fmt(r.solve, 2)} "
             f"| {r.status} | {r.gap:.2%} | {fmt(r.end_to_end, 2)} | {r.overhead:.3f} | {r.peak_rss_mib:,.0f} "
             f"| {fmt(r.pyomo_peak_rss_mib, 0)} |"
@@ -251,7 +299,10 @@ def run_build_benchmark(cases: list[BuildCase], out: Path | None) -> list[BuildR
             "benchmark": "build",
             "environment": environment(),
             "cases": [asdict(c) for c in cases],
-            "results": [asdict(r) | {"speedup": r.speedup, "overhead": r.overhead} for r in results],
+            "results": [
+                asdict(r) | {"speedup": r.speedup, "overhead": r.overhead, "protocol_ratio": r.protocol_ratio}
+                for r in results
+            ],
         }
         out.write_text(json.dumps(payload, indent=2))
         print(f"\nresults written to {out}")

@@ -100,8 +100,9 @@ class GeneratorConfig:
     """Standard deviation of the multiplicative (log-normal) noise on demand."""
     capacity_slack: float = 1.0
     """Multiplies every supply capacity and regular production hours."""
-    working_capital_factor: float = 0.9
-    """Working-capital cap as a multiple of the value of the initial stock and scheduled receipts."""
+    working_capital_factor: float = 1.0
+    """Working-capital cap as a multiple of the value of the safety stocks (at least 0.2x the value of the
+    initial stock and scheduled receipts)."""
     readable_ids: bool = False
     """Name entities like "S2-steel", "DC-north", "C-berlin" where the name lists are long enough."""
 
@@ -157,41 +158,43 @@ SIZES: dict[str, GeneratorConfig] = {
         tier1_suppliers=25,
         plants=6,
         dcs=8,
-        customer_zones=150,
-        finished_items=80,
-        components=120,
-        raw_materials=50,
+        customer_zones=170,
+        finished_items=90,
+        components=130,
+        raw_materials=55,
         periods=13,
         items_per_customer=5.0,
-        truck_lane_share=0.03,
-        setup_recipe_share=0.03,
+        truck_lane_share=0.05,
+        setup_recipe_share=0.05,
         backup_offers=5,
         min_order_offers=5,
         single_source_share=0.02,
         expedite_lanes=8,
         lateral_lanes=6,
         in_transit_receipts=30,
+        capacity_slack=1.1,
     ),
     "L": GeneratorConfig(
         name="L",
-        tier2_suppliers=60,
-        tier1_suppliers=100,
+        tier2_suppliers=50,
+        tier1_suppliers=75,
         plants=15,
         dcs=20,
-        customer_zones=1000,
-        finished_items=400,
-        components=600,
-        raw_materials=200,
+        customer_zones=750,
+        finished_items=300,
+        components=450,
+        raw_materials=150,
         periods=26,
         items_per_customer=6.0,
-        truck_lane_share=0.03,
-        setup_recipe_share=0.03,
+        truck_lane_share=0.05,
+        setup_recipe_share=0.05,
         backup_offers=20,
         min_order_offers=20,
         single_source_share=0.02,
         expedite_lanes=30,
         lateral_lanes=20,
         in_transit_receipts=200,
+        capacity_slack=1.1,
     ),
 }
 """The named sizes: "demo" to read, "S" for tests (solves in a second or two), "M" (about 100k
@@ -669,7 +672,7 @@ def generate(size: str | GeneratorConfig, seed: int = 0) -> NetworkSpec:
     setup_cost = np.where(with_setup, rec_nominal * value[rec_item] * _uniform(rng, 0.005, 0.02, R), 0.0)
     max_rate = np.where(with_setup, np.ceil(rec_nominal * _uniform(rng, 1.5, 2.5, R)), INF)
     node_hours = np.bincount(rec_node, weights=rec_nominal * rec_hours, minlength=n_nodes)
-    regular = np.ceil(node_hours * _uniform(rng, 1.0, 1.15, n_nodes) * cfg.capacity_slack)
+    regular = np.ceil(node_hours * _uniform(rng, 1.05, 1.2, n_nodes) * cfg.capacity_slack)
     overtime = np.ceil(regular * _uniform(rng, 0.25, 0.35, n_nodes))
     overtime_cost = np.round(_uniform(rng, 40.0, 80.0, n_nodes))
     bom_of: dict[int, tuple[tuple[str, float], ...]] = {}
@@ -739,8 +742,12 @@ def generate(size: str | GeneratorConfig, seed: int = 0) -> NetworkSpec:
         np.ceil(held * _uniform(rng, 1.1, 1.4, n_nodes)),
         INF,
     )
+    # The unconstrained plan holds about 1.0-1.4x the value of the safety stocks (measured on demo, S
+    # and M), so a cap at that value binds mildly; the floor keeps it above what the first periods
+    # cannot help holding (the least feasible cap measured 0.04-0.16x the initial stock value).
     stock_value = float(on_hand @ value[stock_item] + receipt_qty @ value[stock_item[receipt]])
-    working_capital_cap = round(stock_value * cfg.working_capital_factor, 2)
+    safety_value = float(safety @ value[stock_item])
+    working_capital_cap = round(max(cfg.working_capital_factor * safety_value, 0.2 * stock_value), 2)
 
     roles = np.repeat(
         [NodeRole.SUPPLIER, NodeRole.SUPPLIER, NodeRole.PLANT, NodeRole.DC, NodeRole.CUSTOMER], [T2, T1, P, D, C]

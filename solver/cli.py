@@ -8,19 +8,15 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 from models.errors import ConcertoError
 from models.network import Network
-from solver.convert import read_network
+from models.protocols import Decision
+from solver.convert import read_network, read_protocols, read_signals
+from solver.demo import run_demo
 from solver.options import SolveOptions
 from solver.planner import compile_model, plan_network
-
-
-def demo_network_path() -> Path:
-    """The bundled demo network (protobuf JSON)."""
-    return Path(str(resources.files("solver") / "data" / "demo_network.json"))
 
 
 def _options(args: argparse.Namespace) -> SolveOptions:
@@ -31,7 +27,9 @@ def _options(args: argparse.Namespace) -> SolveOptions:
 
 def _cmd_plan(args: argparse.Namespace) -> int:
     spec = read_network(args.file)
-    plan = plan_network(spec, _options(args))
+    protocols = read_protocols(args.protocols) if args.protocols else None
+    signals = read_signals(args.signals) if args.signals else []
+    plan = plan_network(spec, _options(args), protocols=protocols, signals=signals)
     print(plan.summary())
     if args.json:
         tables = {
@@ -39,15 +37,33 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             for name in ("purchases", "activations", "production", "overtime", "shipments", "trucks", "inventory")
         }
         tables |= {name: getattr(plan, name).rows() for name in ("deliveries", "backlog", "lost_sales")}
+        tables["decisions"] = [decision_record(d) for d in plan.decisions]
         Path(args.json).write_text(json.dumps({"status": plan.status.value, "objective": plan.objective, **tables}))
         print(f"plan tables written to {args.json}")
     return 0 if plan.has_solution else 1
 
 
+def decision_record(d: Decision) -> dict[str, object]:
+    """A decision as plain JSON values."""
+    return {
+        "function": d.function.value,
+        "action": d.action.value,
+        "resource": d.resource,
+        "item": d.item,
+        "period": d.period,
+        "quantity": d.quantity,
+        "unit": d.unit,
+        "cost": d.cost,
+        "status": d.status.value,
+        "approver": d.approver,
+        "effective_hours": d.effective_hours,
+        "rule": d.rule,
+        "signals": list(d.signals),
+    }
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
-    args.file = demo_network_path()
-    print(f"planning the bundled demo network ({args.file.name})")
-    return _cmd_plan(args)
+    return run_demo(_options(args))
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -84,11 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--verbose", action="store_true", help="print the solver log")
         p.add_argument("--json", metavar="FILE", help="also write the plan's tables as JSON")
 
-    p = sub.add_parser("demo", help="plan the bundled demo network and print the plan's summary")
+    p = sub.add_parser("demo", help="plan the bundled demo network, then its coordinated response to a disruption")
     solve_flags(p)
     p.set_defaults(run=_cmd_demo)
     p = sub.add_parser("plan", help="plan a network file (protobuf JSON) and print the plan's summary")
     p.add_argument("file", type=Path)
+    p.add_argument("--protocols", type=Path, help="decision protocols (protobuf JSON ProtocolSet)")
+    p.add_argument("--signals", type=Path, help="detected disruptions (protobuf JSON SignalBatch)")
     solve_flags(p)
     p.set_defaults(run=_cmd_plan)
     p = sub.add_parser("validate", help="check a network file and say what is wrong, by entity and field")

@@ -1,8 +1,10 @@
 """Protobuf <-> domain conversion: the only module that turns concerto.v1 messages (networks, protocol
-sets, signals) into domain objects and back, and reads and writes them as protobuf JSON files.
+sets, signals, plans, solve options, plan diffs) into domain objects and back, and reads and writes
+networks, protocol sets and signals as protobuf JSON files.
 
-Each converter to the domain (`network_to_spec`, `*_to_domain`) has an inverse to protobuf
-(`spec_to_network`, `*_to_proto`) and the pair round-trips exactly (infinity <-> absent optional).
+Each converter to the domain (`network_to_spec`, `*_to_domain`, `*_from_proto`) has an inverse to
+protobuf (`spec_to_network`, `*_to_proto`) and the pair round-trips exactly (infinity <-> absent
+optional; NaN travels as a proto double).
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from models.allocation import INVENTORY, LOGISTICS, PROCUREMENT, PRODUCTION, REVENUE, SERVICE
 from models.errors import ValidationError
+from models.kpi import Kpis
 from models.network import (
     Demand,
     InTransit,
@@ -32,10 +38,16 @@ from models.network import (
     Stock,
     SupplyOffer,
 )
+from models.plan import Plan, SolveStats, Table
 from models.protocols import (
+    FINANCE,
+    GOVERNANCE,
     ActionKind,
     Approver,
     AuthorityRule,
+    AuthoritySpend,
+    AuthorityStatus,
+    Decision,
     Function,
     Predicate,
     ProtocolSet,
@@ -44,7 +56,10 @@ from models.protocols import (
     validate_protocols,
 )
 from models.signals import Signal, SignalType
-from solver._proto.concerto.v1 import network_pb2, protocols_pb2, signals_pb2
+from models.solution import SolveStatus
+from solver._proto.concerto.v1 import network_pb2, plan_pb2, protocols_pb2, service_pb2, signals_pb2
+from solver.diff import PlanChange, PlanDiff
+from solver.options import SolveOptions
 
 # What an absent `optional` field means, as the .proto files document it: no bound, unlimited
 # capacity, an open-ended signal.
@@ -97,6 +112,82 @@ _SIGNAL_TYPE_TO_PROTO: dict[SignalType, signals_pb2.SignalType] = {
     s: value for value, s in _SIGNAL_TYPE_FROM_PROTO.items()
 }
 _SIGNAL_TYPE_CHOICES = ", ".join(s.value for s in SignalType)
+
+_SOLVE_STATUS_FROM_PROTO: dict[plan_pb2.SolveStatus, SolveStatus] = {
+    plan_pb2.SOLVE_STATUS_OPTIMAL: SolveStatus.OPTIMAL,
+    plan_pb2.SOLVE_STATUS_FEASIBLE: SolveStatus.FEASIBLE,
+    plan_pb2.SOLVE_STATUS_INFEASIBLE: SolveStatus.INFEASIBLE,
+    plan_pb2.SOLVE_STATUS_UNBOUNDED: SolveStatus.UNBOUNDED,
+    plan_pb2.SOLVE_STATUS_INFEASIBLE_OR_UNBOUNDED: SolveStatus.INFEASIBLE_OR_UNBOUNDED,
+    plan_pb2.SOLVE_STATUS_TIME_LIMIT: SolveStatus.TIME_LIMIT,
+    plan_pb2.SOLVE_STATUS_INTERRUPTED: SolveStatus.INTERRUPTED,
+    plan_pb2.SOLVE_STATUS_ERROR: SolveStatus.ERROR,
+}
+_SOLVE_STATUS_TO_PROTO: dict[SolveStatus, plan_pb2.SolveStatus] = {
+    s: value for value, s in _SOLVE_STATUS_FROM_PROTO.items()
+}
+_SOLVE_STATUS_CHOICES = ", ".join(s.value for s in SolveStatus)
+
+_AUTHORITY_STATUS_FROM_PROTO: dict[plan_pb2.AuthorityStatus, AuthorityStatus] = {
+    plan_pb2.AUTHORITY_STATUS_WITHIN_AUTHORITY: AuthorityStatus.WITHIN_AUTHORITY,
+    plan_pb2.AUTHORITY_STATUS_ESCALATED: AuthorityStatus.ESCALATED,
+    plan_pb2.AUTHORITY_STATUS_UNGOVERNED: AuthorityStatus.UNGOVERNED,
+}
+_AUTHORITY_STATUS_TO_PROTO: dict[AuthorityStatus, plan_pb2.AuthorityStatus] = {
+    s: value for value, s in _AUTHORITY_STATUS_FROM_PROTO.items()
+}
+_AUTHORITY_STATUS_CHOICES = ", ".join(s.value for s in AuthorityStatus)
+
+# The columns of each plan table as `models.plan.extract_plan` lays them out; the row message has a
+# field of the same name for every column.
+_TABLE_COLUMNS: dict[type[Message], tuple[tuple[str, type[np.generic]], ...]] = {
+    plan_pb2.Purchase: (
+        ("offer", np.str_),
+        ("supplier", np.str_),
+        ("item", np.str_),
+        ("period", np.int64),
+        ("quantity", np.float64),
+    ),
+    plan_pb2.Activation: (("offer", np.str_), ("supplier", np.str_), ("item", np.str_), ("cost", np.float64)),
+    plan_pb2.Production: (
+        ("recipe", np.str_),
+        ("node", np.str_),
+        ("item", np.str_),
+        ("period", np.int64),
+        ("quantity", np.float64),
+    ),
+    plan_pb2.Overtime: (("node", np.str_), ("period", np.int64), ("hours", np.float64)),
+    plan_pb2.Shipment: (
+        ("lane", np.str_),
+        ("origin", np.str_),
+        ("destination", np.str_),
+        ("item", np.str_),
+        ("period", np.int64),
+        ("arrival", np.int64),
+        ("quantity", np.float64),
+    ),
+    plan_pb2.TruckLoad: (("lane", np.str_), ("period", np.int64), ("trucks", np.float64)),
+    plan_pb2.StockLevel: (("node", np.str_), ("item", np.str_), ("period", np.int64), ("quantity", np.float64)),
+    plan_pb2.ServiceLevel: (
+        ("customer", np.str_),
+        ("item", np.str_),
+        ("period", np.int64),
+        ("quantity", np.float64),
+    ),
+}
+
+# Proto maps have no order; cost components come back in the order `models.allocation.build_model`
+# books them, so a plan's summary reads the same after a round trip. Others follow by name.
+_COMPONENT_ORDER = (PROCUREMENT, PRODUCTION, LOGISTICS, SERVICE, REVENUE, INVENTORY, FINANCE, GOVERNANCE)
+
+# SolveOptions' field -> the SolveOptions message's field, for errors that must name the latter.
+_OPTION_FIELDS = {
+    "time_limit": "time_limit_seconds",
+    "mip_rel_gap": "mip_rel_gap",
+    "threads": "threads",
+    "seed": "seed",
+}
+_DEFAULT_OPTIONS = SolveOptions()
 
 ProtoEnumT = TypeVar("ProtoEnumT", bound=int)
 DomainEnumT = TypeVar("DomainEnumT", bound=Enum)
@@ -250,6 +341,378 @@ def signal_to_proto(signal: Signal) -> signals_pb2.Signal:
         item=signal.item,
         lane=signal.lane,
         customer=signal.customer,
+    )
+
+
+# -- plans -------------------------------------------------------------------------------------
+
+
+def plan_to_proto(plan: Plan) -> plan_pb2.PlanResult:
+    """The `PlanResult` message of a plan; `plan_from_proto` gives the same plan back, but for
+    `values` (the dense solution stays on the server). Kpis travel without their cost by component,
+    which is the plan's."""
+    where = {"entity": "plan", "ident": plan.network}
+    return plan_pb2.PlanResult(
+        network=plan.network,
+        horizon=plan.horizon,
+        period_hours=plan.period_hours,
+        status=_enum_to_proto(_SOLVE_STATUS_TO_PROTO, plan.status, field="status", kind="SolveStatus", **where),
+        objective=plan.objective,
+        bound=plan.bound,
+        gap=plan.gap,
+        cost_by_component=plan.cost_by_component,
+        purchases=_table_to_proto(plan.purchases, plan_pb2.Purchase),
+        activations=_table_to_proto(plan.activations, plan_pb2.Activation),
+        production=_table_to_proto(plan.production, plan_pb2.Production),
+        overtime=_table_to_proto(plan.overtime, plan_pb2.Overtime),
+        shipments=_table_to_proto(plan.shipments, plan_pb2.Shipment),
+        trucks=_table_to_proto(plan.trucks, plan_pb2.TruckLoad),
+        inventory=_table_to_proto(plan.inventory, plan_pb2.StockLevel),
+        safety_shortfall=_table_to_proto(plan.safety_shortfall, plan_pb2.StockLevel),
+        deliveries=_table_to_proto(plan.deliveries, plan_pb2.ServiceLevel),
+        backlog=_table_to_proto(plan.backlog, plan_pb2.ServiceLevel),
+        lost_sales=_table_to_proto(plan.lost_sales, plan_pb2.ServiceLevel),
+        decisions=[_decision_to_proto(d, k, plan.network) for k, d in enumerate(plan.decisions)],
+        authority=[_authority_spend_to_proto(a, k, plan.network) for k, a in enumerate(plan.authority)],
+        kpis=_kpis_to_proto(plan.kpis) if plan.kpis is not None else None,
+        stats=_stats_to_proto(plan.stats),
+        message=plan.message,
+    )
+
+
+def plan_from_proto(msg: plan_pb2.PlanResult) -> Plan:
+    """The plan a `PlanResult` message describes, its tables laid out as `extract_plan` lays them out
+    (an empty table keeps its named columns), `values` empty. Raises `ValidationError` on entity
+    "plan" (id: the network) for an unset or unknown status, function or action kind, naming the
+    field, e.g. "decisions[3].status"."""
+    where = {"entity": "plan", "ident": msg.network}
+    status = _enum_to_domain(
+        _SOLVE_STATUS_FROM_PROTO, msg.status, _SOLVE_STATUS_CHOICES, field="status", kind="solve status", **where
+    )
+    cost_by_component = _components(msg.cost_by_component)
+    return Plan(
+        network=msg.network,
+        horizon=int(msg.horizon),
+        period_hours=msg.period_hours,
+        status=status,
+        objective=msg.objective,
+        bound=msg.bound,
+        gap=msg.gap,
+        cost_by_component=cost_by_component,
+        purchases=_table_to_domain(msg.purchases, plan_pb2.Purchase),
+        activations=_table_to_domain(msg.activations, plan_pb2.Activation),
+        production=_table_to_domain(msg.production, plan_pb2.Production),
+        overtime=_table_to_domain(msg.overtime, plan_pb2.Overtime),
+        shipments=_table_to_domain(msg.shipments, plan_pb2.Shipment),
+        trucks=_table_to_domain(msg.trucks, plan_pb2.TruckLoad),
+        inventory=_table_to_domain(msg.inventory, plan_pb2.StockLevel),
+        safety_shortfall=_table_to_domain(msg.safety_shortfall, plan_pb2.StockLevel),
+        deliveries=_table_to_domain(msg.deliveries, plan_pb2.ServiceLevel),
+        backlog=_table_to_domain(msg.backlog, plan_pb2.ServiceLevel),
+        lost_sales=_table_to_domain(msg.lost_sales, plan_pb2.ServiceLevel),
+        kpis=_kpis_to_domain(msg.kpis, cost_by_component) if msg.HasField("kpis") else None,
+        stats=_stats_to_domain(msg.stats),
+        message=msg.message,
+        decisions=tuple(_decision_to_domain(m, k, msg.network) for k, m in enumerate(msg.decisions)),
+        authority=tuple(_authority_spend_to_domain(m, k, msg.network) for k, m in enumerate(msg.authority)),
+    )
+
+
+def _table_to_proto(table: Table, row: type[MessageT]) -> list[MessageT]:
+    """One `row` message per table row; a table without rows (with or without columns) gives none."""
+    if not len(table):
+        return []
+    names = [name for name, _ in _TABLE_COLUMNS[row]]
+    values = zip(*(table.columns[name].tolist() for name in names))
+    return [row(**dict(zip(names, v))) for v in values]
+
+
+def _table_to_domain(rows: Iterable[Message], row: type[Message]) -> Table:
+    rows = list(rows)
+    columns: dict[str, npt.NDArray[Any]] = {
+        name: np.array([getattr(m, name) for m in rows], dtype=dtype) for name, dtype in _TABLE_COLUMNS[row]
+    }
+    return Table(columns)
+
+
+def _components(costs: Mapping[str, float]) -> dict[str, float]:
+    """Cost components in the model's booking order, then any others by name."""
+    rank = {name: k for k, name in enumerate(_COMPONENT_ORDER)}
+    return {k: costs[k] for k in sorted(costs, key=lambda k: (rank.get(k, len(rank)), k))}
+
+
+def _decision_to_proto(decision: Decision, k: int, network: str) -> plan_pb2.Decision:
+    where = {"entity": "plan", "ident": network}
+    return plan_pb2.Decision(
+        function=_enum_to_proto(
+            _FUNCTION_TO_PROTO, decision.function, field=f"decisions[{k}].function", kind="Function", **where
+        ),
+        action=_enum_to_proto(
+            _ACTION_TO_PROTO, decision.action, field=f"decisions[{k}].action", kind="ActionKind", **where
+        ),
+        resource=decision.resource,
+        item=decision.item,
+        period=decision.period,
+        quantity=decision.quantity,
+        unit=decision.unit,
+        cost=decision.cost,
+        status=_enum_to_proto(
+            _AUTHORITY_STATUS_TO_PROTO, decision.status, field=f"decisions[{k}].status", kind="AuthorityStatus", **where
+        ),
+        approver=decision.approver,
+        effective_hours=decision.effective_hours,
+        rule=decision.rule,
+        signals=list(decision.signals),
+    )
+
+
+def _decision_to_domain(msg: plan_pb2.Decision, k: int, network: str) -> Decision:
+    where = {"entity": "plan", "ident": network}
+    return Decision(
+        function=_enum_to_domain(
+            _FUNCTION_FROM_PROTO,
+            msg.function,
+            _FUNCTION_CHOICES,
+            field=f"decisions[{k}].function",
+            kind="function",
+            **where,
+        ),
+        action=_enum_to_domain(
+            _ACTION_FROM_PROTO, msg.action, _ACTION_CHOICES, field=f"decisions[{k}].action", kind="action kind", **where
+        ),
+        resource=msg.resource,
+        item=msg.item,
+        period=int(msg.period),
+        quantity=msg.quantity,
+        unit=msg.unit,
+        cost=msg.cost,
+        status=_enum_to_domain(
+            _AUTHORITY_STATUS_FROM_PROTO,
+            msg.status,
+            _AUTHORITY_STATUS_CHOICES,
+            field=f"decisions[{k}].status",
+            kind="authority status",
+            **where,
+        ),
+        approver=msg.approver,
+        effective_hours=msg.effective_hours,
+        rule=msg.rule,
+        signals=tuple(msg.signals),
+    )
+
+
+def _authority_spend_to_proto(spend: AuthoritySpend, k: int, network: str) -> plan_pb2.AuthoritySpend:
+    where = {"entity": "plan", "ident": network}
+    return plan_pb2.AuthoritySpend(
+        rule=spend.rule,
+        function=_enum_to_proto(
+            _FUNCTION_TO_PROTO, spend.function, field=f"authority[{k}].function", kind="Function", **where
+        ),
+        action=_enum_to_proto(
+            _ACTION_TO_PROTO, spend.action, field=f"authority[{k}].action", kind="ActionKind", **where
+        ),
+        spend=spend.spend,
+        limit=spend.limit,
+        cap=spend.cap,
+        escalated=spend.escalated,
+        approver=spend.approver,
+        effective_hours=spend.effective_hours,
+        signals=list(spend.signals),
+    )
+
+
+def _authority_spend_to_domain(msg: plan_pb2.AuthoritySpend, k: int, network: str) -> AuthoritySpend:
+    where = {"entity": "plan", "ident": network}
+    return AuthoritySpend(
+        rule=msg.rule,
+        function=_enum_to_domain(
+            _FUNCTION_FROM_PROTO,
+            msg.function,
+            _FUNCTION_CHOICES,
+            field=f"authority[{k}].function",
+            kind="function",
+            **where,
+        ),
+        action=_enum_to_domain(
+            _ACTION_FROM_PROTO, msg.action, _ACTION_CHOICES, field=f"authority[{k}].action", kind="action kind", **where
+        ),
+        spend=msg.spend,
+        limit=msg.limit,
+        cap=msg.cap,
+        escalated=msg.escalated,
+        approver=msg.approver,
+        effective_hours=msg.effective_hours,
+        signals=tuple(msg.signals),
+    )
+
+
+def _kpis_to_proto(kpis: Kpis) -> plan_pb2.Kpis:
+    return plan_pb2.Kpis(
+        total_cost=kpis.total_cost,
+        revenue=kpis.revenue,
+        demand=kpis.demand,
+        delivered=kpis.delivered,
+        fill_rate=kpis.fill_rate,
+        fill_rate_by_priority=kpis.fill_rate_by_priority,
+        perfect_order_rate=kpis.perfect_order_rate,
+        order_fulfilment_cycle_time_hours=kpis.order_fulfilment_cycle_time_hours,
+        inventory_turnover=kpis.inventory_turnover,
+        cash_to_cash_days=kpis.cash_to_cash_days,
+        days_inventory=kpis.days_inventory,
+        days_receivable=kpis.days_receivable,
+        days_payable=kpis.days_payable,
+    )
+
+
+def _kpis_to_domain(msg: plan_pb2.Kpis, cost_by_component: dict[str, float]) -> Kpis:
+    """The plan's metrics; their cost by component is the plan's (`compute_kpis` copies it)."""
+    return Kpis(
+        total_cost=msg.total_cost,
+        revenue=msg.revenue,
+        cost_by_component=dict(cost_by_component),
+        demand=msg.demand,
+        delivered=msg.delivered,
+        fill_rate=msg.fill_rate,
+        fill_rate_by_priority={int(k): msg.fill_rate_by_priority[k] for k in sorted(msg.fill_rate_by_priority)},
+        perfect_order_rate=msg.perfect_order_rate,
+        order_fulfilment_cycle_time_hours=msg.order_fulfilment_cycle_time_hours,
+        inventory_turnover=msg.inventory_turnover,
+        cash_to_cash_days=msg.cash_to_cash_days,
+        days_inventory=msg.days_inventory,
+        days_receivable=msg.days_receivable,
+        days_payable=msg.days_payable,
+    )
+
+
+def _stats_to_proto(stats: SolveStats) -> plan_pb2.SolveStats:
+    return plan_pb2.SolveStats(
+        columns=stats.n_cols,
+        rows=stats.n_rows,
+        nonzeros=stats.nnz,
+        integer_columns=stats.n_integer,
+        build_seconds=stats.build_seconds,
+        handoff_seconds=stats.handoff_seconds,
+        solve_seconds=stats.solve_seconds,
+        backend=stats.backend,
+        backend_version=stats.backend_version,
+    )
+
+
+def _stats_to_domain(msg: plan_pb2.SolveStats) -> SolveStats:
+    return SolveStats(
+        n_cols=int(msg.columns),
+        n_rows=int(msg.rows),
+        nnz=int(msg.nonzeros),
+        n_integer=int(msg.integer_columns),
+        build_seconds=msg.build_seconds,
+        handoff_seconds=msg.handoff_seconds,
+        solve_seconds=msg.solve_seconds,
+        backend=msg.backend,
+        backend_version=msg.backend_version,
+    )
+
+
+# -- solve options, violations, diffs ----------------------------------------------------------
+
+
+def options_from_proto(msg: service_pb2.SolveOptions, *, default_time_limit: float) -> SolveOptions:
+    """The solve options a request asks for: an absent time limit is the server's
+    `default_time_limit`, an absent gap `SolveOptions`' default; threads and seed 0 mean the solver's
+    choice. A value `SolveOptions` rejects raises its `ValidationError` with the message's field
+    prefixed, e.g. "options.mip_rel_gap" or "options.time_limit_seconds"."""
+    try:
+        return SolveOptions(
+            time_limit=msg.time_limit_seconds if msg.HasField("time_limit_seconds") else default_time_limit,
+            mip_rel_gap=msg.mip_rel_gap if msg.HasField("mip_rel_gap") else _DEFAULT_OPTIONS.mip_rel_gap,
+            threads=int(msg.threads),
+            seed=int(msg.seed),
+        )
+    except ValidationError as exc:
+        field = "options." + _OPTION_FIELDS.get(exc.field, exc.field)
+        raise ValidationError(exc.entity, exc.ident, field, exc.message) from exc
+
+
+def options_to_proto(options: SolveOptions) -> service_pb2.SolveOptions:
+    """The `SolveOptions` message of solve options; no time limit (infinity) is an absent field, and
+    `verbose`, a server-side switch, is not sent. `options_from_proto` with `default_time_limit=inf`
+    gives the same options back (with `verbose` off)."""
+    return service_pb2.SolveOptions(
+        time_limit_seconds=_limit(options.time_limit),
+        mip_rel_gap=options.mip_rel_gap,
+        threads=options.threads,
+        seed=options.seed,
+    )
+
+
+def violation_to_proto(err: ValidationError) -> service_pb2.FieldViolation:
+    """The `FieldViolation` of a validation error: entity, id, field, and the message without them."""
+    return service_pb2.FieldViolation(entity=err.entity, id=err.ident, field=err.field, message=err.message)
+
+
+def violation_to_domain(msg: service_pb2.FieldViolation) -> ValidationError:
+    """The validation error a `FieldViolation` reports (for clients that raise it)."""
+    return ValidationError(msg.entity, msg.id, msg.field, msg.message)
+
+
+def diff_to_proto(diff: PlanDiff) -> service_pb2.DiffPlansResponse:
+    """The `DiffPlansResponse` of a plan diff; `diff_from_proto` gives the same diff back."""
+    return service_pb2.DiffPlansResponse(
+        changes=[
+            service_pb2.PlanChange(
+                kind=c.kind,
+                key=c.key,
+                function=_enum_to_proto(
+                    _FUNCTION_TO_PROTO,
+                    c.function,
+                    entity="plan diff",
+                    ident="",
+                    field=f"changes[{k}].function",
+                    kind="Function",
+                ),
+                before=c.before,
+                after=c.after,
+            )
+            for k, c in enumerate(diff.changes)
+        ],
+        objective_before=diff.objective_before,
+        objective_after=diff.objective_after,
+        cost_change_by_component=diff.cost_change_by_component,
+        changed=diff.changed,
+        total=diff.total,
+        fill_rate_before=diff.fill_rate_before,
+        fill_rate_after=diff.fill_rate_after,
+    )
+
+
+def diff_from_proto(msg: service_pb2.DiffPlansResponse) -> PlanDiff:
+    """The plan diff a `DiffPlansResponse` describes; raises `ValidationError` for an unset or unknown
+    function, naming the change, e.g. "changes[2].function"."""
+    return PlanDiff(
+        changes=[
+            PlanChange(
+                kind=m.kind,
+                key=m.key,
+                function=_enum_to_domain(
+                    _FUNCTION_FROM_PROTO,
+                    m.function,
+                    _FUNCTION_CHOICES,
+                    entity="plan diff",
+                    ident="",
+                    field=f"changes[{k}].function",
+                    kind="function",
+                ),
+                before=m.before,
+                after=m.after,
+            )
+            for k, m in enumerate(msg.changes)
+        ],
+        objective_before=msg.objective_before,
+        objective_after=msg.objective_after,
+        cost_change_by_component=_components(msg.cost_change_by_component),
+        changed=int(msg.changed),
+        total=int(msg.total),
+        fill_rate_before=msg.fill_rate_before,
+        fill_rate_after=msg.fill_rate_after,
     )
 
 

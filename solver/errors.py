@@ -15,7 +15,6 @@ import grpc
 from models.errors import ConcertoError, ValidationError
 from solver.store import InvalidTransition, NotFound, StaleBaseline
 
-
 __all__ = ["InvalidTransition", "NotFound", "StaleBaseline"]  # the store's errors, mapped below
 
 

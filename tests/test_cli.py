@@ -12,8 +12,8 @@ import highspy
 import pytest
 
 from solver.cli import main
-from solver.demo import DEMO_NETWORK, DEMO_PROTOCOLS, DEMO_SIGNALS, data_path
 from solver.convert import read_network, write_network
+from solver.demo import DEMO_NETWORK, DEMO_PROTOCOLS, DEMO_SIGNALS, data_path
 from solver.planner import compile_model, plan_network
 from tests.test_known_answers import backup_network, facility_location
 
