@@ -427,8 +427,9 @@ def _table_to_proto(table: Table, row: type[MessageT]) -> list[MessageT]:
     return [row(**dict(zip(names, v))) for v in values]
 
 
-def _table_to_domain(rows: Iterable[Message], row: type[Message]) -> Table:
-    rows = list(rows)
+def _table_to_domain(messages: Iterable[Message], row: type[Message]) -> Table:
+    """The table of `row` messages, every column present (zero-length when there are no rows)."""
+    rows = list(messages)
     columns: dict[str, npt.NDArray[Any]] = {
         name: np.array([getattr(m, name) for m in rows], dtype=dtype) for name, dtype in _TABLE_COLUMNS[row]
     }
