@@ -179,23 +179,8 @@ def extract_plan(
         backend=solution.backend,
         backend_version=solution.backend_version,
     )
-    empty = Table({})
-    if solution.x is None:
-        return Plan(
-            net.spec.name,
-            net.horizon,
-            net.period_hours,
-            solution.status,
-            float("nan"),
-            solution.bound,
-            float("nan"),
-            {},
-            *(empty,) * 11,
-            kpis=None,
-            stats=stats,
-            message=solution.message,
-        )
-    x = solution.x
+    # Without a solution the tables are read off zeros: empty, with their columns named.
+    x = solution.x if solution.x is not None else np.zeros(lp.n_cols)
     v = {name: lp.values(x, name) for name in lp.variables}
     t = np.arange(net.horizon)[None, :]
     node, item = net.node_ids, net.item_ids
@@ -270,6 +255,7 @@ def extract_plan(
     governed = protocols.governed() if protocols is not None else frozenset()
     assigned, _ = assign_columns(groups, lp.variables, net, governed)
     decisions, authority = extract_decisions(net, x, lp.variables, assigned, governed)
+    solved = solution.x is not None
     return Plan(
         network=net.spec.name,
         horizon=net.horizon,
@@ -278,7 +264,7 @@ def extract_plan(
         objective=solution.objective,
         bound=solution.bound,
         gap=solution.gap,
-        cost_by_component=lp.cost_by_component(x),
+        cost_by_component=lp.cost_by_component(x) if solved else {},
         purchases=purchases,
         activations=activations,
         production=production,
@@ -290,12 +276,12 @@ def extract_plan(
         deliveries=deliveries,
         backlog=backlog,
         lost_sales=lost,
-        kpis=compute_kpis(net, v, delivered, lp.cost_by_component(x)),
+        kpis=compute_kpis(net, v, delivered, lp.cost_by_component(x)) if solved else None,
         stats=stats,
         message=solution.message,
-        decisions=tuple(decisions),
-        authority=tuple(authority),
-        values=v,
+        decisions=tuple(decisions) if solved else (),
+        authority=tuple(authority) if solved else (),
+        values=v if solved else {},
     )
 
 

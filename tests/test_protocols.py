@@ -408,14 +408,21 @@ def test_item_scope_covers_trucks_only_on_lanes_carrying_the_item() -> None:
         ),
         demands=(Demand("C", "A", (5,)), Demand("C", "B", (5,))),
     )
-    rule = {"function": Function.LOGISTICS, "action": ActionKind.EXPEDITED_FREIGHT, "hard_cap": 100.0}
+
+    def freight(rule_id: str, items: tuple[str, ...]) -> AuthorityRule:
+        return AuthorityRule(
+            rule_id,
+            Function.LOGISTICS,
+            ActionKind.EXPEDITED_FREIGHT,
+            spend_limit=10,
+            hard_cap=100,
+            approver=Approver("boss"),
+            standing=True,
+            items=items,
+        )
+
     protocols = ProtocolSet(
-        name="scopes",
-        roles=(Role("boss"),),
-        authority_rules=(
-            AuthorityRule("A-only", spend_limit=10, approver=Approver("boss"), standing=True, items=("A",), **rule),
-            AuthorityRule("any", spend_limit=10, approver=Approver("boss"), standing=True, **rule),
-        ),
+        name="scopes", roles=(Role("boss"),), authority_rules=(freight("A-only", ("A",)), freight("any", ()))
     )
     net = Network.from_spec(spec)
     groups = resolve_authority(protocols, net, [])
