@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -58,6 +58,7 @@ from models.protocols import (
 from models.signals import Signal, SignalType
 from models.solution import SolveStatus
 from solver._proto.concerto.v1 import network_pb2, plan_pb2, protocols_pb2, service_pb2, signals_pb2
+from solver.store import DecisionRecord
 from solver.diff import PlanChange, PlanDiff
 from solver.options import SolveOptions
 
@@ -718,6 +719,64 @@ def diff_from_proto(msg: service_pb2.DiffPlansResponse) -> PlanDiff:
 
 
 # -- JSON --------------------------------------------------------------------------------------
+
+
+def solve_status_to_proto(status: str) -> plan_pb2.SolveStatus:
+    """A stored status string (a `SolveStatus` value) as the proto enum."""
+    return _SOLVE_STATUS_TO_PROTO[SolveStatus(status)]
+
+
+_DECISION_STATE_FROM_PROTO: dict[int, str] = {
+    service_pb2.DECISION_STATE_NOT_REQUIRED: "not_required",
+    service_pb2.DECISION_STATE_PENDING: "pending",
+    service_pb2.DECISION_STATE_APPROVED: "approved",
+    service_pb2.DECISION_STATE_REJECTED: "rejected",
+}
+_DECISION_STATE_TO_PROTO: dict[str, int] = {v: k for k, v in _DECISION_STATE_FROM_PROTO.items()}
+
+
+def decision_state_from_proto(state: int) -> str:
+    """A requested decision state as the store's state string."""
+    if state not in _DECISION_STATE_FROM_PROTO:
+        choices = ", ".join(_DECISION_STATE_FROM_PROTO.values())
+        raise ValidationError("request", "decisions", "state", f"is {state}, not a decision state; use {choices}")
+    return _DECISION_STATE_FROM_PROTO[state]
+
+
+def decision_record_to_proto(record: DecisionRecord) -> service_pb2.DecisionRecord:
+    """A stored decision with its approval record."""
+    msg = service_pb2.DecisionRecord(
+        network_id=record.network_id,
+        plan_version=record.plan_version,
+        index=record.index,
+        decision=plan_pb2.Decision.FromString(record.blob),
+        state=_DECISION_STATE_TO_PROTO[str(record.state)],
+        decided_by=record.decided_by,
+        note=record.note,
+    )
+    if record.decided_at is not None:
+        msg.decided_at.FromDatetime(record.decided_at)
+    return msg
+
+
+class ProgressLike(Protocol):
+    """What a progress event carries (solver.workers.Progress)."""
+
+    elapsed_seconds: float
+    objective: float
+    best_bound: float
+    gap: float
+    phase: str
+
+
+def progress_to_proto(progress: ProgressLike) -> service_pb2.SolveProgress:
+    return service_pb2.SolveProgress(
+        elapsed_seconds=progress.elapsed_seconds,
+        objective=progress.objective,
+        best_bound=progress.best_bound,
+        gap=progress.gap,
+        phase=progress.phase,
+    )
 
 
 def parse_network_json(text: str, *, source: str = "<json>") -> NetworkSpec:

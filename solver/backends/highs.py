@@ -4,8 +4,11 @@ from HiGHS model statuses to Concerto's `SolveStatus`.
 
 from __future__ import annotations
 
+import math
 import time
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,6 +41,29 @@ _STATUS_TABLE: dict[str, tuple[SolveStatus, SolveStatus]] = {
     "kHighsInterrupt": (SolveStatus.FEASIBLE, SolveStatus.INTERRUPTED),
     "kMemoryLimit": (SolveStatus.FEASIBLE, SolveStatus.ERROR),
 }
+
+
+@dataclass(frozen=True)
+class MipProgress:
+    """The state of a running MIP solve, as one HiGHS callback reports it. NaN means not known yet."""
+
+    running_seconds: float
+    """Seconds since HiGHS started this `run()`."""
+    objective: float
+    """Objective of the best plan found so far (the incumbent)."""
+    bound: float
+    """Best proven lower bound on the objective (minimization)."""
+    gap: float
+    """Relative gap between `objective` and `bound`."""
+    nodes: int
+    """Branch-and-bound nodes explored so far."""
+    improved: bool
+    """Whether this update is a new incumbent (otherwise a periodic check)."""
+
+
+def _known(value: float) -> float:
+    """HiGHS reports a missing incumbent, bound or gap as an infinity; Concerto says NaN."""
+    return float(value) if math.isfinite(value) else float("nan")
 
 
 class HighsBackend(SolverBackend):
@@ -85,9 +111,23 @@ class HighsBackend(SolverBackend):
             raise ValueError("HiGHS rejected the model (passModel returned an error)")
         return h
 
-    def solve(self, lp: LinearProgram, options: SolveOptions) -> Solution:
+    def solve(
+        self,
+        lp: LinearProgram,
+        options: SolveOptions,
+        *,
+        progress: Callable[[MipProgress], None] | None = None,
+        interrupt: Callable[[], bool] | None = None,
+    ) -> Solution:
+        """Solve `lp`. `progress` is called from HiGHS's MIP callbacks on every new incumbent and at
+        every limit check (unthrottled, on the solving thread; an exception it raises ends the solve
+        by propagating out of this call). `interrupt` is polled at the same checks and in the LP
+        iterations; once it returns True the solve stops and returns the best plan so far
+        (status FEASIBLE, or INTERRUPTED without one)."""
         start = time.perf_counter()
         h = self.load(lp, options)
+        if progress is not None or interrupt is not None:
+            _subscribe(h, progress, interrupt)
         loaded = time.perf_counter()
         h.run()
         solved = time.perf_counter()
@@ -128,3 +168,46 @@ class HighsBackend(SolverBackend):
                 "simplex_iteration_count": float(max(info.simplex_iteration_count, 0)),
             },
         )
+
+
+def _subscribe(
+    h: highspy.Highs, progress: Callable[[MipProgress], None] | None, interrupt: Callable[[], bool] | None
+) -> None:
+    """Register the HiGHS callbacks that feed `progress` and poll `interrupt`.
+
+    HiGHS 1.15 fires kCallbackMipImprovingSolution on each new incumbent and kCallbackMipInterrupt
+    at each limit check (a few to a few dozen a second, with gaps of seconds inside long heuristics);
+    kCallbackMipLogging fires only when `output_flag` is on, so it is not used.
+    """
+
+    def report(event: Any, improved: bool, sink: Callable[[MipProgress], None]) -> None:
+        out = event.data_out
+        sink(
+            MipProgress(
+                running_seconds=float(out.running_time),
+                objective=_known(out.mip_primal_bound),
+                bound=_known(out.mip_dual_bound),
+                gap=_known(out.mip_gap),
+                nodes=int(out.mip_node_count),
+                improved=improved,
+            )
+        )
+
+    def on_check(event: Any) -> None:
+        if progress is not None:
+            report(event, False, progress)
+        if interrupt is not None and interrupt():
+            event.interrupt()
+
+    if progress is not None:
+        sink = progress
+        h.cbMipImprovingSolution.subscribe(lambda event: report(event, True, sink))
+    h.cbMipInterrupt.subscribe(on_check)
+    if interrupt is not None:
+        # The LP callbacks fire every few iterations (thousands a second): poll, do not report.
+        def on_lp_check(event: Any) -> None:
+            if interrupt():
+                event.interrupt()
+
+        h.cbSimplexInterrupt.subscribe(on_lp_check)
+        h.cbIpmInterrupt.subscribe(on_lp_check)
