@@ -1,9 +1,9 @@
 """A typed Python client for the Concerto service: domain objects in, plans and versions out.
 
-    with ConcertoClient("127.0.0.1:50051") as client:
-        client.put_network("acme", spec, protocols)
-        first = client.plan("acme")
-        second = client.replan("acme", [outage], baseline_version=first.version)
+with ConcertoClient("127.0.0.1:50051") as client:
+    client.put_network("acme", spec, protocols)
+    first = client.plan("acme")
+    second = client.replan("acme", [outage], baseline_version=first.version)
 """
 
 from __future__ import annotations
@@ -85,7 +85,9 @@ class ConcertoClient:
         return int(self.stub.PutNetwork(request, timeout=timeout).version)
 
     def get_network(self, network_id: str, version: int = 0, *, timeout: float | None = None) -> NetworkSpec:
-        msg = self.stub.GetNetwork(service_pb2.GetNetworkRequest(network_id=network_id, version=version), timeout=timeout)
+        msg = self.stub.GetNetwork(
+            service_pb2.GetNetworkRequest(network_id=network_id, version=version), timeout=timeout
+        )
         return convert.network_to_spec(msg.network)
 
     def validate(
@@ -235,22 +237,31 @@ class ConcertoClient:
 
     def watch(self, network_id: str, after_version: int = 0) -> Iterator[StoredPlan]:
         """New plan versions as they are stored; cancel by closing the client or breaking out."""
-        for msg in self.stub.WatchPlans(service_pb2.WatchPlansRequest(network_id=network_id, after_version=after_version)):
+        for msg in self.stub.WatchPlans(
+            service_pb2.WatchPlansRequest(network_id=network_id, after_version=after_version)
+        ):
             yield _stored(msg)
 
     def decisions(
-        self, network_id: str, plan_version: int = 0, state: int = service_pb2.DECISION_STATE_UNSPECIFIED
+        self,
+        network_id: str,
+        plan_version: int = 0,
+        state: service_pb2.DecisionState = service_pb2.DECISION_STATE_UNSPECIFIED,
     ) -> list[service_pb2.DecisionRecord]:
         request = service_pb2.ListDecisionsRequest(network_id=network_id, plan_version=plan_version, state=state)
         return list(self.stub.ListDecisions(request).decisions)
 
-    def approve(self, network_id: str, plan_version: int, index: int, by: str, note: str = "") -> service_pb2.DecisionRecord:
+    def approve(
+        self, network_id: str, plan_version: int, index: int, by: str, note: str = ""
+    ) -> service_pb2.DecisionRecord:
         request = service_pb2.DecideRequest(
             network_id=network_id, plan_version=plan_version, index=index, decided_by=by, note=note
         )
         return self.stub.ApproveDecision(request)
 
-    def reject(self, network_id: str, plan_version: int, index: int, by: str, note: str = "") -> service_pb2.DecisionRecord:
+    def reject(
+        self, network_id: str, plan_version: int, index: int, by: str, note: str = ""
+    ) -> service_pb2.DecisionRecord:
         request = service_pb2.DecideRequest(
             network_id=network_id, plan_version=plan_version, index=index, decided_by=by, note=note
         )

@@ -58,9 +58,9 @@ from models.protocols import (
 from models.signals import Signal, SignalType
 from models.solution import SolveStatus
 from solver._proto.concerto.v1 import network_pb2, plan_pb2, protocols_pb2, service_pb2, signals_pb2
-from solver.store import DecisionRecord
 from solver.diff import PlanChange, PlanDiff
 from solver.options import SolveOptions
+from solver.store import DecisionRecord
 
 # What an absent `optional` field means, as the .proto files document it: no bound, unlimited
 # capacity, an open-ended signal.
@@ -726,16 +726,16 @@ def solve_status_to_proto(status: str) -> plan_pb2.SolveStatus:
     return _SOLVE_STATUS_TO_PROTO[SolveStatus(status)]
 
 
-_DECISION_STATE_FROM_PROTO: dict[int, str] = {
+_DECISION_STATE_FROM_PROTO: dict[service_pb2.DecisionState, str] = {
     service_pb2.DECISION_STATE_NOT_REQUIRED: "not_required",
     service_pb2.DECISION_STATE_PENDING: "pending",
     service_pb2.DECISION_STATE_APPROVED: "approved",
     service_pb2.DECISION_STATE_REJECTED: "rejected",
 }
-_DECISION_STATE_TO_PROTO: dict[str, int] = {v: k for k, v in _DECISION_STATE_FROM_PROTO.items()}
+_DECISION_STATE_TO_PROTO: dict[str, service_pb2.DecisionState] = {v: k for k, v in _DECISION_STATE_FROM_PROTO.items()}
 
 
-def decision_state_from_proto(state: int) -> str:
+def decision_state_from_proto(state: service_pb2.DecisionState) -> str:
     """A requested decision state as the store's state string."""
     if state not in _DECISION_STATE_FROM_PROTO:
         choices = ", ".join(_DECISION_STATE_FROM_PROTO.values())
@@ -762,11 +762,16 @@ def decision_record_to_proto(record: DecisionRecord) -> service_pb2.DecisionReco
 class ProgressLike(Protocol):
     """What a progress event carries (solver.workers.Progress)."""
 
-    elapsed_seconds: float
-    objective: float
-    best_bound: float
-    gap: float
-    phase: str
+    @property
+    def elapsed_seconds(self) -> float: ...
+    @property
+    def objective(self) -> float: ...
+    @property
+    def best_bound(self) -> float: ...
+    @property
+    def gap(self) -> float: ...
+    @property
+    def phase(self) -> str: ...
 
 
 def progress_to_proto(progress: ProgressLike) -> service_pb2.SolveProgress:

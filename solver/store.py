@@ -24,7 +24,7 @@ from models.errors import ConcertoError, ValidationError
 # ----------------------------------------------------------------------------------------- errors
 
 
-class NotFound(ConcertoError, LookupError):  # noqa: N818
+class NotFound(ConcertoError, LookupError):
     """A network, plan version or decision the store does not hold."""
 
     def __init__(self, entity: str, ident: str, hint: str = "") -> None:
@@ -34,7 +34,7 @@ class NotFound(ConcertoError, LookupError):  # noqa: N818
         super().__init__(f"{entity} {ident!r} not found" + (f": {hint}" if hint else ""))
 
 
-class StaleBaseline(ConcertoError):  # noqa: N818
+class StaleBaseline(ConcertoError):
     """A replan started from a plan version that is no longer the network's latest."""
 
     def __init__(self, network_id: str, expected: int, latest: int) -> None:
@@ -47,7 +47,7 @@ class StaleBaseline(ConcertoError):  # noqa: N818
         )
 
 
-class InvalidTransition(ConcertoError):  # noqa: N818
+class InvalidTransition(ConcertoError):
     """An approval or rejection of a decision that is not waiting for one."""
 
     def __init__(self, network_id: str, plan_version: int, index: int, state: str, action: str) -> None:
