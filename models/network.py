@@ -507,6 +507,7 @@ def _compile(spec: NetworkSpec) -> Network:
             ("overtime_hours", "overtime_cost"),
         )
     role = {nd.id: nd.role for nd in spec.nodes}
+    node_of = {nd.id: nd for nd in spec.nodes}
 
     _index("supply offer", (o.id for o in spec.offers))
     for o in spec.offers:
@@ -547,7 +548,7 @@ def _compile(spec: NetworkSpec) -> Network:
         _resolve(nodes, "node", "recipe", r.id, "node", r.node)
         _resolve(items, "item", "recipe", r.id, "item", r.item)
         _require(
-            role[r.node] == NodeRole.PLANT or (role[r.node] == NodeRole.SUPPLIER and _tier(spec, r.node) == 1),
+            role[r.node] == NodeRole.PLANT or (role[r.node] == NodeRole.SUPPLIER and node_of[r.node].tier == 1),
             "recipe",
             r.id,
             "node",
@@ -577,7 +578,7 @@ def _compile(spec: NetworkSpec) -> Network:
                 f"is {qty}; it must be a positive finite number",
             )
         if r.setup_cost > 0:
-            hours = _node(spec, r.node)
+            hours = node_of[r.node]
             bounded = math.isfinite(r.max_rate) or (r.hours_per_unit > 0 and math.isfinite(hours.regular_hours))
             _require(
                 bounded, "recipe", r.id, "max_rate", "must be finite (or the hours bounded) for a recipe with a setup"
@@ -738,14 +739,6 @@ def _compile(spec: NetworkSpec) -> Network:
         )
 
     return _arrays(spec, items, nodes)
-
-
-def _node(spec: NetworkSpec, node_id: str) -> Node:
-    return next(n for n in spec.nodes if n.id == node_id)
-
-
-def _tier(spec: NetworkSpec, node_id: str) -> int:
-    return _node(spec, node_id).tier
 
 
 def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> Network:

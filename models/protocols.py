@@ -732,9 +732,12 @@ def extract_decisions(
     )
     for gc in assigned:
         g, cols = gc.group, gc.columns
-        escalated = bool(len(escalate) and x[escalate[g.escalation]] > 0.5)
         values = x[cols.columns]
         spend = float(values @ cols.spend)
+        # A joint approval lifts every rule it covers; a rule whose spend stays within its own
+        # limit needs none of it.
+        approved = bool(len(escalate) and x[escalate[g.escalation]] > 0.5)
+        escalated = approved and spend > g.rule.spend_limit + 1e-6 * max(1.0, g.rule.spend_limit)
         spends.append(
             AuthoritySpend(
                 rule=g.rule.id,

@@ -897,6 +897,7 @@ def _write_text(path: str | os.PathLike[str], text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a network file is ordinary data
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

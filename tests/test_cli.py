@@ -79,3 +79,32 @@ def test_exported_model_reaches_the_same_optimum(tmp_path: Path, fmt: str) -> No
     assert h.getInfo().objective_function_value == pytest.approx(direct.objective) == pytest.approx(240)
     lp = compile_model(spec).lp
     assert h.getNumCol() == lp.n_cols and h.getNumRow() == lp.n_rows
+
+
+def test_bundled_demo_network_is_the_generators_demo() -> None:
+    """The demo file is made by `python -m benchmarks.generator --size demo --seed 0`; it must not
+    drift from the generator."""
+    from benchmarks.generator import generate
+
+    assert read_network(data_path(DEMO_NETWORK)) == generate("demo", seed=0)
+
+
+def test_bundled_protocols_encode_the_three_playbook_protocols() -> None:
+    from models.protocols import ActionKind
+    from models.signals import SignalType
+    from solver.convert import read_protocols
+
+    protocols = read_protocols(data_path(DEMO_PROTOCOLS))
+    rules = {r.id: r for r in protocols.authority_rules}
+    by_signal = {
+        (s.signal_type, s.predicate.max_duration_hours, s.predicate.min_duration_hours): s
+        for s in protocols.signal_rules
+    }
+    short = by_signal[(SignalType.SUPPLIER_OUTAGE, 48.0, 0.0)]
+    long = by_signal[(SignalType.SUPPLIER_OUTAGE, float("inf"), 48.0)]
+    assert {rules[r].action for r in short.activates} == {ActionKind.BACKUP_ACTIVATION}
+    assert {rules[r].action for r in long.activates} == {ActionKind.BACKUP_ACTIVATION, ActionKind.OVERTIME}
+    assert len({rules[r].approver.key for r in long.activates}) == 1, "one joint approval"
+    surge = next(s for s in protocols.signal_rules if s.signal_type == SignalType.DEMAND_CHANGE)
+    assert surge.predicate.min_magnitude > 1
+    assert {rules[r].action for r in surge.activates} == {ActionKind.OVERTIME, ActionKind.LATERAL_TRANSFER}
