@@ -1,46 +1,49 @@
-"""The `concerto` command line: plan the bundled demo, plan or validate a network file, export a
-model as MPS or LP. Errors print one line naming the entity and field, and exit with status 2.
+"""The `concerto` command line: serve, solve a file locally, plan and replan against a running
+server, validate, export a model, and the bundled demo. Errors print one line naming the entity
+and field and exit with status 2; an RPC error prints its status code and exits with status 3.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import grpc
 
 from models.errors import ConcertoError
 from models.network import Network
+from models.plan import Plan
 from models.protocols import Decision
+from solver.backends.highs import HighsBackend, MipProgress
 from solver.convert import read_network, read_protocols, read_signals
 from solver.demo import run_demo
 from solver.options import SolveOptions
 from solver.planner import compile_model, plan_network
+
+TABLES = (
+    "purchases",
+    "activations",
+    "production",
+    "overtime",
+    "shipments",
+    "trucks",
+    "inventory",
+    "safety_shortfall",
+    "deliveries",
+    "backlog",
+    "lost_sales",
+)
 
 
 def _options(args: argparse.Namespace) -> SolveOptions:
     return SolveOptions(
         time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads, seed=args.seed, verbose=args.verbose
     )
-
-
-def _cmd_plan(args: argparse.Namespace) -> int:
-    spec = read_network(args.file)
-    protocols = read_protocols(args.protocols) if args.protocols else None
-    signals = read_signals(args.signals) if args.signals else []
-    plan = plan_network(spec, _options(args), protocols=protocols, signals=signals)
-    print(plan.summary())
-    if args.json:
-        tables = {
-            name: getattr(plan, name).rows()
-            for name in ("purchases", "activations", "production", "overtime", "shipments", "trucks", "inventory")
-        }
-        tables |= {name: getattr(plan, name).rows() for name in ("deliveries", "backlog", "lost_sales")}
-        tables["decisions"] = [decision_record(d) for d in plan.decisions]
-        Path(args.json).write_text(json.dumps({"status": plan.status.value, "objective": plan.objective, **tables}))
-        print(f"plan tables written to {args.json}")
-    return 0 if plan.has_solution else 1
 
 
 def decision_record(d: Decision) -> dict[str, object]:
@@ -62,12 +65,82 @@ def decision_record(d: Decision) -> dict[str, object]:
     }
 
 
+def write_plan_json(plan: Plan, path: Path) -> None:
+    """Every table, the decisions and the metrics of a plan, as JSON records (easy to plot)."""
+    payload: dict[str, object] = {
+        "network": plan.network,
+        "status": plan.status.value,
+        "objective": plan.objective,
+        "gap": plan.gap,
+        "cost_by_component": plan.cost_by_component,
+        "decisions": [decision_record(d) for d in plan.decisions],
+    }
+    payload |= {name: getattr(plan, name).rows() for name in TABLES}
+    if plan.kpis is not None:
+        payload["kpis"] = {
+            k: v for k, v in vars(plan.kpis).items() if isinstance(v, int | float) and not isinstance(v, bool)
+        }
+    path.write_text(json.dumps(payload, indent=1))
+
+
+class TerminalProgress:
+    """Prints a solver progress line at most every `every` seconds, once a solve runs past `after`."""
+
+    def __init__(self, *, after: float = 1.0, every: float = 1.0, out: Callable[[str], None] = print) -> None:
+        self.after, self.every, self.out = after, every, out
+        self.start = time.monotonic()
+        self.last = -float("inf")
+
+    def __call__(self, elapsed: float, objective: float, bound: float, gap: float) -> None:
+        now = time.monotonic()
+        if elapsed < self.after or now - self.last < self.every:
+            return
+        self.last = now
+        self.out(f"  ... {elapsed:6.1f} s  incumbent {objective:,.2f}  bound {bound:,.2f}  gap {gap:.2%}")
+
+
+class _ProgressBackend(HighsBackend):
+    """HiGHS with progress lines in the terminal."""
+
+    def __init__(self, show: TerminalProgress) -> None:
+        self.show = show
+
+    def solve(self, lp, options, *, progress=None, interrupt=None):  # type: ignore[no-untyped-def]
+        def report(p: MipProgress) -> None:
+            self.show(p.running_seconds, p.objective, p.bound, p.gap)
+
+        return super().solve(lp, options, progress=report, interrupt=interrupt)
+
+
+def _cmd_solve(args: argparse.Namespace) -> int:
+    spec = read_network(args.file)
+    protocols = read_protocols(args.protocols) if args.protocols else None
+    signals = read_signals(args.signals) if args.signals else []
+    backend = _ProgressBackend(TerminalProgress())
+    plan = plan_network(spec, _options(args), protocols=protocols, signals=signals, backend=backend)
+    print(plan.summary())
+    if args.json:
+        write_plan_json(plan, Path(args.json))
+        print(f"plan tables written to {args.json}")
+    return 0 if plan.has_solution else 1
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
-    return run_demo(_options(args))
+    return run_demo(_options(args), workers=args.workers)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     net = Network.from_spec(read_network(args.file))
+    if args.protocols:
+        from models.protocols import validate_against_network, validate_protocols
+
+        protocols = read_protocols(args.protocols)
+        validate_protocols(protocols)
+        validate_against_network(protocols, net)
+    if args.signals:
+        from models.signals import apply_signals
+
+        apply_signals(net, read_signals(args.signals))
     print(
         f"network {net.spec.name!r} is valid: {net.n_items} items, {net.n_nodes} nodes, {net.n_offers} offers, "
         f"{net.n_recipes} recipes, {net.n_lanes} lanes, {net.n_demands} demand streams, {net.horizon} periods"
@@ -78,7 +151,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from solver.export import export_model
 
-    lp = compile_model(read_network(args.file)).lp
+    protocols = read_protocols(args.protocols) if args.protocols else None
+    signals = read_signals(args.signals) if args.signals else []
+    lp = compile_model(read_network(args.file), protocols, signals).lp
     text = export_model(lp, args.format)
     if args.out:
         Path(args.out).write_text(text)
@@ -88,32 +163,123 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from solver.server import ServerConfig, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = ServerConfig(
+        store_path=args.store, workers=args.workers, queue_size=args.queue, default_time_limit=args.time_limit
+    )
+    serve(args.address, config, on_ready=lambda port: print(f"concerto serving on port {port}", flush=True))
+    return 0
+
+
+def _server_progress() -> Callable[[object], None]:
+    show = TerminalProgress()
+
+    def on_progress(p: object) -> None:
+        show(p.elapsed_seconds, p.objective, p.best_bound, p.gap)  # type: ignore[attr-defined]
+
+    return on_progress
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from solver.client import ConcertoClient
+
+    with ConcertoClient(args.server) as client:
+        if args.file:
+            protocols = read_protocols(args.protocols) if args.protocols else None
+            version = client.put_network(args.network_id, read_network(args.file), protocols)
+            print(f"network {args.network_id!r} stored as version {version}")
+        stored = client.plan(args.network_id, options=_options(args), idempotency_key=args.idempotency_key)
+        print(f"plan version {stored.version} of network {args.network_id!r}")
+        print(stored.plan.summary())
+        if args.json:
+            write_plan_json(stored.plan, Path(args.json))
+        return 0 if stored.plan.has_solution else 1
+
+
+def _cmd_replan(args: argparse.Namespace) -> int:
+    from solver.client import ConcertoClient
+
+    with ConcertoClient(args.server) as client:
+        stored = client.replan_stream(
+            args.network_id,
+            read_signals(args.signals),
+            baseline_version=args.baseline,
+            options=_options(args),
+            idempotency_key=args.idempotency_key,
+            on_progress=_server_progress(),
+        )
+        print(f"plan version {stored.version} of network {args.network_id!r} (baseline {stored.baseline_version})")
+        print(stored.plan.summary())
+        if args.json:
+            write_plan_json(stored.plan, Path(args.json))
+        return 0 if stored.plan.has_solution else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="concerto", description="Supply-chain orchestration solver")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def solve_flags(p: argparse.ArgumentParser) -> None:
+    def solve_flags(p: argparse.ArgumentParser, json_out: bool = True) -> None:
         p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
-        p.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap (default 1e-4)")
+        p.add_argument("--gap", type=float, default=1e-3, help="relative MIP gap (default 1e-3)")
         p.add_argument("--threads", type=int, default=0, help="solver threads (0: the solver's choice)")
         p.add_argument("--seed", type=int, default=0, help="solver random seed")
         p.add_argument("--verbose", action="store_true", help="print the solver log")
-        p.add_argument("--json", metavar="FILE", help="also write the plan's tables as JSON")
+        if json_out:
+            p.add_argument("--json", metavar="FILE", help="also write the plan's tables and decisions as JSON")
 
-    p = sub.add_parser("demo", help="plan the bundled demo network, then its coordinated response to a disruption")
-    solve_flags(p)
+    def inputs(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--protocols", type=Path, help="decision protocols (protobuf JSON ProtocolSet)")
+        p.add_argument("--signals", type=Path, help="detected disruptions (protobuf JSON SignalBatch)")
+
+    p = sub.add_parser("demo", help="embedded server: plan the demo network, send an outage, show the response")
+    solve_flags(p, json_out=False)
+    p.add_argument("--workers", type=int, default=1, help="solver worker processes of the embedded server")
     p.set_defaults(run=_cmd_demo)
-    p = sub.add_parser("plan", help="plan a network file (protobuf JSON) and print the plan's summary")
+
+    p = sub.add_parser("serve", help="run the gRPC service")
+    p.add_argument("--address", default="127.0.0.1:50051", help="host:port (port 0 picks a free one)")
+    p.add_argument("--store", default="concerto.db", help="SQLite plan ledger file")
+    p.add_argument("--workers", type=int, default=2, help="solver worker processes (one solve each)")
+    p.add_argument("--queue", type=int, default=4, help="solves that may wait for a worker")
+    p.add_argument("--time-limit", type=float, default=60.0, help="default solve time limit, seconds")
+    p.set_defaults(run=_cmd_serve)
+
+    p = sub.add_parser("solve", help="plan a network file locally (nothing stored) and print the plan's summary")
     p.add_argument("file", type=Path)
-    p.add_argument("--protocols", type=Path, help="decision protocols (protobuf JSON ProtocolSet)")
-    p.add_argument("--signals", type=Path, help="detected disruptions (protobuf JSON SignalBatch)")
+    inputs(p)
+    solve_flags(p)
+    p.set_defaults(run=_cmd_solve)
+
+    p = sub.add_parser("plan", help="plan a stored network on a running server (optionally storing FILE first)")
+    p.add_argument("network_id")
+    p.add_argument("--server", default="127.0.0.1:50051")
+    p.add_argument("--file", type=Path, help="store this network (and --protocols) as a new version first")
+    p.add_argument("--protocols", type=Path)
+    p.add_argument("--idempotency-key", default="")
     solve_flags(p)
     p.set_defaults(run=_cmd_plan)
-    p = sub.add_parser("validate", help="check a network file and say what is wrong, by entity and field")
+
+    p = sub.add_parser("replan", help="answer signals against the latest plan on a running server")
+    p.add_argument("network_id")
+    p.add_argument("--signals", type=Path, required=True)
+    p.add_argument("--server", default="127.0.0.1:50051")
+    p.add_argument("--baseline", type=int, default=0, help="baseline plan version (0: the latest)")
+    p.add_argument("--idempotency-key", default="")
+    solve_flags(p)
+    p.set_defaults(run=_cmd_replan)
+
+    p = sub.add_parser("validate", help="check a network file (and protocols, signals); name what is wrong")
     p.add_argument("file", type=Path)
+    inputs(p)
     p.set_defaults(run=_cmd_validate)
+
     p = sub.add_parser("export", help="write a network's model as MPS or LP")
     p.add_argument("file", type=Path)
+    inputs(p)
     p.add_argument("--format", choices=("mps", "lp"), default="mps")
     p.add_argument("--out", type=Path, help="output file (default: standard output)")
     p.set_defaults(run=_cmd_export)
@@ -127,6 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConcertoError as err:
         print(f"concerto: {err}", file=sys.stderr)
         return 2
+    except grpc.RpcError as err:
+        print(f"concerto: {err.code().name}: {err.details()}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

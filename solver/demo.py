@@ -13,7 +13,6 @@ from models.plan import Plan
 from models.protocols import AuthorityStatus, Decision
 from solver.convert import read_network, read_protocols, read_signals
 from solver.options import SolveOptions
-from solver.planner import plan_network
 
 
 def data_path(name: str) -> Path:
@@ -78,28 +77,76 @@ def describe_response(before: Plan, after: Plan) -> list[str]:
     return lines
 
 
-def run_demo(options: SolveOptions, print_line: Callable[[str], None] = print) -> int:
-    """Plan the demo network, then its coordinated response to the bundled disruption."""
+def run_demo(options: SolveOptions, *, workers: int = 1, print_line: Callable[[str], None] = print) -> int:
+    """Start an embedded server on a free local port with a temporary ledger, store the demo network
+    and protocols, plan it, send the bundled disruption, print the coordinated replan, and stop."""
+    import tempfile
+
+    from solver.client import ConcertoClient
+    from solver.server import ServerConfig, create_server, shutdown
+
     spec = read_network(data_path(DEMO_NETWORK))
     protocols = read_protocols(data_path(DEMO_PROTOCOLS))
     signals = read_signals(data_path(DEMO_SIGNALS))
-    print_line(f"Concerto demo: network {spec.name!r} under protocol set {protocols.name!r}")
-    before = plan_network(spec, options, protocols=protocols)
-    print_line(before.summary())
-    if not before.has_solution:
-        return 1
-    print_line("")
-    for s in signals:
-        print_line(
-            f"signal {s.id}: {s.type.value} at {s.supplier or s.customer or s.node or s.lane}"
-            f" from {s.start_hours:g} h for {s.duration_hours:g} h, magnitude {s.magnitude:g}"
-            f" (detected at {s.detected_hours:g} h)"
-        )
-    after = plan_network(spec, options, protocols=protocols, signals=signals)
-    print_line(after.summary())
-    if not after.has_solution:
-        return 1
-    print_line("")
-    for line in describe_response(before, after):
-        print_line(line)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = ServerConfig(store_path=Path(tmp) / "ledger.db", workers=workers, queue_size=2)
+        server, port, servicer = create_server("127.0.0.1:0", config)
+        server.start()
+        try:
+            print_line(f"Concerto demo: embedded server on 127.0.0.1:{port}, ledger {config.store_path}")
+            with ConcertoClient(f"127.0.0.1:{port}") as client:
+                client.wait_ready()
+                version = client.put_network("demo", spec, protocols)
+                print_line(f"stored network {spec.name!r} as 'demo' v{version} with protocol set {protocols.name!r}")
+                before = client.plan("demo", options=options, idempotency_key="demo-baseline")
+                print_line(f"plan v{before.version}:")
+                print_line(before.plan.summary())
+                if not before.plan.has_solution:
+                    return 1
+                print_line("")
+                for s in signals:
+                    print_line(
+                        f"signal {s.id}: {s.type.value} at {s.supplier or s.customer or s.node or s.lane}"
+                        + (f" ({s.item})" if s.item else "")
+                        + f" from {s.start_hours:g} h for {s.duration_hours:g} h, magnitude {s.magnitude:g}"
+                        + f" (detected at {s.detected_hours:g} h)"
+                    )
+                progress = _progress_printer(print_line)
+                after = client.replan_stream(
+                    "demo", signals, options=options, idempotency_key="demo-replan", on_progress=progress
+                )
+                print_line(f"plan v{after.version} (replan of v{after.baseline_version}):")
+                print_line(after.plan.summary())
+                if not after.plan.has_solution:
+                    return 1
+                print_line("")
+                for line in describe_response(before.plan, after.plan):
+                    print_line(line)
+                diff = client.diff("demo", before.version, after.version)
+                print_line("")
+                print_line(
+                    f"plan changes v{before.version} -> v{after.version}: {diff.changed} of {diff.total} decisions "
+                    f"changed (nervousness {diff.nervousness:.1%})"
+                )
+                pending = [r for r in client.decisions("demo", after.version) if r.state == 2]
+                print_line(f"escalation queue: {len(pending)} decisions pending approval in the ledger")
+        finally:
+            shutdown(server, servicer, grace=1.0)
     return 0
+
+
+def _progress_printer(print_line: Callable[[str], None]) -> Callable[[object], None]:
+    """Solver progress lines, at most one a second once a solve has run for a second."""
+    last = [-1.0]
+
+    def on_progress(p: object) -> None:
+        elapsed = float(p.elapsed_seconds)  # type: ignore[attr-defined]
+        if p.phase != "solving" or elapsed < 1.0 or elapsed - last[0] < 1.0:  # type: ignore[attr-defined]
+            return
+        last[0] = elapsed
+        print_line(
+            f"  ... {elapsed:5.1f} s  incumbent {p.objective:,.0f}  bound {p.best_bound:,.0f}"  # type: ignore[attr-defined]
+            f"  gap {p.gap:.2%}"  # type: ignore[attr-defined]
+        )
+
+    return on_progress

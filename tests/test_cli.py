@@ -18,10 +18,10 @@ from solver.planner import compile_model, plan_network
 from tests.test_known_answers import backup_network, facility_location
 
 
-def test_plan_prints_summary_and_writes_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_solve_prints_summary_and_writes_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "backup.json"
     write_network(backup_network(lost_sale_penalty=100), path)
-    assert main(["plan", str(path), "--json", str(tmp_path / "plan.json")]) == 0
+    assert main(["solve", str(path), "--json", str(tmp_path / "plan.json")]) == 0
     out = capsys.readouterr().out
     assert "optimal" in out and "objective 100.00" in out
     tables = json.loads((tmp_path / "plan.json").read_text())
@@ -108,3 +108,37 @@ def test_bundled_protocols_encode_the_three_playbook_protocols() -> None:
     surge = next(s for s in protocols.signal_rules if s.signal_type == SignalType.DEMAND_CHANGE)
     assert surge.predicate.min_magnitude > 1
     assert {rules[r].action for r in surge.activates} == {ActionKind.OVERTIME, ActionKind.LATERAL_TRANSFER}
+
+
+def test_plan_and_replan_against_a_running_server(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`concerto plan` stores the file and plans it; `concerto replan` answers a signal file with a
+    new plan version (the short-outage escalation case of test_protocols: objective 310)."""
+    from solver.convert import write_protocols, write_signals
+    from solver.server import ServerConfig, create_server, shutdown
+    from tests.test_protocols import OUTAGE_DAY_0, outage_network, short_outage_protocols
+
+    write_network(outage_network(), tmp_path / "net.json")
+    write_protocols(short_outage_protocols(limit=50), tmp_path / "protocols.json")
+    write_signals([OUTAGE_DAY_0], tmp_path / "signals.json")
+    server, port, servicer = create_server("127.0.0.1:0", ServerConfig(store_path=tmp_path / "ledger.db", workers=1))
+    server.start()
+    try:
+        address = f"127.0.0.1:{port}"
+        args = [
+            "--server",
+            address,
+            "--file",
+            str(tmp_path / "net.json"),
+            "--protocols",
+            str(tmp_path / "protocols.json"),
+        ]
+        assert main(["plan", "acme", *args, "--gap", "0"]) == 0
+        assert "plan version 1" in capsys.readouterr().out
+        replan = ["replan", "acme", "--server", address, "--signals", str(tmp_path / "signals.json"), "--gap", "0"]
+        assert main(replan) == 0
+        out = capsys.readouterr().out
+        assert "plan version 2" in out and "objective 310.00" in out
+        assert main(["replan", "nobody", "--server", address, "--signals", str(tmp_path / "signals.json")]) == 3
+        assert "NOT_FOUND" in capsys.readouterr().err
+    finally:
+        shutdown(server, servicer, grace=0)
