@@ -9,7 +9,7 @@ Notation (all indices are integers into the `Network` arrays; t = 0..H-1 are per
   make[r,t]    units made by recipe r in t
   setup[r,t]   1 if recipe r with a setup cost runs in t                    (binary)
   overtime[n,t] overtime hours used at node n in t
-  ship[a,t]    units of arc a = (lane, item) departing in t, arriving in t + lead(lane)
+  ship[a,t]    units of arc a = (lane, item) departing in t, arriving in arr(a,t) = t + lead + delay
   trucks[l,t]  trucks sent on lane l in t                                   (integer)
   assign[a]    1 if single-sourced arc a is the customer's one inbound lane (binary)
   inv[p,t]     units of stock position p = (node, item) at the end of t
@@ -55,7 +55,7 @@ def _select(ids: tuple[str, ...], index: IntArray) -> list[str]:
 
 def _arrival(net: Network) -> tuple[IntArray, np.ndarray]:
     """Arrival period of every (arc, departure period) and whether it falls inside the horizon."""
-    arrival = np.arange(net.horizon)[None, :] + net.lane_lead_time[net.arc_lane][:, None]
+    arrival = net.arc_arrival()
     return arrival, arrival < net.horizon
 
 
@@ -170,7 +170,7 @@ def define_production(b: ModelBuilder, net: Network) -> None:
 def define_lane_capacity(b: ModelBuilder, net: Network) -> None:
     """Shipments within lane capacity, in whole trucks where the lane has a truck cost.
 
-        0 <= ship[a,t] <= cap[lane(a),t],   ship[a,t] = 0 if t + lead(lane(a)) >= H
+        0 <= ship[a,t] <= cap[lane(a),t],   ship[a,t] = 0 if arr(a,t) >= H
         sum_{a on l} ship[a,t] <= cap[l,t]                   lanes carrying several items (lane_capacity)
         sum_{a on l} ship[a,t] - truck_size[l] trucks[l,t] <= 0      lanes with a truck cost (truck_load)
         trucks[l,t] integer in [0, ceil(cap[l,t] / truck_size[l])]
@@ -189,7 +189,7 @@ def define_lane_capacity(b: ModelBuilder, net: Network) -> None:
 
     trucked = np.flatnonzero(net.lane_truck_cost > 0)
     size = net.lane_truck_size[trucked][:, None]
-    lane_arrives = np.arange(H)[None, :] + net.lane_lead_time[trucked][:, None] < H
+    lane_arrives = net.lane_arrival()[trucked] < H
     truck_upper = np.where(lane_arrives, np.ceil(net.lane_capacity[trucked] / size - 1e-9), 0.0)
     axes = (("lane", _select(net.lane_ids, trucked)), ("t", periods))
     trucks = b.add_variables("trucks", (len(trucked), H), upper=truck_upper, integer=True, axes=axes)
@@ -230,7 +230,7 @@ def _lane_rows(
 def define_demand(b: ModelBuilder, net: Network) -> None:
     """Demand met on time, late (backlog) or never (lost), for every stream s = (customer, item).
 
-        sum_{a into s} ship[a, t - lead(a)] + lost[s,t] + backlog[s,t] - backlog[s,t-1] = demand[s,t]
+        sum_{a into s, tau: arr(a,tau) = t} ship[a,tau] + lost[s,t] + backlog[s,t] - backlog[s,t-1] = demand[s,t]
                                                                         (demand_balance)
         backlog[s,-1] = 0,   backlog[s,H-1] = 0  (what is still owed at the end is lost)
 
@@ -273,7 +273,7 @@ def define_flow_balance(b: ModelBuilder, net: Network) -> None:
 
         inv[p,t] = inv[p,t-1] + receipts[p,t] + sum_{o at p} buy[o,t] + sum_{r making p} make[r,t]
                    - sum_{r at node(p)} bom[r,item(p)] make[r,t]
-                   + sum_{a into p} ship[a, t - lead(a)] - sum_{a out of p} ship[a,t]  (flow_balance)
+                   + sum_{a into p, tau: arr(a,tau) = t} ship[a,tau] - sum_{a out of p} ship[a,t]  (flow_balance)
         inv[p,-1] = on_hand[p],  inv[p,t] >= 0
 
     Cost: holding_cost[item(p)] inv[p,t] (inventory).

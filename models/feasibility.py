@@ -70,6 +70,7 @@ def check_plan(
     overtime_hours = _by_period(now.node_ids, now.node_overtime_hours)
     demand_qty = _by_period(now.demand_ids(), now.demand_qty)
     receipts = _by_period(now.position_ids(), now.position_receipts)
+    lane_arrival = {k: int(v) for k, v in _by_period(now.lane_ids, now.lane_arrival()).items()}
 
     def require(ok_amount: float, family: str, where: str, scale: float = 1.0) -> None:
         if ok_amount > tol * max(1.0, abs(scale)):
@@ -131,10 +132,11 @@ def check_plan(
         ln = lanes[str(row["lane"])]
         t, qty, item = int(row["period"]), float(row["quantity"]), str(row["item"])
         require(0 if item in ln.items else qty, "lane items", f"{ln.id} carries no {item}")
-        require(0 if t + ln.lead_time < H else qty, "arrival within horizon", f"{ln.id} t={t}", qty)
+        arrival = lane_arrival[(ln.id, t)]
+        require(0 if arrival < H else qty, "arrival within horizon", f"{ln.id} t={t}", qty)
         lane_load[(ln.id, t)] += qty
         departures[(ln.origin, item, t)] += qty
-        arrivals[(ln.destination, item, t + ln.lead_time)] += qty
+        arrivals[(ln.destination, item, arrival)] += qty
     trucks = _sum(plan.trucks.rows(), ("lane", "period"), "trucks")
     for (lane_id, t), load in lane_load.items():
         ln = lanes[str(lane_id)]

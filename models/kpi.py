@@ -84,7 +84,8 @@ def compute_kpis(
 
     ship = values["ship"]
     stream = net.demand_index(net.lane_destination[net.arc_lane], net.arc_item)
-    last_mile = ship[stream >= 0].sum(axis=1) @ net.lane_lead_time[net.arc_lane[stream >= 0]]
+    transit = net.arc_arrival() - np.arange(net.horizon)[None, :]
+    last_mile = float((ship[stream >= 0] * transit[stream >= 0]).sum())
     cycle_periods = _ratio(float(backlog.sum()) + float(last_mile), total_delivered)
 
     item_value = net.item_value

@@ -270,6 +270,7 @@ class Network:
     lane_origin: IntArray
     lane_destination: IntArray
     lane_lead_time: IntArray
+    lane_delay: IntArray  # (L, H) extra periods for a departure in t (lead-time signals)
     lane_cost: FloatArray
     lane_capacity: FloatArray  # (L, H)
     lane_truck_size: FloatArray
@@ -350,6 +351,14 @@ class Network:
         table = np.full((self.n_nodes, self.n_items), -1, dtype=np.int64)
         table[self.demand_node, self.demand_item] = np.arange(self.n_demands)
         return table[node, item]
+
+    def lane_arrival(self) -> IntArray:
+        """Arrival period of a departure on each lane in each period, shape (L, H): t + lead + delay."""
+        return np.arange(self.horizon)[None, :] + self.lane_lead_time[:, None] + self.lane_delay
+
+    def arc_arrival(self) -> IntArray:
+        """Arrival period of a departure on each lane-item arc in each period, shape (A, H)."""
+        return self.lane_arrival()[self.arc_lane]
 
     def demand_ids(self) -> list[str]:
         return [f"{self.node_ids[n]}/{self.item_ids[i]}" for n, i in zip(self.demand_node, self.demand_item)]
@@ -845,6 +854,7 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
         lane_origin=lane_origin,
         lane_destination=lane_destination,
         lane_lead_time=col((ln.lead_time for ln in spec.lanes), np.int64),
+        lane_delay=_frozen(np.zeros((len(spec.lanes), H), dtype=np.int64), np.int64),
         lane_cost=col(ln.unit_cost for ln in spec.lanes),
         lane_capacity=per_period(ln.capacity for ln in spec.lanes),
         lane_truck_size=col(ln.truck_size for ln in spec.lanes),

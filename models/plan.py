@@ -214,7 +214,6 @@ def extract_plan(
     ot_nodes = _block_nodes(lp, "overtime", net)
     overtime = _table(v["overtime"] > ZERO, node=_ids(node, ot_nodes)[:, None], period=t, hours=v["overtime"])
     ship = v["ship"]
-    lead = net.lane_lead_time[net.arc_lane][:, None]
     shipments = _table(
         ship > ZERO,
         lane=_ids(net.lane_ids, net.arc_lane)[:, None],
@@ -222,7 +221,7 @@ def extract_plan(
         destination=_ids(node, net.lane_destination[net.arc_lane])[:, None],
         item=_ids(item, net.arc_item)[:, None],
         period=t,
-        arrival=t + lead,
+        arrival=net.arc_arrival(),
         quantity=ship,
     )
     trucked = np.flatnonzero(net.lane_truck_cost > 0)
@@ -289,7 +288,7 @@ def delivered_by_stream(net: Network, ship: npt.NDArray[np.float64]) -> npt.NDAr
     """Units arriving at each demand stream in each period, shape (S, H)."""
     H = net.horizon
     stream = net.demand_index(net.lane_destination[net.arc_lane], net.arc_item)
-    arrival = np.arange(H)[None, :] + net.lane_lead_time[net.arc_lane][:, None]
+    arrival = net.arc_arrival()
     into = (stream >= 0)[:, None] & (arrival < H)
     flat = np.broadcast_to(stream[:, None], into.shape)[into] * H + arrival[into]
     counts = np.bincount(flat, weights=ship[into], minlength=net.n_demands * H)

@@ -149,18 +149,26 @@ def define_sets(m: pyo.ConcreteModel, net: Network) -> None:
     m.positions_at = indexed(m.nodes, m.positions, net.position_node, "stock positions at node n")
     m.recipes_at = indexed(m.nodes, m.recipes, net.recipe_node, "recipes run at node n")
 
-    m.lead = pyo.Param(m.arcs, initialize=lambda _m, a: int(net.lane_lead_time[net.arc_lane[a]]), doc="lead time")
+    arrival = net.arc_arrival()
+    m.arrival = pyo.Param(
+        m.arcs, m.periods, initialize=lambda _m, a, t: int(arrival[a, t]), doc="arrival period of a departure in t"
+    )
+    departures: dict[tuple[int, int], list[int]] = {}
+    for a in range(net.n_arcs):
+        for t in range(net.horizon):
+            departures.setdefault((a, int(arrival[a, t])), []).append(t)
+    m.departures_arriving = departures  # (arc, arrival period) -> departure periods
     m.arc_lane = pyo.Param(m.arcs, initialize=lambda _m, a: int(net.arc_lane[a]), within=m.lanes)
 
 
 def _arrives(m: pyo.ConcreteModel, a: int, t: int) -> bool:
     """Whether arc a departing in t arrives inside the horizon."""
-    return bool(t + m.lead[a] < len(m.periods))
+    return bool(m.arrival[a, t] < len(m.periods))
 
 
 def _arrivals(m: pyo.ConcreteModel, arcs: Iterable[int], t: int) -> Any:
-    """Units arriving in t over the given arcs: sum_a ship[a, t - lead(a)]."""
-    return sum(m.ship[a, t - m.lead[a]] for a in arcs if t - m.lead[a] >= 0)
+    """Units arriving in t over the given arcs: sum of ship[a, tau] over departures tau arriving in t."""
+    return sum(m.ship[a, tau] for a in arcs for tau in m.departures_arriving.get((a, t), ()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,7 +301,8 @@ def define_lane_capacity(m: pyo.ConcreteModel, net: Network) -> None:
     )
     m.lane_cost = pyo.Param(m.lanes, initialize=_table(net.lane_cost))
     m.lane_cap = pyo.Param(m.lanes, m.periods, initialize=_table(net.lane_capacity), within=pyo.Any)
-    m.lane_lead = pyo.Param(m.lanes, initialize=lambda _m, lane: int(net.lane_lead_time[lane]))
+    lane_arrival = net.lane_arrival()
+    m.lane_arrival = pyo.Param(m.lanes, m.periods, initialize=lambda _m, lane, t: int(lane_arrival[lane, t]))
     m.truck_size = pyo.Param(m.truck_lanes, initialize=_table(net.lane_truck_size, m.truck_lanes))
     m.truck_cost = pyo.Param(m.truck_lanes, initialize=_table(net.lane_truck_cost, m.truck_lanes))
 
@@ -301,7 +310,7 @@ def define_lane_capacity(m: pyo.ConcreteModel, net: Network) -> None:
         return (0.0, _upper(m.lane_cap[m.arc_lane[a], t]) if _arrives(m, a, t) else 0.0)
 
     def truck_bounds(m: pyo.ConcreteModel, lane: int, t: int) -> Bounds:
-        if t + m.lane_lead[lane] >= len(m.periods):
+        if m.lane_arrival[lane, t] >= len(m.periods):
             return (0.0, 0.0)
         capacity = m.lane_cap[lane, t]
         return (0.0, float(math.ceil(capacity / m.truck_size[lane] - 1e-9)) if math.isfinite(capacity) else None)
