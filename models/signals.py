@@ -34,6 +34,11 @@ class SignalType(Enum):
     INVENTORY_ADJUSTMENT = "inventory_adjustment"
     """Stock on hand at a node changes by `magnitude` units of an item (negative: quality hold or
     shrink; positive: found stock), from the signal's start."""
+    LEAD_TIME_CHANGE = "lead_time_change"
+    """Departures on a lane in the window take `delay_hours` longer (negative: shorter)."""
+    ORDER_CHANGE = "order_change"
+    """A new order (`magnitude` > 0 units) or a cancellation (< 0) by a customer for an item, due
+    in the period where the signal starts."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class Signal:
     item: str = ""
     lane: str = ""
     customer: str = ""
+    delay_hours: float = 0.0
+    """Extra transit hours for departures in the window (lane disruption, lead-time change)."""
 
 
 def coverage(net: Network, signal: Signal) -> FloatArray:
@@ -75,7 +82,7 @@ def _lookup(ids: tuple[str, ...], value: str, signal: Signal, field: str, kind: 
 
 def validate_signal(net: Network, signal: Signal) -> None:
     """Reject a signal that contradicts the network, naming the signal and field."""
-    for name in ("detected_hours", "start_hours", "duration_hours", "magnitude"):
+    for name in ("detected_hours", "start_hours", "duration_hours", "magnitude", "delay_hours"):
         value = getattr(signal, name)
         if math.isnan(value):
             raise _fail(signal, name, "is NaN")
@@ -88,7 +95,12 @@ def validate_signal(net: Network, signal: Signal) -> None:
         raise _fail(signal, "duration_hours", f"is {signal.duration_hours}; it must be > 0")
     if signal.start_hours >= net.horizon * net.period_hours:
         raise _fail(signal, "start_hours", f"is {signal.start_hours}, after the horizon's end")
-    if signal.type != SignalType.INVENTORY_ADJUSTMENT and (signal.magnitude < 0 or math.isinf(signal.magnitude)):
+    signed = (SignalType.INVENTORY_ADJUSTMENT, SignalType.ORDER_CHANGE, SignalType.LEAD_TIME_CHANGE)
+    if math.isinf(signal.delay_hours):
+        raise _fail(signal, "delay_hours", "must be finite")
+    if signal.delay_hours < 0 and signal.type != SignalType.LEAD_TIME_CHANGE:
+        raise _fail(signal, "delay_hours", f"is {signal.delay_hours}; only a lead-time change may shorten a lane")
+    if signal.type not in signed and (signal.magnitude < 0 or math.isinf(signal.magnitude)):
         raise _fail(signal, "magnitude", f"is {signal.magnitude}; a factor must be finite and >= 0")
     capacity_kinds = (SignalType.SUPPLIER_OUTAGE, SignalType.LANE_DISRUPTION, SignalType.CAPACITY_LOSS)
     if signal.type in capacity_kinds and signal.magnitude > 1:
@@ -99,8 +111,17 @@ def validate_signal(net: Network, signal: Signal) -> None:
         _lookup(net.node_ids, signal.supplier, signal, "supplier", "supplier")
     elif signal.type == SignalType.DEMAND_CHANGE:
         _lookup(net.node_ids, signal.customer, signal, "customer", "customer")
-    elif signal.type == SignalType.LANE_DISRUPTION:
+    elif signal.type in (SignalType.LANE_DISRUPTION, SignalType.LEAD_TIME_CHANGE):
         _lookup(net.lane_ids, signal.lane, signal, "lane", "lane")
+    elif signal.type == SignalType.ORDER_CHANGE:
+        customer = _lookup(net.node_ids, signal.customer, signal, "customer", "customer")
+        if not signal.item:
+            raise _fail(signal, "item", "is required for an order change")
+        item = net.item_ids.index(signal.item)
+        if net.demand_index(np.array([customer]), np.array([item]))[0] < 0:
+            raise _fail(signal, "item", f"{signal.item!r} has no demand stream at {signal.customer!r}")
+        if math.isinf(signal.magnitude):
+            raise _fail(signal, "magnitude", "must be finite")
     elif signal.type in (SignalType.CAPACITY_LOSS, SignalType.INVENTORY_ADJUSTMENT):
         _lookup(net.node_ids, signal.node, signal, "node", "node")
         if signal.type == SignalType.INVENTORY_ADJUSTMENT:
@@ -130,6 +151,7 @@ def apply_signals(net: Network, signals: Sequence[Signal]) -> Network:
     regular = net.node_regular_hours.copy()
     overtime = net.node_overtime_hours.copy()
     receipts = net.position_receipts.copy()
+    delay = net.lane_delay.copy()
 
     def scale(values: FloatArray, factor: FloatArray) -> FloatArray:
         """values * factor, with an unlimited capacity scaled by 0 becoming 0 (not NaN)."""
@@ -146,9 +168,18 @@ def apply_signals(net: Network, signals: Sequence[Signal]) -> Network:
         elif s.type == SignalType.DEMAND_CHANGE:
             hit = (net.demand_node == net.node_ids.index(s.customer)) & ((net.demand_item == item) | (item < 0))
             demand_qty[hit] = scale(demand_qty[hit], factor)
-        elif s.type == SignalType.LANE_DISRUPTION:
+        elif s.type in (SignalType.LANE_DISRUPTION, SignalType.LEAD_TIME_CHANGE):
             lane = net.lane_ids.index(s.lane)
-            lane_capacity[lane] = scale(lane_capacity[lane], factor)
+            if s.type == SignalType.LANE_DISRUPTION:
+                lane_capacity[lane] = scale(lane_capacity[lane], factor)
+            extra = math.ceil(abs(s.delay_hours) / net.period_hours - 1e-9) * (1 if s.delay_hours >= 0 else -1)
+            hit = share > 0
+            delay[lane, hit] = np.maximum(delay[lane, hit] + extra, -net.lane_lead_time[lane])
+        elif s.type == SignalType.ORDER_CHANGE:
+            customer = net.node_ids.index(s.customer)
+            stream = net.demand_index(np.array([customer]), np.array([item]))[0]
+            due = min(int(s.start_hours // net.period_hours), net.horizon - 1)
+            demand_qty[stream, due] = max(demand_qty[stream, due] + s.magnitude, 0.0)
         elif s.type == SignalType.CAPACITY_LOSS:
             node = net.node_ids.index(s.node)
             regular[node] = scale(regular[node], factor)
@@ -165,6 +196,7 @@ def apply_signals(net: Network, signals: Sequence[Signal]) -> Network:
         "node_regular_hours": regular,
         "node_overtime_hours": overtime,
         "position_receipts": receipts,
+        "lane_delay": delay,
     }
     for a in arrays.values():
         a.setflags(write=False)

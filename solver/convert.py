@@ -108,6 +108,8 @@ _SIGNAL_TYPE_FROM_PROTO: dict[signals_pb2.SignalType, SignalType] = {
     signals_pb2.SIGNAL_TYPE_LANE_DISRUPTION: SignalType.LANE_DISRUPTION,
     signals_pb2.SIGNAL_TYPE_CAPACITY_LOSS: SignalType.CAPACITY_LOSS,
     signals_pb2.SIGNAL_TYPE_INVENTORY_ADJUSTMENT: SignalType.INVENTORY_ADJUSTMENT,
+    signals_pb2.SIGNAL_TYPE_LEAD_TIME_CHANGE: SignalType.LEAD_TIME_CHANGE,
+    signals_pb2.SIGNAL_TYPE_ORDER_CHANGE: SignalType.ORDER_CHANGE,
 }
 _SIGNAL_TYPE_TO_PROTO: dict[SignalType, signals_pb2.SignalType] = {
     s: value for value, s in _SIGNAL_TYPE_FROM_PROTO.items()
@@ -323,6 +325,7 @@ def signal_to_domain(msg: signals_pb2.Signal) -> Signal:
         item=msg.item,
         lane=msg.lane,
         customer=msg.customer,
+        delay_hours=msg.delay_hours,
     )
 
 
@@ -342,6 +345,7 @@ def signal_to_proto(signal: Signal) -> signals_pb2.Signal:
         item=signal.item,
         lane=signal.lane,
         customer=signal.customer,
+        delay_hours=signal.delay_hours,
     )
 
 

@@ -114,3 +114,27 @@ def test_duplicate_signal_ids_are_rejected(net: Network) -> None:
     twice = [Signal("s", SignalType.DEMAND_CHANGE, customer="C", magnitude=2)] * 2
     with pytest.raises(ValidationError, match="used twice"):
         apply_signals(net, twice)
+
+
+def test_lane_disruption_with_a_detour_and_lead_time_change(net: Network) -> None:
+    """Departures on the plant->DC lane in periods 1-2 take 30 h longer: ceil(30 / 24) = 2 extra
+    periods, so they arrive in 3 and 4 (beyond the horizon); a 20 h faster lane never goes below a
+    lead time of zero."""
+    detour = Signal("d", SignalType.LANE_DISRUPTION, lane="PD", start_hours=24, magnitude=0.5, delay_hours=30)
+    after = apply_signals(net, [detour])
+    lane = net.lane_ids.index("PD")
+    assert after.lane_arrival()[lane].tolist() == [0, 3, 4]
+    assert after.lane_capacity[lane] == pytest.approx([50, 25, 25])
+    faster = Signal("f", SignalType.LEAD_TIME_CHANGE, lane="PD", delay_hours=-20)
+    assert apply_signals(net, [faster]).lane_arrival()[lane].tolist() == [0, 1, 2]
+
+
+def test_order_change_adds_or_cancels_units_in_its_period(net: Network) -> None:
+    """A new order of 4 units due at hour 30 (period 1) and a cancellation of 15 in period 2, which
+    can take the period's demand to zero but not below."""
+    new = Signal("n", SignalType.ORDER_CHANGE, customer="C", item="A", start_hours=30, magnitude=4)
+    cancel = Signal("c", SignalType.ORDER_CHANGE, customer="C", item="A", start_hours=50, magnitude=-15)
+    assert apply_signals(net, [new, cancel]).demand_qty[0].tolist() == [10, 14, 0]
+    with pytest.raises(ValidationError) as err:
+        apply_signals(net, [Signal("x", SignalType.ORDER_CHANGE, customer="C", magnitude=1)])
+    assert err.value.field == "item"

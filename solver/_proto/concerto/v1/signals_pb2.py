@@ -24,17 +24,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63oncerto/v1/signals.proto\x12\x0b\x63oncerto.v1\"\xf9\x01\n\x06Signal\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x04type\x18\x02 \x01(\x0e\x32\x17.concerto.v1.SignalType\x12\x16\n\x0e\x64\x65tected_hours\x18\x03 \x01(\x01\x12\x13\n\x0bstart_hours\x18\x04 \x01(\x01\x12\x1b\n\x0e\x64uration_hours\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x11\n\tmagnitude\x18\x06 \x01(\x01\x12\x10\n\x08supplier\x18\x07 \x01(\t\x12\x0c\n\x04node\x18\x08 \x01(\t\x12\x0c\n\x04item\x18\t \x01(\t\x12\x0c\n\x04lane\x18\n \x01(\t\x12\x10\n\x08\x63ustomer\x18\x0b \x01(\tB\x11\n\x0f_duration_hours\"3\n\x0bSignalBatch\x12$\n\x07signals\x18\x01 \x03(\x0b\x32\x13.concerto.v1.Signal*\xcf\x01\n\nSignalType\x12\x1b\n\x17SIGNAL_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSIGNAL_TYPE_SUPPLIER_OUTAGE\x10\x01\x12\x1d\n\x19SIGNAL_TYPE_DEMAND_CHANGE\x10\x02\x12\x1f\n\x1bSIGNAL_TYPE_LANE_DISRUPTION\x10\x03\x12\x1d\n\x19SIGNAL_TYPE_CAPACITY_LOSS\x10\x04\x12$\n SIGNAL_TYPE_INVENTORY_ADJUSTMENT\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63oncerto/v1/signals.proto\x12\x0b\x63oncerto.v1\"\x8e\x02\n\x06Signal\x12\n\n\x02id\x18\x01 \x01(\t\x12%\n\x04type\x18\x02 \x01(\x0e\x32\x17.concerto.v1.SignalType\x12\x16\n\x0e\x64\x65tected_hours\x18\x03 \x01(\x01\x12\x13\n\x0bstart_hours\x18\x04 \x01(\x01\x12\x1b\n\x0e\x64uration_hours\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x11\n\tmagnitude\x18\x06 \x01(\x01\x12\x10\n\x08supplier\x18\x07 \x01(\t\x12\x0c\n\x04node\x18\x08 \x01(\t\x12\x0c\n\x04item\x18\t \x01(\t\x12\x0c\n\x04lane\x18\n \x01(\t\x12\x10\n\x08\x63ustomer\x18\x0b \x01(\t\x12\x13\n\x0b\x64\x65lay_hours\x18\x0c \x01(\x01\x42\x11\n\x0f_duration_hours\"3\n\x0bSignalBatch\x12$\n\x07signals\x18\x01 \x03(\x0b\x32\x13.concerto.v1.Signal*\x8f\x02\n\nSignalType\x12\x1b\n\x17SIGNAL_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSIGNAL_TYPE_SUPPLIER_OUTAGE\x10\x01\x12\x1d\n\x19SIGNAL_TYPE_DEMAND_CHANGE\x10\x02\x12\x1f\n\x1bSIGNAL_TYPE_LANE_DISRUPTION\x10\x03\x12\x1d\n\x19SIGNAL_TYPE_CAPACITY_LOSS\x10\x04\x12$\n SIGNAL_TYPE_INVENTORY_ADJUSTMENT\x10\x05\x12 \n\x1cSIGNAL_TYPE_LEAD_TIME_CHANGE\x10\x06\x12\x1c\n\x18SIGNAL_TYPE_ORDER_CHANGE\x10\x07\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'concerto.v1.signals_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SIGNALTYPE']._serialized_start=348
-  _globals['_SIGNALTYPE']._serialized_end=555
+  _globals['_SIGNALTYPE']._serialized_start=369
+  _globals['_SIGNALTYPE']._serialized_end=640
   _globals['_SIGNAL']._serialized_start=43
-  _globals['_SIGNAL']._serialized_end=292
-  _globals['_SIGNALBATCH']._serialized_start=294
-  _globals['_SIGNALBATCH']._serialized_end=345
+  _globals['_SIGNAL']._serialized_end=313
+  _globals['_SIGNALBATCH']._serialized_start=315
+  _globals['_SIGNALBATCH']._serialized_end=366
 # @@protoc_insertion_point(module_scope)

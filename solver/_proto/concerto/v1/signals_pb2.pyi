@@ -15,15 +15,19 @@ class SignalType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SIGNAL_TYPE_LANE_DISRUPTION: _ClassVar[SignalType]
     SIGNAL_TYPE_CAPACITY_LOSS: _ClassVar[SignalType]
     SIGNAL_TYPE_INVENTORY_ADJUSTMENT: _ClassVar[SignalType]
+    SIGNAL_TYPE_LEAD_TIME_CHANGE: _ClassVar[SignalType]
+    SIGNAL_TYPE_ORDER_CHANGE: _ClassVar[SignalType]
 SIGNAL_TYPE_UNSPECIFIED: SignalType
 SIGNAL_TYPE_SUPPLIER_OUTAGE: SignalType
 SIGNAL_TYPE_DEMAND_CHANGE: SignalType
 SIGNAL_TYPE_LANE_DISRUPTION: SignalType
 SIGNAL_TYPE_CAPACITY_LOSS: SignalType
 SIGNAL_TYPE_INVENTORY_ADJUSTMENT: SignalType
+SIGNAL_TYPE_LEAD_TIME_CHANGE: SignalType
+SIGNAL_TYPE_ORDER_CHANGE: SignalType
 
 class Signal(_message.Message):
-    __slots__ = ("id", "type", "detected_hours", "start_hours", "duration_hours", "magnitude", "supplier", "node", "item", "lane", "customer")
+    __slots__ = ("id", "type", "detected_hours", "start_hours", "duration_hours", "magnitude", "supplier", "node", "item", "lane", "customer", "delay_hours")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     DETECTED_HOURS_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +39,7 @@ class Signal(_message.Message):
     ITEM_FIELD_NUMBER: _ClassVar[int]
     LANE_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    DELAY_HOURS_FIELD_NUMBER: _ClassVar[int]
     id: str
     type: SignalType
     detected_hours: float
@@ -46,7 +51,8 @@ class Signal(_message.Message):
     item: str
     lane: str
     customer: str
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[_Union[SignalType, str]] = ..., detected_hours: _Optional[float] = ..., start_hours: _Optional[float] = ..., duration_hours: _Optional[float] = ..., magnitude: _Optional[float] = ..., supplier: _Optional[str] = ..., node: _Optional[str] = ..., item: _Optional[str] = ..., lane: _Optional[str] = ..., customer: _Optional[str] = ...) -> None: ...
+    delay_hours: float
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[_Union[SignalType, str]] = ..., detected_hours: _Optional[float] = ..., start_hours: _Optional[float] = ..., duration_hours: _Optional[float] = ..., magnitude: _Optional[float] = ..., supplier: _Optional[str] = ..., node: _Optional[str] = ..., item: _Optional[str] = ..., lane: _Optional[str] = ..., customer: _Optional[str] = ..., delay_hours: _Optional[float] = ...) -> None: ...
 
 class SignalBatch(_message.Message):
     __slots__ = ("signals",)
