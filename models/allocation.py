@@ -442,6 +442,14 @@ def build_model(
     """The whole coordinated allocation model of a network, family by family; with a protocol set,
     its active authority groups (`resolve_authority`) become constraints too."""
     b = ModelBuilder()
+    define_model(b, net, protocols, groups)
+    return b.build()
+
+
+def define_model(
+    b: ModelBuilder, net: Network, protocols: ProtocolSet | None = None, groups: Sequence[AuthorityGroup] = ()
+) -> None:
+    """Every family of the coordinated allocation model, in order, into `b`."""
     define_supplier_capacity(b, net)
     define_production(b, net)
     define_lane_capacity(b, net)
@@ -454,4 +462,3 @@ def build_model(
     define_single_sourcing(b, net)
     if protocols is not None:
         define_authority(b, net, protocols, groups)
-    return b.build()

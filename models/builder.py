@@ -175,7 +175,8 @@ class ModelBuilder:
         self._row_upper: list[FloatArray] = []
         self._terms = _Family()
         self._cost_terms: list[CostTerm] = []
-        self._upper_caps: list[tuple[IntArray, float]] = []
+        self._upper_caps: list[tuple[IntArray, FloatArray]] = []
+        self._fixes: list[tuple[IntArray, FloatArray]] = []
 
     # -- variables ----------------------------------------------------------------------------
 
@@ -212,9 +213,15 @@ class ModelBuilder:
     def constraints(self) -> dict[str, ConstraintBlock]:
         return self._constraints
 
-    def restrict_upper(self, columns: npt.ArrayLike, upper: float) -> None:
+    def restrict_upper(self, columns: npt.ArrayLike, upper: npt.ArrayLike) -> None:
         """Lower the upper bound of the given columns to at most `upper` (e.g. forbid an action)."""
-        self._upper_caps.append((np.asarray(columns, dtype=np.int64).ravel(), float(upper)))
+        cols = np.asarray(columns, dtype=np.int64).ravel()
+        self._upper_caps.append((cols, np.broadcast_to(np.asarray(upper, dtype=np.float64), np.shape(columns)).ravel()))
+
+    def fix(self, columns: npt.ArrayLike, values: npt.ArrayLike) -> None:
+        """Fix columns at values, clipped into their bounds (applied after every upper restriction)."""
+        cols = np.asarray(columns, dtype=np.int64).ravel()
+        self._fixes.append((cols, np.broadcast_to(np.asarray(values, dtype=np.float64), np.shape(columns)).ravel()))
 
     def add_terms(self, family: str, rows: npt.ArrayLike, columns: npt.ArrayLike, values: npt.ArrayLike) -> None:
         """Add coefficients to rows of an existing family (e.g. a new variable in old rows)."""
@@ -280,8 +287,13 @@ class ModelBuilder:
         A.sort_indices()
 
         col_upper = cat(self._col_upper, np.float64).copy()
+        col_lower = cat(self._col_lower, np.float64).copy()
         for cols, cap in self._upper_caps:
             col_upper[cols] = np.minimum(col_upper[cols], cap)
+        for cols, value in self._fixes:
+            fixed = np.clip(value, col_lower[cols], col_upper[cols])
+            col_lower[cols] = fixed
+            col_upper[cols] = fixed
         c = np.zeros(self._n_cols)
         offset = 0.0
         for term in self._cost_terms:
@@ -293,7 +305,7 @@ class ModelBuilder:
             A=A,
             row_lower=cat(self._row_lower, np.float64).copy(),
             row_upper=cat(self._row_upper, np.float64).copy(),
-            col_lower=cat(self._col_lower, np.float64).copy(),
+            col_lower=col_lower,
             col_upper=col_upper,
             integrality=cat(self._integer, np.bool_).copy(),
             variables=dict(self._variables),

@@ -12,8 +12,8 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import numpy.typing as npt
 
 from models.network import Network, NetworkSpec, NodeRole
@@ -43,7 +43,7 @@ def _sum(table_rows: list[dict[str, object]], key: tuple[str, ...], value: str =
     return out
 
 
-def _by_period(ids: Sequence[str], values: npt.NDArray[np.float64]) -> dict[tuple[str, int], float]:
+def _by_period(ids: Sequence[str], values: npt.NDArray[Any]) -> dict[tuple[str, int], float]:
     """(id, period) -> value of an (n, H) array, as plain floats."""
     return {(ident, t): float(v) for ident, row in zip(ids, values.tolist()) for t, v in enumerate(row)}
 

@@ -102,7 +102,7 @@ def compute_kpis(
     days_payable = _ratio(float(spend_by_offer @ net.offer_payment_days), float(spend_by_offer.sum()))
 
     return Kpis(
-        total_cost=float(sum(v for k, v in cost_by_component.items() if k != "revenue")),
+        total_cost=float(sum(v for k, v in cost_by_component.items() if k not in ("revenue", "stability", "fence"))),
         revenue=-float(cost_by_component.get("revenue", 0.0)),
         cost_by_component=dict(cost_by_component),
         demand=total_demand,

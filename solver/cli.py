@@ -14,11 +14,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import grpc
+import numpy as np
+import numpy.typing as npt
 
+from models.builder import LinearProgram
 from models.errors import ConcertoError
 from models.network import Network
 from models.plan import Plan
 from models.protocols import Decision
+from models.solution import Solution
 from solver.backends.highs import HighsBackend, MipProgress
 from solver.convert import read_network, read_protocols, read_signals
 from solver.demo import run_demo
@@ -105,11 +109,19 @@ class _ProgressBackend(HighsBackend):
     def __init__(self, show: TerminalProgress) -> None:
         self.show = show
 
-    def solve(self, lp, options, *, progress=None, interrupt=None):  # type: ignore[no-untyped-def]
+    def solve(
+        self,
+        lp: LinearProgram,
+        options: SolveOptions,
+        *,
+        progress: Callable[[MipProgress], None] | None = None,
+        interrupt: Callable[[], bool] | None = None,
+        start: npt.NDArray[np.float64] | None = None,
+    ) -> Solution:
         def report(p: MipProgress) -> None:
             self.show(p.running_seconds, p.objective, p.bound, p.gap)
 
-        return super().solve(lp, options, progress=report, interrupt=interrupt)
+        return super().solve(lp, options, progress=report, interrupt=interrupt, start=start)
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:

@@ -55,6 +55,7 @@ from models.protocols import (
     SignalRule,
     validate_protocols,
 )
+from models.replanning import FenceCut, ReplanOptions
 from models.signals import Signal, SignalType
 from models.solution import SolveStatus
 from solver._proto.concerto.v1 import network_pb2, plan_pb2, protocols_pb2, service_pb2, signals_pb2
@@ -723,6 +724,56 @@ def diff_from_proto(msg: service_pb2.DiffPlansResponse) -> PlanDiff:
 
 
 # -- JSON --------------------------------------------------------------------------------------
+
+
+def replan_options_from_proto(msg: service_pb2.ReplanSettings) -> ReplanOptions:
+    """Replan settings of a request; absent fields take `ReplanOptions`'s defaults."""
+    defaults = ReplanOptions()
+    try:
+        return ReplanOptions(
+            stability_weight=msg.stability_weight if msg.HasField("stability_weight") else defaults.stability_weight,
+            decay=msg.decay if msg.HasField("decay") else defaults.decay,
+            fence_periods=msg.fence_periods,
+            procurement_weight=msg.procurement_weight if msg.HasField("procurement_weight") else 1.0,
+            production_weight=msg.production_weight if msg.HasField("production_weight") else 1.0,
+            logistics_weight=msg.logistics_weight if msg.HasField("logistics_weight") else 1.0,
+        )
+    except ValidationError as err:
+        raise ValidationError("request", "replan", f"settings.{err.field}", err.message) from None
+
+
+def replan_info_to_proto(
+    kind: str,
+    business_objective: float,
+    first_plan_seconds: float,
+    ready_seconds: float,
+    execute_after_hours: float,
+    mip_start_accepted: bool | None,
+    cuts: Iterable[FenceCut],
+    diff: PlanDiff | None,
+) -> service_pb2.ReplanInfo:
+    """How a replan answered, for its stored plan version."""
+    return service_pb2.ReplanInfo(
+        kind=kind,
+        business_objective=business_objective,
+        first_plan_seconds=first_plan_seconds,
+        ready_seconds=ready_seconds,
+        execute_after_hours=execute_after_hours,
+        mip_start_accepted=bool(mip_start_accepted),
+        fence_cuts=[
+            service_pb2.FenceCut(
+                block=c.block,
+                resource=c.resource,
+                period=c.period,
+                baseline=c.baseline,
+                replanned=c.replanned,
+                reason=c.reason,
+            )
+            for c in cuts
+        ],
+        changed=diff.changed if diff is not None else 0,
+        total=diff.total if diff is not None else 0,
+    )
 
 
 def solve_status_to_proto(status: str) -> plan_pb2.SolveStatus:

@@ -5,7 +5,7 @@ with a backend, and read the plan off the solution.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from models.allocation import build_model
@@ -13,7 +13,18 @@ from models.builder import LinearProgram
 from models.network import Network, NetworkSpec
 from models.plan import Plan, extract_plan
 from models.protocols import AuthorityGroup, ProtocolSet, resolve_authority
+from models.replanning import (
+    FENCE,
+    STABILITY,
+    FenceCut,
+    ReplanOptions,
+    baseline_decisions,
+    build_replan_model,
+    fence_cuts,
+    signal_reach,
+)
 from models.signals import Signal, apply_signals
+from models.solution import Solution, SolveStatus
 from solver.backends.base import SolverBackend
 from solver.backends.highs import HighsBackend
 from solver.options import SolveOptions
@@ -62,3 +73,98 @@ def plan_network(
         protocols=protocols,
         groups=model.groups,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class ReplanResult:
+    """One answer of a replan: the first coordinated plan from the signals' reach, or the final one."""
+
+    kind: str
+    """"first" (decisions outside the signals' reach kept at the baseline), then "optimal" (the full
+    replan proven within the gap) or "improved" (the full replan stopped by its time limit)."""
+    plan: Plan
+    business_objective: float
+    """The plan's cost minus revenue, without the stability and fence penalties."""
+    reach_share: float
+    """Share of executed decisions the first answer could change (1.0 for the full replan)."""
+    ready_seconds: float
+    """Wall time from the start of the replan to this answer."""
+    execute_after_hours: float
+    """Hours from the earliest signal's detection until every decision of the plan may be executed:
+    the latest escalation's effective time (0 when nothing needs approval)."""
+    mip_start_accepted: bool | None
+    """Whether HiGHS accepted the warm start (the first answer) as feasible; None without a start."""
+    cuts: tuple[FenceCut, ...]
+    """Fenced decisions a signal forced below their baseline value, and why."""
+
+
+def business_objective(plan: Plan) -> float:
+    """Cost minus revenue, leaving out what only the replan charges (stability and fence)."""
+    extra = sum(plan.cost_by_component.get(k, 0.0) for k in (STABILITY, FENCE))
+    return plan.objective - extra
+
+
+def replan(
+    spec: NetworkSpec,
+    baseline: Plan,
+    signals: Sequence[Signal],
+    options: SolveOptions | None = None,
+    replan_options: ReplanOptions | None = None,
+    *,
+    protocols: ProtocolSet | None = None,
+    first_answer: bool = True,
+    backend: HighsBackend | None = None,
+) -> Iterator[ReplanResult]:
+    """Answer `signals` against a baseline plan: first a fast coordinated plan in which only the
+    decisions within the signals' reach may move, then the full replan warm-started from it.
+
+    Speed comes from the model: the first answer's model has every decision outside the reach
+    fixed, which HiGHS's presolve removes; re-solving the full model from scratch would gain
+    nothing from a warm basis (MILP), but the first answer is a feasible MIP start for it.
+    """
+    began = time.perf_counter()
+    options = options or SolveOptions()
+    replan_options = replan_options or ReplanOptions()
+    backend = backend or HighsBackend()
+    before = Network.from_spec(spec)
+    after = apply_signals(before, signals)
+    groups = resolve_authority(protocols, after, signals) if protocols is not None else []
+    decisions = baseline_decisions(before, baseline)
+    detected = min((s.detected_hours for s in signals), default=0.0)
+
+    def answer(kind: str, lp: LinearProgram, solution: Solution, share: float, built: float) -> ReplanResult:
+        plan = extract_plan(after, lp, solution, build_seconds=built, protocols=protocols, groups=groups)
+        accepted = solution.info.get("mip_start_accepted")
+        cuts = (
+            fence_cuts(before, after, lp, solution.x, decisions, replan_options, signals)
+            if solution.x is not None
+            else []
+        )
+        waits = [d.effective_hours - detected for d in plan.needs_approval]
+        return ReplanResult(
+            kind=kind,
+            plan=plan,
+            business_objective=business_objective(plan) if plan.has_solution else float("nan"),
+            reach_share=share,
+            ready_seconds=time.perf_counter() - began,
+            execute_after_hours=max([0.0, *waits]),
+            mip_start_accepted=None if accepted is None else bool(accepted),
+            cuts=tuple(cuts),
+        )
+
+    start = None
+    if first_answer and signals:
+        t0 = time.perf_counter()
+        reach = signal_reach(after, signals, upstream_hops=replan_options.upstream_hops)
+        lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups, reach=reach)
+        built = time.perf_counter() - t0
+        solution = backend.solve(lp, options)
+        if solution.status.has_solution:
+            start = solution.x
+            yield answer("first", lp, solution, reach.share(), built)
+    t0 = time.perf_counter()
+    lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups)
+    built = time.perf_counter() - t0
+    solution = backend.solve(lp, options, start=start)
+    kind = "optimal" if solution.status == SolveStatus.OPTIMAL else "improved"
+    yield answer(kind, lp, solution, 1.0, built)

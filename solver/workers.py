@@ -63,17 +63,21 @@ from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from models.builder import LinearProgram
 from models.errors import ConcertoError, ValidationError
 from models.network import NetworkSpec
 from models.plan import Plan
 from models.protocols import ProtocolSet
+from models.replanning import ReplanOptions
 from models.signals import Signal
 from models.solution import Solution
 from solver.backends.highs import HighsBackend, MipProgress
 from solver.errors import QueueFull, SolveCancelled, WorkerError
 from solver.options import SolveOptions
-from solver.planner import plan_network
+from solver.planner import ReplanResult, plan_network, replan
 
 __all__ = [
     "JobHandle",
@@ -106,6 +110,9 @@ class Phase(enum.StrEnum):
     """HiGHS is solving; MIP updates carry the incumbent, bound and gap."""
     EXTRACTING = "extracting"
     """The solve is over (its final objective, bound and gap attached); the plan is being read off."""
+    FIRST_PLAN = "first_plan"
+    """A replan's first coordinated plan is ready (attached as `Progress.first`); the full replan
+    goes on."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,8 @@ class Progress:
     gap: float
     """Relative gap between `objective` and `best_bound`."""
     phase: Phase
+    first: ReplanResult | None = None
+    """The first coordinated plan of a replan (phase FIRST_PLAN only)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,10 @@ class SolveJob:
     protocols: ProtocolSet | None = None
     signals: tuple[Signal, ...] = ()
     options: SolveOptions = field(default_factory=SolveOptions)
+    baseline: Plan | None = None
+    """With a baseline the job is a replan: `result()` is the final `ReplanResult`, and the first
+    coordinated plan arrives earlier as a FIRST_PLAN progress event."""
+    replan: ReplanOptions | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "signals", tuple(self.signals))
@@ -670,8 +683,26 @@ def _worker_main(conn: Connection) -> None:
             return
 
 
-def _plan(job: SolveJob, reporter: _ProgressReporter) -> Plan:
+def _plan(job: SolveJob, reporter: _ProgressReporter) -> Plan | ReplanResult:
     reporter.phase(Phase.BUILDING)
+    if job.baseline is not None:
+        final: ReplanResult | None = None
+        for result in replan(
+            job.spec,
+            job.baseline,
+            job.signals,
+            job.options,
+            job.replan,
+            protocols=job.protocols,
+            backend=_ReportingHighsBackend(reporter),
+        ):
+            if result.kind == "first":
+                p = result.plan
+                event = Progress(result.ready_seconds, p.objective, p.bound, p.gap, Phase.FIRST_PLAN, result)
+                reporter.send(("progress", reporter.job_id, event))
+            final = result
+        assert final is not None
+        return final
     return plan_network(
         job.spec,
         job.options,
@@ -694,10 +725,13 @@ class _ReportingHighsBackend(HighsBackend):
         *,
         progress: Callable[[MipProgress], None] | None = None,
         interrupt: Callable[[], bool] | None = None,
+        start: npt.NDArray[np.float64] | None = None,
     ) -> Solution:
         self._reporter.phase(Phase.SOLVING)
         self._reporter.start_updates()
-        solution = super().solve(lp, options, progress=progress or self._reporter.update, interrupt=interrupt)
+        solution = super().solve(
+            lp, options, progress=progress or self._reporter.update, interrupt=interrupt, start=start
+        )
         self._reporter.close()
         self._reporter.phase(Phase.EXTRACTING, solution.objective, solution.bound, solution.gap)
         return solution
@@ -710,6 +744,7 @@ class _ProgressReporter:
     def __init__(self, conn: Connection, job_id: int, parent: int) -> None:
         self._conn = conn
         self._job_id = job_id
+        self.job_id = job_id
         self._parent = parent
         self._start = time.perf_counter()
         self._lock = threading.Lock()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from models.builder import LinearProgram
 from models.solution import Solution, SolveStatus
@@ -118,20 +119,30 @@ class HighsBackend(SolverBackend):
         *,
         progress: Callable[[MipProgress], None] | None = None,
         interrupt: Callable[[], bool] | None = None,
+        start: npt.NDArray[np.float64] | None = None,
     ) -> Solution:
-        """Solve `lp`. `progress` is called from HiGHS's MIP callbacks on every new incumbent and at
-        every limit check (unthrottled, on the solving thread; an exception it raises ends the solve
-        by propagating out of this call). `interrupt` is polled at the same checks and in the LP
+        """Solve `lp`, from the MIP start `start` if given (a full column vector; whether HiGHS
+        accepted it as feasible is reported in `Solution.info["mip_start_accepted"]`). `progress` is
+        called from HiGHS's MIP callbacks on every new incumbent and at every limit check
+        (unthrottled, on the solving thread; an exception it raises ends the solve by propagating
+        out of this call). `interrupt` is polled at the same checks and in the LP
         iterations; once it returns True the solve stops and returns the best plan so far
         (status FEASIBLE, or INTERRUPTED without one)."""
-        start = time.perf_counter()
+        began = time.perf_counter()
         h = self.load(lp, options)
         if progress is not None or interrupt is not None:
             _subscribe(h, progress, interrupt)
+        log: list[str] = []
+        if start is not None:
+            _set_start(h, start, log, verbose=options.verbose)
         loaded = time.perf_counter()
         h.run()
         solved = time.perf_counter()
-        return self.read_solution(h, lp, handoff=loaded - start, solve=solved - loaded)
+        solution = self.read_solution(h, lp, handoff=loaded - began, solve=solved - loaded)
+        if start is not None:
+            accepted = any("MIP start solution is feasible" in line for line in log)
+            solution.info["mip_start_accepted"] = float(accepted)
+        return solution
 
     def read_solution(self, h: highspy.Highs, lp: LinearProgram, *, handoff: float, solve: float) -> Solution:
         """Map a finished Highs run onto a `Solution` through the status table."""
@@ -168,6 +179,18 @@ class HighsBackend(SolverBackend):
                 "simplex_iteration_count": float(max(info.simplex_iteration_count, 0)),
             },
         )
+
+
+def _set_start(h: highspy.Highs, start: npt.NDArray[np.float64], log: list[str], *, verbose: bool) -> None:
+    """Hand HiGHS a MIP start and capture its log, which is the only place it says whether it
+    accepted the start ("MIP start solution is feasible")."""
+    solution = highspy.HighsSolution()
+    solution.col_value = np.asarray(start, dtype=np.float64).tolist()
+    solution.value_valid = True
+    h.setSolution(solution)
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_to_console", bool(verbose))
+    h.cbLogging.subscribe(lambda event: log.append(str(event.message)))
 
 
 def _subscribe(

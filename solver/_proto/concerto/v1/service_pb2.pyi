@@ -167,23 +167,81 @@ class PlanRequest(_message.Message):
     def __init__(self, network_id: _Optional[str] = ..., network_version: _Optional[int] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class ReplanRequest(_message.Message):
-    __slots__ = ("network_id", "baseline_version", "signals", "options", "idempotency_key", "allow_stale_baseline")
+    __slots__ = ("network_id", "baseline_version", "signals", "options", "idempotency_key", "allow_stale_baseline", "settings")
     NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
     BASELINE_VERSION_FIELD_NUMBER: _ClassVar[int]
     SIGNALS_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     ALLOW_STALE_BASELINE_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
     network_id: str
     baseline_version: int
     signals: _containers.RepeatedCompositeFieldContainer[_signals_pb2.Signal]
     options: SolveOptions
     idempotency_key: str
     allow_stale_baseline: bool
-    def __init__(self, network_id: _Optional[str] = ..., baseline_version: _Optional[int] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., allow_stale_baseline: _Optional[bool] = ...) -> None: ...
+    settings: ReplanSettings
+    def __init__(self, network_id: _Optional[str] = ..., baseline_version: _Optional[int] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., allow_stale_baseline: _Optional[bool] = ..., settings: _Optional[_Union[ReplanSettings, _Mapping]] = ...) -> None: ...
+
+class ReplanSettings(_message.Message):
+    __slots__ = ("stability_weight", "decay", "fence_periods", "procurement_weight", "production_weight", "logistics_weight", "skip_first_answer")
+    STABILITY_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    DECAY_FIELD_NUMBER: _ClassVar[int]
+    FENCE_PERIODS_FIELD_NUMBER: _ClassVar[int]
+    PROCUREMENT_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    PRODUCTION_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    LOGISTICS_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    SKIP_FIRST_ANSWER_FIELD_NUMBER: _ClassVar[int]
+    stability_weight: float
+    decay: float
+    fence_periods: int
+    procurement_weight: float
+    production_weight: float
+    logistics_weight: float
+    skip_first_answer: bool
+    def __init__(self, stability_weight: _Optional[float] = ..., decay: _Optional[float] = ..., fence_periods: _Optional[int] = ..., procurement_weight: _Optional[float] = ..., production_weight: _Optional[float] = ..., logistics_weight: _Optional[float] = ..., skip_first_answer: _Optional[bool] = ...) -> None: ...
+
+class FenceCut(_message.Message):
+    __slots__ = ("block", "resource", "period", "baseline", "replanned", "reason")
+    BLOCK_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_FIELD_NUMBER: _ClassVar[int]
+    REPLANNED_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    block: str
+    resource: str
+    period: int
+    baseline: float
+    replanned: float
+    reason: str
+    def __init__(self, block: _Optional[str] = ..., resource: _Optional[str] = ..., period: _Optional[int] = ..., baseline: _Optional[float] = ..., replanned: _Optional[float] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ReplanInfo(_message.Message):
+    __slots__ = ("kind", "business_objective", "first_plan_seconds", "ready_seconds", "execute_after_hours", "mip_start_accepted", "fence_cuts", "changed", "total")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    BUSINESS_OBJECTIVE_FIELD_NUMBER: _ClassVar[int]
+    FIRST_PLAN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    READY_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    EXECUTE_AFTER_HOURS_FIELD_NUMBER: _ClassVar[int]
+    MIP_START_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    FENCE_CUTS_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    business_objective: float
+    first_plan_seconds: float
+    ready_seconds: float
+    execute_after_hours: float
+    mip_start_accepted: bool
+    fence_cuts: _containers.RepeatedCompositeFieldContainer[FenceCut]
+    changed: int
+    total: int
+    def __init__(self, kind: _Optional[str] = ..., business_objective: _Optional[float] = ..., first_plan_seconds: _Optional[float] = ..., ready_seconds: _Optional[float] = ..., execute_after_hours: _Optional[float] = ..., mip_start_accepted: _Optional[bool] = ..., fence_cuts: _Optional[_Iterable[_Union[FenceCut, _Mapping]]] = ..., changed: _Optional[int] = ..., total: _Optional[int] = ...) -> None: ...
 
 class PlanVersion(_message.Message):
-    __slots__ = ("network_id", "version", "network_version", "baseline_version", "signals", "plan", "created_at", "idempotency_key")
+    __slots__ = ("network_id", "version", "network_version", "baseline_version", "signals", "plan", "created_at", "idempotency_key", "replan")
     NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     NETWORK_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -192,6 +250,7 @@ class PlanVersion(_message.Message):
     PLAN_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    REPLAN_FIELD_NUMBER: _ClassVar[int]
     network_id: str
     version: int
     network_version: int
@@ -200,7 +259,8 @@ class PlanVersion(_message.Message):
     plan: _plan_pb2.PlanResult
     created_at: _timestamp_pb2.Timestamp
     idempotency_key: str
-    def __init__(self, network_id: _Optional[str] = ..., version: _Optional[int] = ..., network_version: _Optional[int] = ..., baseline_version: _Optional[int] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., plan: _Optional[_Union[_plan_pb2.PlanResult, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+    replan: ReplanInfo
+    def __init__(self, network_id: _Optional[str] = ..., version: _Optional[int] = ..., network_version: _Optional[int] = ..., baseline_version: _Optional[int] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., plan: _Optional[_Union[_plan_pb2.PlanResult, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., replan: _Optional[_Union[ReplanInfo, _Mapping]] = ...) -> None: ...
 
 class SolveProgress(_message.Message):
     __slots__ = ("elapsed_seconds", "objective", "best_bound", "gap", "phase")
@@ -217,14 +277,16 @@ class SolveProgress(_message.Message):
     def __init__(self, elapsed_seconds: _Optional[float] = ..., objective: _Optional[float] = ..., best_bound: _Optional[float] = ..., gap: _Optional[float] = ..., phase: _Optional[str] = ...) -> None: ...
 
 class SolveEvent(_message.Message):
-    __slots__ = ("progress", "plan", "version")
+    __slots__ = ("progress", "plan", "version", "first")
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    FIRST_FIELD_NUMBER: _ClassVar[int]
     progress: SolveProgress
     plan: _plan_pb2.PlanResult
     version: PlanVersion
-    def __init__(self, progress: _Optional[_Union[SolveProgress, _Mapping]] = ..., plan: _Optional[_Union[_plan_pb2.PlanResult, _Mapping]] = ..., version: _Optional[_Union[PlanVersion, _Mapping]] = ...) -> None: ...
+    first: _plan_pb2.PlanResult
+    def __init__(self, progress: _Optional[_Union[SolveProgress, _Mapping]] = ..., plan: _Optional[_Union[_plan_pb2.PlanResult, _Mapping]] = ..., version: _Optional[_Union[PlanVersion, _Mapping]] = ..., first: _Optional[_Union[_plan_pb2.PlanResult, _Mapping]] = ...) -> None: ...
 
 class GetPlanRequest(_message.Message):
     __slots__ = ("network_id", "version")
