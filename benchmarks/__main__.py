@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.build import BuildCase, run_build_benchmark
+from benchmarks.service import DEFAULT_REPEATS, LatencyCase, ServiceSettings, ThroughputCase, run_service_benchmark
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,6 +25,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-pyomo", action="store_true", help="skip the Pyomo twin")
     p.add_argument("--out", type=Path, default=Path("bench-results/build.json"))
+    q = sub.add_parser(
+        "service", help="replan latency through the gRPC service vs HiGHS's solve; throughput with 1 and 2 workers"
+    )
+    q.add_argument("--sizes", default="S,M", help="comma-separated sizes for the latency part (default S,M)")
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument(
+        "--repeat", type=int, default=None, help="replans per size; medians are reported (default: S 20, M 3, others 1)"
+    )
+    q.add_argument("--clients", type=int, default=8, help="concurrent client threads in the throughput part")
+    q.add_argument("--replans-per-client", type=int, default=10)
+    q.add_argument("--no-throughput", action="store_true", help="skip the throughput part")
+    q.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per solve, seconds")
+    q.add_argument("--gap", type=float, default=0.01, help="relative MIP gap (default 1%%)")
+    q.add_argument(
+        "--threads", type=int, default=1, help="HiGHS threads per solve (default 1: two workers on two cores)"
+    )
+    q.add_argument("--out", type=Path, default=Path("bench-results/service.json"))
     args = parser.parse_args(argv)
 
     if args.command == "build":
@@ -40,6 +58,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             for size in args.sizes.split(",")
         ]
         run_build_benchmark(cases, args.out)
+    elif args.command == "service":
+        settings = ServiceSettings(
+            seed=args.seed, time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads
+        )
+        latency = [
+            LatencyCase(size, args.repeat if args.repeat is not None else DEFAULT_REPEATS.get(size, 1))
+            for size in args.sizes.split(",")
+            if size
+        ]
+        throughput = (
+            None
+            if args.no_throughput
+            else ThroughputCase(clients=args.clients, replans_per_client=args.replans_per_client)
+        )
+        run_service_benchmark(latency, throughput, settings, args.out)
     return 0
 
 

@@ -73,6 +73,64 @@ def _timestamp(moment: datetime) -> Timestamp:
     return ts
 
 
+class _UndecodableRequest:
+    """Stands in for request bytes that are not the method's message: gRPC answers a request
+    deserializer that raises with INTERNAL, but bad input is INVALID_ARGUMENT."""
+
+    def __init__(self, error: ValidationError) -> None:
+        self.error = error
+
+
+class _RejectUndecodableRequests(grpc.ServerInterceptor):  # type: ignore[misc]
+    """Wraps every method with a single request so that bytes that do not parse reach the method as
+    an `_UndecodableRequest`, which it answers with INVALID_ARGUMENT before running."""
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        if handler is None or handler.request_streaming or handler.request_deserializer is None:
+            return handler
+        return _tolerant_handler(handler, handler_call_details.method)
+
+
+def _tolerant_handler(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    parse = handler.request_deserializer
+    descriptor = getattr(getattr(parse, "__self__", None), "DESCRIPTOR", None)
+    message = descriptor.full_name if descriptor is not None else "request message"
+
+    def deserialize(data: bytes) -> object:
+        try:
+            return parse(data)
+        except Exception as err:
+            return _UndecodableRequest(
+                ValidationError(
+                    "request", method, "bytes", f"are not a valid {message} ({err}); send a serialized {message}"
+                )
+            )
+
+    def reject_undecodable(request: object, context: grpc.ServicerContext) -> None:
+        if isinstance(request, _UndecodableRequest):
+            with grpc_errors(context):
+                raise request.error
+
+    if handler.response_streaming:
+
+        def unary_stream(request: object, context: grpc.ServicerContext) -> Iterator[object]:
+            reject_undecodable(request, context)
+            yield from handler.unary_stream(request, context)
+
+        return grpc.unary_stream_rpc_method_handler(unary_stream, deserialize, handler.response_serializer)
+
+    def unary_unary(request: object, context: grpc.ServicerContext) -> object:
+        reject_undecodable(request, context)
+        return handler.unary_unary(request, context)
+
+    return grpc.unary_unary_rpc_method_handler(unary_unary, deserialize, handler.response_serializer)
+
+
 class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     """Convert, call the store or the worker pool, convert back; errors map in solver/errors.py."""
 
@@ -486,6 +544,7 @@ def create_server(address: str, config: ServerConfig | None = None) -> tuple[grp
     pool = WorkerPool(config.workers, config.queue_size)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.grpc_threads),
+        interceptors=[_RejectUndecodableRequests()],
         options=[
             ("grpc.max_receive_message_length", 2 * config.max_request_bytes),
             ("grpc.max_send_message_length", 4 * config.max_request_bytes),
