@@ -212,7 +212,17 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_replan(args: argparse.Namespace) -> int:
+    from solver._proto.concerto.v1 import service_pb2
     from solver.client import ConcertoClient
+
+    settings = service_pb2.ReplanSettings(
+        stability_weight=args.stability_weight,
+        fence_periods=args.fence_periods,
+        skip_first_answer=args.no_first_answer,
+    )
+
+    def on_first(plan: Plan) -> None:
+        print(f"first coordinated plan (from the signals' reach): objective {plan.objective:,.2f}")
 
     with ConcertoClient(args.server) as client:
         stored = client.replan_stream(
@@ -222,9 +232,23 @@ def _cmd_replan(args: argparse.Namespace) -> int:
             options=_options(args),
             idempotency_key=args.idempotency_key,
             on_progress=_server_progress(),
+            on_first=on_first,
+            settings=settings,
         )
         print(f"plan version {stored.version} of network {args.network_id!r} (baseline {stored.baseline_version})")
         print(stored.plan.summary())
+        if stored.replan is not None:
+            info = stored.replan
+            print(
+                f"  replan: {info.kind}; cost - revenue without stability terms {info.business_objective:,.2f}; "
+                f"{info.changed} of {info.total} decisions changed; ready after {info.ready_seconds:.2f} s "
+                f"(first plan {info.first_plan_seconds:.2f} s); "
+                f"executable {info.execute_after_hours:g} h after detection"
+            )
+            for cut in info.fence_cuts:
+                print(
+                    f"  fence cut: {cut.block} {cut.resource} period {cut.period}: {cut.baseline:g} -> {cut.replanned:g} ({cut.reason})"
+                )
         if args.json:
             write_plan_json(stored.plan, Path(args.json))
         return 0 if stored.plan.has_solution else 1
@@ -280,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--signals", type=Path, required=True)
     p.add_argument("--server", default="127.0.0.1:50051")
     p.add_argument("--baseline", type=int, default=0, help="baseline plan version (0: the latest)")
+    p.add_argument("--stability-weight", type=float, default=1.0, help="cost per unit changed (0: cold solve)")
+    p.add_argument("--fence-periods", type=int, default=0, help="periods whose decisions stay frozen")
+    p.add_argument("--no-first-answer", action="store_true", help="skip the first answer from the signals' reach")
     p.add_argument("--idempotency-key", default="")
     solve_flags(p)
     p.set_defaults(run=_cmd_replan)

@@ -34,6 +34,8 @@ class StoredPlan:
     signals: tuple[Signal, ...]
     plan: Plan
     idempotency_key: str
+    replan: service_pb2.ReplanInfo | None = None
+    """How a replan answered (kind, timings, fence cuts, churn); None for a plan."""
 
 
 def _stored(msg: service_pb2.PlanVersion) -> StoredPlan:
@@ -45,6 +47,7 @@ def _stored(msg: service_pb2.PlanVersion) -> StoredPlan:
         signals=tuple(convert.signal_to_domain(s) for s in msg.signals),
         plan=convert.plan_from_proto(msg.plan),
         idempotency_key=msg.idempotency_key,
+        replan=msg.replan if msg.HasField("replan") else None,
     )
 
 
@@ -175,6 +178,7 @@ class ConcertoClient:
         options: SolveOptions | None,
         idempotency_key: str,
         allow_stale_baseline: bool,
+        settings: service_pb2.ReplanSettings | None = None,
     ) -> service_pb2.ReplanRequest:
         request = service_pb2.ReplanRequest(
             network_id=network_id,
@@ -185,6 +189,8 @@ class ConcertoClient:
         )
         if options is not None:
             request.options.CopyFrom(convert.options_to_proto(options))
+        if settings is not None:
+            request.settings.CopyFrom(settings)
         return request
 
     def replan(
@@ -196,11 +202,12 @@ class ConcertoClient:
         options: SolveOptions | None = None,
         idempotency_key: str = "",
         allow_stale_baseline: bool = False,
+        settings: service_pb2.ReplanSettings | None = None,
         timeout: float | None = None,
     ) -> StoredPlan:
         """Answer new signals against a stored baseline; the new plan is stored as a new version."""
         request = self._replan_request(
-            network_id, signals, baseline_version, options, idempotency_key, allow_stale_baseline
+            network_id, signals, baseline_version, options, idempotency_key, allow_stale_baseline, settings
         )
         return _stored(self.stub.Replan(request, timeout=timeout))
 
@@ -213,12 +220,17 @@ class ConcertoClient:
         options: SolveOptions | None = None,
         idempotency_key: str = "",
         on_progress: Callable[[service_pb2.SolveProgress], None] | None = None,
+        on_first: Callable[[Plan], None] | None = None,
+        settings: service_pb2.ReplanSettings | None = None,
         timeout: float | None = None,
     ) -> StoredPlan:
-        request = self._replan_request(network_id, signals, baseline_version, options, idempotency_key, False)
+        """Replan, calling `on_progress` for progress and `on_first` with the first coordinated plan."""
+        request = self._replan_request(network_id, signals, baseline_version, options, idempotency_key, False, settings)
         for event in self.stub.ReplanStream(request, timeout=timeout):
             if event.HasField("progress") and on_progress is not None:
                 on_progress(event.progress)
+            elif event.HasField("first") and on_first is not None:
+                on_first(convert.plan_from_proto(event.first))
             elif event.HasField("version"):
                 return _stored(event.version)
         raise RuntimeError("the stream ended without a plan version")

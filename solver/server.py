@@ -36,7 +36,7 @@ from solver._proto.concerto.v1 import (
 from solver.diff import diff_plans
 from solver.errors import DeadlineExceeded, SolveCancelled, StaleBaseline, grpc_errors
 from solver.export import export_model
-from solver.planner import compile_model
+from solver.planner import ReplanResult, compile_model
 from solver.store import DecisionInput, PlanRecord, SqlitePlanStore
 from solver.workers import JobHandle, Progress, SolveJob, WorkerPool
 
@@ -61,6 +61,11 @@ class ServerConfig:
     grpc_threads: int = 16
 
 
+def _plan_of(result: DomainPlan | ReplanResult) -> DomainPlan:
+    """The plan of a plan job (a replan job's result carries it in `.plan`)."""
+    return result.plan if isinstance(result, ReplanResult) else result
+
+
 def _remaining(context: grpc.ServicerContext) -> float | None:
     """Seconds left before the client's deadline; None without a deadline (gRPC reports ~forever)."""
     left = context.time_remaining()
@@ -81,7 +86,7 @@ class _UndecodableRequest:
         self.error = error
 
 
-class _RejectUndecodableRequests(grpc.ServerInterceptor):  # type: ignore[misc]
+class _RejectUndecodableRequests(grpc.ServerInterceptor):
     """Wraps every method with a single request so that bytes that do not parse reach the method as
     an `_UndecodableRequest`, which it answers with INVALID_ARGUMENT before running."""
 
@@ -203,7 +208,9 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     ) -> Iterator[service_pb2.SolveEvent]:
         with grpc_errors(context):
             job = self._inline_job(request)
-            yield from self._stream(job, context, lambda plan: service_pb2.SolveEvent(plan=convert.plan_to_proto(plan)))
+            yield from self._stream(
+                job, context, lambda plan: service_pb2.SolveEvent(plan=convert.plan_to_proto(_plan_of(plan)))
+            )
 
     def Plan(self, request: service_pb2.PlanRequest, context: grpc.ServicerContext) -> service_pb2.PlanVersion:
         with grpc_errors(context):
@@ -226,16 +233,15 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             if stored is not None:
                 return stored
             job, baseline = self._replan_job(request)
-            plan = self._run(job, context)
-            return self._store_plan(
-                request.network_id,
-                baseline.network_version,
-                baseline.version,
-                list(job.signals),
-                plan,
-                request.idempotency_key,
-                None if request.allow_stale_baseline else baseline.version,
-            )
+            first_seconds: list[float] = []
+
+            def on_progress(p: Progress) -> None:
+                if p.first is not None:
+                    first_seconds.append(p.first.ready_seconds)
+
+            handle = self._submit(job, context, on_progress)
+            result = self._wait(handle, context, _remaining(context))
+            return self._store_replan(request, job, baseline, result, first_seconds)
 
     def ReplanStream(
         self, request: service_pb2.ReplanRequest, context: grpc.ServicerContext
@@ -246,20 +252,16 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 yield service_pb2.SolveEvent(version=stored)
                 return
             job, baseline = self._replan_job(request)
+            first_seconds: list[float] = []
 
-            def finish(plan: DomainPlan) -> service_pb2.SolveEvent:
-                version = self._store_plan(
-                    request.network_id,
-                    baseline.network_version,
-                    baseline.version,
-                    list(job.signals),
-                    plan,
-                    request.idempotency_key,
-                    None if request.allow_stale_baseline else baseline.version,
-                )
-                return service_pb2.SolveEvent(version=version)
+            def finish(result: DomainPlan | ReplanResult) -> service_pb2.SolveEvent:
+                return service_pb2.SolveEvent(version=self._store_replan(request, job, baseline, result, first_seconds))
 
-            yield from self._stream(job, context, finish)
+            def on_first(p: Progress) -> None:
+                if p.first is not None:
+                    first_seconds.append(p.first.ready_seconds)
+
+            yield from self._stream(job, context, finish, on_first)
 
     # -- the plan ledger ----------------------------------------------------------------------------
 
@@ -394,7 +396,15 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         signals = tuple(earlier + [s for s in new if s.id not in known])
         apply_signals(Network.from_spec(spec), signals)
         options = convert.options_from_proto(request.options, default_time_limit=self.config.default_time_limit)
-        job = SolveJob(spec=spec, protocols=self._stored_protocols(record.protocols), signals=signals, options=options)
+        job = SolveJob(
+            spec=spec,
+            protocols=self._stored_protocols(record.protocols),
+            signals=signals,
+            options=options,
+            baseline=self._stored_plan(baseline),
+            replan=convert.replan_options_from_proto(request.settings),
+            first_answer=not request.settings.skip_first_answer,
+        )
         return job, baseline
 
     def _stored_spec(self, blob: bytes) -> NetworkSpec:
@@ -420,7 +430,9 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         context.add_callback(handle.cancel)
         return handle
 
-    def _wait(self, handle: JobHandle, context: grpc.ServicerContext, timeout: float | None) -> DomainPlan:
+    def _wait(
+        self, handle: JobHandle, context: grpc.ServicerContext, timeout: float | None
+    ) -> DomainPlan | ReplanResult:
         try:
             return handle.result(timeout=timeout)
         except TimeoutError:
@@ -429,16 +441,23 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
 
     def _run(self, job: SolveJob, context: grpc.ServicerContext) -> DomainPlan:
         handle = self._submit(job, context, None)
-        return self._wait(handle, context, _remaining(context))
+        return _plan_of(self._wait(handle, context, _remaining(context)))
 
     def _stream(
         self,
         job: SolveJob,
         context: grpc.ServicerContext,
-        finish: Callable[[DomainPlan], service_pb2.SolveEvent],
+        finish: Callable[[DomainPlan | ReplanResult], service_pb2.SolveEvent],
+        also: Callable[[Progress], None] | None = None,
     ) -> Iterator[service_pb2.SolveEvent]:
         events: Queue[Progress] = Queue()
-        handle = self._submit(job, context, events.put)
+
+        def on_progress(p: Progress) -> None:
+            if also is not None:
+                also(p)
+            events.put(p)
+
+        handle = self._submit(job, context, on_progress)
         yield service_pb2.SolveEvent(progress=service_pb2.SolveProgress(phase="queued", objective=float("nan")))
         deadline = _remaining(context)
         stop_at = None if deadline is None else time.monotonic() + deadline
@@ -453,10 +472,48 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 p = events.get(timeout=0.1)
             except Empty:
                 continue
-            yield service_pb2.SolveEvent(progress=convert.progress_to_proto(p))
+            yield self._event(p)
         while not events.empty():
-            yield service_pb2.SolveEvent(progress=convert.progress_to_proto(events.get()))
+            yield self._event(events.get())
         yield finish(self._wait(handle, context, 0.0))
+
+    def _event(self, p: Progress) -> service_pb2.SolveEvent:
+        """A progress event, or a replan's first coordinated plan."""
+        if p.first is not None:
+            return service_pb2.SolveEvent(first=convert.plan_to_proto(p.first.plan))
+        return service_pb2.SolveEvent(progress=convert.progress_to_proto(p))
+
+    def _store_replan(
+        self,
+        request: service_pb2.ReplanRequest,
+        job: SolveJob,
+        baseline: PlanRecord,
+        result: DomainPlan | ReplanResult,
+        first_seconds: list[float],
+    ) -> service_pb2.PlanVersion:
+        """Store a replan's final plan with how it answered (kind, timings, fence cuts, churn)."""
+        assert isinstance(result, ReplanResult), "a replan job returns a ReplanResult"
+        diff = diff_plans(job.baseline, result.plan) if job.baseline is not None else None
+        info = convert.replan_info_to_proto(
+            result.kind,
+            result.business_objective,
+            first_seconds[0] if first_seconds else 0.0,
+            result.ready_seconds,
+            result.execute_after_hours,
+            result.mip_start_accepted,
+            result.cuts,
+            diff,
+        )
+        return self._store_plan(
+            request.network_id,
+            baseline.network_version,
+            baseline.version,
+            list(job.signals),
+            result.plan,
+            request.idempotency_key,
+            None if request.allow_stale_baseline else baseline.version,
+            extra=info.SerializeToString(deterministic=True),
+        )
 
     def _store_plan(
         self,
@@ -467,6 +524,8 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         plan: DomainPlan,
         key: str,
         expect_latest: int | None,
+        *,
+        extra: bytes = b"",
     ) -> service_pb2.PlanVersion:
         message = convert.plan_to_proto(plan)
         decisions = [
@@ -490,6 +549,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             decisions=decisions,
             idempotency_key=key,
             expect_latest=expect_latest,
+            extra=extra,
         )
         with self._new_plan:
             self._new_plan.notify_all()
@@ -517,6 +577,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             plan=plan_pb2.PlanResult.FromString(rec.plan),
             created_at=_timestamp(rec.created_at),
             idempotency_key=rec.idempotency_key,
+            replan=service_pb2.ReplanInfo.FromString(rec.extra) if rec.extra else None,
         )
 
     def _decide(

@@ -135,6 +135,8 @@ class PlanRecord:
     idempotency_key: str
     n_decisions: int
     n_needs_approval: int
+    extra: bytes = b""
+    """How the plan was made, opaque to the store (the service keeps a replan's ReplanInfo here)."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ class PlanStore(Protocol):
         decisions: Sequence[DecisionInput],
         idempotency_key: str = "",
         expect_latest: int | None = None,
+        extra: bytes = b"",
     ) -> PlanRecord: ...
 
     def get_plan(self, network_id: str, version: int = 0) -> PlanRecord: ...
@@ -216,7 +219,7 @@ class PlanStore(Protocol):
 
 # ------------------------------------------------------------------------------------------ schema
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema this code writes; stored in `PRAGMA user_version`."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -276,6 +279,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         # The escalation queue: pending decisions of one plan version.
         "CREATE INDEX decisions_by_state ON decisions (network_id, plan_version, state)",
     ),
+    2: ("ALTER TABLE plans ADD COLUMN extra BLOB NOT NULL DEFAULT x''",),
 }
 
 _NETWORK_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -284,7 +288,7 @@ _PLAN_SUMMARY_COLUMNS = (
     "network_id, version, network_version, baseline_version, signals, status, objective, created_at, "
     "idempotency_key, n_decisions, n_needs_approval"
 )
-_PLAN_COLUMNS = _PLAN_SUMMARY_COLUMNS + ", plan"
+_PLAN_COLUMNS = _PLAN_SUMMARY_COLUMNS + ", plan, extra"
 _DECISION_COLUMNS = "network_id, plan_version, idx, blob, state, decided_by, decided_at, note"
 
 _BUSY_TIMEOUT_SECONDS = 30.0
@@ -455,6 +459,7 @@ class SqlitePlanStore:
         decisions: Sequence[DecisionInput],
         idempotency_key: str = "",
         expect_latest: int | None = None,
+        extra: bytes = b"",
     ) -> PlanRecord:
         """Store a plan as the next version, with its decisions, in one transaction.
 
@@ -496,7 +501,7 @@ class SqlitePlanStore:
                 raise NotFound("plan", f"{network_id} version {baseline_version}", "the baseline must be stored")
             version = latest + 1
             conn.execute(
-                f"INSERT INTO plans ({_PLAN_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                f"INSERT INTO plans ({_PLAN_COLUMNS}) VALUES ({', '.join('?' * 13)})",
                 (
                     network_id,
                     version,
@@ -510,6 +515,7 @@ class SqlitePlanStore:
                     len(decisions),
                     n_needs_approval,
                     plan,
+                    extra,
                 ),
             )
             conn.executemany(
@@ -538,6 +544,7 @@ class SqlitePlanStore:
             idempotency_key,
             len(decisions),
             n_needs_approval,
+            bytes(extra),
         )
 
     def get_plan(self, network_id: str, version: int = 0) -> PlanRecord:
@@ -732,6 +739,7 @@ def _plan_record(row: sqlite3.Row) -> PlanRecord:
         idempotency_key=row["idempotency_key"],
         n_decisions=row["n_decisions"],
         n_needs_approval=row["n_needs_approval"],
+        extra=row["extra"],
     )
 
 

@@ -144,6 +144,8 @@ class SolveJob:
     """With a baseline the job is a replan: `result()` is the final `ReplanResult`, and the first
     coordinated plan arrives earlier as a FIRST_PLAN progress event."""
     replan: ReplanOptions | None = None
+    first_answer: bool = True
+    """For a replan: solve the first answer from the signals' reach before the full replan."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "signals", tuple(self.signals))
@@ -188,7 +190,7 @@ class JobHandle:
         spawns a replacement). False when the job had already finished."""
         return self._pool._cancel(self._record)
 
-    def result(self, timeout: float | None = None) -> Plan:
+    def result(self, timeout: float | None = None) -> Plan | ReplanResult:
         """The plan, waiting up to `timeout` seconds (forever when None).
 
         Raises the worker's `ConcertoError` as the same type with the same fields (a
@@ -694,6 +696,7 @@ def _plan(job: SolveJob, reporter: _ProgressReporter) -> Plan | ReplanResult:
             job.options,
             job.replan,
             protocols=job.protocols,
+            first_answer=job.first_answer,
             backend=_ReportingHighsBackend(reporter),
         ):
             if result.kind == "first":

@@ -1,0 +1,802 @@
+"""End-to-end tests over a real gRPC server on 127.0.0.1:0 with spawned solver workers: every RPC,
+health and reflection, status codes, idempotency, admission, deadlines, durability and bad input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from queue import Empty, Queue
+
+import grpc
+import pytest
+from google.protobuf import descriptor_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from benchmarks.generator import generate
+from models.network import Demand, Item, Lane, NetworkSpec, Node, NodeRole, ServiceTarget, SupplyOffer
+from models.protocols import ProtocolSet
+from models.signals import Signal
+from solver import convert
+from solver._proto.concerto.v1 import network_pb2, plan_pb2, service_pb2, service_pb2_grpc, signals_pb2
+from solver.options import SolveOptions
+from solver.server import SERVICE_NAME, ServerConfig
+from tests.service_harness import RunningServer, ServerProcess, running_server, store_snapshot
+from tests.test_known_answers import backup_network
+from tests.test_protocols import OUTAGE_DAY_0, outage_network, short_outage_protocols
+
+TIMEOUT = 30.0
+"""Deadline of every call that should answer: a broken server fails the test instead of hanging it."""
+
+EXACT = convert.options_to_proto(SolveOptions(mip_rel_gap=1e-9))
+OUTAGE = convert.signal_to_proto(OUTAGE_DAY_0)
+SERVING = health_pb2.HealthCheckResponse.SERVING
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """Two solver workers and room for one queued job: small enough that admission is testable."""
+    config = ServerConfig(store_path=tmp_path_factory.mktemp("service") / "concerto.db", workers=2, queue_size=1)
+    with running_server(config) as running:
+        yield running
+
+
+def refused(call: Callable[[], object]) -> grpc.RpcError:
+    """The error a call fails with (the test fails if it succeeds)."""
+    with pytest.raises(grpc.RpcError) as info:
+        call()
+    return info.value
+
+
+def put_outage(service: RunningServer, network_id: str, protocols: ProtocolSet | None = None) -> None:
+    """Store the short-outage network; by default with a spend limit of 50, so that the outage's
+    response escalates one purchase (see test_short_outage_escalation_pays)."""
+    service.client.put_network(
+        network_id, outage_network(), protocols or short_outage_protocols(limit=50), timeout=TIMEOUT
+    )
+
+
+def plan(service: RunningServer, network_id: str, *, idempotency_key: str = "") -> service_pb2.PlanVersion:
+    request = service_pb2.PlanRequest(network_id=network_id, options=EXACT, idempotency_key=idempotency_key)
+    return service.stub.Plan(request, timeout=TIMEOUT)
+
+
+def replan_request(
+    network_id: str, baseline_version: int = 0, *, idempotency_key: str = "", allow_stale_baseline: bool = False
+) -> service_pb2.ReplanRequest:
+    """The day-0 outage against `baseline_version`, solved cold (no stability penalty, no first
+    answer), so that the replan's optimum is the known answer of the disrupted network."""
+    return service_pb2.ReplanRequest(
+        network_id=network_id,
+        baseline_version=baseline_version,
+        signals=[OUTAGE],
+        options=EXACT,
+        settings=service_pb2.ReplanSettings(stability_weight=0.0, skip_first_answer=True),
+        idempotency_key=idempotency_key,
+        allow_stale_baseline=allow_stale_baseline,
+    )
+
+
+def replan(
+    service: RunningServer,
+    network_id: str,
+    baseline_version: int = 0,
+    *,
+    idempotency_key: str = "",
+    allow_stale_baseline: bool = False,
+) -> service_pb2.PlanVersion:
+    request = replan_request(
+        network_id, baseline_version, idempotency_key=idempotency_key, allow_stale_baseline=allow_stale_baseline
+    )
+    return service.stub.Replan(request, timeout=TIMEOUT)
+
+
+def versions(service: RunningServer, network_id: str) -> list[int]:
+    return [p.version for p in service.client.list_plans(network_id)]
+
+
+def solve_request(
+    spec: NetworkSpec, protocols: ProtocolSet | None = None, signals: tuple[Signal, ...] = ()
+) -> service_pb2.SolveRequest:
+    request = service_pb2.SolveRequest(
+        network=convert.spec_to_network(spec), signals=[convert.signal_to_proto(s) for s in signals], options=EXACT
+    )
+    if protocols is not None:
+        request.protocols.CopyFrom(convert.protocols_to_proto(protocols))
+    return request
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    stop_at = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > stop_at:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+# -- gRPC conventions ------------------------------------------------------------------------------
+
+
+def test_health_check_serves_the_server_and_concerto(service: RunningServer) -> None:
+    health = health_pb2_grpc.HealthStub(service.channel)
+    for name in ("", SERVICE_NAME):
+        assert health.Check(health_pb2.HealthCheckRequest(service=name), timeout=TIMEOUT).status == SERVING
+
+
+def test_reflection_lists_the_services_and_resolves_concerto(service: RunningServer) -> None:
+    reflection = reflection_pb2_grpc.ServerReflectionStub(service.channel)
+    requests = [
+        reflection_pb2.ServerReflectionRequest(list_services=""),
+        reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICE_NAME),
+    ]
+    listing, found = reflection.ServerReflectionInfo(iter(requests), timeout=TIMEOUT)
+    names = {s.name for s in listing.list_services_response.service}
+    assert {SERVICE_NAME, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"} <= names
+    files = [
+        descriptor_pb2.FileDescriptorProto.FromString(blob)
+        for blob in found.file_descriptor_response.file_descriptor_proto
+    ]
+    service_file = next(f for f in files if f.name == "concerto/v1/service.proto")
+    [concerto] = [s for s in service_file.service if s.name == "Concerto"]
+    assert [m.name for m in concerto.method] == [
+        m.name for m in service_pb2.DESCRIPTOR.services_by_name["Concerto"].methods
+    ]
+
+
+# -- networks --------------------------------------------------------------------------------------
+
+
+def test_put_network_adds_versions_and_get_network_reads_each(service: RunningServer) -> None:
+    stub = service.stub
+    first = stub.PutNetwork(
+        service_pb2.PutNetworkRequest(network_id="versions", network=convert.spec_to_network(outage_network())),
+        timeout=TIMEOUT,
+    )
+    assert (first.network_id, first.version, first.has_protocols) == ("versions", 1, False)
+    changed, protocols = outage_network(backlog=20.0), short_outage_protocols(limit=100)
+    assert service.client.put_network("versions", changed, protocols, timeout=TIMEOUT) == 2
+
+    latest = stub.GetNetwork(service_pb2.GetNetworkRequest(network_id="versions"), timeout=TIMEOUT)
+    assert (latest.version, latest.has_protocols) == (2, True)
+    assert convert.network_to_spec(latest.network) == changed
+    assert convert.protocols_to_domain(latest.protocols) == protocols
+    assert service.client.get_network("versions", 1, timeout=TIMEOUT) == outage_network()
+
+    [summary] = [n for n in service.client.list_networks() if n.network_id == "versions"]
+    assert (summary.latest_version, summary.name, summary.plan_versions) == (2, "short-outage", 0)
+    assert summary.updated_at == latest.created_at
+
+
+def test_validate_network_accepts_a_good_network_and_names_a_violation(service: RunningServer) -> None:
+    before = store_snapshot(service.stub)
+    assert service.client.validate(outage_network(), short_outage_protocols(limit=50), [OUTAGE_DAY_0]) == []
+
+    bad = convert.spec_to_network(outage_network())
+    bad.lanes[0].lead_time = 3
+    response = service.stub.ValidateNetwork(service_pb2.ValidateNetworkRequest(network=bad), timeout=TIMEOUT)
+    assert not response.valid
+    [violation] = response.violations
+    assert (violation.entity, violation.id, violation.field) == ("lane", "L1", "lead_time")
+    assert "horizon" in violation.message
+
+    unknown_supplier = signals_pb2.Signal()
+    unknown_supplier.CopyFrom(OUTAGE)
+    unknown_supplier.supplier = "S9"
+    response = service.stub.ValidateNetwork(
+        service_pb2.ValidateNetworkRequest(
+            network=convert.spec_to_network(outage_network()), signals=[unknown_supplier]
+        ),
+        timeout=TIMEOUT,
+    )
+    assert not response.valid
+    [violation] = response.violations
+    assert (violation.entity, violation.id) == ("signal", "S1-down")
+    assert store_snapshot(service.stub) == before
+
+
+# -- solving ---------------------------------------------------------------------------------------
+
+
+def test_solve_returns_the_known_optimum_and_stores_nothing(service: RunningServer) -> None:
+    """The short outage within a spend limit of 100 (test_short_outage_backup_within_authority): 180."""
+    before = store_snapshot(service.stub)
+    response = service.stub.Solve(
+        solve_request(outage_network(), short_outage_protocols(limit=100), (OUTAGE_DAY_0,)), timeout=TIMEOUT
+    )
+    assert response.plan.status == plan_pb2.SOLVE_STATUS_OPTIMAL
+    assert response.plan.objective == pytest.approx(180)
+    assert store_snapshot(service.stub) == before
+
+
+PHASES = ["queued", "building", "solving", "extracting"]
+
+
+def assert_progress_then_result(events: list[service_pb2.SolveEvent], result: str) -> None:
+    *progress, last = events
+    assert last.WhichOneof("event") == result
+    assert progress and all(e.WhichOneof("event") == "progress" for e in progress)
+    phases = [e.progress.phase for e in progress]
+    assert phases[0] == "queued" and phases[-1] == "extracting" and "building" in phases
+    assert [PHASES.index(p) for p in phases] == sorted(PHASES.index(p) for p in phases)
+
+
+def test_solve_stream_sends_progress_then_the_plan(service: RunningServer) -> None:
+    request = solve_request(outage_network(), short_outage_protocols(limit=100), (OUTAGE_DAY_0,))
+    events = list(service.stub.SolveStream(request, timeout=TIMEOUT))
+    assert_progress_then_result(events, "plan")
+    assert events[-1].plan.objective == pytest.approx(180)
+
+
+def no_supply_network() -> NetworkSpec:
+    """A fill-rate target of 1 with no supply at all (test_infeasible_is_a_result_not_an_exception)."""
+    return NetworkSpec(
+        name="infeasible",
+        horizon=1,
+        items=(Item("A"),),
+        nodes=(Node("S", NodeRole.SUPPLIER, tier=1), Node("C", NodeRole.CUSTOMER)),
+        offers=(SupplyOffer("o", "S", "A", capacity=0),),
+        lanes=(Lane("L", "S", "C", ("A",)),),
+        demands=(Demand("C", "A", (4,)),),
+        service_targets=(ServiceTarget(1, 1.0),),
+    )
+
+
+def test_infeasible_network_is_an_answer_not_an_error(service: RunningServer) -> None:
+    response = service.stub.Solve(solve_request(no_supply_network()), timeout=TIMEOUT)
+    assert response.plan.status == plan_pb2.SOLVE_STATUS_INFEASIBLE
+    assert math.isnan(response.plan.objective)
+
+    service.client.put_network("infeasible", no_supply_network(), timeout=TIMEOUT)
+    stored = plan(service, "infeasible")
+    assert stored.version == 1 and stored.plan.status == plan_pb2.SOLVE_STATUS_INFEASIBLE
+    [summary] = service.client.list_plans("infeasible")
+    assert summary.status == plan_pb2.SOLVE_STATUS_INFEASIBLE
+
+
+# -- the plan ledger -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Network "ledger": plan version 1 without signals, version 2 answering the day-0 outage."""
+
+    first: service_pb2.PlanVersion
+    second: service_pb2.PlanVersion
+
+
+@pytest.fixture(scope="module")
+def ledger(service: RunningServer) -> Ledger:
+    put_outage(service, "ledger")
+    return Ledger(first=plan(service, "ledger"), second=replan(service, "ledger", baseline_version=1))
+
+
+def test_plan_stores_the_first_version(ledger: Ledger) -> None:
+    """Without the outage S1 serves 10 a day at 5 for 3 days: 150, nothing governed is decided."""
+    first = ledger.first
+    assert (first.network_id, first.version, first.network_version, first.baseline_version) == ("ledger", 1, 1, 0)
+    assert list(first.signals) == []
+    assert first.plan.status == plan_pb2.SOLVE_STATUS_OPTIMAL
+    assert first.plan.objective == pytest.approx(150)
+
+
+def test_replan_stores_a_new_version_with_the_signals(ledger: Ledger) -> None:
+    """The outage under a limit of 50 escalates (test_short_outage_escalation_pays): 310, and the
+    day-2 purchase waits for the procurement director."""
+    second = ledger.second
+    assert (second.version, second.network_version, second.baseline_version) == (2, 1, 1)
+    assert [s.id for s in second.signals] == ["S1-down"]
+    assert second.plan.objective == pytest.approx(310)
+    statuses = [d.status for d in second.plan.decisions]
+    assert statuses.count(plan_pb2.AUTHORITY_STATUS_ESCALATED) == 1 and len(statuses) == 3
+
+
+def test_get_plan_reads_the_latest_and_any_version(service: RunningServer, ledger: Ledger) -> None:
+    get = service.stub.GetPlan
+    assert get(service_pb2.GetPlanRequest(network_id="ledger"), timeout=TIMEOUT) == ledger.second
+    assert get(service_pb2.GetPlanRequest(network_id="ledger", version=1), timeout=TIMEOUT) == ledger.first
+    assert service.client.get_plan("ledger", 2).plan.objective == pytest.approx(310)
+
+
+def test_list_plans_summarises_versions_oldest_first(service: RunningServer, ledger: Ledger) -> None:
+    plans = service.client.list_plans("ledger")
+    assert [(p.version, p.network_version, p.baseline_version) for p in plans] == [(1, 1, 0), (2, 1, 1)]
+    assert [list(p.signals) for p in plans] == [[], ["S1-down"]]
+    assert [p.objective for p in plans] == pytest.approx([150, 310])
+    assert [(p.decisions, p.needs_approval) for p in plans] == [(0, 0), (3, 1)]
+    assert all(p.status == plan_pb2.SOLVE_STATUS_OPTIMAL for p in plans)
+    assert [p.created_at for p in plans] == [ledger.first.created_at, ledger.second.created_at]
+    [summary] = [n for n in service.client.list_networks() if n.network_id == "ledger"]
+    assert summary.plan_versions == 2
+
+
+def test_diff_plans_reports_what_the_replan_changed(service: RunningServer, ledger: Ledger) -> None:
+    diff = service.stub.DiffPlans(
+        service_pb2.DiffPlansRequest(network_id="ledger", from_version=1, to_version=2), timeout=TIMEOUT
+    )
+    assert (diff.objective_before, diff.objective_after) == pytest.approx((150, 310))
+    kinds = {c.kind for c in diff.changes}
+    assert {"activation", "purchase"} <= kinds
+    assert 0 < diff.changed <= diff.total
+    assert sum(diff.cost_change_by_component.values()) == pytest.approx(160)
+
+
+def test_list_decisions_filters_by_state(service: RunningServer, ledger: Ledger) -> None:
+    def listed(state: service_pb2.DecisionState, plan_version: int = 0) -> list[service_pb2.DecisionRecord]:
+        return service.client.decisions("ledger", plan_version, state)
+
+    every = listed(service_pb2.DECISION_STATE_UNSPECIFIED)
+    assert [d.index for d in every] == [0, 1, 2]
+    assert all(d.plan_version == 2 for d in every)
+    [pending] = listed(service_pb2.DECISION_STATE_PENDING)
+    assert pending.decision.status == plan_pb2.AUTHORITY_STATUS_ESCALATED
+    assert pending.decision.approver == "procurement director"
+    assert not pending.decided_by and not pending.HasField("decided_at")
+    assert len(listed(service_pb2.DECISION_STATE_NOT_REQUIRED)) == 2
+    assert listed(service_pb2.DECISION_STATE_APPROVED) == []
+    assert listed(service_pb2.DECISION_STATE_UNSPECIFIED, plan_version=1) == []
+
+
+def test_approve_and_reject_record_who_and_when(service: RunningServer) -> None:
+    put_outage(service, "approvals")
+    plan(service, "approvals")
+    second = replan(service, "approvals", baseline_version=1)
+    [pending] = service.client.decisions("approvals", second.version, service_pb2.DECISION_STATE_PENDING)
+
+    start = datetime.now(UTC)
+    approved = service.client.approve("approvals", second.version, pending.index, "procurement director", "go")
+    assert approved.state == service_pb2.DECISION_STATE_APPROVED
+    assert (approved.decided_by, approved.note, approved.index) == ("procurement director", "go", pending.index)
+    decided_at = approved.decided_at.ToDatetime(tzinfo=UTC)
+    assert start - timedelta(seconds=1) <= decided_at <= datetime.now(UTC) + timedelta(seconds=1)
+    [listed] = service.client.decisions("approvals", second.version, service_pb2.DECISION_STATE_APPROVED)
+    assert listed == approved
+
+    for err in (
+        refused(lambda: service.client.approve("approvals", second.version, pending.index, "coo")),
+        refused(lambda: service.client.reject("approvals", second.version, pending.index, "coo")),
+    ):
+        assert err.code() == grpc.StatusCode.FAILED_PRECONDITION, err.details()
+        assert "approved" in err.details()
+    [not_required, *_] = service.client.decisions("approvals", second.version, service_pb2.DECISION_STATE_NOT_REQUIRED)
+    err = refused(lambda: service.client.approve("approvals", second.version, not_required.index, "coo"))
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
+    err = refused(lambda: service.client.approve("approvals", second.version, pending.index, ""))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "decided_by" in err.details()
+
+    # The next replan carries the outage on and escalates again; this time the answer is no.
+    third = service.stub.Replan(service_pb2.ReplanRequest(network_id="approvals", options=EXACT), timeout=TIMEOUT)
+    [pending] = service.client.decisions("approvals", third.version, service_pb2.DECISION_STATE_PENDING)
+    rejected = service.client.reject("approvals", third.version, pending.index, "coo", "too dear")
+    assert (rejected.state, rejected.decided_by, rejected.note) == (
+        service_pb2.DECISION_STATE_REJECTED,
+        "coo",
+        "too dear",
+    )
+    assert rejected.decided_at.ToDatetime(tzinfo=UTC) >= decided_at
+    err = refused(lambda: service.client.approve("approvals", third.version, pending.index, "coo"))
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION and "rejected" in err.details()
+
+
+def test_replan_stream_sends_progress_then_the_new_version(service: RunningServer) -> None:
+    put_outage(service, "streamed")
+    plan(service, "streamed")
+    events = list(service.stub.ReplanStream(replan_request("streamed", 1), timeout=TIMEOUT))
+    assert_progress_then_result(events, "version")
+    version = events[-1].version
+    assert (version.version, version.baseline_version) == (2, 1)
+    assert [s.id for s in version.signals] == ["S1-down"]
+    assert version.plan.objective == pytest.approx(310)
+    assert versions(service, "streamed") == [1, 2]
+
+
+def test_watch_plans_delivers_versions_stored_after_it_started(service: RunningServer) -> None:
+    put_outage(service, "watched")
+    plan(service, "watched")
+    # One watcher asks for what follows the version it has; the other for "from now on" (0).
+    after_first = service.stub.WatchPlans(
+        service_pb2.WatchPlansRequest(network_id="watched", after_version=1), timeout=TIMEOUT
+    )
+    from_now = service.stub.WatchPlans(service_pb2.WatchPlansRequest(network_id="watched"), timeout=TIMEOUT)
+    seen: dict[str, Queue[service_pb2.PlanVersion | grpc.RpcError]] = {"after_first": Queue(), "from_now": Queue()}
+
+    def watch(name: str, call: Iterator[service_pb2.PlanVersion]) -> None:
+        try:
+            for version in call:
+                seen[name].put(version)
+        except grpc.RpcError as err:
+            if err.code() != grpc.StatusCode.CANCELLED:
+                seen[name].put(err)
+
+    threads = [
+        threading.Thread(target=watch, args=("after_first", after_first), daemon=True),
+        threading.Thread(target=watch, args=("from_now", from_now), daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        # "From now on" starts whenever the server gets to it: store versions until it has seen one.
+        stored: list[service_pb2.PlanVersion] = []
+        first_seen: service_pb2.PlanVersion | grpc.RpcError | None = None
+        while first_seen is None and len(stored) < 10:
+            stored.append(replan(service, "watched"))
+            with contextlib.suppress(Empty):
+                first_seen = seen["from_now"].get(timeout=1.0)
+        assert isinstance(first_seen, service_pb2.PlanVersion), first_seen
+        assert first_seen in stored and first_seen.version > 1
+        assert [s.id for s in first_seen.signals] == ["S1-down"]
+        delivered = [seen["after_first"].get(timeout=TIMEOUT) for _ in stored]
+        assert delivered == stored
+    finally:
+        after_first.cancel()
+        from_now.cancel()
+        for thread in threads:
+            thread.join(timeout=TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads)
+    assert seen["after_first"].empty()
+
+
+def test_export_model_as_mps_and_lp_inline_and_stored(service: RunningServer, ledger: Ledger) -> None:
+    inline = solve_request(outage_network(), short_outage_protocols(limit=50), (OUTAGE_DAY_0,))
+    export = service.stub.ExportModel
+    mps = export(service_pb2.ExportModelRequest(inline=inline, format=service_pb2.MODEL_FORMAT_MPS), timeout=TIMEOUT)
+    lp = export(service_pb2.ExportModelRequest(inline=inline, format=service_pb2.MODEL_FORMAT_LP), timeout=TIMEOUT)
+    assert mps.columns > 0 and mps.rows > 0
+    assert (lp.columns, lp.rows) == (mps.columns, mps.rows)
+    # Readable names: the row of the backup's activation in period 0, in each format's spelling.
+    assert "ROWS" in mps.text and "COLUMNS" in mps.text and "backup_activation[offer=backup,t=0]" in mps.text
+    assert "\nst\n" in lp.text and "backup_activation(offer.backup,t.0)" in lp.text
+
+    stored = export(
+        service_pb2.ExportModelRequest(network_id="ledger", signals=[OUTAGE], format=service_pb2.MODEL_FORMAT_MPS),
+        timeout=TIMEOUT,
+    )
+    assert stored.text == mps.text
+    err = refused(lambda: export(service_pb2.ExportModelRequest(inline=inline), timeout=TIMEOUT))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "format" in err.details()
+
+
+# -- status codes ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unplanned(service: RunningServer) -> str:
+    """A stored network without plans."""
+    put_outage(service, "unplanned")
+    return "unplanned"
+
+
+NOT_FOUND_CALLS: dict[str, Callable[[service_pb2_grpc.ConcertoStub], object]] = {
+    "GetNetwork of an unknown network": lambda s: s.GetNetwork(
+        service_pb2.GetNetworkRequest(network_id="nowhere"), timeout=TIMEOUT
+    ),
+    "GetNetwork of an unknown version": lambda s: s.GetNetwork(
+        service_pb2.GetNetworkRequest(network_id="ledger", version=9), timeout=TIMEOUT
+    ),
+    "GetPlan of an unknown network": lambda s: s.GetPlan(
+        service_pb2.GetPlanRequest(network_id="nowhere"), timeout=TIMEOUT
+    ),
+    "GetPlan of an unknown version": lambda s: s.GetPlan(
+        service_pb2.GetPlanRequest(network_id="ledger", version=9), timeout=TIMEOUT
+    ),
+    "ListPlans of an unknown network": lambda s: s.ListPlans(
+        service_pb2.ListPlansRequest(network_id="nowhere"), timeout=TIMEOUT
+    ),
+    "Plan of an unknown network": lambda s: s.Plan(service_pb2.PlanRequest(network_id="nowhere"), timeout=TIMEOUT),
+    "Plan of an unknown network version": lambda s: s.Plan(
+        service_pb2.PlanRequest(network_id="ledger", network_version=9), timeout=TIMEOUT
+    ),
+    "Replan of an unknown baseline": lambda s: s.Replan(replan_request("ledger", baseline_version=9), timeout=TIMEOUT),
+    "Replan of a network without plans": lambda s: s.Replan(replan_request("unplanned"), timeout=TIMEOUT),
+    "ReplanStream of an unknown network": lambda s: list(s.ReplanStream(replan_request("nowhere"), timeout=TIMEOUT)),
+    "DiffPlans to an unknown version": lambda s: s.DiffPlans(
+        service_pb2.DiffPlansRequest(network_id="ledger", from_version=1, to_version=9), timeout=TIMEOUT
+    ),
+    "WatchPlans of an unknown network": lambda s: next(
+        iter(s.WatchPlans(service_pb2.WatchPlansRequest(network_id="nowhere"), timeout=TIMEOUT))
+    ),
+    "ListDecisions of an unknown version": lambda s: s.ListDecisions(
+        service_pb2.ListDecisionsRequest(network_id="ledger", plan_version=9), timeout=TIMEOUT
+    ),
+    "ApproveDecision of an unknown index": lambda s: s.ApproveDecision(
+        service_pb2.DecideRequest(network_id="ledger", plan_version=2, index=99, decided_by="coo"), timeout=TIMEOUT
+    ),
+    "ExportModel of an unknown network": lambda s: s.ExportModel(
+        service_pb2.ExportModelRequest(network_id="nowhere", format=service_pb2.MODEL_FORMAT_LP), timeout=TIMEOUT
+    ),
+}
+
+
+@pytest.mark.parametrize("call", NOT_FOUND_CALLS.values(), ids=NOT_FOUND_CALLS.keys())
+def test_unknown_network_or_version_is_not_found(
+    service: RunningServer, ledger: Ledger, unplanned: str, call: Callable[[service_pb2_grpc.ConcertoStub], object]
+) -> None:
+    before = store_snapshot(service.stub)
+    err = refused(lambda: call(service.stub))
+    assert err.code() == grpc.StatusCode.NOT_FOUND, err.details()
+    assert "not found" in err.details()
+    assert store_snapshot(service.stub) == before
+
+
+def test_stale_baseline_is_failed_precondition_unless_allowed(service: RunningServer) -> None:
+    put_outage(service, "stale")
+    plan(service, "stale")
+    replan(service, "stale", baseline_version=1)
+    before = store_snapshot(service.stub)
+    stale = replan_request("stale", baseline_version=1)
+    for err in (
+        refused(lambda: service.stub.Replan(stale, timeout=TIMEOUT)),
+        refused(lambda: list(service.stub.ReplanStream(stale, timeout=TIMEOUT))),
+    ):
+        assert err.code() == grpc.StatusCode.FAILED_PRECONDITION, err.details()
+        assert "version 2" in err.details()
+    assert store_snapshot(service.stub) == before
+
+    allowed = replan(service, "stale", baseline_version=1, allow_stale_baseline=True)
+    assert (allowed.version, allowed.baseline_version) == (3, 1)
+    assert versions(service, "stale") == [1, 2, 3]
+
+
+def test_retried_plan_and_replan_return_the_same_version(service: RunningServer) -> None:
+    put_outage(service, "idempotent")
+    first = plan(service, "idempotent", idempotency_key="plan-1")
+    assert plan(service, "idempotent", idempotency_key="plan-1") == first
+    assert first.idempotency_key == "plan-1"
+
+    replanned = replan(service, "idempotent", baseline_version=1, idempotency_key="replan-1")
+    assert (replanned.version, replanned.idempotency_key) == (2, "replan-1")
+    # The retry names baseline 1, no longer the latest: the stored answer wins over the stale check.
+    assert replan(service, "idempotent", baseline_version=1, idempotency_key="replan-1") == replanned
+    events = list(
+        service.stub.ReplanStream(replan_request("idempotent", 1, idempotency_key="replan-1"), timeout=TIMEOUT)
+    )
+    assert [e.version for e in events] == [replanned]
+    assert versions(service, "idempotent") == [1, 2]
+
+
+# -- load, deadlines, restarts ---------------------------------------------------------------------
+
+
+def test_concurrent_replans_succeed_or_are_refused_and_never_hang(service: RunningServer) -> None:
+    """8 replans at once against 2 workers and a queue of 1: at most 3 are admitted at a time, the
+    others are told RESOURCE_EXHAUSTED at once; every refused one succeeds when retried."""
+    service.client.put_network("busy", generate("S", seed=0), timeout=TIMEOUT)
+    options = service_pb2.SolveOptions(mip_rel_gap=0.01)  # about 0.2 s each; the default gap takes 7 s
+    service.stub.Plan(service_pb2.PlanRequest(network_id="busy", options=options), timeout=TIMEOUT)
+    requests = [
+        service_pb2.ReplanRequest(
+            network_id="busy",
+            baseline_version=1,
+            options=options,
+            idempotency_key=f"busy-{k}",
+            allow_stale_baseline=True,
+        )
+        for k in range(8)
+    ]
+    answered: dict[int, service_pb2.PlanVersion] = {}
+    errors: dict[int, grpc.RpcError] = {}
+    start = threading.Barrier(len(requests))
+
+    def send(k: int) -> None:
+        start.wait()
+        try:
+            answered[k] = service.stub.Replan(requests[k], timeout=TIMEOUT)
+        except grpc.RpcError as err:
+            errors[k] = err
+
+    threads = [threading.Thread(target=send, args=(k,), daemon=True) for k in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=TIMEOUT + 5)
+    assert not any(thread.is_alive() for thread in threads), "a replan hung"
+
+    assert sorted([*answered, *errors]) == list(range(len(requests)))
+    assert {err.code() for err in errors.values()} <= {grpc.StatusCode.RESOURCE_EXHAUSTED}, errors
+    assert errors, "8 simultaneous replans never filled 2 workers and a queue of 1"
+    assert answered, "every replan was refused"
+
+    for k in errors:
+        answered[k] = service.stub.Replan(requests[k], timeout=TIMEOUT)
+    assert sorted(a.version for a in answered.values()) == list(range(2, 10))
+    assert versions(service, "busy") == list(range(1, 10))
+
+    health = health_pb2_grpc.HealthStub(service.channel)
+    assert health.Check(health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=TIMEOUT).status == SERVING
+    stats = service.servicer.pool.stats()
+    assert (stats.workers_alive, stats.running, stats.queued) == (2, 0, 0)
+
+
+@functools.cache
+def slow_solve_request() -> service_pb2.SolveRequest:
+    """Benchmark network "M": about 20 s of HiGHS, far longer than any deadline here."""
+    return service_pb2.SolveRequest(network=convert.spec_to_network(generate("M", seed=0)))
+
+
+def test_deadline_stops_the_solve_and_frees_the_worker(service: RunningServer) -> None:
+    """Both workers take a 20 s solve under a 1 s deadline (one unary, one streamed); both answer
+    DEADLINE_EXCEEDED within 2 s, and a small solve then gets a worker: the stopped solves freed them."""
+    calls: dict[str, Callable[[float], object]] = {
+        "Solve": lambda deadline: service.stub.Solve(slow_solve_request(), timeout=deadline),
+        "SolveStream": lambda deadline: list(service.stub.SolveStream(slow_solve_request(), timeout=deadline)),
+    }
+    answers: dict[str, tuple[grpc.StatusCode, float]] = {}
+
+    def run(name: str) -> None:
+        started = time.monotonic()
+        try:
+            calls[name](1.0)
+            answers[name] = (grpc.StatusCode.OK, time.monotonic() - started)
+        except grpc.RpcError as err:
+            answers[name] = (err.code(), time.monotonic() - started)
+
+    threads = [threading.Thread(target=run, args=(name,), daemon=True) for name in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=TIMEOUT)
+    for name in calls:
+        code, seconds = answers[name]
+        assert code == grpc.StatusCode.DEADLINE_EXCEEDED, name
+        assert seconds < 2.0, f"{name} answered after {seconds:.2f} s"
+
+    assert wait_until(lambda: service.servicer.pool.stats().running == 0, 5.0), service.servicer.pool.stats()
+    small = service.stub.Solve(solve_request(backup_network(lost_sale_penalty=100)), timeout=10.0)
+    assert small.plan.status == plan_pb2.SOLVE_STATUS_OPTIMAL
+    assert small.plan.objective == pytest.approx(100)
+
+
+def service_stub(channel: grpc.Channel) -> service_pb2_grpc.ConcertoStub:
+    grpc.channel_ready_future(channel).result(timeout=TIMEOUT)
+    return service_pb2_grpc.ConcertoStub(channel)
+
+
+def test_plans_survive_a_killed_server_and_a_retried_replan_commits_once(tmp_path: Path) -> None:
+    """SIGKILL the server while it solves a replan: a new server on the same file has exactly the
+    versions committed before, and the retried replan (same idempotency key) adds exactly one."""
+    store = tmp_path / "durable.db"
+    quick = service_pb2.SolveOptions(time_limit_seconds=0.2)
+    # "M" stopped after 2 s of HiGHS: several seconds in all, and the retry still ends promptly.
+    killed = service_pb2.ReplanRequest(
+        network_id="durable",
+        baseline_version=2,
+        idempotency_key="after-the-kill",
+        options=service_pb2.SolveOptions(time_limit_seconds=2.0),
+    )
+    first = ServerProcess(store, tmp_path)
+    second: ServerProcess | None = None
+    try:
+        with grpc.insecure_channel(first.target) as channel:
+            stub = service_stub(channel)
+            stub.PutNetwork(
+                service_pb2.PutNetworkRequest(network_id="durable", network=slow_solve_request().network),
+                timeout=TIMEOUT,
+            )
+            for _ in range(2):
+                stub.Plan(service_pb2.PlanRequest(network_id="durable", options=quick), timeout=TIMEOUT)
+            events = stub.ReplanStream(killed, timeout=TIMEOUT)
+            phase = ""
+            for event in events:
+                phase = event.progress.phase
+                if phase == "solving":
+                    first.kill()
+                    break
+            assert phase == "solving" and first.process.returncode is not None
+            events.cancel()
+
+        second = ServerProcess(store, tmp_path)
+        with grpc.insecure_channel(second.target) as channel:
+            stub = service_stub(channel)
+
+            def listed() -> list[int]:
+                plans = stub.ListPlans(service_pb2.ListPlansRequest(network_id="durable"), timeout=TIMEOUT).plans
+                return [p.version for p in plans]
+
+            assert listed() == [1, 2]
+            retried = stub.Replan(killed, timeout=TIMEOUT)
+            assert (retried.version, retried.baseline_version, retried.idempotency_key) == (3, 2, "after-the-kill")
+            assert listed() == [1, 2, 3]
+            assert stub.Replan(killed, timeout=TIMEOUT) == retried
+            assert listed() == [1, 2, 3]
+        assert second.terminate() == 0
+    finally:
+        first.kill()
+        if second is not None:
+            second.kill()
+
+
+# -- bad input -------------------------------------------------------------------------------------
+
+
+def garbage(_request: object) -> bytes:
+    """Not a protobuf message: a field tag whose varint never ends."""
+    return b"\xff\xff\xff"
+
+
+def test_malformed_bytes_are_invalid_argument(service: RunningServer, ledger: Ledger) -> None:
+    before = store_snapshot(service.stub)
+    put = service.channel.unary_unary(
+        "/concerto.v1.Concerto/PutNetwork",
+        request_serializer=garbage,
+        response_deserializer=service_pb2.NetworkVersion.FromString,
+    )
+    err = refused(lambda: put(None, timeout=TIMEOUT))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err.details()
+    assert "concerto.v1.PutNetworkRequest" in err.details()
+
+    stream = service.channel.unary_stream(
+        "/concerto.v1.Concerto/ReplanStream",
+        request_serializer=garbage,
+        response_deserializer=service_pb2.SolveEvent.FromString,
+    )
+    err = refused(lambda: list(stream(None, timeout=TIMEOUT)))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err.details()
+    assert "concerto.v1.ReplanRequest" in err.details()
+    assert store_snapshot(service.stub) == before
+
+
+def test_unknown_id_inside_a_network_is_invalid_argument(service: RunningServer) -> None:
+    before = store_snapshot(service.stub)
+    network = convert.spec_to_network(outage_network())
+    network.lanes[0].destination = "NOWHERE"
+    put = service_pb2.PutNetworkRequest(network_id="bad-input", network=network)
+    for call in (
+        lambda: service.stub.PutNetwork(put, timeout=TIMEOUT),
+        lambda: service.stub.Solve(service_pb2.SolveRequest(network=network), timeout=TIMEOUT),
+    ):
+        err = refused(call)
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err.details()
+        assert "lane 'L1'" in err.details() and "destination" in err.details() and "NOWHERE" in err.details()
+    assert store_snapshot(service.stub) == before
+
+
+def test_unset_enum_is_invalid_argument(service: RunningServer, ledger: Ledger) -> None:
+    before = store_snapshot(service.stub)
+    network = convert.spec_to_network(outage_network())
+    network.nodes[0].role = network_pb2.NODE_ROLE_UNSPECIFIED
+    err = refused(
+        lambda: service.stub.PutNetwork(
+            service_pb2.PutNetworkRequest(network_id="bad-input", network=network), timeout=TIMEOUT
+        )
+    )
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err.details()
+    assert "node 'S1'" in err.details() and "role" in err.details() and "unspecified" in err.details()
+
+    untyped = signals_pb2.Signal()
+    untyped.CopyFrom(OUTAGE)
+    untyped.type = signals_pb2.SIGNAL_TYPE_UNSPECIFIED
+    request = service_pb2.ReplanRequest(network_id="ledger", signals=[untyped])
+    err = refused(lambda: service.stub.Replan(request, timeout=TIMEOUT))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err.details()
+    assert "signal 'S1-down'" in err.details() and "type" in err.details()
+    assert store_snapshot(service.stub) == before
+
+
+def test_oversized_request_is_invalid_argument(tmp_path: Path) -> None:
+    """A limit of 4,000 bytes: the short-outage network (about 400 with its protocols) is stored,
+    the 5,800-byte demo network is refused by the server (gRPC itself would take up to 8,000)."""
+    big = convert.spec_to_network(generate("demo", seed=0))
+    limit = 4000
+    assert limit < big.ByteSize() < 2 * limit
+    config = ServerConfig(store_path=tmp_path / "small.db", workers=1, queue_size=0, max_request_bytes=limit)
+    with running_server(config) as small:
+        put_outage(small, "fits")
+        before = store_snapshot(small.stub)
+        for call in (
+            lambda: small.stub.PutNetwork(
+                service_pb2.PutNetworkRequest(network_id="big", network=big), timeout=TIMEOUT
+            ),
+            lambda: small.stub.Solve(service_pb2.SolveRequest(network=big), timeout=TIMEOUT),
+        ):
+            err = refused(call)
+            assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err.details()
+            assert "limit of 4,000" in err.details()
+        assert store_snapshot(small.stub) == before
