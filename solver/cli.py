@@ -247,7 +247,8 @@ def _cmd_replan(args: argparse.Namespace) -> int:
             )
             for cut in info.fence_cuts:
                 print(
-                    f"  fence cut: {cut.block} {cut.resource} period {cut.period}: {cut.baseline:g} -> {cut.replanned:g} ({cut.reason})"
+                    f"  fence cut: {cut.block} {cut.resource} period {cut.period}: "
+                    f"{cut.baseline:g} -> {cut.replanned:g} ({cut.reason})"
                 )
         if args.json:
             write_plan_json(stored.plan, Path(args.json))
