@@ -55,7 +55,7 @@ def describe_response(before: Plan, after: Plan) -> list[str]:
     lines.append("")
     lines.append(f"{'metric':<34}{'before':>16}{'after':>16}")
     rows: list[tuple[str, Callable[[Plan], float], str]] = [
-        ("objective (cost - revenue)", lambda p: p.objective, ",.0f"),
+        ("cost - revenue", lambda p: (p.kpis.total_cost - p.kpis.revenue) if p.kpis else 0.0, ",.0f"),
         ("total cost", lambda p: p.kpis.total_cost if p.kpis else 0.0, ",.0f"),
         ("revenue", lambda p: p.kpis.revenue if p.kpis else 0.0, ",.0f"),
         ("fill rate", lambda p: p.kpis.fill_rate if p.kpis else 0.0, ".1%"),
@@ -112,11 +112,30 @@ def run_demo(options: SolveOptions, *, workers: int = 1, print_line: Callable[[s
                         + f" (detected at {s.detected_hours:g} h)"
                     )
                 progress = _progress_printer(print_line)
+
+                def on_first(plan: Plan) -> None:
+                    print_line(
+                        f"first coordinated plan from the signals' reach: objective {plan.objective:,.0f} "
+                        f"({len(plan.needs_approval)} decisions need approval)"
+                    )
+
                 after = client.replan_stream(
-                    "demo", signals, options=options, idempotency_key="demo-replan", on_progress=progress
+                    "demo",
+                    signals,
+                    options=options,
+                    idempotency_key="demo-replan",
+                    on_progress=progress,
+                    on_first=on_first,
                 )
                 print_line(f"plan v{after.version} (replan of v{after.baseline_version}):")
                 print_line(after.plan.summary())
+                if after.replan is not None:
+                    info = after.replan
+                    print_line(
+                        f"  replan answer: {info.kind}, ready after {info.ready_seconds:.2f} s (first plan after "
+                        f"{info.first_plan_seconds:.2f} s); every decision executable {info.execute_after_hours:g} h "
+                        "after detection"
+                    )
                 if not after.plan.has_solution:
                     return 1
                 print_line("")
