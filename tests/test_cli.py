@@ -53,7 +53,8 @@ def test_demo_plans_the_bundled_network_and_its_response(capsys: pytest.CaptureF
         assert data_path(name).exists(), name
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    assert out.count(": optimal") == 2
+    assert out.count("plan of 'demo-seed0': optimal") == 2
+    assert "first coordinated plan from the signals' reach" in out
     assert "coordinated response:" in out and "need approval" in out
     assert "fill rate" in out and "cash-to-cash (days)" in out
 
