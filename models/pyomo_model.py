@@ -1,12 +1,13 @@
 """The coordinated allocation MILP of `models.allocation` (with the decision protocols of
-`models.protocols`), written algebraically in Pyomo: a readable reference twin, one indexed
-Constraint per family, and its solve through Pyomo's HiGHS interface.
+`models.protocols` and the replan terms of `models.replanning`), written algebraically in Pyomo: a
+readable reference twin, one indexed Constraint per family, and its solve through Pyomo's HiGHS
+interface.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 
 from models.network import Network, NodeRole
 from models.protocols import ActionKind, AuthorityGroup, AuthorityRule, ProtocolSet
+from models.replanning import Reach, ReplanOptions
 from models.solution import SolveStatus
 
 FloatArray = npt.NDArray[np.float64]
@@ -78,6 +80,23 @@ Rows are indexed by rule id (and offer, period) rather than by position."""
 
 PROTOCOL_COST_COMPONENTS = ("governance", "finance")
 """Cost components a protocol set adds: escalations, and working capital released beyond the cap."""
+
+REPLAN_VARIABLE_BLOCKS = ("change_buy", "change_make", "change_ship")
+"""The deviation variables a replan adds (with a stability weight above 0), shaped like the
+decisions they watch."""
+
+REPLAN_CONSTRAINT_FAMILIES = (
+    "change_buy_up",
+    "change_buy_down",
+    "change_make_up",
+    "change_make_down",
+    "change_ship_up",
+    "change_ship_down",
+)
+"""The rows a replan adds, named like the builder's families in `models.replanning`."""
+
+REPLAN_COST_COMPONENTS = ("stability", "fence")
+"""Cost components a replan adds: changes against the baseline, and fenced decisions cut below it."""
 
 
 def _upper(value: float) -> float | None:
@@ -729,6 +748,112 @@ def define_authority(
         return m.buy[b, t] <= m.offer_capacity[b, t] * m.early_activation[g, b]
 
 
+# ---------------------------------------------------------------------------------------------
+# Replanning against a baseline, in the order of `models.replanning.build_replan_model`
+# ---------------------------------------------------------------------------------------------
+
+
+def _decisions(m: pyo.ConcreteModel, options: ReplanOptions) -> list[tuple[str, Any, pyo.Set, float]]:
+    """The decisions people execute: (name, Var, index set, function weight)."""
+    return [
+        ("buy", m.buy, m.offers, options.procurement_weight),
+        ("make", m.make, m.recipes, options.production_weight),
+        ("ship", m.ship, m.arcs, options.logistics_weight),
+    ]
+
+
+def define_baseline(m: pyo.ConcreteModel, baseline: Mapping[str, FloatArray]) -> None:
+    """The baseline plan's buy[o,t], make[r,t] and ship[a,t] as Params x0 (baseline_buy, ...)."""
+    for name, index in (("buy", m.offers), ("make", m.recipes), ("ship", m.arcs)):
+        x0 = np.asarray(baseline[name], dtype=np.float64)
+        expected = (len(index), len(m.periods))
+        if x0.shape != expected:
+            raise ValueError(f"baseline[{name!r}] has shape {x0.shape}, not {expected}; read it off the same network")
+        m.add_component(f"baseline_{name}", pyo.Param(index, m.periods, initialize=_table(x0)))
+
+
+def define_stability(m: pyo.ConcreteModel, options: ReplanOptions) -> None:
+    """How far each executed decision x in {buy, make, ship} moves from its baseline value x0:
+
+        x[k,t] - change_x[k,t] <= x0[k,t]                          (change_x_up)
+        x[k,t] + change_x[k,t] >= x0[k,t]                          (change_x_down)
+        change_x[k,t] >= 0,  so at the optimum change_x = |x - x0|
+
+    Cost: stability_weight * w_x * decay^t * change_x[k,t] (stability), with w_x the procurement,
+    production or logistics weight. A stability weight of 0 adds nothing.
+    """
+    if options.stability_weight == 0:
+        return
+    cost = []
+    for name, x, index, weight in _decisions(m, options):
+        change = _deviation(m, name, x, m.component(f"baseline_{name}"), index)
+        cost.append(
+            sum(options.stability_weight * weight * options.decay**t * change[k, t] for k in index for t in m.periods)
+        )
+    m.stability = pyo.Expression(expr=sum(cost))
+
+
+def _deviation(m: pyo.ConcreteModel, name: str, x: Any, x0: Any, index: pyo.Set) -> Any:
+    """change_<name>[k,t] >= |x[k,t] - x0[k,t]| as two rows, change_<name>_up and _down."""
+    change = pyo.Var(index, m.periods, within=pyo.NonNegativeReals, doc=f"units {name} moves from the baseline in t")
+    m.add_component(f"change_{name}", change)
+
+    def up(m: pyo.ConcreteModel, k: int, t: int) -> Any:
+        return x[k, t] - change[k, t] <= x0[k, t]
+
+    def down(m: pyo.ConcreteModel, k: int, t: int) -> Any:
+        return x[k, t] + change[k, t] >= x0[k, t]
+
+    m.add_component(f"change_{name}_up", pyo.Constraint(index, m.periods, rule=up))
+    m.add_component(f"change_{name}_down", pyo.Constraint(index, m.periods, rule=down))
+    return change
+
+
+def define_fence(m: pyo.ConcreteModel, options: ReplanOptions) -> None:
+    """The frozen fence, periods t < F = min(fence_periods, H): no executed decision grows.
+
+        x[k,t] <= x0[k,t]          (a tighter upper bound; the old one stays where it is lower)
+
+    Cost: fence_penalty * (x0[k,t] - x[k,t]) for every fenced x (fence): each unit cut below the
+    baseline. Without a fence there is no fence component.
+    """
+    fenced = [t for t in m.periods if t < options.fence_periods]
+    if not fenced:
+        return
+    cut = []
+    for name, x, index, _ in _decisions(m, options):
+        x0 = m.component(f"baseline_{name}")
+        for k in index:
+            for t in fenced:
+                upper = x[k, t].ub
+                x[k, t].setub(x0[k, t] if upper is None else min(upper, x0[k, t]))
+                cut.append(options.fence_penalty * (x0[k, t] - x[k, t]))
+    m.fence = pyo.Expression(expr=sum(cut))
+
+
+def define_outside_reach_fixed(m: pyo.ConcreteModel, options: ReplanOptions, reach: Reach) -> None:
+    """The first answer's model: decisions outside the signals' reach keep their baseline value,
+    clipped into their bounds as they stand after every other family (the fence included):
+
+        x[k,t] = min(max(x0[k,t], lower), upper)      k outside the reach
+
+    Set as equal bounds rather than with `fix()`, so they stay columns of the model, as in the
+    builder's matrix.
+    """
+    inside = {"buy": reach.offers, "make": reach.recipes, "ship": reach.arcs}
+    for name, x, index, _ in _decisions(m, options):
+        x0 = m.component(f"baseline_{name}")
+        for k in index:
+            if inside[name][k]:
+                continue
+            for t in m.periods:
+                lower = x[k, t].lb if x[k, t].lb is not None else -math.inf
+                upper = x[k, t].ub if x[k, t].ub is not None else math.inf
+                value = float(min(max(x0[k, t], lower), upper))
+                x[k, t].setlb(value)
+                x[k, t].setub(value)
+
+
 def define_objective(m: pyo.ConcreteModel, net: Network) -> None:
     """Total cost, by component, minus revenue; revenue is price . (demand - lost), so it enters as
     the constant -price . demand plus price . lost.
@@ -744,6 +869,8 @@ def define_objective(m: pyo.ConcreteModel, net: Network) -> None:
 
         governance  = sum governance_cost[j] escalate[j]
         finance     = sum capital_cost_rate capital_release[all,t]     if capital_release exists
+
+    and in a replan, `stability` and `fence` as defined by `define_stability` and `define_fence`.
     """
     T = m.periods
     m.procurement = pyo.Expression(
@@ -778,7 +905,8 @@ def define_objective(m: pyo.ConcreteModel, net: Network) -> None:
         m.finance = pyo.Expression(
             expr=sum(m.capital_cost_rate * m.capital_release[key, t] for key, t in m.capital_release)
         )
-    components = [c for c in (*COST_COMPONENTS, *PROTOCOL_COST_COMPONENTS) if m.component(c) is not None]
+    every = (*COST_COMPONENTS, *PROTOCOL_COST_COMPONENTS, *REPLAN_COST_COMPONENTS)
+    components = [c for c in every if m.component(c) is not None]
     m.total_cost = pyo.Objective(expr=sum(m.component(c) for c in components), sense=pyo.minimize)
 
 
@@ -799,15 +927,35 @@ FAMILY_DEFINITIONS: tuple[Callable[[pyo.ConcreteModel, Network], None], ...] = (
 
 
 def build_pyomo_model(
-    net: Network, protocols: ProtocolSet | None = None, groups: Sequence[AuthorityGroup] = ()
+    net: Network,
+    protocols: ProtocolSet | None = None,
+    groups: Sequence[AuthorityGroup] = (),
+    *,
+    baseline: Mapping[str, FloatArray] | None = None,
+    replan_options: ReplanOptions | None = None,
+    reach: Reach | None = None,
 ) -> pyo.ConcreteModel:
     """The whole coordinated allocation model of a network, family by family, as a Pyomo model; with
-    a protocol set, its active authority groups (`models.protocols.resolve_authority`) too."""
+    a protocol set, its active authority groups (`models.protocols.resolve_authority`) too.
+
+    With a `baseline` (buy, make and ship arrays, `models.replanning.baseline_decisions`) and
+    `replan_options`, the replan model of `net` as the signals leave it: the stability penalty and
+    the fence; with a `reach` as well, the first answer's model, decisions outside it fixed."""
+    if (baseline is None) != (replan_options is None):
+        raise ValueError("build_pyomo_model: a replan needs both baseline and replan_options; pass both or neither")
+    if reach is not None and baseline is None:
+        raise ValueError("build_pyomo_model: reach fixes decisions to a baseline; pass baseline and replan_options")
     m = pyo.ConcreteModel(name=net.spec.name)
     for define in FAMILY_DEFINITIONS:
         define(m, net)
     if protocols is not None:
         define_authority(m, net, protocols, groups)
+    if baseline is not None and replan_options is not None:
+        define_baseline(m, baseline)
+        define_stability(m, replan_options)
+        define_fence(m, replan_options)
+        if reach is not None:
+            define_outside_reach_fixed(m, replan_options, reach)
     define_objective(m, net)
     return m
 
@@ -853,7 +1001,8 @@ def _block_values(m: pyo.ConcreteModel, primals: Any) -> dict[str, FloatArray]:
     """Each Var as an array laid out like the builder's block: (subset position[, t])."""
     H = len(m.periods)
     out: dict[str, FloatArray] = {}
-    present = [name for name in PROTOCOL_VARIABLE_BLOCKS if m.component(name) is not None]
+    optional = (*PROTOCOL_VARIABLE_BLOCKS, *REPLAN_VARIABLE_BLOCKS)
+    present = [name for name in optional if m.component(name) is not None]
     for name in (*VARIABLE_BLOCKS, *present):
         var = getattr(m, PYOMO_NAMES.get(name, name))
         subsets = list(var.index_set().subsets())
@@ -871,16 +1020,20 @@ def solve_pyomo(
     protocols: ProtocolSet | None = None,
     groups: Sequence[AuthorityGroup] = (),
     *,
+    baseline: Mapping[str, FloatArray] | None = None,
+    replan_options: ReplanOptions | None = None,
+    reach: Reach | None = None,
     mip_rel_gap: float = 1e-9,
     time_limit: float | None = None,
 ) -> PyomoResult:
-    """Build the Pyomo twin of `net` (under the protocols' active `groups`) and solve it with HiGHS
-    through `pyomo.contrib.solver`.
+    """Build the Pyomo twin of `net` (under the protocols' active `groups`; as a replan of
+    `baseline`, and its first answer's model with `reach`: see `build_pyomo_model`) and solve it
+    with HiGHS through `pyomo.contrib.solver`.
 
     Infeasible, unbounded and limits come back as a status, never as an exception. Pyomo's HiGHS
     interface is not thread-safe: call this from one thread at a time.
     """
-    m = build_pyomo_model(net, protocols, groups)
+    m = build_pyomo_model(net, protocols, groups, baseline=baseline, replan_options=replan_options, reach=reach)
     solver = Highs()
     results = solver.solve(
         m,

@@ -58,12 +58,14 @@ class ReplanOptions:
                 raise ValidationError("replan options", "options", name, f"is {value}; it must be finite and >= 0")
         if not 0 < self.decay <= 1:
             raise ValidationError("replan options", "options", "decay", f"is {self.decay}; it must lie in (0, 1]")
-        if self.fence_periods < 0:
-            raise ValidationError("replan options", "options", "fence_periods", "must be >= 0")
-        if not self.fence_penalty > 0:
-            raise ValidationError("replan options", "options", "fence_penalty", "must be > 0")
-        if self.upstream_hops < 0:
-            raise ValidationError("replan options", "options", "upstream_hops", "must be >= 0")
+        for name in ("fence_periods", "upstream_hops"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | np.integer) and not isinstance(value, bool)) or value < 0:
+                raise ValidationError(
+                    "replan options", "options", name, f"is {value!r}; it must be a whole number >= 0"
+                )
+        if not (self.fence_penalty > 0 and math.isfinite(self.fence_penalty)):
+            raise ValidationError("replan options", "options", "fence_penalty", "must be a finite number > 0")
 
     def weight(self, function: str) -> float:
         return {PROCUREMENT: self.procurement_weight, PRODUCTION: self.production_weight}.get(
@@ -353,8 +355,9 @@ def fence_cuts(
 def advance(spec: NetworkSpec, plan: Plan, periods: int) -> NetworkSpec:
     """The network `periods` periods later, the plan's first periods executed: stock at the end of
     period k-1 becomes on hand, shipments still under way become in-transit receipts (at
-    customers: deliveries that lower the demand of their arrival period), what customers are owed
-    joins the first period's demand, and demand moves forward. The horizon shrinks by `periods`."""
+    customers: deliveries that serve the oldest units owed), what customers are owed joins the first
+    period's demand, and demand moves forward. The horizon shrinks by `periods`; a lane slower than
+    the remaining horizon is left out."""
     k = periods
     H = spec.horizon
     if not 0 < k < H:
@@ -384,8 +387,13 @@ def advance(spec: NetworkSpec, plan: Plan, periods: int) -> NetworkSpec:
         q = list(d.quantity) + [0.0] * (H - len(d.quantity))
         ahead = q[k:]
         ahead[0] += owed.get((d.customer, d.item), 0.0)
+        # A delivery under way serves the oldest units owed first (what is owed now, then each
+        # period's demand in turn), as the demand balance does.
+        under_way = sum(v for (c, i, _), v in delivered_later.items() if (c, i) == (d.customer, d.item))
         for t in range(len(ahead)):
-            ahead[t] = max(ahead[t] - delivered_later.get((d.customer, d.item, t), 0.0), 0.0)
+            served = min(ahead[t], under_way)
+            ahead[t] -= served
+            under_way -= served
         demands.append(replace(d, quantity=tuple(ahead)))
     stocks = {(s.node, s.item): s for s in spec.stocks}
     new_stocks = [replace(s, on_hand=on_hand.get((s.node, s.item), 0.0)) for s in spec.stocks]
@@ -396,7 +404,8 @@ def advance(spec: NetworkSpec, plan: Plan, periods: int) -> NetworkSpec:
         demands=tuple(demands),
         stocks=tuple(new_stocks),
         in_transit=tuple(InTransit(n, i, t, q) for (n, i, t), q in sorted(receipts.items()) if q > 0),
-        lanes=tuple(replace(ln, lead_time=min(ln.lead_time, H - k - 1)) for ln in spec.lanes),
+        # A lane slower than the remaining horizon can deliver nothing in it: it is left out.
+        lanes=tuple(ln for ln in spec.lanes if ln.lead_time < H - k),
     )
 
 

@@ -35,6 +35,7 @@ from models.protocols import (
     Role,
     SignalRule,
 )
+from models.replanning import ReplanOptions
 from models.signals import Signal, SignalType, apply_signals
 
 
@@ -742,3 +743,90 @@ def random_protocols(seed: int, net_spec: NetworkSpec) -> tuple[ProtocolSet, lis
             )
         )
     return ProtocolSet(f"random-{seed}", tuple(roles), tuple(rules), tuple(signal_rules)), signals
+
+
+# ---------------------------------------------------------------------------------------------
+# Replanning
+# ---------------------------------------------------------------------------------------------
+
+
+def random_replan_signals(seed: int, spec: NetworkSpec) -> list[Signal]:
+    """Random signals of every kind for a replan of `spec` (a `random_network`): those of
+    `random_protocols` (outages, demand changes, lane disruptions, capacity losses), lane
+    disruptions now and then with a detour delay, and one or two of lead-time changes (longer or
+    shorter), new and cancelled orders and inventory adjustments.
+
+    The network stays feasible: new orders go only to streams no service target depends on, and
+    inventory adjustments only cut stock no target relies on (at plants, or anywhere without a
+    target) by at most what is on hand, or add found stock where neither storage nor working
+    capital is capped.
+    """
+    rng = np.random.default_rng([seed, 3])
+    net = Network.from_spec(spec)
+    H, P = net.horizon, net.period_hours
+
+    def uniform(low: float, high: float) -> float:
+        return round(float(rng.uniform(low, high)), 2)
+
+    def signal(ident: str, kind: SignalType) -> Signal:
+        """A signal of `kind` with a random window, detected by the start of the last period."""
+        start = uniform(0, (H - 1) * P)
+        return Signal(
+            ident,
+            kind,
+            detected_hours=min(max(start + uniform(-P, P / 4), 0.0), (H - 1) * P),
+            start_hours=start,
+            duration_hours=math.inf if rng.random() < 0.3 else uniform(P / 2, H * P),
+        )
+
+    signals = [
+        replace(s, delay_hours=uniform(1, 2 * P)) if s.type == SignalType.LANE_DISRUPTION and rng.random() < 0.5 else s
+        for s in _random_signals(rng, net)
+    ]
+    targeted = {t.priority for t in spec.service_targets}
+    role = {n.id: n.role for n in spec.nodes}
+    storage = {n.id: n.storage_capacity for n in spec.nodes}
+    holds = [s for s in spec.stocks if s.on_hand > 0 and (role[s.node] == NodeRole.PLANT or not targeted)]
+    found = [s for s in spec.stocks if math.isinf(storage[s.node]) and math.isinf(spec.working_capital_cap)]
+    kinds = [SignalType.LEAD_TIME_CHANGE, SignalType.ORDER_CHANGE]
+    if holds or found:
+        kinds.append(SignalType.INVENTORY_ADJUSTMENT)
+    for k in range(int(rng.integers(1, 3))):
+        kind = kinds[int(rng.integers(len(kinds)))]
+        extra = signal(f"extra{k}", kind)
+        if kind == SignalType.LEAD_TIME_CHANGE:
+            lane = spec.lanes[int(rng.integers(len(spec.lanes)))]
+            extra = replace(extra, lane=lane.id, delay_hours=uniform(-P, 2 * P))
+        elif kind == SignalType.ORDER_CHANGE:
+            d = spec.demands[int(rng.integers(len(spec.demands)))]
+            units = float(rng.integers(5, 30))
+            may_add = d.priority not in targeted and rng.random() < 0.6
+            extra = replace(extra, customer=d.customer, item=d.item, magnitude=units if may_add else -units)
+        else:
+            cut = bool(holds) and (not found or rng.random() < 0.6)
+            stock = holds[int(rng.integers(len(holds)))] if cut else found[int(rng.integers(len(found)))]
+            units = -round(stock.on_hand * float(rng.uniform(0.3, 1.0)), 2) if cut else float(rng.integers(5, 30))
+            extra = replace(extra, node=stock.node, item=stock.item, magnitude=units)
+        signals.append(extra)
+    return signals
+
+
+def random_replan_options(seed: int) -> ReplanOptions:
+    """Random replan options: a stability weight (now and then 0), function weights, a decay, a
+    fence of 0 to 2 periods with a penalty low enough to trade against the network's costs, and
+    how far upstream the first answer may re-source."""
+    rng = np.random.default_rng([seed, 4])
+
+    def uniform(low: float, high: float) -> float:
+        return round(float(rng.uniform(low, high)), 2)
+
+    return ReplanOptions(
+        stability_weight=0.0 if rng.random() < 0.2 else uniform(0.05, 3),
+        procurement_weight=uniform(0, 2),
+        production_weight=uniform(0, 2),
+        logistics_weight=uniform(0, 2),
+        decay=uniform(0.3, 1),
+        fence_periods=int(rng.integers(0, 3)),
+        fence_penalty=uniform(5, 500),
+        upstream_hops=int(rng.integers(0, 4)),
+    )
