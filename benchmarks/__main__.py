@@ -35,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     q.add_argument("--clients", type=int, default=8, help="concurrent client threads in the throughput part")
     q.add_argument("--replans-per-client", type=int, default=10)
+    q.add_argument(
+        "--retry-sleep", type=float, default=0.02, help="seconds before retrying a refused replan (default 0.02)"
+    )
     q.add_argument("--no-throughput", action="store_true", help="skip the throughput part")
     q.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per solve, seconds")
     q.add_argument("--gap", type=float, default=0.01, help="relative MIP gap (default 1%%)")
@@ -70,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         throughput = (
             None
             if args.no_throughput
-            else ThroughputCase(clients=args.clients, replans_per_client=args.replans_per_client)
+            else ThroughputCase(
+                clients=args.clients, replans_per_client=args.replans_per_client, retry_sleep=args.retry_sleep
+            )
         )
         run_service_benchmark(latency, throughput, settings, args.out)
     return 0
