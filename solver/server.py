@@ -37,7 +37,7 @@ from solver.diff import diff_plans
 from solver.errors import DeadlineExceeded, SolveCancelled, StaleBaseline, grpc_errors
 from solver.export import export_model
 from solver.planner import ReplanResult, compile_model
-from solver.store import DecisionInput, PlanRecord, SqlitePlanStore
+from solver.store import DecisionInput, NetworkRecord, PlanRecord, SqlitePlanStore
 from solver.workers import JobHandle, Progress, SolveJob, WorkerPool
 
 log = logging.getLogger("concerto.server")
@@ -555,16 +555,14 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             self._new_plan.notify_all()
         return self._plan_version(record)
 
-    def _network_version(self, record: object) -> service_pb2.NetworkVersion:
-        rec = record  # NetworkRecord
-        has_protocols = rec.protocols is not None  # type: ignore[attr-defined]
+    def _network_version(self, rec: NetworkRecord) -> service_pb2.NetworkVersion:
         return service_pb2.NetworkVersion(
-            network_id=rec.network_id,  # type: ignore[attr-defined]
-            version=rec.version,  # type: ignore[attr-defined]
-            network=network_pb2.Network.FromString(rec.network),  # type: ignore[attr-defined]
-            protocols=protocols_pb2.ProtocolSet.FromString(rec.protocols) if has_protocols else None,  # type: ignore[attr-defined]
-            has_protocols=has_protocols,
-            created_at=_timestamp(rec.created_at),  # type: ignore[attr-defined]
+            network_id=rec.network_id,
+            version=rec.version,
+            network=network_pb2.Network.FromString(rec.network),
+            protocols=protocols_pb2.ProtocolSet.FromString(rec.protocols) if rec.protocols is not None else None,
+            has_protocols=rec.protocols is not None,
+            created_at=_timestamp(rec.created_at),
         )
 
     def _plan_version(self, rec: PlanRecord) -> service_pb2.PlanVersion:
