@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from models.network import Network, NetworkSpec, NodeRole
 from models.plan import Plan
-from models.protocols import ActionKind, AuthorityStatus, Decision, ProtocolSet
+from models.protocols import ActionKind, AuthorityRule, AuthorityStatus, Decision, ProtocolSet
 from models.signals import Signal, apply_signals
 
 WC_RELEASE = ActionKind.WORKING_CAPITAL_RELEASE
@@ -276,7 +276,7 @@ def _check_authority(spec: NetworkSpec, plan: Plan, protocols: ProtocolSet, requ
     by_rule: dict[str, list[Decision]] = defaultdict(list)
     for d in plan.decisions:
         by_rule[d.rule].append(d)
-    governance: dict[str, float] = {}
+    escalated_keys: set[str] = set()
     for a in plan.authority:
         rule = rules[a.rule]
         decisions = by_rule.get(a.rule, [])
@@ -288,8 +288,7 @@ def _check_authority(spec: NetworkSpec, plan: Plan, protocols: ProtocolSet, requ
         if not a.escalated:
             require(total - rule.spend_limit, "spend limit without escalation", a.rule, rule.spend_limit)
         else:
-            key = rule.approver.key if rule.approver.joint else f"rule:{rule.id}"
-            governance[key] = max(governance.get(key, 0.0), rule.governance_cost)
+            escalated_keys.add(_approval_key(rule))
         for d in decisions:
             if d.status == AuthorityStatus.ESCALATED:
                 require(0 if a.escalated else 1, "escalated decision under a rule that did not escalate", a.rule)
@@ -333,4 +332,14 @@ def _check_authority(spec: NetworkSpec, plan: Plan, protocols: ProtocolSet, requ
             action.value,
             max(shown[action], 1.0),
         )
-    return sum(governance.values())
+    # One approval per escalation: a joint one costs the most any active rule sharing it asks.
+    governance: dict[str, float] = {}
+    for a in plan.authority:
+        key = _approval_key(rules[a.rule])
+        governance[key] = max(governance.get(key, 0.0), rules[a.rule].governance_cost)
+    return sum(cost for key, cost in governance.items() if key in escalated_keys)
+
+
+def _approval_key(rule: AuthorityRule) -> str:
+    """Rules with one joint approver share an escalation; every other rule has its own."""
+    return rule.approver.key if rule.approver.joint else f"rule:{rule.id}"

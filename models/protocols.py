@@ -373,7 +373,8 @@ class ActionColumns:
     period: IntArray
     resource: npt.NDArray[np.str_]
     item: npt.NDArray[np.str_]
-    quantity_kind: str
+    unit: npt.NDArray[np.str_]
+    """What each column counts: "units", "hours", "trucks", "value" or "activation"."""
 
 
 def _grid_columns(cols: IntArray, spend: FloatArray, resource: list[str], item: list[str], kind: str) -> ActionColumns:
@@ -385,18 +386,18 @@ def _grid_columns(cols: IntArray, spend: FloatArray, resource: list[str], item: 
         period=np.broadcast_to(np.arange(H), (n, H)).ravel(),
         resource=np.repeat(np.asarray(resource, dtype=str), H),
         item=np.repeat(np.asarray(item, dtype=str), H),
-        quantity_kind=kind,
+        unit=np.full(n * H, kind),
     )
 
 
-def _cat(parts: Sequence[ActionColumns], kind: str) -> ActionColumns:
+def _cat(parts: Sequence[ActionColumns]) -> ActionColumns:
     return ActionColumns(
         columns=np.concatenate([p.columns for p in parts]).astype(np.int64),
         spend=np.concatenate([p.spend for p in parts]),
         period=np.concatenate([p.period for p in parts]).astype(np.int64),
         resource=np.concatenate([p.resource for p in parts]),
         item=np.concatenate([p.item for p in parts]),
-        quantity_kind=kind,
+        unit=np.concatenate([p.unit for p in parts]),
     )
 
 
@@ -427,9 +428,9 @@ def action_columns(blocks: Mapping[str, VariableBlock], net: Network, action: Ac
             period=np.full(len(backup), -1, dtype=np.int64),
             resource=ids(offers, dtype=str),
             item=ids(items, dtype=str),
-            quantity_kind="activation",
+            unit=np.full(len(backup), "activation"),
         )
-        return _cat([activation, buys], "units")
+        return _cat([activation, buys])
     if action == ActionKind.OVERTIME:
         labels = [str(n) for n in blocks["overtime"].axes[0][1]]
         nodes = np.array([net.node_ids.index(n) for n in labels], dtype=np.int64)
@@ -460,7 +461,7 @@ def action_columns(blocks: Mapping[str, VariableBlock], net: Network, action: Ac
             [""] * len(with_trucks),
             "trucks",
         )
-        return _cat([ship, trucks], "units")
+        return _cat([ship, trucks])
     if action == ActionKind.RATIONING:
         streams = np.flatnonzero(net.demand_priority >= 2)
         return _grid_columns(
@@ -536,7 +537,7 @@ def _subset(cols: ActionColumns, mask: npt.NDArray[np.bool_]) -> ActionColumns:
         cols.period[mask],
         cols.resource[mask],
         cols.item[mask],
-        cols.quantity_kind,
+        cols.unit[mask],
     )
 
 
@@ -766,7 +767,7 @@ def extract_decisions(
                     item=str(cols.item[k]),
                     period=int(cols.period[k]),
                     quantity=float(values[k]),
-                    unit="activation" if cols.period[k] < 0 else cols.quantity_kind,
+                    unit=str(cols.unit[k]),
                     cost=float(values[k] * cols.spend[k]),
                     status=AuthorityStatus.ESCALATED if needs_approval else AuthorityStatus.WITHIN_AUTHORITY,
                     approver=g.rule.approver.label if needs_approval else "",
@@ -789,7 +790,7 @@ def extract_decisions(
                     item=str(cols.item[k]),
                     period=int(cols.period[k]),
                     quantity=float(values[k]),
-                    unit="activation" if cols.period[k] < 0 else cols.quantity_kind,
+                    unit=str(cols.unit[k]),
                     cost=float(values[k] * cols.spend[k]),
                     status=AuthorityStatus.UNGOVERNED,
                 )
