@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.build import BuildCase, run_build_benchmark
+from benchmarks.replan import DEFAULT_REPEATS as REPLAN_REPEATS
+from benchmarks.replan import ReplanSettings, run_replan_benchmark
 from benchmarks.service import DEFAULT_REPEATS, LatencyCase, ServiceSettings, ThroughputCase, run_service_benchmark
 
 
@@ -45,6 +47,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--threads", type=int, default=1, help="HiGHS threads per solve (default 1: two workers on two cores)"
     )
     q.add_argument("--out", type=Path, default=Path("bench-results/service.json"))
+    r = sub.add_parser(
+        "replan", help="cold solve vs replan's first (signal reach) and final answers per disruption; stability sweep"
+    )
+    r.add_argument("--sizes", default="S,M", help="comma-separated sizes (default S,M)")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--repeat", type=int, default=None, help="runs per disruption; medians (default: S 3, M 1)")
+    r.add_argument("--time-limit", type=float, default=300.0, help="HiGHS time limit per solve, seconds")
+    r.add_argument("--gap", type=float, default=0.01, help="relative MIP gap (default 1%%)")
+    r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--sweep", action="store_true", help="also sweep the stability weight at S")
+    r.add_argument("--sweep-gap", type=float, default=1e-3, help="relative MIP gap of the sweep (default 0.1%%)")
+    r.add_argument("--out", type=Path, default=Path("bench-results/replan.json"))
     args = parser.parse_args(argv)
 
     if args.command == "build":
@@ -78,6 +92,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         run_service_benchmark(latency, throughput, settings, args.out)
+    elif args.command == "replan":
+        sizes = [size for size in args.sizes.split(",") if size]
+        repeats = {size: args.repeat if args.repeat is not None else REPLAN_REPEATS.get(size, 1) for size in sizes}
+        replan_settings = ReplanSettings(
+            seed=args.seed,
+            mip_rel_gap=args.gap,
+            time_limit=args.time_limit,
+            threads=args.threads,
+            sweep_gap=args.sweep_gap,
+        )
+        run_replan_benchmark(sizes, repeats, replan_settings, args.out, sweep=args.sweep)
     return 0
 
 

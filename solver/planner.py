@@ -154,14 +154,20 @@ def replan(
 
     start = None
     if first_answer and signals:
-        t0 = time.perf_counter()
-        reach = signal_reach(after, signals, upstream_hops=replan_options.upstream_hops)
-        lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups, reach=reach)
-        built = time.perf_counter() - t0
-        solution = backend.solve(lp, options)
-        if solution.status.has_solution:
-            start = solution.x
-            yield answer("first", lp, solution, reach.share(), built)
+        # A reach too narrow to meet a network-wide rule (a fill-rate target, say) with everything
+        # else frozen has no plan: widen it twice before going straight to the full replan.
+        for extra_hops in (0, 2, 4):
+            t0 = time.perf_counter()
+            reach = signal_reach(after, signals, upstream_hops=replan_options.upstream_hops + extra_hops)
+            lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups, reach=reach)
+            built = time.perf_counter() - t0
+            solution = backend.solve(lp, options)
+            if solution.status.has_solution:
+                start = solution.x
+                yield answer("first", lp, solution, reach.share(), built)
+                break
+            if solution.status not in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
+                break
     t0 = time.perf_counter()
     lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups)
     built = time.perf_counter() - t0

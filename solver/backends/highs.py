@@ -89,7 +89,7 @@ class HighsBackend(SolverBackend):
         h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
         h.setOptionValue("random_seed", int(options.seed))
         if options.threads:
-            h.setOptionValue("threads", int(options.threads))
+            _use_threads(h, int(options.threads))
         A = lp.A
         status = h.passModel(
             lp.n_cols,
@@ -179,6 +179,20 @@ class HighsBackend(SolverBackend):
                 "simplex_iteration_count": float(max(info.simplex_iteration_count, 0)),
             },
         )
+
+
+_scheduler_threads: list[int] = []
+"""The thread count HiGHS's process-wide scheduler was last started with (empty: its default)."""
+
+
+def _use_threads(h: highspy.Highs, threads: int) -> None:
+    """HiGHS runs every instance of a process on one global scheduler, started with the first
+    solve's thread count; asking for another count later fails the solve ("Not Set"). Restart the
+    scheduler when the count changes."""
+    if _scheduler_threads and _scheduler_threads[-1] != threads:
+        h.resetGlobalScheduler(True)
+    _scheduler_threads[:] = [threads]
+    h.setOptionValue("threads", threads)
 
 
 def _set_start(h: highspy.Highs, start: npt.NDArray[np.float64], log: list[str], *, verbose: bool) -> None:
