@@ -13,6 +13,7 @@ from benchmarks.build import BuildCase, run_build_benchmark
 from benchmarks.replan import DEFAULT_REPEATS as REPLAN_REPEATS
 from benchmarks.replan import ReplanSettings, run_replan_benchmark
 from benchmarks.service import DEFAULT_REPEATS, LatencyCase, ServiceSettings, ThroughputCase, run_service_benchmark
+from benchmarks.suite import SUITE_COMMANDS, add_suite_commands, run_suite_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--sweep", action="store_true", help="also sweep the stability weight at S")
     r.add_argument("--sweep-gap", type=float, default=1e-3, help="relative MIP gap of the sweep (default 0.1%%)")
     r.add_argument("--out", type=Path, default=Path("bench-results/replan.json"))
+    add_suite_commands(sub)
     args = parser.parse_args(argv)
 
     if args.command == "build":
@@ -103,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sweep_gap=args.sweep_gap,
         )
         run_replan_benchmark(sizes, repeats, replan_settings, args.out, sweep=args.sweep)
+    elif args.command in SUITE_COMMANDS:
+        return run_suite_command(args)
     return 0
 
 

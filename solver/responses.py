@@ -90,14 +90,20 @@ def do_nothing_plan(
         x[k,t] <= x0[k,t] for every buy, make and ship decision, every unit cut charged P,
 
     so nothing grows, nothing moves elsewhere, and a decision is cut only where a signal forces
-    it (P, the larger of 10^4 and 100 times the model's largest cost coefficient, dwarfs what a
+    it; the fill-rate targets and the working-capital cap are reported on, not enforced (P, the larger of 10^4 and 100 times the model's largest cost coefficient, dwarfs what a
     cut could save). Stock, backlog and lost sales follow. The plan is reported with its
     business objective (`business_plan`), with the forced cuts and their reasons."""
     options = options or SolveOptions()
     backend = backend or HighsBackend()
     began = time.perf_counter()
     before = Network.from_spec(spec)
-    after = apply_signals(before, signals)
+    # Fill-rate targets and the working-capital cap are what a plan aims for; a fixed plan executed
+    # through a disruption simply misses them, so they are reported on, not enforced.
+    after = replace(
+        apply_signals(before, signals),
+        target_fill_rate=np.zeros(len(before.target_priority)),
+        working_capital_cap=float("inf"),
+    )
     groups = resolve_authority(protocols, after, signals) if protocols is not None else []
     decisions = baseline_decisions(before, baseline)
     replan_options = ReplanOptions(stability_weight=0.0, fence_periods=after.horizon)

@@ -1,0 +1,919 @@
+"""The disruption benchmark suite: declarative scenarios (`benchmarks/scenarios/*.json`) answered
+three ways (`solver.responses.respond`), their expectations, and the regression gate against
+`benchmarks/baseline.json`.
+
+A scenario file names a generated network (sizes and seed), a protocol set and signals whose
+targets are chosen by role and rank, resolved against the generated network (never against a
+solved plan, so resolution does not move with the solver):
+
+  tier1:K / tier2:K        the K-th supplier of that tier among those with a regular (not backup,
+                           not expedited) offer, ranked by that offer capacity over the horizon
+  tier1:backed:K (tier2)   ... only suppliers with a regular offer for an item a backup offer at
+                           another supplier also sells (an outage a backup can bridge)
+  tier1:sole:K (tier2)     ... only suppliers that are the only regular source of some item
+                           (a failure no second source absorbs: it propagates through the BOMs)
+  plant:K                  plants ranked by regular production hours over the horizon
+  dc:K                     DCs ranked by stock on hand
+  customer:K               customer zones ranked by demand over the horizon
+  region:K                 every customer zone a lane from dc:K serves (one signal per zone)
+  detoured:K               regular lanes that have an alternate (detour) lane between the same two
+                           nodes, ranked by capacity over the horizon
+  id:X                     the entity X itself
+
+Every ranking is descending, ties broken by id ascending; K counts from 0. An inventory
+adjustment's `item` may be `stock:K` (the K-th largest stock on hand at the resolved node) and
+its quantity `hold_share` (a quality hold of that share of the stock on hand) instead of
+`magnitude`. Signal ids are `<scenario>-<k>` (`-<zone>` appended for a region).
+
+Scenario expectations, evaluated by `evaluate_expectations` (tolerances relative, MIP gap + 1e-6):
+
+  orchestrated_cost_le_sequential / _le_do_nothing   objective (cost - revenue) no larger
+  orchestrated_fill_ge_sequential / _ge_do_nothing   fill rate no smaller (1e-6 slack)
+  backup_activated_without_escalation                a backup activated, none of it escalated
+  escalates_to_contains: "text"                      an orchestrated escalation names the text
+  no_escalation: true                                the orchestrated plan escalates nothing
+  orchestrated_uses: ["rerouting", ...]              action kinds among the orchestrated decisions
+  min_orchestrated_fill_rate: x                      fill rate at least x
+  max_solve_ratio: x                                 orchestrated wall time / reference solve <= x
+
+The reference solve (`generate("S", 0)` planned under the demo protocols, no signals) is timed in
+each worker right before its scenario, so a scenario's solve-time ratio compares two solves made
+under the same load; it is the suite's unit of time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import multiprocessing as mp
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.network import Network, NetworkSpec, NodeRole
+from models.protocols import ActionKind, AuthorityStatus, ProtocolSet
+from models.signals import Signal, SignalType
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+BASELINE_PATH = Path(__file__).parent / "baseline.json"
+DEFAULT_GAP = 0.01
+"""Relative MIP gap of every solve in the suite."""
+GAP_TOLERANCE = 1e-6
+"""Added to the MIP gap when comparing objectives, for round-off."""
+DEFAULT_TIME_FACTOR = 3.0
+"""Largest growth of a scenario's solve-time ratio over the baseline's before the gate fails."""
+REFERENCE = ("S", 0)
+"""Size and seed of the reference solve."""
+REFERENCE_REPEATS = 3
+"""Reference solves per scenario; the median is the time unit."""
+RESPONSES = ("orchestrated", "sequential", "do_nothing")
+SUITES = ("ci", "full")
+"""ci: every scenario at S. full: every scenario at every size it names."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios and target resolution
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One scenario file, as written."""
+
+    name: str
+    description: str
+    sizes: tuple[str, ...]
+    seed: int
+    protocols: str | None
+    """Path of a protocol set (relative to the repository root), None for the bundled demo set,
+    "" for no protocols."""
+    signals: tuple[dict[str, Any], ...]
+    expectations: dict[str, Any]
+    path: Path = field(compare=False, default=Path())
+
+
+@dataclass(frozen=True)
+class Case:
+    """One scenario at one size: what a worker runs."""
+
+    scenario: Scenario
+    size: str
+    threads: int = 1
+    gap: float = DEFAULT_GAP
+    time_limit: float = 300.0
+
+    @property
+    def key(self) -> str:
+        return f"{self.scenario.name}@{self.size}"
+
+
+SCENARIO_FIELDS = {"name", "description", "sizes", "seed", "protocols", "signals", "expectations"}
+SIGNAL_FIELDS = {
+    "type",
+    "target",
+    "item",
+    "detected_hours",
+    "start_hours",
+    "duration_hours",
+    "magnitude",
+    "hold_share",
+    "delay_hours",
+}
+EXPECTATIONS = {
+    "orchestrated_cost_le_sequential",
+    "orchestrated_cost_le_do_nothing",
+    "orchestrated_fill_ge_sequential",
+    "orchestrated_fill_ge_do_nothing",
+    "backup_activated_without_escalation",
+    "escalates_to_contains",
+    "no_escalation",
+    "orchestrated_uses",
+    "min_orchestrated_fill_rate",
+    "max_solve_ratio",
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be read or resolved; the message names the file and field."""
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read one scenario file, rejecting unknown fields, signal types and expectations."""
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ScenarioError(f"{path}: cannot read scenario ({err})") from err
+    unknown = set(raw) - SCENARIO_FIELDS
+    if unknown:
+        raise ScenarioError(f"{path}: unknown fields {sorted(unknown)}; use {sorted(SCENARIO_FIELDS)}")
+    for name in ("name", "sizes", "signals"):
+        if name not in raw:
+            raise ScenarioError(f"{path}: field {name!r} is required")
+    for k, sig in enumerate(raw["signals"]):
+        bad = set(sig) - SIGNAL_FIELDS
+        if bad:
+            raise ScenarioError(f"{path}: signals[{k}] has unknown fields {sorted(bad)}; use {sorted(SIGNAL_FIELDS)}")
+        try:
+            SignalType(sig.get("type"))
+        except ValueError as err:
+            kinds = [t.value for t in SignalType]
+            raise ScenarioError(f"{path}: signals[{k}].type is {sig.get('type')!r}; use one of {kinds}") from err
+        if "target" not in sig:
+            raise ScenarioError(f"{path}: signals[{k}].target is required (e.g. 'tier1:0')")
+    expectations = dict(raw.get("expectations", {}))
+    bad = set(expectations) - EXPECTATIONS
+    if bad:
+        raise ScenarioError(f"{path}: unknown expectations {sorted(bad)}; use {sorted(EXPECTATIONS)}")
+    return Scenario(
+        name=str(raw["name"]),
+        description=str(raw.get("description", "")),
+        sizes=tuple(raw["sizes"]),
+        seed=int(raw.get("seed", 0)),
+        protocols=raw.get("protocols"),
+        signals=tuple(raw["signals"]),
+        expectations=expectations,
+        path=path,
+    )
+
+
+def load_scenarios(directory: Path = SCENARIO_DIR) -> list[Scenario]:
+    """Every scenario file of the directory, sorted by name."""
+    scenarios = [load_scenario(p) for p in sorted(directory.glob("*.json"))]
+    names = [s.name for s in scenarios]
+    for name in names:
+        if names.count(name) > 1:
+            raise ScenarioError(f"{directory}: scenario name {name!r} is used twice")
+    return sorted(scenarios, key=lambda s: s.name)
+
+
+def select_cases(selection: Sequence[str], scenarios: Sequence[Scenario], **settings: Any) -> list[Case]:
+    """The cases of a suite: "ci" (every scenario at S), "full" (every size each names), or
+    scenario names, each optionally `NAME@SIZE` (default S)."""
+    by_name = {s.name: s for s in scenarios}
+    cases: list[Case] = []
+    for token in selection:
+        if token == "ci":
+            cases += [Case(s, "S", **settings) for s in scenarios if "S" in s.sizes]
+        elif token == "full":
+            cases += [Case(s, size, **settings) for s in scenarios for size in s.sizes]
+        else:
+            name, _, size = token.partition("@")
+            if name not in by_name:
+                raise ScenarioError(f"unknown scenario {name!r}; known: {', '.join(sorted(by_name))}, or ci, full")
+            cases.append(Case(by_name[name], size or "S", **settings))
+    return list({c.key: c for c in cases}.values())
+
+
+def _ranked(ids: tuple[str, ...], candidates: Iterable[int], score: np.ndarray) -> list[int]:
+    """Candidates by score descending, ties by id ascending."""
+    return sorted(candidates, key=lambda n: (-float(score[n]), ids[n]))
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(values), values, 0.0)
+
+
+def rank_targets(net: Network, kind: str, qualifier: str = "") -> list[str]:
+    """Every entity of a selector's kind (and qualifier), best first (the module docstring's rules)."""
+    role, ids = net.node_role, net.node_ids
+    if kind in ("tier1", "tier2"):
+        tier = int(kind[-1])
+        regular = ~net.offer_backup & ~net.offer_expedited
+        capacity = np.bincount(
+            net.offer_node[regular],
+            weights=_finite(net.offer_capacity[regular]).sum(axis=1),
+            minlength=net.n_nodes,
+        )
+        candidates = {int(n) for n in net.offer_node[regular] if net.node_tier[n] == tier}
+        if qualifier == "backed":
+            candidates = {
+                n
+                for n in candidates
+                for o in np.flatnonzero(regular & (net.offer_node == n))
+                if (net.offer_backup & (net.offer_item == net.offer_item[o]) & (net.offer_node != n)).any()
+            }
+        elif qualifier == "sole":
+            candidates = {
+                n
+                for n in candidates
+                for o in np.flatnonzero(regular & (net.offer_node == n))
+                if not (regular & (net.offer_item == net.offer_item[o]) & (net.offer_node != n)).any()
+            }
+        elif qualifier:
+            raise ScenarioError(f"target {kind}:{qualifier}: unknown qualifier {qualifier!r}; use 'backed' or 'sole'")
+        return [ids[n] for n in _ranked(ids, candidates, capacity)]
+    if kind == "plant":
+        hours = _finite(net.node_regular_hours).sum(axis=1)
+        return [ids[n] for n in _ranked(ids, np.flatnonzero(role == NodeRole.PLANT), hours)]
+    if kind == "dc":
+        stock = np.bincount(net.position_node, weights=net.position_on_hand, minlength=net.n_nodes)
+        return [ids[n] for n in _ranked(ids, np.flatnonzero(role == NodeRole.DC), stock)]
+    if kind == "customer":
+        demand = np.bincount(net.demand_node, weights=net.demand_qty.sum(axis=1), minlength=net.n_nodes)
+        return [ids[n] for n in _ranked(ids, np.flatnonzero(role == NodeRole.CUSTOMER), demand)]
+    if kind == "detoured":
+        pairs = {
+            (int(net.lane_origin[lane]), int(net.lane_destination[lane])) for lane in np.flatnonzero(net.lane_alternate)
+        }
+        detoured = [
+            lane
+            for lane in range(net.n_lanes)
+            if not net.lane_alternate[lane]
+            and not net.lane_expedited[lane]
+            and (int(net.lane_origin[lane]), int(net.lane_destination[lane])) in pairs
+        ]
+        capacity = _finite(net.lane_capacity).sum(axis=1)
+        return [net.lane_ids[lane] for lane in _ranked(net.lane_ids, detoured, capacity)]
+    raise ScenarioError(
+        f"target kind {kind!r} is unknown; use tier1, tier2, plant, dc, customer, region, detoured or id"
+    )
+
+
+def resolve_target(net: Network, selector: str) -> list[str]:
+    """The entity ids a selector names (several only for a region)."""
+    kind, _, rest = selector.partition(":")
+    if kind == "id":
+        return [rest]
+    *head, rank_text = selector.split(":")
+    try:
+        rank = int(rank_text)
+    except ValueError as err:
+        raise ScenarioError(f"target {selector!r}: the last part must be a rank (0, 1, ...)") from err
+    if kind == "region":
+        dc = resolve_target(net, f"dc:{rank}")[0]
+        node = net.node_ids.index(dc)
+        served = {
+            int(net.lane_destination[lane])
+            for lane in np.flatnonzero(net.lane_origin == node)
+            if net.node_role[net.lane_destination[lane]] == NodeRole.CUSTOMER
+        }
+        return sorted(net.node_ids[n] for n in served)
+    if len(head) > 2:
+        raise ScenarioError(f"target {selector!r}: use KIND:RANK or KIND:QUALIFIER:RANK")
+    ranked = rank_targets(net, kind, head[1] if len(head) == 2 else "")
+    if rank >= len(ranked):
+        raise ScenarioError(f"target {selector!r}: only {len(ranked)} candidates on network {net.spec.name!r}")
+    return [ranked[rank]]
+
+
+TARGET_FIELD = {
+    SignalType.SUPPLIER_OUTAGE: "supplier",
+    SignalType.DEMAND_CHANGE: "customer",
+    SignalType.LANE_DISRUPTION: "lane",
+    SignalType.LEAD_TIME_CHANGE: "lane",
+    SignalType.CAPACITY_LOSS: "node",
+    SignalType.INVENTORY_ADJUSTMENT: "node",
+    SignalType.ORDER_CHANGE: "customer",
+}
+
+
+def resolve_signals(scenario: Scenario, net: Network) -> list[Signal]:
+    """The scenario's signals against one generated network (module docstring)."""
+    signals: list[Signal] = []
+    for k, raw in enumerate(scenario.signals):
+        kind = SignalType(raw["type"])
+        targets = resolve_target(net, str(raw["target"]))
+        for target in targets:
+            item = str(raw.get("item", ""))
+            magnitude = float(raw.get("magnitude", 0.0))
+            if item.startswith("stock:"):
+                node = net.node_ids.index(target)
+                positions = np.flatnonzero(net.position_node == node)
+                order = sorted(
+                    positions, key=lambda p: (-float(net.position_on_hand[p]), net.item_ids[net.position_item[p]])
+                )
+                position = order[int(item.split(":")[1])]
+                item = net.item_ids[net.position_item[position]]
+                if "hold_share" in raw:
+                    magnitude = -float(raw["hold_share"]) * float(net.position_on_hand[position])
+            suffix = f"-{target}" if len(targets) > 1 else ""
+            fields: dict[str, Any] = {
+                "detected_hours": float(raw.get("detected_hours", 0.0)),
+                "start_hours": float(raw.get("start_hours", 0.0)),
+                "duration_hours": float(raw.get("duration_hours", math.inf)),
+                "magnitude": magnitude,
+                "delay_hours": float(raw.get("delay_hours", 0.0)),
+                "item": item,
+                TARGET_FIELD[kind]: target,
+            }
+            signals.append(Signal(f"{scenario.name}-{k}{suffix}", kind, **fields))
+    return signals
+
+
+def scenario_protocols(scenario: Scenario) -> ProtocolSet | None:
+    from solver.convert import read_protocols
+    from solver.demo import DEMO_PROTOCOLS, data_path
+
+    if scenario.protocols == "":
+        return None
+    if scenario.protocols is None:
+        return read_protocols(data_path(DEMO_PROTOCOLS))
+    path = Path(scenario.protocols)
+    return read_protocols(path if path.is_absolute() else Path(__file__).parent.parent / path)
+
+
+# ---------------------------------------------------------------------------------------------
+# One case, in a worker
+# ---------------------------------------------------------------------------------------------
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _clean(x: float) -> float | None:
+    """JSON has no NaN or infinity: None stands for both."""
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def reference_seconds(threads: int, gap: float, repeats: int = REFERENCE_REPEATS) -> float:
+    """Median wall time of the reference solve: compile, solve, extract."""
+    from benchmarks.generator import generate
+    from solver.convert import read_protocols
+    from solver.demo import DEMO_PROTOCOLS, data_path
+    from solver.options import SolveOptions
+    from solver.planner import plan_network
+
+    spec = generate(*REFERENCE)
+    protocols = read_protocols(data_path(DEMO_PROTOCOLS))
+    options = SolveOptions(mip_rel_gap=gap, threads=threads, seed=REFERENCE[1])
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        plan_network(spec, options, protocols=protocols)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def _response_record(plan: Any, baseline: Any, wall: float) -> dict[str, Any]:
+    from solver.diff import diff_plans
+
+    record: dict[str, Any] = {
+        "status": plan.status.value,
+        "has_solution": plan.has_solution,
+        "objective": _clean(plan.objective) if plan.has_solution else None,
+        "gap": _clean(plan.gap) if plan.has_solution else None,
+        "wall_seconds": wall,
+        "build_seconds": plan.stats.build_seconds,
+        "solve_seconds": plan.stats.solve_seconds,
+        "n_cols": plan.stats.n_cols,
+        "n_rows": plan.stats.n_rows,
+        "n_integer": plan.stats.n_integer,
+        "escalations": plan.escalations,
+        "actions": sorted({d.action.value for d in plan.decisions}),
+        "backup_activations": len(plan.activations),
+        "backup_escalated": any(
+            d.action == ActionKind.BACKUP_ACTIVATION and d.status == AuthorityStatus.ESCALATED for d in plan.decisions
+        ),
+    }
+    kpis = plan.kpis
+    if kpis is not None:
+        record |= {
+            "total_cost": kpis.total_cost,
+            "revenue": kpis.revenue,
+            "cost_by_component": {k: v for k, v in sorted(plan.cost_by_component.items())},
+            "fill_rate": kpis.fill_rate,
+            "perfect_order_rate": kpis.perfect_order_rate,
+            "cycle_time_hours": kpis.order_fulfilment_cycle_time_hours,
+            "inventory_turnover": kpis.inventory_turnover,
+            "cash_to_cash_days": kpis.cash_to_cash_days,
+        }
+    if plan.has_solution and baseline.has_solution:
+        diff = diff_plans(baseline, plan)
+        record |= {"plan_changes": diff.changed, "plan_decisions": diff.total}
+    return record
+
+
+def run_case(case: Case) -> dict[str, Any]:
+    """Generate the network, plan the baseline, answer the signals three ways; every figure of
+    the result is plain JSON. Runs in a worker process (or in-process for tests)."""
+    from benchmarks.generator import generate
+    from solver.convert import network_json, signals_json
+    from solver.options import SolveOptions
+    from solver.planner import plan_network
+    from solver.responses import respond, value_of_orchestration
+
+    scenario = case.scenario
+    reference = reference_seconds(case.threads, case.gap)
+    began = time.perf_counter()
+    spec: NetworkSpec = generate(case.size, scenario.seed)
+    generated = time.perf_counter() - began
+    net = Network.from_spec(spec)
+    signals = resolve_signals(scenario, net)
+    protocols = scenario_protocols(scenario)
+    options = SolveOptions(mip_rel_gap=case.gap, threads=case.threads, seed=scenario.seed, time_limit=case.time_limit)
+
+    began = time.perf_counter()
+    baseline = plan_network(spec, options, protocols=protocols)
+    baseline_wall = time.perf_counter() - began
+    responses = respond(spec, baseline, signals, protocols, options)
+    value = value_of_orchestration(responses)
+    plans = {
+        "orchestrated": responses.orchestrated,
+        "sequential": responses.sequential,
+        "do_nothing": responses.do_nothing,
+    }
+    records = {name: _response_record(plans[name], baseline, responses.timings[name]) for name in RESPONSES}
+    orchestrated = records["orchestrated"]
+    orchestrated["ready_seconds"] = responses.replan.ready_seconds
+    orchestrated["execute_after_hours"] = responses.replan.execute_after_hours
+    orchestrated["kind"] = responses.replan.kind
+    return {
+        "scenario": scenario.name,
+        "size": case.size,
+        "seed": scenario.seed,
+        "description": scenario.description,
+        "network_sha256": sha256(network_json(spec)),
+        "signals_sha256": sha256(signals_json(signals)),
+        "signals": [
+            {
+                k: v
+                for k, v in (
+                    ("id", s.id),
+                    ("type", s.type.value),
+                    ("supplier", s.supplier),
+                    ("customer", s.customer),
+                    ("lane", s.lane),
+                    ("node", s.node),
+                    ("item", s.item),
+                )
+                if v
+            }
+            for s in signals
+        ],
+        "mip_rel_gap": case.gap,
+        "threads": case.threads,
+        "generate_seconds": generated,
+        "reference_seconds": reference,
+        "baseline": {
+            "status": baseline.status.value,
+            "objective": _clean(baseline.objective),
+            "wall_seconds": baseline_wall,
+            "fill_rate": baseline.kpis.fill_rate if baseline.kpis is not None else None,
+        },
+        "responses": records,
+        "value_of_orchestration": {k: _clean(v) for k, v in sorted(value.items())},
+        "solve_ratio": orchestrated["wall_seconds"] / max(reference, 1e-9),
+        "expectations": scenario.expectations,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Expectations and the gate
+# ---------------------------------------------------------------------------------------------
+
+
+def _worse(objective: float | None, reference: float | None, gap: float) -> bool:
+    """Whether `objective` exceeds `reference` by more than the relative gap (minimisation)."""
+    if objective is None or reference is None:
+        return True
+    return objective > reference + (gap + GAP_TOLERANCE) * max(abs(reference), 1.0)
+
+
+def evaluate_expectations(
+    result: Mapping[str, Any], expectations: Mapping[str, Any] | None = None, *, check_time: bool = True
+) -> list[str]:
+    """The expectations of a result that do not hold, each as a readable sentence (empty: all hold).
+    `check_time=False` skips the wall-clock ones (tests assert behaviour, never time)."""
+    expectations = result.get("expectations", {}) if expectations is None else expectations
+    gap = float(result.get("mip_rel_gap", DEFAULT_GAP))
+    responses = result["responses"]
+    orchestrated = responses["orchestrated"]
+    failures: list[str] = []
+    for key, want in sorted(expectations.items()):
+        if key.startswith("orchestrated_cost_le_") and want:
+            other = key.removeprefix("orchestrated_cost_le_")
+            if _worse(orchestrated.get("objective"), responses[other].get("objective"), gap):
+                failures.append(
+                    f"{key}: orchestrated objective {orchestrated.get('objective')} > {other} "
+                    f"{responses[other].get('objective')} beyond the {gap:.2%} gap"
+                )
+        elif key.startswith("orchestrated_fill_ge_") and want:
+            other = key.removeprefix("orchestrated_fill_ge_")
+            mine, theirs = orchestrated.get("fill_rate"), responses[other].get("fill_rate")
+            if mine is None or theirs is None or mine < theirs - 1e-6:
+                failures.append(f"{key}: orchestrated fill rate {mine} < {other} {theirs}")
+        elif key == "backup_activated_without_escalation" and want:
+            if not orchestrated.get("backup_activations") or orchestrated.get("backup_escalated"):
+                failures.append(
+                    f"{key}: {orchestrated.get('backup_activations', 0)} backup activations, "
+                    f"escalated: {orchestrated.get('backup_escalated')}"
+                )
+        elif key == "escalates_to_contains":
+            escalations = orchestrated.get("escalations", [])
+            if not any(str(want) in e for e in escalations):
+                failures.append(f"{key}: no escalation names {want!r} (escalations: {escalations})")
+        elif key == "no_escalation" and want:
+            if orchestrated.get("escalations"):
+                failures.append(f"{key}: the orchestrated plan escalates to {orchestrated['escalations']}")
+        elif key == "orchestrated_uses":
+            missing = sorted(set(want) - set(orchestrated.get("actions", [])))
+            if missing:
+                failures.append(f"{key}: no {', '.join(missing)} among {orchestrated.get('actions', [])}")
+        elif key == "min_orchestrated_fill_rate":
+            fill = orchestrated.get("fill_rate")
+            if fill is None or fill < float(want) - 1e-9:
+                failures.append(f"{key}: orchestrated fill rate {fill} < {want}")
+        elif key == "max_solve_ratio" and check_time:
+            ratio = result.get("solve_ratio")
+            if ratio is None or ratio > float(want):
+                failures.append(f"{key}: solve-time ratio {ratio} > {want}")
+    return failures
+
+
+def gate(
+    results: Sequence[Mapping[str, Any]],
+    baseline: Mapping[str, Any],
+    *,
+    time_factor: float = DEFAULT_TIME_FACTOR,
+    check_time: bool = True,
+) -> list[str]:
+    """Every regression of `results` against the recorded baseline, as "<scenario@size>: why"
+    (empty: the gate passes). A result fails when its orchestrated response has no plan or is
+    not optimal within the gap, when its orchestrated objective is worse than the baseline's
+    beyond the MIP gap, when an expectation of its scenario breaks, or when its solve-time ratio
+    grew beyond `time_factor` times the baseline's. Cases missing from the baseline are only
+    checked for status and expectations; cases whose network or signals hash differs from the
+    baseline's fail (the inputs changed: review, then `update-baseline`). `check_time=False` skips
+    every wall-clock comparison."""
+    recorded = baseline.get("scenarios", {})
+    failures: list[str] = []
+    for result in results:
+        key = f"{result['scenario']}@{result['size']}"
+        if "error" in result:
+            failures.append(f"{key}: failed to run: {result['error']}")
+            continue
+        orchestrated = result["responses"]["orchestrated"]
+        if not orchestrated.get("has_solution") or orchestrated.get("status") != "optimal":
+            failures.append(f"{key}: orchestrated response is {orchestrated.get('status')} (was optimal)")
+        for message in evaluate_expectations(result, check_time=check_time):
+            failures.append(f"{key}: expectation broken: {message}")
+        before = recorded.get(key)
+        if before is None:
+            continue
+        changed = [h for h in ("network_sha256", "signals_sha256") if result.get(h) != before.get(h)]
+        if changed:
+            failures.append(
+                f"{key}: {' and '.join(changed)} differ from the baseline's: the inputs changed; review the "
+                "generator or scenario, then run `python -m benchmarks update-baseline`"
+            )
+            continue
+        gap = float(result.get("mip_rel_gap", DEFAULT_GAP))
+        if orchestrated.get("has_solution") and _worse(orchestrated.get("objective"), before["objective"], gap):
+            failures.append(
+                f"{key}: orchestrated objective {orchestrated.get('objective'):,.2f} worse than the baseline's "
+                f"{before['objective']:,.2f} beyond the {gap:.2%} gap"
+            )
+        if check_time and result["solve_ratio"] > time_factor * before["solve_ratio"]:
+            failures.append(
+                f"{key}: solve-time ratio {result['solve_ratio']:.2f} grew beyond {time_factor:g}x the baseline's "
+                f"{before['solve_ratio']:.2f}"
+            )
+    return failures
+
+
+def baseline_record(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the gate compares against: per case, the orchestrated objective, status and solve-time
+    ratio, with the hashes that say which inputs they belong to."""
+    scenarios = {}
+    for r in results:
+        if "error" in r:
+            continue
+        orchestrated = r["responses"]["orchestrated"]
+        scenarios[f"{r['scenario']}@{r['size']}"] = {
+            "network_sha256": r["network_sha256"],
+            "signals_sha256": r["signals_sha256"],
+            "seed": r["seed"],
+            "status": orchestrated["status"],
+            "objective": round(orchestrated["objective"], 2) if orchestrated["objective"] is not None else None,
+            "fill_rate": round(orchestrated.get("fill_rate", math.nan), 6),
+            "solve_ratio": round(r["solve_ratio"], 3),
+        }
+    return {"mip_rel_gap": DEFAULT_GAP, "scenarios": scenarios}
+
+
+def write_baseline(record: Mapping[str, Any], path: Path = BASELINE_PATH) -> None:
+    """Sorted keys, two-space indent, one trailing newline: a diff that reads well in review."""
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a suite
+# ---------------------------------------------------------------------------------------------
+
+
+def _safe_run(case: Case) -> dict[str, Any]:
+    try:
+        return run_case(case)
+    except Exception as err:  # a scenario that fails to run is a gate failure, not a crash
+        return {"scenario": case.scenario.name, "size": case.size, "seed": case.scenario.seed, "error": repr(err)}
+
+
+def progress_bar(done: int, total: int, label: str, began: float, stream: Any = sys.stderr) -> None:
+    width = 24
+    filled = width * done // max(total, 1)
+    elapsed = time.perf_counter() - began
+    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {elapsed:6.1f}s {label[:40]:<40}")
+    if done == total:
+        stream.write("\n")
+    stream.flush()
+
+
+def run_cases(
+    cases: Sequence[Case], jobs: int = 2, progress: Callable[[int, int, str, float], None] | None = progress_bar
+) -> list[dict[str, Any]]:
+    """Run the cases, in `jobs` spawned worker processes (in this process for jobs <= 1), and
+    return their results in the order of `cases`."""
+    began = time.perf_counter()
+    results: dict[str, dict[str, Any]] = {}
+    if progress:
+        progress(0, len(cases), "", began)
+    if jobs <= 1:
+        for case in cases:
+            results[case.key] = _safe_run(case)
+            if progress:
+                progress(len(results), len(cases), case.key, began)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+            futures = {pool.submit(_safe_run, case): case for case in cases}
+            for future in as_completed(futures):
+                case = futures[future]
+                results[case.key] = future.result()
+                if progress:
+                    progress(len(results), len(cases), case.key, began)
+    return [results[c.key] for c in cases]
+
+
+def run_suite(
+    selection: Sequence[str],
+    *,
+    jobs: int = 2,
+    threads: int = 1,
+    gap: float = DEFAULT_GAP,
+    directory: Path = SCENARIO_DIR,
+) -> dict[str, Any]:
+    """Run a suite and return the whole report: environment, settings, per-case results."""
+    from benchmarks.build import environment
+
+    cases = select_cases(selection, load_scenarios(directory), threads=threads, gap=gap)
+    began = time.perf_counter()
+    results = run_cases(cases, jobs=jobs)
+    wall = time.perf_counter() - began
+    references = [r["reference_seconds"] for r in results if "reference_seconds" in r]
+    return {
+        "benchmark": "suite",
+        "suite": list(selection),
+        "environment": environment(),
+        "settings": {"jobs": jobs, "threads": threads, "mip_rel_gap": gap, "reference": list(REFERENCE)},
+        "wall_seconds": wall,
+        "reference_seconds": statistics.median(references) if references else None,
+        "results": results,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports
+# ---------------------------------------------------------------------------------------------
+
+
+def _num(x: Any, fmt: str) -> str:
+    return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
+
+
+def markdown(report: Mapping[str, Any]) -> str:
+    """One row per case and response: objective, fill, perfect orders, cycle time, turnover,
+    cash-to-cash, escalations, plan changes, time; then the value of orchestration per case."""
+    head = (
+        "| scenario | response | status | objective | fill | perfect orders | cycle h | turnover | C2C d "
+        "| escalations | changes | wall s | solve / ref |"
+    )
+    lines = [head, "|" + "---|" * 13]
+    for r in report["results"]:
+        key = f"{r['scenario']}@{r['size']}"
+        if "error" in r:
+            lines.append(f"| {key} | - | error | {r['error']} |" + " |" * 9)
+            continue
+        for name in RESPONSES:
+            p = r["responses"][name]
+            changes = f"{p['plan_changes']}/{p['plan_decisions']}" if "plan_changes" in p else "-"
+            ratio = f"{r['solve_ratio']:.2f}" if name == "orchestrated" else "-"
+            escalations = ", ".join(p.get("escalations", [])) or "-"
+            if name == "orchestrated" and p.get("execute_after_hours"):
+                escalations += f" (+{p['execute_after_hours']:.0f} h)"
+            lines.append(
+                f"| {key} | {name} | {p['status']} | {_num(p.get('objective'), ',.0f')} "
+                f"| {_num(p.get('fill_rate'), '.1%')} | {_num(p.get('perfect_order_rate'), '.1%')} "
+                f"| {_num(p.get('cycle_time_hours'), '.0f')} | {_num(p.get('inventory_turnover'), '.1f')} "
+                f"| {_num(p.get('cash_to_cash_days'), '.1f')} | {escalations} | {changes} "
+                f"| {p['wall_seconds']:.2f} | {ratio} |"
+            )
+    lines += [
+        "",
+        "| scenario | saves vs sequential | fill gain vs sequential | saves vs do nothing "
+        "| fill gain vs do nothing | expectations |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in report["results"]:
+        if "error" in r:
+            continue
+        v = r["value_of_orchestration"]
+        broken = evaluate_expectations(r)
+        status = "ok" if not broken else "BROKEN: " + "; ".join(broken)
+        lines.append(
+            f"| {r['scenario']}@{r['size']} | {_num(v['cost_gap_to_sequential'], ',.0f')} "
+            f"| {_num(v['fill_rate_gap_to_sequential'], '+.2%')} | {_num(v['cost_gap_to_do_nothing'], ',.0f')} "
+            f"| {_num(v['fill_rate_gap_to_do_nothing'], '+.2%')} | {status} |"
+        )
+    reference = report.get("reference_seconds")
+    lines += [
+        "",
+        f"Reference solve (generate{REFERENCE}, demo protocols, no signals): {_num(reference, '.3f')} s median; "
+        f"suite wall time {report['wall_seconds']:.1f} s with {report['settings']['jobs']} jobs; "
+        f"HiGHS {report['environment']['highs']}.",
+    ]
+    return "\n".join(lines)
+
+
+def plot(report: Mapping[str, Any], directory: Path) -> list[Path]:
+    """PNG charts (cost by function per response and scenario; solve time against model size),
+    if matplotlib is importable; otherwise a note on stderr and no files."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("note: --plot needs matplotlib (pip install matplotlib); no charts written", file=sys.stderr)
+        return []
+    directory.mkdir(parents=True, exist_ok=True)
+    results = [r for r in report["results"] if "error" not in r]
+    components = sorted(
+        {c for r in results for p in r["responses"].values() for c in p.get("cost_by_component", {}) if c != "revenue"}
+    )
+    labels = [f"{r['scenario']}@{r['size']}\n{name}" for r in results for name in RESPONSES]
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.5 * len(labels)), 6))
+    bottom = np.zeros(len(labels))
+    for component in components:
+        values = np.array(
+            [
+                r["responses"][name].get("cost_by_component", {}).get(component, 0.0)
+                for r in results
+                for name in RESPONSES
+            ]
+        )
+        ax.bar(range(len(labels)), values, bottom=bottom, label=component)
+        bottom += values
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=6)
+    ax.set_ylabel("cost")
+    ax.set_title("Cost by function per response and scenario")
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    costs = directory / "cost_by_function.png"
+    fig.savefig(costs, dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for name in RESPONSES:
+        ax.scatter(
+            [r["responses"][name]["n_cols"] for r in results],
+            [r["responses"][name]["wall_seconds"] for r in results],
+            label=name,
+        )
+    ax.set_xlabel("LP columns")
+    ax.set_ylabel("wall seconds")
+    ax.set_title("Solve time against model size")
+    ax.legend()
+    fig.tight_layout()
+    times = directory / "solve_time_vs_size.png"
+    fig.savefig(times, dpi=120)
+    plt.close(fig)
+    return [costs, times]
+
+
+def write_report(report: Mapping[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, default=lambda x: None) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line: `python -m benchmarks run | check | update-baseline`
+# ---------------------------------------------------------------------------------------------
+
+SUITE_COMMANDS = ("run", "check", "update-baseline")
+
+
+def add_suite_commands(sub: Any) -> None:
+    """Add the suite's subcommands to `python -m benchmarks`'s subparsers."""
+    for name, help_text in (
+        ("run", "the disruption suite: orchestrated vs sequential vs do-nothing per scenario"),
+        ("check", "the regression gate: run the suite and compare with benchmarks/baseline.json"),
+        ("update-baseline", "run the suite and rewrite benchmarks/baseline.json from it"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument(
+            "--suite",
+            nargs="+",
+            default=["ci"],
+            metavar="ci|full|NAME[@SIZE]",
+            help="ci (every scenario at S, default), full (every size), or scenario names",
+        )
+        p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+        p.add_argument("--threads", type=int, default=1, help="HiGHS threads per solve (default 1)")
+        p.add_argument("--gap", type=float, default=DEFAULT_GAP, help="relative MIP gap (default 1%%)")
+        p.add_argument("--out", type=Path, default=Path(f"bench-results/suite-{name}.json"))
+        p.add_argument("--markdown", type=Path, default=None, help="also write the Markdown table here")
+        if name == "run":
+            p.add_argument("--plot", type=Path, default=None, help="write PNG charts here (needs matplotlib)")
+        if name in ("check", "update-baseline"):
+            p.add_argument("--baseline", type=Path, default=BASELINE_PATH)
+        if name == "check":
+            p.add_argument(
+                "--time-factor",
+                type=float,
+                default=DEFAULT_TIME_FACTOR,
+                help=f"largest growth of a solve-time ratio over the baseline's (default {DEFAULT_TIME_FACTOR:g}x)",
+            )
+
+
+def run_suite_command(args: Any) -> int:
+    """Run the suite, print and write the report; for check, the gate's verdict is the exit code."""
+    report = run_suite(args.suite, jobs=args.jobs, threads=args.threads, gap=args.gap)
+    table = markdown(report)
+    print(table)
+    write_report(report, args.out)
+    print(f"\nresults written to {args.out}")
+    if args.markdown is not None:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(table + "\n")
+    if args.command == "run":
+        if args.plot is not None:
+            for path in plot(report, args.plot):
+                print(f"chart written to {path}")
+        return 1 if any("error" in r for r in report["results"]) else 0
+    if args.command == "update-baseline":
+        errors = [f"{r['scenario']}@{r['size']}: {r['error']}" for r in report["results"] if "error" in r]
+        if errors:
+            print("baseline not written; these scenarios failed to run:\n  " + "\n  ".join(errors), file=sys.stderr)
+            return 1
+        write_baseline(baseline_record(report["results"]), args.baseline)
+        print(f"baseline written to {args.baseline}")
+        return 0
+    if not args.baseline.exists():
+        print(f"no baseline at {args.baseline}; write one with `python -m benchmarks update-baseline`", file=sys.stderr)
+        return 2
+    failures = gate(report["results"], json.loads(args.baseline.read_text()), time_factor=args.time_factor)
+    if failures:
+        print(f"\nregression gate FAILED ({len(failures)}):", file=sys.stderr)
+        for failure in failures:
+            print(f"  {failure}", file=sys.stderr)
+        return 1
+    print(f"\nregression gate passed: {len(report['results'])} scenarios against {args.baseline}")
+    return 0
