@@ -90,8 +90,9 @@ def do_nothing_plan(
         x[k,t] <= x0[k,t] for every buy, make and ship decision, every unit cut charged P,
 
     so nothing grows, nothing moves elsewhere, and a decision is cut only where a signal forces
-    it; the fill-rate targets and the working-capital cap are reported on, not enforced (P, the larger of 10^4 and 100 times the model's largest cost coefficient, dwarfs what a
-    cut could save). Stock, backlog and lost sales follow. The plan is reported with its
+    it (P, the larger of 10^4 and 100 times the model's largest cost coefficient, dwarfs what a
+    cut could save). Stock, backlog and lost sales follow; the fill-rate targets and the
+    working-capital cap are reported on, not enforced. The plan is reported with its
     business objective (`business_plan`), with the forced cuts and their reasons."""
     options = options or SolveOptions()
     backend = backend or HighsBackend()
