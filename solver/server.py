@@ -200,6 +200,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
 
     def Solve(self, request: service_pb2.SolveRequest, context: grpc.ServicerContext) -> service_pb2.SolveResponse:
         with grpc_errors(context):
+            self.pool.check_room()
             job = self._inline_job(request)
             return service_pb2.SolveResponse(plan=convert.plan_to_proto(self._run(job, context)))
 
@@ -217,6 +218,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             stored = self._idempotent(request.network_id, request.idempotency_key)
             if stored is not None:
                 return stored
+            self.pool.check_room()
             record = self.store.get_network(request.network_id, request.network_version)
             job = SolveJob(
                 spec=self._stored_spec(record.network),
@@ -232,6 +234,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             stored = self._idempotent(request.network_id, request.idempotency_key)
             if stored is not None:
                 return stored
+            self.pool.check_room()  # refuse before the work of preparing the job
             job, baseline = self._replan_job(request)
             first_seconds: list[float] = []
 
@@ -251,6 +254,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             if stored is not None:
                 yield service_pb2.SolveEvent(version=stored)
                 return
+            self.pool.check_room()  # refuse before the work of preparing the job
             job, baseline = self._replan_job(request)
             first_seconds: list[float] = []
 

@@ -260,16 +260,25 @@ class WorkerPool:
         with self._lock:
             if self._closed or self._broken:
                 raise WorkerError(self._broken or "the worker pool is closed; create a new WorkerPool")
-            running = sum(w.record is not None for w in self._workers)
-            if running + len(self._queue) >= self._capacity:
-                raise QueueFull(
-                    f"the solver pool is full: {running} jobs running and {len(self._queue)} queued "
-                    f"(capacity {self._capacity} = workers + queue_size); retry later or raise queue_size"
-                )
+            self._refuse_when_full()
             record = _Record(next(self._job_ids), payload, on_progress)
             self._queue.append(record)
         self._wake()
         return JobHandle(self, record)
+
+    def check_room(self) -> None:
+        """Raise `QueueFull` now if a job submitted now would be refused, so a caller can refuse a
+        request before the work of preparing its job (a later `submit` still checks again)."""
+        with self._lock:
+            self._refuse_when_full()
+
+    def _refuse_when_full(self) -> None:
+        running = sum(w.record is not None for w in self._workers)
+        if running + len(self._queue) >= self._capacity:
+            raise QueueFull(
+                f"the solver pool is full: {running} jobs running and {len(self._queue)} queued "
+                f"(capacity {self._capacity} = workers + queue_size); retry later or raise queue_size"
+            )
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait until every worker has started (imported its modules) and is ready for a job; False
