@@ -1,0 +1,363 @@
+"""Why a network has no plan (or leaves demand unserved), and why the plan it has looks as it does:
+elastic diagnosis of infeasibility and shortfall, and shadow prices of capacities and authority.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from models.builder import ConstraintBlock, LinearProgram, VariableBlock
+from models.diagnosis import ALL_FAMILIES, ElasticProgram, define_elastic, position_labels
+from models.network import NetworkSpec
+from models.protocols import OWNER, AuthorityRule, Function, ProtocolSet
+from models.signals import Signal
+from models.solution import SolveStatus
+from solver.backends.highs import HighsBackend
+from solver.options import SolveOptions
+from solver.planner import CompiledModel, compile_model
+
+_EXACT = SolveOptions(mip_rel_gap=1e-9)
+_TOL = 1e-6
+
+
+class DiagnosisStatus(Enum):
+    """What the diagnosis found."""
+
+    FEASIBLE = "feasible"
+    """A plan exists and serves all demand: nothing to relax."""
+    INFEASIBLE = "infeasible"
+    """No plan meets every hard constraint; `relaxations` is the smallest set that would."""
+    SHORT = "short"
+    """A plan exists but leaves demand unserved; `relaxations` would serve it (empty when serving
+    it is possible but dearer than losing it)."""
+    UNKNOWN = "unknown"
+    """Even the elastic model found no answer (time limit, or a structural impossibility)."""
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """How much one resource's capacity, limit or target must give, in business terms."""
+
+    function: str
+    family: str
+    resource: str
+    amount: float
+    unit: str
+    periods: tuple[int, ...]
+    approving_rule: str = ""
+    """An authority rule whose action kind acts on this resource (its approver could sanction it)."""
+    approver: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    status: DiagnosisStatus
+    relaxations: tuple[Relaxation, ...] = ()
+    unserved: float = 0.0
+    """Units of demand the diagnosed plan (original, or elastic for SHORT) leaves unserved."""
+    message: str = ""
+
+    def by_function(self) -> dict[str, list[Relaxation]]:
+        out: dict[str, list[Relaxation]] = {}
+        for r in self.relaxations:
+            out.setdefault(r.function, []).append(r)
+        return out
+
+
+def _periods(periods: Sequence[int]) -> str:
+    ps = sorted(p for p in periods if p >= 0)
+    if not ps:
+        return ""
+    if len(ps) == 1:
+        return f" in period {ps[0]}"
+    if ps == list(range(ps[0], ps[-1] + 1)):
+        return f" in periods {ps[0]}-{ps[-1]}"
+    return " in periods " + ", ".join(map(str, ps))
+
+
+_SUBJECT = {
+    "capacity_hours": "plant {r} capacity short by {a} hours",
+    "lane_capacity": "lane {r} capacity short by {a} units",
+    "shipment_capacity": "lane {r} capacity short by {a} units",
+    "supplier_capacity": "supplier {r} capacity short by {a} units",
+    "storage_capacity": "node {r} storage short by {a} units",
+    "working_capital": "working capital over its cap by {a}",
+    "service_target": "service target of priority {r} short by {a} units",
+    "authority_limit": "authority rule {r}: {a} over its hard cap",
+    "authority_before_escalation": "authority rule {r}: {a} over its limit before the escalation takes effect",
+}
+
+_FUNCTION_OF_FAMILY = {
+    "capacity_hours": Function.PRODUCTION,
+    "lane_capacity": Function.LOGISTICS,
+    "shipment_capacity": Function.LOGISTICS,
+    "supplier_capacity": Function.PROCUREMENT,
+    "storage_capacity": Function.INVENTORY,
+    "working_capital": Function.FINANCE,
+    "service_target": Function.SALES,
+}
+
+
+def _approving_rule(protocols: ProtocolSet | None, family: str, resource: str) -> AuthorityRule | None:
+    """The first rule naming this resource (an authority row's own rule), else the first rule whose
+    action kind belongs to the family's function and whose scope covers the resource."""
+    if protocols is None:
+        return None
+    if family.startswith("authority"):
+        return next((r for r in protocols.authority_rules if r.id == resource), None)
+    function = _FUNCTION_OF_FAMILY.get(family)
+    names = set(resource.split("/"))
+    for rule in protocols.authority_rules:
+        if OWNER[rule.action] == function and (not rule.resources or names & set(rule.resources)):
+            return rule
+    return None
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x - round(x)) < 1e-6 else f"{x:,.2f}"
+
+
+def diagnose(
+    spec: NetworkSpec,
+    protocols: ProtocolSet | None = None,
+    signals: Sequence[Signal] = (),
+    *,
+    options: SolveOptions = _EXACT,
+    families: frozenset[str] = ALL_FAMILIES,
+) -> Diagnosis:
+    """Solve the network; when no plan exists (or demand goes unserved) solve the elastic model
+    (`models.diagnosis.define_elastic`) and report its violations grouped by function and resource.
+    `families` limits which capacities, limits and targets may be relaxed. Never raises for an
+    infeasible model."""
+    model = compile_model(spec, protocols, signals)
+    backend = HighsBackend()
+    solution = backend.solve(model.lp, options)
+    if solution.status.has_solution and solution.x is not None:
+        unserved = float(model.lp.values(solution.x, "lost").sum()) if "lost" in model.lp.variables else 0.0
+        if unserved <= _TOL:
+            return Diagnosis(DiagnosisStatus.FEASIBLE, message="a plan meets every constraint and serves all demand")
+        status = DiagnosisStatus.SHORT
+        elastic = define_elastic(model.lp, model.net, model.groups, families=families, unserved_weight=1000.0)
+    elif solution.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
+        status = DiagnosisStatus.INFEASIBLE
+        elastic = define_elastic(model.lp, model.net, model.groups, families=families)
+    else:
+        return Diagnosis(DiagnosisStatus.UNKNOWN, message=f"the plan could not be solved: {solution.message}")
+    relaxed = backend.solve(elastic.lp, options)
+    if not relaxed.status.has_solution or relaxed.x is None:
+        return Diagnosis(DiagnosisStatus.UNKNOWN, message=f"even the elastic model has no solution: {relaxed.message}")
+    relaxations = _relaxations(elastic, relaxed.x, protocols)
+    lost = float(elastic.lp.values(relaxed.x, "lost").sum()) if "lost" in elastic.lp.variables else 0.0
+    if status == DiagnosisStatus.SHORT and not relaxations:
+        message = "demand is left unserved because serving it costs more than losing it; nothing must be relaxed"
+    else:
+        message = "; ".join(r.message for r in relaxations)
+    return Diagnosis(status, relaxations, lost, message)
+
+
+def _relaxations(elastic: ElasticProgram, x: np.ndarray, protocols: ProtocolSet | None) -> tuple[Relaxation, ...]:
+    values = x[elastic.columns]
+    grouped: dict[tuple[str, str, str], list[tuple[int, float]]] = {}
+    units: dict[tuple[str, str, str], str] = {}
+    for v, amount in zip(elastic.violations, values):
+        if amount <= _TOL:
+            continue
+        key = (v.function, v.family, v.resource)
+        grouped.setdefault(key, []).append((v.period, float(amount)))
+        units[key] = v.unit
+    out: list[Relaxation] = []
+    for (function, family, resource), cells in sorted(grouped.items()):
+        amount = sum(a for _, a in cells)
+        periods = tuple(sorted({p for p, _ in cells if p >= 0}))
+        rule = _approving_rule(protocols, family, resource)
+        subject = _SUBJECT.get(family, family + " {r} short by {a}").format(r=resource, a=_fmt(amount))
+        approval = ""
+        if rule is not None:
+            who = rule.approver.label
+            approval = f", approver {who}" if family.startswith("authority") else f", rule {rule.id} ({who})"
+        message = f"{subject}{_periods(periods)} ({function}{approval})"
+        out.append(
+            Relaxation(
+                function=function,
+                family=family,
+                resource=resource,
+                amount=amount,
+                unit=units[(function, family, resource)],
+                periods=periods,
+                approving_rule=rule.id if rule is not None else "",
+                approver=rule.approver.label if rule is not None else "",
+                message=message,
+            )
+        )
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shadow prices
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShadowPrice:
+    """A binding capacity or limit and what one more unit of it would save."""
+
+    family: str
+    resource: str
+    period: int
+    bound: float
+    saving_per_unit: float
+    """-dual: objective decrease per unit the limit is raised."""
+    valid_up_to: float
+    """Value of the limit up to which the saving per unit holds (HiGHS ranging; inf if unknown)."""
+
+
+@dataclass(frozen=True)
+class AuthorityValue:
+    """What raising one authority rule's binding limit (spend limit, or hard cap once escalated) by
+    `step` would save, and what a one-period shorter escalation window is worth."""
+
+    rule: str
+    function: str
+    limit: str
+    """"spend limit" when the plan does not escalate, "hard cap" when it does."""
+    step: float
+    saving: float
+    valid_up_to: float
+    shorter_window_saving: float | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    status: SolveStatus
+    objective: float
+    binding: tuple[ShadowPrice, ...] = ()
+    authority: tuple[AuthorityValue, ...] = ()
+
+
+def _fixed_lp(lp: LinearProgram, x: np.ndarray) -> LinearProgram:
+    """`lp` with its integer columns fixed at their (rounded) values in `x`, as a pure LP."""
+    lower, upper = lp.col_lower.copy(), lp.col_upper.copy()
+    ints = lp.integrality
+    lower[ints] = upper[ints] = np.round(x[ints])
+    return dataclasses.replace(lp, col_lower=lower, col_upper=upper, integrality=np.zeros_like(ints))
+
+
+def explain(
+    spec: NetworkSpec,
+    protocols: ProtocolSet | None = None,
+    signals: Sequence[Signal] = (),
+    *,
+    options: SolveOptions = _EXACT,
+    step: float = 10_000.0,
+    escalation_windows: bool = True,
+) -> Explanation:
+    """Solve the MILP, fix its integer decisions, re-solve the LP and read the row and column duals:
+    every binding capacity and limit with its saving per unit, and for each authority rule the
+    saving of raising its binding limit by `step` (dual x step; exact within the ranging interval,
+    an overestimate beyond it) and of an escalation window one period shorter (re-solved)."""
+    model = compile_model(spec, protocols, signals)
+    backend = HighsBackend()
+    solution = backend.solve(model.lp, options)
+    if not solution.status.has_solution or solution.x is None:
+        return Explanation(solution.status, float("nan"))
+    lp = _fixed_lp(model.lp, solution.x)
+    h = backend.load(lp, options)
+    h.run()
+    sol = h.getSolution()
+    row_dual = np.asarray(sol.row_dual, dtype=np.float64)
+    col_dual = np.asarray(sol.col_dual, dtype=np.float64)
+    _ranging_status, ranging = h.getRanging()
+    have_ranging = bool(ranging.valid)
+    row_up = np.asarray(ranging.row_bound_up.value_, dtype=np.float64) if have_ranging else None
+    col_up = np.asarray(ranging.col_bound_up.value_, dtype=np.float64) if have_ranging else None
+
+    binding: list[ShadowPrice] = []
+    for family, blk in lp.constraints.items():
+        if blk.size == 0 or family in ("flow_balance", "demand_balance"):
+            continue
+        duals = row_dual[blk.slice]
+        labels = _labels_of(blk)
+        for k in np.flatnonzero(np.abs(duals) > _TOL):
+            r = blk.start + k
+            up = float(row_up[r]) if row_up is not None else float("inf")
+            binding.append(
+                ShadowPrice(family, labels[k][0], labels[k][1], float(lp.row_upper[r]), -float(duals[k]), up)
+            )
+    for block in ("buy", "ship"):
+        vblk = lp.variables.get(block)
+        if vblk is None or vblk.size == 0:
+            continue
+        duals = col_dual[vblk.slice]
+        labels = _labels_of(vblk)
+        for k in np.flatnonzero(duals < -_TOL):
+            c = vblk.start + k
+            up = float(col_up[c]) if col_up is not None else float("inf")
+            family = "supplier_capacity" if block == "buy" else "shipment_capacity"
+            binding.append(
+                ShadowPrice(family, labels[k][0], labels[k][1], float(lp.col_upper[c]), -float(duals[k]), up)
+            )
+
+    authority = _authority_values(model, solution.x, binding, step, options, spec, signals, escalation_windows)
+    return Explanation(solution.status, solution.objective, tuple(binding), authority)
+
+
+def _labels_of(blk: ConstraintBlock | VariableBlock) -> list[tuple[str, int]]:
+    resource, period = position_labels(blk)
+    return list(zip(resource, period))
+
+
+def _authority_values(
+    model: CompiledModel,
+    x: np.ndarray,
+    binding: Sequence[ShadowPrice],
+    step: float,
+    options: SolveOptions,
+    spec: NetworkSpec,
+    signals: Sequence[Signal],
+    escalation_windows: bool,
+) -> tuple[AuthorityValue, ...]:
+    protocols = model.protocols
+    if protocols is None:
+        return ()
+    escalate = model.lp.values(x, "escalate") if "escalate" in model.lp.variables else np.zeros(0)
+    out: list[AuthorityValue] = []
+    seen: set[str] = set()
+    for g in model.groups:
+        rule = g.rule
+        if rule.id in seen:
+            continue
+        seen.add(rule.id)
+        escalated = bool(len(escalate) and escalate[g.escalation] > 0.5)
+        limit = "hard cap" if escalated else "spend limit"
+        price = next((b for b in binding if b.family == "authority_limit" and b.resource == rule.id), None)
+        per_unit = price.saving_per_unit if price is not None else 0.0
+        # The row's bound is the spend limit L; escalated, the effective cap is U = L + (U - L).
+        valid = float("inf")
+        if price is not None:
+            valid = price.valid_up_to + (rule.hard_cap - rule.spend_limit if escalated else 0.0)
+        shorter: float | None = None
+        if escalation_windows and rule.escalation_delay_hours > 0:
+            faster = dataclasses.replace(
+                rule, escalation_delay_hours=max(0.0, rule.escalation_delay_hours - spec.period_hours)
+            )
+            rules = tuple(faster if r.id == rule.id else r for r in protocols.authority_rules)
+            again = HighsBackend().solve(
+                compile_model(spec, dataclasses.replace(protocols, authority_rules=rules), signals).lp, options
+            )
+            base = HighsBackend().solve(model.lp, options).objective
+            shorter = base - again.objective if again.status.has_solution else None
+        saving = per_unit * step
+        message = f"raising {rule.function.value}'s {rule.id} {limit} by {_fmt(step)} would save {_fmt(saving)}" + (
+            f" (exact up to a {limit} of {_fmt(valid)})" if np.isfinite(valid) else ""
+        )
+        if shorter is not None:
+            message += f"; an escalation window one period shorter would save {_fmt(shorter)}"
+        out.append(AuthorityValue(rule.id, rule.function.value, limit, step, saving, valid, shorter, message))
+    return tuple(out)
