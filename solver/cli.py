@@ -175,6 +175,36 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    from solver.explain import diagnose
+
+    protocols = read_protocols(args.protocols) if args.protocols else None
+    signals = read_signals(args.signals) if args.signals else []
+    result = diagnose(read_network(args.file), protocols, signals)
+    print(f"diagnosis: {result.status.value}" + (f": {result.message}" if result.message else ""))
+    for relaxation in result.relaxations:
+        print(f"  {relaxation.message}")
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from solver.explain import explain
+
+    protocols = read_protocols(args.protocols) if args.protocols else None
+    signals = read_signals(args.signals) if args.signals else []
+    result = explain(read_network(args.file), protocols, signals, options=_options(args))
+    print(f"plan {result.status.value}, objective {result.objective:,.2f}; binding limits and their shadow prices:")
+    for price in sorted(result.binding, key=lambda p: -abs(p.saving_per_unit))[: args.top]:
+        period = f" period {price.period}" if price.period >= 0 else ""
+        print(
+            f"  {price.family} {price.resource}{period}: one more unit saves {price.saving_per_unit:,.4g} "
+            f"(valid up to {price.valid_up_to:,.4g})"
+        )
+    for value in result.authority:
+        print(f"  {value.message}")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from solver.server import ServerConfig, serve
 
@@ -316,6 +346,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     inputs(p)
     p.set_defaults(run=_cmd_validate)
+
+    p = sub.add_parser("diagnose", help="why a network cannot be planned (or serves short): the least relaxation")
+    p.add_argument("file", type=Path)
+    inputs(p)
+    p.set_defaults(run=_cmd_diagnose)
+
+    p = sub.add_parser("explain", help="why this plan: binding limits, shadow prices, value of authority")
+    p.add_argument("file", type=Path)
+    inputs(p)
+    solve_flags(p, json_out=False)
+    p.add_argument("--top", type=int, default=15, help="how many binding limits to list")
+    p.set_defaults(run=_cmd_explain)
 
     p = sub.add_parser("export", help="write a network's model as MPS or LP")
     p.add_argument("file", type=Path)

@@ -144,3 +144,21 @@ def test_plan_and_replan_against_a_running_server(tmp_path: Path, capsys: pytest
         assert "NOT_FOUND" in capsys.readouterr().err
     finally:
         shutdown(server, servicer, grace=0)
+
+
+def test_diagnose_names_the_function_resource_and_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The escalation-for-feasibility network of test_protocols with the cap at the limit has no
+    plan: S1 is out on day 0 and the backup may spend only 50 (5 units), so S1's capacity is short
+    by the other 5 units in period 0, which the backup rule's approver could lift."""
+    from solver.convert import write_protocols, write_signals
+    from tests.test_protocols import OUTAGE_DAY_0, outage_network, short_outage_protocols
+
+    write_network(outage_network(lost=0.0, backlog=0.0, fill=1.0), tmp_path / "net.json")
+    write_protocols(short_outage_protocols(limit=50, cap=50, delay=0), tmp_path / "protocols.json")
+    write_signals([OUTAGE_DAY_0], tmp_path / "signals.json")
+    files = [str(tmp_path / "net.json"), "--protocols", str(tmp_path / "protocols.json")]
+    assert main(["diagnose", *files, "--signals", str(tmp_path / "signals.json")]) == 0
+    out = capsys.readouterr().out
+    assert "short by 5 units in period 0 (procurement, rule backup-under-48h" in out
+    assert main(["explain", *files]) == 0
+    assert "shadow prices" in capsys.readouterr().out
