@@ -60,6 +60,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--sweep", action="store_true", help="also sweep the stability weight at S")
     r.add_argument("--sweep-gap", type=float, default=1e-3, help="relative MIP gap of the sweep (default 0.1%%)")
     r.add_argument("--out", type=Path, default=Path("bench-results/replan.json"))
+    pf = sub.add_parser("portfolio", help="HiGHS and OR-Tools/SCIP alone and raced, each in a worker process")
+    pf.add_argument("--sizes", default="S", help="comma-separated sizes (default S)")
+    pf.add_argument("--seed", type=int, default=0)
+    pf.add_argument("--repeat", type=int, default=3, help="runs per size; medians are reported")
+    pf.add_argument("--time-limit", type=float, default=60.0, help="time limit per solve, seconds")
+    pf.add_argument("--gap", type=float, default=0.01, help="relative MIP gap (default 1%%)")
+    pf.add_argument("--threads", type=int, default=1)
+    pf.add_argument("--out", type=Path, default=Path("bench-results/portfolio.json"))
     add_suite_commands(sub)
     args = parser.parse_args(argv)
 
@@ -94,6 +102,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         run_service_benchmark(latency, throughput, settings, args.out)
+    elif args.command == "portfolio":
+        from benchmarks.portfolio import run_portfolio_benchmark
+
+        run_portfolio_benchmark(
+            args.sizes.split(","),
+            seed=args.seed,
+            repeat=args.repeat,
+            time_limit=args.time_limit,
+            gap=args.gap,
+            threads=args.threads,
+            out=args.out,
+        )
     elif args.command == "replan":
         sizes = [size for size in args.sizes.split(",") if size]
         repeats = {size: args.repeat if args.repeat is not None else REPLAN_REPEATS.get(size, 1) for size in sizes}

@@ -1,0 +1,217 @@
+"""The OR-Tools backend: MathOpt with SCIP, CP-SAT or MathOpt's HiGHS, run in a spawned worker
+process because ortools and highspy each bundle a HiGHS library and cannot share one process.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any, ClassVar
+
+import numpy as np
+
+from models.builder import LinearProgram
+from models.errors import ValidationError
+from models.solution import Solution, SolveStatus
+from solver.backends.base import BackendFeature, SolverBackend
+from solver.options import SolveOptions
+
+_ALL = frozenset(BackendFeature)
+
+SOLVER_FEATURES: dict[str, frozenset[BackendFeature]] = {
+    "scip": _ALL,
+    # CP-SAT has no continuous variables: MathOpt would silently round them, so LP is not declared
+    # and models with continuous columns or fractional data are refused.
+    "cp_sat": _ALL - {BackendFeature.LP},
+    "highs": _ALL,
+}
+"""What each MathOpt solver can do, as data; `OrToolsBackend.features` is the entry of its solver."""
+
+_CHILD_MODULE = "solver.backends._ortools_child"
+"""The worker module; it imports numpy, scipy and ortools only, never highspy."""
+
+_WORKER_GRACE_SECONDS = 30.0
+"""Time the worker may take beyond the solve's own time limit (spawn, import, build, answer)."""
+
+_available: dict[str, tuple[bool, str]] = {}
+"""The cached answer of the child-process import probe: ("ortools", (ok, version or error))."""
+
+
+class OrToolsBackend(SolverBackend):
+    """OR-Tools MathOpt (`solver` "scip", "cp_sat" or "highs"), solved in a spawned worker process."""
+
+    name: ClassVar[str] = "ortools"
+    features: ClassVar[frozenset[BackendFeature]] = _ALL
+
+    def __init__(self, solver: str = "scip") -> None:
+        if solver not in SOLVER_FEATURES:
+            raise ValidationError(
+                "solve options", "ortools", "solver", f"is {solver!r}; use one of {', '.join(SOLVER_FEATURES)}"
+            )
+        self.solver = solver
+        # Instance attributes shadow the class defaults: each solver declares its own capabilities.
+        self.name = f"ortools-{solver.replace('_', '')}"  # type: ignore[misc]
+        self.features = SOLVER_FEATURES[solver]  # type: ignore[misc]
+
+    @classmethod
+    def available(cls) -> bool:
+        """Whether ortools imports in a fresh worker process (asked once, then cached)."""
+        return _probe()[0]
+
+    @classmethod
+    def unavailable_reason(cls) -> str:
+        ok, detail = _probe()
+        return "" if ok else detail
+
+    def version(self) -> str:
+        ok, detail = _probe()
+        return detail if ok else ""
+
+    def check(self, lp: LinearProgram, options: SolveOptions) -> None:
+        """Raise a `ValidationError` naming the option or model property this solver cannot honour."""
+        if lp.n_integer < lp.n_cols and BackendFeature.LP not in self.features:
+            raise ValidationError(
+                "solve options",
+                self.name,
+                "backend",
+                f"cannot solve this model: CP-SAT needs integer variables only, and "
+                f"{lp.n_cols - lp.n_integer} of {lp.n_cols} columns are continuous; use ortools-scip or highs",
+            )
+        if self.solver == "cp_sat":
+            _require_integral(self.name, lp)
+
+    def solve(
+        self,
+        lp: LinearProgram,
+        options: SolveOptions,
+        *,
+        started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    ) -> Solution:
+        """Solve `lp` in a fresh worker process; infeasible, unbounded and limits come back as results.
+        `started` receives the worker process as soon as it runs (the portfolio uses it to cancel)."""
+        self.check(lp, options)
+        if not self.available():
+            raise ValidationError(
+                "solve options", self.name, "backend", f"is unavailable: {self.unavailable_reason()}; install ortools"
+            )
+        began = time.perf_counter()
+        request = ("solve", self.payload(lp, options))
+        kind, value = run_worker(_CHILD_MODULE, request, options.time_limit + _WORKER_GRACE_SECONDS, started)
+        if kind != "ok":
+            return Solution(
+                status=SolveStatus.ERROR,
+                x=None,
+                backend=self.name,
+                message=str(value),
+                solve_seconds=time.perf_counter() - began,
+            )
+        return self.read_answer(value, total=time.perf_counter() - began)
+
+    def payload(self, lp: LinearProgram, options: SolveOptions) -> dict[str, Any]:
+        """The model and options as plain arrays and values, for the worker."""
+        A = lp.A.tocsr()
+        if not A.has_sorted_indices:
+            A = A.sorted_indices()
+        return {
+            "solver": self.solver,
+            "options": asdict(options),
+            "c": np.asarray(lp.c, dtype=np.float64),
+            "offset": float(lp.offset),
+            "n_rows": lp.n_rows,
+            "n_cols": lp.n_cols,
+            "indptr": np.asarray(A.indptr, dtype=np.int64),
+            "indices": np.asarray(A.indices, dtype=np.int64),
+            "data": np.asarray(A.data, dtype=np.float64),
+            "row_lower": np.asarray(lp.row_lower, dtype=np.float64),
+            "row_upper": np.asarray(lp.row_upper, dtype=np.float64),
+            "col_lower": np.asarray(lp.col_lower, dtype=np.float64),
+            "col_upper": np.asarray(lp.col_upper, dtype=np.float64),
+            "integrality": np.asarray(lp.integrality, dtype=bool),
+        }
+
+    def read_answer(self, answer: dict[str, Any], *, total: float) -> Solution:
+        """Turn the worker's plain answer into a `Solution`; worker start-up counts as hand-off."""
+        solve_seconds = float(answer["solve_seconds"])
+        return Solution(
+            status=SolveStatus(answer["status"]),
+            x=answer["x"],
+            objective=float(answer["objective"]),
+            bound=float(answer["bound"]),
+            gap=float(answer["gap"]),
+            solve_seconds=solve_seconds,
+            handoff_seconds=max(total - solve_seconds, 0.0),
+            backend=self.name,
+            backend_version=str(answer["version"]),
+            message=str(answer["message"]),
+            info={"mip_node_count": float(answer["nodes"])},
+        )
+
+
+def _require_integral(name: str, lp: LinearProgram) -> None:
+    """CP-SAT works on integers: coefficients, right-hand sides and bounds must be whole numbers."""
+    arrays = {
+        "objective coefficients": lp.c,
+        "constraint coefficients": lp.A.data,
+        "row bounds": np.concatenate([lp.row_lower, lp.row_upper]),
+        "column bounds": np.concatenate([lp.col_lower, lp.col_upper]),
+    }
+    for what, values in arrays.items():
+        finite = values[np.isfinite(values)]
+        if finite.size and not np.array_equal(finite, np.round(finite)):
+            raise ValidationError(
+                "solve options",
+                name,
+                "backend",
+                f"cannot solve this model: CP-SAT needs integer {what} and this model has fractional ones; "
+                "scale the data to integers or use ortools-scip or highs",
+            )
+
+
+def run_worker(
+    module: str,
+    request: tuple[str, Any],
+    timeout: float,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> tuple[str, Any]:
+    """Run `python -m module` in a fresh interpreter, send it `request` pickled on stdin, and return
+    its pickled ("ok", value) or ("error", message). A worker that dies, is killed or overruns
+    `timeout` gives an error, so a crash in the child never hangs the parent.
+
+    A fresh interpreter rather than multiprocessing's spawn: spawn re-runs the parent's main script
+    in the child, and any main script that imports the planner would drag highspy into the OR-Tools
+    worker and break ortools's own HiGHS (undefined symbol at import)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    if started is not None:
+        started(proc)
+    try:
+        out, err = proc.communicate(
+            pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL), timeout=timeout if math.isfinite(timeout) else None
+        )
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return "error", f"the worker process did not answer within {timeout:g} s"
+    except (BrokenPipeError, OSError) as exc:  # the worker was killed while reading its request
+        proc.kill()
+        proc.communicate()
+        return "error", f"the worker process ended early ({exc})"
+    if proc.returncode != 0 or not out:
+        tail = err.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        return "error", f"the worker process exited with code {proc.returncode} before answering {tail[0]}".strip()
+    kind, value = pickle.loads(out)
+    return str(kind), value
+
+
+def _probe() -> tuple[bool, str]:
+    """Import ortools in a spawned worker once per process; the parent never imports it."""
+    if "ortools" not in _available:
+        kind, detail = run_worker(_CHILD_MODULE, ("probe", None), 60.0)
+        _available["ortools"] = (kind == "ok", str(detail))
+    return _available["ortools"]

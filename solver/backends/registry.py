@@ -1,0 +1,67 @@
+"""Backends by name: the one place that maps a name such as "ortools-scip" to a `SolverBackend`
+and checks that the backend exists, is installed and can honour the requested options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from models.errors import ValidationError
+from solver.backends.base import BackendFeature, SolverBackend
+from solver.backends.highs import HighsBackend
+from solver.backends.ortools import OrToolsBackend
+from solver.options import SolveOptions
+
+DEFAULT_BACKEND = "highs"
+
+BACKENDS: dict[str, Callable[[], SolverBackend]] = {
+    "highs": HighsBackend,
+    "ortools-scip": lambda: OrToolsBackend("scip"),
+    "ortools-cpsat": lambda: OrToolsBackend("cp_sat"),
+    "ortools-highs": lambda: OrToolsBackend("highs"),
+}
+"""Every backend Concerto knows, by the name clients and the command line use."""
+
+_OPTION_FEATURES: dict[str, BackendFeature] = {
+    "time_limit": BackendFeature.TIME_LIMIT,
+    "mip_rel_gap": BackendFeature.MIP_GAP,
+    "threads": BackendFeature.THREADS,
+    "seed": BackendFeature.SEED,
+}
+"""Which feature a backend must declare to honour an option set away from its default."""
+
+
+def backend_by_name(name: str = DEFAULT_BACKEND) -> SolverBackend:
+    """The backend called `name`; a `ValidationError` naming the option for an unknown or
+    unavailable one."""
+    if name not in BACKENDS:
+        raise ValidationError(
+            "solve options", name, "backend", f"unknown backend {name!r}; use one of {', '.join(BACKENDS)}"
+        )
+    backend = BACKENDS[name]()
+    if not type(backend).available():
+        others = ", ".join(n for n in available_backends() if n != name) or "none"
+        raise ValidationError(
+            "solve options", name, "backend", f"is not available in this installation; available: {others}"
+        )
+    return backend
+
+
+def available_backends() -> list[str]:
+    """Names of the backends that can be used here (ortools ones need ortools importable in a worker)."""
+    return [name for name, make in BACKENDS.items() if type(make()).available()]
+
+
+def check_options(backend: SolverBackend, options: SolveOptions) -> None:
+    """Raise a `ValidationError` naming the first option set away from its default that `backend`
+    does not declare it can honour."""
+    defaults = SolveOptions()
+    for option, feature in _OPTION_FEATURES.items():
+        if getattr(options, option) != getattr(defaults, option) and feature not in backend.features:
+            raise ValidationError(
+                "solve options",
+                backend.name,
+                option,
+                f"is not supported by the {backend.name} backend; leave it at its default or pick a backend "
+                f"with {feature.value}",
+            )
