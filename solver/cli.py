@@ -23,6 +23,7 @@ from models.network import Network
 from models.plan import Plan
 from models.protocols import Decision
 from models.solution import Solution
+from solver.backends.base import SolverBackend
 from solver.backends.highs import HighsBackend, MipProgress
 from solver.convert import read_network, read_protocols, read_signals
 from solver.demo import run_demo
@@ -128,8 +129,16 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     spec = read_network(args.file)
     protocols = read_protocols(args.protocols) if args.protocols else None
     signals = read_signals(args.signals) if args.signals else []
-    backend = _ProgressBackend(TerminalProgress())
-    plan = plan_network(spec, _options(args), protocols=protocols, signals=signals, backend=backend)
+    options = _options(args)
+    backend: SolverBackend
+    if args.backend == "highs":
+        backend = _ProgressBackend(TerminalProgress())
+    else:
+        from solver.backends.registry import backend_by_name, check_options
+
+        backend = backend_by_name(args.backend)
+        check_options(backend, options)
+    plan = plan_network(spec, options, protocols=protocols, signals=signals, backend=backend)
     print(plan.summary())
     if args.json:
         write_plan_json(plan, Path(args.json))
@@ -319,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     inputs(p)
     solve_flags(p)
+    p.add_argument("--backend", default="highs", help="highs (default), ortools-scip, ortools-highs or ortools-cpsat")
     p.set_defaults(run=_cmd_solve)
 
     p = sub.add_parser("plan", help="plan a stored network on a running server (optionally storing FILE first)")

@@ -162,3 +162,14 @@ def test_diagnose_names_the_function_resource_and_rule(tmp_path: Path, capsys: p
     assert "short by 5 units in period 0 (procurement, rule backup-under-48h" in out
     assert main(["explain", *files]) == 0
     assert "shadow prices" in capsys.readouterr().out
+
+
+def test_solve_with_another_backend_and_a_bad_backend_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The backup network's optimum (100, test_known_answers) through OR-Tools' SCIP; an unknown
+    backend is invalid input (exit 2) naming the option."""
+    path = tmp_path / "backup.json"
+    write_network(backup_network(lost_sale_penalty=100), path)
+    assert main(["solve", str(path), "--backend", "ortools-scip"]) == 0
+    assert "objective 100.00" in capsys.readouterr().out
+    assert main(["solve", str(path), "--backend", "nope"]) == 2
+    assert "backend" in capsys.readouterr().err
