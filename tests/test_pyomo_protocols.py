@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -235,8 +236,16 @@ def test_twin_has_the_builders_columns_rows_and_costs_under_protocols(seed: int)
             assert _bound(data.ub, np.inf) == pytest.approx(lp.col_upper[j], rel=1e-12), data.name
             assert data.is_integer() == bool(lp.integrality[j]), data.name
 
+    assert_same_rows_and_objective(m, lp, net, (*CONSTRAINT_FAMILIES, *PROTOCOL_CONSTRAINT_FAMILIES), columns)
+
+
+def assert_same_rows_and_objective(
+    m: pyo.ConcreteModel, lp: LinearProgram, net: Network, families: Sequence[str], columns: dict[Any, int]
+) -> None:
+    """Every twin constraint of `families` equals its builder row (protocol rows matched by label,
+    the others by position); rows the twin leaves out are empty; the objectives are identical."""
     A = lp.A.toarray()
-    for name in (*CONSTRAINT_FAMILIES, *PROTOCOL_CONSTRAINT_FAMILIES):
+    for name in families:
         blk = lp.constraints[name]
         con = getattr(m, name)
         assert isinstance(con, pyo.Constraint), name

@@ -50,8 +50,8 @@ from tests.random_networks import (
     random_replan_options,
     random_replan_signals,
 )
-from tests.test_pyomo_protocols import _assert_same_row, _labels, _protocol_columns, _twin_label
-from tests.test_pyomo_twin import _bound, _flat, _linear, _position_map, _twin_columns
+from tests.test_pyomo_protocols import _protocol_columns, assert_same_rows_and_objective
+from tests.test_pyomo_twin import _bound, _flat, _position_map, _twin_columns
 
 SEEDS = range(24)
 PROTOCOL_SEEDS = range(200, 208)
@@ -229,32 +229,11 @@ def test_twin_has_the_builders_replan_columns_rows_and_costs(seed: int, with_pro
             assert _bound(data.ub, np.inf) == pytest.approx(lp.col_upper[j], rel=1e-12), data.name
             assert data.is_integer() == bool(lp.integrality[j]), data.name
 
-    A = lp.A.toarray()
     protocol_families = PROTOCOL_CONSTRAINT_FAMILIES if case.protocols is not None else ()
     replan_families = tuple(name for name in REPLAN_CONSTRAINT_FAMILIES if name in lp.constraints)
     assert (len(replan_families) > 0) == (case.options.stability_weight > 0)
-    for name in (*CONSTRAINT_FAMILIES, *protocol_families, *replan_families):
-        blk = lp.constraints[name]
-        con = getattr(m, name)
-        assert isinstance(con, pyo.Constraint), name
-        if name in PROTOCOL_CONSTRAINT_FAMILIES:
-            labels = _labels(lp, name)
-            rows = {index: labels[_twin_label(net, name, index)] for index in con}
-        else:
-            position, width = _position_map(con.index_set())
-            rows = {index: _flat(position, width, index) for index in con}
-        covered = np.zeros(blk.size, dtype=bool)
-        for index, data in con.items():
-            r = blk.start + rows[index]
-            covered[rows[index]] = True
-            _assert_same_row(data, A[r], lp.row_lower[r], lp.row_upper[r], columns)
-        skipped = np.flatnonzero(~covered) + blk.start
-        assert not A[skipped].any(), f"{name}: the twin skips a row that has terms"
-        assert (lp.row_lower[skipped] <= 0).all() and (lp.row_upper[skipped] >= 0).all()
-
-    costs, offset = _linear(m.total_cost.expr, columns, lp.n_cols)
-    assert np.allclose(costs, lp.c, rtol=1e-12, atol=1e-12)
-    assert offset == pytest.approx(lp.offset, rel=1e-12)
+    families = (*CONSTRAINT_FAMILIES, *protocol_families, *replan_families)
+    assert_same_rows_and_objective(m, lp, net, families, columns)
     components = {term.component for term in lp.cost_terms}
     for name in (STABILITY, FENCE):
         assert (m.component(name) is not None) == (name in components), name
