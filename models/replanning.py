@@ -24,7 +24,7 @@ from models.errors import ValidationError
 from models.network import BoolArray, FloatArray, InTransit, Network, NetworkSpec, Stock
 from models.plan import Plan, Table
 from models.protocols import AuthorityGroup, ProtocolSet
-from models.signals import Signal, SignalType, coverage
+from models.signals import Signal, SignalType
 
 STABILITY = "stability"
 FENCE = "fence"
@@ -407,9 +407,3 @@ def advance(spec: NetworkSpec, plan: Plan, periods: int) -> NetworkSpec:
         # A lane slower than the remaining horizon can deliver nothing in it: it is left out.
         lanes=tuple(ln for ln in spec.lanes if ln.lead_time < H - k),
     )
-
-
-def signal_window_periods(net: Network, signals: Sequence[Signal]) -> int:
-    """First period any signal touches (the horizon if none)."""
-    firsts = [int(np.argmax(coverage(net, s) > 0)) for s in signals if (coverage(net, s) > 0).any()]
-    return min(firsts, default=net.horizon)

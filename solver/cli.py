@@ -9,7 +9,6 @@ import argparse
 import json
 import logging
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from solver.convert import read_network, read_protocols, read_signals
 from solver.demo import run_demo
 from solver.options import SolveOptions
 from solver.planner import compile_model, plan_network
+from solver.progress import TerminalProgress, stream_progress
 
 TABLES = (
     "purchases",
@@ -86,22 +86,6 @@ def write_plan_json(plan: Plan, path: Path) -> None:
             k: v for k, v in vars(plan.kpis).items() if isinstance(v, int | float) and not isinstance(v, bool)
         }
     path.write_text(json.dumps(payload, indent=1))
-
-
-class TerminalProgress:
-    """Prints a solver progress line at most every `every` seconds, once a solve runs past `after`."""
-
-    def __init__(self, *, after: float = 1.0, every: float = 1.0, out: Callable[[str], None] = print) -> None:
-        self.after, self.every, self.out = after, every, out
-        self.start = time.monotonic()
-        self.last = -float("inf")
-
-    def __call__(self, elapsed: float, objective: float, bound: float, gap: float) -> None:
-        now = time.monotonic()
-        if elapsed < self.after or now - self.last < self.every:
-            return
-        self.last = now
-        self.out(f"  ... {elapsed:6.1f} s  incumbent {objective:,.2f}  bound {bound:,.2f}  gap {gap:.2%}")
 
 
 class _ProgressBackend(HighsBackend):
@@ -225,15 +209,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _server_progress() -> Callable[[object], None]:
-    show = TerminalProgress()
-
-    def on_progress(p: object) -> None:
-        show(p.elapsed_seconds, p.objective, p.best_bound, p.gap)  # type: ignore[attr-defined]
-
-    return on_progress
-
-
 def _cmd_plan(args: argparse.Namespace) -> int:
     from solver.client import ConcertoClient
 
@@ -270,7 +245,7 @@ def _cmd_replan(args: argparse.Namespace) -> int:
             baseline_version=args.baseline,
             options=_options(args),
             idempotency_key=args.idempotency_key,
-            on_progress=_server_progress(),
+            on_progress=stream_progress(),
             on_first=on_first,
             settings=settings,
         )

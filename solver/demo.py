@@ -13,6 +13,7 @@ from models.plan import Plan
 from models.protocols import AuthorityStatus, Decision
 from solver.convert import read_network, read_protocols, read_signals
 from solver.options import SolveOptions
+from solver.progress import stream_progress
 
 
 def data_path(name: str) -> Path:
@@ -111,7 +112,7 @@ def run_demo(options: SolveOptions, *, workers: int = 1, print_line: Callable[[s
                         + f" from {s.start_hours:g} h for {s.duration_hours:g} h, magnitude {s.magnitude:g}"
                         + f" (detected at {s.detected_hours:g} h)"
                     )
-                progress = _progress_printer(print_line)
+                progress = stream_progress(print_line)
 
                 def on_first(plan: Plan) -> None:
                     print_line(
@@ -152,20 +153,3 @@ def run_demo(options: SolveOptions, *, workers: int = 1, print_line: Callable[[s
         finally:
             shutdown(server, servicer, grace=1.0)
     return 0
-
-
-def _progress_printer(print_line: Callable[[str], None]) -> Callable[[object], None]:
-    """Solver progress lines, at most one a second once a solve has run for a second."""
-    last = [-1.0]
-
-    def on_progress(p: object) -> None:
-        elapsed = float(p.elapsed_seconds)  # type: ignore[attr-defined]
-        if p.phase != "solving" or elapsed < 1.0 or elapsed - last[0] < 1.0:  # type: ignore[attr-defined]
-            return
-        last[0] = elapsed
-        print_line(
-            f"  ... {elapsed:5.1f} s  incumbent {p.objective:,.0f}  bound {p.best_bound:,.0f}"  # type: ignore[attr-defined]
-            f"  gap {p.gap:.2%}"  # type: ignore[attr-defined]
-        )
-
-    return on_progress

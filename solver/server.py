@@ -243,7 +243,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                     first_seconds.append(p.first.ready_seconds)
 
             handle = self._submit(job, context, on_progress)
-            result = self._wait(handle, context, _remaining(context))
+            result = self._wait(handle, _remaining(context))
             return self._store_replan(request, job, baseline, result, first_seconds)
 
     def ReplanStream(
@@ -434,9 +434,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         context.add_callback(handle.cancel)
         return handle
 
-    def _wait(
-        self, handle: JobHandle, context: grpc.ServicerContext, timeout: float | None
-    ) -> DomainPlan | ReplanResult:
+    def _wait(self, handle: JobHandle, timeout: float | None) -> DomainPlan | ReplanResult:
         try:
             return handle.result(timeout=timeout)
         except TimeoutError:
@@ -445,7 +443,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
 
     def _run(self, job: SolveJob, context: grpc.ServicerContext) -> DomainPlan:
         handle = self._submit(job, context, None)
-        return _plan_of(self._wait(handle, context, _remaining(context)))
+        return _plan_of(self._wait(handle, _remaining(context)))
 
     def _stream(
         self,
@@ -479,7 +477,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             yield self._event(p)
         while not events.empty():
             yield self._event(events.get())
-        yield finish(self._wait(handle, context, 0.0))
+        yield finish(self._wait(handle, 0.0))
 
     def _event(self, p: Progress) -> service_pb2.SolveEvent:
         """A progress event, or a replan's first coordinated plan."""

@@ -1,0 +1,35 @@
+"""Solver progress in a terminal: one line at most every second, once a solve has run a second,
+for local solves (HiGHS callbacks) and for streamed server solves alike."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from solver._proto.concerto.v1 import service_pb2
+
+
+class TerminalProgress:
+    """Prints a solver progress line at most every `every` seconds, once a solve runs past `after`."""
+
+    def __init__(self, *, after: float = 1.0, every: float = 1.0, out: Callable[[str], None] = print) -> None:
+        self.after, self.every, self.out = after, every, out
+        self.last = -float("inf")
+
+    def __call__(self, elapsed: float, objective: float, bound: float, gap: float) -> None:
+        now = time.monotonic()
+        if elapsed < self.after or now - self.last < self.every:
+            return
+        self.last = now
+        self.out(f"  ... {elapsed:6.1f} s  incumbent {objective:,.2f}  bound {bound:,.2f}  gap {gap:.2%}")
+
+
+def stream_progress(out: Callable[[str], None] = print) -> Callable[[service_pb2.SolveProgress], None]:
+    """A `ReplanStream`/`SolveStream` progress handler printing the solving phase's updates."""
+    show = TerminalProgress(out=out)
+
+    def on_progress(p: service_pb2.SolveProgress) -> None:
+        if p.phase == "solving":
+            show(p.elapsed_seconds, p.objective, p.best_bound, p.gap)
+
+    return on_progress
