@@ -129,10 +129,14 @@ def _table(plan: Plan, family: _Family) -> Table:
 
 
 def _quantities(table: Table, family: _Family) -> dict[tuple[Any, ...], float]:
+    """Each key's total quantity (rows sharing a key add up)."""
+    if not len(table):
+        return {}
+    keys = list(zip(*(table.columns[c].tolist() for c in family.key)))
+    amounts = table.columns[family.quantity].tolist() if family.quantity is not None else [1.0] * len(keys)
     out: dict[tuple[Any, ...], float] = {}
-    for row in table.rows():
-        key = tuple(row[c] for c in family.key)
-        out[key] = out.get(key, 0.0) + (float(row[family.quantity]) if family.quantity is not None else 1.0)
+    for key, amount in zip(keys, amounts):
+        out[key] = out.get(key, 0.0) + float(amount)
     return out
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from queue import Empty, Queue
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -46,6 +48,10 @@ SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["Concerto"].full_name
 DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 WATCH_POLL_SECONDS = 0.25
+DECODED_VERSIONS = 32
+"""Stored network and plan versions kept decoded (and validated) in memory for the next request."""
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +142,42 @@ def _tolerant_handler(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMe
     return grpc.unary_unary_rpc_method_handler(unary_unary, deserialize, handler.response_serializer)
 
 
+@dataclass(frozen=True)
+class _StoredNetwork:
+    """A stored network version decoded and validated once: its spec, protocols and arrays."""
+
+    spec: NetworkSpec
+    protocols: ProtocolSet | None
+    net: Network
+
+
+class _DecodedVersions:
+    """The last few stored versions decoded from their bytes, least recently used dropped first.
+
+    A stored version never changes once written, so a decoded one stays true; keeping it saves a
+    replan decoding and validating its network and baseline again (a few milliseconds of the
+    server's CPU per call, which competes with the solver workers for the same cores).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, decode: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                found: T = self._items[key]
+                return found
+        value = decode()  # outside the lock: two threads may both decode, and either result is right
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
 class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     """Convert, call the store or the worker pool, convert back; errors map in solver/errors.py."""
 
@@ -144,6 +186,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self.pool = pool
         self.config = config
         self._new_plan = threading.Condition()
+        self._decoded = _DecodedVersions(DECODED_VERSIONS)
         self.health = health.HealthServicer()
 
     # -- networks -------------------------------------------------------------------------------
@@ -220,9 +263,10 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 return stored
             self.pool.check_room()
             record = self.store.get_network(request.network_id, request.network_version)
+            stored_network = self._stored_network(record)
             job = SolveJob(
-                spec=self._stored_spec(record.network),
-                protocols=self._stored_protocols(record.protocols),
+                spec=stored_network.spec,
+                protocols=stored_network.protocols,
                 signals=(),
                 options=convert.options_from_proto(request.options, default_time_limit=self.config.default_time_limit),
             )
@@ -348,10 +392,12 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             if request.HasField("inline"):
                 job = self._inline_job(request.inline)
             else:
-                record = self.store.get_network(request.network_id, request.network_version)
+                stored_network = self._stored_network(
+                    self.store.get_network(request.network_id, request.network_version)
+                )
                 job = SolveJob(
-                    spec=self._stored_spec(record.network),
-                    protocols=self._stored_protocols(record.protocols),
+                    spec=stored_network.spec,
+                    protocols=stored_network.protocols,
                     signals=tuple(convert.signal_to_domain(s) for s in request.signals),
                     options=convert.options_from_proto(service_pb2.SolveOptions(), default_time_limit=1.0),
                 )
@@ -392,17 +438,16 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         latest = self.store.latest_plan_version(request.network_id)
         if not request.allow_stale_baseline and baseline.version != latest:
             raise StaleBaseline(request.network_id, baseline.version, latest)
-        record = self.store.get_network(request.network_id, baseline.network_version)
-        spec = self._stored_spec(record.network)
+        stored_network = self._stored_network(self.store.get_network(request.network_id, baseline.network_version))
         earlier = [convert.signal_to_domain(s) for s in signals_pb2.SignalBatch.FromString(baseline.signals).signals]
         new = [convert.signal_to_domain(s) for s in request.signals]
         known = {s.id for s in earlier}
         signals = tuple(earlier + [s for s in new if s.id not in known])
-        apply_signals(Network.from_spec(spec), signals)
+        apply_signals(stored_network.net, signals)  # reject bad signals before queueing
         options = convert.options_from_proto(request.options, default_time_limit=self.config.default_time_limit)
         job = SolveJob(
-            spec=spec,
-            protocols=self._stored_protocols(record.protocols),
+            spec=stored_network.spec,
+            protocols=stored_network.protocols,
             signals=signals,
             options=options,
             baseline=self._stored_plan(baseline),
@@ -411,14 +456,23 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         )
         return job, baseline
 
-    def _stored_spec(self, blob: bytes) -> NetworkSpec:
-        return convert.network_to_spec(network_pb2.Network.FromString(blob))
+    def _stored_network(self, record: NetworkRecord) -> _StoredNetwork:
+        def decode() -> _StoredNetwork:
+            spec = convert.network_to_spec(network_pb2.Network.FromString(record.network))
+            protocols = (
+                convert.protocols_to_domain(protocols_pb2.ProtocolSet.FromString(record.protocols))
+                if record.protocols
+                else None
+            )
+            return _StoredNetwork(spec, protocols, Network.from_spec(spec))
 
-    def _stored_protocols(self, blob: bytes | None) -> ProtocolSet | None:
-        return convert.protocols_to_domain(protocols_pb2.ProtocolSet.FromString(blob)) if blob else None
+        return self._decoded.get(("network", record.network_id, record.version), decode)
 
     def _stored_plan(self, record: PlanRecord) -> DomainPlan:
-        return convert.plan_from_proto(plan_pb2.PlanResult.FromString(record.plan))
+        return self._decoded.get(
+            ("plan", record.network_id, record.version),
+            lambda: convert.plan_from_proto(plan_pb2.PlanResult.FromString(record.plan)),
+        )
 
     def _idempotent(self, network_id: str, key: str) -> service_pb2.PlanVersion | None:
         if not key:

@@ -28,7 +28,7 @@ from models.signals import Signal
 from solver import convert
 from solver._proto.concerto.v1 import network_pb2, plan_pb2, service_pb2, service_pb2_grpc, signals_pb2
 from solver.options import SolveOptions
-from solver.server import SERVICE_NAME, ServerConfig
+from solver.server import SERVICE_NAME, ServerConfig, _DecodedVersions
 from tests.service_harness import RunningServer, ServerProcess, running_server, store_snapshot
 from tests.test_known_answers import backup_network
 from tests.test_protocols import OUTAGE_DAY_0, outage_network, short_outage_protocols
@@ -800,3 +800,18 @@ def test_oversized_request_is_invalid_argument(tmp_path: Path) -> None:
             assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err.details()
             assert "limit of 4,000" in err.details()
         assert store_snapshot(small.stub) == before
+
+
+def test_decoded_versions_decode_each_key_once_and_drop_the_least_recently_used() -> None:
+    """With room for two, reading a, b, a, c keeps a and c: b was used least recently, so it is
+    decoded again when asked for; a and c are not."""
+    decoded = _DecodedVersions(2)
+    calls: list[str] = []
+
+    def get(key: str) -> str:
+        return decoded.get(key, lambda: calls.append(key) or key.upper())
+
+    assert [get(k) for k in ("a", "b", "a", "c")] == ["A", "B", "A", "C"]
+    assert calls == ["a", "b", "c"]
+    assert [get(k) for k in ("a", "c", "b")] == ["A", "C", "B"]
+    assert calls == ["a", "b", "c", "b"]
