@@ -57,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--time-limit", type=float, default=300.0, help="HiGHS time limit per solve, seconds")
     r.add_argument("--gap", type=float, default=0.01, help="relative MIP gap (default 1%%)")
     r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--upstream-hops", type=int, default=None, help="upstream steps of the first answer's reach")
+    r.add_argument("--only", default="", help="comma-separated disruptions to run (default: all seven)")
     r.add_argument("--sweep", action="store_true", help="also sweep the stability weight at S")
     r.add_argument("--sweep-gap", type=float, default=1e-3, help="relative MIP gap of the sweep (default 0.1%%)")
     r.add_argument("--out", type=Path, default=Path("bench-results/replan.json"))
@@ -123,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             time_limit=args.time_limit,
             threads=args.threads,
             sweep_gap=args.sweep_gap,
+            kinds=tuple(k for k in args.only.split(",") if k),
+            **({"upstream_hops": args.upstream_hops} if args.upstream_hops is not None else {}),
         )
         run_replan_benchmark(sizes, repeats, replan_settings, args.out, sweep=args.sweep)
     elif args.command in SUITE_COMMANDS:

@@ -87,6 +87,10 @@ class ReplanSettings:
     sweep_gap: float = 1e-3
     """MIP gap of the sweep's replans: tighter than the comparison's, so that the objectives of
     neighbouring weights differ by more than the gap's slack."""
+    upstream_hops: int = ReplanOptions().upstream_hops
+    """How far upstream the first answer's reach goes (the replan option of that name)."""
+    kinds: tuple[str, ...] = ()
+    """Disruptions to run, by name; empty: all seven."""
 
     def options(self, gap: float | None = None) -> SolveOptions:
         return SolveOptions(
@@ -289,9 +293,9 @@ def _cold_run(spec: NetworkSpec, signals: tuple[Signal, ...], options: SolveOpti
 
 
 def _replan_run(
-    spec: NetworkSpec, baseline: Plan, signals: tuple[Signal, ...], options: SolveOptions
+    spec: NetworkSpec, baseline: Plan, signals: tuple[Signal, ...], options: SolveOptions, upstream_hops: int
 ) -> dict[str, Any]:
-    replan_options = ReplanOptions(stability_weight=0.0)
+    replan_options = ReplanOptions(stability_weight=0.0, upstream_hops=upstream_hops)
     answers: list[ReplanResult] = list(replan(spec, baseline, signals, options, replan_options, backend=HighsBackend()))
     first = next((a for a in answers if a.kind == "first"), None)
     final = answers[-1]
@@ -359,7 +363,13 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
     )
     net = Network.from_spec(spec)
     rows = []
-    for scenario in scenarios(net, baseline):
+    chosen = scenarios(net, baseline)
+    unknown = set(settings.kinds) - {s.name for s in chosen}
+    if unknown:
+        raise ValueError(f"unknown disruption(s) {', '.join(sorted(unknown))}; use {', '.join(s.name for s in chosen)}")
+    for scenario in chosen:
+        if settings.kinds and scenario.name not in settings.kinds:
+            continue
         row = ReplanRow(
             size,
             scenario.name,
@@ -367,7 +377,9 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
             [asdict(s) for s in scenario.signals],
         )
         for k in range(repeat):
-            run = _cold_run(spec, scenario.signals, options) | _replan_run(spec, baseline, scenario.signals, options)
+            run = _cold_run(spec, scenario.signals, options) | _replan_run(
+                spec, baseline, scenario.signals, options, settings.upstream_hops
+            )
             row.runs.append(run)
             progress(
                 f"  {size} {scenario.name} {k + 1}/{repeat}: cold {run['cold_seconds']:.2f} s, "
@@ -591,7 +603,11 @@ def run_replan_benchmark(
     results = []
     for size in sizes:
         repeat = repeats[size]
-        print(f"size {size} (seed {settings.seed}, {repeat} repeat(s), threads {settings.threads})", flush=True)
+        print(
+            f"size {size} (seed {settings.seed}, {repeat} repeat(s), threads {settings.threads}, "
+            f"upstream hops {settings.upstream_hops})",
+            flush=True,
+        )
         results.append(measure_size(size, repeat, settings, lambda msg: print(msg, flush=True)))
     sweep_payload: dict[str, Any] | None = None
     sweep_text = ""

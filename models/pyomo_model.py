@@ -832,21 +832,22 @@ def define_fence(m: pyo.ConcreteModel, options: ReplanOptions) -> None:
 
 
 def define_outside_reach_fixed(m: pyo.ConcreteModel, options: ReplanOptions, reach: Reach) -> None:
-    """The first answer's model: decisions outside the signals' reach keep their baseline value,
-    clipped into their bounds as they stand after every other family (the fence included):
+    """The first answer's model: decisions outside the signals' reach (entities and periods) keep
+    their baseline value, clipped into their bounds as they stand after every other family (the
+    fence included):
 
-        x[k,t] = min(max(x0[k,t], lower), upper)      k outside the reach
+        x[k,t] = min(max(x0[k,t], lower), upper)      (k, t) outside the reach
 
     Set as equal bounds rather than with `fix()`, so they stay columns of the model, as in the
     builder's matrix.
     """
-    inside = {"buy": reach.offers, "make": reach.recipes, "ship": reach.arcs}
+    movable = reach.movable()
     for name, x, index, _ in _decisions(m, options):
         x0 = m.component(f"baseline_{name}")
         for k in index:
-            if inside[name][k]:
-                continue
             for t in m.periods:
+                if movable[name][k, t]:
+                    continue
                 lower = x[k, t].lb if x[k, t].lb is not None else -math.inf
                 upper = x[k, t].ub if x[k, t].ub is not None else math.inf
                 value = float(min(max(x0[k, t], lower), upper))

@@ -24,7 +24,7 @@ from models.errors import ValidationError
 from models.network import BoolArray, FloatArray, InTransit, Network, NetworkSpec, Stock
 from models.plan import Plan, Table
 from models.protocols import AuthorityGroup, ProtocolSet
-from models.signals import Signal, SignalType
+from models.signals import Signal, SignalType, coverage
 
 STABILITY = "stability"
 FENCE = "fence"
@@ -50,6 +50,9 @@ class ReplanOptions:
     """Cost per unit a fenced decision is cut below its baseline value."""
     upstream_hops: int = 2
     """How far upstream of the disrupted flows the first answer may re-source."""
+    recovery_periods: int = 2
+    """Periods after the disruption has travelled through the network in which the first answer
+    may still move decisions (to rebuild stock and clear backlog); later ones keep the baseline's."""
 
     def __post_init__(self) -> None:
         for name in ("stability_weight", "procurement_weight", "production_weight", "logistics_weight"):
@@ -58,7 +61,7 @@ class ReplanOptions:
                 raise ValidationError("replan options", "options", name, f"is {value}; it must be finite and >= 0")
         if not 0 < self.decay <= 1:
             raise ValidationError("replan options", "options", "decay", f"is {self.decay}; it must lie in (0, 1]")
-        for name in ("fence_periods", "upstream_hops"):
+        for name in ("fence_periods", "upstream_hops", "recovery_periods"):
             value = getattr(self, name)
             if not (isinstance(value, int | np.integer) and not isinstance(value, bool)) or value < 0:
                 raise ValidationError(
@@ -174,36 +177,49 @@ def define_fence(b: ModelBuilder, net: Network, baseline: Mapping[str, FloatArra
 
 @dataclass(frozen=True)
 class Reach:
-    """What a set of signals can affect: stock positions, demand streams, and the decisions on them."""
+    """What a set of signals can affect: stock positions, demand streams, the decisions on them,
+    and the periods in which those decisions may move."""
 
     positions: BoolArray
     demands: BoolArray
     offers: BoolArray
     recipes: BoolArray
     arcs: BoolArray
+    periods: BoolArray
+    """Shape (H,): from the horizon's start (a response may act before a window opens) until the
+    signals' effects have travelled downstream, plus the recovery periods; every period when the
+    reach is not limited in time."""
+
+    def movable(self) -> dict[str, BoolArray]:
+        """Per decision block (buy, make, ship), the (entity, period) cells the first answer may move."""
+        entities = {"buy": self.offers, "make": self.recipes, "ship": self.arcs}
+        return {block: mask[:, None] & self.periods[None, :] for block, mask in entities.items()}
 
     def share(self) -> float:
-        """Share of executed decisions (offers, recipes, arcs) inside the reach."""
-        total = len(self.offers) + len(self.recipes) + len(self.arcs)
-        inside = int(self.offers.sum() + self.recipes.sum() + self.arcs.sum())
-        return inside / total if total else 0.0
+        """Share of the executed decisions (offers, recipes, arcs, each per period) inside the reach."""
+        cells = self.movable().values()
+        total = sum(m.size for m in cells)
+        return sum(int(m.sum()) for m in cells) / total if total else 0.0
 
 
-def _flow_graph(net: Network) -> sp.csr_matrix:
-    """Directed graph over P stock positions then S demand streams: lanes carry an item from one
-    position to the next (or to a stream), bills of materials turn an input position into the
-    output position at the same node."""
-    P, S = net.n_positions, net.n_demands
+def _flow_edges(net: Network) -> tuple[IntArray, IntArray, IntArray]:
+    """Directed edges over P stock positions then S demand streams, with their lead time in
+    periods: lanes carry an item from one position to the next (or to a stream) in the lane's lead
+    time plus its longest signalled delay; bills of materials turn an input position into the
+    output position at the same node, in the same period."""
+    P = net.n_positions
     origin = net.position_index(net.lane_origin[net.arc_lane], net.arc_item)
     dest_pos = net.position_index(net.lane_destination[net.arc_lane], net.arc_item)
     dest_stream = net.demand_index(net.lane_destination[net.arc_lane], net.arc_item)
     dest = np.where(dest_pos >= 0, dest_pos, P + dest_stream)
+    lane_lead = net.lane_lead_time + (net.lane_delay.max(axis=1) if net.horizon else 0)
     bom_in = net.position_index(net.recipe_node[net.bom_recipe], net.bom_item)
     bom_out = net.position_index(net.recipe_node[net.bom_recipe], net.recipe_item[net.bom_recipe])
     src = np.concatenate([origin, bom_in])
     dst = np.concatenate([dest, bom_out])
+    lead = np.concatenate([lane_lead[net.arc_lane], np.zeros(len(bom_in), dtype=np.int64)])
     keep = (src >= 0) & (dst >= 0)
-    return sp.csr_matrix((np.ones(int(keep.sum())), (src[keep], dst[keep])), shape=(P + S, P + S))
+    return src[keep], dst[keep], lead[keep].astype(np.int64)
 
 
 def _seeds(net: Network, signals: Sequence[Signal]) -> BoolArray:
@@ -232,20 +248,51 @@ def _seeds(net: Network, signals: Sequence[Signal]) -> BoolArray:
     return seeds
 
 
-def signal_reach(net: Network, signals: Sequence[Signal], *, upstream_hops: int = 2) -> Reach:
+def window_end(net: Network, signals: Sequence[Signal]) -> int:
+    """The period after the last one any signal's window covers (the horizon if none ends inside it)."""
+    covered = np.zeros(net.horizon, dtype=bool)
+    for s in signals:
+        covered |= coverage(net, s) > 0
+    hit = np.flatnonzero(covered)
+    return int(hit[-1]) + 1 if hit.size else net.horizon
+
+
+def signal_reach(
+    net: Network, signals: Sequence[Signal], *, upstream_hops: int = 2, recovery_periods: int | None = None
+) -> Reach:
     """What the signals can affect: every position and stream downstream of what they hit (the
     disruption propagates through lanes and bills of materials), plus `upstream_hops` steps
     upstream (where the response can re-source). Decisions in reach: offers selling into a reached
-    position, recipes making one, arcs leaving or entering one."""
-    graph = _flow_graph(net)
+    position, recipes making one, arcs leaving or entering one.
+
+    In time, with `recovery_periods` given: the periods before
+
+        window_end + delay + recovery_periods
+
+    where `window_end` is the period after the last one a signal's window covers and `delay` the
+    longest lead time by which the disruption reaches a downstream position or stream (summed
+    along the lanes by which the closure first reaches it). Later decisions keep the baseline's
+    values: by then the disruption has passed through the network and the network has had
+    `recovery_periods` to rebuild stock and clear backlog. None: every period.
+    """
+    src, dst, lead = _flow_edges(net)
+    n = net.n_positions + net.n_demands
+    graph = sp.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
     reached = _seeds(net, signals)
+    delay = np.where(reached, 0, -1)
     frontier = reached.copy()
-    while frontier.any():  # downstream closure, one sparse product per step
-        step = (graph.T @ frontier.astype(np.float64)) > 0
+    while frontier.any():  # downstream closure, one step of every edge leaving the frontier at a time
+        out = frontier[src]
+        np.maximum.at(delay, dst[out], delay[src[out]] + lead[out])
+        step = np.zeros(n, dtype=bool)
+        step[dst[out]] = True
         frontier = step & ~reached
         reached |= step
     for _ in range(upstream_hops):
         reached |= (graph @ reached.astype(np.float64)) > 0
+    periods = np.ones(net.horizon, dtype=bool)
+    if recovery_periods is not None:
+        periods = np.arange(net.horizon) < window_end(net, signals) + int(delay.max(initial=0)) + recovery_periods
     P = net.n_positions
     positions, demands = reached[:P], reached[P:]
     offers = positions[net.position_index(net.offer_node, net.offer_item)]
@@ -258,15 +305,13 @@ def signal_reach(net: Network, signals: Sequence[Signal], *, upstream_hops: int 
         | ((dest_pos >= 0) & positions[np.maximum(dest_pos, 0)])
         | ((dest_stream >= 0) & demands[np.maximum(dest_stream, 0)])
     )
-    return Reach(positions, demands, offers, recipes, arcs)
+    return Reach(positions, demands, offers, recipes, arcs, periods)
 
 
 def define_outside_reach_fixed(b: ModelBuilder, baseline: Mapping[str, FloatArray], reach: Reach) -> None:
     """Decisions outside the reach keep their baseline values (clipped into their new bounds)."""
-    inside = {"buy": reach.offers, "make": reach.recipes, "ship": reach.arcs}
-    for block, mask in inside.items():
-        rows = np.flatnonzero(~mask)
-        b.fix(b.columns(block)[rows], baseline[block][rows])
+    for block, movable in reach.movable().items():
+        b.fix(b.columns(block)[~movable], baseline[block][~movable])
 
 
 # ---------------------------------------------------------------------------------------------

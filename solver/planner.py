@@ -155,10 +155,13 @@ def replan(
     start = None
     if first_answer and signals:
         # A reach too narrow to meet a network-wide rule (a fill-rate target, say) with everything
-        # else frozen has no plan: widen it twice before going straight to the full replan.
-        for extra_hops in (0, 2, 4):
+        # else frozen, or to rebuild the stock that later baseline shipments need, has no plan:
+        # widen it twice (every period, more steps upstream) before going to the full replan.
+        for extra_hops, recovery in ((0, replan_options.recovery_periods), (2, None), (4, None)):
             t0 = time.perf_counter()
-            reach = signal_reach(after, signals, upstream_hops=replan_options.upstream_hops + extra_hops)
+            reach = signal_reach(
+                after, signals, upstream_hops=replan_options.upstream_hops + extra_hops, recovery_periods=recovery
+            )
             lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups, reach=reach)
             built = time.perf_counter() - t0
             solution = backend.solve(lp, options)

@@ -814,7 +814,7 @@ def random_replan_signals(seed: int, spec: NetworkSpec) -> list[Signal]:
 def random_replan_options(seed: int) -> ReplanOptions:
     """Random replan options: a stability weight (now and then 0), function weights, a decay, a
     fence of 0 to 2 periods with a penalty low enough to trade against the network's costs, and
-    how far upstream the first answer may re-source."""
+    how far upstream and how long after the disruption the first answer may move decisions."""
     rng = np.random.default_rng([seed, 4])
 
     def uniform(low: float, high: float) -> float:
@@ -829,4 +829,5 @@ def random_replan_options(seed: int) -> ReplanOptions:
         fence_periods=int(rng.integers(0, 3)),
         fence_penalty=uniform(5, 500),
         upstream_hops=int(rng.integers(0, 4)),
+        recovery_periods=int(rng.integers(0, 3)),
     )

@@ -96,7 +96,7 @@ def _replan(seed: int, with_protocols: bool) -> RandomReplan:
     before = Network.from_spec(spec)
     after = apply_signals(before, signals)
     groups = tuple(resolve_authority(protocols, after, signals)) if protocols is not None else ()
-    reach = signal_reach(after, signals, upstream_hops=options.upstream_hops)
+    reach = signal_reach(after, signals, upstream_hops=options.upstream_hops, recovery_periods=options.recovery_periods)
     return RandomReplan(after, baseline_decisions(before, baseline), signals, options, reach, protocols, groups)
 
 

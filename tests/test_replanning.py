@@ -33,7 +33,14 @@ from models.network import (
     SupplyOffer,
 )
 from models.plan import Plan, Table
-from models.replanning import ReplanOptions, advance, baseline_decisions, build_replan_model, signal_reach
+from models.replanning import (
+    ReplanOptions,
+    advance,
+    baseline_decisions,
+    build_replan_model,
+    signal_reach,
+    window_end,
+)
 from models.signals import Signal, SignalType, apply_signals
 from models.solution import SolveStatus
 from solver.options import SolveOptions
@@ -483,9 +490,9 @@ def two_regions() -> NetworkSpec:
 
 def outside(net: Network, plan: Plan, reach_of: list[Signal], upstream_hops: int = 2) -> dict[str, np.ndarray]:
     """A plan's executed decisions outside the signals' reach (on the network as they leave it)."""
-    reach = signal_reach(apply_signals(net, reach_of), reach_of, upstream_hops=upstream_hops)
-    inside = {"buy": reach.offers, "make": reach.recipes, "ship": reach.arcs}
-    return {block: values[~inside[block]] for block, values in baseline_decisions(net, plan).items()}
+    reach = signal_reach(apply_signals(net, reach_of), reach_of, upstream_hops=upstream_hops, recovery_periods=2)
+    movable = reach.movable()
+    return {block: values[~movable[block]] for block, values in baseline_decisions(net, plan).items()}
 
 
 def test_an_irrelevant_signal_changes_nothing_outside_its_reach() -> None:
@@ -534,6 +541,52 @@ def test_first_answer_keeps_the_other_region_and_the_final_matches_a_cold_solve(
         else:
             assert last.plan.objective <= first.plan.objective + 1e-6
             assert last.business_objective >= cold - 1e-6
+
+
+def long_region() -> NetworkSpec:
+    """`region("east")` over six days: C1 wants 10 and C2 5 every day."""
+    east = region("east")
+    return replace(
+        east,
+        horizon=6,
+        demands=tuple(replace(d, quantity=(d.quantity[0],) * 6) for d in east.demands),
+    )
+
+
+def test_reach_in_time_ends_when_the_disruption_has_passed_through_plus_recovery() -> None:
+    """east-S1 is out on days 0-1: the windows end at period 2. The outage reaches D one day later
+    (lane S1D takes a day) and C1 and C2 the same day (their lanes take none), so its longest delay
+    downstream is 1. With 1 recovery period the reach covers periods before 2 + 1 + 1 = 4; with 0,
+    before 3; without a recovery given, every period. In space it holds the whole region (S1's
+    and S2's offers, all four lanes), so with 1 recovery period 6 decisions x 4 of 6 periods move:
+    a share of 24 / 36."""
+    net = Network.from_spec(long_region())
+    out = Signal("down", SignalType.SUPPLIER_OUTAGE, supplier="east-S1", duration_hours=2 * DAY)
+    after = apply_signals(net, [out])
+    assert window_end(after, [out]) == 2
+    assert signal_reach(after, [out], recovery_periods=1).periods.tolist() == [True] * 4 + [False] * 2
+    assert signal_reach(after, [out], recovery_periods=0).periods.tolist() == [True] * 3 + [False] * 3
+    assert signal_reach(after, [out]).periods.all()
+    reach = signal_reach(after, [out], recovery_periods=1)
+    assert reach.offers.all() and reach.arcs.all()
+    assert reach.movable()["ship"].shape == (4, 6)
+    assert reach.share() == pytest.approx(24 / 36)
+
+
+def test_first_answer_keeps_decisions_after_the_recovery_and_the_final_matches_a_cold_solve() -> None:
+    """The same two-day outage with 1 recovery period: the first answer moves nothing from period 4
+    on (every decision there is the baseline's), and with w = 0 the final answer is a cold solve."""
+    spec = long_region()
+    net = Network.from_spec(spec)
+    baseline = solve(spec)
+    out = Signal("down", SignalType.SUPPLIER_OUTAGE, supplier="east-S1", duration_hours=2 * DAY)
+    options = replace(COLD, recovery_periods=1)
+    first, last = answers(spec, baseline, [out], options)
+    assert first.kind == "first"
+    before, now = baseline_decisions(net, baseline), baseline_decisions(net, first.plan)
+    for block in before:
+        assert now[block][:, 4:] == pytest.approx(before[block][:, 4:], abs=1e-7), block
+    assert last.business_objective == pytest.approx(solve(spec, [out]).objective, rel=1e-7)
 
 
 # ---------------------------------------------------------------------------------------------
