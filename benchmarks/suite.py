@@ -58,8 +58,10 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.generator import SIZES
+from models.allocation import COST_COMPONENTS, REVENUE
 from models.network import Network, NetworkSpec, NodeRole
-from models.protocols import ActionKind, AuthorityStatus, ProtocolSet
+from models.protocols import FINANCE, GOVERNANCE, ActionKind, AuthorityStatus, ProtocolSet
 from models.signals import Signal, SignalType
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -77,6 +79,12 @@ REFERENCE_REPEATS = 3
 RESPONSES = ("orchestrated", "sequential", "do_nothing")
 SUITES = ("ci", "full")
 """ci: every scenario at S. full: every scenario at every size it names."""
+SOLVED_GAP = 0.01
+"""A size counts as solved when every scenario's orchestrated plan is within this relative gap ..."""
+SOLVED_SECONDS = 60.0
+"""... and its solve took at most this many seconds (issue #6: "the largest size solved to 1% gap
+within 60 s")."""
+PLOT_HINT = "--plot needs matplotlib: pip install 'concerto[plot]'"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -715,6 +723,7 @@ def run_suite(
         "settings": {"jobs": jobs, "threads": threads, "mip_rel_gap": gap, "reference": list(REFERENCE)},
         "wall_seconds": wall,
         "reference_seconds": statistics.median(references) if references else None,
+        "performance": performance(results),
         "results": results,
     }
 
@@ -728,9 +737,92 @@ def _num(x: Any, fmt: str) -> str:
     return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
 
 
+def _solved(result: Mapping[str, Any]) -> bool:
+    """Whether a case's orchestrated response is a plan within `SOLVED_GAP` whose solve took at most
+    `SOLVED_SECONDS` (a case that failed to run is not solved)."""
+    if "error" in result:
+        return False
+    orchestrated = result["responses"]["orchestrated"]
+    gap, seconds = orchestrated.get("gap"), orchestrated.get("solve_seconds")
+    return (
+        bool(orchestrated.get("has_solution"))
+        and gap is not None
+        and gap <= SOLVED_GAP + GAP_TOLERANCE
+        and seconds is not None
+        and seconds <= SOLVED_SECONDS
+    )
+
+
+def _size_order(size: str) -> tuple[int, str]:
+    """Generator sizes smallest first (the order of `SIZES`), then any other name alphabetically."""
+    names = list(SIZES)
+    return (names.index(size), "") if size in names else (len(names), size)
+
+
+def performance(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Per size run, the medians over its scenarios of the orchestrated response's figures that
+    every case already records: columns of the final replan model, its build time, its solve time
+    and the end-to-end replan time (`ready_seconds`: signals applied, first plan from the reach,
+    full model built and solved, plan extracted); and how many cases were solved (`_solved`).
+    The largest size solved is the largest whose every case was; None when no size was.
+
+    Medians leave out cases that failed to run (they have no figures) but such a case still keeps
+    its size from counting as solved: a size is only solved when the whole suite at it is.
+    """
+    by_size: dict[str, list[Mapping[str, Any]]] = {}
+    for r in results:
+        by_size.setdefault(r["size"], []).append(r)
+
+    def median(records: list[Mapping[str, Any]], name: str) -> float | None:
+        values = [x[name] for x in records if x.get(name) is not None]
+        return statistics.median(values) if values else None
+
+    sizes = []
+    for size in sorted(by_size, key=_size_order):
+        cases = by_size[size]
+        orchestrated = [r["responses"]["orchestrated"] for r in cases if "error" not in r]
+        sizes.append(
+            {
+                "size": size,
+                "cases": len(cases),
+                "solved": sum(_solved(r) for r in cases),
+                "columns": median(orchestrated, "n_cols"),
+                "build_seconds": median(orchestrated, "build_seconds"),
+                "solve_seconds": median(orchestrated, "solve_seconds"),
+                "replan_seconds": median(orchestrated, "ready_seconds"),
+            }
+        )
+    solved = [s["size"] for s in sizes if s["solved"] == s["cases"]]
+    return {
+        "solved_gap": SOLVED_GAP,
+        "solved_seconds": SOLVED_SECONDS,
+        "sizes": sizes,
+        "largest_size_solved": solved[-1] if solved else None,
+    }
+
+
+def performance_markdown(summary: Mapping[str, Any]) -> list[str]:
+    """The per-size table of `performance` and its verdict line."""
+    gap, seconds = summary["solved_gap"], summary["solved_seconds"]
+    lines = [
+        f"| size | scenarios | columns | median build s | median solve s | median replan s "
+        f"| solved to {gap:.0%} gap in {seconds:g} s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in summary["sizes"]:
+        lines.append(
+            f"| {s['size']} | {s['cases']} | {_num(s['columns'], ',.0f')} | {_num(s['build_seconds'], '.3f')} "
+            f"| {_num(s['solve_seconds'], '.3f')} | {_num(s['replan_seconds'], '.3f')} | {s['solved']}/{s['cases']} |"
+        )
+    largest = summary["largest_size_solved"] or "none"
+    lines += ["", f"largest size solved to {gap:.0%} gap within {seconds:g} s: {largest}"]
+    return lines
+
+
 def markdown(report: Mapping[str, Any]) -> str:
     """One row per case and response: objective, fill, perfect orders, cycle time, turnover,
-    cash-to-cash, escalations, plan changes, time; then the value of orchestration per case."""
+    cash-to-cash, escalations, plan changes, time; then the value of orchestration per case; then
+    the per-size performance (`performance`, recomputed for a report written before it existed)."""
     head = (
         "| scenario | response | status | objective | fill | perfect orders | cycle h | turnover | C2C d "
         "| escalations | changes | wall s | solve / ref |"
@@ -773,6 +865,7 @@ def markdown(report: Mapping[str, Any]) -> str:
             f"| {_num(v['fill_rate_gap_to_do_nothing'], '+.2%')} | {status} |"
         )
     reference = report.get("reference_seconds")
+    lines += ["", *performance_markdown(report.get("performance") or performance(report["results"]))]
     lines += [
         "",
         f"Reference solve (generate{REFERENCE}, demo protocols, no signals): {_num(reference, '.3f')} s median; "
@@ -782,60 +875,135 @@ def markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def plot(report: Mapping[str, Any], directory: Path) -> list[Path]:
-    """PNG charts (cost by function per response and scenario; solve time against model size),
-    if matplotlib is importable; otherwise a note on stderr and no files."""
+APPROACH_HATCHES = {"orchestrated": "", "sequential": "///", "do_nothing": "..."}
+"""How each response's bars are drawn in the cost chart (colour is the cost component)."""
+APPROACH_MARKERS = {"orchestrated": "o", "sequential": "s", "do_nothing": "^"}
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot on the non-interactive Agg backend (charts go to files; CI machines and
+    worker processes have no display). Raises ImportError saying how to install the `plot` extra
+    when matplotlib is missing, so `run --plot` can refuse before spending minutes on scenarios."""
     try:
         import matplotlib
+    except ImportError as err:
+        raise ImportError(PLOT_HINT) from err
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("note: --plot needs matplotlib (pip install matplotlib); no charts written", file=sys.stderr)
-        return []
-    directory.mkdir(parents=True, exist_ok=True)
-    results = [r for r in report["results"] if "error" not in r]
-    components = sorted(
-        {c for r in results for p in r["responses"].values() for c in p.get("cost_by_component", {}) if c != "revenue"}
+    return plt
+
+
+def _components(results: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Cost components of the results, in the objective's order; revenue left out (it is negative
+    and would hide the costs it offsets)."""
+    present = {c for r in results for p in r["responses"].values() for c in p.get("cost_by_component", {})}
+    known = [c for c in (*COST_COMPONENTS, GOVERNANCE, FINANCE) if c in present and c != REVENUE]
+    return known + sorted(present - set(known) - {REVENUE})
+
+
+def plot_costs(results: Sequence[Mapping[str, Any]], path: Path) -> Path:
+    """Cost by function per response and scenario: per case a group of three stacked bars
+    (orchestrated, sequential, do nothing), one colour per cost component, one hatch per response."""
+    plt = pyplot()
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
+
+    components = _components(results)
+    colours = {c: plt.colormaps["tab10"](k % 10) for k, c in enumerate(components)}
+    group = len(RESPONSES) + 1  # one bar's width of space between cases
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.45 * group * len(results)), 6))
+    tallest = 0.0
+    for k, r in enumerate(results):
+        for j, name in enumerate(RESPONSES):
+            costs = r["responses"][name].get("cost_by_component", {})
+            bottom = 0.0
+            for component in components:
+                value = float(costs.get(component, 0.0))
+                ax.bar(
+                    k * group + j,
+                    value,
+                    bottom=bottom,
+                    width=0.9,
+                    color=colours[component],
+                    hatch=APPROACH_HATCHES[name],
+                    edgecolor="white",
+                    linewidth=0.5,
+                )
+                bottom += value
+            tallest = max(tallest, bottom)
+    ax.set_ylim(0.0, 1.05 * tallest or 1.0)  # stacked bars leave no headroom by themselves
+    ax.set_xticks(
+        [k * group + (len(RESPONSES) - 1) / 2 for k in range(len(results))],
+        [f"{r['scenario']}@{r['size']}" for r in results],
+        rotation=30,
+        ha="right",
+        fontsize=8,
     )
-    labels = [f"{r['scenario']}@{r['size']}\n{name}" for r in results for name in RESPONSES]
-    fig, ax = plt.subplots(figsize=(max(8.0, 0.5 * len(labels)), 6))
-    bottom = np.zeros(len(labels))
-    for component in components:
-        values = np.array(
-            [
-                r["responses"][name].get("cost_by_component", {}).get(component, 0.0)
-                for r in results
-                for name in RESPONSES
-            ]
-        )
-        ax.bar(range(len(labels)), values, bottom=bottom, label=component)
-        bottom += values
-    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=6)
-    ax.set_ylabel("cost")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y / 1e6:,.6g}M"))
+    ax.set_ylabel("cost (revenue left out)")
     ax.set_title("Cost by function per response and scenario")
-    ax.legend(fontsize=6)
+    by_component = [Patch(facecolor=colours[c], label=c) for c in components]
+    by_response = [
+        Patch(facecolor="white", hatch=APPROACH_HATCHES[n], edgecolor="dimgrey", label=n.replace("_", " "))
+        for n in RESPONSES
+    ]
+    legend = ax.legend(handles=by_component, title="function", fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
+    ax.add_artist(legend)
+    ax.legend(handles=by_response, title="response", fontsize=8, loc="lower left", bbox_to_anchor=(1, 0))
     fig.tight_layout()
-    costs = directory / "cost_by_function.png"
-    fig.savefig(costs, dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
+    return path
+
+
+def plot_solve_times(results: Sequence[Mapping[str, Any]], path: Path) -> Path:
+    """Solve time against model size, log-log: one point per case and response, its model's columns
+    against its HiGHS solve seconds (the sequential response's is the sum of its stage solves)."""
+    plt = pyplot()
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     fig, ax = plt.subplots(figsize=(7, 5))
     for name in RESPONSES:
-        ax.scatter(
-            [r["responses"][name]["n_cols"] for r in results],
-            [r["responses"][name]["wall_seconds"] for r in results],
-            label=name,
-        )
-    ax.set_xlabel("LP columns")
-    ax.set_ylabel("wall seconds")
-    ax.set_title("Solve time against model size")
+        points = [
+            (p["n_cols"], p["solve_seconds"])
+            for p in (r["responses"][name] for r in results)
+            if p.get("n_cols") and p.get("solve_seconds")
+        ]
+        if points:
+            columns, seconds = zip(*points, strict=True)
+            label = "sequential (its stages' solves)" if name == "sequential" else name.replace("_", " ")
+            ax.scatter(columns, seconds, marker=APPROACH_MARKERS[name], alpha=0.7, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    # Plain numbers (0.4, 3,000) rather than 4 x 10^-1; an axis spanning less than a decade has
+    # at most one major tick, so its minor ticks are labelled too.
+    plain = FuncFormatter(lambda v, _: f"{v:,.10g}")
+    for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(plain if high < 10 * low else NullFormatter())
+    ax.set_xlabel("model columns")
+    ax.set_ylabel("HiGHS solve seconds")
+    sizes = ", ".join(sorted({r["size"] for r in results}, key=_size_order))
+    cases = f"{len(results)} case{'s' if len(results) != 1 else ''}"
+    ax.set_title(f"Solve time against model size ({cases}; sizes {sizes})")
+    ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    times = directory / "solve_time_vs_size.png"
-    fig.savefig(times, dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
-    return [costs, times]
+    return path
+
+
+def plot(report: Mapping[str, Any], directory: Path) -> list[Path]:
+    """The suite's PNG charts in `directory`: cost by function (`plot_costs`) and solve time
+    against model size (`plot_solve_times`), over the cases that ran."""
+    directory.mkdir(parents=True, exist_ok=True)
+    results = [r for r in report["results"] if "error" not in r]
+    return [
+        plot_costs(results, directory / "cost_by_function.png"),
+        plot_solve_times(results, directory / "solve_time_vs_size.png"),
+    ]
 
 
 def write_report(report: Mapping[str, Any], out: Path) -> None:
@@ -863,7 +1031,8 @@ def add_suite_commands(sub: Any) -> None:
             nargs="+",
             default=["ci"],
             metavar="ci|full|NAME[@SIZE]",
-            help="ci (every scenario at S, default), full (every size), or scenario names",
+            help="ci (every scenario at S, default), full (every scenario at every size it names: S and M; "
+            "L on demand as NAME@L), or scenario names",
         )
         p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
         p.add_argument("--threads", type=int, default=1, help="HiGHS threads per solve (default 1)")
@@ -871,7 +1040,13 @@ def add_suite_commands(sub: Any) -> None:
         p.add_argument("--out", type=Path, default=Path(f"bench-results/suite-{name}.json"))
         p.add_argument("--markdown", type=Path, default=None, help="also write the Markdown table here")
         if name == "run":
-            p.add_argument("--plot", type=Path, default=None, help="write PNG charts here (needs matplotlib)")
+            p.add_argument(
+                "--plot",
+                type=Path,
+                default=None,
+                help="write PNG charts here: cost by function, solve time against model size "
+                "(needs matplotlib: pip install 'concerto[plot]')",
+            )
         if name in ("check", "update-baseline"):
             p.add_argument("--baseline", type=Path, default=BASELINE_PATH)
         if name == "check":
@@ -884,7 +1059,14 @@ def add_suite_commands(sub: Any) -> None:
 
 
 def run_suite_command(args: Any) -> int:
-    """Run the suite, print and write the report; for check, the gate's verdict is the exit code."""
+    """Run the suite, print and write the report; for check, the gate's verdict is the exit code.
+    `run --plot` without matplotlib stops at once (exit 2), before any scenario runs."""
+    if getattr(args, "plot", None) is not None:
+        try:
+            pyplot()
+        except ImportError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     report = run_suite(args.suite, jobs=args.jobs, threads=args.threads, gap=args.gap)
     table = markdown(report)
     print(table)

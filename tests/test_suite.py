@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+import benchmarks.suite
 import models.allocation
+from benchmarks.__main__ import main
 from benchmarks.generator import generate
 from benchmarks.suite import (
     BASELINE_PATH,
@@ -22,9 +26,12 @@ from benchmarks.suite import (
     evaluate_expectations,
     gate,
     load_scenarios,
+    performance,
+    performance_markdown,
     resolve_signals,
     resolve_target,
     run_cases,
+    select_cases,
 )
 from models.network import Network
 from models.signals import apply_signals
@@ -59,6 +66,15 @@ def test_resolution_is_deterministic_and_ranked() -> None:
         resolve_target(net, "plant:99")
     with pytest.raises(ScenarioError, match="unknown"):
         resolve_target(net, "warehouse:0")
+
+
+def test_full_suite_is_every_scenario_at_s_and_m(scenarios: dict[str, Any]) -> None:
+    """Issue #6: every scenario at S and M; the CI suite is the S set; L only on demand."""
+    full = select_cases(["full"], list(scenarios.values()))
+    assert sorted(c.key for c in full) == sorted(f"{name}@{size}" for name in scenarios for size in ("S", "M"))
+    ci = select_cases(["ci"], list(scenarios.values()))
+    assert sorted(c.key for c in ci) == sorted(f"{name}@S" for name in scenarios)
+    assert [c.key for c in select_cases(["plant_fire@L"], list(scenarios.values()))] == ["plant_fire@L"]
 
 
 def _result(**orchestrated: Any) -> dict[str, Any]:
@@ -177,3 +193,105 @@ def test_gate_fails_when_backups_are_broken(
     [result] = run_cases([Case(scenarios["supplier_outage_two_weeks"], "S")], jobs=1, progress=None)
     failures = gate([result], recorded, check_time=False)
     assert any("supplier_outage_two_weeks@S" in f and "backup_activation" in f for f in failures), failures
+
+
+def _timed(size: str, build: float, solve: float, ready: float, gap: float | None = 0.005) -> dict[str, Any]:
+    """A hand-made case with the orchestrated figures `performance` reads (gap None: no plan)."""
+    orchestrated = {
+        "has_solution": gap is not None,
+        "gap": gap,
+        "n_cols": {"S": 3_900, "M": 96_000}[size],
+        "build_seconds": build,
+        "solve_seconds": solve,
+        "ready_seconds": ready,
+    }
+    return {"scenario": f"x{build}", "size": size, "responses": {"orchestrated": orchestrated}}
+
+
+def test_performance_per_size_on_hand_made_results() -> None:
+    """M listed first to show sizes come out S, M. At S the three cases have builds 0.01, 0.03,
+    0.02 (median 0.02), solves 0.1, 0.3, 0.2 (median 0.2), replans 0.2, 0.5, 0.3 (median 0.3), all
+    within 1% and 60 s: S is solved. At M the builds 0.2 and 0.4 give the median 0.3, the solves
+    50 and 61 the median 55.5, the replans 52 and 64 the median 58; the 61 s solve is past 60 s, so
+    M is 1/2 solved and the largest size solved is S. Fix it to 59 s and M, the larger, is solved;
+    give that case a 1.5% gap instead and S is again the largest."""
+    s_cases = [_timed("S", 0.01, 0.1, 0.2), _timed("S", 0.03, 0.3, 0.5), _timed("S", 0.02, 0.2, 0.3, gap=0.01)]
+    summary = performance([_timed("M", 0.2, 50.0, 52.0), _timed("M", 0.4, 61.0, 64.0), *s_cases])
+    small, medium = summary["sizes"]
+    assert small == {
+        "size": "S",
+        "cases": 3,
+        "solved": 3,
+        "columns": 3_900,
+        "build_seconds": pytest.approx(0.02),
+        "solve_seconds": pytest.approx(0.2),
+        "replan_seconds": pytest.approx(0.3),
+    }
+    assert (medium["size"], medium["cases"], medium["solved"]) == ("M", 2, 1)
+    assert (medium["build_seconds"], medium["solve_seconds"], medium["replan_seconds"]) == pytest.approx(
+        (0.3, 55.5, 58.0)
+    )
+    assert summary["largest_size_solved"] == "S"
+    table = "\n".join(performance_markdown(summary))
+    assert "| M | 2 | 96,000 | 0.300 | 55.500 | 58.000 | 1/2 |" in table
+    assert table.endswith("largest size solved to 1% gap within 60 s: S")
+
+    in_time = [_timed("M", 0.2, 50.0, 52.0), _timed("M", 0.4, 59.0, 64.0)]
+    assert performance([*s_cases, *in_time])["largest_size_solved"] == "M"
+    in_time[1]["responses"]["orchestrated"]["gap"] = 0.015
+    assert performance([*s_cases, *in_time])["largest_size_solved"] == "S"
+
+
+def test_performance_none_solved() -> None:
+    """One S case has no plan, and another S case failed to run (no figures, but it still counts
+    against its size): S is 1/3 solved, nothing is solved, and the medians come from the two cases
+    with figures (builds 0.01 and 0.03: 0.02)."""
+    failed = {"scenario": "y", "size": "S", "error": "RuntimeError('boom')"}
+    summary = performance([_timed("S", 0.01, 0.1, 0.2), _timed("S", 0.03, 0.3, 0.5, gap=None), failed])
+    [small] = summary["sizes"]
+    assert (small["cases"], small["solved"], small["build_seconds"]) == (3, 1, pytest.approx(0.02))
+    assert summary["largest_size_solved"] is None
+    assert performance_markdown(summary)[-1] == "largest size solved to 1% gap within 60 s: none"
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_with_plot_writes_both_charts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One CI scenario through the command line: the report carries the per-size table and both
+    charts are real PNGs with something drawn on them (not one flat colour)."""
+    import matplotlib.image
+
+    out, charts = tmp_path / "suite.json", tmp_path / "charts"
+    code = main(["run", "--suite", "supplier_outage_short", "--jobs", "1", "--out", str(out), "--plot", str(charts)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "largest size solved to 1% gap within 60 s: " in printed
+    report = json.loads(out.read_text())
+    [size] = report["performance"]["sizes"]
+    assert (size["size"], size["cases"]) == ("S", 1)
+    assert size["columns"] == report["results"][0]["responses"]["orchestrated"]["n_cols"]
+    for name in ("cost_by_function.png", "solve_time_vs_size.png"):
+        path = charts / name
+        assert f"chart written to {path}" in printed
+        data = path.read_bytes()
+        assert data.startswith(PNG_MAGIC)
+        assert len(data) > 10_000
+        pixels = matplotlib.image.imread(path)
+        assert pixels.shape[0] > 300 and pixels.shape[1] > 500
+        assert pixels.std() > 0.05
+
+
+def test_plot_without_matplotlib_fails_before_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` raise ImportError
+
+    def no_scenarios(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a scenario ran although --plot cannot work")
+
+    monkeypatch.setattr(benchmarks.suite, "run_cases", no_scenarios)
+    out = tmp_path / "suite.json"
+    assert main(["run", "--suite", "ci", "--out", str(out), "--plot", str(tmp_path / "charts")]) == 2
+    assert "pip install 'concerto[plot]'" in capsys.readouterr().err
+    assert not out.exists() and not (tmp_path / "charts").exists()
