@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -159,7 +159,7 @@ def diagnose(
     model = compile_model(spec, protocols, signals)
     backend = HighsBackend()
     solution = backend.solve(model.lp, options)
-    conflict: _ConflictReport = ((), (), "")
+    conflict = _ConflictReport()
     if solution.status.has_solution and solution.x is not None:
         unserved = float(model.lp.values(solution.x, "lost").sum()) if "lost" in model.lp.variables else 0.0
         if unserved <= _TOL:
@@ -168,33 +168,40 @@ def diagnose(
         elastic = define_elastic(model.lp, model.net, model.groups, families=families, unserved_weight=1000.0)
     elif solution.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
         status = DiagnosisStatus.INFEASIBLE
-        conflict = _conflict(backend, model.lp, options) if iis else ((), (), "conflict: IIS not requested")
+        conflict = (
+            _conflict(backend, model.lp, options) if iis else _ConflictReport(message="conflict: IIS not requested")
+        )
         elastic = define_elastic(model.lp, model.net, model.groups, families=families)
     else:
         return Diagnosis(DiagnosisStatus.UNKNOWN, message=f"the plan could not be solved: {solution.message}")
     relaxed = backend.solve(elastic.lp, options)
     if not relaxed.status.has_solution or relaxed.x is None:
         message = f"even the elastic model has no solution: {relaxed.message}"
-        return Diagnosis(DiagnosisStatus.UNKNOWN, message=message, **_conflict_fields(conflict))
+        return conflict.into(Diagnosis(DiagnosisStatus.UNKNOWN, message=message))
     relaxations = _relaxations(elastic, relaxed.x, protocols)
     lost = float(elastic.lp.values(relaxed.x, "lost").sum()) if "lost" in elastic.lp.variables else 0.0
     if status == DiagnosisStatus.SHORT and not relaxations:
         message = "demand is left unserved because serving it costs more than losing it; nothing must be relaxed"
     else:
         message = "; ".join(r.message for r in relaxations)
-    return Diagnosis(status, relaxations, lost, message, **_conflict_fields(conflict))
+    return conflict.into(Diagnosis(status, relaxations, lost, message))
 
 
 _LISTED = 12
 """An IIS with more members than this is summarized by family."""
 
 
-_ConflictReport = tuple[tuple[str, ...], tuple[str, ...], str]
-"""`Diagnosis.conflict`, `conflict_bounds` and `conflict_message`."""
+class _ConflictReport(NamedTuple):
+    """`Diagnosis.conflict`, `conflict_bounds` and `conflict_message`."""
 
+    rows: tuple[str, ...] = ()
+    bounds: tuple[str, ...] = ()
+    message: str = ""
 
-def _conflict_fields(report: _ConflictReport) -> dict[str, Any]:
-    return {"conflict": report[0], "conflict_bounds": report[1], "conflict_message": report[2]}
+    def into(self, diagnosis: Diagnosis) -> Diagnosis:
+        return dataclasses.replace(
+            diagnosis, conflict=self.rows, conflict_bounds=self.bounds, conflict_message=self.message
+        )
 
 
 def _conflict(backend: HighsBackend, lp: LinearProgram, options: SolveOptions) -> _ConflictReport:
@@ -204,19 +211,15 @@ def _conflict(backend: HighsBackend, lp: LinearProgram, options: SolveOptions) -
         return _named_conflict(backend, lp, options)
     # An IIS is a bonus: its failure, whatever the cause, must not fail the diagnosis.
     except Exception as exc:
-        return (), (), f"conflict: no IIS ({type(exc).__name__}: {exc})"
+        return _ConflictReport(message=f"conflict: no IIS ({type(exc).__name__}: {exc})")
 
 
 def _named_conflict(backend: HighsBackend, lp: LinearProgram, options: SolveOptions) -> _ConflictReport:
     found = backend.conflict(lp, options)
     if found is None:
-        return (
-            (),
-            (),
-            (
-                "conflict: the LP relaxation is feasible; no plan exists only because of whole units "
-                "(trucks, orders, activations, setups or single sources), so there is no IIS"
-            ),
+        return _ConflictReport(
+            message="conflict: the LP relaxation is feasible; no plan exists only because of whole units "
+            "(trucks, orders, activations, setups or single sources), so there is no IIS"
         )
     rows = _member_names(lp.constraints.values(), found.rows)
     cols = _member_names(lp.variables.values(), found.columns)
@@ -231,7 +234,7 @@ def _named_conflict(backend: HighsBackend, lp: LinearProgram, options: SolveOpti
         members = f"{len(rows)} rows ({_by_family(rows)})" + (
             f"; {len(cols)} bounds ({_by_family(cols)})" if cols else ""
         )
-    return tuple(rows), tuple(col_text), f"conflict ({kind} of the LP relaxation): {members}"
+    return _ConflictReport(tuple(rows), tuple(col_text), f"conflict ({kind} of the LP relaxation): {members}")
 
 
 def _member_names(blocks: Iterable[ConstraintBlock | VariableBlock], index: npt.NDArray[np.int64]) -> list[str]:
