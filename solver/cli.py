@@ -177,6 +177,8 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
     print(f"diagnosis: {result.status.value}" + (f": {result.message}" if result.message else ""))
     for relaxation in result.relaxations:
         print(f"  {relaxation.message}")
+    if result.conflict_message:
+        print(f"  {result.conflict_message}")
     return 0
 
 

@@ -5,11 +5,13 @@ elastic diagnosis of infeasibility and shortfall, and shadow prices of capacitie
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from models.builder import ConstraintBlock, LinearProgram, VariableBlock
 from models.diagnosis import ALL_FAMILIES, ElasticProgram, define_elastic, position_labels
@@ -62,6 +64,13 @@ class Diagnosis:
     unserved: float = 0.0
     """Units of demand the diagnosed plan (original, or elastic for SHORT) leaves unserved."""
     message: str = ""
+    conflict: tuple[str, ...] = ()
+    """For INFEASIBLE: the rows of HiGHS's irreducible infeasible subsystem (IIS) of the LP
+    relaxation, by name (`capacity_hours[node=P,t=0]`); empty if the relaxation is feasible or no
+    IIS could be computed (`conflict_message` says which)."""
+    conflict_bounds: tuple[str, ...] = ()
+    """The column bounds in that IIS, with the bound that takes part: `ship[arc=L/A,t=0] <= 6`."""
+    conflict_message: str = ""
 
     def by_function(self) -> dict[str, list[Relaxation]]:
         out: dict[str, list[Relaxation]] = {}
@@ -82,22 +91,31 @@ def _periods(periods: Sequence[int]) -> str:
 
 
 _SUBJECT = {
-    "capacity_hours": "plant {r} capacity short by {a} hours",
-    "lane_capacity": "lane {r} capacity short by {a} units",
-    "shipment_capacity": "lane {r} capacity short by {a} units",
-    "supplier_capacity": "supplier {r} capacity short by {a} units",
-    "storage_capacity": "node {r} storage short by {a} units",
+    "capacity_hours": "plant {r} capacity short by {a} {u}",
+    "lane_capacity": "lane {r} capacity short by {a} {u}",
+    "shipment_capacity": "lane {r} capacity short by {a} {u}",
+    "supplier_capacity": "supplier {r} capacity short by {a} {u}",
+    "truck_limit": "lane {r} truck limit short by {a} {u}",
+    "recipe_rate": "recipe {r} rate short by {a} {u}",
+    "minimum_order": "supplier {r} order below its minimum by {a} {u}",
+    "single_source": "demand {r} needs {a} more inbound {u} than single sourcing allows",
+    "storage_capacity": "node {r} storage short by {a} {u}",
     "working_capital": "working capital over its cap by {a}",
-    "service_target": "service target of priority {r} short by {a} units",
+    "service_target": "service target of priority {r} short by {a} {u}",
     "authority_limit": "authority rule {r}: {a} over its hard cap",
     "authority_before_escalation": "authority rule {r}: {a} over its limit before the escalation takes effect",
 }
+"""The message of each relaxed family: {r} resource, {a} amount, {u} unit (singular for 1)."""
 
 _FUNCTION_OF_FAMILY = {
     "capacity_hours": Function.PRODUCTION,
     "lane_capacity": Function.LOGISTICS,
     "shipment_capacity": Function.LOGISTICS,
     "supplier_capacity": Function.PROCUREMENT,
+    "truck_limit": Function.LOGISTICS,
+    "recipe_rate": Function.PRODUCTION,
+    "minimum_order": Function.PROCUREMENT,
+    "single_source": Function.LOGISTICS,
     "storage_capacity": Function.INVENTORY,
     "working_capital": Function.FINANCE,
     "service_target": Function.SALES,
@@ -130,14 +148,18 @@ def diagnose(
     *,
     options: SolveOptions = _EXACT,
     families: frozenset[str] = ALL_FAMILIES,
+    iis: bool = True,
 ) -> Diagnosis:
     """Solve the network; when no plan exists (or demand goes unserved) solve the elastic model
     (`models.diagnosis.define_elastic`) and report its violations grouped by function and resource.
-    `families` limits which capacities, limits and targets may be relaxed. Never raises for an
-    infeasible model."""
+    `families` limits which capacities, limits and targets may be relaxed. When no plan exists and
+    `iis` is set, HiGHS's IIS of the LP relaxation names the rows and bounds that conflict (the
+    diagnosis stands without it if HiGHS cannot compute one). Never raises for an infeasible model.
+    """
     model = compile_model(spec, protocols, signals)
     backend = HighsBackend()
     solution = backend.solve(model.lp, options)
+    conflict = _ConflictReport()
     if solution.status.has_solution and solution.x is not None:
         unserved = float(model.lp.values(solution.x, "lost").sum()) if "lost" in model.lp.variables else 0.0
         if unserved <= _TOL:
@@ -146,19 +168,104 @@ def diagnose(
         elastic = define_elastic(model.lp, model.net, model.groups, families=families, unserved_weight=1000.0)
     elif solution.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
         status = DiagnosisStatus.INFEASIBLE
+        conflict = (
+            _conflict(backend, model.lp, options) if iis else _ConflictReport(message="conflict: IIS not requested")
+        )
         elastic = define_elastic(model.lp, model.net, model.groups, families=families)
     else:
         return Diagnosis(DiagnosisStatus.UNKNOWN, message=f"the plan could not be solved: {solution.message}")
     relaxed = backend.solve(elastic.lp, options)
     if not relaxed.status.has_solution or relaxed.x is None:
-        return Diagnosis(DiagnosisStatus.UNKNOWN, message=f"even the elastic model has no solution: {relaxed.message}")
+        message = f"even the elastic model has no solution: {relaxed.message}"
+        return conflict.into(Diagnosis(DiagnosisStatus.UNKNOWN, message=message))
     relaxations = _relaxations(elastic, relaxed.x, protocols)
     lost = float(elastic.lp.values(relaxed.x, "lost").sum()) if "lost" in elastic.lp.variables else 0.0
     if status == DiagnosisStatus.SHORT and not relaxations:
         message = "demand is left unserved because serving it costs more than losing it; nothing must be relaxed"
     else:
         message = "; ".join(r.message for r in relaxations)
-    return Diagnosis(status, relaxations, lost, message)
+    return conflict.into(Diagnosis(status, relaxations, lost, message))
+
+
+_LISTED = 12
+"""An IIS with more members than this is summarized by family."""
+
+
+class _ConflictReport(NamedTuple):
+    """`Diagnosis.conflict`, `conflict_bounds` and `conflict_message`."""
+
+    rows: tuple[str, ...] = ()
+    bounds: tuple[str, ...] = ()
+    message: str = ""
+
+    def into(self, diagnosis: Diagnosis) -> Diagnosis:
+        return dataclasses.replace(
+            diagnosis, conflict=self.rows, conflict_bounds=self.bounds, conflict_message=self.message
+        )
+
+
+def _conflict(backend: HighsBackend, lp: LinearProgram, options: SolveOptions) -> _ConflictReport:
+    """HiGHS's IIS of the LP relaxation of `lp`, named. Whatever goes wrong in HiGHS or in naming
+    is reported in the message, never raised: the elastic diagnosis stands without it."""
+    try:
+        return _named_conflict(backend, lp, options)
+    # An IIS is a bonus: its failure, whatever the cause, must not fail the diagnosis.
+    except Exception as exc:
+        return _ConflictReport(message=f"conflict: no IIS ({type(exc).__name__}: {exc})")
+
+
+def _named_conflict(backend: HighsBackend, lp: LinearProgram, options: SolveOptions) -> _ConflictReport:
+    found = backend.conflict(lp, options)
+    if found is None:
+        return _ConflictReport(
+            message="conflict: the LP relaxation is feasible; no plan exists only because of whole units "
+            "(trucks, orders, activations, setups or single sources), so there is no IIS"
+        )
+    rows = _member_names(lp.constraints.values(), found.rows)
+    cols = _member_names(lp.variables.values(), found.columns)
+    row_text = [_bounded(n, s, lp.row_lower[i], lp.row_upper[i]) for n, s, i in zip(rows, found.row_sides, found.rows)]
+    col_text = [
+        _bounded(n, s, lp.col_lower[j], lp.col_upper[j]) for n, s, j in zip(cols, found.column_sides, found.columns)
+    ]
+    kind = "IIS" if found.irreducible else "infeasible subsystem (not proven irreducible)"
+    if len(rows) + len(cols) <= _LISTED:
+        members = f"rows {', '.join(row_text)}" + (f"; bounds {', '.join(col_text)}" if col_text else "")
+    else:
+        members = f"{len(rows)} rows ({_by_family(rows)})" + (
+            f"; {len(cols)} bounds ({_by_family(cols)})" if cols else ""
+        )
+    return _ConflictReport(tuple(rows), tuple(col_text), f"conflict ({kind} of the LP relaxation): {members}")
+
+
+def _member_names(blocks: Iterable[ConstraintBlock | VariableBlock], index: npt.NDArray[np.int64]) -> list[str]:
+    """Names of a few rows or columns, as `LinearProgram.row_names` and `column_names` give them."""
+    ordered = sorted((b for b in blocks if b.size), key=lambda b: b.start)
+    starts = np.array([b.start for b in ordered], dtype=np.int64)
+    out: list[str] = []
+    for i in index:
+        blk = ordered[int(np.searchsorted(starts, i, side="right")) - 1]
+        position = np.unravel_index(int(i) - blk.start, blk.shape)
+        labels = ",".join(f"{axis}={values[int(p)]}" for (axis, values), p in zip(blk.axes, position))
+        out.append(f"{blk.name}[{labels}]")
+    return out
+
+
+def _bounded(name: str, side: str, lower: float, upper: float) -> str:
+    """`name >= l`, `name <= u`, `name = v` or `name in [l, u]`: the bound of an IIS member that
+    takes part (an infinite side of a boxed member does not)."""
+    if side == "lower" or (side == "both" and not np.isfinite(upper)):
+        return f"{name} >= {_fmt(lower)}"
+    if side == "upper" or not np.isfinite(lower):
+        return f"{name} <= {_fmt(upper)}"
+    return f"{name} = {_fmt(lower)}" if lower == upper else f"{name} in [{_fmt(lower)}, {_fmt(upper)}]"
+
+
+def _by_family(names: Sequence[str]) -> str:
+    counts: dict[str, int] = {}
+    for name in names:
+        family = name.split("[", 1)[0]
+        counts[family] = counts.get(family, 0) + 1
+    return ", ".join(f"{family} {n}" for family, n in counts.items())
 
 
 def _relaxations(elastic: ElasticProgram, x: np.ndarray, protocols: ProtocolSet | None) -> tuple[Relaxation, ...]:
@@ -176,7 +283,9 @@ def _relaxations(elastic: ElasticProgram, x: np.ndarray, protocols: ProtocolSet 
         amount = sum(a for _, a in cells)
         periods = tuple(sorted({p for p, _ in cells if p >= 0}))
         rule = _approving_rule(protocols, family, resource)
-        subject = _SUBJECT.get(family, family + " {r} short by {a}").format(r=resource, a=_fmt(amount))
+        unit = units[(function, family, resource)]
+        word = unit[:-1] if unit.endswith("s") and _fmt(amount) == "1" else unit
+        subject = _SUBJECT.get(family, family + " {r} short by {a} {u}").format(r=resource, a=_fmt(amount), u=word)
         approval = ""
         if rule is not None:
             who = rule.approver.label
@@ -188,7 +297,7 @@ def _relaxations(elastic: ElasticProgram, x: np.ndarray, protocols: ProtocolSet 
                 family=family,
                 resource=resource,
                 amount=amount,
-                unit=units[(function, family, resource)],
+                unit=unit,
                 periods=periods,
                 approving_rule=rule.id if rule is not None else "",
                 approver=rule.approver.label if rule is not None else "",

@@ -149,7 +149,8 @@ def test_plan_and_replan_against_a_running_server(tmp_path: Path, capsys: pytest
 def test_diagnose_names_the_function_resource_and_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The escalation-for-feasibility network of test_protocols with the cap at the limit has no
     plan: S1 is out on day 0 and the backup may spend only 50 (5 units), so S1's capacity is short
-    by the other 5 units in period 0, which the backup rule's approver could lift."""
+    by the other 5 units in period 0, which the backup rule's approver could lift. HiGHS's IIS of
+    the LP relaxation follows on its own line; it holds the rule's authority limit."""
     from solver.convert import write_protocols, write_signals
     from tests.test_protocols import OUTAGE_DAY_0, outage_network, short_outage_protocols
 
@@ -160,6 +161,7 @@ def test_diagnose_names_the_function_resource_and_rule(tmp_path: Path, capsys: p
     assert main(["diagnose", *files, "--signals", str(tmp_path / "signals.json")]) == 0
     out = capsys.readouterr().out
     assert "short by 5 units in period 0 (procurement, rule backup-under-48h" in out
+    assert "\n  conflict (IIS of the LP relaxation): " in out and "authority_limit 1" in out
     assert main(["explain", *files]) == 0
     assert "shadow prices" in capsys.readouterr().out
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -179,6 +179,52 @@ class HighsBackend(SolverBackend):
                 "simplex_iteration_count": float(max(info.simplex_iteration_count, 0)),
             },
         )
+
+    def conflict(self, lp: LinearProgram, options: SolveOptions) -> Conflict | None:
+        """An irreducible infeasible subsystem (IIS) of `lp`'s LP relaxation, or None when the
+        relaxation is feasible (the model is then infeasible only through integrality: whole
+        trucks, orders, setups, activations or single sources).
+
+        HiGHS 1.15 computes an IIS for LPs only; `iis_strategy` FromLp | Irreducible first solves
+        an elastic LP to find a set of rows that cannot hold together, then drops rows and bounds
+        one by one while the rest stays infeasible. Raises RuntimeError when HiGHS cannot compute
+        one (the caller reports the diagnosis without it)."""
+        relaxation = replace(lp, integrality=np.zeros_like(lp.integrality))
+        h = self.load(relaxation, options)
+        strategy = highspy.IisStrategy
+        h.setOptionValue("iis_strategy", int(strategy.kIisStrategyFromLp) | int(strategy.kIisStrategyIrreducible))
+        status, iis = h.getIis()
+        if status == highspy.HighsStatus.kError or not iis.valid_:
+            raise RuntimeError(f"HiGHS could not compute an IIS (status {status.name}, valid {iis.valid_})")
+        if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
+            return None
+        return Conflict(
+            rows=np.asarray(iis.row_index_, dtype=np.int64),
+            row_sides=tuple(_IIS_SIDE.get(int(b), "both") for b in iis.row_bound_),
+            columns=np.asarray(iis.col_index_, dtype=np.int64),
+            column_sides=tuple(_IIS_SIDE.get(int(b), "both") for b in iis.col_bound_),
+            irreducible=int(iis.status_) == _IIS_IRREDUCIBLE,
+        )
+
+
+_IIS_SIDE = {2: "lower", 3: "upper", 4: "both"}
+"""HiGHS's IisBoundStatus of a row or column in an IIS -> the side of its bounds that takes part
+(kIisBoundStatusLower, Upper, Boxed)."""
+_IIS_IRREDUCIBLE = 3
+"""HighsIis.status_ once the deletion filter has proven the subsystem irreducible."""
+
+
+@dataclass(frozen=True, eq=False)
+class Conflict:
+    """Rows and column bounds of an LP that cannot all hold, though any proper subset can."""
+
+    rows: npt.NDArray[np.int64]
+    row_sides: tuple[str, ...]
+    """Per row: "lower", "upper" or "both" (the bound of the row that takes part)."""
+    columns: npt.NDArray[np.int64]
+    column_sides: tuple[str, ...]
+    irreducible: bool
+    """False if HiGHS stopped (e.g. at the time limit) before proving that no part can be dropped."""
 
 
 _scheduler_threads: list[int] = []
