@@ -219,7 +219,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             protocols = read_protocols(args.protocols) if args.protocols else None
             version = client.put_network(args.network_id, read_network(args.file), protocols)
             print(f"network {args.network_id!r} stored as version {version}")
-        stored = client.plan(args.network_id, options=_options(args), idempotency_key=args.idempotency_key)
+        stored = client.plan(
+            args.network_id, options=_options(args), backend=args.backend, idempotency_key=args.idempotency_key
+        )
         print(f"plan version {stored.version} of network {args.network_id!r}")
         print(stored.plan.summary())
         if args.json:
@@ -250,6 +252,7 @@ def _cmd_replan(args: argparse.Namespace) -> int:
             on_progress=stream_progress(),
             on_first=on_first,
             settings=settings,
+            backend=args.backend,
         )
         print(f"plan version {stored.version} of network {args.network_id!r} (baseline {stored.baseline_version})")
         print(stored.plan.summary())
@@ -284,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
         if json_out:
             p.add_argument("--json", metavar="FILE", help="also write the plan's tables and decisions as JSON")
 
+    def backend_flag(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--backend", default="highs", help="highs (default), ortools-scip, ortools-highs or ortools-cpsat"
+        )
+
     def inputs(p: argparse.ArgumentParser) -> None:
         p.add_argument("--protocols", type=Path, help="decision protocols (protobuf JSON ProtocolSet)")
         p.add_argument("--signals", type=Path, help="detected disruptions (protobuf JSON SignalBatch)")
@@ -305,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     inputs(p)
     solve_flags(p)
-    p.add_argument("--backend", default="highs", help="highs (default), ortools-scip, ortools-highs or ortools-cpsat")
+    backend_flag(p)
     p.set_defaults(run=_cmd_solve)
 
     p = sub.add_parser("plan", help="plan a stored network on a running server (optionally storing FILE first)")
@@ -315,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--protocols", type=Path)
     p.add_argument("--idempotency-key", default="")
     solve_flags(p)
+    backend_flag(p)
     p.set_defaults(run=_cmd_plan)
 
     p = sub.add_parser("replan", help="answer signals against the latest plan on a running server")
@@ -327,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-first-answer", action="store_true", help="skip the first answer from the signals' reach")
     p.add_argument("--idempotency-key", default="")
     solve_flags(p)
+    backend_flag(p)
     p.set_defaults(run=_cmd_replan)
 
     p = sub.add_parser("validate", help="check a network file (and protocols, signals); name what is wrong")

@@ -19,6 +19,7 @@ from models.protocols import ProtocolSet
 from models.signals import Signal
 from solver import convert
 from solver._proto.concerto.v1 import service_pb2, service_pb2_grpc
+from solver.backends.registry import DEFAULT_BACKEND
 from solver.diff import PlanDiff
 from solver.options import SolveOptions
 
@@ -110,15 +111,19 @@ class ConcertoClient:
     # -- solving ------------------------------------------------------------------------------
 
     def _solve_request(
-        self, spec: NetworkSpec, protocols: ProtocolSet | None, signals: Sequence[Signal], options: SolveOptions | None
+        self,
+        spec: NetworkSpec,
+        protocols: ProtocolSet | None,
+        signals: Sequence[Signal],
+        options: SolveOptions | None,
+        backend: str,
     ) -> service_pb2.SolveRequest:
         request = service_pb2.SolveRequest(
             network=convert.spec_to_network(spec), signals=[convert.signal_to_proto(s) for s in signals]
         )
         if protocols is not None:
             request.protocols.CopyFrom(convert.protocols_to_proto(protocols))
-        if options is not None:
-            request.options.CopyFrom(convert.options_to_proto(options))
+        _set_options(request.options, options, backend)
         return request
 
     def solve(
@@ -128,10 +133,11 @@ class ConcertoClient:
         signals: Sequence[Signal] = (),
         options: SolveOptions | None = None,
         *,
+        backend: str = DEFAULT_BACKEND,
         timeout: float | None = None,
     ) -> Plan:
-        """Solve an inline network; nothing is stored."""
-        response = self.stub.Solve(self._solve_request(spec, protocols, signals, options), timeout=timeout)
+        """Solve an inline network with `backend` (a registry name); nothing is stored."""
+        response = self.stub.Solve(self._solve_request(spec, protocols, signals, options, backend), timeout=timeout)
         return convert.plan_from_proto(response.plan)
 
     def solve_stream(
@@ -141,11 +147,13 @@ class ConcertoClient:
         signals: Sequence[Signal] = (),
         options: SolveOptions | None = None,
         *,
+        backend: str = DEFAULT_BACKEND,
         on_progress: Callable[[service_pb2.SolveProgress], None] | None = None,
         timeout: float | None = None,
     ) -> Plan:
         """Solve an inline network, calling `on_progress` for each progress event."""
-        events = self.stub.SolveStream(self._solve_request(spec, protocols, signals, options), timeout=timeout)
+        request = self._solve_request(spec, protocols, signals, options, backend)
+        events = self.stub.SolveStream(request, timeout=timeout)
         for event in events:
             if event.HasField("progress") and on_progress is not None:
                 on_progress(event.progress)
@@ -159,15 +167,15 @@ class ConcertoClient:
         *,
         network_version: int = 0,
         options: SolveOptions | None = None,
+        backend: str = DEFAULT_BACKEND,
         idempotency_key: str = "",
         timeout: float | None = None,
     ) -> StoredPlan:
-        """Plan a stored network; the plan is stored as a new version."""
+        """Plan a stored network with `backend` (a registry name); the plan is stored as a new version."""
         request = service_pb2.PlanRequest(
             network_id=network_id, network_version=network_version, idempotency_key=idempotency_key
         )
-        if options is not None:
-            request.options.CopyFrom(convert.options_to_proto(options))
+        _set_options(request.options, options, backend)
         return _stored(self.stub.Plan(request, timeout=timeout))
 
     def _replan_request(
@@ -178,7 +186,8 @@ class ConcertoClient:
         options: SolveOptions | None,
         idempotency_key: str,
         allow_stale_baseline: bool,
-        settings: service_pb2.ReplanSettings | None = None,
+        settings: service_pb2.ReplanSettings | None,
+        backend: str,
     ) -> service_pb2.ReplanRequest:
         request = service_pb2.ReplanRequest(
             network_id=network_id,
@@ -187,8 +196,7 @@ class ConcertoClient:
             idempotency_key=idempotency_key,
             allow_stale_baseline=allow_stale_baseline,
         )
-        if options is not None:
-            request.options.CopyFrom(convert.options_to_proto(options))
+        _set_options(request.options, options, backend)
         if settings is not None:
             request.settings.CopyFrom(settings)
         return request
@@ -203,11 +211,13 @@ class ConcertoClient:
         idempotency_key: str = "",
         allow_stale_baseline: bool = False,
         settings: service_pb2.ReplanSettings | None = None,
+        backend: str = DEFAULT_BACKEND,
         timeout: float | None = None,
     ) -> StoredPlan:
-        """Answer new signals against a stored baseline; the new plan is stored as a new version."""
+        """Answer new signals against a stored baseline with `backend` (a registry name); the new
+        plan is stored as a new version."""
         request = self._replan_request(
-            network_id, signals, baseline_version, options, idempotency_key, allow_stale_baseline, settings
+            network_id, signals, baseline_version, options, idempotency_key, allow_stale_baseline, settings, backend
         )
         return _stored(self.stub.Replan(request, timeout=timeout))
 
@@ -222,10 +232,13 @@ class ConcertoClient:
         on_progress: Callable[[service_pb2.SolveProgress], None] | None = None,
         on_first: Callable[[Plan], None] | None = None,
         settings: service_pb2.ReplanSettings | None = None,
+        backend: str = DEFAULT_BACKEND,
         timeout: float | None = None,
     ) -> StoredPlan:
         """Replan, calling `on_progress` for progress and `on_first` with the first coordinated plan."""
-        request = self._replan_request(network_id, signals, baseline_version, options, idempotency_key, False, settings)
+        request = self._replan_request(
+            network_id, signals, baseline_version, options, idempotency_key, False, settings, backend
+        )
         for event in self.stub.ReplanStream(request, timeout=timeout):
             if event.HasField("progress") and on_progress is not None:
                 on_progress(event.progress)
@@ -284,6 +297,15 @@ class ConcertoClient:
     ) -> str:
         formats = {"mps": service_pb2.MODEL_FORMAT_MPS, "lp": service_pb2.MODEL_FORMAT_LP}
         request = service_pb2.ExportModelRequest(
-            inline=self._solve_request(spec, protocols, signals, None), format=formats[fmt]
+            inline=self._solve_request(spec, protocols, signals, None, DEFAULT_BACKEND), format=formats[fmt]
         )
         return str(self.stub.ExportModel(request).text)
+
+
+def _set_options(message: service_pb2.SolveOptions, options: SolveOptions | None, backend: str) -> None:
+    """Fill a request's options: absent options leave the server's defaults, and the backend rides
+    along either way (checked by the server before it queues the solve)."""
+    if options is not None:
+        message.CopyFrom(convert.options_to_proto(options, backend=backend))
+    elif backend != DEFAULT_BACKEND:
+        message.backend = backend

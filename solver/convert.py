@@ -59,6 +59,7 @@ from models.replanning import FenceCut, ReplanOptions
 from models.signals import Signal, SignalType
 from models.solution import SolveStatus
 from solver._proto.concerto.v1 import network_pb2, plan_pb2, protocols_pb2, service_pb2, signals_pb2
+from solver.backends.registry import DEFAULT_BACKEND, backend_by_name, check_options
 from solver.diff import PlanChange, PlanDiff
 from solver.options import SolveOptions
 from solver.store import DecisionRecord
@@ -639,16 +640,32 @@ def options_from_proto(msg: service_pb2.SolveOptions, *, default_time_limit: flo
         raise ValidationError(exc.entity, exc.ident, field, exc.message) from exc
 
 
-def options_to_proto(options: SolveOptions) -> service_pb2.SolveOptions:
-    """The `SolveOptions` message of solve options; no time limit (infinity) is an absent field, and
-    `verbose`, a server-side switch, is not sent. `options_from_proto` with `default_time_limit=inf`
-    gives the same options back (with `verbose` off)."""
+def options_to_proto(options: SolveOptions, *, backend: str = DEFAULT_BACKEND) -> service_pb2.SolveOptions:
+    """The `SolveOptions` message of solve options and a backend name; no time limit (infinity) is
+    an absent field, the default backend an empty one, and `verbose`, a server-side switch, is not
+    sent. `options_from_proto` with `default_time_limit=inf` gives the same options back (with
+    `verbose` off), and `backend_from_proto` the same backend."""
     return service_pb2.SolveOptions(
         time_limit_seconds=_limit(options.time_limit),
         mip_rel_gap=options.mip_rel_gap,
         threads=options.threads,
         seed=options.seed,
+        backend="" if backend == DEFAULT_BACKEND else backend,
     )
+
+
+def backend_from_proto(msg: service_pb2.SolveOptions, options: SolveOptions) -> str:
+    """The backend a request names (empty: "highs"), checked before anything is queued: it must be
+    known, usable in this installation and able to honour `options` (the request's, as
+    `options_from_proto` read them). Otherwise the registry's `ValidationError` is raised with the
+    message's field, "options.backend" or the option it cannot honour, e.g. "options.threads"."""
+    name = msg.backend or DEFAULT_BACKEND
+    try:
+        check_options(backend_by_name(name), options)
+    except ValidationError as exc:
+        field = "options." + _OPTION_FIELDS.get(exc.field, exc.field)
+        raise ValidationError(exc.entity, exc.ident, field, exc.message) from exc
+    return name
 
 
 def violation_to_proto(err: ValidationError) -> service_pb2.FieldViolation:

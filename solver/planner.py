@@ -25,7 +25,7 @@ from models.replanning import (
 )
 from models.signals import Signal, apply_signals
 from models.solution import Solution, SolveStatus
-from solver.backends.base import SolverBackend
+from solver.backends.base import BackendFeature, SolverBackend
 from solver.backends.highs import HighsBackend
 from solver.options import SolveOptions
 
@@ -93,7 +93,8 @@ class ReplanResult:
     """Hours from the earliest signal's detection until every decision of the plan may be executed:
     the latest escalation's effective time (0 when nothing needs approval)."""
     mip_start_accepted: bool | None
-    """Whether HiGHS accepted the warm start (the first answer) as feasible; None without a start."""
+    """Whether the solver accepted the warm start (the first answer) as feasible; None without a
+    start."""
     cuts: tuple[FenceCut, ...]
     """Fenced decisions a signal forced below their baseline value, and why."""
 
@@ -113,14 +114,16 @@ def replan(
     *,
     protocols: ProtocolSet | None = None,
     first_answer: bool = True,
-    backend: HighsBackend | None = None,
+    backend: SolverBackend | None = None,
 ) -> Iterator[ReplanResult]:
     """Answer `signals` against a baseline plan: first a fast coordinated plan in which only the
     decisions within the signals' reach may move, then the full replan warm-started from it.
 
     Speed comes from the model: the first answer's model has every decision outside the reach
     fixed, which HiGHS's presolve removes; re-solving the full model from scratch would gain
-    nothing from a warm basis (MILP), but the first answer is a feasible MIP start for it.
+    nothing from a warm basis (MILP), but the first answer is a feasible MIP start for it. A
+    backend that does not declare MIP_START gets no start: it re-solves the full model cold, to
+    the same optimum.
     """
     began = time.perf_counter()
     options = options or SolveOptions()
@@ -171,6 +174,8 @@ def replan(
                 break
             if solution.status not in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
                 break
+    if BackendFeature.MIP_START not in backend.features:
+        start = None
     t0 = time.perf_counter()
     lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups)
     built = time.perf_counter() - t0

@@ -264,11 +264,13 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             self.pool.check_room()
             record = self.store.get_network(request.network_id, request.network_version)
             stored_network = self._stored_network(record)
+            options = convert.options_from_proto(request.options, default_time_limit=self.config.default_time_limit)
             job = SolveJob(
                 spec=stored_network.spec,
                 protocols=stored_network.protocols,
                 signals=(),
-                options=convert.options_from_proto(request.options, default_time_limit=self.config.default_time_limit),
+                options=options,
+                backend=convert.backend_from_proto(request.options, options),
             )
             plan = self._run(job, context)
             return self._store_plan(request.network_id, record.version, 0, [], plan, request.idempotency_key, None)
@@ -431,7 +433,8 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         signals = tuple(convert.signal_to_domain(s) for s in request.signals)
         apply_signals(Network.from_spec(spec), signals)  # reject bad signals before queueing
         options = convert.options_from_proto(request.options, default_time_limit=self.config.default_time_limit)
-        return SolveJob(spec=spec, protocols=protocols, signals=signals, options=options)
+        backend = convert.backend_from_proto(request.options, options)
+        return SolveJob(spec=spec, protocols=protocols, signals=signals, options=options, backend=backend)
 
     def _replan_job(self, request: service_pb2.ReplanRequest) -> tuple[SolveJob, PlanRecord]:
         baseline = self.store.get_plan(request.network_id, request.baseline_version)
@@ -453,6 +456,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             baseline=self._stored_plan(baseline),
             replan=convert.replan_options_from_proto(request.settings),
             first_answer=not request.settings.skip_first_answer,
+            backend=convert.backend_from_proto(request.options, options),
         )
         return job, baseline
 

@@ -29,7 +29,8 @@ and a `ConcertoError` is rebuilt in the parent as the same class with the same f
 becomes `WorkerError`. Either way the worker's traceback is chained as the cause.
 
 A worker reports `Progress` in three phases, "building", "solving" and "extracting", and during a
-MIP solve with the incumbent, bound and gap from HiGHS's callbacks (`HighsBackend.solve(progress=)`),
+MIP solve with the incumbent, bound and gap from the backend's callbacks (`solve(progress=)`, for
+HiGHS and the OR-Tools backends that declare PROGRESS),
 at most one update every `PROGRESS_INTERVAL` seconds: an update that arrives too soon is held and a
 small thread in the worker sends the latest one when the interval has passed, so a new incumbent is
 never delayed by more than the interval even when HiGHS's callbacks fall silent for seconds. The
@@ -74,7 +75,9 @@ from models.protocols import ProtocolSet
 from models.replanning import ReplanOptions
 from models.signals import Signal
 from models.solution import Solution
-from solver.backends.highs import HighsBackend, MipProgress
+from solver.backends.base import MipProgress, SolverBackend
+from solver.backends.highs import HighsBackend
+from solver.backends.registry import DEFAULT_BACKEND, backend_by_name
 from solver.errors import QueueFull, SolveCancelled, WorkerError
 from solver.options import SolveOptions
 from solver.planner import ReplanResult, plan_network, replan
@@ -107,7 +110,7 @@ class Phase(enum.StrEnum):
     BUILDING = "building"
     """Validating the network, applying the signals and building the model."""
     SOLVING = "solving"
-    """HiGHS is solving; MIP updates carry the incumbent, bound and gap."""
+    """The backend is solving; MIP updates carry the incumbent, bound and gap."""
     EXTRACTING = "extracting"
     """The solve is over (its final objective, bound and gap attached); the plan is being read off."""
     FIRST_PLAN = "first_plan"
@@ -146,6 +149,9 @@ class SolveJob:
     replan: ReplanOptions | None = None
     first_answer: bool = True
     """For a replan: solve the first answer from the signals' reach before the full replan."""
+    backend: str = DEFAULT_BACKEND
+    """The registry name of the backend that solves it; the server checks the name and `options`
+    against the backend's capabilities before it queues the job."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "signals", tuple(self.signals))
@@ -696,6 +702,7 @@ def _worker_main(conn: Connection) -> None:
 
 def _plan(job: SolveJob, reporter: _ProgressReporter) -> Plan | ReplanResult:
     reporter.phase(Phase.BUILDING)
+    backend = _ReportingBackend(_backend(job.backend), reporter)
     if job.baseline is not None:
         final: ReplanResult | None = None
         for result in replan(
@@ -706,7 +713,7 @@ def _plan(job: SolveJob, reporter: _ProgressReporter) -> Plan | ReplanResult:
             job.replan,
             protocols=job.protocols,
             first_answer=job.first_answer,
-            backend=_ReportingHighsBackend(reporter),
+            backend=backend,
         ):
             if result.kind == "first":
                 p = result.plan
@@ -715,20 +722,31 @@ def _plan(job: SolveJob, reporter: _ProgressReporter) -> Plan | ReplanResult:
             final = result
         assert final is not None
         return final
-    return plan_network(
-        job.spec,
-        job.options,
-        protocols=job.protocols,
-        signals=job.signals,
-        backend=_ReportingHighsBackend(reporter),
-    )
+    return plan_network(job.spec, job.options, protocols=job.protocols, signals=job.signals, backend=backend)
 
 
-class _ReportingHighsBackend(HighsBackend):
-    """HiGHS with the solve's phases and MIP updates sent to the parent."""
+def _backend(name: str) -> SolverBackend:
+    """HiGHS in this process, or another backend through the registry (the OR-Tools ones solve in a
+    fresh interpreter of their own, because ortools and highspy cannot share this one)."""
+    return HighsBackend() if name == DEFAULT_BACKEND else backend_by_name(name)
 
-    def __init__(self, reporter: _ProgressReporter) -> None:
+
+class _ReportingBackend(SolverBackend):
+    """A backend with the solve's phases, and its MIP updates where it reports them, sent to the
+    parent; the name and capabilities are the wrapped backend's."""
+
+    def __init__(self, inner: SolverBackend, reporter: _ProgressReporter) -> None:
+        self._inner = inner
         self._reporter = reporter
+        self.name = inner.name  # type: ignore[misc]
+        self.features = inner.features  # type: ignore[misc]
+
+    @classmethod
+    def available(cls) -> bool:
+        return True
+
+    def version(self) -> str:
+        return self._inner.version()
 
     def solve(
         self,
@@ -741,10 +759,12 @@ class _ReportingHighsBackend(HighsBackend):
     ) -> Solution:
         self._reporter.phase(Phase.SOLVING)
         self._reporter.start_updates()
-        solution = super().solve(
-            lp, options, progress=progress or self._reporter.update, interrupt=interrupt, start=start
-        )
-        self._reporter.close()
+        try:
+            solution = self._inner.solve(
+                lp, options, progress=progress or self._reporter.update, interrupt=interrupt, start=start
+            )
+        finally:
+            self._reporter.close()
         self._reporter.phase(Phase.EXTRACTING, solution.objective, solution.bound, solution.gap)
         return solution
 

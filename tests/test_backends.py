@@ -5,6 +5,7 @@ tests/test_known_answers.py and tests/test_protocols.py.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -14,8 +15,9 @@ import scipy.sparse as sp
 from models.builder import LinearProgram
 from models.errors import ValidationError
 from models.solution import SolveStatus
-from solver.backends.base import BackendFeature, SolverBackend
+from solver.backends.base import BackendFeature, MipProgress, SolverBackend
 from solver.backends.highs import HighsBackend
+from solver.backends.ortools import OrToolsBackend
 from solver.backends.registry import BACKENDS, available_backends, backend_by_name, check_options
 from solver.options import SolveOptions
 from solver.planner import compile_model
@@ -210,3 +212,107 @@ def test_portfolio_race_reports_winner_and_times(models: dict[str, LinearProgram
 def test_portfolio_rejects_unknown_backend() -> None:
     with pytest.raises(ValidationError, match="unknown backend"):
         race(integer_knapsack(), OPTIONS, ["highs", "nope"])
+
+
+# -- the OR-Tools backend's MIP start, progress and interrupt, where its solver declares them --------
+
+ORTOOLS = [name for name in AVAILABLE if name.startswith("ortools-")]
+
+
+def _with(feature: BackendFeature) -> list[str]:
+    return [name for name in ORTOOLS if feature in backend_by_name(name).features]
+
+
+def hard_binary_knapsack() -> LinearProgram:
+    """max p.x s.t. W x <= 400 over 120 binaries and 40 rows of 30 random weights (seed 3): integer
+    data only (so CP-SAT takes it) and hard enough that no solver proves the optimum within the
+    first incumbents, which is all the interrupt test needs."""
+    rng = np.random.default_rng(3)
+    n, m = 120, 40
+    rows = np.repeat(np.arange(m), 30)
+    cols = np.concatenate([rng.choice(n, size=30, replace=False) for _ in range(m)])
+    A = sp.csr_matrix((rng.integers(1, 51, size=rows.size).astype(float), (rows, cols)), shape=(m, n))
+    return LinearProgram(
+        c=-rng.integers(1, 61, size=n).astype(float),
+        offset=0.0,
+        A=A,
+        row_lower=np.full(m, -np.inf),
+        row_upper=np.full(m, 400.0),
+        col_lower=np.zeros(n),
+        col_upper=np.ones(n),
+        integrality=np.ones(n, dtype=bool),
+        variables={},
+        constraints={},
+    )
+
+
+@pytest.mark.parametrize("name", _with(BackendFeature.MIP_START))
+def test_ortools_mip_start_is_accepted_when_feasible(name: str) -> None:
+    """The knapsack's optimum (4, 0) as a start is accepted and the solve ends at -19; the start
+    (3, 3) breaks 6x + 4y <= 24 (30 > 24), and the solver's log says nothing of accepting it."""
+    backend = backend_by_name(name)
+    good = backend.solve(integer_knapsack(), OPTIONS, start=np.array([4.0, 0.0]))
+    assert good.status == SolveStatus.OPTIMAL and good.objective == pytest.approx(-19, abs=1e-6)
+    assert good.info["mip_start_accepted"] == 1.0
+    bad = backend.solve(integer_knapsack(), OPTIONS, start=np.array([3.0, 3.0]))
+    assert bad.objective == pytest.approx(-19, abs=1e-6)
+    assert bad.info["mip_start_accepted"] == 0.0
+
+
+def test_ortools_scip_accepts_highs_plan_as_start(models: dict[str, LinearProgram]) -> None:
+    """HiGHS's optimum of the single-source facility location (270) is a start SCIP accepts, with
+    the same optimum."""
+    if "ortools-scip" not in AVAILABLE:
+        pytest.skip("ortools unavailable")
+    lp = models["single-source-facility-location"]
+    highs = HighsBackend().solve(lp, OPTIONS)
+    scip = backend_by_name("ortools-scip").solve(lp, OPTIONS, start=highs.x)
+    assert scip.info["mip_start_accepted"] == 1.0
+    assert scip.objective == pytest.approx(270, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", _with(BackendFeature.PROGRESS))
+def test_ortools_progress_reports_non_increasing_incumbents(name: str, models: dict[str, LinearProgram]) -> None:
+    """Each MIP_SOLUTION event reaches `progress` in the parent: the incumbent never rises
+    (minimization), the bound never passes it, and the last incumbent is the optimum (-19 for the
+    knapsack; 270 for the single-source facility location where the solver takes continuous columns)."""
+    cases = [(integer_knapsack(), -19.0)]
+    if BackendFeature.LP in backend_by_name(name).features:
+        cases.append((models["single-source-facility-location"], 270.0))
+    for lp, optimum in cases:
+        updates: list[MipProgress] = []
+        solution = backend_by_name(name).solve(lp, OPTIONS, progress=updates.append)
+        assert solution.status == SolveStatus.OPTIMAL
+        incumbents = [u.objective for u in updates]
+        assert incumbents, "no progress reached the parent"
+        assert all(b <= a + 1e-9 for a, b in itertools.pairwise(incumbents))
+        assert incumbents[-1] == pytest.approx(optimum, abs=1e-6)
+        assert updates[0].improved
+        assert all(u.bound <= u.objective + 1e-6 for u in updates if not np.isnan(u.bound))
+
+
+@pytest.mark.parametrize("name", _with(BackendFeature.INTERRUPT))
+def test_ortools_interrupt_stops_with_the_incumbent(name: str) -> None:
+    """`interrupt` turning True after the first incumbent stops the solve through MathOpt's
+    interrupter: the answer is the best plan so far (FEASIBLE, MathOpt's limit INTERRUPTED), not a
+    proven optimum nor the time limit."""
+    updates: list[MipProgress] = []
+    solution = backend_by_name(name).solve(
+        hard_binary_knapsack(),
+        SolveOptions(time_limit=60.0, mip_rel_gap=0.0),
+        progress=updates.append,
+        interrupt=lambda: any(u.improved for u in updates),
+    )
+    assert solution.status == SolveStatus.FEASIBLE, solution.message
+    assert "INTERRUPTED" in solution.message
+    assert updates and solution.objective <= updates[0].objective + 1e-6
+
+
+def test_ortools_highs_declares_only_what_mathopt_supports() -> None:
+    """MathOpt's HiGHS refuses `threads`, never calls back and ignores an interrupter (ortools 9.15):
+    the registry refuses the option instead of failing in the worker."""
+    backend = OrToolsBackend("highs")
+    assert {BackendFeature.THREADS, BackendFeature.PROGRESS, BackendFeature.INTERRUPT}.isdisjoint(backend.features)
+    with pytest.raises(ValidationError, match="not supported by the ortools-highs backend") as err:
+        check_options(backend, SolveOptions(threads=2))
+    assert err.value.field == "threads"

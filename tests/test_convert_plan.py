@@ -17,6 +17,7 @@ from models.protocols import AuthorityStatus, Function
 from models.solution import SolveStatus
 from solver._proto.concerto.v1 import plan_pb2, protocols_pb2, service_pb2
 from solver.convert import (
+    backend_from_proto,
     diff_from_proto,
     diff_to_proto,
     options_from_proto,
@@ -282,6 +283,21 @@ def test_options_round_trip(options: SolveOptions) -> None:
     text = json_format.MessageToJson(msg)
     back = json_format.Parse(text, service_pb2.SolveOptions())
     assert options_from_proto(back, default_time_limit=math.inf) == options
+
+
+def test_backend_round_trips_and_defaults_to_highs() -> None:
+    """The default backend travels as an empty field, which reads back as "highs"; another one
+    travels by name."""
+    options = SolveOptions(mip_rel_gap=0.01)
+    assert options_to_proto(options).backend == ""
+    assert backend_from_proto(options_to_proto(options), options) == "highs"
+    assert options_to_proto(options, backend="ortools-scip").backend == "ortools-scip"
+
+
+def test_unknown_backend_names_the_message_field() -> None:
+    with pytest.raises(ValidationError, match="unknown backend 'nope'") as err:
+        backend_from_proto(service_pb2.SolveOptions(backend="nope"), SolveOptions())
+    assert err.value.field == "options.backend"
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from models.protocols import ProtocolSet
 from models.signals import Signal
 from solver import convert
 from solver._proto.concerto.v1 import network_pb2, plan_pb2, service_pb2, service_pb2_grpc, signals_pb2
+from solver.backends.registry import available_backends
 from solver.options import SolveOptions
 from solver.server import SERVICE_NAME, ServerConfig, _DecodedVersions
 from tests.service_harness import RunningServer, ServerProcess, running_server, store_snapshot
@@ -260,6 +261,97 @@ def test_infeasible_network_is_an_answer_not_an_error(service: RunningServer) ->
     assert stored.version == 1 and stored.plan.status == plan_pb2.SOLVE_STATUS_INFEASIBLE
     [summary] = service.client.list_plans("infeasible")
     assert summary.status == plan_pb2.SOLVE_STATUS_INFEASIBLE
+
+
+# -- choosing the backend ----------------------------------------------------------------------------
+
+
+def with_backend(options: service_pb2.SolveOptions, backend: str, **fields: int) -> service_pb2.SolveOptions:
+    """A copy of `options` naming `backend` (and any other option set, e.g. threads=2)."""
+    chosen = service_pb2.SolveOptions()
+    chosen.CopyFrom(options)
+    chosen.backend = backend
+    for name, value in fields.items():
+        setattr(chosen, name, value)
+    return chosen
+
+
+def needs(backend: str) -> None:
+    if backend not in available_backends():
+        pytest.skip(f"{backend} is not available here (ortools missing?)")
+
+
+def test_solve_and_plan_with_ortools_scip_reach_the_highs_optimum(service: RunningServer) -> None:
+    """The short outage within a limit of 100 is 180 whichever solver answers (Solve), and the
+    outage network without signals is 150 (Plan); each plan's stats name the backend that solved it."""
+    needs("ortools-scip")
+    request = solve_request(outage_network(), short_outage_protocols(limit=100), (OUTAGE_DAY_0,))
+    highs = service.stub.Solve(request, timeout=TIMEOUT).plan
+    request.options.CopyFrom(with_backend(EXACT, "ortools-scip"))
+    scip = service.stub.Solve(request, timeout=TIMEOUT).plan
+    assert scip.status == plan_pb2.SOLVE_STATUS_OPTIMAL
+    assert scip.objective == pytest.approx(highs.objective) == pytest.approx(180)
+    assert (highs.stats.backend, scip.stats.backend) == ("highs", "ortools-scip")
+
+    put_outage(service, "scip-plan")
+    stored = service.stub.Plan(
+        service_pb2.PlanRequest(network_id="scip-plan", options=with_backend(EXACT, "ortools-scip")), timeout=TIMEOUT
+    )
+    assert stored.version == 1 and stored.plan.objective == pytest.approx(150)
+    assert stored.plan.stats.backend == "ortools-scip"
+    assert service.client.get_plan("scip-plan").plan.stats.backend == "ortools-scip"
+
+
+def test_replan_with_ortools_scip_returns_a_plan(service: RunningServer) -> None:
+    """The day-0 outage against the HiGHS plan, replanned by SCIP with its first answer: the
+    first plan from the signals' reach is SCIP's MIP start for the full replan, which ends at the
+    disrupted network's optimum, 310 (the stability weight is 0)."""
+    needs("ortools-scip")
+    put_outage(service, "scip-replan")
+    plan(service, "scip-replan")
+    stored = service.client.replan(
+        "scip-replan",
+        [OUTAGE_DAY_0],
+        baseline_version=1,
+        options=SolveOptions(mip_rel_gap=1e-9),
+        settings=service_pb2.ReplanSettings(stability_weight=0.0),
+        backend="ortools-scip",
+        timeout=TIMEOUT,
+    )
+    assert stored.version == 2 and stored.plan.objective == pytest.approx(310)
+    assert stored.plan.stats.backend == "ortools-scip"
+    assert stored.replan is not None and stored.replan.kind == "optimal"
+    assert stored.replan.first_plan_seconds > 0 and stored.replan.mip_start_accepted
+
+
+@pytest.mark.parametrize(
+    ("backend", "fields", "field"),
+    [("gurobi", {}, "options.backend"), ("ortools-highs", {"threads": 2}, "options.threads")],
+    ids=["unknown-backend", "unsupported-option"],
+)
+def test_bad_backend_choice_is_invalid_argument_and_stores_nothing(
+    service: RunningServer, ledger: Ledger, backend: str, fields: dict[str, int], field: str
+) -> None:
+    """An unknown backend, or an option the backend cannot honour (MathOpt's HiGHS takes no
+    thread count), is refused before anything is queued, by Solve, Plan and Replan alike."""
+    if backend.startswith("ortools-"):
+        needs(backend)
+    options = with_backend(EXACT, backend, **fields)
+    before = store_snapshot(service.stub)
+    inline = solve_request(outage_network(), short_outage_protocols(limit=100), (OUTAGE_DAY_0,))
+    inline.options.CopyFrom(options)
+    planned = service_pb2.PlanRequest(network_id="ledger", options=options)
+    replanned = replan_request("ledger", allow_stale_baseline=True)
+    replanned.options.CopyFrom(options)
+    for call in (
+        lambda: service.stub.Solve(inline, timeout=TIMEOUT),
+        lambda: service.stub.Plan(planned, timeout=TIMEOUT),
+        lambda: service.stub.Replan(replanned, timeout=TIMEOUT),
+    ):
+        err = refused(call)
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err.details()
+        assert field in err.details() and backend in err.details()
+    assert store_snapshot(service.stub) == before
 
 
 # -- the plan ledger -------------------------------------------------------------------------------

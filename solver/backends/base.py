@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
+
+import numpy as np
+import numpy.typing as npt
 
 from models.builder import LinearProgram
 from models.solution import Solution
@@ -22,6 +27,31 @@ class BackendFeature(enum.Enum):
     MIP_GAP = "mip_gap"
     THREADS = "threads"
     SEED = "seed"
+    MIP_START = "mip_start"
+    """Takes a MIP start (`solve(start=)`) and says in `Solution.info["mip_start_accepted"]` whether
+    the solver accepted it as feasible; a backend without it ignores the start."""
+    PROGRESS = "progress"
+    """Reports the incumbent, bound and gap while it solves (`solve(progress=)`)."""
+    INTERRUPT = "interrupt"
+    """Polls `solve(interrupt=)` while it solves and stops with the best plan so far once it is True."""
+
+
+@dataclass(frozen=True)
+class MipProgress:
+    """The state of a running MIP solve, as a backend's callback reports it. NaN means not known yet."""
+
+    running_seconds: float
+    """Seconds since the solver started this solve."""
+    objective: float
+    """Objective of the best plan found so far (the incumbent)."""
+    bound: float
+    """Best proven lower bound on the objective (minimization)."""
+    gap: float
+    """Relative gap between `objective` and `bound`."""
+    nodes: int
+    """Branch-and-bound nodes explored so far."""
+    improved: bool
+    """Whether this update is a new incumbent (otherwise a periodic check)."""
 
 
 class SolverBackend(ABC):
@@ -40,5 +70,16 @@ class SolverBackend(ABC):
         """The underlying solver's version string."""
 
     @abstractmethod
-    def solve(self, lp: LinearProgram, options: SolveOptions) -> Solution:
-        """Solve `lp` (minimization) and return the solution with its status."""
+    def solve(
+        self,
+        lp: LinearProgram,
+        options: SolveOptions,
+        *,
+        progress: Callable[[MipProgress], None] | None = None,
+        interrupt: Callable[[], bool] | None = None,
+        start: npt.NDArray[np.float64] | None = None,
+    ) -> Solution:
+        """Solve `lp` (minimization) and return the solution with its status. `progress`,
+        `interrupt` and the MIP start `start` (a full column vector) are hints: a backend uses each
+        only if it declares the matching feature (PROGRESS, INTERRUPT, MIP_START) and ignores it
+        otherwise, so a caller gets the same optimum either way."""

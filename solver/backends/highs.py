@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from models.builder import LinearProgram
 from models.solution import Solution, SolveStatus
-from solver.backends.base import BackendFeature, SolverBackend
+from solver.backends.base import BackendFeature, MipProgress, SolverBackend
 from solver.options import SolveOptions
 
 try:  # pragma: no cover - exercised by every test when highspy is installed
@@ -44,27 +44,12 @@ _STATUS_TABLE: dict[str, tuple[SolveStatus, SolveStatus]] = {
 }
 
 
-@dataclass(frozen=True)
-class MipProgress:
-    """The state of a running MIP solve, as one HiGHS callback reports it. NaN means not known yet."""
-
-    running_seconds: float
-    """Seconds since HiGHS started this `run()`."""
-    objective: float
-    """Objective of the best plan found so far (the incumbent)."""
-    bound: float
-    """Best proven lower bound on the objective (minimization)."""
-    gap: float
-    """Relative gap between `objective` and `bound`."""
-    nodes: int
-    """Branch-and-bound nodes explored so far."""
-    improved: bool
-    """Whether this update is a new incumbent (otherwise a periodic check)."""
-
-
 def _known(value: float) -> float:
     """HiGHS reports a missing incumbent, bound or gap as an infinity; Concerto says NaN."""
     return float(value) if math.isfinite(value) else float("nan")
+
+
+__all__ = ["HighsBackend", "MipProgress"]
 
 
 class HighsBackend(SolverBackend):

@@ -37,16 +37,18 @@ MODEL_FORMAT_MPS: ModelFormat
 MODEL_FORMAT_LP: ModelFormat
 
 class SolveOptions(_message.Message):
-    __slots__ = ("time_limit_seconds", "mip_rel_gap", "threads", "seed")
+    __slots__ = ("time_limit_seconds", "mip_rel_gap", "threads", "seed", "backend")
     TIME_LIMIT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MIP_REL_GAP_FIELD_NUMBER: _ClassVar[int]
     THREADS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    BACKEND_FIELD_NUMBER: _ClassVar[int]
     time_limit_seconds: float
     mip_rel_gap: float
     threads: int
     seed: int
-    def __init__(self, time_limit_seconds: _Optional[float] = ..., mip_rel_gap: _Optional[float] = ..., threads: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+    backend: str
+    def __init__(self, time_limit_seconds: _Optional[float] = ..., mip_rel_gap: _Optional[float] = ..., threads: _Optional[int] = ..., seed: _Optional[int] = ..., backend: _Optional[str] = ...) -> None: ...
 
 class PutNetworkRequest(_message.Message):
     __slots__ = ("network_id", "network", "protocols")
