@@ -237,6 +237,8 @@ def _cmd_replan(args: argparse.Namespace) -> int:
         stability_weight=args.stability_weight,
         fence_periods=args.fence_periods,
         skip_first_answer=args.no_first_answer,
+        upstream_hops=args.upstream_hops,
+        recovery_periods=args.recovery_periods,
     )
 
     def on_first(plan: Plan) -> None:
@@ -334,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stability-weight", type=float, default=1.0, help="cost per unit changed (0: cold solve)")
     p.add_argument("--fence-periods", type=int, default=0, help="periods whose decisions stay frozen")
     p.add_argument("--no-first-answer", action="store_true", help="skip the first answer from the signals' reach")
+    p.add_argument("--upstream-hops", type=int, default=2, help="steps upstream the first answer may re-source")
+    p.add_argument(
+        "--recovery-periods", type=int, default=2, help="periods after the disruption the first answer may still move"
+    )
     p.add_argument("--idempotency-key", default="")
     solve_flags(p)
     backend_flag(p)

@@ -754,6 +754,8 @@ def replan_options_from_proto(msg: service_pb2.ReplanSettings) -> ReplanOptions:
             procurement_weight=msg.procurement_weight if msg.HasField("procurement_weight") else 1.0,
             production_weight=msg.production_weight if msg.HasField("production_weight") else 1.0,
             logistics_weight=msg.logistics_weight if msg.HasField("logistics_weight") else 1.0,
+            upstream_hops=msg.upstream_hops if msg.HasField("upstream_hops") else defaults.upstream_hops,
+            recovery_periods=msg.recovery_periods if msg.HasField("recovery_periods") else defaults.recovery_periods,
         )
     except ValidationError as err:
         raise ValidationError("request", "replan", f"settings.{err.field}", err.message) from None

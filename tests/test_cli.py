@@ -136,7 +136,7 @@ def test_plan_and_replan_against_a_running_server(tmp_path: Path, capsys: pytest
         assert main(["plan", "acme", *args, "--gap", "0"]) == 0
         assert "plan version 1" in capsys.readouterr().out
         replan = ["replan", "acme", "--server", address, "--signals", str(tmp_path / "signals.json"), "--gap", "0"]
-        replan += ["--stability-weight", "0"]
+        replan += ["--stability-weight", "0", "--upstream-hops", "1", "--recovery-periods", "1"]
         assert main(replan) == 0
         out = capsys.readouterr().out
         assert "plan version 2" in out and "objective 310.00" in out

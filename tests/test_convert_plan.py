@@ -14,6 +14,7 @@ from models.errors import ValidationError
 from models.network import Demand, Item, Lane, NetworkSpec, Node, NodeRole, Stock, SupplyOffer
 from models.plan import Plan
 from models.protocols import AuthorityStatus, Function
+from models.replanning import ReplanOptions
 from models.solution import SolveStatus
 from solver._proto.concerto.v1 import plan_pb2, protocols_pb2, service_pb2
 from solver.convert import (
@@ -24,6 +25,7 @@ from solver.convert import (
     options_to_proto,
     plan_from_proto,
     plan_to_proto,
+    replan_options_from_proto,
     violation_to_domain,
     violation_to_proto,
 )
@@ -491,3 +493,21 @@ def test_unknown_action_kind_in_domain_is_rejected_on_the_way_out(plans: dict[st
     with pytest.raises(ValidationError, match="use a ActionKind") as err:
         plan_to_proto(broken)
     assert err.value.field == "decisions[1].action"
+
+
+def test_replan_settings_carry_the_reach_and_default_when_absent() -> None:
+    """Absent fields take ReplanOptions' defaults (weight 1, decay 0.7, 2 hops, 2 recovery
+    periods); set ones are carried, 0 included; a negative hop count is refused naming the field."""
+    assert replan_options_from_proto(service_pb2.ReplanSettings()) == ReplanOptions()
+    options = replan_options_from_proto(
+        service_pb2.ReplanSettings(stability_weight=0.0, upstream_hops=0, recovery_periods=5, fence_periods=1)
+    )
+    assert (options.stability_weight, options.upstream_hops, options.recovery_periods, options.fence_periods) == (
+        0.0,
+        0,
+        5,
+        1,
+    )
+    with pytest.raises(ValidationError) as err:
+        replan_options_from_proto(service_pb2.ReplanSettings(upstream_hops=-1))
+    assert err.value.field == "settings.upstream_hops"
