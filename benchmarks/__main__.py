@@ -38,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     q.add_argument("--clients", type=int, default=8, help="concurrent client threads in the throughput part")
     q.add_argument("--replans-per-client", type=int, default=10)
+    q.add_argument("--rounds", type=int, default=3, help="timed batches per worker count, alternating; medians")
     q.add_argument(
         "--retry-sleep", type=float, default=0.02, help="seconds before retrying a refused replan (default 0.02)"
     )
@@ -100,7 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             None
             if args.no_throughput
             else ThroughputCase(
-                clients=args.clients, replans_per_client=args.replans_per_client, retry_sleep=args.retry_sleep
+                clients=args.clients,
+                replans_per_client=args.replans_per_client,
+                retry_sleep=args.retry_sleep,
+                rounds=args.rounds,
             )
         )
         run_service_benchmark(latency, throughput, settings, args.out)

@@ -22,10 +22,12 @@ that nothing competes for the cores, as a reference for s. At the sizes in `DEFA
 the same replan is also timed with the service's default settings (a first answer from the
 signals' reach, then the full replan with the stability penalty, two solves): w against r.
 
-Throughput: S-size replans from `clients` threads at once, each with its own channel, against a
-fresh server with 1 and then 2 workers; a replan refused with RESOURCE_EXHAUSTED (the pool's queue
-is full) is retried after a short sleep and counted. After one uncounted warm-up replan per client,
-replans per second = replans / (last finish - common start).
+Throughput: S-size replans from `clients` threads at once, each with its own channel, against two
+fresh servers running side by side, one with 1 worker and one with 2; a replan refused with
+RESOURCE_EXHAUSTED (the pool's queue is full) is retried after a short sleep and counted. After one
+uncounted warm-up replan per client, `rounds` rounds each time one batch against each server in
+turn: a batch's replans per second = replans / (last finish - common start), and the medians over
+the rounds are compared.
 
 Targets from the issue are printed as met or not, never asserted: overhead under 50 ms at S, under
 10% of the solve at M, and 2-worker throughput at least 1.7x the 1-worker throughput.
@@ -125,6 +127,10 @@ class ThroughputCase:
     worker_counts: tuple[int, ...] = (1, 2)
     retry_sleep: float = 0.02
     """Seconds a client waits before retrying a replan refused with RESOURCE_EXHAUSTED."""
+    rounds: int = 3
+    """Timed batches per worker count. The servers run side by side and the batches alternate
+    between them (1 worker, 2 workers, 1 worker, ...), so a change in the machine's other load
+    falls on both alike; replans per second is the median over the rounds."""
 
 
 @dataclass(frozen=True)
@@ -230,11 +236,16 @@ class ThroughputResult:
     statuses: dict[str, int] = field(default_factory=dict)
     outage: dict[str, Any] = field(default_factory=dict)
     other_cores: float | None = None
-    """Cores other processes on the machine kept busy, on average, while this was measured."""
+    """Cores other processes on the machine kept busy, on average, during the throughput part."""
+    rounds: list[dict[str, float]] = field(default_factory=list)
+    """Each timed batch: its replans, seconds and replans per second."""
     runs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def replans_per_second(self) -> float:
+        """The median over the rounds of replans / seconds (all replans over all seconds without rounds)."""
+        if self.rounds:
+            return statistics.median(r["replans_per_second"] for r in self.rounds)
         return self.replans / max(self.seconds, 1e-9)
 
 
@@ -507,44 +518,63 @@ def _concurrent_replans(
 
 
 def measure_throughput(
-    case: ThroughputCase, workers: int, settings: ServiceSettings, progress: Callable[[str], None] = print
-) -> ThroughputResult:
-    """A fresh server with `workers` workers: one Plan, one uncounted warm-up replan per client (so
-    every worker has solved once), then the timed concurrent replans."""
+    case: ThroughputCase, settings: ServiceSettings, progress: Callable[[str], None] = print
+) -> list[ThroughputResult]:
+    """A fresh server per worker count, all running side by side: one Plan each, one uncounted
+    warm-up replan per client (so every worker has solved once), then `case.rounds` rounds of timed
+    concurrent replans, each round one batch per server in turn."""
     with tempfile.TemporaryDirectory() as tmp:
         inp = _prepare(case.size, settings.seed, Path(tmp))
-    result = ThroughputResult(
-        size=case.size,
-        seed=settings.seed,
-        input_sha256=inp.sha256,
-        workers=workers,
-        clients=case.clients,
-        outage=asdict(inp.outage),
-    )
-    with _running_server(workers, settings.queue_size) as target:
-        with ConcertoClient(target) as client:
-            client.wait_ready()
-            client.put_network(NETWORK_ID, inp.spec, inp.protocols, timeout=settings.call_timeout)
-            baseline = client.plan(
-                NETWORK_ID, options=settings.options(), idempotency_key="baseline", timeout=settings.call_timeout
-            )
-        progress(f"  {workers} worker(s): warm-up")
-        _concurrent_replans(target, inp, baseline.version, settings, case, 1, "warm-up")
-        total = case.clients * case.replans_per_client
-        progress(f"  {workers} worker(s): {case.clients} clients x {case.replans_per_client} replans = {total}")
-        cpu = time.process_time()
-        seconds, runs = _concurrent_replans(
-            target, inp, baseline.version, settings, case, case.replans_per_client, "timed"
+    results = {
+        workers: ThroughputResult(
+            size=case.size,
+            seed=settings.seed,
+            input_sha256=inp.sha256,
+            workers=workers,
+            clients=case.clients,
+            outage=asdict(inp.outage),
         )
-        result.parent_cpu_seconds = time.process_time() - cpu
-    result.runs = runs
-    result.replans = len(runs)
-    result.seconds = seconds
-    result.retries = sum(r["retries"] for r in runs)
-    result.median_wall = statistics.median(r["wall"] for r in runs)
-    result.median_solve = statistics.median(r["solve"] for r in runs)
-    result.statuses = dict(Counter(r["status"] for r in runs))
-    return result
+        for workers in case.worker_counts
+    }
+    with contextlib.ExitStack() as stack:
+        servers: dict[int, tuple[str, int]] = {}
+        for workers in case.worker_counts:
+            target = stack.enter_context(_running_server(workers, settings.queue_size))
+            with ConcertoClient(target) as client:
+                client.wait_ready()
+                client.put_network(NETWORK_ID, inp.spec, inp.protocols, timeout=settings.call_timeout)
+                baseline = client.plan(
+                    NETWORK_ID, options=settings.options(), idempotency_key="baseline", timeout=settings.call_timeout
+                )
+            progress(f"  {workers} worker(s): warm-up")
+            _concurrent_replans(target, inp, baseline.version, settings, case, 1, "warm-up")
+            servers[workers] = (target, baseline.version)
+        for round_ in range(case.rounds):
+            for workers, (target, version) in servers.items():
+                total = case.clients * case.replans_per_client
+                progress(
+                    f"  round {round_ + 1}/{case.rounds}, {workers} worker(s): "
+                    f"{case.clients} clients x {case.replans_per_client} replans = {total}"
+                )
+                cpu = time.process_time()
+                seconds, runs = _concurrent_replans(
+                    target, inp, version, settings, case, case.replans_per_client, f"timed-{round_}"
+                )
+                result = results[workers]
+                result.parent_cpu_seconds += time.process_time() - cpu
+                result.rounds.append(
+                    {"replans": len(runs), "seconds": seconds, "replans_per_second": len(runs) / max(seconds, 1e-9)}
+                )
+                result.runs += runs
+    for result in results.values():
+        runs = result.runs
+        result.replans = len(runs)
+        result.seconds = sum(r["seconds"] for r in result.rounds)
+        result.retries = sum(r["retries"] for r in runs)
+        result.median_wall = statistics.median(r["wall"] for r in runs)
+        result.median_solve = statistics.median(r["solve"] for r in runs)
+        result.statuses = dict(Counter(r["status"] for r in runs))
+    return list(results.values())
 
 
 def throughput_ratio(results: list[ThroughputResult]) -> float | None:
@@ -632,18 +662,30 @@ def report(
             f"{case.replans_per_client} each, HiGHS {settings.threads} thread(s) per solve, "
             f"retry {1000 * case.retry_sleep:.0f} ms after RESOURCE_EXHAUSTED",
             "",
-            "| workers | replans | seconds | replans/s | retries | wall ms (median) | solve ms (median) "
-            "| parent CPU ms / replan |",
-            "|" + "---|" * 8,
+            "| workers | rounds | replans | seconds | replans/s (median) | replans/s per round | retries "
+            "| wall ms (median) | solve ms (median) | parent CPU ms / replan |",
+            "|" + "---|" * 10,
         ]
         for t in throughput:
+            per_round = ", ".join(f"{r['replans_per_second']:.2f}" for r in t.rounds)
             lines.append(
-                f"| {t.workers} | {t.replans} | {t.seconds:.2f} | {t.replans_per_second:.2f} | {t.retries} "
-                f"| {ms(t.median_wall)} | {ms(t.median_solve)} | {ms(t.parent_cpu_seconds / max(t.replans, 1))} |"
+                f"| {t.workers} | {len(t.rounds)} | {t.replans} | {t.seconds:.2f} | {t.replans_per_second:.2f} "
+                f"| {per_round} | {t.retries} | {ms(t.median_wall)} | {ms(t.median_solve)} "
+                f"| {ms(t.parent_cpu_seconds / max(t.replans, 1))} |"
             )
         ratio = throughput_ratio(throughput)
         if ratio is not None:
-            lines += ["", f"2 workers / 1 worker: {ratio:.2f}x"]
+            by_workers = {t.workers: t.rounds for t in throughput}
+            each = [
+                two["replans_per_second"] / max(one["replans_per_second"], 1e-9)
+                for one, two in zip(by_workers[1], by_workers[2])
+            ]
+            lines += [
+                "",
+                f"2 workers / 1 worker: {ratio:.2f}x (median over median; round by round "
+                + ", ".join(f"{x:.2f}x" for x in each)
+                + ")",
+            ]
     busy = [
         (f"latency at {r.size}", r.other_cores) for r in latency if r.other_cores is not None and r.other_cores > 0.1
     ] + [
@@ -673,7 +715,7 @@ def service_environment(settings: ServiceSettings) -> dict[str, Any]:
         "git": _git_state(),
         "threads_note": (
             f"HiGHS runs {settings.threads} thread(s) per solve on {cpus} cores: {settings.latency_workers} workers "
-            "for the latency part, 1 and then 2 for the throughput part"
+            "for the latency part; 1 and 2, on servers running side by side, for the throughput part"
         ),
     }
 
@@ -706,16 +748,15 @@ def run_service_benchmark(
         result = measure_latency(case, settings, progress=lambda msg: print(msg, flush=True))
         result.other_cores = load.cores()
         latency.append(result)
-    throughput = []
+    throughput: list[ThroughputResult] = []
     if throughput_case is not None:
-        for workers in throughput_case.worker_counts:
-            print(f"throughput, size {throughput_case.size} with {workers} worker(s)", flush=True)
-            load = _OtherLoad()
-            measured = measure_throughput(
-                throughput_case, workers, settings, progress=lambda msg: print(msg, flush=True)
-            )
-            measured.other_cores = load.cores()
-            throughput.append(measured)
+        counts = " and ".join(str(w) for w in throughput_case.worker_counts)
+        print(f"throughput, size {throughput_case.size} with {counts} worker(s)", flush=True)
+        load = _OtherLoad()
+        throughput = measure_throughput(throughput_case, settings, progress=lambda msg: print(msg, flush=True))
+        other = load.cores()
+        for measured in throughput:
+            measured.other_cores = other
     env["load_average_after"] = os.getloadavg()
     print()
     print(report(latency, throughput, settings, throughput_case))
