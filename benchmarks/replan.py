@@ -302,7 +302,10 @@ def _replan_run(
     run: dict[str, Any] = {
         # replan yields no first answer when the reach model has no solution; the reach is still told.
         "reach_share": signal_reach(
-            apply_signals(Network.from_spec(spec), signals), signals, upstream_hops=replan_options.upstream_hops
+            apply_signals(Network.from_spec(spec), signals),
+            signals,
+            upstream_hops=replan_options.upstream_hops,
+            recovery_periods=replan_options.recovery_periods,
         ).share(),
         "first_status": "none",
         "final_seconds": final.ready_seconds,

@@ -490,7 +490,8 @@ def two_regions() -> NetworkSpec:
 
 def outside(net: Network, plan: Plan, reach_of: list[Signal], upstream_hops: int = 2) -> dict[str, np.ndarray]:
     """A plan's executed decisions outside the signals' reach (on the network as they leave it)."""
-    reach = signal_reach(apply_signals(net, reach_of), reach_of, upstream_hops=upstream_hops, recovery_periods=2)
+    after = apply_signals(net, reach_of)
+    reach = signal_reach(after, reach_of, upstream_hops=upstream_hops, recovery_periods=STABLE.recovery_periods)
     movable = reach.movable()
     return {block: values[~movable[block]] for block, values in baseline_decisions(net, plan).items()}
 
