@@ -32,13 +32,24 @@ Scenario expectations, evaluated by `evaluate_expectations` (tolerances relative
   backup_activated_without_escalation                a backup activated, none of it escalated
   escalates_to_contains: "text"                      an orchestrated escalation names the text
   no_escalation: true                                the orchestrated plan escalates nothing
+  no_new_escalation: true                            ... to no approver the baseline plan does not
+                                                     (standing escalations of the undisrupted plan
+                                                     are not the response's)
   orchestrated_uses: ["rerouting", ...]              action kinds among the orchestrated decisions
   min_orchestrated_fill_rate: x                      fill rate at least x
   max_solve_ratio: x                                 orchestrated wall time / reference solve <= x
 
-The reference solve (`generate("S", 0)` planned under the demo protocols, no signals) is timed in
-each worker right before its scenario, so a scenario's solve-time ratio compares two solves made
-under the same load; it is the suite's unit of time.
+Any expectation's value may instead be given per size, `{"S": 10, "M": 400}`: the value of the
+case's size applies, and a size the mapping leaves out skips the expectation there. A larger
+network is a different network, not a scaled copy: where its answer differs in kind (at M lateral
+transfers absorb a surge that needs overtime at S), the scenario file says so per size.
+
+The reference solve is a fixed model file, `benchmarks/reference/plan-S-0.mps.gz` (the plan of
+`generate("S", 0)` under the demo protocols, written once by `write_reference_model`), solved by
+HiGHS directly with the suite's gap and threads, `REFERENCE_REPEATS` times in each worker right
+before its scenario; the median is the suite's unit of time. Because neither the file nor its
+solve goes through Concerto's code, a change that makes Concerto's models slower raises every
+ratio, while a slower or busier machine moves the reference and the scenario alike.
 """
 
 from __future__ import annotations
@@ -60,20 +71,29 @@ import numpy as np
 
 from benchmarks.generator import SIZES
 from models.allocation import COST_COMPONENTS, REVENUE
+from models.builder import LinearProgram
 from models.network import Network, NetworkSpec, NodeRole
 from models.protocols import FINANCE, GOVERNANCE, ActionKind, AuthorityStatus, ProtocolSet
 from models.signals import Signal, SignalType
+from solver.backends.base import MipProgress, Solution
+from solver.backends.highs import HighsBackend
+from solver.options import SolveOptions
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 BASELINE_PATH = Path(__file__).parent / "baseline.json"
-DEFAULT_GAP = 0.01
-"""Relative MIP gap of every solve in the suite."""
+DEFAULT_GAP = 0.001
+"""Relative MIP gap of every solve in the suite. At M a 1% gap is about 770k on an objective of
+-77M, as large as the value of orchestration the suite measures, and left the orchestrated plan
+short of demand the sequential one served. At 0.1% the median M solve took 18.1 s against 10.8 s
+at 1% (one run each, 2 cores)."""
 GAP_TOLERANCE = 1e-6
 """Added to the MIP gap when comparing objectives, for round-off."""
 DEFAULT_TIME_FACTOR = 3.0
 """Largest growth of a scenario's solve-time ratio over the baseline's before the gate fails."""
 REFERENCE = ("S", 0)
-"""Size and seed of the reference solve."""
+"""Size and seed of the network whose plan model is the reference solve."""
+REFERENCE_MODEL = Path(__file__).parent / "reference" / "plan-S-0.mps.gz"
+"""The reference solve's model: fixed, never rewritten with the code (see the module docstring)."""
 REFERENCE_REPEATS = 3
 """Reference solves per scenario; the median is the time unit."""
 RESPONSES = ("orchestrated", "sequential", "do_nothing")
@@ -143,6 +163,7 @@ EXPECTATIONS = {
     "backup_activated_without_escalation",
     "escalates_to_contains",
     "no_escalation",
+    "no_new_escalation",
     "orchestrated_uses",
     "min_orchestrated_fill_rate",
     "max_solve_ratio",
@@ -180,6 +201,12 @@ def load_scenario(path: Path) -> Scenario:
     bad = set(expectations) - EXPECTATIONS
     if bad:
         raise ScenarioError(f"{path}: unknown expectations {sorted(bad)}; use {sorted(EXPECTATIONS)}")
+    for key, value in expectations.items():
+        if isinstance(value, dict) and not set(value) <= set(raw["sizes"]):
+            raise ScenarioError(
+                f"{path}: expectations.{key} names sizes {sorted(set(value) - set(raw['sizes']))} the scenario "
+                f"does not run at; its sizes are {list(raw['sizes'])}"
+            )
     return Scenario(
         name=str(raw["name"]),
         description=str(raw.get("description", "")),
@@ -383,22 +410,85 @@ def _clean(x: float) -> float | None:
 
 
 def reference_seconds(threads: int, gap: float, repeats: int = REFERENCE_REPEATS) -> float:
-    """Median wall time of the reference solve: compile, solve, extract."""
+    """Median seconds HiGHS takes to solve the reference model (`REFERENCE_MODEL`, read again for
+    each repeat) with the suite's threads and gap and seed 0."""
+    import highspy
+
+    options = SolveOptions(mip_rel_gap=gap, threads=threads, seed=0)
+    times = []
+    for _ in range(repeats):
+        h = HighsBackend().read(REFERENCE_MODEL, options)
+        began = time.perf_counter()
+        h.run()
+        times.append(time.perf_counter() - began)
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(
+                f"{REFERENCE_MODEL}: the reference solve ended {h.modelStatusToString(h.getModelStatus())}"
+            )
+    return statistics.median(times)
+
+
+def write_reference_model(path: Path = REFERENCE_MODEL) -> Path:
+    """Write the reference model: the plan of `generate(*REFERENCE)` under the demo protocols, as
+    gzipped MPS. Run it only to replace the time unit on purpose (every recorded ratio changes with
+    it: `update-baseline` afterwards), never to follow a change of the code."""
+    import gzip
+
     from benchmarks.generator import generate
     from solver.convert import read_protocols
     from solver.demo import DEMO_PROTOCOLS, data_path
-    from solver.options import SolveOptions
-    from solver.planner import plan_network
+    from solver.export import export_model
+    from solver.planner import compile_model
 
-    spec = generate(*REFERENCE)
-    protocols = read_protocols(data_path(DEMO_PROTOCOLS))
-    options = SolveOptions(mip_rel_gap=gap, threads=threads, seed=REFERENCE[1])
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        plan_network(spec, options, protocols=protocols)
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
+    model = compile_model(generate(*REFERENCE), read_protocols(data_path(DEMO_PROTOCOLS)), ())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(export_model(model.lp, "mps").encode("ascii"), mtime=0))
+    return path
+
+
+class GapClock(HighsBackend):
+    """HiGHS that notes, for every solve, how many seconds it took to reach `gap` (the first MIP
+    update at or within it, or the whole solve when it ended within it without an update in
+    between; None when it never did), labelled with the response it belongs to
+    (`respond(on_response=clock.label)`). The suite solves to its own tighter gap and reads the
+    time to `SOLVED_GAP` from here."""
+
+    def __init__(self, gap: float = SOLVED_GAP) -> None:
+        super().__init__()
+        self.gap = gap
+        self.response = ""
+        self.solves: list[tuple[str, float | None]] = []
+
+    def label(self, response: str) -> None:
+        self.response = response
+
+    def solve(
+        self,
+        lp: LinearProgram,
+        options: SolveOptions,
+        *,
+        progress: Callable[[MipProgress], None] | None = None,
+        interrupt: Callable[[], bool] | None = None,
+        start: np.ndarray | None = None,
+    ) -> Solution:
+        reached: list[float] = []
+
+        def note(update: MipProgress) -> None:
+            if not reached and update.gap <= self.gap + GAP_TOLERANCE:
+                reached.append(update.running_seconds)
+            if progress is not None:
+                progress(update)
+
+        solution = super().solve(lp, options, progress=note, interrupt=interrupt, start=start)
+        if not reached and solution.status.has_solution and solution.gap <= self.gap + GAP_TOLERANCE:
+            reached.append(solution.solve_seconds)
+        self.solves.append((self.response, reached[0] if reached else None))
+        return solution
+
+    def seconds_to_gap(self, response: str) -> float | None:
+        """The time to the gap of the last solve of `response` (its final model)."""
+        times = [seconds for name, seconds in self.solves if name == response]
+        return times[-1] if times else None
 
 
 def _response_record(plan: Any, baseline: Any, wall: float) -> dict[str, Any]:
@@ -462,7 +552,8 @@ def run_case(case: Case) -> dict[str, Any]:
     began = time.perf_counter()
     baseline = plan_network(spec, options, protocols=protocols)
     baseline_wall = time.perf_counter() - began
-    responses = respond(spec, baseline, signals, protocols, options)
+    clock = GapClock()
+    responses = respond(spec, baseline, signals, protocols, options, backend=clock, on_response=clock.label)
     value = value_of_orchestration(responses)
     plans = {
         "orchestrated": responses.orchestrated,
@@ -474,6 +565,7 @@ def run_case(case: Case) -> dict[str, Any]:
     orchestrated["ready_seconds"] = responses.replan.ready_seconds
     orchestrated["execute_after_hours"] = responses.replan.execute_after_hours
     orchestrated["kind"] = responses.replan.kind
+    orchestrated["seconds_to_solved_gap"] = clock.seconds_to_gap("orchestrated")
     return {
         "scenario": scenario.name,
         "size": case.size,
@@ -506,6 +598,7 @@ def run_case(case: Case) -> dict[str, Any]:
             "objective": _clean(baseline.objective),
             "wall_seconds": baseline_wall,
             "fill_rate": baseline.kpis.fill_rate if baseline.kpis is not None else None,
+            "escalations": baseline.escalations,
         },
         "responses": records,
         "value_of_orchestration": {k: _clean(v) for k, v in sorted(value.items())},
@@ -536,7 +629,13 @@ def evaluate_expectations(
     responses = result["responses"]
     orchestrated = responses["orchestrated"]
     failures: list[str] = []
-    for key, want in sorted(expectations.items()):
+    for key, value in sorted(expectations.items()):
+        if isinstance(value, dict):
+            if result["size"] not in value:
+                continue
+            want = value[result["size"]]
+        else:
+            want = value
         if key.startswith("orchestrated_cost_le_") and want:
             other = key.removeprefix("orchestrated_cost_le_")
             if _worse(orchestrated.get("objective"), responses[other].get("objective"), gap):
@@ -562,6 +661,14 @@ def evaluate_expectations(
         elif key == "no_escalation" and want:
             if orchestrated.get("escalations"):
                 failures.append(f"{key}: the orchestrated plan escalates to {orchestrated['escalations']}")
+        elif key == "no_new_escalation" and want:
+            standing = set(result.get("baseline", {}).get("escalations", []))
+            new = [e for e in orchestrated.get("escalations", []) if e not in standing]
+            if new:
+                failures.append(
+                    f"{key}: the orchestrated plan escalates to {new}, which the baseline plan does not "
+                    f"(it escalates to {sorted(standing)})"
+                )
         elif key == "orchestrated_uses":
             missing = sorted(set(want) - set(orchestrated.get("actions", [])))
             if missing:
@@ -628,10 +735,12 @@ def gate(
     return failures
 
 
-def baseline_record(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """What the gate compares against: per case, the orchestrated objective, status and solve-time
-    ratio, with the hashes that say which inputs they belong to."""
-    scenarios = {}
+def baseline_record(results: Sequence[Mapping[str, Any]], previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the gate compares against: per case, the orchestrated objective, status, gap and
+    solve-time ratio, with the hashes that say which inputs they belong to. The cases of
+    `previous` (a baseline read back) that `results` did not run are kept as they were, so
+    recording the CI suite keeps the M cases a full run recorded."""
+    scenarios = dict(previous.get("scenarios", {})) if previous is not None else {}
     for r in results:
         if "error" in r:
             continue
@@ -643,9 +752,10 @@ def baseline_record(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "status": orchestrated["status"],
             "objective": round(orchestrated["objective"], 2) if orchestrated["objective"] is not None else None,
             "fill_rate": round(orchestrated.get("fill_rate", math.nan), 6),
+            "mip_rel_gap": r["mip_rel_gap"],
             "solve_ratio": round(r["solve_ratio"], 3),
         }
-    return {"mip_rel_gap": DEFAULT_GAP, "scenarios": scenarios}
+    return {"scenarios": dict(sorted(scenarios.items()))}
 
 
 def write_baseline(record: Mapping[str, Any], path: Path = BASELINE_PATH) -> None:
@@ -720,7 +830,7 @@ def run_suite(
         "benchmark": "suite",
         "suite": list(selection),
         "environment": environment(),
-        "settings": {"jobs": jobs, "threads": threads, "mip_rel_gap": gap, "reference": list(REFERENCE)},
+        "settings": {"jobs": jobs, "threads": threads, "mip_rel_gap": gap, "reference": REFERENCE_MODEL.name},
         "wall_seconds": wall,
         "reference_seconds": statistics.median(references) if references else None,
         "performance": performance(results),
@@ -738,19 +848,19 @@ def _num(x: Any, fmt: str) -> str:
 
 
 def _solved(result: Mapping[str, Any]) -> bool:
-    """Whether a case's orchestrated response is a plan within `SOLVED_GAP` whose solve took at most
-    `SOLVED_SECONDS` (a case that failed to run is not solved)."""
+    """Whether a case's orchestrated response reached `SOLVED_GAP` within `SOLVED_SECONDS` of its
+    final solve (`GapClock`; a report written before the clock existed falls back on the final
+    plan's gap and whole solve time). A case that failed to run is not solved."""
     if "error" in result:
         return False
     orchestrated = result["responses"]["orchestrated"]
+    if not orchestrated.get("has_solution"):
+        return False
+    if "seconds_to_solved_gap" in orchestrated:
+        seconds = orchestrated["seconds_to_solved_gap"]
+        return seconds is not None and seconds <= SOLVED_SECONDS
     gap, seconds = orchestrated.get("gap"), orchestrated.get("solve_seconds")
-    return (
-        bool(orchestrated.get("has_solution"))
-        and gap is not None
-        and gap <= SOLVED_GAP + GAP_TOLERANCE
-        and seconds is not None
-        and seconds <= SOLVED_SECONDS
-    )
+    return gap is not None and gap <= SOLVED_GAP + GAP_TOLERANCE and seconds is not None and seconds <= SOLVED_SECONDS
 
 
 def _size_order(size: str) -> tuple[int, str]:
@@ -789,6 +899,7 @@ def performance(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 "columns": median(orchestrated, "n_cols"),
                 "build_seconds": median(orchestrated, "build_seconds"),
                 "solve_seconds": median(orchestrated, "solve_seconds"),
+                "solved_gap_seconds": median(orchestrated, "seconds_to_solved_gap"),
                 "replan_seconds": median(orchestrated, "ready_seconds"),
             }
         )
@@ -805,14 +916,15 @@ def performance_markdown(summary: Mapping[str, Any]) -> list[str]:
     """The per-size table of `performance` and its verdict line."""
     gap, seconds = summary["solved_gap"], summary["solved_seconds"]
     lines = [
-        f"| size | scenarios | columns | median build s | median solve s | median replan s "
-        f"| solved to {gap:.0%} gap in {seconds:g} s |",
-        "|---|---|---|---|---|---|---|",
+        f"| size | scenarios | columns | median build s | median solve s | median s to {gap:.0%} gap "
+        f"| median replan s | solved to {gap:.0%} gap in {seconds:g} s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for s in summary["sizes"]:
         lines.append(
             f"| {s['size']} | {s['cases']} | {_num(s['columns'], ',.0f')} | {_num(s['build_seconds'], '.3f')} "
-            f"| {_num(s['solve_seconds'], '.3f')} | {_num(s['replan_seconds'], '.3f')} | {s['solved']}/{s['cases']} |"
+            f"| {_num(s['solve_seconds'], '.3f')} | {_num(s.get('solved_gap_seconds'), '.3f')} "
+            f"| {_num(s['replan_seconds'], '.3f')} | {s['solved']}/{s['cases']} |"
         )
     largest = summary["largest_size_solved"] or "none"
     lines += ["", f"largest size solved to {gap:.0%} gap within {seconds:g} s: {largest}"]
@@ -868,9 +980,9 @@ def markdown(report: Mapping[str, Any]) -> str:
     lines += ["", *performance_markdown(report.get("performance") or performance(report["results"]))]
     lines += [
         "",
-        f"Reference solve (generate{REFERENCE}, demo protocols, no signals): {_num(reference, '.3f')} s median; "
+        f"Reference solve ({REFERENCE_MODEL.name}, HiGHS directly): {_num(reference, '.3f')} s median; "
         f"suite wall time {report['wall_seconds']:.1f} s with {report['settings']['jobs']} jobs; "
-        f"HiGHS {report['environment']['highs']}.",
+        f"MIP gap {report['settings']['mip_rel_gap']:.1%}; HiGHS {report['environment']['highs']}.",
     ]
     return "\n".join(lines)
 
@@ -1036,8 +1148,15 @@ def add_suite_commands(sub: Any) -> None:
         )
         p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
         p.add_argument("--threads", type=int, default=1, help="HiGHS threads per solve (default 1)")
-        p.add_argument("--gap", type=float, default=DEFAULT_GAP, help="relative MIP gap (default 1%%)")
+        p.add_argument("--gap", type=float, default=DEFAULT_GAP, help="relative MIP gap (default 0.1%%)")
         p.add_argument("--out", type=Path, default=Path(f"bench-results/suite-{name}.json"))
+        if name != "run":
+            p.add_argument(
+                "--report",
+                type=Path,
+                default=None,
+                help="use the results of a report `run` wrote instead of running the suite again",
+            )
         p.add_argument("--markdown", type=Path, default=None, help="also write the Markdown table here")
         if name == "run":
             p.add_argument(
@@ -1067,11 +1186,20 @@ def run_suite_command(args: Any) -> int:
         except ImportError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
-    report = run_suite(args.suite, jobs=args.jobs, threads=args.threads, gap=args.gap)
+    ran = getattr(args, "report", None) is None
+    if ran:
+        report = run_suite(args.suite, jobs=args.jobs, threads=args.threads, gap=args.gap)
+    else:
+        try:
+            report = json.loads(args.report.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            print(f"error: cannot read the report {args.report}: {err}", file=sys.stderr)
+            return 2
     table = markdown(report)
     print(table)
-    write_report(report, args.out)
-    print(f"\nresults written to {args.out}")
+    if ran:
+        write_report(report, args.out)
+        print(f"\nresults written to {args.out}")
     if args.markdown is not None:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(table + "\n")
@@ -1085,7 +1213,8 @@ def run_suite_command(args: Any) -> int:
         if errors:
             print("baseline not written; these scenarios failed to run:\n  " + "\n  ".join(errors), file=sys.stderr)
             return 1
-        write_baseline(baseline_record(report["results"]), args.baseline)
+        previous = json.loads(args.baseline.read_text()) if args.baseline.exists() else None
+        write_baseline(baseline_record(report["results"], previous), args.baseline)
         print(f"baseline written to {args.baseline}")
         return 0
     if not args.baseline.exists():

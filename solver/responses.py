@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -152,23 +152,30 @@ def respond(
     options: SolveOptions | None = None,
     *,
     backend: HighsBackend | None = None,
+    on_response: Callable[[str], None] | None = None,
 ) -> Responses:
     """Answer one scenario (a network, its baseline plan, the signals) three ways under the same
     protocols and solve options. Invalid input raises `ValidationError`; a response without a plan
-    comes back with its status."""
+    comes back with its status. `on_response` is called with each response's name as it starts
+    ("orchestrated", "sequential", "do_nothing"), so a backend that watches its solves can tell
+    them apart."""
     options = options or SolveOptions()
     backend = backend or HighsBackend()
     timings: dict[str, float] = {}
+    starting = on_response or (lambda name: None)
 
+    starting("orchestrated")
     began = time.perf_counter()
     cold = ReplanOptions(stability_weight=0.0)
     orchestrated = list(replan(spec, baseline, signals, options, cold, protocols=protocols, backend=backend))[-1]
     timings["orchestrated"] = time.perf_counter() - began
 
+    starting("sequential")
     began = time.perf_counter()
     sequential, result = sequential_plan(spec, options, protocols=protocols, signals=signals, backend=backend)
     timings["sequential"] = time.perf_counter() - began
 
+    starting("do_nothing")
     began = time.perf_counter()
     do_nothing, cuts = do_nothing_plan(spec, baseline, options, protocols=protocols, signals=signals, backend=backend)
     timings["do_nothing"] = time.perf_counter() - began

@@ -25,6 +25,7 @@ from benchmarks.suite import (
     ScenarioError,
     evaluate_expectations,
     gate,
+    load_scenario,
     load_scenarios,
     performance,
     performance_markdown,
@@ -143,6 +144,45 @@ def test_evaluator_gap_and_time() -> None:
     assert evaluate_expectations(_result(), {"no_escalation": True})[0].startswith("no_escalation")
 
 
+def test_no_new_escalation_forgives_the_baselines_standing_escalations() -> None:
+    """The baseline plan already escalates to logistics-director (a standing rule over its limit):
+    the response escalating there too is not new; escalating to the joint decision is."""
+    standing = {"baseline": {"escalations": ["logistics-director"]}}
+    same = _result(escalations=["logistics-director"]) | standing
+    assert evaluate_expectations(same, {"no_new_escalation": True}) == []
+    assert evaluate_expectations(same, {"no_escalation": True})[0].startswith("no_escalation")
+    more = _result(escalations=["logistics-director", "joint procurement-production decision"]) | standing
+    [failure] = evaluate_expectations(more, {"no_new_escalation": True})
+    assert failure.startswith("no_new_escalation") and "['joint procurement-production decision']" in failure
+    no_baseline_record = _result(escalations=["coo"])
+    assert evaluate_expectations(no_baseline_record, {"no_new_escalation": True})[0].startswith("no_new_escalation")
+
+
+def test_expectations_per_size() -> None:
+    """`{"S": 5, "M": 50}` applies 5 at S and 50 at M; a size the mapping leaves out skips the
+    expectation. The hand-made result's ratio is 9: it breaks 5 at S, holds under 50 at M, and
+    at L (not named) nothing is checked."""
+    per_size = {"max_solve_ratio": {"S": 5.0, "M": 50.0}, "orchestrated_uses": {"M": ["overtime"]}}
+    at_s = _result() | {"solve_ratio": 9.0}
+    assert [f.split(":")[0] for f in evaluate_expectations(at_s, per_size)] == ["max_solve_ratio"]
+    at_m = at_s | {"size": "M"}
+    assert [f.split(":")[0] for f in evaluate_expectations(at_m, per_size)] == ["orchestrated_uses"]
+    assert evaluate_expectations(at_s | {"size": "L"}, per_size) == []
+
+
+def test_scenario_file_rejects_a_size_it_does_not_run(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    raw = {
+        "name": "x",
+        "sizes": ["S"],
+        "signals": [{"type": "supplier_outage", "target": "tier1:0"}],
+        "expectations": {"max_solve_ratio": {"S": 10, "M": 400}},
+    }
+    path.write_text(json.dumps(raw))
+    with pytest.raises(ScenarioError, match=r"expectations.max_solve_ratio names sizes \['M'\]"):
+        load_scenario(path)
+
+
 def test_gate_on_hand_made_results() -> None:
     result = _result() | {"network_sha256": "n", "signals_sha256": "s", "expectations": {}}
     baseline = {
@@ -171,6 +211,7 @@ def test_orchestrated_costs_no_more_than_sequential_and_gate_passes(
     scenarios: dict[str, Any], recorded: dict[str, Any]
 ) -> None:
     [result] = run_cases([Case(scenarios["lane_closure_detour"], "S")], jobs=1, progress=None)
+    assert "error" not in result, result["error"]
     responses = result["responses"]
     assert responses["orchestrated"]["objective"] <= responses["sequential"]["objective"] + 0.01 * abs(
         responses["sequential"]["objective"]
@@ -225,6 +266,7 @@ def test_performance_per_size_on_hand_made_results() -> None:
         "columns": 3_900,
         "build_seconds": pytest.approx(0.02),
         "solve_seconds": pytest.approx(0.2),
+        "solved_gap_seconds": None,
         "replan_seconds": pytest.approx(0.3),
     }
     assert (medium["size"], medium["cases"], medium["solved"]) == ("M", 2, 1)
@@ -233,13 +275,53 @@ def test_performance_per_size_on_hand_made_results() -> None:
     )
     assert summary["largest_size_solved"] == "S"
     table = "\n".join(performance_markdown(summary))
-    assert "| M | 2 | 96,000 | 0.300 | 55.500 | 58.000 | 1/2 |" in table
+    assert "| M | 2 | 96,000 | 0.300 | 55.500 | - | 58.000 | 1/2 |" in table
     assert table.endswith("largest size solved to 1% gap within 60 s: S")
 
     in_time = [_timed("M", 0.2, 50.0, 52.0), _timed("M", 0.4, 59.0, 64.0)]
     assert performance([*s_cases, *in_time])["largest_size_solved"] == "M"
     in_time[1]["responses"]["orchestrated"]["gap"] = 0.015
     assert performance([*s_cases, *in_time])["largest_size_solved"] == "S"
+
+
+def test_performance_reads_the_time_to_the_solved_gap() -> None:
+    """The suite solves to its own tighter gap; the clock's time to 1% decides. An M case whose
+    final solve took 70 s to 0.1% but reached 1% after 20 s is solved; one that reached 1% after
+    61 s, or never (None), is not. The median of 20 and 61 is 40.5."""
+    fast, slow = _timed("M", 0.2, 70.0, 72.0, gap=0.001), _timed("M", 0.4, 70.0, 72.0, gap=0.001)
+    fast["responses"]["orchestrated"]["seconds_to_solved_gap"] = 20.0
+    slow["responses"]["orchestrated"]["seconds_to_solved_gap"] = 61.0
+    [medium] = performance([fast, slow])["sizes"]
+    assert (medium["solved"], medium["solved_gap_seconds"]) == (1, pytest.approx(40.5))
+    slow["responses"]["orchestrated"]["seconds_to_solved_gap"] = 59.0
+    assert performance([fast, slow])["largest_size_solved"] == "M"
+    slow["responses"]["orchestrated"]["seconds_to_solved_gap"] = None
+    assert performance([fast, slow])["sizes"][0]["solved"] == 1
+
+
+def test_gap_clock_times_each_response_to_the_solved_gap() -> None:
+    """The clock labels every solve with the response that made it, in the order `respond` runs
+    them, and its time to 1% is never more than the solve it belongs to (an S solve reaches 1%
+    well inside its 0.1% run)."""
+    from benchmarks.suite import GapClock
+    from solver.options import SolveOptions
+    from solver.planner import plan_network
+    from solver.responses import respond
+
+    scenario = {s.name: s for s in load_scenarios()}["plant_fire"]
+    spec = generate("S", scenario.seed)
+    signals = resolve_signals(scenario, Network.from_spec(spec))
+    options = SolveOptions(mip_rel_gap=0.001, threads=1)
+    baseline = plan_network(spec, options)
+    clock = GapClock(0.01)
+    responses = respond(spec, baseline, signals, None, options, backend=clock, on_response=clock.label)
+    labels = [name for name, _ in clock.solves]
+    assert labels == sorted(labels, key=["orchestrated", "sequential", "do_nothing"].index)
+    assert set(labels) == {"orchestrated", "sequential", "do_nothing"}
+    reached = clock.seconds_to_gap("orchestrated")
+    assert reached is not None
+    assert 0.0 <= reached <= responses.replan.plan.stats.solve_seconds + 1e-9
+    assert clock.seconds_to_gap("elsewhere") is None
 
 
 def test_performance_none_solved() -> None:
@@ -295,3 +377,41 @@ def test_plot_without_matplotlib_fails_before_running(
     assert main(["run", "--suite", "ci", "--out", str(out), "--plot", str(tmp_path / "charts")]) == 2
     assert "pip install 'concerto[plot]'" in capsys.readouterr().err
     assert not out.exists() and not (tmp_path / "charts").exists()
+
+
+def test_reference_model_reads_and_solves() -> None:
+    """The reference solve is a committed MIP, the S-0 plan model of 3,878 columns and 2,135 rows
+    when it was written; `reference_seconds` raises unless HiGHS reads it and solves it optimal."""
+    import highspy
+
+    from benchmarks.suite import REFERENCE_MODEL, reference_seconds
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    assert h.readModel(str(REFERENCE_MODEL)) == highspy.HighsStatus.kOk
+    lp = h.getLp()
+    assert (lp.num_col_, lp.num_row_) == (3_878, 2_135)
+    assert any(t == highspy.HighsVarType.kInteger for t in lp.integrality_)
+    assert reference_seconds(1, 0.01, repeats=1) > 0.0
+
+
+def test_update_baseline_from_a_report_keeps_cases_it_did_not_run(tmp_path: Path) -> None:
+    """`update-baseline --report` records a report already run without running the suite again,
+    replacing the cases it ran and keeping the others (an M case a full run recorded); `check
+    --report` then passes against it, and fails once the recorded objective is made better than
+    the run's beyond the gap."""
+    report, baseline = tmp_path / "suite.json", tmp_path / "baseline.json"
+    kept = {"objective": -1.0, "solve_ratio": 1.0, "network_sha256": "n", "signals_sha256": "s"}
+    baseline.write_text(json.dumps({"scenarios": {"plant_fire@M": kept, "supplier_outage_short@S": kept}}))
+    assert main(["run", "--suite", "supplier_outage_short", "--jobs", "1", "--out", str(report)]) == 0
+    assert main(["update-baseline", "--report", str(report), "--baseline", str(baseline)]) == 0
+    recorded = json.loads(baseline.read_text())["scenarios"]
+    assert recorded["plant_fire@M"] == kept
+    [result] = json.loads(report.read_text())["results"]
+    mine = recorded["supplier_outage_short@S"]
+    assert mine["objective"] == round(result["responses"]["orchestrated"]["objective"], 2)
+    assert (mine["network_sha256"], mine["mip_rel_gap"]) == (result["network_sha256"], result["mip_rel_gap"])
+    assert main(["check", "--report", str(report), "--baseline", str(baseline), "--time-factor", "1e9"]) == 0
+    mine["objective"] -= 0.01 * abs(mine["objective"])
+    baseline.write_text(json.dumps({"scenarios": recorded}))
+    assert main(["check", "--report", str(report), "--baseline", str(baseline), "--time-factor", "1e9"]) == 1

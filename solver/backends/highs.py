@@ -5,6 +5,7 @@ from HiGHS model statuses to Concerto's `SolveStatus`.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -67,14 +68,7 @@ class HighsBackend(SolverBackend):
 
     def load(self, lp: LinearProgram, options: SolveOptions) -> highspy.Highs:
         """A Highs instance holding `lp` with `options` applied, ready to `run()`."""
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", bool(options.verbose))
-        if np.isfinite(options.time_limit):
-            h.setOptionValue("time_limit", float(options.time_limit))
-        h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-        h.setOptionValue("random_seed", int(options.seed))
-        if options.threads:
-            _use_threads(h, int(options.threads))
+        h = self._with_options(options)
         A = lp.A
         status = h.passModel(
             lp.n_cols,
@@ -95,6 +89,26 @@ class HighsBackend(SolverBackend):
         )
         if status == highspy.HighsStatus.kError:
             raise ValueError("HiGHS rejected the model (passModel returned an error)")
+        return h
+
+    def read(self, path: str | os.PathLike[str], options: SolveOptions) -> highspy.Highs:
+        """A Highs instance holding the model file at `path` (MPS or LP, optionally gzipped) with
+        `options` applied, ready to `run()`."""
+        h = self._with_options(options)
+        if h.readModel(os.fspath(path)) == highspy.HighsStatus.kError:
+            raise ValueError(f"{path}: HiGHS cannot read this model file")
+        return h
+
+    @staticmethod
+    def _with_options(options: SolveOptions) -> highspy.Highs:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", bool(options.verbose))
+        if np.isfinite(options.time_limit):
+            h.setOptionValue("time_limit", float(options.time_limit))
+        h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+        h.setOptionValue("random_seed", int(options.seed))
+        if options.threads:
+            _use_threads(h, int(options.threads))
         return h
 
     def solve(
