@@ -1015,7 +1015,8 @@ def _components(results: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def plot_costs(results: Sequence[Mapping[str, Any]], path: Path) -> Path:
-    """Cost by function per response and scenario: per case a group of three stacked bars
+    """Cost by function per response and scenario: one panel per size (each on its own scale: an M
+    network's costs are some 25 times an S one's), in it per case a group of three stacked bars
     (orchestrated, sequential, do nothing), one colour per cost component, one hatch per response."""
     plt = pyplot()
     from matplotlib.patches import Patch
@@ -1024,45 +1025,52 @@ def plot_costs(results: Sequence[Mapping[str, Any]], path: Path) -> Path:
     components = _components(results)
     colours = {c: plt.colormaps["tab10"](k % 10) for k, c in enumerate(components)}
     group = len(RESPONSES) + 1  # one bar's width of space between cases
-    fig, ax = plt.subplots(figsize=(max(8.0, 0.45 * group * len(results)), 6))
-    tallest = 0.0
-    for k, r in enumerate(results):
-        for j, name in enumerate(RESPONSES):
-            costs = r["responses"][name].get("cost_by_component", {})
-            bottom = 0.0
-            for component in components:
-                value = float(costs.get(component, 0.0))
-                ax.bar(
-                    k * group + j,
-                    value,
-                    bottom=bottom,
-                    width=0.9,
-                    color=colours[component],
-                    hatch=APPROACH_HATCHES[name],
-                    edgecolor="white",
-                    linewidth=0.5,
-                )
-                bottom += value
-            tallest = max(tallest, bottom)
-    ax.set_ylim(0.0, 1.05 * tallest or 1.0)  # stacked bars leave no headroom by themselves
-    ax.set_xticks(
-        [k * group + (len(RESPONSES) - 1) / 2 for k in range(len(results))],
-        [f"{r['scenario']}@{r['size']}" for r in results],
-        rotation=30,
-        ha="right",
-        fontsize=8,
-    )
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y / 1e6:,.6g}M"))
-    ax.set_ylabel("cost (revenue left out)")
-    ax.set_title("Cost by function per response and scenario")
+    sizes = sorted({r["size"] for r in results}, key=_size_order)
+    by_size = {size: [r for r in results if r["size"] == size] for size in sizes}
+    widest = max(len(cases) for cases in by_size.values())
+    fig, axes = plt.subplots(len(sizes), 1, figsize=(max(8.0, 0.45 * group * widest), 5.0 * len(sizes)), squeeze=False)
+    for ax, size in zip(axes[:, 0], sizes, strict=True):
+        cases = by_size[size]
+        tallest = 0.0
+        for k, r in enumerate(cases):
+            for j, name in enumerate(RESPONSES):
+                costs = r["responses"][name].get("cost_by_component", {})
+                bottom = 0.0
+                for component in components:
+                    value = float(costs.get(component, 0.0))
+                    ax.bar(
+                        k * group + j,
+                        value,
+                        bottom=bottom,
+                        width=0.9,
+                        color=colours[component],
+                        hatch=APPROACH_HATCHES[name],
+                        edgecolor="white",
+                        linewidth=0.5,
+                    )
+                    bottom += value
+                tallest = max(tallest, bottom)
+        ax.set_ylim(0.0, 1.05 * tallest or 1.0)  # stacked bars leave no headroom by themselves
+        ax.set_xlim(-1.0, widest * group - 1.0)
+        ax.set_xticks(
+            [k * group + (len(RESPONSES) - 1) / 2 for k in range(len(cases))],
+            [f"{r['scenario']}@{r['size']}" for r in cases],
+            rotation=30,
+            ha="right",
+            fontsize=8,
+        )
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y / 1e6:,.6g}M"))
+        ax.set_ylabel("cost (revenue left out)")
+        ax.set_title(f"Cost by function per response and scenario, size {size}")
     by_component = [Patch(facecolor=colours[c], label=c) for c in components]
     by_response = [
         Patch(facecolor="white", hatch=APPROACH_HATCHES[n], edgecolor="dimgrey", label=n.replace("_", " "))
         for n in RESPONSES
     ]
-    legend = ax.legend(handles=by_component, title="function", fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
-    ax.add_artist(legend)
-    ax.legend(handles=by_response, title="response", fontsize=8, loc="lower left", bbox_to_anchor=(1, 0))
+    first = axes[0, 0]
+    legend = first.legend(handles=by_component, title="function", fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
+    first.add_artist(legend)
+    first.legend(handles=by_response, title="response", fontsize=8, loc="lower left", bbox_to_anchor=(1, 0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

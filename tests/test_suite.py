@@ -21,6 +21,7 @@ from benchmarks.__main__ import main
 from benchmarks.generator import generate
 from benchmarks.suite import (
     BASELINE_PATH,
+    RESPONSES,
     Case,
     ScenarioError,
     evaluate_expectations,
@@ -415,3 +416,20 @@ def test_update_baseline_from_a_report_keeps_cases_it_did_not_run(tmp_path: Path
     mine["objective"] -= 0.01 * abs(mine["objective"])
     baseline.write_text(json.dumps({"scenarios": recorded}))
     assert main(["check", "--report", str(report), "--baseline", str(baseline), "--time-factor", "1e9"]) == 1
+
+
+def test_cost_chart_has_one_panel_per_size(tmp_path: Path) -> None:
+    """Each size gets its own panel on its own scale (5 inches at 120 dpi: 600 px each), so S bars
+    stay readable beside M ones 25 times taller: two sizes give a 1,200 px chart, one gives 600."""
+    import matplotlib.image
+
+    from benchmarks.suite import plot_costs
+
+    def case(size: str, scale: float) -> dict[str, Any]:
+        costs = {"procurement": 2.0 * scale, "production": 1.0 * scale, "service": 0.5 * scale}
+        return {"scenario": "x", "size": size, "responses": {n: {"cost_by_component": costs} for n in RESPONSES}}
+
+    both = plot_costs([case("M", 25e6), case("S", 1e6)], tmp_path / "both.png")
+    assert matplotlib.image.imread(both).shape[0] == 1_200
+    small = plot_costs([case("S", 1e6)], tmp_path / "small.png")
+    assert matplotlib.image.imread(small).shape[0] == 600
