@@ -9,26 +9,22 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import grpc
-import numpy as np
-import numpy.typing as npt
 
-from models.builder import LinearProgram
 from models.errors import ConcertoError
 from models.network import Network
 from models.plan import Plan
 from models.protocols import Decision
-from models.solution import Solution
 from solver.backends.base import SolverBackend
-from solver.backends.highs import HighsBackend, MipProgress
+from solver.backends.highs import HighsBackend
 from solver.convert import read_network, read_protocols, read_signals
 from solver.demo import run_demo
 from solver.options import SolveOptions
 from solver.planner import compile_model, plan_network
-from solver.progress import TerminalProgress, stream_progress
+from solver.progress import ShowProgress, TerminalProgress, stream_progress
 
 TABLES = (
     "purchases",
@@ -88,40 +84,20 @@ def write_plan_json(plan: Plan, path: Path) -> None:
     path.write_text(json.dumps(payload, indent=1))
 
 
-class _ProgressBackend(HighsBackend):
-    """HiGHS with progress lines in the terminal."""
-
-    def __init__(self, show: TerminalProgress) -> None:
-        self.show = show
-
-    def solve(
-        self,
-        lp: LinearProgram,
-        options: SolveOptions,
-        *,
-        progress: Callable[[MipProgress], None] | None = None,
-        interrupt: Callable[[], bool] | None = None,
-        start: npt.NDArray[np.float64] | None = None,
-    ) -> Solution:
-        def report(p: MipProgress) -> None:
-            self.show(p.running_seconds, p.objective, p.bound, p.gap)
-
-        return super().solve(lp, options, progress=report, interrupt=interrupt, start=start)
-
-
 def _cmd_solve(args: argparse.Namespace) -> int:
     spec = read_network(args.file)
     protocols = read_protocols(args.protocols) if args.protocols else None
     signals = read_signals(args.signals) if args.signals else []
     options = _options(args)
-    backend: SolverBackend
+    inner: SolverBackend
     if args.backend == "highs":
-        backend = _ProgressBackend(TerminalProgress())
+        inner = HighsBackend()
     else:
         from solver.backends.registry import backend_by_name, check_options
 
-        backend = backend_by_name(args.backend)
-        check_options(backend, options)
+        inner = backend_by_name(args.backend)
+        check_options(inner, options)
+    backend = ShowProgress(inner, TerminalProgress())
     plan = plan_network(spec, options, protocols=protocols, signals=signals, backend=backend)
     print(plan.summary())
     if args.json:

@@ -1,12 +1,19 @@
 """Solver progress in a terminal: one line at most every second, once a solve has run a second,
-for local solves (HiGHS callbacks) and for streamed server solves alike."""
+for local solves (any backend that declares PROGRESS) and for streamed server solves alike."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
+import numpy as np
+import numpy.typing as npt
+
+from models.builder import LinearProgram
+from models.solution import Solution
 from solver._proto.concerto.v1 import service_pb2
+from solver.backends.base import MipProgress, SolverBackend
+from solver.options import SolveOptions
 
 
 class TerminalProgress:
@@ -33,3 +40,37 @@ def stream_progress(out: Callable[[str], None] = print) -> Callable[[service_pb2
             show(p.elapsed_seconds, p.objective, p.best_bound, p.gap)
 
     return on_progress
+
+
+class ShowProgress(SolverBackend):
+    """A backend whose MIP updates go to `show` (a `TerminalProgress`), whichever backend it wraps;
+    the name and capabilities are the wrapped backend's, so one without PROGRESS simply shows none."""
+
+    def __init__(self, inner: SolverBackend, show: TerminalProgress) -> None:
+        self._inner = inner
+        self._show = show
+        self.name = inner.name  # type: ignore[misc]
+        self.features = inner.features  # type: ignore[misc]
+
+    @classmethod
+    def available(cls) -> bool:
+        return True
+
+    def version(self) -> str:
+        return self._inner.version()
+
+    def solve(
+        self,
+        lp: LinearProgram,
+        options: SolveOptions,
+        *,
+        progress: Callable[[MipProgress], None] | None = None,
+        interrupt: Callable[[], bool] | None = None,
+        start: npt.NDArray[np.float64] | None = None,
+    ) -> Solution:
+        def report(update: MipProgress) -> None:
+            self._show(update.running_seconds, update.objective, update.bound, update.gap)
+            if progress is not None:
+                progress(update)
+
+        return self._inner.solve(lp, options, progress=report, interrupt=interrupt, start=start)

@@ -316,3 +316,23 @@ def test_ortools_highs_declares_only_what_mathopt_supports() -> None:
     with pytest.raises(ValidationError, match="not supported by the ortools-highs backend") as err:
         check_options(backend, SolveOptions(threads=2))
     assert err.value.field == "threads"
+
+
+@pytest.mark.parametrize("name", sorted(AVAILABLE))
+def test_terminal_progress_shows_whatever_a_backend_reports(name: str) -> None:
+    """`concerto solve --backend NAME` wraps the backend in `ShowProgress`: a backend declaring
+    PROGRESS prints at least one line on the knapsack (optimum -19, the last incumbent shown), one
+    that does not prints none and still solves; the wrapper keeps the name and capabilities."""
+    from solver.progress import ShowProgress, TerminalProgress
+
+    lines: list[str] = []
+    inner = backend_by_name(name)
+    backend = ShowProgress(inner, TerminalProgress(after=0.0, every=0.0, out=lines.append))
+    assert (backend.name, backend.features) == (inner.name, inner.features)
+    solution = backend.solve(integer_knapsack(), OPTIONS)
+    assert solution.status == SolveStatus.OPTIMAL
+    assert solution.objective == pytest.approx(-19)
+    if BackendFeature.PROGRESS in inner.features:
+        assert lines and "incumbent -19.00" in lines[-1], lines
+    else:
+        assert lines == []
