@@ -267,7 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def backend_flag(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--backend", default="highs", help="highs (default), ortools-scip, ortools-highs or ortools-cpsat"
+            "--backend",
+            default="highs",
+            help="highs (default), ortools-scip, ortools-highs, ortools-cpsat, pyomo-highs or another pyomo-<solver>",
         )
 
     def inputs(p: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -336,3 +337,53 @@ def test_terminal_progress_shows_whatever_a_backend_reports(name: str) -> None:
         assert lines and "incumbent -19.00" in lines[-1], lines
     else:
         assert lines == []
+
+
+# -- the Pyomo backend: any solver Pyomo's contrib.solver drives ------------------------------------
+
+
+def test_pyomo_highs_agrees_with_highs_on_a_generated_network() -> None:
+    """The plain transfer of a whole S model (about 3.6k columns, every coefficient, bound and the
+    offset) through Pyomo reaches HiGHS's own optimum. Its LP relaxation, so both optima are exact
+    (the catalogue above holds the integer columns to known optima)."""
+    from benchmarks.generator import generate
+
+    mip = compile_model(generate("S", 1)).lp
+    lp = replace(mip, integrality=np.zeros(mip.n_cols, dtype=bool))
+    options = SolveOptions(time_limit=120)
+    direct = HighsBackend().solve(lp, options)
+    through_pyomo = backend_by_name("pyomo-highs").solve(lp, options)
+    assert direct.status == through_pyomo.status == SolveStatus.OPTIMAL
+    assert through_pyomo.objective == pytest.approx(direct.objective, rel=1e-9)
+    assert through_pyomo.x is not None and through_pyomo.x.shape == (lp.n_cols,)
+    # The returned columns are a plan of the model: every row holds.
+    activity = lp.A @ through_pyomo.x
+    assert np.all(activity >= lp.row_lower - 1e-6) and np.all(activity <= lp.row_upper + 1e-6)
+    assert float(lp.c @ through_pyomo.x + lp.offset) == pytest.approx(through_pyomo.objective, rel=1e-9)
+
+
+def test_pyomo_backend_states_an_empty_infeasible_row_as_infeasible() -> None:
+    """A row without columns whose bounds exclude 0 (0 >= 1) is infeasible before any solver
+    runs; Pyomo could not state it, so the backend answers INFEASIBLE itself, as HiGHS does."""
+    lp = integer_knapsack()
+    A = sp.vstack([lp.A, sp.csr_matrix((1, 2))]).tocsr()
+    bad = replace(lp, A=A, row_lower=np.append(lp.row_lower, 1.0), row_upper=np.append(lp.row_upper, np.inf))
+    assert HighsBackend().solve(bad, OPTIONS).status == SolveStatus.INFEASIBLE
+    answer = backend_by_name("pyomo-highs").solve(bad, OPTIONS)
+    assert answer.status == SolveStatus.INFEASIBLE and "row 2" in answer.message
+
+
+def test_pyomo_solver_not_installed_names_the_option() -> None:
+    """Every contrib.solver name is known; one whose solver is not installed here is refused with
+    the option named, and an unknown Pyomo solver lists the known ones."""
+    from solver.backends.pyomo import SOLVERS, PyomoBackend
+
+    assert {f"pyomo-{s}" for s in SOLVERS} <= set(BACKENDS)
+    missing = [s for s in SOLVERS if not PyomoBackend(s).usable()]
+    if not missing:
+        pytest.skip("every Pyomo solver is installed here")
+    with pytest.raises(ValidationError, match="not available in this installation") as err:
+        backend_by_name(f"pyomo-{missing[0]}")
+    assert err.value.field == "backend"
+    with pytest.raises(ValidationError, match="unknown Pyomo solver; use one of highs"):
+        PyomoBackend("cplex_shell")

@@ -302,6 +302,17 @@ def test_solve_and_plan_with_ortools_scip_reach_the_highs_optimum(service: Runni
     assert service.client.get_plan("scip-plan").plan.stats.backend == "ortools-scip"
 
 
+def test_solve_with_pyomo_highs_in_a_worker(service: RunningServer) -> None:
+    """Pyomo's HiGHS, run in a worker process like every solve, answers the short outage within a
+    limit of 100 with the same 180 as highspy, and the plan's stats name it."""
+    request = solve_request(outage_network(), short_outage_protocols(limit=100), (OUTAGE_DAY_0,))
+    request.options.CopyFrom(with_backend(EXACT, "pyomo-highs"))
+    plan = service.stub.Solve(request, timeout=TIMEOUT).plan
+    assert plan.status == plan_pb2.SOLVE_STATUS_OPTIMAL
+    assert plan.objective == pytest.approx(180)
+    assert plan.stats.backend == "pyomo-highs"
+
+
 def test_replan_with_ortools_scip_returns_a_plan(service: RunningServer) -> None:
     """The day-0 outage against the HiGHS plan, replanned by SCIP with its first answer: the
     first plan from the signals' reach is SCIP's MIP start for the full replan, which ends at the

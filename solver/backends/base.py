@@ -65,6 +65,11 @@ class SolverBackend(ABC):
     def available(cls) -> bool:
         """Whether the backend's solver can be used in this process."""
 
+    def usable(self) -> bool:
+        """Whether this backend can solve here: its class is `available` (a backend whose instances
+        wrap different solvers also checks its own)."""
+        return type(self).available()
+
     @abstractmethod
     def version(self) -> str:
         """The underlying solver's version string."""

@@ -5,11 +5,14 @@ and checks that the backend exists, is installed and can honour the requested op
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from models.errors import ValidationError
 from solver.backends.base import BackendFeature, SolverBackend
 from solver.backends.highs import HighsBackend
 from solver.backends.ortools import OrToolsBackend
+from solver.backends.pyomo import SOLVERS as PYOMO_SOLVERS
+from solver.backends.pyomo import PyomoBackend
 from solver.options import SolveOptions
 
 DEFAULT_BACKEND = "highs"
@@ -19,8 +22,10 @@ BACKENDS: dict[str, Callable[[], SolverBackend]] = {
     "ortools-scip": lambda: OrToolsBackend("scip"),
     "ortools-cpsat": lambda: OrToolsBackend("cp_sat"),
     "ortools-highs": lambda: OrToolsBackend("highs"),
+    **{f"pyomo-{solver}": partial(PyomoBackend, solver) for solver in PYOMO_SOLVERS},
 }
-"""Every backend Concerto knows, by the name clients and the command line use."""
+"""Every backend Concerto knows, by the name clients and the command line use; the `pyomo-*` ones
+other than `pyomo-highs` are usable once their solver is installed."""
 
 _OPTION_FEATURES: dict[str, BackendFeature] = {
     "time_limit": BackendFeature.TIME_LIMIT,
@@ -39,7 +44,7 @@ def backend_by_name(name: str = DEFAULT_BACKEND) -> SolverBackend:
             "solve options", name, "backend", f"unknown backend {name!r}; use one of {', '.join(BACKENDS)}"
         )
     backend = BACKENDS[name]()
-    if not type(backend).available():
+    if not backend.usable():
         others = ", ".join(n for n in available_backends() if n != name) or "none"
         raise ValidationError(
             "solve options", name, "backend", f"is not available in this installation; available: {others}"
@@ -49,7 +54,7 @@ def backend_by_name(name: str = DEFAULT_BACKEND) -> SolverBackend:
 
 def available_backends() -> list[str]:
     """Names of the backends that can be used here (ortools ones need ortools importable in a worker)."""
-    return [name for name, make in BACKENDS.items() if type(make()).available()]
+    return [name for name, make in BACKENDS.items() if make().usable()]
 
 
 def check_options(backend: SolverBackend, options: SolveOptions) -> None:
