@@ -176,6 +176,28 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backends(args: argparse.Namespace) -> int:
+    """The solver backends of this installation, or of a running server with `--server`."""
+    rows: list[tuple[str, bool, str, list[str], bool]]
+    if args.server:
+        from solver.client import ConcertoClient
+
+        with ConcertoClient(args.server) as client:
+            rows = [(b.name, b.available, b.version, list(b.features), b.is_default) for b in client.list_backends()]
+    else:
+        from solver.backends.registry import describe_backends
+
+        rows = [
+            (b.name, b.available, b.version, [f.value for f in b.features], b.is_default) for b in describe_backends()
+        ]
+    width = max(len(name) for name, *_ in rows)
+    for name, available, version, features, is_default in rows:
+        state = f"available {version}".strip() if available else "not installed"
+        marker = " (default)" if is_default else ""
+        print(f"{name:<{width}}  {state}{marker}\n{'':<{width}}  {', '.join(features)}")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from solver.server import ServerConfig, serve
 
@@ -339,6 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
     solve_flags(p, json_out=False)
     p.add_argument("--top", type=int, default=15, help="how many binding limits to list")
     p.set_defaults(run=_cmd_explain)
+
+    p = sub.add_parser("backends", help="the solver backends, whether each can solve here, and what it declares")
+    p.add_argument("--server", help="ask a running server (host:port) instead of this installation")
+    p.set_defaults(run=_cmd_backends)
 
     p = sub.add_parser("export", help="write a network's model as MPS or LP")
     p.add_argument("file", type=Path)

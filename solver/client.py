@@ -108,6 +108,10 @@ class ConcertoClient:
     def list_networks(self) -> list[service_pb2.NetworkSummary]:
         return list(self.stub.ListNetworks(service_pb2.ListNetworksRequest()).networks)
 
+    def list_backends(self) -> list[service_pb2.Backend]:
+        """Every solver backend the server knows, with whether it can solve there and what it declares."""
+        return list(self.stub.ListBackends(service_pb2.ListBackendsRequest()).backends)
+
     # -- solving ------------------------------------------------------------------------------
 
     def _solve_request(

@@ -35,6 +35,7 @@ from solver._proto.concerto.v1 import (
     service_pb2_grpc,
     signals_pb2,
 )
+from solver.backends.registry import describe_backends
 from solver.diff import diff_plans
 from solver.errors import DeadlineExceeded, SolveCancelled, StaleBaseline, grpc_errors
 from solver.export import export_model
@@ -187,6 +188,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self.config = config
         self._new_plan = threading.Condition()
         self._decoded = _DecodedVersions(DECODED_VERSIONS)
+        self._backends: service_pb2.ListBackendsResponse | None = None
         self.health = health.HealthServicer()
 
     # -- networks -------------------------------------------------------------------------------
@@ -405,6 +407,25 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 )
             lp = compile_model(job.spec, job.protocols, job.signals).lp
             return service_pb2.ExportModelResponse(text=export_model(lp, fmt), columns=lp.n_cols, rows=lp.n_rows)
+
+    def ListBackends(
+        self, request: service_pb2.ListBackendsRequest, context: grpc.ServicerContext
+    ) -> service_pb2.ListBackendsResponse:
+        with grpc_errors(context):
+            if self._backends is None:  # solvers do not come and go while the server runs
+                self._backends = service_pb2.ListBackendsResponse(
+                    backends=[
+                        service_pb2.Backend(
+                            name=b.name,
+                            available=b.available,
+                            version=b.version,
+                            features=[f.value for f in b.features],
+                            is_default=b.is_default,
+                        )
+                        for b in describe_backends()
+                    ]
+                )
+            return self._backends
 
     # -- helpers ----------------------------------------------------------------------------------
 

@@ -175,3 +175,26 @@ def test_solve_with_another_backend_and_a_bad_backend_name(tmp_path: Path, capsy
     assert "objective 100.00" in capsys.readouterr().out
     assert main(["solve", str(path), "--backend", "nope"]) == 2
     assert "backend" in capsys.readouterr().err
+
+
+def test_backends_lists_this_installation(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --server, `concerto backends` describes this installation: highs first, available,
+    the default, with every feature on its second line; every known backend gets two lines."""
+    from solver.backends.registry import BACKENDS
+
+    assert main(["backends"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 * len(BACKENDS)
+    assert lines[0].split()[:2] == ["highs", "available"] and lines[0].endswith("(default)")
+    assert lines[1].split() == [
+        "lp,",
+        "mip,",
+        "time_limit,",
+        "mip_gap,",
+        "threads,",
+        "seed,",
+        "mip_start,",
+        "progress,",
+        "interrupt",
+    ]
+    assert [line.split()[0] for line in lines[::2]] == list(BACKENDS)

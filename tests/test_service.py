@@ -27,6 +27,7 @@ from models.protocols import ProtocolSet
 from models.signals import Signal
 from solver import convert
 from solver._proto.concerto.v1 import network_pb2, plan_pb2, service_pb2, service_pb2_grpc, signals_pb2
+from solver.backends.base import BackendFeature
 from solver.backends.registry import available_backends
 from solver.options import SolveOptions
 from solver.server import SERVICE_NAME, ServerConfig, _DecodedVersions
@@ -311,6 +312,34 @@ def test_solve_with_pyomo_highs_in_a_worker(service: RunningServer) -> None:
     assert plan.status == plan_pb2.SOLVE_STATUS_OPTIMAL
     assert plan.objective == pytest.approx(180)
     assert plan.stats.backend == "pyomo-highs"
+
+
+def test_list_backends_says_what_each_backend_can_do(
+    service: RunningServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ListBackends lists every backend the registry knows, in its order: highs is the default,
+    available, and declares every feature; a backend is available exactly when this process's
+    registry says so (server and test share one installation), and an unavailable one has no
+    version. `concerto backends --server` prints the same list."""
+    from solver.backends.registry import BACKENDS
+    from solver.cli import main as cli
+
+    listed = service.client.list_backends()
+    assert [b.name for b in listed] == list(BACKENDS)
+    highs = listed[0]
+    assert (highs.name, highs.available, highs.is_default) == ("highs", True, True)
+    assert set(highs.features) == {f.value for f in BackendFeature}
+    assert {b.name for b in listed if b.available} == set(available_backends())
+    assert all(b.version == "" for b in listed if not b.available)
+    assert [b.name for b in listed if b.is_default] == ["highs"]
+
+    assert cli(["backends", "--server", f"127.0.0.1:{service.port}"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[0].split()[:3] == ["highs", "available", highs.version]
+    assert "(default)" in printed.splitlines()[0]
+    assert sum(line.startswith("pyomo-") for line in printed.splitlines()) == sum(
+        b.name.startswith("pyomo-") for b in listed
+    )
 
 
 def test_replan_with_ortools_scip_returns_a_plan(service: RunningServer) -> None:

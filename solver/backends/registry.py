@@ -5,6 +5,7 @@ and checks that the backend exists, is installed and can honour the requested op
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 from models.errors import ValidationError
@@ -55,6 +56,37 @@ def backend_by_name(name: str = DEFAULT_BACKEND) -> SolverBackend:
 def available_backends() -> list[str]:
     """Names of the backends that can be used here (ortools ones need ortools importable in a worker)."""
     return [name for name, make in BACKENDS.items() if make().usable()]
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """What `describe_backends` says about one backend."""
+
+    name: str
+    available: bool
+    version: str
+    """Empty when the backend is not available."""
+    features: tuple[BackendFeature, ...]
+    """In the order `BackendFeature` lists them."""
+    is_default: bool
+
+
+def describe_backends() -> list[BackendInfo]:
+    """Every backend Concerto knows, in `BACKENDS` order, with whether it can solve here."""
+    out = []
+    for name, make in BACKENDS.items():
+        backend = make()
+        usable = backend.usable()
+        out.append(
+            BackendInfo(
+                name=name,
+                available=usable,
+                version=backend.version() if usable else "",
+                features=tuple(f for f in BackendFeature if f in backend.features),
+                is_default=name == DEFAULT_BACKEND,
+            )
+        )
+    return out
 
 
 def check_options(backend: SolverBackend, options: SolveOptions) -> None:

@@ -119,6 +119,11 @@ class ConcertoStub:
                 request_serializer=concerto_dot_v1_dot_service__pb2.ExportModelRequest.SerializeToString,
                 response_deserializer=concerto_dot_v1_dot_service__pb2.ExportModelResponse.FromString,
                 _registered_method=True)
+        self.ListBackends = channel.unary_unary(
+                '/concerto.v1.Concerto/ListBackends',
+                request_serializer=concerto_dot_v1_dot_service__pb2.ListBackendsRequest.SerializeToString,
+                response_deserializer=concerto_dot_v1_dot_service__pb2.ListBackendsResponse.FromString,
+                _registered_method=True)
 
 
 class ConcertoServicer:
@@ -243,6 +248,14 @@ class ConcertoServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListBackends(self, request, context):
+        """Every solver backend this server knows: whether it can solve here, its version and what it
+        declares (the options it honours, MIP start, progress, interrupt), for `SolveOptions.backend`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConcertoServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -330,6 +343,11 @@ def add_ConcertoServicer_to_server(servicer, server):
                     servicer.ExportModel,
                     request_deserializer=concerto_dot_v1_dot_service__pb2.ExportModelRequest.FromString,
                     response_serializer=concerto_dot_v1_dot_service__pb2.ExportModelResponse.SerializeToString,
+            ),
+            'ListBackends': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBackends,
+                    request_deserializer=concerto_dot_v1_dot_service__pb2.ListBackendsRequest.FromString,
+                    response_serializer=concerto_dot_v1_dot_service__pb2.ListBackendsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -791,6 +809,33 @@ class Concerto:
             '/concerto.v1.Concerto/ExportModel',
             concerto_dot_v1_dot_service__pb2.ExportModelRequest.SerializeToString,
             concerto_dot_v1_dot_service__pb2.ExportModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBackends(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/concerto.v1.Concerto/ListBackends',
+            concerto_dot_v1_dot_service__pb2.ListBackendsRequest.SerializeToString,
+            concerto_dot_v1_dot_service__pb2.ListBackendsResponse.FromString,
             options,
             channel_credentials,
             insecure,
