@@ -1203,6 +1203,9 @@ def run_suite_command(args: Any) -> int:
         except (OSError, json.JSONDecodeError) as err:
             print(f"error: cannot read the report {args.report}: {err}", file=sys.stderr)
             return 2
+        if not isinstance(report, dict) or report.get("benchmark") != "suite" or "results" not in report:
+            print(f"error: {args.report} is not a report of `python -m benchmarks run`", file=sys.stderr)
+            return 2
     table = markdown(report)
     print(table)
     if ran:

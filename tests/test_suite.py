@@ -433,3 +433,17 @@ def test_cost_chart_has_one_panel_per_size(tmp_path: Path) -> None:
     assert matplotlib.image.imread(both).shape[0] == 1_200
     small = plot_costs([case("S", 1e6)], tmp_path / "small.png")
     assert matplotlib.image.imread(small).shape[0] == 600
+
+
+def test_report_that_is_not_a_suite_report_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--report` takes only what `run` wrote: another benchmark's JSON or a broken file exits 2
+    with the file named, and the baseline is left as it was."""
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text('{"scenarios": {}}\n')
+    other, broken = tmp_path / "service.json", tmp_path / "broken.json"
+    other.write_text(json.dumps({"benchmark": "service", "results": []}))
+    broken.write_text("{")
+    for path in (other, broken):
+        assert main(["update-baseline", "--report", str(path), "--baseline", str(baseline)]) == 2
+        assert str(path) in capsys.readouterr().err
+    assert baseline.read_text() == '{"scenarios": {}}\n'
