@@ -222,6 +222,11 @@ def _flow_edges(net: Network) -> tuple[IntArray, IntArray, IntArray]:
     return src[keep], dst[keep], lead[keep].astype(np.int64)
 
 
+SHORTAGE_SIGNALS = (SignalType.DEMAND_CHANGE, SignalType.ORDER_CHANGE, SignalType.INVENTORY_ADJUSTMENT)
+"""Signals that open a gap at the point they hit (more demand, held or lost stock): filling it may
+take any tier of that point's supply tree."""
+
+
 def _seeds(net: Network, signals: Sequence[Signal]) -> BoolArray:
     """The positions and streams each signal hits directly."""
     P = net.n_positions
@@ -262,8 +267,10 @@ def signal_reach(
 ) -> Reach:
     """What the signals can affect: every position and stream downstream of what they hit (the
     disruption propagates through lanes and bills of materials), plus `upstream_hops` steps
-    upstream (where the response can re-source). Decisions in reach: offers selling into a reached
-    position, recipes making one, arcs leaving or entering one.
+    upstream (where the response can re-source), plus the whole supply tree upstream of what a
+    `SHORTAGE_SIGNALS` signal hits (filling a gap in a DC's stock or a customer's demand may take
+    more of every tier feeding it, which a fixed number of steps would cut off). Decisions in
+    reach: offers selling into a reached position, recipes making one, arcs leaving or entering one.
 
     In time, with `recovery_periods` given: the periods before
 
@@ -290,6 +297,13 @@ def signal_reach(
         reached |= step
     for _ in range(upstream_hops):
         reached |= (graph @ reached.astype(np.float64)) > 0
+    tree = _seeds(net, [s for s in signals if s.type in SHORTAGE_SIGNALS])
+    frontier = tree.copy()
+    while frontier.any():  # upstream closure, one step of every edge entering the frontier at a time
+        step = (graph @ frontier.astype(np.float64)) > 0
+        frontier = step & ~tree
+        tree |= step
+    reached |= tree
     periods = np.ones(net.horizon, dtype=bool)
     if recovery_periods is not None:
         periods = np.arange(net.horizon) < window_end(net, signals) + int(delay.max(initial=0)) + recovery_periods

@@ -864,3 +864,20 @@ def test_a_baseline_of_another_shape_names_its_block() -> None:
     with pytest.raises(ValidationError) as error:
         build_replan_model(net, wrong, STABLE)
     assert error.value.field == "ship"
+
+
+def test_a_shortage_signal_takes_its_whole_supply_tree_into_reach() -> None:
+    """In `region("east")` with no upstream steps: more demand at C1 (a shortage signal) reaches
+    C1's supply tree, D and both suppliers behind it, so both offers and all four lanes (S1D, S2D
+    into D; DC1, DC2 out of it) may move. Closing lane DC2 is not a shortage signal: it reaches D
+    (the lane's origin), C2 and, downstream of D, C1, so the lanes touching them move but neither
+    supplier's offer, which only steps upstream would add."""
+    net = Network.from_spec(region("east"))
+    surge = Signal("more", SignalType.DEMAND_CHANGE, customer="east-C1", item="A", magnitude=1.5)
+    reach = signal_reach(apply_signals(net, [surge]), [surge], upstream_hops=0)
+    assert reach.offers.tolist() == [True, True]
+    assert reach.arcs.all()
+    closed = Signal("shut", SignalType.LANE_DISRUPTION, lane="east-DC2", magnitude=0.0)
+    reach = signal_reach(apply_signals(net, [closed]), [closed], upstream_hops=0)
+    assert reach.offers.tolist() == [False, False]
+    assert reach.arcs.tolist() == [True, True, True, True]
