@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from models.allocation import build_model
 from models.builder import LinearProgram
@@ -156,6 +156,7 @@ def replan(
         )
 
     start = None
+    first_options = replace(options, mip_rel_gap=max(options.mip_rel_gap, replan_options.first_answer_gap))
     if first_answer and signals:
         # A reach too narrow to meet a network-wide rule (a fill-rate target, say) with everything
         # else frozen, or to rebuild the stock that later baseline shipments need, has no plan:
@@ -167,7 +168,7 @@ def replan(
             )
             lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups, reach=reach)
             built = time.perf_counter() - t0
-            solution = backend.solve(lp, options)
+            solution = backend.solve(lp, first_options)
             if solution.status.has_solution:
                 start = solution.x
                 yield answer("first", lp, solution, reach.share(), built)

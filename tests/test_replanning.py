@@ -881,3 +881,30 @@ def test_a_shortage_signal_takes_its_whole_supply_tree_into_reach() -> None:
     reach = signal_reach(apply_signals(net, [closed]), [closed], upstream_hops=0)
     assert reach.offers.tolist() == [False, False]
     assert reach.arcs.tolist() == [True, True, True, True]
+
+
+def test_the_first_answer_stops_at_its_own_gap_and_the_final_one_proves_the_requested_gap() -> None:
+    """The first answer solves to max(request gap, first_answer_gap) and the final replan to the
+    request's: a 1e-6 request gives solves at 1% then 1e-6; a looser 5% request keeps 5% for both.
+    A first_answer_gap outside [0, 1) names the option."""
+    from solver.backends.highs import HighsBackend
+
+    class Recording(HighsBackend):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gaps: list[float] = []
+
+        def solve(self, lp: Any, options: SolveOptions, **kwargs: Any) -> Any:
+            self.gaps.append(options.mip_rel_gap)
+            return super().solve(lp, options, **kwargs)
+
+    spec = long_region()
+    baseline = plan_network(spec, SolveOptions())
+    out = Signal("down", SignalType.SUPPLIER_OUTAGE, supplier="east-S1", duration_hours=2 * DAY)
+    for requested, expected in ((1e-6, [0.01, 1e-6]), (0.05, [0.05, 0.05])):
+        backend = Recording()
+        answers = list(replan(spec, baseline, [out], SolveOptions(mip_rel_gap=requested), COLD, backend=backend))
+        assert [a.kind for a in answers] == ["first", "optimal"]
+        assert backend.gaps == expected
+    with pytest.raises(ValidationError, match="first_answer_gap"):
+        ReplanOptions(first_answer_gap=1.5)
