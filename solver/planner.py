@@ -156,7 +156,9 @@ def replan(
         )
 
     start = None
-    first_options = replace(options, mip_rel_gap=max(options.mip_rel_gap, replan_options.first_answer_gap))
+    first_options = options
+    if BackendFeature.MIP_GAP in backend.features:
+        first_options = replace(options, mip_rel_gap=max(options.mip_rel_gap, replan_options.first_answer_gap))
     if first_answer and signals:
         # A reach too narrow to meet a network-wide rule (a fill-rate target, say) with everything
         # else frozen, or to rebuild the stock that later baseline shipments need, has no plan:

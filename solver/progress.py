@@ -12,7 +12,7 @@ import numpy.typing as npt
 from models.builder import LinearProgram
 from models.solution import Solution
 from solver._proto.concerto.v1 import service_pb2
-from solver.backends.base import MipProgress, SolverBackend
+from solver.backends.base import MipProgress, SolverBackend, WrappedBackend
 from solver.options import SolveOptions
 
 
@@ -42,22 +42,13 @@ def stream_progress(out: Callable[[str], None] = print) -> Callable[[service_pb2
     return on_progress
 
 
-class ShowProgress(SolverBackend):
+class ShowProgress(WrappedBackend):
     """A backend whose MIP updates go to `show` (a `TerminalProgress`), whichever backend it wraps;
     the name and capabilities are the wrapped backend's, so one without PROGRESS simply shows none."""
 
     def __init__(self, inner: SolverBackend, show: TerminalProgress) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._show = show
-        self.name = inner.name  # type: ignore[misc]
-        self.features = inner.features  # type: ignore[misc]
-
-    @classmethod
-    def available(cls) -> bool:
-        return True
-
-    def version(self) -> str:
-        return self._inner.version()
 
     def solve(
         self,

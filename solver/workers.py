@@ -75,7 +75,7 @@ from models.protocols import ProtocolSet
 from models.replanning import ReplanOptions
 from models.signals import Signal
 from models.solution import Solution
-from solver.backends.base import MipProgress, SolverBackend
+from solver.backends.base import MipProgress, SolverBackend, WrappedBackend
 from solver.backends.highs import HighsBackend
 from solver.backends.registry import DEFAULT_BACKEND, backend_by_name
 from solver.errors import QueueFull, SolveCancelled, WorkerError
@@ -731,22 +731,13 @@ def _backend(name: str) -> SolverBackend:
     return HighsBackend() if name == DEFAULT_BACKEND else backend_by_name(name)
 
 
-class _ReportingBackend(SolverBackend):
+class _ReportingBackend(WrappedBackend):
     """A backend with the solve's phases, and its MIP updates where it reports them, sent to the
     parent; the name and capabilities are the wrapped backend's."""
 
     def __init__(self, inner: SolverBackend, reporter: _ProgressReporter) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._reporter = reporter
-        self.name = inner.name  # type: ignore[misc]
-        self.features = inner.features  # type: ignore[misc]
-
-    @classmethod
-    def available(cls) -> bool:
-        return True
-
-    def version(self) -> str:
-        return self._inner.version()
 
     def solve(
         self,

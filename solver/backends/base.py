@@ -88,3 +88,23 @@ class SolverBackend(ABC):
         `interrupt` and the MIP start `start` (a full column vector) are hints: a backend uses each
         only if it declares the matching feature (PROGRESS, INTERRUPT, MIP_START) and ignores it
         otherwise, so a caller gets the same optimum either way."""
+
+
+class WrappedBackend(SolverBackend):
+    """A backend that passes its solves on to `inner` (to watch or report them), with the inner
+    backend's name, capabilities, version and availability; a subclass overrides `solve`."""
+
+    def __init__(self, inner: SolverBackend) -> None:
+        self._inner = inner
+        self.name = inner.name  # type: ignore[misc]
+        self.features = inner.features  # type: ignore[misc]
+
+    @classmethod
+    def available(cls) -> bool:
+        return True
+
+    def usable(self) -> bool:
+        return self._inner.usable()
+
+    def version(self) -> str:
+        return self._inner.version()
