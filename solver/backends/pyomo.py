@@ -136,22 +136,14 @@ class PyomoBackend(SolverBackend):
         with_solution, without = _STATUS_TABLE.get(condition, (SolveStatus.FEASIBLE, SolveStatus.ERROR))
         status = with_solution if has_solution else without
         message = "the solver reported an error" if condition == TerminationCondition.error else ""
-        if not status.has_solution:
-            return Solution(
-                status=status,
-                x=None,
-                solve_seconds=solved - handed,
-                handoff_seconds=handed - began,
-                backend=self.name,
-                backend_version=self.version(),
-                message=message,
-            )
-        primals = results.solution_loader.get_vars()
-        values = np.array([primals[x[j]] for j in range(lp.n_cols)], dtype=np.float64)
-        objective = float(results.incumbent_objective)
-        bound = results.objective_bound  # None for an LP: its optimum is its own bound
-        bound = float(bound) if bound is not None and math.isfinite(bound) else objective
-        gap = abs(objective - bound) / max(abs(objective), 1e-10)
+        values, objective, bound, gap = None, math.nan, math.nan, math.nan
+        if status.has_solution:
+            primals = results.solution_loader.get_vars()
+            values = np.array([primals[x[j]] for j in range(lp.n_cols)], dtype=np.float64)
+            objective = float(results.incumbent_objective)
+            found = results.objective_bound  # None for an LP: its optimum is its own bound
+            bound = float(found) if found is not None and math.isfinite(found) else objective
+            gap = abs(objective - bound) / max(abs(objective), 1e-10)
         return Solution(
             status=status,
             x=values,
