@@ -413,7 +413,9 @@ def explain(
                 ShadowPrice(family, labels[k][0], labels[k][1], float(lp.col_upper[c]), -float(duals[k]), up)
             )
 
-    authority = _authority_values(model, solution.x, binding, step, options, spec, signals, escalation_windows)
+    authority = _authority_values(
+        model, solution.x, solution.objective, binding, step, options, spec, signals, escalation_windows
+    )
     return Explanation(solution.status, solution.objective, tuple(binding), authority)
 
 
@@ -425,6 +427,7 @@ def _labels_of(blk: ConstraintBlock | VariableBlock) -> list[tuple[str, int]]:
 def _authority_values(
     model: CompiledModel,
     x: np.ndarray,
+    objective: float,
     binding: Sequence[ShadowPrice],
     step: float,
     options: SolveOptions,
@@ -460,8 +463,8 @@ def _authority_values(
             again = HighsBackend().solve(
                 compile_model(spec, dataclasses.replace(protocols, authority_rules=rules), signals).lp, options
             )
-            base = HighsBackend().solve(model.lp, options).objective
-            shorter = base - again.objective if again.status.has_solution else None
+            # `objective` is the base MILP's optimum, already solved: only the shorter window re-solves.
+            shorter = objective - again.objective if again.status.has_solution else None
         saving = per_unit * step
         message = f"raising {rule.function.value}'s {rule.id} {limit} by {_fmt(step)} would save {_fmt(saving)}" + (
             f" (exact up to a {limit} of {_fmt(valid)})" if np.isfinite(valid) else ""

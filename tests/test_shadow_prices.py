@@ -43,6 +43,26 @@ def test_shorter_escalation_window_matches_resolving() -> None:
     assert e.objective - objective(50, 1000, 24) == pytest.approx(50)
 
 
+def test_the_base_milp_is_solved_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One rule with an escalation delay: `explain` solves the base MILP once and the model with the
+    shorter window once (the fixed-integer LP is loaded and run directly). It used to solve the
+    unchanged base MILP again for every such rule, though its objective was already known."""
+    from solver.backends.highs import HighsBackend
+
+    solves: list[int] = []
+    original = HighsBackend.solve
+
+    def counting(self: HighsBackend, *args: object, **kwargs: object) -> object:
+        solves.append(1)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(HighsBackend, "solve", counting)
+    e = explain(outage_network(), short_outage_protocols(50), [OUTAGE_DAY_0])
+    assert len(solves) == 2
+    value = next(a for a in e.authority if a.rule == "backup-under-48h")
+    assert value.shorter_window_saving == pytest.approx(50)
+
+
 def test_supplier_capacity_shadow_price_matches_resolving() -> None:
     """test_known_answers' backup network (demand 15, main 10 at 5, backup at 6 activated): one
     more unit of main capacity replaces a backup unit and saves 1."""
