@@ -7,7 +7,6 @@ Every measurement runs in a fresh process, so the peak memory of one does not le
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing as mp
 import platform
 import resource
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.jsonout import write_json
 from models.network import Network
 from models.signals import Signal, SignalType
 
@@ -271,16 +271,17 @@ def report(results: list[BuildResult]) -> str:
 
 def environment() -> dict[str, Any]:
     """What a reader needs to repeat the run: versions and the machine."""
-    import highspy
     import numpy
     import pyomo
+
+    from solver.backends.highs import HIGHS_VERSION
 
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "processor": platform.machine(),
         "cpus": mp.cpu_count(),
-        "highs": str(highspy.Highs().version()),
+        "highs": HIGHS_VERSION,
         "numpy": numpy.__version__,
         "pyomo": pyomo.__version__,
     }
@@ -304,6 +305,6 @@ def run_build_benchmark(cases: list[BuildCase], out: Path | None) -> list[BuildR
                 for r in results
             ],
         }
-        out.write_text(json.dumps(payload, indent=2))
+        write_json(out, payload)
         print(f"\nresults written to {out}")
     return results

@@ -5,7 +5,6 @@ generated networks; medians of a few runs, written as JSON and printed as Markdo
 from __future__ import annotations
 
 import hashlib
-import json
 import statistics
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 from benchmarks.build import environment
 from benchmarks.generator import generate
+from benchmarks.jsonout import write_json
 from solver.backends.registry import available_backends
 from solver.options import SolveOptions
 from solver.planner import compile_model
@@ -95,5 +95,5 @@ def run_portfolio_benchmark(
             "rows": [asdict(r) for r in rows],
             "markdown": table,
         }
-        out.write_text(json.dumps(document, indent=2))
+        write_json(out, document)
     return rows

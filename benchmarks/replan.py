@@ -37,7 +37,6 @@ decisions that differ from the baseline, `solver.diff.diff_plans`): the cost of 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import statistics
@@ -50,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.build import environment
+from benchmarks.jsonout import write_json
 from models.network import Network, NetworkSpec, NodeRole
 from models.plan import Plan, extract_plan
 from models.replanning import ReplanOptions, baseline_decisions, signal_reach
@@ -565,19 +565,6 @@ def sweep_report(scenario: Scenario, points: list[SweepPoint], gap: float) -> st
     return "\n".join(lines)
 
 
-def _plain(value: Any) -> Any:
-    """Strict JSON: NaN (no answer) becomes null, an infinite duration the string "inf"."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, SignalType):
-        return value.value
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    return value
-
-
 def _plot(points: list[SweepPoint], path: Path) -> bool:
     """The cost-versus-changes curve as a PNG, if matplotlib is installed (it is not a dependency)."""
     try:
@@ -655,6 +642,6 @@ def run_replan_benchmark(
             "targets": targets(results, settings),
             "sweep": sweep_payload,
         }
-        out.write_text(json.dumps(_plain(payload), indent=2, allow_nan=False))
+        write_json(out, payload)
         print(f"\nresults written to {out}")
     return results

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import multiprocessing as mp
 import os
 import statistics
@@ -55,6 +54,7 @@ from typing import Any
 import grpc
 
 from benchmarks.build import demo_signals_for, environment
+from benchmarks.jsonout import write_json
 from models.network import Network, NetworkSpec
 from models.plan import extract_plan
 from models.protocols import ProtocolSet
@@ -788,12 +788,6 @@ def run_service_benchmark(
             "throughput_ratio": throughput_ratio(throughput),
             "targets": targets(latency, throughput),
         }
-        out.write_text(json.dumps(payload, indent=2, default=_json_default))
+        write_json(out, payload)
         print(f"\nresults written to {out}")
     return latency, throughput
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, SignalType):
-        return value.value
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")

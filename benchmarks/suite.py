@@ -25,10 +25,23 @@ adjustment's `item` may be `stock:K` (the K-th largest stock on hand at the reso
 its quantity `hold_share` (a quality hold of that share of the stock on hand) instead of
 `magnitude`. Signal ids are `<scenario>-<k>` (`-<zone>` appended for a region).
 
-Scenario expectations, evaluated by `evaluate_expectations` (tolerances relative, MIP gap + 1e-6):
+Scenario expectations, evaluated by `evaluate_expectations`. The two that compare responses allow
+the difference the MIP gap leaves undecided, and no more:
 
-  orchestrated_cost_le_sequential / _le_do_nothing   objective (cost - revenue) no larger
-  orchestrated_fill_ge_sequential / _ge_do_nothing   fill rate no smaller (1e-6 slack)
+  orchestrated_cost_le_sequential / _le_do_nothing   objective (cost - revenue) no larger, beyond
+                                                     the relative MIP gap g (+ 1e-6)
+  orchestrated_fill_ge_sequential / _ge_do_nothing   fill rate no smaller, beyond g fill-rate
+                                                     points (+ 1e-6)
+
+Why g for the fill rate: each response is proven within g * |z| of its optimum z, and |z| is at
+most about the revenue, sum(price * served) <= p * D for D units demanded at prices near p, while a
+unit left unserved costs at least its price (lost revenue) plus its penalty. So two plans inside the
+gap can differ by up to g * |z| / p <= g * D units served, a fill rate of g. Which of two such plans
+HiGHS returns is a tie-break of the search, not a property of Concerto's model; a shortfall beyond
+g is (tier2_failure_through_bom@S: 0.96927 against 0.96934 with g = 0.1% is a tie-break).
+
+Other expectations:
+
   backup_activated_without_escalation                a backup activated, none of it escalated
   escalates_to_contains: "text"                      an orchestrated escalation names the text
   no_escalation: true                                the orchestrated plan escalates nothing
@@ -70,6 +83,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.generator import SIZES
+from benchmarks.jsonout import write_json
 from models.allocation import COST_COMPONENTS, REVENUE
 from models.builder import LinearProgram
 from models.network import Network, NetworkSpec, NodeRole
@@ -412,7 +426,7 @@ def _clean(x: float) -> float | None:
 def reference_seconds(threads: int, gap: float, repeats: int = REFERENCE_REPEATS) -> float:
     """Median seconds HiGHS takes to solve the reference model (`REFERENCE_MODEL`, read again for
     each repeat) with the suite's threads and gap and seed 0."""
-    import highspy
+    from solver.backends.highs import highspy
 
     options = SolveOptions(mip_rel_gap=gap, threads=threads, seed=0)
     times = []
@@ -646,8 +660,8 @@ def evaluate_expectations(
         elif key.startswith("orchestrated_fill_ge_") and want:
             other = key.removeprefix("orchestrated_fill_ge_")
             mine, theirs = orchestrated.get("fill_rate"), responses[other].get("fill_rate")
-            if mine is None or theirs is None or mine < theirs - 1e-6:
-                failures.append(f"{key}: orchestrated fill rate {mine} < {other} {theirs}")
+            if mine is None or theirs is None or mine < theirs - gap - 1e-6:
+                failures.append(f"{key}: orchestrated fill rate {mine} < {other} {theirs} beyond the {gap:.2%} gap")
         elif key == "backup_activated_without_escalation" and want:
             if not orchestrated.get("backup_activations") or orchestrated.get("backup_escalated"):
                 failures.append(
@@ -735,11 +749,13 @@ def gate(
     return failures
 
 
-def baseline_record(results: Sequence[Mapping[str, Any]], previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def baseline_record(
+    results: Sequence[Mapping[str, Any]], previous: Mapping[str, Any] | None = None, *, highs: str = ""
+) -> dict[str, Any]:
     """What the gate compares against: per case, the orchestrated objective, status, gap and
-    solve-time ratio, with the hashes that say which inputs they belong to. The cases of
-    `previous` (a baseline read back) that `results` did not run are kept as they were, so
-    recording the CI suite keeps the M cases a full run recorded."""
+    solve-time ratio, with the hashes that say which inputs they belong to and the HiGHS version
+    (`highs`) that solved it. The cases of `previous` (a baseline read back) that `results` did
+    not run are kept as they were, so recording the CI suite keeps the M cases a full run recorded."""
     scenarios = dict(previous.get("scenarios", {})) if previous is not None else {}
     for r in results:
         if "error" in r:
@@ -754,13 +770,35 @@ def baseline_record(results: Sequence[Mapping[str, Any]], previous: Mapping[str,
             "fill_rate": round(orchestrated.get("fill_rate", math.nan), 6),
             "mip_rel_gap": r["mip_rel_gap"],
             "solve_ratio": round(r["solve_ratio"], 3),
+            "highs": highs,
         }
     return {"scenarios": dict(sorted(scenarios.items()))}
 
 
+def solver_version_note(results: Sequence[Mapping[str, Any]], baseline: Mapping[str, Any], highs: str) -> str | None:
+    """A plain sentence when the cases being checked were recorded with another HiGHS than `highs`,
+    the one that ran them (None when every recorded case names the same version): a new solver moves
+    objectives inside the gap and solve-time ratios, and the gate cannot tell that from a change of
+    Concerto's."""
+    recorded = baseline.get("scenarios", {})
+    others: dict[str, list[str]] = {}
+    for r in results:
+        key = f"{r['scenario']}@{r['size']}"
+        if key in recorded and recorded[key].get("highs", "") != highs:
+            others.setdefault(recorded[key].get("highs") or "an unrecorded version", []).append(key)
+    if not others:
+        return None
+    told = "; ".join(f"{', '.join(sorted(keys))} with HiGHS {version}" for version, keys in sorted(others.items()))
+    return (
+        f"note: this run used HiGHS {highs}, but the baseline recorded {told}. Objectives may move within the "
+        "gap and solve-time ratios with the solver; once the new version's results are reviewed, "
+        "`python -m benchmarks update-baseline` records them."
+    )
+
+
 def write_baseline(record: Mapping[str, Any], path: Path = BASELINE_PATH) -> None:
     """Sorted keys, two-space indent, one trailing newline: a diff that reads well in review."""
-    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    write_json(path, record, sort_keys=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1127,8 +1165,7 @@ def plot(report: Mapping[str, Any], directory: Path) -> list[Path]:
 
 
 def write_report(report: Mapping[str, Any], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2, default=lambda x: None) + "\n")
+    write_json(out, report, default=lambda x: None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1225,13 +1262,18 @@ def run_suite_command(args: Any) -> int:
             print("baseline not written; these scenarios failed to run:\n  " + "\n  ".join(errors), file=sys.stderr)
             return 1
         previous = json.loads(args.baseline.read_text()) if args.baseline.exists() else None
-        write_baseline(baseline_record(report["results"], previous), args.baseline)
+        highs = report["environment"]["highs"]
+        write_baseline(baseline_record(report["results"], previous, highs=highs), args.baseline)
         print(f"baseline written to {args.baseline}")
         return 0
     if not args.baseline.exists():
         print(f"no baseline at {args.baseline}; write one with `python -m benchmarks update-baseline`", file=sys.stderr)
         return 2
-    failures = gate(report["results"], json.loads(args.baseline.read_text()), time_factor=args.time_factor)
+    baseline = json.loads(args.baseline.read_text())
+    note = solver_version_note(report["results"], baseline, report["environment"]["highs"])
+    if note is not None:
+        print(f"\n{note}", file=sys.stderr)
+    failures = gate(report["results"], baseline, time_factor=args.time_factor)
     if failures:
         print(f"\nregression gate FAILED ({len(failures)}):", file=sys.stderr)
         for failure in failures:

@@ -19,3 +19,71 @@ class ValidationError(ConcertoError, ValueError):
         self.field = field
         self.message = message
         super().__init__(f"{entity} {ident!r}: {field} {message}")
+
+    def each(self) -> list[ValidationError]:
+        """Every violation this error reports: itself (`ValidationErrors` reports several)."""
+        return [self]
+
+
+MAX_REPORTED_VIOLATIONS = 20
+"""How many violations the text of a `ValidationErrors` lists; the rest are counted."""
+
+
+class ValidationErrors(ValidationError):
+    """Several violations found in one pass over the input. It reads as the first violation (its
+    entity, id and field), and its text lists up to `MAX_REPORTED_VIOLATIONS` and counts the rest;
+    `each()` gives every one."""
+
+    def __init__(self, violations: list[ValidationError]) -> None:
+        if not violations:
+            raise ValueError("ValidationErrors needs at least one violation")
+        # Plain strings, not the errors themselves, so the exception crosses process boundaries.
+        self.violations = tuple((v.entity, v.ident, v.field, v.message) for v in violations)
+        first = violations[0]
+        super().__init__(first.entity, first.ident, first.field, first.message)
+        if len(violations) > 1:
+            shown = [str(v) for v in violations[:MAX_REPORTED_VIOLATIONS]]
+            more = len(violations) - len(shown)
+            text = f"{len(violations)} violations: " + "; ".join(shown) + (f"; and {more} more" if more else "")
+            self.args = (text,)
+
+    def each(self) -> list[ValidationError]:
+        """Every violation, in the order found."""
+        return [ValidationError(*v) for v in self.violations]
+
+
+class ViolationCollector:
+    """Gathers the violations of a validation pass so that one bad entity does not hide the next.
+
+    Each entity's checks run inside `entity()`: the first violation of that entity is recorded and
+    its remaining checks are skipped (they may depend on what was wrong, e.g. an unknown node),
+    then the next entity is checked. `raise_if_any()` ends the pass."""
+
+    def __init__(self) -> None:
+        self.found: list[ValidationError] = []
+
+    def entity(self) -> _Collecting:
+        return _Collecting(self)
+
+    def add(self, error: ValidationError) -> None:
+        self.found.extend(error.each())
+
+    def raise_if_any(self) -> None:
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise ValidationErrors(self.found)
+
+
+class _Collecting:
+    def __init__(self, collector: ViolationCollector) -> None:
+        self.collector = collector
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> bool:
+        if isinstance(error, ValidationError):
+            self.collector.add(error)
+            return True
+        return False

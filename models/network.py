@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models.errors import ValidationError
+from models.errors import ValidationError, ViolationCollector
 
 INF = math.inf
 
@@ -375,7 +375,8 @@ class Network:
     def from_spec(cls, spec: NetworkSpec) -> Network:
         """Resolve ids, validate every field, and compile the spec into arrays.
 
-        Raises `ValidationError` naming the entity, its id and the field at the first problem.
+        Raises `ValidationError` naming the entity, its id and the field; `ValidationErrors` (a
+        `ValidationError` that reads as the first) when several entities are wrong.
         """
         return _compile(spec)
 
@@ -385,16 +386,15 @@ class Network:
 # ---------------------------------------------------------------------------------------------
 
 
-def _index(entity: str, ids: Iterable[str]) -> dict[str, int]:
+def _index(entity: str, ids: Iterable[str], found: ViolationCollector) -> dict[str, int]:
+    """Ids -> positions; an empty, repeated or '/'-joined id is recorded in `found` and left out."""
     table: dict[str, int] = {}
     for k, ident in enumerate(ids):
-        if not ident:
-            raise ValidationError(entity, f"#{k}", "id", "is empty; give every entity an id")
-        if ident in table:
-            raise ValidationError(entity, ident, "id", "is used twice; ids must be unique")
-        if "/" in ident:
-            raise ValidationError(entity, ident, "id", "contains '/', which Concerto uses to join ids; rename it")
-        table[ident] = k
+        with found.entity():
+            _require(bool(ident), entity, f"#{k}", "id", "is empty; give every entity an id")
+            _require(ident not in table, entity, ident, "id", "is used twice; ids must be unique")
+            _require("/" not in ident, entity, ident, "id", "contains '/', which Concerto uses to join ids; rename it")
+            table[ident] = k
     return table
 
 
@@ -459,294 +459,333 @@ def _frozen(a: object, dtype: type = np.float64) -> npt.NDArray[Any]:
 
 
 def _compile(spec: NetworkSpec) -> Network:
+    """Check every field of `spec` and compile it into arrays. Each entity is checked on its own, so
+    one bad entity does not hide the next: every violation found is raised together (`ValidationErrors`)."""
+    found = ViolationCollector()
     H = spec.horizon
-    _require(_whole(H) and H >= 1, "network", spec.name, "horizon", f"is {H}; it must be >= 1")
-    _require(
-        math.isfinite(spec.period_hours) and spec.period_hours > 0,
-        "network",
-        spec.name,
-        "period_hours",
-        f"is {spec.period_hours}; it must be a positive number of hours",
-    )
-    _require(
-        not math.isnan(spec.working_capital_cap) and spec.working_capital_cap >= 0,
-        "network",
-        spec.name,
-        "working_capital_cap",
-        f"is {spec.working_capital_cap}; it must be >= 0",
-    )
+    with found.entity():
+        _require(_whole(H) and H >= 1, "network", spec.name, "horizon", f"is {H}; it must be >= 1")
+    with found.entity():
+        _require(
+            math.isfinite(spec.period_hours) and spec.period_hours > 0,
+            "network",
+            spec.name,
+            "period_hours",
+            f"is {spec.period_hours}; it must be a positive number of hours",
+        )
+    with found.entity():
+        _require(
+            not math.isnan(spec.working_capital_cap) and spec.working_capital_cap >= 0,
+            "network",
+            spec.name,
+            "working_capital_cap",
+            f"is {spec.working_capital_cap}; it must be >= 0",
+        )
 
-    _require(
-        math.isfinite(spec.capital_cost_rate) and spec.capital_cost_rate >= 0,
-        "network",
-        spec.name,
-        "capital_cost_rate",
-        f"is {spec.capital_cost_rate}; it must be a finite number >= 0",
-    )
+    with found.entity():
+        _require(
+            math.isfinite(spec.capital_cost_rate) and spec.capital_cost_rate >= 0,
+            "network",
+            spec.name,
+            "capital_cost_rate",
+            f"is {spec.capital_cost_rate}; it must be a finite number >= 0",
+        )
+    if not (_whole(H) and H >= 1):
+        found.raise_if_any()  # every later check measures periods against the horizon
 
-    items = _index("item", (i.id for i in spec.items))
+    items = _index("item", (i.id for i in spec.items), found)
     for it in spec.items:
-        _nonneg(
-            "item",
-            it.id,
-            {"unit_value": it.unit_value, "holding_cost": it.holding_cost},
-            ("unit_value", "holding_cost"),
-        )
+        with found.entity():
+            _nonneg(
+                "item",
+                it.id,
+                {"unit_value": it.unit_value, "holding_cost": it.holding_cost},
+                ("unit_value", "holding_cost"),
+            )
 
-    nodes = _index("node", (n.id for n in spec.nodes))
+    nodes = _index("node", (n.id for n in spec.nodes), found)
     for nd in spec.nodes:
-        _require(isinstance(nd.role, NodeRole), "node", nd.id, "role", f"is {nd.role!r}; use a NodeRole")
-        if nd.role == NodeRole.SUPPLIER:
-            _require(
-                _whole(nd.tier) and nd.tier in (1, 2), "node", nd.id, "tier", f"is {nd.tier}; a supplier is tier 1 or 2"
+        with found.entity():
+            _require(isinstance(nd.role, NodeRole), "node", nd.id, "role", f"is {nd.role!r}; use a NodeRole")
+            if nd.role == NodeRole.SUPPLIER:
+                _require(
+                    _whole(nd.tier) and nd.tier in (1, 2),
+                    "node",
+                    nd.id,
+                    "tier",
+                    f"is {nd.tier}; a supplier is tier 1 or 2",
+                )
+            else:
+                _require(
+                    _whole(nd.tier) and nd.tier == 0, "node", nd.id, "tier", f"is {nd.tier}; only suppliers have a tier"
+                )
+            _nonneg(
+                "node",
+                nd.id,
+                {
+                    "storage_capacity": nd.storage_capacity,
+                    "regular_hours": nd.regular_hours,
+                    "overtime_hours": nd.overtime_hours,
+                    "overtime_cost": nd.overtime_cost,
+                },
+                ("overtime_hours", "overtime_cost"),
             )
-        else:
-            _require(
-                _whole(nd.tier) and nd.tier == 0, "node", nd.id, "tier", f"is {nd.tier}; only suppliers have a tier"
-            )
-        _nonneg(
-            "node",
-            nd.id,
-            {
-                "storage_capacity": nd.storage_capacity,
-                "regular_hours": nd.regular_hours,
-                "overtime_hours": nd.overtime_hours,
-                "overtime_cost": nd.overtime_cost,
-            },
-            ("overtime_hours", "overtime_cost"),
-        )
     role = {nd.id: nd.role for nd in spec.nodes}
     node_of = {nd.id: nd for nd in spec.nodes}
 
-    _index("supply offer", (o.id for o in spec.offers))
+    _index("supply offer", (o.id for o in spec.offers), found)
     for o in spec.offers:
-        _resolve(nodes, "node", "supply offer", o.id, "supplier", o.supplier)
-        _resolve(items, "item", "supply offer", o.id, "item", o.item)
-        _require(
-            role[o.supplier] == NodeRole.SUPPLIER,
-            "supply offer",
-            o.id,
-            "supplier",
-            f"names {o.supplier!r}, which is a {role[o.supplier].name.lower()}, not a supplier",
-        )
-        _nonneg(
-            "supply offer",
-            o.id,
-            {
-                "unit_cost": o.unit_cost,
-                "capacity": o.capacity,
-                "min_order": o.min_order,
-                "activation_cost": o.activation_cost,
-                "payment_days": o.payment_days,
-            },
-            ("unit_cost", "min_order", "activation_cost", "payment_days"),
-        )
-        if o.backup or o.min_order > 0:
-            what = "a backup offer" if o.backup else "an offer with a minimum order"
-            _require(math.isfinite(o.capacity), "supply offer", o.id, "capacity", f"must be finite for {what}")
-        _require(
-            o.min_order <= o.capacity,
-            "supply offer",
-            o.id,
-            "min_order",
-            f"is {o.min_order}, above the capacity {o.capacity}",
-        )
-
-    _index("recipe", (r.id for r in spec.recipes))
-    for r in spec.recipes:
-        _resolve(nodes, "node", "recipe", r.id, "node", r.node)
-        _resolve(items, "item", "recipe", r.id, "item", r.item)
-        _require(
-            role[r.node] == NodeRole.PLANT or (role[r.node] == NodeRole.SUPPLIER and node_of[r.node].tier == 1),
-            "recipe",
-            r.id,
-            "node",
-            f"names {r.node!r}; recipes run at plants and tier-1 suppliers",
-        )
-        _nonneg(
-            "recipe",
-            r.id,
-            {
-                "hours_per_unit": r.hours_per_unit,
-                "unit_cost": r.unit_cost,
-                "setup_cost": r.setup_cost,
-                "max_rate": r.max_rate,
-            },
-            ("hours_per_unit", "unit_cost", "setup_cost"),
-        )
-        seen: set[str] = set()
-        for k, (inp, qty) in enumerate(r.inputs):
-            _resolve(items, "item", "recipe", r.id, f"inputs[{k}].item", inp)
-            _require(inp not in seen, "recipe", r.id, f"inputs[{k}].item", f"lists {inp!r} twice")
-            seen.add(inp)
+        with found.entity():
+            _resolve(nodes, "node", "supply offer", o.id, "supplier", o.supplier)
+            _resolve(items, "item", "supply offer", o.id, "item", o.item)
             _require(
-                not math.isnan(qty) and math.isfinite(qty) and qty > 0,
+                role[o.supplier] == NodeRole.SUPPLIER,
+                "supply offer",
+                o.id,
+                "supplier",
+                f"names {o.supplier!r}, which is a {role[o.supplier].name.lower()}, not a supplier",
+            )
+            _nonneg(
+                "supply offer",
+                o.id,
+                {
+                    "unit_cost": o.unit_cost,
+                    "capacity": o.capacity,
+                    "min_order": o.min_order,
+                    "activation_cost": o.activation_cost,
+                    "payment_days": o.payment_days,
+                },
+                ("unit_cost", "min_order", "activation_cost", "payment_days"),
+            )
+            if o.backup or o.min_order > 0:
+                what = "a backup offer" if o.backup else "an offer with a minimum order"
+                _require(math.isfinite(o.capacity), "supply offer", o.id, "capacity", f"must be finite for {what}")
+            _require(
+                o.min_order <= o.capacity,
+                "supply offer",
+                o.id,
+                "min_order",
+                f"is {o.min_order}, above the capacity {o.capacity}",
+            )
+
+    _index("recipe", (r.id for r in spec.recipes), found)
+    for r in spec.recipes:
+        with found.entity():
+            _resolve(nodes, "node", "recipe", r.id, "node", r.node)
+            _resolve(items, "item", "recipe", r.id, "item", r.item)
+            _require(
+                role[r.node] == NodeRole.PLANT or (role[r.node] == NodeRole.SUPPLIER and node_of[r.node].tier == 1),
                 "recipe",
                 r.id,
-                f"inputs[{k}].quantity",
-                f"is {qty}; it must be a positive finite number",
+                "node",
+                f"names {r.node!r}; recipes run at plants and tier-1 suppliers",
             )
-        if r.setup_cost > 0:
-            hours = node_of[r.node]
-            bounded = math.isfinite(r.max_rate) or (r.hours_per_unit > 0 and math.isfinite(hours.regular_hours))
-            _require(
-                bounded, "recipe", r.id, "max_rate", "must be finite (or the hours bounded) for a recipe with a setup"
+            _nonneg(
+                "recipe",
+                r.id,
+                {
+                    "hours_per_unit": r.hours_per_unit,
+                    "unit_cost": r.unit_cost,
+                    "setup_cost": r.setup_cost,
+                    "max_rate": r.max_rate,
+                },
+                ("hours_per_unit", "unit_cost", "setup_cost"),
             )
+            seen: set[str] = set()
+            for k, (inp, qty) in enumerate(r.inputs):
+                _resolve(items, "item", "recipe", r.id, f"inputs[{k}].item", inp)
+                _require(inp not in seen, "recipe", r.id, f"inputs[{k}].item", f"lists {inp!r} twice")
+                seen.add(inp)
+                _require(
+                    not math.isnan(qty) and math.isfinite(qty) and qty > 0,
+                    "recipe",
+                    r.id,
+                    f"inputs[{k}].quantity",
+                    f"is {qty}; it must be a positive finite number",
+                )
+            if r.setup_cost > 0:
+                hours = node_of[r.node]
+                bounded = math.isfinite(r.max_rate) or (r.hours_per_unit > 0 and math.isfinite(hours.regular_hours))
+                _require(
+                    bounded,
+                    "recipe",
+                    r.id,
+                    "max_rate",
+                    "must be finite (or the hours bounded) for a recipe with a setup",
+                )
     cycle = _bom_cycle(spec.recipes)
     if cycle is not None:
         on_loop = next(r for r in spec.recipes if r.item == cycle[0] and any(i == cycle[1] for i, _ in r.inputs))
-        raise ValidationError("recipe", on_loop.id, "inputs", "the bill of materials loops: " + " -> ".join(cycle))
+        found.add(ValidationError("recipe", on_loop.id, "inputs", "the bill of materials loops: " + " -> ".join(cycle)))
 
-    _index("lane", (ln.id for ln in spec.lanes))
+    _index("lane", (ln.id for ln in spec.lanes), found)
     for ln in spec.lanes:
-        _resolve(nodes, "node", "lane", ln.id, "origin", ln.origin)
-        _resolve(nodes, "node", "lane", ln.id, "destination", ln.destination)
-        _require(ln.origin != ln.destination, "lane", ln.id, "destination", "equals the origin; a lane joins two nodes")
-        _require(
-            role[ln.origin] != NodeRole.CUSTOMER, "lane", ln.id, "origin", "is a customer zone, which holds no stock"
-        )
-        _require(len(ln.items) > 0, "lane", ln.id, "items", "is empty; list the items the lane carries")
-        for k, it_id in enumerate(ln.items):
-            _resolve(items, "item", "lane", ln.id, f"items[{k}]", it_id)
-        _require(len(set(ln.items)) == len(ln.items), "lane", ln.id, "items", "lists an item twice")
-        _require(
-            _whole(ln.lead_time) and ln.lead_time >= 0,
-            "lane",
-            ln.id,
-            "lead_time",
-            f"is {ln.lead_time}; it must be a whole number of periods >= 0",
-        )
-        _require(
-            ln.lead_time < H,
-            "lane",
-            ln.id,
-            "lead_time",
-            f"is {ln.lead_time} periods, beyond the horizon of {H}",
-        )
-        _nonneg(
-            "lane",
-            ln.id,
-            {
-                "unit_cost": ln.unit_cost,
-                "capacity": ln.capacity,
-                "truck_size": ln.truck_size,
-                "truck_cost": ln.truck_cost,
-            },
-            ("unit_cost", "truck_size", "truck_cost"),
-        )
-        if ln.truck_cost > 0:
-            _require(ln.truck_size > 0, "lane", ln.id, "truck_size", "must be positive when a truck cost is set")
+        with found.entity():
+            _resolve(nodes, "node", "lane", ln.id, "origin", ln.origin)
+            _resolve(nodes, "node", "lane", ln.id, "destination", ln.destination)
+            _require(
+                ln.origin != ln.destination, "lane", ln.id, "destination", "equals the origin; a lane joins two nodes"
+            )
+            _require(
+                role[ln.origin] != NodeRole.CUSTOMER,
+                "lane",
+                ln.id,
+                "origin",
+                "is a customer zone, which holds no stock",
+            )
+            _require(len(ln.items) > 0, "lane", ln.id, "items", "is empty; list the items the lane carries")
+            for k, it_id in enumerate(ln.items):
+                _resolve(items, "item", "lane", ln.id, f"items[{k}]", it_id)
+            _require(len(set(ln.items)) == len(ln.items), "lane", ln.id, "items", "lists an item twice")
+            _require(
+                _whole(ln.lead_time) and ln.lead_time >= 0,
+                "lane",
+                ln.id,
+                "lead_time",
+                f"is {ln.lead_time}; it must be a whole number of periods >= 0",
+            )
+            _require(
+                ln.lead_time < H,
+                "lane",
+                ln.id,
+                "lead_time",
+                f"is {ln.lead_time} periods, beyond the horizon of {H}",
+            )
+            _nonneg(
+                "lane",
+                ln.id,
+                {
+                    "unit_cost": ln.unit_cost,
+                    "capacity": ln.capacity,
+                    "truck_size": ln.truck_size,
+                    "truck_cost": ln.truck_cost,
+                },
+                ("unit_cost", "truck_size", "truck_cost"),
+            )
+            if ln.truck_cost > 0:
+                _require(ln.truck_size > 0, "lane", ln.id, "truck_size", "must be positive when a truck cost is set")
 
     demand_keys: set[tuple[str, str]] = set()
     for d in spec.demands:
-        _require((d.customer, d.item) not in demand_keys, "demand", d.id, "item", "has a second demand stream")
-        demand_keys.add((d.customer, d.item))
+        with found.entity():
+            _require((d.customer, d.item) not in demand_keys, "demand", d.id, "item", "has a second demand stream")
+            demand_keys.add((d.customer, d.item))
     for d in spec.demands:
-        _resolve(nodes, "node", "demand", d.id, "customer", d.customer)
-        _resolve(items, "item", "demand", d.id, "item", d.item)
-        _require(
-            role[d.customer] == NodeRole.CUSTOMER,
-            "demand",
-            d.id,
-            "customer",
-            f"names {d.customer!r}, a {role[d.customer].name.lower()}; demand belongs to customer zones",
-        )
-        _require(
-            len(d.quantity) <= H,
-            "demand",
-            d.id,
-            "quantity",
-            f"has {len(d.quantity)} periods, beyond the horizon of {H}",
-        )
-        for t, q in enumerate(d.quantity):
-            _nonneg("demand", d.id, {f"quantity[{t}]": q}, (f"quantity[{t}]",))
-        _nonneg(
-            "demand",
-            d.id,
-            {
-                "price": d.price,
-                "backlog_penalty": d.backlog_penalty,
-                "lost_sale_penalty": d.lost_sale_penalty,
-                "receivable_days": d.receivable_days,
-            },
-            ("price", "backlog_penalty", "lost_sale_penalty", "receivable_days"),
-        )
-        _require(
-            _whole(d.priority) and d.priority >= 1, "demand", d.id, "priority", f"is {d.priority}; tiers start at 1"
-        )
-    for ln in spec.lanes:
-        if role[ln.destination] == NodeRole.CUSTOMER:
-            for k, it_id in enumerate(ln.items):
-                _require(
-                    (ln.destination, it_id) in demand_keys,
-                    "lane",
-                    ln.id,
-                    f"items[{k}]",
-                    f"carries {it_id!r} to customer {ln.destination!r}, which has no demand for it",
-                )
-    inbound = {(ln.destination, i) for ln in spec.lanes for i in ln.items}
-    for d in spec.demands:
-        if d.single_source:
+        with found.entity():
+            _resolve(nodes, "node", "demand", d.id, "customer", d.customer)
+            _resolve(items, "item", "demand", d.id, "item", d.item)
             _require(
-                (d.customer, d.item) in inbound,
+                role[d.customer] == NodeRole.CUSTOMER,
                 "demand",
                 d.id,
-                "single_source",
-                "is set but no lane brings the item to the customer",
+                "customer",
+                f"names {d.customer!r}, a {role[d.customer].name.lower()}; demand belongs to customer zones",
             )
+            _require(
+                len(d.quantity) <= H,
+                "demand",
+                d.id,
+                "quantity",
+                f"has {len(d.quantity)} periods, beyond the horizon of {H}",
+            )
+            for t, q in enumerate(d.quantity):
+                _nonneg("demand", d.id, {f"quantity[{t}]": q}, (f"quantity[{t}]",))
+            _nonneg(
+                "demand",
+                d.id,
+                {
+                    "price": d.price,
+                    "backlog_penalty": d.backlog_penalty,
+                    "lost_sale_penalty": d.lost_sale_penalty,
+                    "receivable_days": d.receivable_days,
+                },
+                ("price", "backlog_penalty", "lost_sale_penalty", "receivable_days"),
+            )
+            _require(
+                _whole(d.priority) and d.priority >= 1, "demand", d.id, "priority", f"is {d.priority}; tiers start at 1"
+            )
+    for ln in spec.lanes:
+        with found.entity():
+            if role.get(ln.destination) == NodeRole.CUSTOMER:
+                for k, it_id in enumerate(ln.items):
+                    _require(
+                        (ln.destination, it_id) in demand_keys,
+                        "lane",
+                        ln.id,
+                        f"items[{k}]",
+                        f"carries {it_id!r} to customer {ln.destination!r}, which has no demand for it",
+                    )
+    inbound = {(ln.destination, i) for ln in spec.lanes for i in ln.items}
+    for d in spec.demands:
+        with found.entity():
+            if d.single_source:
+                _require(
+                    (d.customer, d.item) in inbound,
+                    "demand",
+                    d.id,
+                    "single_source",
+                    "is set but no lane brings the item to the customer",
+                )
 
     stock_keys: set[tuple[str, str]] = set()
     for s in spec.stocks:
-        _require((s.node, s.item) not in stock_keys, "stock", s.id, "item", "has a second stock record")
-        stock_keys.add((s.node, s.item))
+        with found.entity():
+            _require((s.node, s.item) not in stock_keys, "stock", s.id, "item", "has a second stock record")
+            stock_keys.add((s.node, s.item))
     for s in spec.stocks:
-        _resolve(nodes, "node", "stock", s.id, "node", s.node)
-        _resolve(items, "item", "stock", s.id, "item", s.item)
-        _require(role[s.node] != NodeRole.CUSTOMER, "stock", s.id, "node", "is a customer zone, which holds no stock")
-        _nonneg(
-            "stock",
-            s.id,
-            {"on_hand": s.on_hand, "safety_stock": s.safety_stock, "safety_penalty": s.safety_penalty},
-            ("on_hand", "safety_stock", "safety_penalty"),
-        )
+        with found.entity():
+            _resolve(nodes, "node", "stock", s.id, "node", s.node)
+            _resolve(items, "item", "stock", s.id, "item", s.item)
+            _require(
+                role[s.node] != NodeRole.CUSTOMER, "stock", s.id, "node", "is a customer zone, which holds no stock"
+            )
+            _nonneg(
+                "stock",
+                s.id,
+                {"on_hand": s.on_hand, "safety_stock": s.safety_stock, "safety_penalty": s.safety_penalty},
+                ("on_hand", "safety_stock", "safety_penalty"),
+            )
     for rc in spec.in_transit:
-        ident = rc.id
-        _resolve(nodes, "node", "in-transit receipt", ident, "node", rc.node)
-        _resolve(items, "item", "in-transit receipt", ident, "item", rc.item)
-        _require(
-            _whole(rc.period) and 0 <= rc.period < H,
-            "in-transit receipt",
-            ident,
-            "period",
-            f"is {rc.period}; it must lie in the horizon 0..{H - 1}",
-        )
-        _nonneg("in-transit receipt", ident, {"quantity": rc.quantity}, ("quantity",))
-        _require(
-            role[rc.node] != NodeRole.CUSTOMER,
-            "in-transit receipt",
-            ident,
-            "node",
-            "is a customer zone; receipts arrive at stocking nodes (a delivery already counts as served)",
-        )
+        with found.entity():
+            ident = rc.id
+            _resolve(nodes, "node", "in-transit receipt", ident, "node", rc.node)
+            _resolve(items, "item", "in-transit receipt", ident, "item", rc.item)
+            _require(
+                _whole(rc.period) and 0 <= rc.period < H,
+                "in-transit receipt",
+                ident,
+                "period",
+                f"is {rc.period}; it must lie in the horizon 0..{H - 1}",
+            )
+            _nonneg("in-transit receipt", ident, {"quantity": rc.quantity}, ("quantity",))
+            _require(
+                role[rc.node] != NodeRole.CUSTOMER,
+                "in-transit receipt",
+                ident,
+                "node",
+                "is a customer zone; receipts arrive at stocking nodes (a delivery already counts as served)",
+            )
     tiers = [t.priority for t in spec.service_targets]
     for target in spec.service_targets:
-        ident = f"priority {target.priority}"
-        _require(
-            _whole(target.priority) and target.priority >= 1,
-            "service target",
-            ident,
-            "priority",
-            "must be >= 1; tiers start at 1",
-        )
-        _require(tiers.count(target.priority) == 1, "service target", ident, "priority", "is given twice")
-        _require(
-            not math.isnan(target.fill_rate) and 0 <= target.fill_rate <= 1,
-            "service target",
-            ident,
-            "fill_rate",
-            f"is {target.fill_rate}; it must lie in [0, 1]",
-        )
+        with found.entity():
+            ident = f"priority {target.priority}"
+            _require(
+                _whole(target.priority) and target.priority >= 1,
+                "service target",
+                ident,
+                "priority",
+                "must be >= 1; tiers start at 1",
+            )
+            _require(tiers.count(target.priority) == 1, "service target", ident, "priority", "is given twice")
+            _require(
+                not math.isnan(target.fill_rate) and 0 <= target.fill_rate <= 1,
+                "service target",
+                ident,
+                "fill_rate",
+                f"is {target.fill_rate}; it must lie in [0, 1]",
+            )
 
+    found.raise_if_any()
     return _arrays(spec, items, nodes)
 
 

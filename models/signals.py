@@ -16,7 +16,7 @@ from enum import Enum
 
 import numpy as np
 
-from models.errors import ValidationError
+from models.errors import ValidationError, ViolationCollector
 from models.network import FloatArray, Network
 
 
@@ -136,15 +136,19 @@ def validate_signal(net: Network, signal: Signal) -> None:
 def apply_signals(net: Network, signals: Sequence[Signal]) -> Network:
     """The network as the signals leave it: capacities, demand and stock changed over their windows.
 
-    Every signal is validated first; nothing is applied when one is wrong.
+    Every signal is validated first; nothing is applied when one is wrong, and every wrong one is
+    reported (`ValidationErrors` when there are several).
     """
     ids = [s.id for s in signals]
+    found = ViolationCollector()  # every bad signal is reported, not only the first
     for s in signals:
-        if not s.id:
-            raise _fail(s, "id", "is empty; give every signal an id")
-        if ids.count(s.id) > 1:
-            raise _fail(s, "id", "is used twice")
-        validate_signal(net, s)
+        with found.entity():
+            if not s.id:
+                raise _fail(s, "id", "is empty; give every signal an id")
+            if ids.count(s.id) > 1:
+                raise _fail(s, "id", "is used twice")
+            validate_signal(net, s)
+    found.raise_if_any()
     offer_capacity = net.offer_capacity.copy()
     demand_qty = net.demand_qty.copy()
     lane_capacity = net.lane_capacity.copy()

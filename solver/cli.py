@@ -1,44 +1,47 @@
 """The `concerto` command line: serve, solve a file locally, plan and replan against a running
-server, validate, export a model, and the bundled demo. Errors print one line naming the entity
-and field and exit with status 2; an RPC error prints its status code and exits with status 3.
+server, validate, export a model, and the bundled demo.
+
+Exit status: 0 with a plan; 1 without one (infeasible, nothing found in the time limit, or Ctrl-C
+before the first plan); 2 on invalid input (one line naming the entity and field, or the path and
+what to fix, checked before anything is solved); 3 on an RPC error (its status code is printed).
+A closed pipe (`concerto export FILE | head`) ends quietly with 141 (128 + SIGPIPE), a Ctrl-C
+outside a solve with 130.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import logging
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 
 import grpc
+import numpy as np
+import numpy.typing as npt
 
-from models.errors import ConcertoError
+from models.builder import LinearProgram
+from models.errors import ConcertoError, ValidationError
 from models.network import Network
 from models.plan import Plan
-from models.protocols import Decision
-from solver.backends.base import SolverBackend
-from solver.backends.highs import HighsBackend
-from solver.convert import read_network, read_protocols, read_signals
+from models.solution import Solution
+from solver.backends.base import BackendFeature, MipProgress, SolverBackend, WrappedBackend
+from solver.backends.highs import HIGHS_VERSION
+from solver.convert import read_network, read_protocols, read_signals, write_plan
 from solver.demo import run_demo
-from solver.options import SolveOptions
+from solver.errors import SOLVE_STATUS_METADATA
+from solver.options import DEFAULT_MIP_REL_GAP, DEFAULT_TIME_LIMIT, SolveOptions
 from solver.planner import compile_model, plan_network
 from solver.progress import ShowProgress, TerminalProgress, stream_progress
 
-TABLES = (
-    "purchases",
-    "activations",
-    "production",
-    "overtime",
-    "shipments",
-    "trucks",
-    "inventory",
-    "safety_shortfall",
-    "deliveries",
-    "backlog",
-    "lost_sales",
-)
+EXIT_PLAN, EXIT_NO_PLAN, EXIT_INVALID, EXIT_RPC = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+EXIT_INTERRUPTED = 128 + signal.SIGINT
 
 
 def _options(args: argparse.Namespace) -> SolveOptions:
@@ -47,63 +50,103 @@ def _options(args: argparse.Namespace) -> SolveOptions:
     )
 
 
-def decision_record(d: Decision) -> dict[str, object]:
-    """A decision as plain JSON values."""
-    return {
-        "function": d.function.value,
-        "action": d.action.value,
-        "resource": d.resource,
-        "item": d.item,
-        "period": d.period,
-        "quantity": d.quantity,
-        "unit": d.unit,
-        "cost": d.cost,
-        "status": d.status.value,
-        "approver": d.approver,
-        "effective_hours": d.effective_hours,
-        "rule": d.rule,
-        "signals": list(d.signals),
-    }
+class _ShowDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """`--help` shows each option's default, except where there is none (unset paths, flags)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
 
 
-def write_plan_json(plan: Plan, path: Path) -> None:
-    """Every table, the decisions and the metrics of a plan, as JSON records (easy to plot)."""
-    payload: dict[str, object] = {
-        "network": plan.network,
-        "status": plan.status.value,
-        "objective": plan.objective,
-        "gap": plan.gap,
-        "cost_by_component": plan.cost_by_component,
-        "decisions": [decision_record(d) for d in plan.decisions],
-    }
-    payload |= {name: getattr(plan, name).rows() for name in TABLES}
-    if plan.kpis is not None:
-        payload["kpis"] = {
-            k: v for k, v in vars(plan.kpis).items() if isinstance(v, int | float) and not isinstance(v, bool)
-        }
-    path.write_text(json.dumps(payload, indent=1))
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        mine = version("concerto")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        mine = "unknown"
+    return f"concerto {mine} (HiGHS {HIGHS_VERSION or 'not installed'})"
+
+
+def _check_output(path: Path | None) -> None:
+    """Refuse an output path that cannot be written, before anything is solved."""
+    if path is None:
+        return
+    where = os.fspath(path)
+    if path.is_dir():
+        raise ValidationError("output", where, "path", "is a folder; give a file name")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ValidationError("output", where, "path", f"is in {os.fspath(folder)!r}, which does not exist; create it")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValidationError("output", where, "path", "cannot be written; check the permissions")
+
+
+class StopOnCtrlC(WrappedBackend):
+    """A backend whose solves stop at the first Ctrl-C with the best plan found so far: while a solve
+    runs, SIGINT sets a flag that the backend's interrupt polls (HiGHS then ends with its incumbent)
+    instead of raising KeyboardInterrupt inside a solver callback, which would lose it. A backend
+    without INTERRUPT keeps Python's default (KeyboardInterrupt)."""
+
+    def __init__(self, inner: SolverBackend) -> None:
+        super().__init__(inner)
+        self.interrupted = threading.Event()
+
+    def solve(
+        self,
+        lp: LinearProgram,
+        options: SolveOptions,
+        *,
+        progress: Callable[[MipProgress], None] | None = None,
+        interrupt: Callable[[], bool] | None = None,
+        start: npt.NDArray[np.float64] | None = None,
+    ) -> Solution:
+        def stop() -> bool:
+            return self.interrupted.is_set() or (interrupt is not None and interrupt())
+
+        with self._catching_sigint():
+            return self._inner.solve(lp, options, progress=progress, interrupt=stop, start=start)
+
+    @contextlib.contextmanager
+    def _catching_sigint(self) -> Iterator[None]:
+        if BackendFeature.INTERRUPT not in self.features or threading.current_thread() is not threading.main_thread():
+            yield  # nothing would poll the flag, or signal handlers are not ours to set (another thread)
+            return
+
+        def on_sigint(signum: int, frame: FrameType | None) -> None:
+            self.interrupted.set()
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _write_json(plan: Plan, path: Path | None) -> None:
+    if path is not None:
+        write_plan(plan, path)
+        print(f"plan written to {path} (protobuf JSON of concerto.v1.PlanResult)")
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
+    from solver.backends.registry import backend_by_name, check_options
+
     spec = read_network(args.file)
     protocols = read_protocols(args.protocols) if args.protocols else None
     signals = read_signals(args.signals) if args.signals else []
     options = _options(args)
-    inner: SolverBackend
-    if args.backend == "highs":
-        inner = HighsBackend()
-    else:
-        from solver.backends.registry import backend_by_name, check_options
-
-        inner = backend_by_name(args.backend)
-        check_options(inner, options)
-    backend = ShowProgress(inner, TerminalProgress())
+    inner = backend_by_name(args.backend)
+    check_options(inner, options)
+    backend = StopOnCtrlC(ShowProgress(inner, TerminalProgress()))
     plan = plan_network(spec, options, protocols=protocols, signals=signals, backend=backend)
     print(plan.summary())
-    if args.json:
-        write_plan_json(plan, Path(args.json))
-        print(f"plan tables written to {args.json}")
-    return 0 if plan.has_solution else 1
+    if backend.interrupted.is_set():
+        what = "the best plan found so far is above" if plan.has_solution else "no plan had been found"
+        print(f"status interrupted: Ctrl-C stopped the solve; {what}")
+    _write_json(plan, args.json)
+    return EXIT_PLAN if plan.has_solution else EXIT_NO_PLAN
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -137,7 +180,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     lp = compile_model(read_network(args.file), protocols, signals).lp
     text = export_model(lp, args.format)
     if args.out:
-        Path(args.out).write_text(text)
+        args.out.write_text(text)
         print(f"{args.format.upper()} model written to {args.out} ({lp.n_cols} columns, {lp.n_rows} rows)")
     else:
         sys.stdout.write(text)
@@ -222,9 +265,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         )
         print(f"plan version {stored.version} of network {args.network_id!r}")
         print(stored.plan.summary())
-        if args.json:
-            write_plan_json(stored.plan, Path(args.json))
-        return 0 if stored.plan.has_solution else 1
+        _write_json(stored.plan, args.json)
+        return EXIT_PLAN
 
 
 def _cmd_replan(args: argparse.Namespace) -> int:
@@ -269,69 +311,86 @@ def _cmd_replan(args: argparse.Namespace) -> int:
                     f"  fence cut: {cut.block} {cut.resource} period {cut.period}: "
                     f"{cut.baseline:g} -> {cut.replanned:g} ({cut.reason})"
                 )
-        if args.json:
-            write_plan_json(stored.plan, Path(args.json))
-        return 0 if stored.plan.has_solution else 1
+        _write_json(stored.plan, args.json)
+        return EXIT_PLAN
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="concerto", description="Supply-chain orchestration solver")
+    formatter = _ShowDefaults
+    parser = argparse.ArgumentParser(
+        prog="concerto", description="Supply-chain orchestration solver", formatter_class=formatter
+    )
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True)
 
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        """A subcommand whose --help shows every default."""
+        return sub.add_parser(name, help=help, formatter_class=formatter)
+
     def solve_flags(p: argparse.ArgumentParser, json_out: bool = True) -> None:
-        p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
-        p.add_argument("--gap", type=float, default=1e-3, help="relative MIP gap (default 1e-3)")
+        p.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, help="seconds")
+        p.add_argument("--gap", type=float, default=DEFAULT_MIP_REL_GAP, help="relative MIP gap")
         p.add_argument("--threads", type=int, default=0, help="solver threads (0: the solver's choice)")
         p.add_argument("--seed", type=int, default=0, help="solver random seed")
         p.add_argument("--verbose", action="store_true", help="print the solver log")
         if json_out:
-            p.add_argument("--json", metavar="FILE", help="also write the plan's tables and decisions as JSON")
+            p.add_argument(
+                "--json",
+                metavar="FILE",
+                type=Path,
+                help="also write the plan as protobuf JSON (concerto.v1.PlanResult: every table, decision, metric)",
+            )
 
     def backend_flag(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--backend",
             default="highs",
-            help="highs (default), ortools-scip, ortools-highs, ortools-cpsat, pyomo-highs or another pyomo-<solver>",
+            help="highs, ortools-scip, ortools-highs, ortools-cpsat, pyomo-highs or another pyomo-<solver>",
         )
 
     def inputs(p: argparse.ArgumentParser) -> None:
         p.add_argument("--protocols", type=Path, help="decision protocols (protobuf JSON ProtocolSet)")
         p.add_argument("--signals", type=Path, help="detected disruptions (protobuf JSON SignalBatch)")
 
-    p = sub.add_parser("demo", help="embedded server: plan the demo network, send an outage, show the response")
+    p = command("demo", help="embedded server: plan the demo network, send an outage, show the response")
     solve_flags(p, json_out=False)
     p.add_argument("--workers", type=int, default=1, help="solver worker processes of the embedded server")
     p.set_defaults(run=_cmd_demo)
 
-    p = sub.add_parser("serve", help="run the gRPC service")
+    p = command("serve", help="run the gRPC service")
     p.add_argument("--address", default="127.0.0.1:50051", help="host:port (port 0 picks a free one)")
     p.add_argument("--store", default="concerto.db", help="SQLite plan ledger file")
     p.add_argument("--workers", type=int, default=2, help="solver worker processes (one solve each)")
     p.add_argument("--queue", type=int, default=4, help="solves that may wait for a worker")
-    p.add_argument("--time-limit", type=float, default=60.0, help="default solve time limit, seconds")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=DEFAULT_TIME_LIMIT,
+        help="solve time limit of a request that sets none, seconds",
+    )
     p.set_defaults(run=_cmd_serve)
 
-    p = sub.add_parser("solve", help="plan a network file locally (nothing stored) and print the plan's summary")
-    p.add_argument("file", type=Path)
+    p = command("solve", help="plan a network file locally (nothing stored) and print the plan's summary")
+    p.add_argument("file", type=Path, help="network (protobuf JSON Network)")
     inputs(p)
     solve_flags(p)
     backend_flag(p)
     p.set_defaults(run=_cmd_solve)
 
-    p = sub.add_parser("plan", help="plan a stored network on a running server (optionally storing FILE first)")
+    p = command("plan", help="plan a stored network on a running server (optionally storing FILE first)")
     p.add_argument("network_id")
-    p.add_argument("--server", default="127.0.0.1:50051")
+    p.add_argument("--server", default="127.0.0.1:50051", help="host:port of a running server")
     p.add_argument("--file", type=Path, help="store this network (and --protocols) as a new version first")
-    p.add_argument("--protocols", type=Path)
-    p.add_argument("--idempotency-key", default="")
+    p.add_argument("--protocols", type=Path, help="decision protocols stored with --file (protobuf JSON ProtocolSet)")
+    p.add_argument("--idempotency-key", default="", help="a retry with the same key returns the stored version")
     solve_flags(p)
     backend_flag(p)
     p.set_defaults(run=_cmd_plan)
 
-    p = sub.add_parser("replan", help="answer signals against the latest plan on a running server")
+    p = command("replan", help="answer signals against the latest plan on a running server")
     p.add_argument("network_id")
-    p.add_argument("--signals", type=Path, required=True)
-    p.add_argument("--server", default="127.0.0.1:50051")
+    p.add_argument("--signals", type=Path, required=True, help="detected disruptions (protobuf JSON SignalBatch)")
+    p.add_argument("--server", default="127.0.0.1:50051", help="host:port of a running server")
     p.add_argument("--baseline", type=int, default=0, help="baseline plan version (0: the latest)")
     p.add_argument("--stability-weight", type=float, default=1.0, help="cost per unit changed (0: cold solve)")
     p.add_argument("--fence-periods", type=int, default=0, help="periods whose decisions stay frozen")
@@ -340,51 +399,69 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--recovery-periods", type=int, default=2, help="periods after the disruption the first answer may still move"
     )
-    p.add_argument("--idempotency-key", default="")
+    p.add_argument("--idempotency-key", default="", help="a retry with the same key returns the stored version")
     solve_flags(p)
     backend_flag(p)
     p.set_defaults(run=_cmd_replan)
 
-    p = sub.add_parser("validate", help="check a network file (and protocols, signals); name what is wrong")
-    p.add_argument("file", type=Path)
+    p = command("validate", help="check a network file (and protocols, signals); name what is wrong")
+    p.add_argument("file", type=Path, help="network (protobuf JSON Network)")
     inputs(p)
     p.set_defaults(run=_cmd_validate)
 
-    p = sub.add_parser("diagnose", help="why a network cannot be planned (or serves short): the least relaxation")
-    p.add_argument("file", type=Path)
+    p = command("diagnose", help="why a network cannot be planned (or serves short): the least relaxation")
+    p.add_argument("file", type=Path, help="network (protobuf JSON Network)")
     inputs(p)
     p.set_defaults(run=_cmd_diagnose)
 
-    p = sub.add_parser("explain", help="why this plan: binding limits, shadow prices, value of authority")
-    p.add_argument("file", type=Path)
+    p = command("explain", help="why this plan: binding limits, shadow prices, value of authority")
+    p.add_argument("file", type=Path, help="network (protobuf JSON Network)")
     inputs(p)
     solve_flags(p, json_out=False)
     p.add_argument("--top", type=int, default=15, help="how many binding limits to list")
     p.set_defaults(run=_cmd_explain)
 
-    p = sub.add_parser("backends", help="the solver backends, whether each can solve here, and what it declares")
+    p = command("backends", help="the solver backends, whether each can solve here, and what it declares")
     p.add_argument("--server", help="ask a running server (host:port) instead of this installation")
     p.set_defaults(run=_cmd_backends)
 
-    p = sub.add_parser("export", help="write a network's model as MPS or LP")
-    p.add_argument("file", type=Path)
+    p = command("export", help="write a network's model as MPS or LP")
+    p.add_argument("file", type=Path, help="network (protobuf JSON Network)")
     inputs(p)
-    p.add_argument("--format", choices=("mps", "lp"), default="mps")
+    p.add_argument("--format", choices=("mps", "lp"), default="mps", help="model file format")
     p.add_argument("--out", type=Path, help="output file (default: standard output)")
     p.set_defaults(run=_cmd_export)
     return parser
 
 
+def _no_plan(err: grpc.RpcError) -> str | None:
+    """How the solve ended when a Plan or Replan answered without storing a plan, else None."""
+    metadata = err.trailing_metadata() if hasattr(err, "trailing_metadata") else None
+    return next((str(value) for key, value in metadata or () if key == SOLVE_STATUS_METADATA), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        _check_output(getattr(args, "json", None))
+        _check_output(getattr(args, "out", None))
+        code = int(args.run(args))
+        sys.stdout.flush()
+        return code
     except ConcertoError as err:
         print(f"concerto: {err}", file=sys.stderr)
-        return 2
+        return EXIT_INVALID
     except grpc.RpcError as err:
         print(f"concerto: {err.code().name}: {err.details()}", file=sys.stderr)
-        return 3
+        return EXIT_NO_PLAN if _no_plan(err) is not None else EXIT_RPC
+    except BrokenPipeError:
+        # The reader went away (`| head`): send what is still buffered nowhere and end quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print("concerto: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -908,6 +908,25 @@ def signals_json(signals: Iterable[Signal]) -> str:
     return _to_json(signals_pb2.SignalBatch(signals=[signal_to_proto(s) for s in signals]))
 
 
+def plan_json(plan: Plan) -> str:
+    """A plan as the protobuf JSON of its `PlanResult` (snake_case, indented): the format the service
+    speaks, with every table as a list of records (an empty table as []), the decisions, authority
+    spend, metrics and solve statistics. Values JSON cannot hold (NaN, infinity) are the strings
+    protobuf JSON uses ("NaN", "Infinity"), so the text is always valid JSON."""
+    return json_format.MessageToJson(
+        plan_to_proto(plan),
+        preserving_proto_field_name=True,
+        indent=2,
+        ensure_ascii=False,
+        always_print_fields_with_no_presence=True,
+    )
+
+
+def write_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
+    """Write `plan_json(plan)`; a reader sees the old file or the whole new one."""
+    _write_text(path, plan_json(plan) + "\n")
+
+
 def _parse_json(text: str, msg: MessageT, *, entity: str, source: str) -> MessageT:
     try:
         json_format.Parse(text, msg)
@@ -956,10 +975,20 @@ def write_signals(signals: Iterable[Signal], path: str | os.PathLike[str]) -> No
 
 
 def _read_text(path: str | os.PathLike[str], *, entity: str) -> str:
+    """The text of an input file; a path that is missing, a folder or unreadable raises a
+    `ValidationError` naming it and what to give instead."""
+    where = os.fspath(path)
     try:
         return Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ValidationError(entity, os.fspath(path), "json", f"is not UTF-8 text: {exc}") from exc
+        raise ValidationError(entity, where, "json", f"is not UTF-8 text: {exc}") from exc
+    except FileNotFoundError:
+        raise ValidationError(entity, where, "path", f"does not exist; give the path of a {entity} file") from None
+    except IsADirectoryError:
+        raise ValidationError(entity, where, "path", f"is a folder; give the path of a {entity} file") from None
+    except OSError as exc:
+        message = f"cannot be read ({exc.strerror}); check the permissions"
+        raise ValidationError(entity, where, "path", message) from None
 
 
 def _write_text(path: str | os.PathLike[str], text: str) -> None:

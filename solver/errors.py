@@ -13,6 +13,7 @@ from typing import NoReturn
 import grpc
 
 from models.errors import ConcertoError, ValidationError
+from models.solution import SolveStatus
 from solver.store import InvalidTransition, NotFound, StaleBaseline
 
 __all__ = ["InvalidTransition", "NotFound", "StaleBaseline"]  # the store's errors, mapped below
@@ -34,13 +35,66 @@ class DeadlineExceeded(ConcertoError):
     """The client's deadline passed before the solve finished; the solve was stopped."""
 
 
+class NoPlan(ConcertoError):
+    """A `Plan` or `Replan` whose solve ended without a plan (infeasible, no plan within the time
+    limit, a solver error): nothing is stored, and the client learns how the solve ended from the
+    status code and the `SOLVE_STATUS_METADATA` trailer. Only plans become plan versions."""
+
+    def __init__(self, network_id: str, status: SolveStatus, detail: str) -> None:
+        self.network_id = network_id
+        self.status = status
+        self.detail = detail
+        hint = _NO_PLAN_HINTS.get(status, "")
+        super().__init__(
+            f"network {network_id!r}: the solve ended {status.value}"
+            + (f" ({detail})" if detail else "")
+            + f"; no plan version was stored{hint}"
+        )
+
+
+class NoBaselinePlan(ConcertoError):
+    """A replan asked for a baseline version that holds no plan (a ledger written before only plans
+    were stored could hold one)."""
+
+    def __init__(self, network_id: str, version: int, status: str) -> None:
+        self.network_id, self.version, self.status = network_id, version, status
+        super().__init__(
+            f"network {network_id!r}: plan version {version} ended {status} and holds no plan; "
+            "give baseline_version of a version with a plan, or Plan the network again"
+        )
+
+
+_NO_PLAN_HINTS = {
+    SolveStatus.INFEASIBLE: "; `concerto diagnose` names the smallest relaxation that restores a plan",
+    SolveStatus.INFEASIBLE_OR_UNBOUNDED: "; `concerto diagnose` names what conflicts",
+    SolveStatus.UNBOUNDED: "; some cost or capacity is missing from the data",
+    SolveStatus.TIME_LIMIT: "; raise options.time_limit_seconds",
+}
+
+SOLVE_STATUS_METADATA = "concerto-solve-status"
+"""Trailing metadata of a `NoPlan` error: the `SolveStatus` value the solve ended with."""
+
+_NO_PLAN_CODES = {
+    SolveStatus.INFEASIBLE: grpc.StatusCode.FAILED_PRECONDITION,
+    SolveStatus.UNBOUNDED: grpc.StatusCode.FAILED_PRECONDITION,
+    SolveStatus.INFEASIBLE_OR_UNBOUNDED: grpc.StatusCode.FAILED_PRECONDITION,
+    SolveStatus.TIME_LIMIT: grpc.StatusCode.DEADLINE_EXCEEDED,
+    SolveStatus.INTERRUPTED: grpc.StatusCode.CANCELLED,
+    SolveStatus.ERROR: grpc.StatusCode.INTERNAL,
+}
+"""How a solve without a plan ended -> the status code of the `Plan` or `Replan` that asked for it."""
+
+
 def status_for(err: Exception) -> tuple[grpc.StatusCode, str]:
     """The gRPC status code and message for an error: one explicit table."""
     if isinstance(err, ValidationError):
         return grpc.StatusCode.INVALID_ARGUMENT, str(err)
+    if isinstance(err, NoPlan):
+        return _NO_PLAN_CODES.get(err.status, grpc.StatusCode.INTERNAL), str(err)
     table: list[tuple[type[Exception], grpc.StatusCode]] = [
         (NotFound, grpc.StatusCode.NOT_FOUND),
         (StaleBaseline, grpc.StatusCode.FAILED_PRECONDITION),
+        (NoBaselinePlan, grpc.StatusCode.FAILED_PRECONDITION),
         (InvalidTransition, grpc.StatusCode.FAILED_PRECONDITION),
         (QueueFull, grpc.StatusCode.RESOURCE_EXHAUSTED),
         (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
@@ -55,6 +109,8 @@ def status_for(err: Exception) -> tuple[grpc.StatusCode, str]:
 
 def abort(context: grpc.ServicerContext, err: Exception) -> NoReturn:
     code, message = status_for(err)
+    if isinstance(err, NoPlan):
+        context.set_trailing_metadata(((SOLVE_STATUS_METADATA, err.status.value),))
     context.abort(code, message)
     raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
 

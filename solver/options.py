@@ -7,6 +7,14 @@ from dataclasses import dataclass
 
 from models.errors import ValidationError
 
+DEFAULT_MIP_REL_GAP = 1e-3
+"""The relative MIP gap of every solve that does not set one: the CLI's `--gap`, a request whose
+`SolveOptions.mip_rel_gap` is absent, and `SolveOptions()` (0.1%)."""
+
+DEFAULT_TIME_LIMIT = 60.0
+"""Seconds a solve may take when the request does not say: the CLI's `--time-limit` and the
+server's `--time-limit` default."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class SolveOptions:
@@ -14,7 +22,7 @@ class SolveOptions:
 
     time_limit: float = math.inf
     """Seconds of wall time; at the limit the best plan found so far is returned."""
-    mip_rel_gap: float = 1e-4
+    mip_rel_gap: float = DEFAULT_MIP_REL_GAP
     """Stop once (incumbent - bound) / |incumbent| is below this."""
     threads: int = 0
     """Solver threads; 0 lets the backend choose."""

@@ -156,6 +156,7 @@ def replan(
         )
 
     start = None
+    first: ReplanResult | None = None
     first_options = options
     if BackendFeature.MIP_GAP in backend.features:
         first_options = replace(options, mip_rel_gap=max(options.mip_rel_gap, replan_options.first_answer_gap))
@@ -173,7 +174,8 @@ def replan(
             solution = backend.solve(lp, first_options)
             if solution.status.has_solution:
                 start = solution.x
-                yield answer("first", lp, solution, reach.share(), built)
+                first = answer("first", lp, solution, reach.share(), built)
+                yield first
                 break
             if solution.status not in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
                 break
@@ -183,5 +185,12 @@ def replan(
     lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups)
     built = time.perf_counter() - t0
     solution = backend.solve(lp, options, start=start)
+    if not solution.status.has_solution and first is not None:
+        # The full replan ran out of time before it held a plan (at M HiGHS's presolve and root LP
+        # outlast a limit of seconds, and the start counts only once its search begins). The first
+        # answer is a plan of the full model too (its model is the full one with the decisions
+        # outside the reach fixed at their baseline values), so it stays the answer.
+        yield replace(first, ready_seconds=time.perf_counter() - began)
+        return
     kind = "optimal" if solution.status == SolveStatus.OPTIMAL else "improved"
     yield answer(kind, lp, solution, 1.0, built)

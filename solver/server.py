@@ -26,6 +26,7 @@ from models.network import Network, NetworkSpec
 from models.plan import Plan as DomainPlan
 from models.protocols import AuthorityStatus, ProtocolSet, validate_against_network, validate_protocols
 from models.signals import Signal, apply_signals
+from models.solution import SolveStatus
 from solver import convert
 from solver._proto.concerto.v1 import (
     network_pb2,
@@ -37,8 +38,9 @@ from solver._proto.concerto.v1 import (
 )
 from solver.backends.registry import describe_backends
 from solver.diff import diff_plans
-from solver.errors import DeadlineExceeded, SolveCancelled, StaleBaseline, grpc_errors
+from solver.errors import DeadlineExceeded, NoBaselinePlan, NoPlan, SolveCancelled, StaleBaseline, grpc_errors
 from solver.export import export_model
+from solver.options import DEFAULT_TIME_LIMIT
 from solver.planner import ReplanResult, compile_model
 from solver.store import DecisionInput, NetworkRecord, PlanRecord, SqlitePlanStore
 from solver.workers import JobHandle, Progress, SolveJob, WorkerPool
@@ -46,7 +48,6 @@ from solver.workers import JobHandle, Progress, SolveJob, WorkerPool
 log = logging.getLogger("concerto.server")
 
 SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["Concerto"].full_name
-DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 WATCH_POLL_SECONDS = 0.25
 DECODED_VERSIONS = 32
@@ -221,7 +222,9 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 net = Network.from_spec(spec)
                 apply_signals(net, [convert.signal_to_domain(s) for s in request.signals])
             except ValidationError as err:
-                return service_pb2.ValidateNetworkResponse(valid=False, violations=[convert.violation_to_proto(err)])
+                return service_pb2.ValidateNetworkResponse(
+                    valid=False, violations=[convert.violation_to_proto(v) for v in err.each()]
+                )
             return service_pb2.ValidateNetworkResponse(valid=True)
 
     def ListNetworks(
@@ -459,6 +462,8 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
 
     def _replan_job(self, request: service_pb2.ReplanRequest) -> tuple[SolveJob, PlanRecord]:
         baseline = self.store.get_plan(request.network_id, request.baseline_version)
+        if not SolveStatus(baseline.status).has_solution:
+            raise NoBaselinePlan(request.network_id, baseline.version, baseline.status)
         latest = self.store.latest_plan_version(request.network_id)
         if not request.allow_stale_baseline and baseline.version != latest:
             raise StaleBaseline(request.network_id, baseline.version, latest)
@@ -608,6 +613,8 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         *,
         extra: bytes = b"",
     ) -> service_pb2.PlanVersion:
+        if not plan.has_solution:
+            raise NoPlan(network_id, plan.status, plan.message)
         message = convert.plan_to_proto(plan)
         decisions = [
             DecisionInput(

@@ -150,7 +150,7 @@ def test_backends_agree_with_highs_status_on_infeasible() -> None:
 
 
 def test_unknown_backend_names_the_option() -> None:
-    with pytest.raises(ValidationError, match="unknown backend 'gurobi'; use one of highs, ortools-scip") as err:
+    with pytest.raises(ValidationError, match="is unknown; Concerto knows highs, ortools-scip") as err:
         backend_by_name("gurobi")
     assert err.value.field == "backend"
 
@@ -211,7 +211,7 @@ def test_portfolio_race_reports_winner_and_times(models: dict[str, LinearProgram
 
 
 def test_portfolio_rejects_unknown_backend() -> None:
-    with pytest.raises(ValidationError, match="unknown backend"):
+    with pytest.raises(ValidationError, match="backend is unknown"):
         race(integer_knapsack(), OPTIONS, ["highs", "nope"])
 
 
@@ -385,5 +385,9 @@ def test_pyomo_solver_not_installed_names_the_option() -> None:
     with pytest.raises(ValidationError, match="not available in this installation") as err:
         backend_by_name(f"pyomo-{missing[0]}")
     assert err.value.field == "backend"
+    # ... and it says what to install, then what is usable here.
+    from solver.backends.pyomo import INSTALL_HINTS
+
+    assert f"(to use it: {INSTALL_HINTS[missing[0]]}); available here: highs" in str(err.value)
     with pytest.raises(ValidationError, match="unknown Pyomo solver; use one of highs"):
         PyomoBackend("cplex_shell")

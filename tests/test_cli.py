@@ -5,6 +5,10 @@ LP models read back into HiGHS reach the same optimum.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -142,6 +146,15 @@ def test_plan_and_replan_against_a_running_server(tmp_path: Path, capsys: pytest
         assert "plan version 2" in out and "objective 310.00" in out
         assert main(["replan", "nobody", "--server", address, "--signals", str(tmp_path / "signals.json")]) == 3
         assert "NOT_FOUND" in capsys.readouterr().err
+
+        # A network without a plan: nothing is stored, exit 1 (no plan), the error says how it ended.
+        from tests.test_service import no_supply_network
+
+        write_network(no_supply_network(), tmp_path / "none.json")
+        assert main(["plan", "empty", "--server", address, "--file", str(tmp_path / "none.json")]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("concerto: FAILED_PRECONDITION: network 'empty': the solve ended infeasible")
+        assert servicer.store.latest_plan_version("empty") == 0
     finally:
         shutdown(server, servicer, grace=0)
 
@@ -198,3 +211,165 @@ def test_backends_lists_this_installation(capsys: pytest.CaptureFixture[str]) ->
         "interrupt",
     ]
     assert [line.split()[0] for line in lines[::2]] == list(BACKENDS)
+
+
+# -- a command line that behaves: paths, pipes, Ctrl-C, --version, --help ---------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, stdout: int = subprocess.PIPE) -> subprocess.Popen[str]:
+    """`concerto ARGS` in a new interpreter, with its output piped (or sent to `stdout`)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "solver.cli", *args], cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE, text=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["validate", "{tmp}/missing.json"], "network '{tmp}/missing.json': path does not exist"),
+        (["solve", "/nope.json"], "network '/nope.json': path does not exist"),
+        (["validate", "{tmp}"], "network '{tmp}': path is a folder"),
+        (["validate", "{good}", "--signals", "{tmp}/none.json"], "signal batch '{tmp}/none.json': path does not exist"),
+        (["solve", "{good}", "--protocols", "{tmp}"], "protocol set '{tmp}': path is a folder"),
+        (
+            ["solve", "{good}", "--json", "/no/such/dir/x.json"],
+            "output '/no/such/dir/x.json': path is in '/no/such/dir'",
+        ),
+        (["export", "{good}", "--out", "{tmp}"], "output '{tmp}': path is a folder"),
+    ],
+)
+def test_bad_paths_are_one_line_and_exit_2_before_any_solve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    """Missing, folder and unwritable paths were Python tracebacks with exit 1 (and `--json` into a
+    missing folder failed only after the solve ran). Each is now one line on stderr naming the path
+    and what is wrong, exit 2, and nothing is solved (no plan summary on stdout)."""
+    good = tmp_path / "good.json"
+    write_network(backup_network(lost_sale_penalty=100), good)
+    fill = {"tmp": str(tmp_path), "good": str(good)}
+    assert main([a.format(**fill) for a in argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [captured.err.strip()]
+    assert captured.err.startswith("concerto: " + says.format(**fill))
+    assert "plan of" not in captured.out
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`concerto plan ... | head -3` and `concerto export FILE | head` ended in a BrokenPipeError
+    traceback. Here the reader has gone before the command writes anything (its end of the pipe is
+    closed at once), so every write meets a closed pipe: no traceback, exit 141 (128 + SIGPIPE, as a
+    shell reports a program a closed pipe stopped), for a short output and a long one."""
+    path = tmp_path / "backup.json"
+    write_network(backup_network(lost_sale_penalty=100), path)
+    for argv in (["validate", str(path)], ["export", str(path), "--format", "lp"]):
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        proc = cli(*argv, stdout=write_end)
+        os.close(write_end)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 141, (argv, err)
+        assert "Traceback" not in err and "BrokenPipeError" not in err, argv
+
+
+def test_ctrl_c_keeps_the_incumbent() -> None:
+    """Ctrl-C during a solve threw HiGHS's incumbent away (status error, exit 1). The demo network
+    to a zero gap takes a few seconds and shows a progress line with an incumbent after one; SIGINT
+    then stops HiGHS at its next check, and the best plan found so far is the answer: a feasible
+    plan, "status interrupted", exit 0."""
+    proc = cli("solve", str(data_path(DEMO_NETWORK)), "--gap", "0", "--time-limit", "120")
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip().startswith("...") and "incumbent nan" not in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    out = proc.stdout.read()
+    assert proc.wait(timeout=60) == 0, out
+    assert "plan of 'demo-seed0': feasible" in out
+    assert "status interrupted: Ctrl-C stopped the solve; the best plan found so far is above" in out
+
+
+def test_version_and_defaults_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--version` names Concerto's and HiGHS's versions; `--help` of a solving command shows the
+    defaults, the gap being the one the server applies when a request sets none."""
+    from importlib.metadata import version
+
+    from solver.backends.highs import HIGHS_VERSION
+    from solver.options import DEFAULT_MIP_REL_GAP
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"concerto {version('concerto')} (HiGHS {HIGHS_VERSION})"
+    with pytest.raises(SystemExit):
+        main(["solve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"relative MIP gap (default: {DEFAULT_MIP_REL_GAP})" in text
+    assert "seconds (default: 60.0)" in text and "(default: highs)" in text
+
+
+def test_json_is_the_plans_protobuf_json(tmp_path: Path) -> None:
+    """`--json` writes the plan's protobuf JSON (concerto.v1.PlanResult), the format the service
+    speaks: it parses back into the same plan, holds what the old custom format lacked (authority
+    spend, stats, bound, fill by priority), lists empty tables as [], and stays valid JSON
+    without a plan (the objective NaN is the string "NaN", which the old format wrote bare)."""
+    from google.protobuf import json_format
+
+    from solver._proto.concerto.v1 import plan_pb2
+    from solver.convert import plan_from_proto
+
+    net = tmp_path / "backup.json"
+    write_network(backup_network(lost_sale_penalty=100), net)
+    out = tmp_path / "plan.json"
+    assert main(["solve", str(net), "--json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert {"authority", "stats", "bound", "kpis"} <= set(record)
+    assert record["overtime"] == [] and record["stats"]["backend"] == "highs"
+    plan = plan_from_proto(json_format.Parse(out.read_text(), plan_pb2.PlanResult()))
+    assert plan.objective == pytest.approx(100) and [r["offer"] for r in plan.activations.rows()] == ["backup"]
+
+    from tests.test_service import no_supply_network
+
+    write_network(no_supply_network(), net)
+    assert main(["solve", str(net), "--json", str(out)]) == 1
+    record = json.loads(out.read_text(), parse_constant=lambda name: pytest.fail(f"bare {name} in JSON"))
+    assert record["status"] == "SOLVE_STATUS_INFEASIBLE" and record["objective"] == "NaN"
+
+
+def test_validate_reports_every_violation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Validation stopped at the first error: a dangling node and a negative capacity in one file
+    reported only the node. Both are reported now, each with its entity, id and field."""
+    spec = backup_network(lost_sale_penalty=100)
+    bad = replace(
+        spec,
+        lanes=(replace(spec.lanes[0], destination="nowhere"), *spec.lanes[1:]),
+        offers=(replace(spec.offers[0], capacity=-5.0), *spec.offers[1:]),
+    )
+    path = tmp_path / "bad.json"
+    write_network(bad, path)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("concerto: 2 violations: ")
+    assert f"supply offer '{spec.offers[0].id}': capacity is -5.0; it must be >= 0" in err
+    assert f"lane '{spec.lanes[0].id}': destination refers to unknown node 'nowhere'" in err
+
+
+def test_no_highs_banner_in_the_server_log(tmp_path: Path) -> None:
+    """HiGHS 1.16's copyright banner went to every worker's standard output, so into the server's
+    log. `concerto serve` with two workers answers a Solve (the backup network, optimum 100), then
+    stops on SIGTERM: its whole output is its own lines, none from HiGHS."""
+    from solver.client import ConcertoClient
+
+    proc = cli("serve", "--address", "127.0.0.1:0", "--store", str(tmp_path / "ledger.db"), "--workers", "2")
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    assert first.startswith("concerto serving on port"), first
+    port = int(first.split()[-1])
+    try:
+        with ConcertoClient(f"127.0.0.1:{port}") as client:
+            assert client.solve(backup_network(lost_sale_penalty=100), timeout=60).objective == pytest.approx(100)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert "HiGHS" not in first + out + err, first + out + err

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,55 @@ def test_thread_count_may_change_between_solves_in_one_process() -> None:
         solution = backend.solve(lp, SolveOptions(threads=threads))
         assert solution.status == SolveStatus.OPTIMAL, threads
         assert solution.objective == pytest.approx(100)
+
+
+def test_any_thread_sequence_after_a_default_thread_solve_in_a_fresh_process() -> None:
+    """The sequence that failed on HiGHS 1.16: a first solve with `threads` unset starts the
+    process-wide scheduler with HiGHS's default, and a later `threads=1` then ended "Not Set"
+    (status ERROR). Run in a new interpreter so that the first solve of the process really is the
+    default-thread one, whatever ran before in this one; every solve must reach the optimum 100.
+    It also checks the banner: nothing but the objectives reaches standard output."""
+    script = textwrap.dedent(
+        """
+        from models.solution import SolveStatus
+        from solver.backends.highs import HighsBackend
+        from solver.options import SolveOptions
+        from solver.planner import compile_model
+        from tests.test_known_answers import backup_network
+
+        lp = compile_model(backup_network(lost_sale_penalty=100)).lp
+        for threads in (0, 1, 2, 0, 1, 1, 2, 2, 0):
+            solution = HighsBackend().solve(lp, SolveOptions(threads=threads))
+            print(threads, solution.status.value, round(solution.objective, 6))
+        """
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    results = [line for line in done.stdout.splitlines() if line[:1].isdigit()]
+    assert results == [f"{t} optimal 100.0" for t in (0, 1, 2, 0, 1, 1, 2, 2, 0)]
+
+
+def test_no_highs_banner_on_standard_output(tmp_path: Path) -> None:
+    """HiGHS 1.16 prints a copyright banner ("Running HiGHS 1.16.0 ...") to file descriptor 1 when
+    a process makes its first `Highs()`. `concerto export FILE` to standard output must be the MPS
+    model alone: its first line is MPS's NAME record, and no line mentions HiGHS."""
+    from solver.convert import write_network
+
+    path = tmp_path / "backup.json"
+    write_network(backup_network(lost_sale_penalty=100), path)
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "solver.cli", "export", str(path), "--format", "mps"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("NAME")
+    assert not [line for line in lines if "HiGHS" in line]
 
 
 def test_read_a_model_file_with_options_and_thread_changes(tmp_path: Path) -> None:

@@ -122,6 +122,32 @@ def test_example_protocols_are_valid() -> None:
     validate_protocols(playbook())
 
 
+def test_every_bad_rule_is_reported() -> None:
+    """Two broken authority rules (a cap below the limit, an unknown approver role) and a role that
+    escalates to a role that does not exist: all three are reported, in the order checked (roles
+    first), each with its entity, id and field."""
+    from dataclasses import replace
+
+    good = playbook()
+    first, second, *rest = good.authority_rules
+    bad = replace(
+        good,
+        roles=(*good.roles, Role("buyer", escalates_to="nobody")),
+        authority_rules=(
+            replace(first, hard_cap=1.0),
+            replace(second, approver=Approver(role="ghost")),
+            *rest,
+        ),
+    )
+    with pytest.raises(ValidationError) as err:
+        validate_protocols(bad)
+    assert [(v.entity, v.ident, v.field) for v in err.value.each()] == [
+        ("role", "buyer", "escalates_to"),
+        ("authority rule", first.id, "hard_cap"),
+        ("authority rule", second.id, "approver.role"),
+    ]
+
+
 def test_protocols_proto_json_round_trip_is_exact() -> None:
     protocols = playbook()
     text = json_format.MessageToJson(protocols_to_proto(protocols))

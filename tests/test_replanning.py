@@ -908,3 +908,29 @@ def test_the_first_answer_stops_at_its_own_gap_and_the_final_one_proves_the_requ
         assert backend.gaps == expected
     with pytest.raises(ValidationError, match="first_answer_gap"):
         ReplanOptions(first_answer_gap=1.5)
+
+
+def test_a_full_replan_without_a_plan_in_its_time_keeps_the_first_answer() -> None:
+    """At M a replan with a limit of seconds ended with the full replan's time limit before HiGHS
+    held any plan, and that answer (status time_limit, no plan) was the replan's result, although
+    the first answer had a plan. The first answer's model is the full model with the decisions
+    outside the reach fixed, so its plan is a plan of the full model: it stays the final answer.
+    Here the full replan's solve is made to end as a time limit without a plan; the answers are
+    the first plan twice, both of kind "first", feasible for the disrupted network."""
+    from models.builder import LinearProgram
+    from models.solution import Solution
+    from solver.backends.highs import HighsBackend
+
+    class FullReplanTimesOut(HighsBackend):
+        def solve(self, lp: LinearProgram, options: SolveOptions, **kwargs: Any) -> Solution:
+            if kwargs.get("start") is not None:  # the full replan, warm-started from the first answer
+                return Solution(status=SolveStatus.TIME_LIMIT, x=None, backend=self.name, message="Time limit reached")
+            return super().solve(lp, options, **kwargs)
+
+    spec = long_region()
+    baseline = plan_network(spec, SolveOptions())
+    out = Signal("down", SignalType.SUPPLIER_OUTAGE, supplier="east-S1", duration_hours=2 * DAY)
+    first, final = replan(spec, baseline, [out], OPTIONS, COLD, backend=FullReplanTimesOut())
+    assert first.kind == final.kind == "first" and final.plan.has_solution
+    assert final.plan is first.plan and final.ready_seconds >= first.ready_seconds
+    assert not check_plan(spec, replace(final.plan, objective=final.business_objective), signals=[out])

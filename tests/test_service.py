@@ -24,11 +24,12 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from benchmarks.generator import generate
 from models.network import Demand, Item, Lane, NetworkSpec, Node, NodeRole, ServiceTarget, SupplyOffer
 from models.protocols import ProtocolSet
-from models.signals import Signal
+from models.signals import Signal, SignalType
 from solver import convert
 from solver._proto.concerto.v1 import network_pb2, plan_pb2, service_pb2, service_pb2_grpc, signals_pb2
 from solver.backends.base import BackendFeature
 from solver.backends.registry import available_backends
+from solver.errors import SOLVE_STATUS_METADATA
 from solver.options import SolveOptions
 from solver.server import SERVICE_NAME, ServerConfig, _DecodedVersions
 from tests.service_harness import RunningServer, ServerProcess, running_server, store_snapshot
@@ -190,6 +191,12 @@ def test_validate_network_accepts_a_good_network_and_names_a_violation(service: 
     assert (violation.entity, violation.id, violation.field) == ("lane", "L1", "lead_time")
     assert "horizon" in violation.message
 
+    # Two bad entities: both are listed (validation used to stop at the first).
+    bad.offers[0].capacity = -1.0
+    response = service.stub.ValidateNetwork(service_pb2.ValidateNetworkRequest(network=bad), timeout=TIMEOUT)
+    found = {(v.entity, v.id, v.field) for v in response.violations}
+    assert found == {("lane", "L1", "lead_time"), ("supply offer", bad.offers[0].id, "capacity")}
+
     unknown_supplier = signals_pb2.Signal()
     unknown_supplier.CopyFrom(OUTAGE)
     unknown_supplier.supplier = "S9"
@@ -252,16 +259,62 @@ def no_supply_network() -> NetworkSpec:
     )
 
 
+def trailer(err: grpc.RpcError) -> str | None:
+    """The `concerto-solve-status` trailer of a Plan or Replan that stored no plan."""
+    return dict(err.trailing_metadata() or ()).get(SOLVE_STATUS_METADATA)
+
+
 def test_infeasible_network_is_an_answer_not_an_error(service: RunningServer) -> None:
+    """Solve answers an infeasible network with status INFEASIBLE. Plan stores only plans: the
+    same network is FAILED_PRECONDITION, with how the solve ended in the trailer, and no version
+    (before, an infeasible "plan" became version 1 and the next Replan's baseline)."""
     response = service.stub.Solve(solve_request(no_supply_network()), timeout=TIMEOUT)
     assert response.plan.status == plan_pb2.SOLVE_STATUS_INFEASIBLE
     assert math.isnan(response.plan.objective)
 
     service.client.put_network("infeasible", no_supply_network(), timeout=TIMEOUT)
-    stored = plan(service, "infeasible")
-    assert stored.version == 1 and stored.plan.status == plan_pb2.SOLVE_STATUS_INFEASIBLE
-    [summary] = service.client.list_plans("infeasible")
-    assert summary.status == plan_pb2.SOLVE_STATUS_INFEASIBLE
+    err = refused(lambda: plan(service, "infeasible"))
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "'infeasible': the solve ended infeasible" in err.details() and "concerto diagnose" in err.details()
+    assert trailer(err) == "infeasible"
+    assert service.client.list_plans("infeasible") == []
+    err = refused(lambda: replan(service, "infeasible"))
+    assert err.code() == grpc.StatusCode.NOT_FOUND  # there is no baseline to replan from
+
+
+def test_a_time_limit_without_a_plan_stores_nothing(service: RunningServer) -> None:
+    """Network "M" stopped after 0.2 s of HiGHS has no incumbent yet (its root LP takes 15-20 s):
+    Plan answers DEADLINE_EXCEEDED saying the time limit ended it, and stores no version."""
+    service.client.put_network("too-short", generate("M", seed=0), timeout=TIMEOUT)
+    request = service_pb2.PlanRequest(network_id="too-short", options=service_pb2.SolveOptions(time_limit_seconds=0.2))
+    err = refused(lambda: service.stub.Plan(request, timeout=TIMEOUT))
+    assert err.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert "the solve ended time_limit" in err.details() and "time_limit_seconds" in err.details()
+    assert trailer(err) == "time_limit"
+    assert service.client.list_plans("too-short") == []
+
+
+def test_a_stored_version_without_a_plan_is_never_a_baseline(service: RunningServer) -> None:
+    """A ledger written before only plans were stored may hold an error version: Replan from it
+    (named, or as the latest) is FAILED_PRECONDITION naming the version, and stores nothing."""
+    put_outage(service, "legacy-error")
+    first = plan(service, "legacy-error")
+    service.servicer.store.add_plan(
+        "legacy-error",
+        network_version=first.network_version,
+        baseline_version=first.version,
+        signals=b"",
+        plan=plan_pb2.PlanResult(status=plan_pb2.SOLVE_STATUS_ERROR, objective=math.nan).SerializeToString(),
+        status="error",
+        objective=math.nan,
+        decisions=[],
+    )
+    assert versions(service, "legacy-error") == [1, 2]
+    for baseline in (0, 2):
+        err = refused(lambda baseline=baseline: replan(service, "legacy-error", baseline))
+        assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "plan version 2 ended error and holds no plan" in err.details()
+    assert replan(service, "legacy-error", 1, allow_stale_baseline=True).version == 3
 
 
 # -- choosing the backend ----------------------------------------------------------------------------
@@ -793,13 +846,23 @@ def service_stub(channel: grpc.Channel) -> service_pb2_grpc.ConcertoStub:
 
 def test_plans_survive_a_killed_server_and_a_retried_replan_commits_once(tmp_path: Path) -> None:
     """SIGKILL the server while it solves a replan: a new server on the same file has exactly the
-    versions committed before, and the retried replan (same idempotency key) adds exactly one."""
+    versions committed before, and the retried replan (same idempotency key) adds exactly one.
+
+    The baseline is a real plan of "M" (to a 5% gap; only plans become versions), which takes the
+    root LP's 15-20 s. The replan answers a quality hold of the smallest stock position: its first
+    answer (1% of the decisions in reach) takes about a second, and the full replan, warm-started
+    from it, stops after 2 s of HiGHS, so the retry still ends promptly with a plan."""
     store = tmp_path / "durable.db"
-    quick = service_pb2.SolveOptions(time_limit_seconds=0.2)
-    # "M" stopped after 2 s of HiGHS: several seconds in all, and the retry still ends promptly.
+    baseline = service_pb2.SolveOptions(time_limit_seconds=120, mip_rel_gap=0.05)
+    network = slow_solve_request().network
+    held = min((s for s in network.stocks if s.on_hand > 0), key=lambda s: (s.on_hand, s.node, s.item))
+    hold = Signal(
+        "durable-hold", SignalType.INVENTORY_ADJUSTMENT, node=held.node, item=held.item, magnitude=-held.on_hand
+    )
     killed = service_pb2.ReplanRequest(
         network_id="durable",
-        baseline_version=2,
+        baseline_version=1,
+        signals=[convert.signal_to_proto(hold)],
         idempotency_key="after-the-kill",
         options=service_pb2.SolveOptions(time_limit_seconds=2.0),
     )
@@ -809,11 +872,10 @@ def test_plans_survive_a_killed_server_and_a_retried_replan_commits_once(tmp_pat
         with grpc.insecure_channel(first.target) as channel:
             stub = service_stub(channel)
             stub.PutNetwork(
-                service_pb2.PutNetworkRequest(network_id="durable", network=slow_solve_request().network),
+                service_pb2.PutNetworkRequest(network_id="durable", network=network),
                 timeout=TIMEOUT,
             )
-            for _ in range(2):
-                stub.Plan(service_pb2.PlanRequest(network_id="durable", options=quick), timeout=TIMEOUT)
+            stub.Plan(service_pb2.PlanRequest(network_id="durable", options=baseline), timeout=180)
             events = stub.ReplanStream(killed, timeout=TIMEOUT)
             phase = ""
             for event in events:
@@ -832,12 +894,12 @@ def test_plans_survive_a_killed_server_and_a_retried_replan_commits_once(tmp_pat
                 plans = stub.ListPlans(service_pb2.ListPlansRequest(network_id="durable"), timeout=TIMEOUT).plans
                 return [p.version for p in plans]
 
-            assert listed() == [1, 2]
+            assert listed() == [1]
             retried = stub.Replan(killed, timeout=TIMEOUT)
-            assert (retried.version, retried.baseline_version, retried.idempotency_key) == (3, 2, "after-the-kill")
-            assert listed() == [1, 2, 3]
+            assert (retried.version, retried.baseline_version, retried.idempotency_key) == (2, 1, "after-the-kill")
+            assert listed() == [1, 2]
             assert stub.Replan(killed, timeout=TIMEOUT) == retried
-            assert listed() == [1, 2, 3]
+            assert listed() == [1, 2]
         assert second.terminate() == 0
     finally:
         first.kill()

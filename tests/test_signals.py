@@ -116,6 +116,20 @@ def test_duplicate_signal_ids_are_rejected(net: Network) -> None:
         apply_signals(net, twice)
 
 
+def test_every_bad_signal_is_reported(net: Network) -> None:
+    """Two bad signals in one batch (an unknown lane, an unknown item) and a good one: both bad
+    ones are named, in order, with their fields; nothing is applied."""
+    batch = [
+        Signal("g", SignalType.LANE_DISRUPTION, lane="nowhere"),
+        Signal("ok", SignalType.DEMAND_CHANGE, customer="C", magnitude=2),
+        Signal("h", SignalType.CAPACITY_LOSS, node="P", item="unobtainium"),
+    ]
+    with pytest.raises(ValidationError) as err:
+        apply_signals(net, batch)
+    assert [(v.ident, v.field) for v in err.value.each()] == [("g", "lane"), ("h", "item")]
+    assert str(err.value).startswith("2 violations: signal 'g': lane ")
+
+
 def test_lane_disruption_with_a_detour_and_lead_time_change(net: Network) -> None:
     """Departures on the plant->DC lane in periods 1-2 take 30 h longer: ceil(30 / 24) = 2 extra
     periods, so they arrive in 3 and 4 (beyond the horizon); a 20 h faster lane never goes below a

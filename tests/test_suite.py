@@ -24,6 +24,7 @@ from benchmarks.suite import (
     RESPONSES,
     Case,
     ScenarioError,
+    baseline_record,
     evaluate_expectations,
     gate,
     load_scenario,
@@ -34,6 +35,7 @@ from benchmarks.suite import (
     resolve_target,
     run_cases,
     select_cases,
+    solver_version_note,
 )
 from models.network import Network
 from models.signals import apply_signals
@@ -145,6 +147,20 @@ def test_evaluator_gap_and_time() -> None:
     assert evaluate_expectations(_result(), {"no_escalation": True})[0].startswith("no_escalation")
 
 
+def test_fill_rates_are_compared_beyond_the_gap() -> None:
+    """The hand-made result's gap is 1% and the sequential fill 0.99: an orchestrated fill of
+    0.9805 is 0.95 points short, inside the gap (a tie-break between plans the gap cannot tell
+    apart); 0.9795 is 1.05 points short, beyond it. At the suite's 0.1% the gate had failed
+    tier2_failure_through_bom@S on 0.96927 against 0.96934 (0.007 points): that passes now."""
+    want = {"orchestrated_fill_ge_sequential": True}
+    assert evaluate_expectations(_result(fill_rate=0.9805), want) == []
+    [failure] = evaluate_expectations(_result(fill_rate=0.9795), want)
+    assert failure.startswith("orchestrated_fill_ge_sequential") and "beyond the 1.00% gap" in failure
+    tie = _result(fill_rate=0.96927) | {"mip_rel_gap": 1e-3}
+    tie["responses"]["sequential"]["fill_rate"] = 0.96934
+    assert evaluate_expectations(tie, want) == []
+
+
 def test_no_new_escalation_forgives_the_baselines_standing_escalations() -> None:
     """The baseline plan already escalates to logistics-director (a standing rule over its limit):
     the response escalating there too is not new; escalating to the joint decision is."""
@@ -201,6 +217,18 @@ def test_gate_on_hand_made_results() -> None:
     assert gate([slow], baseline, check_time=False) == []
     moved = result | {"network_sha256": "other"}
     assert "inputs changed" in gate([moved], baseline)[0]
+
+
+def test_the_baseline_names_its_solver_and_check_says_when_it_differs() -> None:
+    """Each recorded case keeps the HiGHS version that solved it; a check run on another version
+    gets a note naming both (the gate's verdict itself is unchanged), and none on the same one."""
+    result = _result() | {"network_sha256": "n", "signals_sha256": "s", "seed": 0, "expectations": {}}
+    record = baseline_record([result], highs="1.15.1")
+    assert record["scenarios"]["x@S"]["highs"] == "1.15.1"
+    assert solver_version_note([result], record, "1.15.1") is None
+    note = solver_version_note([result], record, "1.16.0")
+    assert note is not None and "this run used HiGHS 1.16.0" in note and "x@S with HiGHS 1.15.1" in note
+    assert gate([result], record, check_time=False) == []
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from models.errors import ValidationError
+from models.errors import MAX_REPORTED_VIOLATIONS, ValidationError, ValidationErrors
 from models.network import (
     Demand,
     InTransit,
@@ -542,3 +542,37 @@ def test_single_sourced_demand_with_no_inbound_lane_is_rejected() -> None:
         "single_source",
         "no lane brings the item",
     )
+
+
+def test_every_bad_entity_is_reported_and_the_text_is_capped() -> None:
+    """25 items with a negative unit value: each is its own violation, so all 25 are found; the
+    message reads as the first (entity, id and field of item X0) and lists 20, counting the 5 more;
+    `each()` gives all 25 in order. One bad entity alone raises a plain `ValidationError`."""
+    spec = base_spec()
+    extra = tuple(Item(f"X{k}", unit_value=-1.0) for k in range(25))
+    with pytest.raises(ValidationErrors) as err:
+        Network.from_spec(replace(spec, items=spec.items + extra))
+    assert (err.value.entity, err.value.ident, err.value.field) == ("item", "X0", "unit_value")
+    assert [v.ident for v in err.value.each()] == [f"X{k}" for k in range(25)]
+    text = str(err.value)
+    assert text.startswith("25 violations: item 'X0': unit_value is -1.0; it must be >= 0")
+    assert text.count("item 'X") == MAX_REPORTED_VIOLATIONS == 20
+    assert text.endswith("; and 5 more")
+    with pytest.raises(ValidationError) as one:
+        Network.from_spec(replace(spec, items=spec.items + extra[:1]))
+    assert type(one.value) is ValidationError
+
+
+def test_a_dangling_reference_skips_only_that_entitys_later_checks() -> None:
+    """A lane to an unknown node and a negative lane capacity on another lane: both are reported,
+    but the unknown node's lane reports only its reference (its other checks may depend on it)."""
+    spec = base_spec()
+    first, second, *rest = spec.lanes
+    bad = replace(
+        spec,
+        lanes=(replace(first, destination="nowhere", unit_cost=-1.0), replace(second, capacity=-2.0), *rest),
+    )
+    with pytest.raises(ValidationErrors) as err:
+        Network.from_spec(bad)
+    found = [(v.entity, v.ident, v.field) for v in err.value.each()]
+    assert found == [("lane", first.id, "destination"), ("lane", second.id, "capacity")]

@@ -183,6 +183,22 @@ def test_queue_full_and_cancel() -> None:
         assert pool.submit(tiny_job()).result(WAIT).objective == pytest.approx(100)
 
 
+def test_one_worker_solves_any_sequence_of_thread_counts() -> None:
+    """In the service, a request with `threads` unset followed by one with `threads: 1` in the same
+    worker returned an error plan on HiGHS 1.16 (the first solve had started the worker's scheduler
+    with HiGHS's default). One worker, one process: unset, 1, 2, unset, 1, each the backup
+    network's optimum 100 (test_known_answers), all in the worker that started first."""
+    with WorkerPool(1, 0) as pool:
+        assert pool.wait_ready(WAIT)
+        (pid,) = pool.stats().worker_pids
+        for threads in (0, 1, 2, 0, 1):
+            job = replace(tiny_job(), options=SolveOptions(threads=threads))
+            plan = pool.submit(job).result(WAIT)
+            assert plan.status == SolveStatus.OPTIMAL, (threads, plan.message)
+            assert plan.objective == pytest.approx(100)
+        assert pool.stats().worker_pids == (pid,)
+
+
 def test_worker_killed_from_outside() -> None:
     with WorkerPool(1, 0) as pool:
         assert pool.wait_ready(WAIT)

@@ -74,6 +74,10 @@ class SolverBackend(ABC):
     def version(self) -> str:
         """The underlying solver's version string."""
 
+    def install_hint(self) -> str:
+        """What to install to make this backend usable, for the error an unavailable one raises."""
+        return ""
+
     @abstractmethod
     def solve(
         self,

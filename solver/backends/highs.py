@@ -4,8 +4,11 @@ from HiGHS model statuses to Concerto's `SolveStatus`.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -23,6 +26,36 @@ try:  # pragma: no cover - exercised by every test when highspy is installed
     import highspy
 except ImportError:  # pragma: no cover
     highspy = None  # type: ignore[assignment]
+
+
+def _first_instance_quietly() -> str:
+    """Make the process's first `Highs()` with standard output sent to /dev/null, and return HiGHS's
+    version.
+
+    HiGHS 1.16 prints a two-line copyright banner to file descriptor 1 when the first instance of a
+    process is made, whatever `output_flag` says; it would land in `concerto demo`, in every
+    worker's log and at the top of `concerto export --format mps > model.mps`. Later instances print
+    nothing, so one quiet instance at import time keeps every output clean. Every module that uses
+    HiGHS imports highspy from here (pyomo's HiGHS interface included, through the backends)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no standard output at all: nothing to protect
+        return str(highspy.Highs().version())
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        version = str(highspy.Highs().version())
+        ctypes.CDLL(None).fflush(None)  # anything C stdio still buffers goes to /dev/null too
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+    return version
+
+
+HIGHS_VERSION = _first_instance_quietly() if highspy is not None else ""
+"""The installed HiGHS's version ("1.16.0"), or "" without highspy."""
 
 _ROWWISE = 2
 _MINIMIZE = 1
@@ -64,7 +97,10 @@ class HighsBackend(SolverBackend):
         return highspy is not None
 
     def version(self) -> str:
-        return str(highspy.Highs().version()) if highspy is not None else ""
+        return HIGHS_VERSION
+
+    def install_hint(self) -> str:
+        return "pip install highspy (Concerto's lock file pins the tested version)"
 
     def load(self, lp: LinearProgram, options: SolveOptions) -> highspy.Highs:
         """A Highs instance holding `lp` with `options` applied, ready to `run()`."""
@@ -107,8 +143,7 @@ class HighsBackend(SolverBackend):
             h.setOptionValue("time_limit", float(options.time_limit))
         h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
         h.setOptionValue("random_seed", int(options.seed))
-        if options.threads:
-            _use_threads(h, int(options.threads))
+        _use_threads(h, int(options.threads))
         return h
 
     def solve(
@@ -226,18 +261,27 @@ class Conflict:
     """False if HiGHS stopped (e.g. at the time limit) before proving that no part can be dropped."""
 
 
+_scheduler = threading.Lock()
 _scheduler_threads: list[int] = []
-"""The thread count HiGHS's process-wide scheduler was last started with (empty: its default)."""
+"""The thread count HiGHS's process-wide scheduler was last started for (0: HiGHS's default);
+empty until the first solve of the process."""
 
 
 def _use_threads(h: highspy.Highs, threads: int) -> None:
-    """HiGHS runs every instance of a process on one global scheduler, started with the first
-    solve's thread count; asking for another count later fails the solve ("Not Set"). Restart the
-    scheduler when the count changes."""
-    if _scheduler_threads and _scheduler_threads[-1] != threads:
-        h.resetGlobalScheduler(True)
-    _scheduler_threads[:] = [threads]
-    h.setOptionValue("threads", threads)
+    """Set `threads` (0: HiGHS's default) on `h`, restarting the scheduler if it was started for
+    another count.
+
+    HiGHS runs every instance of a process on one global scheduler, started by the first solve with
+    that solve's thread count (HiGHS's default when `threads` is unset). A later solve that asks for
+    another count fails ("Not Set", HiGHS 1.16), so a default-thread solve followed by `threads=1`
+    would fail. The count each load asks for, the default included, is recorded, and a change
+    restarts the scheduler before the solve."""
+    with _scheduler:
+        if _scheduler_threads and _scheduler_threads[-1] != threads:
+            h.resetGlobalScheduler(True)
+        _scheduler_threads[:] = [threads]
+    if threads:
+        h.setOptionValue("threads", threads)
 
 
 def _set_start(h: highspy.Highs, start: npt.NDArray[np.float64], log: list[str], *, verbose: bool) -> None:

@@ -76,6 +76,9 @@ class OrToolsBackend(SolverBackend):
         """Whether ortools imports in a fresh worker process (asked once, then cached)."""
         return _probe()[0]
 
+    def install_hint(self) -> str:
+        return "pip install ortools (Concerto's lock file pins the tested version)"
+
     @classmethod
     def unavailable_reason(cls) -> str:
         ok, detail = _probe()

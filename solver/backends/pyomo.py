@@ -29,6 +29,16 @@ SOLVERS = ("highs", "gurobi_direct", "gurobi_persistent", "scip_direct", "knitro
 """Solver names `pyomo-<name>` may take: those Pyomo's `contrib.solver` factory knows, whose
 options (gap, time limit, threads) share one spelling."""
 
+INSTALL_HINTS = {
+    "highs": "pip install highspy",
+    "gurobi_direct": "pip install gurobipy, with a Gurobi licence for models beyond its size-limited trial",
+    "gurobi_persistent": "pip install gurobipy, with a Gurobi licence for models beyond its size-limited trial",
+    "scip_direct": "pip install pyscipopt",
+    "knitro_direct": "pip install knitro, with an Artelys Knitro licence",
+    "gams": "a GAMS installation with `gams` on the PATH, and its Python API (pip install gamsapi)",
+}
+"""What each Pyomo solver needs beside Pyomo itself."""
+
 _LOCK = threading.Lock()
 
 
@@ -80,6 +90,9 @@ class PyomoBackend(SolverBackend):
             return bool(factory(self.solver).available())
         except Exception:  # a solver plugin whose library is missing or broken is simply not available
             return False
+
+    def install_hint(self) -> str:
+        return INSTALL_HINTS.get(self.solver, "")
 
     def version(self) -> str:
         factory = _factory()

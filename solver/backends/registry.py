@@ -41,14 +41,18 @@ def backend_by_name(name: str = DEFAULT_BACKEND) -> SolverBackend:
     """The backend called `name`; a `ValidationError` naming the option for an unknown or
     unavailable one."""
     if name not in BACKENDS:
-        raise ValidationError(
-            "solve options", name, "backend", f"unknown backend {name!r}; use one of {', '.join(BACKENDS)}"
-        )
+        raise ValidationError("solve options", name, "backend", f"is unknown; Concerto knows {', '.join(BACKENDS)}")
     backend = BACKENDS[name]()
     if not backend.usable():
         others = ", ".join(n for n in available_backends() if n != name) or "none"
+        hint = backend.install_hint()
         raise ValidationError(
-            "solve options", name, "backend", f"is not available in this installation; available: {others}"
+            "solve options",
+            name,
+            "backend",
+            "is not available in this installation"
+            + (f" (to use it: {hint})" if hint else "")
+            + f"; available here: {others}",
         )
     return backend
 
