@@ -29,6 +29,7 @@ from models.builder import LinearProgram
 from models.errors import ConcertoError, ValidationError
 from models.network import Network
 from models.plan import Plan
+from models.replanning import ReplanOptions
 from models.solution import Solution
 from solver.backends.base import BackendFeature, MipProgress, SolverBackend, WrappedBackend
 from solver.backends.highs import HIGHS_VERSION
@@ -39,6 +40,7 @@ from solver.options import DEFAULT_MIP_REL_GAP, DEFAULT_TIME_LIMIT, SolveOptions
 from solver.planner import compile_model, plan_network
 from solver.progress import ShowProgress, TerminalProgress, stream_progress
 
+REPLAN_DEFAULTS = ReplanOptions()
 EXIT_PLAN, EXIT_NO_PLAN, EXIT_INVALID, EXIT_RPC = 0, 1, 2, 3
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 EXIT_INTERRUPTED = 128 + signal.SIGINT
@@ -270,16 +272,18 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_replan(args: argparse.Namespace) -> int:
-    from solver._proto.concerto.v1 import service_pb2
     from solver.client import ConcertoClient
+    from solver.convert import replan_options_to_proto
 
-    settings = service_pb2.ReplanSettings(
+    replan_options = ReplanOptions(
         stability_weight=args.stability_weight,
         fence_periods=args.fence_periods,
-        skip_first_answer=args.no_first_answer,
+        fence_penalty=args.fence_penalty,
         upstream_hops=args.upstream_hops,
         recovery_periods=args.recovery_periods,
+        first_answer_gap=args.first_answer_gap,
     )
+    settings = replan_options_to_proto(replan_options, skip_first_answer=args.no_first_answer)
 
     def on_first(plan: Plan) -> None:
         print(f"first coordinated plan (from the signals' reach): objective {plan.objective:,.2f}")
@@ -392,12 +396,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--signals", type=Path, required=True, help="detected disruptions (protobuf JSON SignalBatch)")
     p.add_argument("--server", default="127.0.0.1:50051", help="host:port of a running server")
     p.add_argument("--baseline", type=int, default=0, help="baseline plan version (0: the latest)")
-    p.add_argument("--stability-weight", type=float, default=1.0, help="cost per unit changed (0: cold solve)")
-    p.add_argument("--fence-periods", type=int, default=0, help="periods whose decisions stay frozen")
-    p.add_argument("--no-first-answer", action="store_true", help="skip the first answer from the signals' reach")
-    p.add_argument("--upstream-hops", type=int, default=2, help="steps upstream the first answer may re-source")
     p.add_argument(
-        "--recovery-periods", type=int, default=2, help="periods after the disruption the first answer may still move"
+        "--stability-weight",
+        type=float,
+        default=REPLAN_DEFAULTS.stability_weight,
+        help="cost per unit changed (0: cold solve)",
+    )
+    p.add_argument("--fence-periods", type=int, default=0, help="periods whose decisions stay frozen")
+    p.add_argument(
+        "--fence-penalty", type=float, default=REPLAN_DEFAULTS.fence_penalty, help="cost per unit cut inside the fence"
+    )
+    p.add_argument(
+        "--first-answer-gap",
+        type=float,
+        default=REPLAN_DEFAULTS.first_answer_gap,
+        help="relative MIP gap the first answer stops at (the request's --gap where that is looser)",
+    )
+    p.add_argument("--no-first-answer", action="store_true", help="skip the first answer from the signals' reach")
+    p.add_argument(
+        "--upstream-hops",
+        type=int,
+        default=REPLAN_DEFAULTS.upstream_hops,
+        help="steps upstream the first answer may re-source",
+    )
+    p.add_argument(
+        "--recovery-periods",
+        type=int,
+        default=REPLAN_DEFAULTS.recovery_periods,
+        help="periods after the disruption the first answer may still move",
     )
     p.add_argument("--idempotency-key", default="", help="a retry with the same key returns the stored version")
     solve_flags(p)

@@ -744,21 +744,49 @@ def diff_from_proto(msg: service_pb2.DiffPlansResponse) -> PlanDiff:
 
 
 def replan_options_from_proto(msg: service_pb2.ReplanSettings) -> ReplanOptions:
-    """Replan settings of a request; absent fields take `ReplanOptions`'s defaults."""
+    """Replan settings of a request; absent fields take `ReplanOptions`'s defaults. The inverse of
+    `replan_options_to_proto`."""
     defaults = ReplanOptions()
+
+    def real(name: str) -> float:
+        return float(getattr(msg if msg.HasField(name) else defaults, name))
+
+    def whole(name: str) -> int:
+        return int(getattr(msg if msg.HasField(name) else defaults, name))
+
     try:
         return ReplanOptions(
-            stability_weight=msg.stability_weight if msg.HasField("stability_weight") else defaults.stability_weight,
-            decay=msg.decay if msg.HasField("decay") else defaults.decay,
+            stability_weight=real("stability_weight"),
+            decay=real("decay"),
             fence_periods=msg.fence_periods,
-            procurement_weight=msg.procurement_weight if msg.HasField("procurement_weight") else 1.0,
-            production_weight=msg.production_weight if msg.HasField("production_weight") else 1.0,
-            logistics_weight=msg.logistics_weight if msg.HasField("logistics_weight") else 1.0,
-            upstream_hops=msg.upstream_hops if msg.HasField("upstream_hops") else defaults.upstream_hops,
-            recovery_periods=msg.recovery_periods if msg.HasField("recovery_periods") else defaults.recovery_periods,
+            fence_penalty=real("fence_penalty"),
+            procurement_weight=real("procurement_weight"),
+            production_weight=real("production_weight"),
+            logistics_weight=real("logistics_weight"),
+            upstream_hops=whole("upstream_hops"),
+            recovery_periods=whole("recovery_periods"),
+            first_answer_gap=real("first_answer_gap"),
         )
     except ValidationError as err:
         raise ValidationError("request", "replan", f"settings.{err.field}", err.message) from None
+
+
+def replan_options_to_proto(options: ReplanOptions, *, skip_first_answer: bool = False) -> service_pb2.ReplanSettings:
+    """The `ReplanSettings` of replan options, every field set; `replan_options_from_proto` gives
+    the same options back."""
+    return service_pb2.ReplanSettings(
+        stability_weight=options.stability_weight,
+        decay=options.decay,
+        fence_periods=options.fence_periods,
+        fence_penalty=options.fence_penalty,
+        procurement_weight=options.procurement_weight,
+        production_weight=options.production_weight,
+        logistics_weight=options.logistics_weight,
+        skip_first_answer=skip_first_answer,
+        upstream_hops=options.upstream_hops,
+        recovery_periods=options.recovery_periods,
+        first_answer_gap=options.first_answer_gap,
+    )
 
 
 def replan_info_to_proto(

@@ -495,6 +495,36 @@ def test_unknown_action_kind_in_domain_is_rejected_on_the_way_out(plans: dict[st
     assert err.value.field == "decisions[1].action"
 
 
+def test_every_replan_option_travels_in_the_settings() -> None:
+    """Every field of ReplanOptions has a ReplanSettings field: options away from every default
+    (the fence penalty and first-answer gap included, which a client could not set before) come
+    back unchanged, and skip_first_answer rides along."""
+    from dataclasses import fields
+
+    from solver.convert import replan_options_to_proto
+
+    options = ReplanOptions(
+        stability_weight=2.5,
+        procurement_weight=0.5,
+        production_weight=1.5,
+        logistics_weight=2.0,
+        decay=0.9,
+        fence_periods=3,
+        fence_penalty=250.0,
+        upstream_hops=4,
+        recovery_periods=1,
+        first_answer_gap=0.05,
+    )
+    defaults = ReplanOptions()
+    assert all(getattr(options, f.name) != getattr(defaults, f.name) for f in fields(ReplanOptions))
+    message = replan_options_to_proto(options, skip_first_answer=True)
+    assert message.skip_first_answer and replan_options_from_proto(message) == options
+    assert replan_options_from_proto(replan_options_to_proto(defaults)) == defaults
+    with pytest.raises(ValidationError) as err:
+        replan_options_from_proto(service_pb2.ReplanSettings(first_answer_gap=1.5))
+    assert err.value.field == "settings.first_answer_gap"
+
+
 def test_replan_settings_carry_the_reach_and_default_when_absent() -> None:
     """Absent fields take ReplanOptions' defaults (weight 1, decay 0.7, 2 hops, 2 recovery
     periods); set ones are carried, 0 included; a negative hop count is refused naming the field."""

@@ -187,7 +187,7 @@ class ReplanRequest(_message.Message):
     def __init__(self, network_id: _Optional[str] = ..., baseline_version: _Optional[int] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., allow_stale_baseline: _Optional[bool] = ..., settings: _Optional[_Union[ReplanSettings, _Mapping]] = ...) -> None: ...
 
 class ReplanSettings(_message.Message):
-    __slots__ = ("stability_weight", "decay", "fence_periods", "procurement_weight", "production_weight", "logistics_weight", "skip_first_answer", "upstream_hops", "recovery_periods")
+    __slots__ = ("stability_weight", "decay", "fence_periods", "procurement_weight", "production_weight", "logistics_weight", "skip_first_answer", "upstream_hops", "recovery_periods", "fence_penalty", "first_answer_gap")
     STABILITY_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     DECAY_FIELD_NUMBER: _ClassVar[int]
     FENCE_PERIODS_FIELD_NUMBER: _ClassVar[int]
@@ -197,6 +197,8 @@ class ReplanSettings(_message.Message):
     SKIP_FIRST_ANSWER_FIELD_NUMBER: _ClassVar[int]
     UPSTREAM_HOPS_FIELD_NUMBER: _ClassVar[int]
     RECOVERY_PERIODS_FIELD_NUMBER: _ClassVar[int]
+    FENCE_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    FIRST_ANSWER_GAP_FIELD_NUMBER: _ClassVar[int]
     stability_weight: float
     decay: float
     fence_periods: int
@@ -206,7 +208,9 @@ class ReplanSettings(_message.Message):
     skip_first_answer: bool
     upstream_hops: int
     recovery_periods: int
-    def __init__(self, stability_weight: _Optional[float] = ..., decay: _Optional[float] = ..., fence_periods: _Optional[int] = ..., procurement_weight: _Optional[float] = ..., production_weight: _Optional[float] = ..., logistics_weight: _Optional[float] = ..., skip_first_answer: _Optional[bool] = ..., upstream_hops: _Optional[int] = ..., recovery_periods: _Optional[int] = ...) -> None: ...
+    fence_penalty: float
+    first_answer_gap: float
+    def __init__(self, stability_weight: _Optional[float] = ..., decay: _Optional[float] = ..., fence_periods: _Optional[int] = ..., procurement_weight: _Optional[float] = ..., production_weight: _Optional[float] = ..., logistics_weight: _Optional[float] = ..., skip_first_answer: _Optional[bool] = ..., upstream_hops: _Optional[int] = ..., recovery_periods: _Optional[int] = ..., fence_penalty: _Optional[float] = ..., first_answer_gap: _Optional[float] = ...) -> None: ...
 
 class FenceCut(_message.Message):
     __slots__ = ("block", "resource", "period", "baseline", "replanned", "reason")
