@@ -25,6 +25,7 @@ from models.replanning import (
 )
 from models.sequential import SHORTFALL, SequentialResult, StageOutcome, component_objective, sequential_stages
 from models.signals import Signal, apply_signals
+from solver.backends.base import SolverBackend
 from solver.backends.highs import HighsBackend
 from solver.options import SolveOptions
 from solver.planner import ReplanResult, business_objective, compile_model, replan
@@ -53,7 +54,7 @@ def sequential_plan(
     *,
     protocols: ProtocolSet | None = None,
     signals: Sequence[Signal] = (),
-    backend: HighsBackend | None = None,
+    backend: SolverBackend | None = None,
     shortfall: tuple[str, ...] = SHORTFALL,
 ) -> tuple[Plan, SequentialResult]:
     """The function-by-function response (`models.sequential.sequential_stages`) on the network as
@@ -82,7 +83,7 @@ def do_nothing_plan(
     *,
     protocols: ProtocolSet | None = None,
     signals: Sequence[Signal] = (),
-    backend: HighsBackend | None = None,
+    backend: SolverBackend | None = None,
 ) -> tuple[Plan, tuple[FenceCut, ...]]:
     """The baseline executed as far as the disrupted network allows: the replan model with a fence
     over the whole horizon and no stability weight,
@@ -151,7 +152,7 @@ def respond(
     protocols: ProtocolSet | None = None,
     options: SolveOptions | None = None,
     *,
-    backend: HighsBackend | None = None,
+    backend: SolverBackend | None = None,
     on_response: Callable[[str], None] | None = None,
 ) -> Responses:
     """Answer one scenario (a network, its baseline plan, the signals) three ways under the same

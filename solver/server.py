@@ -42,7 +42,7 @@ from solver.errors import DeadlineExceeded, NoBaselinePlan, NoPlan, SolveCancell
 from solver.export import export_model
 from solver.options import DEFAULT_TIME_LIMIT
 from solver.planner import ReplanResult, compile_model
-from solver.store import DecisionInput, NetworkRecord, PlanRecord, SqlitePlanStore
+from solver.store import DecisionInput, NetworkRecord, PlanRecord, PlanStore, SqlitePlanStore
 from solver.workers import JobHandle, Progress, SolveJob, WorkerPool
 
 log = logging.getLogger("concerto.server")
@@ -183,7 +183,7 @@ class _DecodedVersions:
 class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     """Convert, call the store or the worker pool, convert back; errors map in solver/errors.py."""
 
-    def __init__(self, store: SqlitePlanStore, pool: WorkerPool, config: ServerConfig) -> None:
+    def __init__(self, store: PlanStore, pool: WorkerPool, config: ServerConfig) -> None:
         self.store = store
         self.pool = pool
         self.config = config
