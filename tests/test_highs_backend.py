@@ -46,13 +46,22 @@ def test_any_thread_sequence_after_a_default_thread_solve_in_a_fresh_process() -
         for threads in (0, 1, 2, 0, 1, 1, 2, 2, 0):
             solution = HighsBackend().solve(lp, SolveOptions(threads=threads))
             print(threads, solution.status.value, round(solution.objective, 6))
+        # Pyomo's HiGHS runs on the same scheduler: the sequence goes on through it.
+        from solver.backends.registry import backend_by_name
+
+        pyomo = backend_by_name("pyomo-highs")
+        for threads in (1, 0, 2, 1):
+            solution = pyomo.solve(lp, SolveOptions(threads=threads))
+            print(threads, "pyomo", solution.status.value, round(solution.objective, 6))
         """
     )
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     results = [line for line in done.stdout.splitlines() if line[:1].isdigit()]
-    assert results == [f"{t} optimal 100.0" for t in (0, 1, 2, 0, 1, 1, 2, 2, 0)]
+    assert results == [f"{t} optimal 100.0" for t in (0, 1, 2, 0, 1, 1, 2, 2, 0)] + [
+        f"{t} pyomo optimal 100.0" for t in (1, 0, 2, 1)
+    ]
 
 
 def test_no_highs_banner_on_standard_output(tmp_path: Path) -> None:

@@ -267,19 +267,25 @@ _scheduler_threads: list[int] = []
 empty until the first solve of the process."""
 
 
-def _use_threads(h: highspy.Highs, threads: int) -> None:
-    """Set `threads` (0: HiGHS's default) on `h`, restarting the scheduler if it was started for
-    another count.
+def use_scheduler_for(threads: int) -> None:
+    """Make HiGHS's process-wide scheduler fit a solve with `threads` (0: HiGHS's default),
+    restarting it if it was started for another count.
 
     HiGHS runs every instance of a process on one global scheduler, started by the first solve with
     that solve's thread count (HiGHS's default when `threads` is unset). A later solve that asks for
     another count fails ("Not Set", HiGHS 1.16), so a default-thread solve followed by `threads=1`
-    would fail. The count each load asks for, the default included, is recorded, and a change
-    restarts the scheduler before the solve."""
+    would fail. The count each solve asks for, the default included, is recorded, and a change
+    restarts the scheduler before the solve. Every HiGHS solve of the process comes through here:
+    this backend's, and Pyomo's HiGHS interface's (`solver.backends.pyomo`)."""
     with _scheduler:
         if _scheduler_threads and _scheduler_threads[-1] != threads:
-            h.resetGlobalScheduler(True)
+            highspy.Highs.resetGlobalScheduler(True)
         _scheduler_threads[:] = [threads]
+
+
+def _use_threads(h: highspy.Highs, threads: int) -> None:
+    """`use_scheduler_for(threads)`, then set the count on `h` (0 leaves HiGHS's default)."""
+    use_scheduler_for(threads)
     if threads:
         h.setOptionValue("threads", threads)
 

@@ -140,6 +140,10 @@ class PyomoBackend(SolverBackend):
             config["time_limit"] = float(options.time_limit)
         if options.threads:
             config["threads"] = int(options.threads)
+        if self.solver == "highs":  # highspy's scheduler is the process's, shared with the highs backend
+            from solver.backends.highs import use_scheduler_for
+
+            use_scheduler_for(int(options.threads))
         handed = time.perf_counter()
         with _LOCK:
             results = _factory()(self.solver).solve(model, **config)
