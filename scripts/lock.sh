@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-lock Concerto's install: resolve the newest versions pyproject.toml admits into
-# requirements/test.lock and requirements/run.lock (exact versions with hashes), then run CI on them.
+# requirements-test.lock and requirements-run.lock (exact versions with hashes), then run CI on them.
 #   bash scripts/lock.sh            # upgrade everything, then `bash .ci/run` (tests, gate, lint)
 #   bash scripts/lock.sh --no-check # only write the lock files
 set -euo pipefail
@@ -14,8 +14,8 @@ compile() {
     --no-emit-index-url --no-emit-find-links "$@"
 }
 # The test lock holds everything; the run lock is its subset without the test tools.
-compile --extra test -c requirements/constraints.txt -o requirements/test.lock pyproject.toml requirements/build.in
-compile -c requirements/test.lock -o requirements/run.lock pyproject.toml requirements/build.in
+compile --extra test -c requirements-constraints.txt -o requirements-test.lock pyproject.toml requirements-build.in
+compile -c requirements-test.lock -o requirements-run.lock pyproject.toml requirements-build.in
 if [ "${1:-}" != "--no-check" ]; then
   bash .ci/run
 fi

@@ -12,8 +12,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_LOCK = ROOT / "requirements" / "test.lock"
-RUN_LOCK = ROOT / "requirements" / "run.lock"
+TEST_LOCK = ROOT / "requirements-test.lock"
+RUN_LOCK = ROOT / "requirements-run.lock"
 
 
 def pins(path: Path) -> dict[str, str]:
@@ -68,8 +68,8 @@ def test_the_readme_and_ci_install_from_the_lock_files() -> None:
     without resolving anything more; the README names the locked HiGHS."""
     readme = (ROOT / "README.md").read_text()
     install = "pip install --no-deps --no-build-isolation -e ."
-    assert f"pip install -r requirements/run.lock && {install} && concerto demo" in readme
-    assert f"pip install -r requirements/test.lock && {install} && pytest" in readme
+    assert f"pip install -r requirements-run.lock && {install} && concerto demo" in readme
+    assert f"pip install -r requirements-test.lock && {install} && pytest" in readme
     ci = (ROOT / ".ci" / "run").read_text()
-    assert f"pip install -r requirements/test.lock && {install} && pytest" in ci
+    assert f"pip install -r requirements-test.lock && {install} && pytest" in ci
     assert f"HiGHS (highspy) {pins(TEST_LOCK)['highspy']}" in readme
