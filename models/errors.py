@@ -5,6 +5,9 @@ The service maps these to gRPC status codes in one place (`solver/errors.py`).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 class ConcertoError(Exception):
     """Base of every error Concerto raises on purpose."""
@@ -62,8 +65,13 @@ class ViolationCollector:
     def __init__(self) -> None:
         self.found: list[ValidationError] = []
 
-    def entity(self) -> _Collecting:
-        return _Collecting(self)
+    @contextlib.contextmanager
+    def entity(self) -> Iterator[None]:
+        """The checks of one entity: its first `ValidationError` is recorded, not raised."""
+        try:
+            yield
+        except ValidationError as error:
+            self.add(error)
 
     def add(self, error: ValidationError) -> None:
         self.found.extend(error.each())
@@ -73,17 +81,3 @@ class ViolationCollector:
             raise self.found[0]
         if self.found:
             raise ValidationErrors(self.found)
-
-
-class _Collecting:
-    def __init__(self, collector: ViolationCollector) -> None:
-        self.collector = collector
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> bool:
-        if isinstance(error, ValidationError):
-            self.collector.add(error)
-            return True
-        return False

@@ -35,8 +35,9 @@ def _first_instance_quietly() -> str:
     HiGHS 1.16 prints a two-line copyright banner to file descriptor 1 when the first instance of a
     process is made, whatever `output_flag` says; it would land in `concerto demo`, in every
     worker's log and at the top of `concerto export --format mps > model.mps`. Later instances print
-    nothing, so one quiet instance at import time keeps every output clean. Every module that uses
-    HiGHS imports highspy from here (pyomo's HiGHS interface included, through the backends)."""
+    nothing, so one quiet instance at import time keeps every output clean. Concerto's own HiGHS code
+    imports highspy from here, and Pyomo's HiGHS interface is only used after this module is loaded
+    (the registry imports it first; `PyomoBackend` calls `use_scheduler_for` before a HiGHS solve)."""
     sys.stdout.flush()
     try:
         saved = os.dup(1)
