@@ -25,32 +25,25 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from models.builder import IntArray, LinearProgram, ModelBuilder
+from models.builder import Axis, IntArray, LinearProgram, ModelBuilder
+from models.costs import MODEL_COMPONENTS, CostComponent
 from models.network import Network
 from models.protocols import AuthorityGroup, ProtocolSet, define_authority
 
-PROCUREMENT = "procurement"
-PRODUCTION = "production"
-LOGISTICS = "logistics"
-INVENTORY = "inventory"
-SERVICE = "service"
-REVENUE = "revenue"
-COST_COMPONENTS = (PROCUREMENT, PRODUCTION, LOGISTICS, INVENTORY, SERVICE, REVENUE)
-"""Cost components of the objective. Service holds backlog and lost-sale penalties; revenue is the
-price of delivered demand, counted negative."""
-
-
-def _periods(net: Network) -> list[str]:
-    return [str(t) for t in range(net.horizon)]
+PROCUREMENT: str = CostComponent.PROCUREMENT
+PRODUCTION: str = CostComponent.PRODUCTION
+LOGISTICS: str = CostComponent.LOGISTICS
+INVENTORY: str = CostComponent.INVENTORY
+SERVICE: str = CostComponent.SERVICE
+REVENUE: str = CostComponent.REVENUE
+COST_COMPONENTS = MODEL_COMPONENTS
+"""The cost components of the model's families (see `models.costs`), named short for the
+docstrings' readability."""
 
 
 def _grid(n: int, horizon: int) -> IntArray:
     """Flat row indices of an (n, horizon) family."""
     return np.arange(n * horizon, dtype=np.int64).reshape(n, horizon)
-
-
-def _select(ids: tuple[str, ...], index: IntArray) -> list[str]:
-    return [ids[k] for k in index]
 
 
 def _arrival(net: Network) -> tuple[IntArray, np.ndarray]:
@@ -69,16 +62,15 @@ def define_supplier_capacity(b: ModelBuilder, net: Network) -> None:
 
     Cost: unit_cost[o] * buy[o,t] + activation_cost[b] * activate[b]  (procurement).
     """
-    H, periods = net.horizon, _periods(net)
+    H, periods = net.horizon, Axis.periods(net.horizon)
     buy = b.add_variables(
-        "buy", (net.n_offers, H), upper=net.offer_capacity, axes=(("offer", net.offer_ids), ("t", periods))
+        "buy", (net.n_offers, H), upper=net.offer_capacity, axes=(Axis.of("offer", net.offer_ids), periods)
     )
     b.add_cost(PROCUREMENT, buy, net.offer_cost[:, None])
 
     backup = np.flatnonzero(net.offer_backup)
-    activate = b.add_variables(
-        "activate", (len(backup),), upper=1.0, integer=True, axes=(("offer", _select(net.offer_ids, backup)),)
-    )
+    backups = Axis.of("offer", net.offer_ids, backup)
+    activate = b.add_variables("activate", (len(backup),), upper=1.0, integer=True, axes=(backups,))
     b.add_cost(PROCUREMENT, activate, net.offer_activation_cost[backup])
     rows = _grid(len(backup), H)
     b.add_constraints(
@@ -86,11 +78,11 @@ def define_supplier_capacity(b: ModelBuilder, net: Network) -> None:
         rows.shape,
         [(rows, buy[backup], 1.0), (rows, activate[:, None], -net.offer_capacity[backup])],
         upper=0.0,
-        axes=(("offer", _select(net.offer_ids, backup)), ("t", periods)),
+        axes=(backups, periods),
     )
 
     minimum = np.flatnonzero(net.offer_min_order > 0)
-    axes = (("offer", _select(net.offer_ids, minimum)), ("t", periods))
+    axes = (Axis.of("offer", net.offer_ids, minimum), periods)
     order = b.add_variables("order", (len(minimum), H), upper=1.0, integer=True, axes=axes)
     rows = _grid(len(minimum), H)
     b.add_constraints(
@@ -122,9 +114,9 @@ def define_production(b: ModelBuilder, net: Network) -> None:
     materials enters the flow balance. Cost: unit_cost[r] make + overtime_cost[n] overtime +
     setup_cost[r] setup (production).
     """
-    H, periods = net.horizon, _periods(net)
+    H, periods = net.horizon, Axis.periods(net.horizon)
     make = b.add_variables(
-        "make", (net.n_recipes, H), upper=net.recipe_max_rate, axes=(("recipe", net.recipe_ids), ("t", periods))
+        "make", (net.n_recipes, H), upper=net.recipe_max_rate, axes=(Axis.of("recipe", net.recipe_ids), periods)
     )
     b.add_cost(PRODUCTION, make, net.recipe_cost[:, None])
 
@@ -135,7 +127,7 @@ def define_production(b: ModelBuilder, net: Network) -> None:
     row_of_node[nodes] = np.arange(len(nodes))
     recipes = np.flatnonzero(uses_hours & (row_of_node[net.recipe_node] >= 0))
     with_overtime = nodes[(net.node_overtime_hours[nodes] > 0).any(axis=1)]
-    node_axes = (("node", _select(net.node_ids, with_overtime)), ("t", periods))
+    node_axes = (Axis.of("node", net.node_ids, with_overtime), periods)
     overtime = b.add_variables(
         "overtime", (len(with_overtime), H), upper=net.node_overtime_hours[with_overtime], axes=node_axes
     )
@@ -149,7 +141,7 @@ def define_production(b: ModelBuilder, net: Network) -> None:
             (rows[row_of_node[with_overtime]], overtime, -1.0),
         ],
         upper=net.node_regular_hours[nodes],
-        axes=(("node", _select(net.node_ids, nodes)), ("t", periods)),
+        axes=(Axis.of("node", net.node_ids, nodes), periods),
     )
 
     setups = np.flatnonzero(net.recipe_setup_cost > 0)
@@ -158,7 +150,7 @@ def define_production(b: ModelBuilder, net: Network) -> None:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         by_hours = np.where(hours > 0, total_hours / np.where(hours > 0, hours, 1.0), np.inf)
     big_m = np.minimum(net.recipe_max_rate[setups], by_hours)
-    axes = (("recipe", _select(net.recipe_ids, setups)), ("t", periods))
+    axes = (Axis.of("recipe", net.recipe_ids, setups), periods)
     setup = b.add_variables("setup", (len(setups), H), upper=1.0, integer=True, axes=axes)
     b.add_cost(PRODUCTION, setup, net.recipe_setup_cost[setups][:, None])
     rows = _grid(len(setups), H)
@@ -177,10 +169,10 @@ def define_lane_capacity(b: ModelBuilder, net: Network) -> None:
 
     Cost: unit_cost[l] ship + truck_cost[l] trucks (logistics).
     """
-    H, periods = net.horizon, _periods(net)
+    H, periods = net.horizon, Axis.periods(net.horizon)
     _, arrives = _arrival(net)
     upper = np.where(arrives, net.lane_capacity[net.arc_lane], 0.0)
-    ship = b.add_variables("ship", (net.n_arcs, H), upper=upper, axes=(("arc", net.arc_ids()), ("t", periods)))
+    ship = b.add_variables("ship", (net.n_arcs, H), upper=upper, axes=(Axis.of("arc", net.arc_ids()), periods))
     b.add_cost(LOGISTICS, ship, net.lane_cost[net.arc_lane][:, None])
 
     arcs_per_lane = np.bincount(net.arc_lane, minlength=net.n_lanes)
@@ -191,7 +183,7 @@ def define_lane_capacity(b: ModelBuilder, net: Network) -> None:
     size = net.lane_truck_size[trucked][:, None]
     lane_arrives = net.lane_arrival()[trucked] < H
     truck_upper = np.where(lane_arrives, np.ceil(net.lane_capacity[trucked] / size - 1e-9), 0.0)
-    axes = (("lane", _select(net.lane_ids, trucked)), ("t", periods))
+    axes = (Axis.of("lane", net.lane_ids, trucked), periods)
     trucks = b.add_variables("trucks", (len(trucked), H), upper=truck_upper, integer=True, axes=axes)
     b.add_cost(LOGISTICS, trucks, net.lane_truck_cost[trucked][:, None])
     _lane_rows(b, net, ship, "truck_load", trucked, upper=0.0, extra=(trucks, -size))
@@ -223,7 +215,7 @@ def _lane_rows(
         rows.shape,
         terms,
         upper=upper,
-        axes=(("lane", _select(net.lane_ids, lanes)), ("t", _periods(net))),
+        axes=(Axis.of("lane", net.lane_ids, lanes), Axis.periods(H)),
     )
 
 
@@ -238,8 +230,8 @@ def define_demand(b: ModelBuilder, net: Network) -> None:
     -price . demand plus price . lost. Cost: backlog_penalty backlog + lost_sale_penalty lost
     (service); -price delivered (revenue).
     """
-    H, S, periods = net.horizon, net.n_demands, _periods(net)
-    axes = (("demand", net.demand_ids()), ("t", periods))
+    H, S = net.horizon, net.n_demands
+    axes = (Axis.of("demand", net.demand_ids()), Axis.periods(H))
     backlog_upper = np.full((S, H), np.inf)
     backlog_upper[:, H - 1] = 0.0
     backlog = b.add_variables("backlog", (S, H), upper=backlog_upper, axes=axes)
@@ -278,8 +270,8 @@ def define_flow_balance(b: ModelBuilder, net: Network) -> None:
 
     Cost: holding_cost[item(p)] inv[p,t] (inventory).
     """
-    H, P, periods = net.horizon, net.n_positions, _periods(net)
-    axes = (("position", net.position_ids()), ("t", periods))
+    H, P = net.horizon, net.n_positions
+    axes = (Axis.of("position", net.position_ids()), Axis.periods(H))
     inv = b.add_variables("inv", (P, H), axes=axes)
     b.add_cost(INVENTORY, inv, net.item_holding_cost[net.position_item][:, None])
 
@@ -329,7 +321,7 @@ def define_storage_capacity(b: ModelBuilder, net: Network) -> None:
         rows.shape,
         [(rows[row_of_node[net.position_node[positions]]], b.columns("inv")[positions], 1.0)],
         upper=net.node_storage[nodes][:, None],
-        axes=(("node", _select(net.node_ids, nodes)), ("t", _periods(net))),
+        axes=(Axis.of("node", net.node_ids, nodes), Axis.periods(H)),
     )
 
 
@@ -340,10 +332,10 @@ def define_safety_stock(b: ModelBuilder, net: Network) -> None:
 
     Cost: safety_penalty[q] short[q,t] (inventory).
     """
-    H, periods = net.horizon, _periods(net)
+    H = net.horizon
     positions = np.flatnonzero(net.position_safety_stock > 0)
     target = net.position_safety_stock[positions][:, None]
-    axes = (("position", _select(tuple(net.position_ids()), positions)), ("t", periods))
+    axes = (Axis.of("position", net.position_ids(), positions), Axis.periods(H))
     short = b.add_variables("short", (len(positions), H), upper=target, axes=axes)
     b.add_cost(INVENTORY, short, net.position_safety_penalty[positions][:, None])
     rows = _grid(len(positions), H)
@@ -374,7 +366,7 @@ def define_working_capital(b: ModelBuilder, net: Network) -> None:
         rows.shape,
         terms,
         upper=net.working_capital_cap,
-        axes=(("network", ["all"][:n]), ("t", _periods(net))),
+        axes=(Axis.labelled("network", ["all"][:n]), Axis.periods(H)),
     )
 
 
@@ -395,7 +387,7 @@ def define_service_targets(b: ModelBuilder, net: Network) -> None:
         (len(targets),),
         [(np.broadcast_to(stream_row[:, None], (len(streams), H)), b.columns("lost")[streams], 1.0)],
         upper=(1.0 - net.target_fill_rate[targets]) * totals,
-        axes=(("priority", [str(p) for p in net.target_priority[targets]]),),
+        axes=(Axis.of("priority", [str(p) for p in net.target_priority], targets),),
     )
 
 
@@ -406,21 +398,21 @@ def define_single_sourcing(b: ModelBuilder, net: Network) -> None:
     ship[a,t] - M[a,t] assign[a] <= 0,  M = min(ship upper bound, total demand of s)
                                                                    (single_source_link)
     """
-    H, periods = net.horizon, _periods(net)
+    H = net.horizon
     stream = net.demand_index(net.lane_destination[net.arc_lane], net.arc_item)
     sourced = np.flatnonzero(net.demand_single_source)
     row_of_stream = np.full(net.n_demands + 1, -1, dtype=np.int64)  # stream -1 reads the last: -1
     row_of_stream[sourced] = np.arange(len(sourced))
     arcs = np.flatnonzero(row_of_stream[stream] >= 0)
-    arc_names = _select(tuple(net.arc_ids()), arcs)
-    assign = b.add_variables("assign", (len(arcs),), upper=1.0, integer=True, axes=(("arc", arc_names),))
+    arc_axis = Axis.of("arc", net.arc_ids(), arcs)
+    assign = b.add_variables("assign", (len(arcs),), upper=1.0, integer=True, axes=(arc_axis,))
     b.add_constraints(
         "single_source",
         (len(sourced),),
         [(row_of_stream[stream[arcs]], assign, 1.0)],
         lower=1.0,
         upper=1.0,
-        axes=(("demand", _select(tuple(net.demand_ids()), sourced)),),
+        axes=(Axis.of("demand", net.demand_ids(), sourced),),
     )
     ship = b.columns("ship")
     _, arrives = _arrival(net)
@@ -432,7 +424,7 @@ def define_single_sourcing(b: ModelBuilder, net: Network) -> None:
         rows.shape,
         [(rows, ship[arcs], 1.0), (rows, assign[:, None], -big_m)],
         upper=0.0,
-        axes=(("arc", arc_names), ("t", periods)),
+        axes=(arc_axis, Axis.periods(H)),
     )
 
 

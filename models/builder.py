@@ -15,15 +15,115 @@ import scipy.sparse as sp
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-Axes = tuple[tuple[str, Sequence[str]], ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Axis:
+    """One dimension of a block: what it ranges over, which entities its positions are, and how
+    each reads.
+
+    `index[k]` is the position-k entity's index into the network's arrays for `name` (offer k of
+    `Network.offer_*`, lane k of `Network.lane_*`, period k for "t"); the builder's selection is
+    kept here so that readers of a block never recompute it. `labels[k]` is that entity's id.
+    Axes of rows with no entity behind them (rules, approvals) index their own labels.
+    """
+
+    name: str
+    index: IntArray
+    labels: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.index) != len(self.labels):
+            raise ValueError(f"axis {self.name!r}: {len(self.index)} indices for {len(self.labels)} labels")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @classmethod
+    def of(cls, name: str, ids: Sequence[str], index: npt.ArrayLike | None = None) -> Axis:
+        """The entities `ids[index]` (every one of `ids` when `index` is None)."""
+        if index is None:
+            return cls(name, np.arange(len(ids), dtype=np.int64), tuple(map(str, ids)))
+        chosen = np.asarray(index, dtype=np.int64).ravel()
+        return cls(name, chosen, tuple(str(ids[k]) for k in chosen.tolist()))
+
+    @classmethod
+    def periods(cls, horizon: int) -> Axis:
+        """The periods 0..H-1, axis "t"."""
+        return cls("t", np.arange(horizon, dtype=np.int64), tuple(str(t) for t in range(horizon)))
+
+    @classmethod
+    def labelled(cls, name: str, labels: Sequence[str]) -> Axis:
+        """An axis whose positions are only their labels (rules, approvals, violations)."""
+        return cls(name, np.arange(len(labels), dtype=np.int64), tuple(str(v) for v in labels))
+
+
+Axes = tuple[Axis, ...]
+
+
+class _Block:
+    """What variable blocks and constraint families share: a C-order layout over named axes."""
+
+    name: str
+    start: int
+    shape: tuple[int, ...]
+    axes: Axes
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.start, self.start + self.size)
+
+    def entities(self, axis: int | str = 0) -> IntArray:
+        """The entity index of an axis (by position or name): what the builder selected."""
+        return self._axis(axis).index
+
+    def position_of(self, n_entities: int, axis: int | str = 0) -> IntArray:
+        """For each of `n_entities` entities, its position along `axis`, or -1 if the block skips it."""
+        out = np.full(n_entities, -1, dtype=np.int64)
+        index = self.entities(axis)
+        out[index] = np.arange(len(index))
+        return out
+
+    def names(self, positions: npt.ArrayLike | None = None) -> list[str]:
+        """Readable names such as `ship[arc=L7/A,t=3]` of the given flat positions (all by default):
+        the one way a row or column is labelled, for export, conflicts and debugging."""
+        flat = np.arange(self.size) if positions is None else np.asarray(positions, dtype=np.int64).ravel()
+        if flat.size == 0:
+            return []
+        idx = np.unravel_index(flat, self.shape) if self.shape else ()
+        parts = [np.char.add(f"{ax.name}=", np.asarray(ax.labels, dtype=str)[i]) for ax, i in zip(self.axes, idx)]
+        joined = parts[0] if parts else np.full(flat.size, "", dtype=str)
+        for part in parts[1:]:
+            joined = np.char.add(np.char.add(joined, ","), part)
+        return np.char.add(np.char.add(f"{self.name}[", joined), "]").tolist()
+
+    def resource_period(self) -> tuple[list[str], list[int]]:
+        """The first axis's label and the period (axis "t", else -1) of every flat position."""
+        if self.size == 0:
+            return [], []
+        idx = np.unravel_index(np.arange(self.size), self.shape)
+        resource = [self.axes[0].labels[i] for i in idx[0]] if self.axes else [""] * self.size
+        names = [ax.name for ax in self.axes]
+        period = [int(v) for v in idx[names.index("t")]] if "t" in names else [-1] * self.size
+        return resource, period
+
+    def _axis(self, axis: int | str) -> Axis:
+        if isinstance(axis, int):
+            return self.axes[axis]
+        for ax in self.axes:
+            if ax.name == axis:
+                return ax
+        raise KeyError(f"block {self.name!r} has no axis {axis!r}; its axes are {[a.name for a in self.axes]}")
 
 
 @dataclass(frozen=True)
-class VariableBlock:
-    """A block of columns `start : start + size` laid out in C order over `shape`.
-
-    `axes` names each dimension and labels its positions, e.g. (("arc", arc_ids), ("t", periods)).
-    """
+class VariableBlock(_Block):
+    """A block of columns `start : start + size` laid out in C order over `shape`, one axis per
+    dimension, e.g. (Axis.of("arc", arc_ids), Axis.periods(H))."""
 
     name: str
     start: int
@@ -31,31 +131,15 @@ class VariableBlock:
     integer: bool
     axes: Axes
 
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
-
-    @property
-    def slice(self) -> slice:
-        return slice(self.start, self.start + self.size)
-
 
 @dataclass(frozen=True)
-class ConstraintBlock:
+class ConstraintBlock(_Block):
     """A family of rows `start : start + size` laid out in C order over `shape`."""
 
     name: str
     start: int
     shape: tuple[int, ...]
     axes: Axes
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
-
-    @property
-    def slice(self) -> slice:
-        return slice(self.start, self.start + self.size)
 
 
 @dataclass(frozen=True)
@@ -133,21 +217,40 @@ class LinearProgram:
     def row_names(self) -> list[str]:
         return _names(self.constraints.values(), self.n_rows)
 
+    def column_name(self, columns: npt.ArrayLike) -> list[str]:
+        """The names of a few columns, as `column_names` gives them, without naming every column."""
+        return _names_of(self.variables.values(), np.asarray(columns, dtype=np.int64))
+
+    def row_name(self, rows: npt.ArrayLike) -> list[str]:
+        """The names of a few rows, as `row_names` gives them."""
+        return _names_of(self.constraints.values(), np.asarray(rows, dtype=np.int64))
+
 
 def _names(blocks: Iterable[VariableBlock | ConstraintBlock], total: int) -> list[str]:
     names: list[str] = [""] * total
     for blk in blocks:
-        if blk.size == 0:
-            continue
-        grids = np.meshgrid(*(np.arange(n) for n in blk.shape), indexing="ij")
-        flat = [g.ravel() for g in grids]
-        labels = [np.asarray([str(v) for v in lab], dtype=object) for _, lab in blk.axes]
-        parts = [np.char.add(f"{ax}=", lab[idx].astype(str)) for (ax, _), lab, idx in zip(blk.axes, labels, flat)]
-        joined = parts[0] if parts else np.full(blk.size, "", dtype=str)
-        for p in parts[1:]:
-            joined = np.char.add(np.char.add(joined, ","), p)
-        names[blk.slice] = np.char.add(np.char.add(f"{blk.name}[", joined), "]").tolist()
+        if blk.size:
+            names[blk.slice] = blk.names()
     return names
+
+
+def _names_of(blocks: Iterable[VariableBlock | ConstraintBlock], index: IntArray) -> list[str]:
+    ordered = sorted((b for b in blocks if b.size), key=lambda b: b.start)
+    starts = np.array([b.start for b in ordered], dtype=np.int64)
+    owner = np.searchsorted(starts, index, side="right") - 1
+    out = [""] * len(index)
+    for k in np.unique(owner):
+        blk, mine = ordered[int(k)], np.flatnonzero(owner == k)
+        for position, name in zip(mine, blk.names(index[mine] - blk.start)):
+            out[int(position)] = name
+    return out
+
+
+def _check_axes(name: str, shape: tuple[int, ...], axes: Axes) -> None:
+    """A block's axes, when given, match its shape one for one: a selection that changed in one
+    place and not another fails here, at build time, instead of misaligning every reader."""
+    if axes and [len(ax) for ax in axes] != [int(n) for n in shape]:
+        raise ValueError(f"block {name!r} has shape {tuple(shape)} but axes of lengths {[len(ax) for ax in axes]}")
 
 
 @dataclass
@@ -193,6 +296,7 @@ class ModelBuilder:
         """Add a block of `prod(shape)` columns; returns their indices shaped like the block."""
         if name in self._variables:
             raise ValueError(f"variable block {name!r} is defined twice")
+        _check_axes(name, shape, axes)
         blk = VariableBlock(name, self._n_cols, tuple(int(n) for n in shape), integer, axes)
         self._variables[name] = blk
         self._col_lower.append(np.broadcast_to(np.asarray(lower, dtype=np.float64), blk.shape).ravel())
@@ -261,6 +365,7 @@ class ModelBuilder:
         """
         if name in self._constraints:
             raise ValueError(f"constraint family {name!r} is defined twice")
+        _check_axes(name, shape, axes)
         blk = ConstraintBlock(name, self._n_rows, tuple(int(n) for n in shape), axes)
         self._constraints[name] = blk
         for row, col, val in terms:

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from models.builder import Axes, BoolArray, ConstraintBlock, FloatArray, IntArray, LinearProgram, VariableBlock
+from models.builder import Axes, Axis, BoolArray, ConstraintBlock, FloatArray, IntArray, LinearProgram, VariableBlock
 from models.network import Network
 from models.protocols import AuthorityGroup
 
@@ -138,24 +138,6 @@ _UNITS = {
 }
 
 
-def position_labels(blk: ConstraintBlock | VariableBlock) -> tuple[list[str], list[int]]:
-    """Resource label (first axis) and period (axis `t`, else -1) of every flat position."""
-    if blk.size == 0:
-        return [], []
-    idx = np.unravel_index(np.arange(blk.size), blk.shape)
-    first = [str(v) for v in blk.axes[0][1]] if blk.axes else [""]
-    resource = [first[i] for i in idx[0]] if blk.axes else [""] * blk.size
-    names = [ax for ax, _ in blk.axes]
-    period = [int(v) for v in idx[names.index("t")]] if "t" in names else [-1] * blk.size
-    return resource, period
-
-
-def _index_of(ids: Sequence[str], labels: Sequence[str]) -> IntArray:
-    """Positions in `ids` of each label (the entities a block's first axis names)."""
-    where = {ident: k for k, ident in enumerate(ids)}
-    return np.array([where[str(label)] for label in labels], dtype=np.int64)
-
-
 def _prefixed(owners: IntArray, owner_ids: Sequence[str], ids: Sequence[str], index: IntArray) -> list[str]:
     """`owner/id` labels, e.g. `S1/main` for an offer or `P/make` for a recipe."""
     return [f"{owner_ids[int(o)]}/{ids[int(k)]}" for o, k in zip(owners[index], index)]
@@ -177,12 +159,12 @@ def _row_family(lp: LinearProgram, net: Network, family: str, rule_scale: dict[s
     blk = lp.constraints[family]
     limit = lp.row_lower[blk.slice] if family in LOWER_SIDE else lp.row_upper[blk.slice]
     finite = np.isfinite(limit)
-    resource, period = position_labels(blk)
+    resource, period = blk.resource_period()
     scale = np.maximum(1.0, np.abs(np.where(finite, limit, 0.0)))
     if family in ("service_target", "single_source"):
         scale = np.ones(blk.size)
     elif family == "minimum_order":
-        offers = _index_of(net.offer_ids, blk.axes[0][1])
+        offers = blk.entities()
         scale = np.repeat(np.maximum(1.0, net.offer_min_order[offers]), net.horizon)
         labels = _prefixed(net.offer_node, net.node_ids, net.offer_ids, offers)
         resource = list(np.repeat(np.array(labels, dtype=object), net.horizon))
@@ -193,7 +175,7 @@ def _row_family(lp: LinearProgram, net: Network, family: str, rule_scale: dict[s
     return _RowFamily(blk.start + keep, 1.0 / scale[keep], [resource[k] for k in keep], [period[k] for k in keep])
 
 
-def _stated_bounds(net: Network, family: str) -> tuple[FloatArray, list[str], BoolArray]:
+def _stated_bounds(lp: LinearProgram, net: Network, family: str) -> tuple[FloatArray, list[str], BoolArray]:
     """For a bound family: the bound the network states per (row of the block, period), the
     resource each row speaks of, and which positions may be relaxed at all.
 
@@ -211,7 +193,7 @@ def _stated_bounds(net: Network, family: str) -> tuple[FloatArray, list[str], Bo
     if family == SHIPMENT_CAPACITY:
         return net.lane_capacity[net.arc_lane], [net.lane_ids[int(k)] for k in net.arc_lane], net.arc_arrival() < H
     if family == TRUCK_LIMIT:
-        trucked = np.flatnonzero(net.lane_truck_cost > 0)
+        trucked = lp.variables["trucks"].entities()
         arrives = net.lane_arrival()[trucked] < H
         with np.errstate(invalid="ignore"):
             trucks = np.ceil(net.lane_capacity[trucked] / net.lane_truck_size[trucked][:, None] - 1e-9)
@@ -305,7 +287,7 @@ def define_elastic(
         vblk = lp.variables.get(block)
         if family not in families or vblk is None or vblk.size == 0:
             continue
-        stated, labels, allowed = _stated_bounds(net, family)
+        stated, labels, allowed = _stated_bounds(lp, net, family)
         cap = lp.col_upper[vblk.slice].reshape(vblk.shape)
         relax = np.isfinite(cap) & np.isfinite(stated) & (cap == stated) & allowed
         which, period = np.nonzero(relax)
@@ -339,7 +321,7 @@ def define_elastic(
             "capacity_bound",
             bound_rows,
             upper=np.concatenate(bound_caps),
-            axes=(("column", [str(c) for c in bcols]),),
+            axes=(Axis.labelled("column", [str(c) for c in bcols]),),
         )
         rows.append(first_bound_row + np.arange(n_bound))
         signs.append(np.full(n_bound, -1.0))
@@ -363,7 +345,7 @@ def define_elastic(
         "violation",
         A_v,
         cost=np.concatenate(weights) if weights else np.zeros(0),
-        axes=(("violation", [f"{v.family}:{v.resource}@{v.period}" for v in violations]),),
+        axes=(Axis.labelled("violation", [f"{v.family}:{v.resource}@{v.period}" for v in violations]),),
     )
     return ElasticProgram(out, tuple(violations), np.arange(first, first + n, dtype=np.int64))
 
@@ -378,15 +360,14 @@ def _setup_coupling(
     if link is None or link.size == 0:
         return empty
     H = net.horizon
-    recipes = _index_of(net.recipe_ids, link.axes[0][1])
+    recipes = link.entities()
     link_rows = link.start + np.arange(link.size).reshape(len(recipes), H)
     out_rows, out_cols, out_vals = [], [], []
 
     capacity = lp.constraints.get("capacity_hours")
     hours = net.recipe_hours[recipes]
     if capacity is not None and capacity.size:
-        row_of_node = np.full(net.n_nodes, -1, dtype=np.int64)
-        row_of_node[_index_of(net.node_ids, capacity.axes[0][1])] = np.arange(capacity.shape[0])
+        row_of_node = capacity.position_of(net.n_nodes)
         node_row = row_of_node[net.recipe_node[recipes]]
         cap_rows = capacity.start + np.maximum(node_row, 0)[:, None] * H + np.arange(H)
         v = violation_of_row[cap_rows]
@@ -413,8 +394,7 @@ def _single_source_demand_big_m(lp: LinearProgram, net: Network) -> LinearProgra
     assign = lp.variables.get("assign")
     if link is None or assign is None or link.size == 0:
         return lp
-    arc_ids = net.arc_ids()
-    arcs = _index_of(arc_ids, assign.axes[0][1])
+    arcs = assign.entities()
     stream = net.demand_index(net.lane_destination[net.arc_lane[arcs]], net.arc_item[arcs])
     total = net.demand_qty.sum(axis=1)[stream]
     A = lp.A.copy()

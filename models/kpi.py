@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from models.costs import NOT_BUSINESS_COST, CostComponent
 from models.network import Network
 
 HOURS_PER_YEAR = 8760.0
@@ -102,8 +103,8 @@ def compute_kpis(
     days_payable = _ratio(float(spend_by_offer @ net.offer_payment_days), float(spend_by_offer.sum()))
 
     return Kpis(
-        total_cost=float(sum(v for k, v in cost_by_component.items() if k not in ("revenue", "stability", "fence"))),
-        revenue=-float(cost_by_component.get("revenue", 0.0)),
+        total_cost=float(sum(v for k, v in cost_by_component.items() if k not in NOT_BUSINESS_COST)),
+        revenue=-float(cost_by_component.get(CostComponent.REVENUE, 0.0)),
         cost_by_component=dict(cost_by_component),
         demand=total_demand,
         delivered=total_delivered,

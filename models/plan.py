@@ -194,7 +194,7 @@ def extract_plan(
         period=t,
         quantity=buy,
     )
-    backup = np.flatnonzero(net.offer_backup)
+    backup = lp.variables["activate"].entities()
     activations = _table(
         v["activate"] > 0.5,
         offer=_ids(net.offer_ids, backup),
@@ -211,7 +211,7 @@ def extract_plan(
         period=t,
         quantity=make,
     )
-    ot_nodes = _block_nodes(lp, "overtime", net)
+    ot_nodes = lp.variables["overtime"].entities()
     overtime = _table(v["overtime"] > ZERO, node=_ids(node, ot_nodes)[:, None], period=t, hours=v["overtime"])
     ship = v["ship"]
     shipments = _table(
@@ -224,7 +224,7 @@ def extract_plan(
         arrival=net.arc_arrival(),
         quantity=ship,
     )
-    trucked = np.flatnonzero(net.lane_truck_cost > 0)
+    trucked = lp.variables["trucks"].entities()
     trucks = _table(
         v["trucks"] > 0.5, lane=_ids(net.lane_ids, trucked)[:, None], period=t, trucks=np.round(v["trucks"])
     )
@@ -236,7 +236,7 @@ def extract_plan(
         period=t,
         quantity=inv,
     )
-    ss = np.flatnonzero(net.position_safety_stock > 0)
+    ss = lp.variables["short"].entities()
     safety_shortfall = _table(
         v["short"] > ZERO,
         node=_ids(node, net.position_node[ss])[:, None],
@@ -293,10 +293,3 @@ def delivered_by_stream(net: Network, ship: npt.NDArray[np.float64]) -> npt.NDAr
     flat = np.broadcast_to(stream[:, None], into.shape)[into] * H + arrival[into]
     counts = np.bincount(flat, weights=ship[into], minlength=net.n_demands * H)
     return np.asarray(counts, dtype=np.float64).reshape(net.n_demands, H)
-
-
-def _block_nodes(lp: LinearProgram, block: str, net: Network) -> npt.NDArray[np.int64]:
-    """Node indices labelling the first axis of a node-indexed block."""
-    labels = lp.variables[block].axes[0][1]
-    position = {n: k for k, n in enumerate(net.node_ids)}
-    return np.array([position[str(n)] for n in labels], dtype=np.int64)

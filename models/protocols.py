@@ -17,15 +17,14 @@ from enum import Enum
 import numpy as np
 import numpy.typing as npt
 
-from models.builder import IntArray, ModelBuilder, VariableBlock
+from models.builder import Axis, IntArray, ModelBuilder, VariableBlock
+from models.costs import CostComponent
 from models.errors import ValidationError, ViolationCollector
 from models.network import FloatArray, Network, NodeRole
 from models.signals import Signal, SignalType
 
-GOVERNANCE = "governance"
-"""Cost component of escalations."""
-FINANCE = "finance"
-"""Cost component of working capital released beyond the cap."""
+GOVERNANCE = CostComponent.GOVERNANCE
+FINANCE = CostComponent.FINANCE
 
 
 class Function(Enum):
@@ -388,9 +387,14 @@ class ActionColumns:
     item: npt.NDArray[np.str_]
     unit: npt.NDArray[np.str_]
     """What each column counts: "units", "hours", "trucks", "value" or "activation"."""
+    entity: IntArray
+    """The index of each column's resource in the network's arrays of its kind (offer, node, lane;
+    the customer node for rationing), so that `resource[k] == <kind>_ids[entity[k]]`."""
 
 
-def _grid_columns(cols: IntArray, spend: FloatArray, resource: list[str], item: list[str], kind: str) -> ActionColumns:
+def _grid_columns(
+    cols: IntArray, spend: FloatArray, entity: IntArray, resource: list[str], item: list[str], kind: str
+) -> ActionColumns:
     """Flatten an (n, H) block of action columns with per-row spend, resource and item."""
     n, H = cols.shape if cols.ndim == 2 else (0, 0)
     return ActionColumns(
@@ -400,6 +404,7 @@ def _grid_columns(cols: IntArray, spend: FloatArray, resource: list[str], item: 
         resource=np.repeat(np.asarray(resource, dtype=str), H),
         item=np.repeat(np.asarray(item, dtype=str), H),
         unit=np.full(n * H, kind),
+        entity=np.repeat(np.asarray(entity, dtype=np.int64), H),
     )
 
 
@@ -411,6 +416,7 @@ def _cat(parts: Sequence[ActionColumns]) -> ActionColumns:
         resource=np.concatenate([p.resource for p in parts]),
         item=np.concatenate([p.item for p in parts]),
         unit=np.concatenate([p.unit for p in parts]),
+        entity=np.concatenate([p.entity for p in parts]).astype(np.int64),
     )
 
 
@@ -422,6 +428,11 @@ def _block(blocks: Mapping[str, VariableBlock], name: str, horizon: int) -> IntA
     return np.arange(blk.start, blk.start + blk.size, dtype=np.int64).reshape(blk.shape)
 
 
+def _entities(blocks: Mapping[str, VariableBlock], name: str) -> IntArray:
+    """The entities (offers, nodes, lanes...) a block's first axis covers; none for an absent block."""
+    return blocks[name].entities() if name in blocks else np.zeros(0, dtype=np.int64)
+
+
 def action_columns(blocks: Mapping[str, VariableBlock], net: Network, action: ActionKind) -> ActionColumns:
     """Every model column an action kind acts through, found from the model's variable blocks."""
     H = net.horizon
@@ -431,23 +442,25 @@ def action_columns(blocks: Mapping[str, VariableBlock], net: Network, action: Ac
         chosen = np.flatnonzero(net.offer_backup if action == ActionKind.BACKUP_ACTIVATION else net.offer_expedited)
         offers = [net.offer_ids[k] for k in chosen]
         items = [net.item_ids[k] for k in net.offer_item[chosen]]
-        buys = _grid_columns(columns["buy"][chosen], net.offer_cost[chosen], offers, items, "units")
+        buys = _grid_columns(columns["buy"][chosen], net.offer_cost[chosen], chosen, offers, items, "units")
         if action == ActionKind.EXPEDITED_PURCHASE:
             return buys
-        backup = np.flatnonzero(net.offer_backup)
+        backup = _entities(blocks, "activate")
         activation = ActionColumns(
             columns=columns["activate"],
             spend=net.offer_activation_cost[backup],
             period=np.full(len(backup), -1, dtype=np.int64),
-            resource=ids(offers, dtype=str),
-            item=ids(items, dtype=str),
+            resource=ids([net.offer_ids[k] for k in backup], dtype=str),
+            item=ids([net.item_ids[k] for k in net.offer_item[backup]], dtype=str),
             unit=np.full(len(backup), "activation"),
+            entity=backup,
         )
         return _cat([activation, buys])
     if action == ActionKind.OVERTIME:
-        labels = [str(n) for n in blocks["overtime"].axes[0][1]]
-        nodes = np.array([net.node_ids.index(n) for n in labels], dtype=np.int64)
-        return _grid_columns(columns["overtime"], net.node_overtime_cost[nodes], labels, [""] * len(labels), "hours")
+        nodes = _entities(blocks, "overtime")
+        labels = [net.node_ids[k] for k in nodes]
+        cost = net.node_overtime_cost[nodes]
+        return _grid_columns(columns["overtime"], cost, nodes, labels, [""] * len(labels), "hours")
     if action in (ActionKind.EXPEDITED_FREIGHT, ActionKind.REROUTING, ActionKind.LATERAL_TRANSFER):
         if action == ActionKind.EXPEDITED_FREIGHT:
             lanes = net.lane_expedited
@@ -460,16 +473,18 @@ def action_columns(blocks: Mapping[str, VariableBlock], net: Network, action: Ac
         ship = _grid_columns(
             columns["ship"][arcs],
             net.lane_cost[net.arc_lane[arcs]],
+            net.arc_lane[arcs],
             [net.lane_ids[k] for k in net.arc_lane[arcs]],
             [net.item_ids[k] for k in net.arc_item[arcs]],
             "units",
         )
-        trucked = np.flatnonzero(net.lane_truck_cost > 0)
-        with_trucks = trucked[lanes[trucked]]
-        rows = np.searchsorted(trucked, with_trucks)
+        trucked = _entities(blocks, "trucks")
+        rows = np.flatnonzero(lanes[trucked])
+        with_trucks = trucked[rows]
         trucks = _grid_columns(
             columns["trucks"][rows],
             net.lane_truck_cost[with_trucks],
+            with_trucks,
             [net.lane_ids[k] for k in with_trucks],
             [""] * len(with_trucks),
             "trucks",
@@ -480,6 +495,7 @@ def action_columns(blocks: Mapping[str, VariableBlock], net: Network, action: Ac
         return _grid_columns(
             columns["lost"][streams],
             net.demand_price[streams] + net.demand_lost_penalty[streams],
+            net.demand_node[streams],
             [net.node_ids[k] for k in net.demand_node[streams]],
             [net.item_ids[k] for k in net.demand_item[streams]],
             "units",
@@ -487,7 +503,8 @@ def action_columns(blocks: Mapping[str, VariableBlock], net: Network, action: Ac
     if action == ActionKind.WORKING_CAPITAL_RELEASE:
         release = _block(blocks, "capital_release", H)
         n = len(release)
-        return _grid_columns(release, np.full(n, net.capital_cost_rate), ["network"] * n, [""] * n, "value")
+        rate = np.full(n, net.capital_cost_rate)
+        return _grid_columns(release, rate, np.zeros(n, dtype=np.int64), ["network"] * n, [""] * n, "value")
     raise ValueError(f"unknown action kind {action!r}")
 
 
@@ -551,6 +568,7 @@ def _subset(cols: ActionColumns, mask: npt.NDArray[np.bool_]) -> ActionColumns:
         cols.resource[mask],
         cols.item[mask],
         cols.unit[mask],
+        cols.entity[mask],
     )
 
 
@@ -569,8 +587,7 @@ def define_capital_release(b: ModelBuilder, net: Network) -> None:
     """
     H = net.horizon
     n = 1 if b.constraints["working_capital"].size > 0 else 0
-    periods = [str(t) for t in range(H)]
-    release = b.add_variables("capital_release", (n, H), axes=(("network", ["all"][:n]), ("t", periods)))
+    release = b.add_variables("capital_release", (n, H), axes=(Axis.labelled("network", ["all"][:n]), Axis.periods(H)))
     if not n:
         return
     b.add_cost(FINANCE, release, net.capital_cost_rate)
@@ -605,7 +622,9 @@ def define_authority(
     for g in groups:
         governance[g.escalation] = max(governance[g.escalation], g.rule.governance_cost)
         approvers[g.escalation] = g.rule.approver.label
-    escalate = b.add_variables("escalate", (n_escalations,), upper=1.0, integer=True, axes=(("approval", approvers),))
+    escalate = b.add_variables(
+        "escalate", (n_escalations,), upper=1.0, integer=True, axes=(Axis.labelled("approval", approvers),)
+    )
     b.add_cost(GOVERNANCE, escalate, governance)
 
     limits = np.array([gc.group.rule.spend_limit for gc in assigned])
@@ -619,12 +638,11 @@ def define_authority(
             (np.arange(len(assigned)), escalate[[gc.group.escalation for gc in assigned]], -(caps - limits)),
         ],
         upper=limits,
-        axes=(("rule", rules),),
+        axes=(Axis.labelled("rule", rules),),
     )
 
     # Groups whose escalation cannot take effect at once also limit what is spent before it does.
     delayed = [k for k, gc in enumerate(assigned) if gc.group.effective_period > 0]
-    backups = np.flatnonzero(net.offer_backup)
     early_of: list[tuple[int, int]] = []  # (row among the delayed groups, backup offer index)
     before_terms: list[tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike]] = []
     for row, k in enumerate(delayed):
@@ -632,16 +650,19 @@ def define_authority(
         before = (cols.period >= 0) & (cols.period < d)
         before_terms.append((np.full(int(before.sum()), row), cols.columns[before], cols.spend[before]))
         if assigned[k].group.rule.action == ActionKind.BACKUP_ACTIVATION:
-            offers = [net.offer_ids.index(r) for r in cols.resource[cols.period < 0]]
-            early_of.extend((row, int(o)) for o in np.searchsorted(backups, offers))
+            early_of.extend((row, int(o)) for o in cols.entity[cols.period < 0])
     early_row = np.array([e[0] for e in early_of], dtype=np.int64)
-    early_offer = backups[np.array([e[1] for e in early_of], dtype=np.int64)]
+    early_offer = np.array([e[1] for e in early_of], dtype=np.int64)
     early = b.add_variables(
         "early_activation",
         (len(early_of),),
         upper=1.0,
         integer=True,
-        axes=(("rule_offer", [f"{rules[delayed[r]]}:{net.offer_ids[o]}" for r, o in zip(early_row, early_offer)]),),
+        axes=(
+            Axis.labelled(
+                "rule_offer", [f"{rules[delayed[r]]}:{net.offer_ids[o]}" for r, o in zip(early_row, early_offer)]
+            ),
+        ),
     )
     before_terms.append((early_row, early, net.offer_activation_cost[early_offer]))
     b.add_constraints(
@@ -649,7 +670,7 @@ def define_authority(
         (len(delayed),),
         before_terms,
         upper=limits[delayed],
-        axes=(("rule", [rules[k] for k in delayed]),),
+        axes=(Axis.labelled("rule", [rules[k] for k in delayed]),),
     )
 
     until = np.array([assigned[delayed[r]].group.effective_period for r in early_row], dtype=np.int64)
@@ -663,7 +684,7 @@ def define_authority(
         ],
         upper=0.0,
         axes=(
-            (
+            Axis.labelled(
                 "rule_offer_t",
                 [
                     f"{rules[delayed[early_row[e]]]}:{net.offer_ids[early_offer[e]]}@{t}"
@@ -742,7 +763,7 @@ def extract_decisions(
     escalate = _block(blocks, "escalate", 0).ravel() if "escalate" in blocks else np.zeros(0, dtype=np.int64)
     early_blk = blocks.get("early_activation")
     early_value = (
-        dict(zip(early_blk.axes[0][1], x[early_blk.slice])) if early_blk is not None and early_blk.axes else {}
+        dict(zip(early_blk.axes[0].labels, x[early_blk.slice])) if early_blk is not None and early_blk.axes else {}
     )
     for gc in assigned:
         g, cols = gc.group, gc.columns

@@ -17,6 +17,7 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
+from models.costs import MODEL_COMPONENTS, PROTOCOL_COMPONENTS, REPLAN_COMPONENTS
 from models.network import Network, NodeRole
 from models.protocols import ActionKind, AuthorityGroup, AuthorityRule, ProtocolSet
 from models.replanning import Reach, ReplanOptions
@@ -67,7 +68,7 @@ CONSTRAINT_FAMILIES = (
 """The twin's constraints, named like the builder's families. A row whose sum has no term at all
 (a storage row of a node without stock positions, a tier without demand) is skipped here."""
 
-COST_COMPONENTS = ("procurement", "production", "logistics", "inventory", "service", "revenue")
+COST_COMPONENTS = MODEL_COMPONENTS
 """Named Expressions on the model whose sum is the objective, as in `models.allocation`."""
 
 PROTOCOL_VARIABLE_BLOCKS = ("escalate", "early_activation", "capital_release")
@@ -78,7 +79,7 @@ PROTOCOL_CONSTRAINT_FAMILIES = ("authority_limit", "authority_before_escalation"
 """The constraints a protocol set adds; it also adds the release to the `working_capital` rows.
 Rows are indexed by rule id (and offer, period) rather than by position."""
 
-PROTOCOL_COST_COMPONENTS = ("governance", "finance")
+PROTOCOL_COST_COMPONENTS = PROTOCOL_COMPONENTS
 """Cost components a protocol set adds: escalations, and working capital released beyond the cap."""
 
 REPLAN_VARIABLE_BLOCKS = ("change_buy", "change_make", "change_ship")
@@ -95,7 +96,7 @@ REPLAN_CONSTRAINT_FAMILIES = (
 )
 """The rows a replan adds, named like the builder's families in `models.replanning`."""
 
-REPLAN_COST_COMPONENTS = ("stability", "fence")
+REPLAN_COST_COMPONENTS = REPLAN_COMPONENTS
 """Cost components a replan adds: changes against the baseline, and fenced decisions cut below it."""
 
 

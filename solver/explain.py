@@ -5,16 +5,15 @@ elastic diagnosis of infeasibility and shortfall, and shadow prices of capacitie
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
 from models.builder import ConstraintBlock, LinearProgram, VariableBlock
-from models.diagnosis import ALL_FAMILIES, ElasticProgram, define_elastic, position_labels
+from models.diagnosis import ALL_FAMILIES, ElasticProgram, define_elastic
 from models.network import NetworkSpec
 from models.protocols import OWNER, AuthorityRule, Function, ProtocolSet
 from models.signals import Signal
@@ -221,8 +220,8 @@ def _named_conflict(backend: HighsBackend, lp: LinearProgram, options: SolveOpti
             message="conflict: the LP relaxation is feasible; no plan exists only because of whole units "
             "(trucks, orders, activations, setups or single sources), so there is no IIS"
         )
-    rows = _member_names(lp.constraints.values(), found.rows)
-    cols = _member_names(lp.variables.values(), found.columns)
+    rows = lp.row_name(found.rows)
+    cols = lp.column_name(found.columns)
     row_text = [_bounded(n, s, lp.row_lower[i], lp.row_upper[i]) for n, s, i in zip(rows, found.row_sides, found.rows)]
     col_text = [
         _bounded(n, s, lp.col_lower[j], lp.col_upper[j]) for n, s, j in zip(cols, found.column_sides, found.columns)
@@ -235,19 +234,6 @@ def _named_conflict(backend: HighsBackend, lp: LinearProgram, options: SolveOpti
             f"; {len(cols)} bounds ({_by_family(cols)})" if cols else ""
         )
     return _ConflictReport(tuple(rows), tuple(col_text), f"conflict ({kind} of the LP relaxation): {members}")
-
-
-def _member_names(blocks: Iterable[ConstraintBlock | VariableBlock], index: npt.NDArray[np.int64]) -> list[str]:
-    """Names of a few rows or columns, as `LinearProgram.row_names` and `column_names` give them."""
-    ordered = sorted((b for b in blocks if b.size), key=lambda b: b.start)
-    starts = np.array([b.start for b in ordered], dtype=np.int64)
-    out: list[str] = []
-    for i in index:
-        blk = ordered[int(np.searchsorted(starts, i, side="right")) - 1]
-        position = np.unravel_index(int(i) - blk.start, blk.shape)
-        labels = ",".join(f"{axis}={values[int(p)]}" for (axis, values), p in zip(blk.axes, position))
-        out.append(f"{blk.name}[{labels}]")
-    return out
 
 
 def _bounded(name: str, side: str, lower: float, upper: float) -> str:
@@ -420,7 +406,7 @@ def explain(
 
 
 def _labels_of(blk: ConstraintBlock | VariableBlock) -> list[tuple[str, int]]:
-    resource, period = position_labels(blk)
+    resource, period = blk.resource_period()
     return list(zip(resource, period))
 
 

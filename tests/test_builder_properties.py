@@ -244,10 +244,10 @@ def test_blocks_tile_columns_and_rows(spec: NetworkSpec) -> None:
     assert _tiles([(b.start, b.size) for b in lp.constraints.values()], lp.n_rows)
     for name, blk in lp.variables.items():
         assert blk.name == name
-        assert len(blk.axes) == len(blk.shape) and all(len(lab) == n for (_, lab), n in zip(blk.axes, blk.shape))
+        assert len(blk.axes) == len(blk.shape) and all(len(ax.labels) == n for ax, n in zip(blk.axes, blk.shape))
     for name, con in lp.constraints.items():
         assert con.name == name
-        assert len(con.axes) == len(con.shape) and all(len(lab) == n for (_, lab), n in zip(con.axes, con.shape))
+        assert len(con.axes) == len(con.shape) and all(len(ax.labels) == n for ax, n in zip(con.axes, con.shape))
 
 
 @PROPERTY

@@ -165,7 +165,7 @@ def test_twin_reaches_the_playbooks_known_optima(
 def _labels(lp: LinearProgram, name: str) -> dict[str, int]:
     """Flat position of each label of a one-axis builder block (variables or constraints)."""
     blk = lp.variables[name] if name in lp.variables else lp.constraints[name]
-    labels = [str(label) for label in blk.axes[0][1]] if blk.axes else []
+    labels = [str(label) for label in blk.axes[0].labels] if blk.axes else []
     assert len(set(labels)) == len(labels), f"{name}: labels repeat"
     return {label: k for k, label in enumerate(labels)}
 
