@@ -18,7 +18,7 @@ from models.solution import Solution, SolveStatus
 from solver.backends.base import BEYOND_SOLVING, BackendFeature, SolverBackend, UnsupportedFeature, WrappedBackend
 from solver.backends.in_place import IN_PLACE, RebuildRequired
 from solver.backends.registry import BACKENDS, available_backends, backend_by_name
-from solver.explain import explain
+from solver.explain import DiagnosisStatus, diagnose, explain
 from solver.export import export_model
 from solver.live import REBUILT, LiveModel
 from solver.options import SolveOptions
@@ -214,12 +214,8 @@ def test_in_place_update_of_the_known_lp(name: str) -> None:
 
 def test_a_wrapped_backend_passes_its_capabilities_on() -> None:
     """A backend wrapped to watch its solves keeps the inner backend's capabilities beyond solving."""
-
-    class Watching(WrappedBackend):
-        def solve(self, lp: LinearProgram, options: SolveOptions, **hints: object) -> Solution:
-            return self._inner.solve(lp, options)
-
-    wrapped = Watching(backend_by_name("highs"))
+    highs = backend_by_name("highs")
+    wrapped = _Watching(highs, highs.features)
     assert wrapped.duals(known_lp(), OPTIONS).objective == pytest.approx(4)
     assert wrapped.conflict(infeasible_lp(), OPTIONS) is not None
 
@@ -242,6 +238,31 @@ def test_explain_export_and_live_refuse_a_backend_without_the_capability() -> No
         export_model(known_lp(), "mps", backend=_lacking(BackendFeature.WRITE_MODEL))
     with pytest.raises(UnsupportedFeature, match="in_place_update: highs"):
         LiveModel(known_lp(), backend=_lacking(BackendFeature.IN_PLACE_UPDATE))
+
+
+class _Watching(WrappedBackend):
+    """HiGHS passed through, declaring what the test says."""
+
+    def __init__(self, inner: SolverBackend, features: frozenset[BackendFeature]) -> None:
+        super().__init__(inner)
+        self.features = features  # type: ignore[misc]
+
+    def solve(self, lp: LinearProgram, options: SolveOptions, **hints: object) -> Solution:
+        return self._inner.solve(lp, options)
+
+
+def test_diagnose_without_an_iis_backend_still_diagnoses() -> None:
+    """test_diagnosis' one-lane network (demand 10, lane capacity 6, service target forbids loss):
+    a backend without IIS gives the same relaxation of 4, and the conflict message says why there is
+    no IIS instead of raising."""
+    from tests.test_diagnosis import one_lane_network, only
+
+    no_iis = _Watching(backend_by_name("highs"), backend_by_name("highs").features - {BackendFeature.IIS})
+    d = diagnose(one_lane_network(), backend=no_iis)
+    assert d.status == DiagnosisStatus.INFEASIBLE and only(d).amount == pytest.approx(4)
+    assert d.conflict == ()
+    assert d.conflict_message.startswith("conflict: no IIS (UnsupportedFeature: ")
+    assert "(iis); use a backend that declares iis" in d.conflict_message
 
 
 def test_live_model_rebuilds_when_the_backend_cannot_update_in_place() -> None:
