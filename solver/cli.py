@@ -33,6 +33,7 @@ from models.replanning import ReplanOptions
 from models.solution import Solution
 from solver.backends.base import BackendFeature, MipProgress, SolverBackend, WrappedBackend
 from solver.backends.highs import HIGHS_VERSION
+from solver.backends.registry import DEFAULT_BACKEND
 from solver.convert import read_network, read_protocols, read_signals, write_plan
 from solver.demo import run_demo
 from solver.errors import SOLVE_STATUS_METADATA
@@ -348,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     def backend_flag(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--backend",
-            default="highs",
+            default=DEFAULT_BACKEND,
             help="highs, ortools-scip, ortools-highs, ortools-cpsat, pyomo-highs or another pyomo-<solver>",
         )
 

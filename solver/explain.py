@@ -18,7 +18,8 @@ from models.network import NetworkSpec
 from models.protocols import OWNER, AuthorityRule, Function, ProtocolSet
 from models.signals import Signal
 from models.solution import SolveStatus
-from solver.backends.highs import HighsBackend
+from solver.backends.base import BackendFeature, SolverBackend
+from solver.backends.registry import backend_with, default_backend
 from solver.options import SolveOptions
 from solver.planner import CompiledModel, compile_model
 
@@ -64,7 +65,7 @@ class Diagnosis:
     """Units of demand the diagnosed plan (original, or elastic for SHORT) leaves unserved."""
     message: str = ""
     conflict: tuple[str, ...] = ()
-    """For INFEASIBLE: the rows of HiGHS's irreducible infeasible subsystem (IIS) of the LP
+    """For INFEASIBLE: the rows of the backend's (HiGHS's) irreducible infeasible subsystem (IIS) of the LP
     relaxation, by name (`capacity_hours[node=P,t=0]`); empty if the relaxation is feasible or no
     IIS could be computed (`conflict_message` says which)."""
     conflict_bounds: tuple[str, ...] = ()
@@ -148,15 +149,18 @@ def diagnose(
     options: SolveOptions = _EXACT,
     families: frozenset[str] = ALL_FAMILIES,
     iis: bool = True,
+    backend: SolverBackend | None = None,
 ) -> Diagnosis:
     """Solve the network; when no plan exists (or demand goes unserved) solve the elastic model
     (`models.diagnosis.define_elastic`) and report its violations grouped by function and resource.
     `families` limits which capacities, limits and targets may be relaxed. When no plan exists and
-    `iis` is set, HiGHS's IIS of the LP relaxation names the rows and bounds that conflict (the
-    diagnosis stands without it if HiGHS cannot compute one). Never raises for an infeasible model.
+    `iis` is set, the backend's IIS of the LP relaxation names the rows and bounds that conflict
+    (the diagnosis stands without it if the backend cannot compute one, or does not declare IIS:
+    `conflict_message` says why). `backend` solves everything (default: the registry's default,
+    HiGHS). Never raises for an infeasible model.
     """
     model = compile_model(spec, protocols, signals)
-    backend = HighsBackend()
+    backend = backend if backend is not None else default_backend()
     solution = backend.solve(model.lp, options)
     conflict = _ConflictReport()
     if solution.status.has_solution and solution.x is not None:
@@ -203,9 +207,10 @@ class _ConflictReport(NamedTuple):
         )
 
 
-def _conflict(backend: HighsBackend, lp: LinearProgram, options: SolveOptions) -> _ConflictReport:
-    """HiGHS's IIS of the LP relaxation of `lp`, named. Whatever goes wrong in HiGHS or in naming
-    is reported in the message, never raised: the elastic diagnosis stands without it."""
+def _conflict(backend: SolverBackend, lp: LinearProgram, options: SolveOptions) -> _ConflictReport:
+    """The backend's IIS of the LP relaxation of `lp`, named. Whatever goes wrong in the solver or in
+    naming (a backend without IIS included) is reported in the message, never raised: the elastic
+    diagnosis stands without it."""
     try:
         return _named_conflict(backend, lp, options)
     # An IIS is a bonus: its failure, whatever the cause, must not fail the diagnosis.
@@ -213,7 +218,7 @@ def _conflict(backend: HighsBackend, lp: LinearProgram, options: SolveOptions) -
         return _ConflictReport(message=f"conflict: no IIS ({type(exc).__name__}: {exc})")
 
 
-def _named_conflict(backend: HighsBackend, lp: LinearProgram, options: SolveOptions) -> _ConflictReport:
+def _named_conflict(backend: SolverBackend, lp: LinearProgram, options: SolveOptions) -> _ConflictReport:
     found = backend.conflict(lp, options)
     if found is None:
         return _ConflictReport(
@@ -309,7 +314,7 @@ class ShadowPrice:
     saving_per_unit: float
     """-dual: objective decrease per unit the limit is raised."""
     valid_up_to: float
-    """Value of the limit up to which the saving per unit holds (HiGHS ranging; inf if unknown)."""
+    """Value of the limit up to which the saving per unit holds (the backend's ranging; inf if unknown)."""
 
 
 @dataclass(frozen=True)
@@ -352,26 +357,25 @@ def explain(
     options: SolveOptions = _EXACT,
     step: float = 10_000.0,
     escalation_windows: bool = True,
+    backend: SolverBackend | None = None,
 ) -> Explanation:
     """Solve the MILP, fix its integer decisions, re-solve the LP and read the row and column duals:
     every binding capacity and limit with its saving per unit, and for each authority rule the
     saving of raising its binding limit by `step` (dual x step; exact within the ranging interval,
-    an overestimate beyond it) and of an escalation window one period shorter (re-solved)."""
+    an overestimate beyond it) and of an escalation window one period shorter (re-solved).
+    `backend` must declare DUALS (default: the registry's default, HiGHS); without RANGING every
+    `valid_up_to` is inf."""
+    backend = backend_with(BackendFeature.DUALS, "row duals and reduced costs", backend)
     model = compile_model(spec, protocols, signals)
-    backend = HighsBackend()
     solution = backend.solve(model.lp, options)
     if not solution.status.has_solution or solution.x is None:
         return Explanation(solution.status, float("nan"))
     lp = _fixed_lp(model.lp, solution.x)
-    h = backend.load(lp, options)
-    h.run()
-    sol = h.getSolution()
-    row_dual = np.asarray(sol.row_dual, dtype=np.float64)
-    col_dual = np.asarray(sol.col_dual, dtype=np.float64)
-    _ranging_status, ranging = h.getRanging()
-    have_ranging = bool(ranging.valid)
-    row_up = np.asarray(ranging.row_bound_up.value_, dtype=np.float64) if have_ranging else None
-    col_up = np.asarray(ranging.col_bound_up.value_, dtype=np.float64) if have_ranging else None
+    # The fixed LP goes to `duals`, not `solve`: the base MILP and the shorter windows are the solves.
+    fixed = backend.duals(lp, options, ranging=BackendFeature.RANGING in backend.features)
+    row_dual, col_dual = fixed.row_dual, fixed.reduced_cost
+    row_up = fixed.ranging.row_bound_up.value if fixed.ranging is not None else None
+    col_up = fixed.ranging.col_bound_up.value if fixed.ranging is not None else None
 
     binding: list[ShadowPrice] = []
     for family, blk in lp.constraints.items():
@@ -400,7 +404,7 @@ def explain(
             )
 
     authority = _authority_values(
-        model, solution.x, solution.objective, binding, step, options, spec, signals, escalation_windows
+        model, solution.x, solution.objective, binding, step, options, spec, signals, escalation_windows, backend
     )
     return Explanation(solution.status, solution.objective, tuple(binding), authority)
 
@@ -420,6 +424,7 @@ def _authority_values(
     spec: NetworkSpec,
     signals: Sequence[Signal],
     escalation_windows: bool,
+    backend: SolverBackend,
 ) -> tuple[AuthorityValue, ...]:
     protocols = model.protocols
     if protocols is None:
@@ -446,7 +451,7 @@ def _authority_values(
                 rule, escalation_delay_hours=max(0.0, rule.escalation_delay_hours - spec.period_hours)
             )
             rules = tuple(faster if r.id == rule.id else r for r in protocols.authority_rules)
-            again = HighsBackend().solve(
+            again = backend.solve(
                 compile_model(spec, dataclasses.replace(protocols, authority_rules=rules), signals).lp, options
             )
             # `objective` is the base MILP's optimum, already solved: only the shorter window re-solves.

@@ -1,5 +1,6 @@
-"""Writes a model as MPS or LP text with readable names, such as `ship[arc=L7/A,t=3]`, through
-HiGHS's own writers, so any solver or a person can read exactly what Concerto solves.
+"""Writes a model as MPS or LP text with readable names, such as `ship[arc=L7/A,t=3]`, through a
+backend's own writers (HiGHS's by default), so any solver or a person can read exactly what
+Concerto solves.
 """
 
 from __future__ import annotations
@@ -10,26 +11,25 @@ import tempfile
 from pathlib import Path
 
 from models.builder import LinearProgram
-from solver.backends.highs import HighsBackend
-from solver.options import SolveOptions
+from solver.backends.base import MODEL_FORMATS, BackendFeature, SolverBackend
+from solver.backends.registry import backend_with
 
-FORMATS = ("mps", "lp")
+FORMATS = MODEL_FORMATS
 
 
-def export_model(lp: LinearProgram, fmt: str) -> str:
-    """The model as text in `fmt` ("mps" or "lp")."""
+def export_model(lp: LinearProgram, fmt: str, *, backend: SolverBackend | None = None) -> str:
+    """The model as text in `fmt` ("mps" or "lp"), written by `backend`, which must declare
+    WRITE_MODEL (default: the registry's default backend, HiGHS)."""
     if fmt not in FORMATS:
         from models.errors import ValidationError
 
         raise ValidationError("export", fmt, "format", f"is {fmt!r}; use one of {', '.join(FORMATS)}")
-    h = HighsBackend().load(lp, SolveOptions())
-    for j, name in enumerate(_safe(lp.column_names(), fmt)):
-        h.passColName(j, name)
-    for i, name in enumerate(_safe(lp.row_names(), fmt)):
-        h.passRowName(i, name)
+    writer = backend_with(BackendFeature.WRITE_MODEL, "writing MPS or LP model files", backend)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"model.{fmt}"
-        h.writeModel(os.fspath(path))
+        writer.write_model(
+            lp, os.fspath(path), column_names=_safe(lp.column_names(), fmt), row_names=_safe(lp.row_names(), fmt)
+        )
         return path.read_text()
 
 

@@ -26,7 +26,7 @@ from models.replanning import (
 from models.signals import Signal, apply_signals
 from models.solution import Solution, SolveStatus
 from solver.backends.base import BackendFeature, SolverBackend
-from solver.backends.highs import HighsBackend
+from solver.backends.registry import default_backend
 from solver.options import SolveOptions
 
 
@@ -64,7 +64,7 @@ def plan_network(
     detected. Invalid input raises `ValidationError` before anything is solved; infeasible and
     time-limited solves come back as plans with that status."""
     model = compile_model(spec, protocols, signals)
-    solution = (backend or HighsBackend()).solve(model.lp, options or SolveOptions())
+    solution = (backend or default_backend()).solve(model.lp, options or SolveOptions())
     return extract_plan(
         model.net,
         model.lp,
@@ -128,7 +128,7 @@ def replan(
     began = time.perf_counter()
     options = options or SolveOptions()
     replan_options = replan_options or ReplanOptions()
-    backend = backend or HighsBackend()
+    backend = backend or default_backend()
     before = Network.from_spec(spec)
     after = apply_signals(before, signals)
     groups = resolve_authority(protocols, after, signals) if protocols is not None else []

@@ -26,7 +26,7 @@ from models.replanning import (
 from models.sequential import SHORTFALL, SequentialResult, StageOutcome, component_objective, sequential_stages
 from models.signals import Signal, apply_signals
 from solver.backends.base import SolverBackend
-from solver.backends.highs import HighsBackend
+from solver.backends.registry import default_backend
 from solver.options import SolveOptions
 from solver.planner import ReplanResult, business_objective, compile_model, replan
 
@@ -62,7 +62,7 @@ def sequential_plan(
     component and metrics, and how each stage ended. `options` apply to every stage's solve;
     `shortfall` is what a function after sales is charged for a promise it breaks."""
     model = compile_model(spec, protocols, signals)
-    backend = backend or HighsBackend()
+    backend = backend or default_backend()
     options = options or SolveOptions()
     result = sequential_stages(model.lp, lambda lp: backend.solve(lp, options), shortfall=shortfall)
     plan = extract_plan(
@@ -96,7 +96,7 @@ def do_nothing_plan(
     working-capital cap are reported on, not enforced. The plan is reported with its
     business objective (`business_plan`), with the forced cuts and their reasons."""
     options = options or SolveOptions()
-    backend = backend or HighsBackend()
+    backend = backend or default_backend()
     began = time.perf_counter()
     before = Network.from_spec(spec)
     # Fill-rate targets and the working-capital cap are what a plan aims for; a fixed plan executed
@@ -161,7 +161,7 @@ def respond(
     ("orchestrated", "sequential", "do_nothing"), so a backend that watches its solves can tell
     them apart."""
     options = options or SolveOptions()
-    backend = backend or HighsBackend()
+    backend = backend or default_backend()
     timings: dict[str, float] = {}
     starting = on_response or (lambda name: None)
 

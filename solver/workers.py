@@ -76,7 +76,6 @@ from models.replanning import ReplanOptions
 from models.signals import Signal
 from models.solution import Solution
 from solver.backends.base import MipProgress, SolverBackend, WrappedBackend
-from solver.backends.highs import HighsBackend
 from solver.backends.registry import DEFAULT_BACKEND, backend_by_name
 from solver.errors import QueueFull, SolveCancelled, WorkerError
 from solver.options import SolveOptions
@@ -726,9 +725,9 @@ def _plan(job: SolveJob, reporter: _ProgressReporter) -> Plan | ReplanResult:
 
 
 def _backend(name: str) -> SolverBackend:
-    """HiGHS in this process, or another backend through the registry (the OR-Tools ones solve in a
-    fresh interpreter of their own, because ortools and highspy cannot share this one)."""
-    return HighsBackend() if name == DEFAULT_BACKEND else backend_by_name(name)
+    """The backend called `name`, from the registry (HiGHS solves in this process; the OR-Tools ones
+    in a fresh interpreter of their own, because ortools and highspy cannot share this one)."""
+    return backend_by_name(name)
 
 
 class _ReportingBackend(WrappedBackend):

@@ -208,7 +208,12 @@ def test_backends_lists_this_installation(capsys: pytest.CaptureFixture[str]) ->
         "seed,",
         "mip_start,",
         "progress,",
-        "interrupt",
+        "interrupt,",
+        "duals,",
+        "ranging,",
+        "iis,",
+        "write_model,",
+        "in_place_update",
     ]
     assert [line.split()[0] for line in lines[::2]] == list(BACKENDS)
 

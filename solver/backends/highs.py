@@ -1,5 +1,6 @@
 """The HiGHS backend: the canonical arrays are handed straight to highspy, with one explicit table
-from HiGHS model statuses to Concerto's `SolveStatus`.
+from HiGHS model statuses to Concerto's `SolveStatus`; duals, ranging, IIS and model files through
+HiGHS's own calls. The one module that imports highspy (with `highs_live`, which takes it from here).
 """
 
 from __future__ import annotations
@@ -10,17 +11,21 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
 from models.builder import LinearProgram
 from models.solution import Solution, SolveStatus
+from solver.backends.analysis import Conflict, LpDuals, LpRanging, Range
 from solver.backends.base import BackendFeature, MipProgress, SolverBackend
 from solver.options import SolveOptions
+
+if TYPE_CHECKING:
+    from solver.backends.highs_live import HighsLiveModel
 
 try:  # pragma: no cover - exercised by every test when highspy is installed
     import highspy
@@ -84,11 +89,12 @@ def _known(value: float) -> float:
     return float(value) if math.isfinite(value) else float("nan")
 
 
-__all__ = ["HighsBackend", "MipProgress"]
+__all__ = ["Conflict", "HighsBackend", "MipProgress"]
 
 
 class HighsBackend(SolverBackend):
-    """HiGHS through highspy: the default backend, and the production path."""
+    """HiGHS through highspy: the default backend, and the production path. It declares every
+    feature, the capabilities beyond solving included."""
 
     name: ClassVar[str] = "highs"
     features: ClassVar[frozenset[BackendFeature]] = frozenset(BackendFeature)
@@ -215,7 +221,44 @@ class HighsBackend(SolverBackend):
             },
         )
 
-    def conflict(self, lp: LinearProgram, options: SolveOptions) -> Conflict | None:
+    def _duals(self, lp: LinearProgram, options: SolveOptions, *, ranging: bool) -> LpDuals:
+        """Load and run `lp` (not through `solve`: no MIP start, callbacks or timing), then read
+        HiGHS's row duals and column duals (reduced costs) and, if asked, `getRanging` of the
+        final basis (None when HiGHS cannot range it)."""
+        h = self.load(lp, options)
+        h.run()
+        solution = self.read_solution(h, lp, handoff=0.0, solve=0.0)
+        sol = h.getSolution()
+        ranges: LpRanging | None = None
+        if ranging:
+            _ranging_status, found = h.getRanging()
+            if found.valid:
+                ranges = _ranging(found, lp.n_cols, lp.n_rows)
+        return LpDuals(
+            status=solution.status,
+            objective=solution.objective,
+            row_dual=np.asarray(sol.row_dual, dtype=np.float64),
+            reduced_cost=np.asarray(sol.col_dual, dtype=np.float64),
+            ranging=ranges,
+        )
+
+    def _write_model(
+        self, lp: LinearProgram, path: str | os.PathLike[str], *, column_names: Sequence[str], row_names: Sequence[str]
+    ) -> None:
+        """HiGHS's `writeModel`, which picks the format by the file's extension."""
+        h = self.load(lp, SolveOptions())
+        for j, name in enumerate(column_names):
+            h.passColName(j, name)
+        for i, name in enumerate(row_names):
+            h.passRowName(i, name)
+        h.writeModel(os.fspath(path))
+
+    def _live(self, lp: LinearProgram, options: SolveOptions) -> HighsLiveModel:
+        from solver.backends.highs_live import HighsLiveModel
+
+        return HighsLiveModel(self, lp, options)
+
+    def _conflict(self, lp: LinearProgram, options: SolveOptions) -> Conflict | None:
         """An irreducible infeasible subsystem (IIS) of `lp`'s LP relaxation, or None when the
         relaxation is feasible (the model is then infeasible only through integrality: whole
         trucks, orders, setups, activations or single sources).
@@ -249,17 +292,23 @@ _IIS_IRREDUCIBLE = 3
 """HighsIis.status_ once the deletion filter has proven the subsystem irreducible."""
 
 
-@dataclass(frozen=True, eq=False)
-class Conflict:
-    """Rows and column bounds of an LP that cannot all hold, though any proper subset can."""
+def _ranging(found: Any, n_cols: int, n_rows: int) -> LpRanging:
+    """HiGHS's `HighsRanging` as arrays (its column cost ranges come padded past the columns)."""
 
-    rows: npt.NDArray[np.int64]
-    row_sides: tuple[str, ...]
-    """Per row: "lower", "upper" or "both" (the bound of the row that takes part)."""
-    columns: npt.NDArray[np.int64]
-    column_sides: tuple[str, ...]
-    irreducible: bool
-    """False if HiGHS stopped (e.g. at the time limit) before proving that no part can be dropped."""
+    def side(record: Any, n: int) -> Range:
+        return Range(
+            value=np.asarray(record.value_, dtype=np.float64)[:n],
+            objective=np.asarray(record.objective_, dtype=np.float64)[:n],
+        )
+
+    return LpRanging(
+        col_cost_up=side(found.col_cost_up, n_cols),
+        col_cost_down=side(found.col_cost_dn, n_cols),
+        col_bound_up=side(found.col_bound_up, n_cols),
+        col_bound_down=side(found.col_bound_dn, n_cols),
+        row_bound_up=side(found.row_bound_up, n_rows),
+        row_bound_down=side(found.row_bound_dn, n_rows),
+    )
 
 
 _scheduler = threading.Lock()

@@ -25,10 +25,11 @@ import solver
 from models.builder import LinearProgram
 from models.errors import ValidationError
 from models.solution import Solution, SolveStatus
-from solver.backends.base import BackendFeature, MipProgress, SolverBackend
+from solver.backends.base import BEYOND_SOLVING, BackendFeature, MipProgress, SolverBackend
 from solver.options import SolveOptions
 
-_ALL = frozenset(BackendFeature)
+_ALL = frozenset(BackendFeature) - BEYOND_SOLVING
+"""Every feature of solving; Concerto takes none of the capabilities beyond it (duals, IIS, ...) from MathOpt."""
 
 SOLVER_FEATURES: dict[str, frozenset[BackendFeature]] = {
     "scip": _ALL,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from models.errors import ValidationError
-from solver.backends.base import BackendFeature, SolverBackend
+from solver.backends.base import BackendFeature, SolverBackend, UnsupportedFeature
 from solver.backends.highs import HighsBackend
 from solver.backends.ortools import OrToolsBackend
 from solver.backends.pyomo import SOLVERS as PYOMO_SOLVERS
@@ -55,6 +55,21 @@ def backend_by_name(name: str = DEFAULT_BACKEND) -> SolverBackend:
             + f"; available here: {others}",
         )
     return backend
+
+
+def default_backend() -> SolverBackend:
+    """The backend used when a caller names none: `DEFAULT_BACKEND`, checked like any other."""
+    return backend_by_name(DEFAULT_BACKEND)
+
+
+def backend_with(feature: BackendFeature, what: str, backend: SolverBackend | None = None) -> SolverBackend:
+    """`backend` (the default one if None), checked to declare `feature` (`what` says it in words):
+    an `UnsupportedFeature` naming the backends that do, otherwise."""
+    chosen = backend if backend is not None else default_backend()
+    if feature not in chosen.features:
+        declaring = [name for name, make in BACKENDS.items() if feature in make().features]
+        raise UnsupportedFeature(chosen.name, feature, what, declaring=declaring)
+    return chosen
 
 
 def available_backends() -> list[str]:

@@ -1,0 +1,97 @@
+"""The HiGHS side of in-place updates: a live `highspy.Highs` instance changed entry by entry and
+re-solved warm, keeping the LP relaxation's basis across MIP solves (`solver.live` says why).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from models.builder import LinearProgram
+from models.solution import Solution
+from solver.backends.highs import highspy
+from solver.backends.in_place import InPlaceModel, ModelChanges, ModelUpdate, RebuildRequired, structural_difference
+from solver.options import SolveOptions
+
+if TYPE_CHECKING:
+    from solver.backends.highs import HighsBackend
+
+REJECTED = "HiGHS rejected an in-place change"
+"""The `RebuildRequired` reason when HiGHS refuses one of the changes."""
+
+
+class HighsLiveModel(InPlaceModel):
+    """A `LinearProgram` loaded into a HiGHS instance that is kept, changed in place and re-run."""
+
+    def __init__(self, backend: HighsBackend, lp: LinearProgram, options: SolveOptions) -> None:
+        self._backend = backend
+        self._lp = lp
+        self._h = backend.load(lp, options)
+        self._relaxation_basis: highspy.HighsBasis | None = None
+
+    @property
+    def lp(self) -> LinearProgram:
+        return self._lp
+
+    @property
+    def native(self) -> highspy.Highs:
+        """The live HiGHS instance."""
+        return self._h
+
+    def update(self, new_lp: LinearProgram) -> ModelUpdate:
+        """Hand HiGHS only the entries that differ: changed column bounds, row bounds and costs in one
+        call each, the offset, and one `changeCoeff` per changed matrix value (HiGHS has no batched
+        coefficient change; signals change few). `RebuildRequired` for a structural difference, or
+        when HiGHS rejects a change (the instance is then half-updated and must be dropped)."""
+        reason = structural_difference(self._lp, new_lp)
+        if reason:
+            raise RebuildRequired(reason)
+        changes = ModelChanges.between(self._lp, new_lp)
+        h, new = self._h, new_lp
+        statuses = []
+        cols, rows, costs = changes.columns, changes.rows, changes.costs
+        if cols.size:
+            statuses.append(h.changeColsBounds(cols.size, cols, new.col_lower[cols], new.col_upper[cols]))
+        if rows.size:
+            # highspy 1.15's stubs leave out changeRowsBounds; the binding has it.
+            statuses.append(h.changeRowsBounds(rows.size, rows, new.row_lower[rows], new.row_upper[rows]))  # type: ignore[attr-defined]
+        if costs.size:
+            statuses.append(h.changeColsCost(costs.size, costs, new.c[costs]))
+        if changes.offset:
+            statuses.append(h.changeObjectiveOffset(float(new.offset)))
+        for r, j, value in zip(changes.entry_rows.tolist(), changes.entry_cols.tolist(), changes.entry_values.tolist()):
+            statuses.append(h.changeCoeff(r, j, value))
+        if any(status == highspy.HighsStatus.kError for status in statuses):
+            raise RebuildRequired(REJECTED)
+        self._lp = new_lp
+        return changes.update()
+
+    def solve(self, *, handoff: float) -> Solution:
+        began = time.perf_counter()
+        self._h.run()
+        return self._backend.read_solution(self._h, self._lp, handoff=handoff, solve=time.perf_counter() - began)
+
+    def solve_lp_relaxation(self) -> Solution:
+        """The relaxation starts from the basis of the previous relaxation (kept across updates in
+        place and across MIP solves, which leave HiGHS without a basis), so this is the re-solve
+        that in-place updates make fast."""
+        h = self._h
+        integer = np.flatnonzero(self._lp.integrality).astype(np.int32)
+        relaxed = dataclasses.replace(self._lp, integrality=np.zeros_like(self._lp.integrality))
+        if integer.size:
+            h.changeColsIntegrality(integer.size, integer, np.zeros(integer.size, dtype=np.uint8))
+        try:
+            if self._relaxation_basis is not None and not h.getBasis().valid:
+                h.setBasis(self._relaxation_basis)
+            began = time.perf_counter()
+            h.run()
+            solution = self._backend.read_solution(h, relaxed, handoff=0.0, solve=time.perf_counter() - began)
+            basis = h.getBasis()
+            self._relaxation_basis = basis if basis.valid else None
+            return solution
+        finally:
+            if integer.size:
+                h.changeColsIntegrality(integer.size, integer, np.ones(integer.size, dtype=np.uint8))
