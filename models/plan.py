@@ -148,6 +148,63 @@ class Plan:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class PlanTable:
+    """One table of a `Plan`: the `Plan` field that holds it and its columns, in the order
+    `extract_plan` lays them out, each with its kind (ids are strings, periods ints, amounts floats)."""
+
+    name: str
+    """The `Plan` field (and the field of the same name in concerto.v1.PlanResult)."""
+    columns: tuple[tuple[str, type[np.generic]], ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+    def of(self, plan: Plan) -> Table:
+        """This table of `plan`."""
+        table: Table = getattr(plan, self.name)
+        return table
+
+
+_ID, _PERIOD, _AMOUNT = np.str_, np.int64, np.float64
+_STOCK = (("node", _ID), ("item", _ID), ("period", _PERIOD), ("quantity", _AMOUNT))
+_SERVICE = (("customer", _ID), ("item", _ID), ("period", _PERIOD), ("quantity", _AMOUNT))
+
+PLAN_TABLES: tuple[PlanTable, ...] = (
+    PlanTable(
+        "purchases", (("offer", _ID), ("supplier", _ID), ("item", _ID), ("period", _PERIOD), ("quantity", _AMOUNT))
+    ),
+    PlanTable("activations", (("offer", _ID), ("supplier", _ID), ("item", _ID), ("cost", _AMOUNT))),
+    PlanTable(
+        "production", (("recipe", _ID), ("node", _ID), ("item", _ID), ("period", _PERIOD), ("quantity", _AMOUNT))
+    ),
+    PlanTable("overtime", (("node", _ID), ("period", _PERIOD), ("hours", _AMOUNT))),
+    PlanTable(
+        "shipments",
+        (
+            ("lane", _ID),
+            ("origin", _ID),
+            ("destination", _ID),
+            ("item", _ID),
+            ("period", _PERIOD),
+            ("arrival", _PERIOD),
+            ("quantity", _AMOUNT),
+        ),
+    ),
+    PlanTable("trucks", (("lane", _ID), ("period", _PERIOD), ("trucks", _AMOUNT))),
+    PlanTable("inventory", _STOCK),
+    PlanTable("safety_shortfall", _STOCK),
+    PlanTable("deliveries", _SERVICE),
+    PlanTable("backlog", _SERVICE),
+    PlanTable("lost_sales", _SERVICE),
+)
+"""Every table of a plan, in `Plan`'s field order: what converters, printers and diffs iterate."""
+
+PLAN_TABLE: dict[str, PlanTable] = {table.name: table for table in PLAN_TABLES}
+"""The plan's tables by name."""
+
+
 def _table(mask: npt.NDArray[np.bool_], **columns: npt.NDArray[Any]) -> Table:
     """Rows of `mask`'s true cells; each column is broadcast to the mask's shape first."""
     return Table({name: np.broadcast_to(col, mask.shape)[mask] for name, col in columns.items()})

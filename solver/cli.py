@@ -224,18 +224,16 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def _cmd_backends(args: argparse.Namespace) -> int:
     """The solver backends of this installation, or of a running server with `--server`."""
-    rows: list[tuple[str, bool, str, list[str], bool]]
     if args.server:
         from solver.client import ConcertoClient
 
         with ConcertoClient(args.server) as client:
-            rows = [(b.name, b.available, b.version, list(b.features), b.is_default) for b in client.list_backends()]
+            backends = client.list_backends()
     else:
         from solver.backends.registry import describe_backends
 
-        rows = [
-            (b.name, b.available, b.version, [f.value for f in b.features], b.is_default) for b in describe_backends()
-        ]
+        backends = describe_backends()
+    rows = [(b.name, b.available, b.version, [f.value for f in b.features], b.is_default) for b in backends]
     width = max(len(name) for name, *_ in rows)
     for name, available, version, features, is_default in rows:
         state = f"available {version}".strip() if available else "not installed"
@@ -249,7 +247,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = ServerConfig(
-        store_path=args.store, workers=args.workers, queue_size=args.queue, default_time_limit=args.time_limit
+        store=args.store, workers=args.workers, queue_size=args.queue, default_time_limit=args.time_limit
     )
     serve(args.address, config, on_ready=lambda port: print(f"concerto serving on port {port}", flush=True))
     return 0
@@ -274,7 +272,6 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def _cmd_replan(args: argparse.Namespace) -> int:
     from solver.client import ConcertoClient
-    from solver.convert import replan_options_to_proto
 
     replan_options = ReplanOptions(
         stability_weight=args.stability_weight,
@@ -284,7 +281,6 @@ def _cmd_replan(args: argparse.Namespace) -> int:
         recovery_periods=args.recovery_periods,
         first_answer_gap=args.first_answer_gap,
     )
-    settings = replan_options_to_proto(replan_options, skip_first_answer=args.no_first_answer)
 
     def on_first(plan: Plan) -> None:
         print(f"first coordinated plan (from the signals' reach): objective {plan.objective:,.2f}")
@@ -298,7 +294,8 @@ def _cmd_replan(args: argparse.Namespace) -> int:
             idempotency_key=args.idempotency_key,
             on_progress=stream_progress(),
             on_first=on_first,
-            settings=settings,
+            settings=replan_options,
+            first_answer=not args.no_first_answer,
             backend=args.backend,
         )
         print(f"plan version {stored.version} of network {args.network_id!r} (baseline {stored.baseline_version})")
@@ -364,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("serve", help="run the gRPC service")
     p.add_argument("--address", default="127.0.0.1:50051", help="host:port (port 0 picks a free one)")
-    p.add_argument("--store", default="concerto.db", help="SQLite plan ledger file")
+    p.add_argument("--store", default="concerto.db", help="plan ledger: a SQLite file path, sqlite://PATH or :memory:")
     p.add_argument("--workers", type=int, default=2, help="solver worker processes (one solve each)")
     p.add_argument("--queue", type=int, default=4, help="solves that may wait for a worker")
     p.add_argument(

@@ -9,47 +9,27 @@ with ConcertoClient("127.0.0.1:50051") as client:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 
 import grpc
 
+from models.errors import ValidationError
 from models.network import NetworkSpec
 from models.plan import Plan
 from models.protocols import ProtocolSet
+from models.replanning import ReplanOptions
 from models.signals import Signal
 from solver import convert
 from solver._proto.concerto.v1 import service_pb2, service_pb2_grpc
-from solver.backends.registry import DEFAULT_BACKEND
+from solver.backends.registry import DEFAULT_BACKEND, BackendInfo
 from solver.diff import PlanDiff
+from solver.records import DecisionState, NetworkSummary, PlanSummary, SolveProgress, StoredDecision, StoredPlan
+
+__all__ = ["ConcertoClient", "StoredPlan"]
 from solver.options import SolveOptions
 
 
-@dataclass(frozen=True)
-class StoredPlan:
-    """A plan version as the service stored it."""
-
-    network_id: str
-    version: int
-    network_version: int
-    baseline_version: int
-    signals: tuple[Signal, ...]
-    plan: Plan
-    idempotency_key: str
-    replan: service_pb2.ReplanInfo | None = None
-    """How a replan answered (kind, timings, fence cuts, churn); None for a plan."""
-
-
 def _stored(msg: service_pb2.PlanVersion) -> StoredPlan:
-    return StoredPlan(
-        network_id=msg.network_id,
-        version=msg.version,
-        network_version=msg.network_version,
-        baseline_version=msg.baseline_version,
-        signals=tuple(convert.signal_to_domain(s) for s in msg.signals),
-        plan=convert.plan_from_proto(msg.plan),
-        idempotency_key=msg.idempotency_key,
-        replan=msg.replan if msg.HasField("replan") else None,
-    )
+    return convert.plan_version_from_proto(msg)
 
 
 class ConcertoClient:
@@ -96,21 +76,21 @@ class ConcertoClient:
 
     def validate(
         self, spec: NetworkSpec, protocols: ProtocolSet | None = None, signals: Sequence[Signal] = ()
-    ) -> list[service_pb2.FieldViolation]:
+    ) -> list[ValidationError]:
         """What is wrong with a network, its protocols and signals (empty when valid)."""
         request = service_pb2.ValidateNetworkRequest(
             network=convert.spec_to_network(spec), signals=[convert.signal_to_proto(s) for s in signals]
         )
         if protocols is not None:
             request.protocols.CopyFrom(convert.protocols_to_proto(protocols))
-        return list(self.stub.ValidateNetwork(request).violations)
+        return convert.validation_from_proto(self.stub.ValidateNetwork(request))
 
-    def list_networks(self) -> list[service_pb2.NetworkSummary]:
-        return list(self.stub.ListNetworks(service_pb2.ListNetworksRequest()).networks)
+    def list_networks(self) -> list[NetworkSummary]:
+        return convert.network_list_from_proto(self.stub.ListNetworks(service_pb2.ListNetworksRequest()))
 
-    def list_backends(self) -> list[service_pb2.Backend]:
+    def list_backends(self) -> list[BackendInfo]:
         """Every solver backend the server knows, with whether it can solve there and what it declares."""
-        return list(self.stub.ListBackends(service_pb2.ListBackendsRequest()).backends)
+        return convert.backend_list_from_proto(self.stub.ListBackends(service_pb2.ListBackendsRequest()))
 
     # -- solving ------------------------------------------------------------------------------
 
@@ -152,17 +132,17 @@ class ConcertoClient:
         options: SolveOptions | None = None,
         *,
         backend: str = DEFAULT_BACKEND,
-        on_progress: Callable[[service_pb2.SolveProgress], None] | None = None,
+        on_progress: Callable[[SolveProgress], None] | None = None,
         timeout: float | None = None,
     ) -> Plan:
         """Solve an inline network, calling `on_progress` for each progress event."""
         request = self._solve_request(spec, protocols, signals, options, backend)
-        events = self.stub.SolveStream(request, timeout=timeout)
-        for event in events:
-            if event.HasField("progress") and on_progress is not None:
+        for message in self.stub.SolveStream(request, timeout=timeout):
+            event = convert.solve_event_from_proto(message)
+            if event.progress is not None and on_progress is not None:
                 on_progress(event.progress)
-            elif event.HasField("plan"):
-                return convert.plan_from_proto(event.plan)
+            elif event.plan is not None:
+                return event.plan
         raise RuntimeError("the stream ended without a plan")
 
     def plan(
@@ -190,8 +170,9 @@ class ConcertoClient:
         options: SolveOptions | None,
         idempotency_key: str,
         allow_stale_baseline: bool,
-        settings: service_pb2.ReplanSettings | None,
+        settings: ReplanOptions | service_pb2.ReplanSettings | None,
         backend: str,
+        first_answer: bool = True,
     ) -> service_pb2.ReplanRequest:
         request = service_pb2.ReplanRequest(
             network_id=network_id,
@@ -201,8 +182,12 @@ class ConcertoClient:
             allow_stale_baseline=allow_stale_baseline,
         )
         _set_options(request.options, options, backend)
-        if settings is not None:
+        if isinstance(settings, ReplanOptions):
+            request.settings.CopyFrom(convert.replan_options_to_proto(settings, skip_first_answer=not first_answer))
+        elif settings is not None:
             request.settings.CopyFrom(settings)
+        elif not first_answer:
+            request.settings.skip_first_answer = True
         return request
 
     def replan(
@@ -214,14 +199,23 @@ class ConcertoClient:
         options: SolveOptions | None = None,
         idempotency_key: str = "",
         allow_stale_baseline: bool = False,
-        settings: service_pb2.ReplanSettings | None = None,
+        settings: ReplanOptions | service_pb2.ReplanSettings | None = None,
         backend: str = DEFAULT_BACKEND,
+        first_answer: bool = True,
         timeout: float | None = None,
     ) -> StoredPlan:
         """Answer new signals against a stored baseline with `backend` (a registry name); the new
         plan is stored as a new version."""
         request = self._replan_request(
-            network_id, signals, baseline_version, options, idempotency_key, allow_stale_baseline, settings, backend
+            network_id,
+            signals,
+            baseline_version,
+            options,
+            idempotency_key,
+            allow_stale_baseline,
+            settings,
+            backend,
+            first_answer,
         )
         return _stored(self.stub.Replan(request, timeout=timeout))
 
@@ -233,23 +227,25 @@ class ConcertoClient:
         baseline_version: int = 0,
         options: SolveOptions | None = None,
         idempotency_key: str = "",
-        on_progress: Callable[[service_pb2.SolveProgress], None] | None = None,
+        on_progress: Callable[[SolveProgress], None] | None = None,
         on_first: Callable[[Plan], None] | None = None,
-        settings: service_pb2.ReplanSettings | None = None,
+        settings: ReplanOptions | service_pb2.ReplanSettings | None = None,
         backend: str = DEFAULT_BACKEND,
+        first_answer: bool = True,
         timeout: float | None = None,
     ) -> StoredPlan:
         """Replan, calling `on_progress` for progress and `on_first` with the first coordinated plan."""
         request = self._replan_request(
-            network_id, signals, baseline_version, options, idempotency_key, False, settings, backend
+            network_id, signals, baseline_version, options, idempotency_key, False, settings, backend, first_answer
         )
-        for event in self.stub.ReplanStream(request, timeout=timeout):
-            if event.HasField("progress") and on_progress is not None:
+        for message in self.stub.ReplanStream(request, timeout=timeout):
+            event = convert.solve_event_from_proto(message)
+            if event.progress is not None and on_progress is not None:
                 on_progress(event.progress)
-            elif event.HasField("first") and on_first is not None:
-                on_first(convert.plan_from_proto(event.first))
-            elif event.HasField("version"):
-                return _stored(event.version)
+            elif event.first is not None and on_first is not None:
+                on_first(event.first)
+            elif event.version is not None:
+                return event.version
         raise RuntimeError("the stream ended without a plan version")
 
     # -- the ledger ---------------------------------------------------------------------------
@@ -257,8 +253,8 @@ class ConcertoClient:
     def get_plan(self, network_id: str, version: int = 0) -> StoredPlan:
         return _stored(self.stub.GetPlan(service_pb2.GetPlanRequest(network_id=network_id, version=version)))
 
-    def list_plans(self, network_id: str) -> list[service_pb2.PlanSummary]:
-        return list(self.stub.ListPlans(service_pb2.ListPlansRequest(network_id=network_id)).plans)
+    def list_plans(self, network_id: str) -> list[PlanSummary]:
+        return convert.plan_list_from_proto(self.stub.ListPlans(service_pb2.ListPlansRequest(network_id=network_id)))
 
     def diff(self, network_id: str, from_version: int, to_version: int) -> PlanDiff:
         request = service_pb2.DiffPlansRequest(network_id=network_id, from_version=from_version, to_version=to_version)
@@ -275,35 +271,35 @@ class ConcertoClient:
         self,
         network_id: str,
         plan_version: int = 0,
-        state: service_pb2.DecisionState = service_pb2.DECISION_STATE_UNSPECIFIED,
-    ) -> list[service_pb2.DecisionRecord]:
-        request = service_pb2.ListDecisionsRequest(network_id=network_id, plan_version=plan_version, state=state)
-        return list(self.stub.ListDecisions(request).decisions)
+        state: DecisionState | None = None,
+    ) -> list[StoredDecision]:
+        """The decisions of a plan version (0: the latest) with their approval state; `state`
+        keeps only those in it (None: every state)."""
+        request = service_pb2.ListDecisionsRequest(
+            network_id=network_id, plan_version=plan_version, state=convert.decision_state_to_proto(state)
+        )
+        return convert.decision_list_from_proto(self.stub.ListDecisions(request))
 
-    def approve(
-        self, network_id: str, plan_version: int, index: int, by: str, note: str = ""
-    ) -> service_pb2.DecisionRecord:
+    def approve(self, network_id: str, plan_version: int, index: int, by: str, note: str = "") -> StoredDecision:
         request = service_pb2.DecideRequest(
             network_id=network_id, plan_version=plan_version, index=index, decided_by=by, note=note
         )
-        return self.stub.ApproveDecision(request)
+        return convert.decision_record_from_proto(self.stub.ApproveDecision(request))
 
-    def reject(
-        self, network_id: str, plan_version: int, index: int, by: str, note: str = ""
-    ) -> service_pb2.DecisionRecord:
+    def reject(self, network_id: str, plan_version: int, index: int, by: str, note: str = "") -> StoredDecision:
         request = service_pb2.DecideRequest(
             network_id=network_id, plan_version=plan_version, index=index, decided_by=by, note=note
         )
-        return self.stub.RejectDecision(request)
+        return convert.decision_record_from_proto(self.stub.RejectDecision(request))
 
     def export_model(
         self, spec: NetworkSpec, fmt: str = "mps", protocols: ProtocolSet | None = None, signals: Sequence[Signal] = ()
     ) -> str:
-        formats = {"mps": service_pb2.MODEL_FORMAT_MPS, "lp": service_pb2.MODEL_FORMAT_LP}
         request = service_pb2.ExportModelRequest(
-            inline=self._solve_request(spec, protocols, signals, None, DEFAULT_BACKEND), format=formats[fmt]
+            inline=self._solve_request(spec, protocols, signals, None, DEFAULT_BACKEND),
+            format=convert.model_format_to_proto(fmt),
         )
-        return str(self.stub.ExportModel(request).text)
+        return convert.exported_model_from_proto(self.stub.ExportModel(request)).text
 
 
 def _set_options(message: service_pb2.SolveOptions, options: SolveOptions | None, backend: str) -> None:

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from models.plan import Plan, Table
+from models.plan import PLAN_TABLES, Plan, PlanTable, Table
 from models.protocols import OWNER, ActionKind, Function
 
 TOLERANCE = 1e-6
@@ -58,7 +58,6 @@ class _Family:
     """A plan table read as decisions: the columns that identify one, and the one holding its quantity."""
 
     kind: str
-    table: str
     function: Function
     key: tuple[str, ...]
     quantity: str | None
@@ -67,14 +66,21 @@ class _Family:
     """Keyed by lane first: on a lane between two DCs the decision is a lateral transfer."""
 
 
-_FAMILIES = (
-    _Family("purchase", "purchases", Function.PROCUREMENT, ("offer", "period"), "quantity"),
-    _Family("activation", "activations", Function.PROCUREMENT, ("offer",), None),
-    _Family("production", "production", Function.PRODUCTION, ("recipe", "period"), "quantity"),
-    _Family("overtime", "overtime", Function.PRODUCTION, ("node", "period"), "hours"),
-    _Family("shipment", "shipments", Function.LOGISTICS, ("lane", "item", "period"), "quantity", lateral=True),
-    _Family("trucks", "trucks", Function.LOGISTICS, ("lane", "period"), "trucks", lateral=True),
+_DECISION_TABLES = {
+    "purchases": _Family("purchase", Function.PROCUREMENT, ("offer", "period"), "quantity"),
+    "activations": _Family("activation", Function.PROCUREMENT, ("offer",), None),
+    "production": _Family("production", Function.PRODUCTION, ("recipe", "period"), "quantity"),
+    "overtime": _Family("overtime", Function.PRODUCTION, ("node", "period"), "hours"),
+    "shipments": _Family("shipment", Function.LOGISTICS, ("lane", "item", "period"), "quantity", lateral=True),
+    "trucks": _Family("trucks", Function.LOGISTICS, ("lane", "period"), "trucks", lateral=True),
+}
+"""The plan tables that hold decisions (`PLAN_TABLES` names) and how each is read; stock and service
+tables follow from the decisions and are not diffed."""
+
+_FAMILIES: tuple[tuple[PlanTable, _Family], ...] = tuple(
+    (table, _DECISION_TABLES[table.name]) for table in PLAN_TABLES if table.name in _DECISION_TABLES
 )
+"""The decision tables in the registry's order, each with its reading."""
 
 
 def diff_plans(before: Plan, after: Plan) -> PlanDiff:
@@ -93,9 +99,9 @@ def diff_plans(before: Plan, after: Plan) -> PlanDiff:
     lateral = _lateral_lanes(before, after)
     changes: list[PlanChange] = []
     total = 0
-    for family in _FAMILIES:
-        old = _quantities(_table(before, family), family)
-        new = _quantities(_table(after, family), family)
+    for table, family in _FAMILIES:
+        old = _quantities(table.of(before), family)
+        new = _quantities(table.of(after), family)
         keys = sorted(old.keys() | new.keys())
         total += len(keys)
         for key in keys:
@@ -121,11 +127,6 @@ _LATERAL_OWNER = OWNER[ActionKind.LATERAL_TRANSFER]
 def _lateral_lanes(*plans: Plan) -> set[str]:
     """Lanes some plan moves stock on between two DCs."""
     return {d.resource for plan in plans for d in plan.decisions if d.action == ActionKind.LATERAL_TRANSFER}
-
-
-def _table(plan: Plan, family: _Family) -> Table:
-    table: Table = getattr(plan, family.table)
-    return table
 
 
 def _quantities(table: Table, family: _Family) -> dict[tuple[Any, ...], float]:

@@ -11,9 +11,9 @@ import numpy.typing as npt
 
 from models.builder import LinearProgram
 from models.solution import Solution
-from solver._proto.concerto.v1 import service_pb2
 from solver.backends.base import MipProgress, SolverBackend, WrappedBackend
 from solver.options import SolveOptions
+from solver.records import SolveProgress
 
 
 class TerminalProgress:
@@ -31,11 +31,11 @@ class TerminalProgress:
         self.out(f"  ... {elapsed:6.1f} s  incumbent {objective:,.2f}  bound {bound:,.2f}  gap {gap:.2%}")
 
 
-def stream_progress(out: Callable[[str], None] = print) -> Callable[[service_pb2.SolveProgress], None]:
+def stream_progress(out: Callable[[str], None] = print) -> Callable[[SolveProgress], None]:
     """A `ReplanStream`/`SolveStream` progress handler printing the solving phase's updates."""
     show = TerminalProgress(out=out)
 
-    def on_progress(p: service_pb2.SolveProgress) -> None:
+    def on_progress(p: SolveProgress) -> None:
         if p.phase == "solving":
             show(p.elapsed_seconds, p.objective, p.best_bound, p.gap)
 

@@ -1,5 +1,6 @@
-"""The gRPC service: a thin servicer that converts requests, calls the store and the solver worker
-pool, and converts answers back; `create_server` builds it with health checking and reflection.
+"""The gRPC service: a thin servicer that converts each request (`solver.convert`), calls a use case
+(`solver.usecases`) and converts the answer back; `create_server` builds it with health checking
+and reflection, on the plan ledger its config's `store` URL names.
 """
 
 from __future__ import annotations
@@ -7,60 +8,41 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from queue import Empty, Queue
-from typing import Any, TypeVar
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from models.errors import ConcertoError, ValidationError
-from models.network import Network, NetworkSpec
-from models.plan import Plan as DomainPlan
-from models.protocols import AuthorityStatus, ProtocolSet, validate_against_network, validate_protocols
-from models.signals import Signal, apply_signals
-from models.solution import SolveStatus
 from solver import convert
-from solver._proto.concerto.v1 import (
-    network_pb2,
-    plan_pb2,
-    protocols_pb2,
-    service_pb2,
-    service_pb2_grpc,
-    signals_pb2,
-)
-from solver.backends.registry import describe_backends
-from solver.diff import diff_plans
-from solver.errors import DeadlineExceeded, NoBaselinePlan, NoPlan, SolveCancelled, StaleBaseline, grpc_errors
-from solver.export import export_model
+from solver._proto.concerto.v1 import network_pb2, protocols_pb2, service_pb2, service_pb2_grpc
+from solver.errors import DeadlineExceeded, SolveCancelled, grpc_errors
 from solver.options import DEFAULT_TIME_LIMIT
-from solver.planner import ReplanResult, compile_model
-from solver.store import DecisionInput, NetworkRecord, PlanRecord, PlanStore, SqlitePlanStore
-from solver.workers import JobHandle, Progress, SolveJob, WorkerPool
+from solver.records import QUEUED, SolveRequest, StoredPlan
+from solver.store import PlanStore, open_store
+from solver.usecases import JobResult, PlanRun, PlanService, plan_of, validate
+from solver.workers import JobHandle, Progress, WorkerPool
 
 log = logging.getLogger("concerto.server")
 
 SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["Concerto"].full_name
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
-WATCH_POLL_SECONDS = 0.25
-DECODED_VERSIONS = 32
-"""Stored network and plan versions kept decoded (and validated) in memory for the next request."""
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
 class ServerConfig:
     """How a Concerto server runs."""
 
-    store_path: str | Path = "concerto.db"
+    store: str | Path = "concerto.db"
+    """The plan ledger's URL: "sqlite:///abs/path.db", "sqlite://relative.db", a plain file path
+    (SQLite too) or ":memory:" (`solver.store.open_store`)."""
+    store_path: str | Path | None = None
+    """The earlier name of `store`, a SQLite file path; when set it is the ledger."""
     workers: int = 2
     queue_size: int = 4
     default_time_limit: float = DEFAULT_TIME_LIMIT
@@ -68,22 +50,16 @@ class ServerConfig:
     """Larger requests are refused with INVALID_ARGUMENT (gRPC itself accepts up to twice this)."""
     grpc_threads: int = 16
 
-
-def _plan_of(result: DomainPlan | ReplanResult) -> DomainPlan:
-    """The plan of a plan job (a replan job's result carries it in `.plan`)."""
-    return result.plan if isinstance(result, ReplanResult) else result
+    @property
+    def ledger(self) -> str | Path:
+        """Where the plan ledger is: `store_path` when set, else `store`."""
+        return self.store if self.store_path is None else self.store_path
 
 
 def _remaining(context: grpc.ServicerContext) -> float | None:
     """Seconds left before the client's deadline; None without a deadline (gRPC reports ~forever)."""
     left = context.time_remaining()
     return None if left is None or left > 1e6 else max(float(left), 0.0)
-
-
-def _timestamp(moment: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(moment)
-    return ts
 
 
 class _UndecodableRequest:
@@ -144,52 +120,15 @@ def _tolerant_handler(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMe
     return grpc.unary_unary_rpc_method_handler(unary_unary, deserialize, handler.response_serializer)
 
 
-@dataclass(frozen=True)
-class _StoredNetwork:
-    """A stored network version decoded and validated once: its spec, protocols and arrays."""
-
-    spec: NetworkSpec
-    protocols: ProtocolSet | None
-    net: Network
-
-
-class _DecodedVersions:
-    """The last few stored versions decoded from their bytes, least recently used dropped first.
-
-    A stored version never changes once written, so a decoded one stays true; keeping it saves a
-    replan decoding and validating its network and baseline again (a few milliseconds of the
-    server's CPU per call, which competes with the solver workers for the same cores).
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, decode: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                found: T = self._items[key]
-                return found
-        value = decode()  # outside the lock: two threads may both decode, and either result is right
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return value
-
-
 class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
-    """Convert, call the store or the worker pool, convert back; errors map in solver/errors.py."""
+    """Request -> convert -> use case (`solver.usecases.PlanService`) -> convert -> response; every
+    method runs inside `grpc_errors`, the one place errors become status codes."""
 
     def __init__(self, store: PlanStore, pool: WorkerPool, config: ServerConfig) -> None:
         self.store = store
         self.pool = pool
         self.config = config
-        self._new_plan = threading.Condition()
-        self._decoded = _DecodedVersions(DECODED_VERSIONS)
-        self._backends: service_pb2.ListBackendsResponse | None = None
+        self.service = PlanService(store, pool)
         self.health = health.HealthServicer()
 
     # -- networks -------------------------------------------------------------------------------
@@ -198,184 +137,114 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self, request: service_pb2.PutNetworkRequest, context: grpc.ServicerContext
     ) -> service_pb2.NetworkVersion:
         with grpc_errors(context):
-            spec, protocols = self._network_request(request.network, request.protocols, request.HasField("protocols"))
-            record = self.store.put_network(
-                request.network_id,
-                spec.name,
-                request.network.SerializeToString(deterministic=True),
-                request.protocols.SerializeToString(deterministic=True) if protocols is not None else None,
-            )
-            return self._network_version(record)
+            self._check_size(request.network, request.protocols)
+            spec = convert.network_to_spec(request.network)
+            protocols = convert.protocols_to_domain(request.protocols) if request.HasField("protocols") else None
+            stored = self.service.put_network(request.network_id, spec, protocols)
+            return convert.network_version_to_proto(stored)
 
     def GetNetwork(
         self, request: service_pb2.GetNetworkRequest, context: grpc.ServicerContext
     ) -> service_pb2.NetworkVersion:
         with grpc_errors(context):
-            return self._network_version(self.store.get_network(request.network_id, request.version))
+            return convert.network_version_to_proto(self.service.get_network(request.network_id, request.version))
 
     def ValidateNetwork(
         self, request: service_pb2.ValidateNetworkRequest, context: grpc.ServicerContext
     ) -> service_pb2.ValidateNetworkResponse:
         with grpc_errors(context):
             try:
-                spec, _ = self._network_request(request.network, request.protocols, request.HasField("protocols"))
-                net = Network.from_spec(spec)
-                apply_signals(net, [convert.signal_to_domain(s) for s in request.signals])
+                self._check_size(request.network, request.protocols)
+                spec = convert.network_to_spec(request.network)
+                protocols = convert.protocols_to_domain(request.protocols) if request.HasField("protocols") else None
+                signals = [convert.signal_to_domain(s) for s in request.signals]
             except ValidationError as err:
-                return service_pb2.ValidateNetworkResponse(
-                    valid=False, violations=[convert.violation_to_proto(v) for v in err.each()]
-                )
-            return service_pb2.ValidateNetworkResponse(valid=True)
+                return convert.validation_to_proto(err.each())
+            return convert.validation_to_proto(validate(spec, protocols, signals))
 
     def ListNetworks(
         self, request: service_pb2.ListNetworksRequest, context: grpc.ServicerContext
     ) -> service_pb2.ListNetworksResponse:
         with grpc_errors(context):
-            return service_pb2.ListNetworksResponse(
-                networks=[
-                    service_pb2.NetworkSummary(
-                        network_id=n.network_id,
-                        latest_version=n.latest_version,
-                        name=n.name,
-                        plan_versions=n.plan_versions,
-                        updated_at=_timestamp(n.updated_at),
-                    )
-                    for n in self.store.list_networks()
-                ]
-            )
+            return convert.network_list_to_proto(self.service.list_networks())
 
     # -- solving ----------------------------------------------------------------------------------
 
     def Solve(self, request: service_pb2.SolveRequest, context: grpc.ServicerContext) -> service_pb2.SolveResponse:
         with grpc_errors(context):
-            self.pool.check_room()
-            job = self._inline_job(request)
-            return service_pb2.SolveResponse(plan=convert.plan_to_proto(self._run(job, context)))
+            handle = self._watched(self.service.start_solve(self._solve_request(request)), context)
+            return convert.solve_response_to_proto(plan_of(self._wait(handle, _remaining(context))))
 
     def SolveStream(
         self, request: service_pb2.SolveRequest, context: grpc.ServicerContext
     ) -> Iterator[service_pb2.SolveEvent]:
         with grpc_errors(context):
-            job = self._inline_job(request)
-            yield from self._stream(
-                job, context, lambda plan: service_pb2.SolveEvent(plan=convert.plan_to_proto(_plan_of(plan)))
-            )
+            events: Queue[Progress] = Queue()
+            handle = self._watched(self.service.start_solve(self._solve_request(request), events.put), context)
+            yield from self._stream(handle, events, context)
+            yield convert.solve_event_to_proto(plan=plan_of(self._wait(handle, 0.0)))
 
     def Plan(self, request: service_pb2.PlanRequest, context: grpc.ServicerContext) -> service_pb2.PlanVersion:
         with grpc_errors(context):
-            stored = self._idempotent(request.network_id, request.idempotency_key)
-            if stored is not None:
-                return stored
-            self.pool.check_room()
-            record = self.store.get_network(request.network_id, request.network_version)
-            stored_network = self._stored_network(record)
-            options = convert.options_from_proto(request.options, default_time_limit=self.config.default_time_limit)
-            job = SolveJob(
-                spec=stored_network.spec,
-                protocols=stored_network.protocols,
-                signals=(),
-                options=options,
-                backend=convert.backend_from_proto(request.options, options),
-            )
-            plan = self._run(job, context)
-            return self._store_plan(request.network_id, record.version, 0, [], plan, request.idempotency_key, None)
+            run = self.service.start_plan(convert.plan_request_from_proto(request, default_time_limit=self._time_limit))
+            return convert.plan_version_to_proto(self._finish(run, context))
 
     def Replan(self, request: service_pb2.ReplanRequest, context: grpc.ServicerContext) -> service_pb2.PlanVersion:
         with grpc_errors(context):
-            stored = self._idempotent(request.network_id, request.idempotency_key)
-            if stored is not None:
-                return stored
-            self.pool.check_room()  # refuse before the work of preparing the job
-            job, baseline = self._replan_job(request)
-            first_seconds: list[float] = []
-
-            def on_progress(p: Progress) -> None:
-                if p.first is not None:
-                    first_seconds.append(p.first.ready_seconds)
-
-            handle = self._submit(job, context, on_progress)
-            result = self._wait(handle, _remaining(context))
-            return self._store_replan(request, job, baseline, result, first_seconds)
+            run = self.service.start_replan(
+                convert.replan_request_from_proto(request, default_time_limit=self._time_limit)
+            )
+            return convert.plan_version_to_proto(self._finish(run, context))
 
     def ReplanStream(
         self, request: service_pb2.ReplanRequest, context: grpc.ServicerContext
     ) -> Iterator[service_pb2.SolveEvent]:
         with grpc_errors(context):
-            stored = self._idempotent(request.network_id, request.idempotency_key)
-            if stored is not None:
-                yield service_pb2.SolveEvent(version=stored)
+            events: Queue[Progress] = Queue()
+            run = self.service.start_replan(
+                convert.replan_request_from_proto(request, default_time_limit=self._time_limit), events.put
+            )
+            if run.replayed is not None:
+                yield convert.solve_event_to_proto(version=run.replayed)
                 return
-            self.pool.check_room()  # refuse before the work of preparing the job
-            job, baseline = self._replan_job(request)
-            first_seconds: list[float] = []
-
-            def finish(result: DomainPlan | ReplanResult) -> service_pb2.SolveEvent:
-                return service_pb2.SolveEvent(version=self._store_replan(request, job, baseline, result, first_seconds))
-
-            def on_first(p: Progress) -> None:
-                if p.first is not None:
-                    first_seconds.append(p.first.ready_seconds)
-
-            yield from self._stream(job, context, finish, on_first)
+            assert run.handle is not None
+            handle = self._watched(run.handle, context)
+            yield from self._stream(handle, events, context)
+            yield convert.solve_event_to_proto(version=run.finish(self._wait(handle, 0.0)))
 
     # -- the plan ledger ----------------------------------------------------------------------------
 
     def GetPlan(self, request: service_pb2.GetPlanRequest, context: grpc.ServicerContext) -> service_pb2.PlanVersion:
         with grpc_errors(context):
-            return self._plan_version(self.store.get_plan(request.network_id, request.version))
+            return convert.plan_version_to_proto(self.service.get_plan(request.network_id, request.version))
 
     def ListPlans(
         self, request: service_pb2.ListPlansRequest, context: grpc.ServicerContext
     ) -> service_pb2.ListPlansResponse:
         with grpc_errors(context):
-            self.store.get_network(request.network_id)
-            summaries = []
-            for rec in self.store.list_plans(request.network_id):
-                signals = signals_pb2.SignalBatch.FromString(rec.signals).signals if rec.signals else []
-                summaries.append(
-                    service_pb2.PlanSummary(
-                        version=rec.version,
-                        network_version=rec.network_version,
-                        baseline_version=rec.baseline_version,
-                        status=convert.solve_status_to_proto(rec.status),
-                        objective=rec.objective,
-                        decisions=rec.n_decisions,
-                        needs_approval=rec.n_needs_approval,
-                        signals=[s.id for s in signals],
-                        created_at=_timestamp(rec.created_at),
-                    )
-                )
-            return service_pb2.ListPlansResponse(plans=summaries)
+            return convert.plan_list_to_proto(self.service.list_plans(request.network_id))
 
     def DiffPlans(
         self, request: service_pb2.DiffPlansRequest, context: grpc.ServicerContext
     ) -> service_pb2.DiffPlansResponse:
         with grpc_errors(context):
-            before = self._stored_plan(self.store.get_plan(request.network_id, request.from_version))
-            after = self._stored_plan(self.store.get_plan(request.network_id, request.to_version))
-            return convert.diff_to_proto(diff_plans(before, after))
+            diff = self.service.diff_plans(request.network_id, request.from_version, request.to_version)
+            return convert.diff_to_proto(diff)
 
     def WatchPlans(
         self, request: service_pb2.WatchPlansRequest, context: grpc.ServicerContext
     ) -> Iterator[service_pb2.PlanVersion]:
         with grpc_errors(context):
-            self.store.get_network(request.network_id)
-            last = request.after_version or self.store.latest_plan_version(request.network_id)
-            while context.is_active():
-                for rec in self.store.plans_after(request.network_id, last):
-                    yield self._plan_version(rec)
-                    last = rec.version
-                with self._new_plan:
-                    self._new_plan.wait(WATCH_POLL_SECONDS)
+            for stored in self.service.watch_plans(request.network_id, request.after_version, context.is_active):
+                yield convert.plan_version_to_proto(stored)
 
     def ListDecisions(
         self, request: service_pb2.ListDecisionsRequest, context: grpc.ServicerContext
     ) -> service_pb2.ListDecisionsResponse:
         with grpc_errors(context):
             state = convert.decision_state_from_proto(request.state) if request.state else None
-            version = request.plan_version or self.store.get_plan(request.network_id).version
-            records = self.store.list_decisions(request.network_id, version, state)
-            return service_pb2.ListDecisionsResponse(decisions=[convert.decision_record_to_proto(r) for r in records])
+            records = self.service.list_decisions(request.network_id, request.plan_version, state)
+            return convert.decision_list_to_proto(records)
 
     def ApproveDecision(
         self, request: service_pb2.DecideRequest, context: grpc.ServicerContext
@@ -391,51 +260,32 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self, request: service_pb2.ExportModelRequest, context: grpc.ServicerContext
     ) -> service_pb2.ExportModelResponse:
         with grpc_errors(context):
-            fmt = {service_pb2.MODEL_FORMAT_MPS: "mps", service_pb2.MODEL_FORMAT_LP: "lp"}.get(request.format)
-            if fmt is None:
-                raise ValidationError(
-                    "request", "export", "format", "is unspecified; use MODEL_FORMAT_MPS or MODEL_FORMAT_LP"
-                )
+            fmt = convert.model_format_from_proto(request.format)
             if request.HasField("inline"):
-                job = self._inline_job(request.inline)
+                model = self.service.export_model(fmt, inline=self._solve_request(request.inline))
             else:
-                stored_network = self._stored_network(
-                    self.store.get_network(request.network_id, request.network_version)
-                )
-                job = SolveJob(
-                    spec=stored_network.spec,
-                    protocols=stored_network.protocols,
+                model = self.service.export_model(
+                    fmt,
+                    network_id=request.network_id,
+                    network_version=request.network_version,
                     signals=tuple(convert.signal_to_domain(s) for s in request.signals),
-                    options=convert.options_from_proto(service_pb2.SolveOptions(), default_time_limit=1.0),
                 )
-            lp = compile_model(job.spec, job.protocols, job.signals).lp
-            return service_pb2.ExportModelResponse(text=export_model(lp, fmt), columns=lp.n_cols, rows=lp.n_rows)
+            return convert.exported_model_to_proto(model)
 
     def ListBackends(
         self, request: service_pb2.ListBackendsRequest, context: grpc.ServicerContext
     ) -> service_pb2.ListBackendsResponse:
         with grpc_errors(context):
-            if self._backends is None:  # solvers do not come and go while the server runs
-                self._backends = service_pb2.ListBackendsResponse(
-                    backends=[
-                        service_pb2.Backend(
-                            name=b.name,
-                            available=b.available,
-                            version=b.version,
-                            features=[f.value for f in b.features],
-                            is_default=b.is_default,
-                        )
-                        for b in describe_backends()
-                    ]
-                )
-            return self._backends
+            return convert.backend_list_to_proto(self.service.list_backends())
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _network_request(
-        self, network: network_pb2.Network, protocols: protocols_pb2.ProtocolSet, has_protocols: bool
-    ) -> tuple[NetworkSpec, ProtocolSet | None]:
-        """Convert and validate a network and its protocol set; nothing is stored or solved on error."""
+    @property
+    def _time_limit(self) -> float:
+        return self.config.default_time_limit
+
+    def _check_size(self, network: network_pb2.Network, protocols: protocols_pb2.ProtocolSet) -> None:
+        """Refuse a network and protocol set over the size limit before anything is converted."""
         size = network.ByteSize() + protocols.ByteSize()
         if size > self.config.max_request_bytes:
             raise ValidationError(
@@ -444,107 +294,36 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 "network",
                 f"is {size:,} bytes, over the server's limit of {self.config.max_request_bytes:,}",
             )
-        spec = convert.network_to_spec(network)
-        net = Network.from_spec(spec)
-        domain = convert.protocols_to_domain(protocols) if has_protocols else None
-        if domain is not None:
-            validate_protocols(domain)
-            validate_against_network(domain, net)
-        return spec, domain
 
-    def _inline_job(self, request: service_pb2.SolveRequest) -> SolveJob:
-        spec, protocols = self._network_request(request.network, request.protocols, request.HasField("protocols"))
-        signals = tuple(convert.signal_to_domain(s) for s in request.signals)
-        apply_signals(Network.from_spec(spec), signals)  # reject bad signals before queueing
-        options = convert.options_from_proto(request.options, default_time_limit=self.config.default_time_limit)
-        backend = convert.backend_from_proto(request.options, options)
-        return SolveJob(spec=spec, protocols=protocols, signals=signals, options=options, backend=backend)
+    def _solve_request(self, request: service_pb2.SolveRequest) -> SolveRequest:
+        self._check_size(request.network, request.protocols)
+        return convert.solve_request_from_proto(request, default_time_limit=self._time_limit)
 
-    def _replan_job(self, request: service_pb2.ReplanRequest) -> tuple[SolveJob, PlanRecord]:
-        baseline = self.store.get_plan(request.network_id, request.baseline_version)
-        if not SolveStatus(baseline.status).has_solution:
-            raise NoBaselinePlan(request.network_id, baseline.version, baseline.status)
-        latest = self.store.latest_plan_version(request.network_id)
-        if not request.allow_stale_baseline and baseline.version != latest:
-            raise StaleBaseline(request.network_id, baseline.version, latest)
-        stored_network = self._stored_network(self.store.get_network(request.network_id, baseline.network_version))
-        earlier = [convert.signal_to_domain(s) for s in signals_pb2.SignalBatch.FromString(baseline.signals).signals]
-        new = [convert.signal_to_domain(s) for s in request.signals]
-        known = {s.id for s in earlier}
-        signals = tuple(earlier + [s for s in new if s.id not in known])
-        apply_signals(stored_network.net, signals)  # reject bad signals before queueing
-        options = convert.options_from_proto(request.options, default_time_limit=self.config.default_time_limit)
-        job = SolveJob(
-            spec=stored_network.spec,
-            protocols=stored_network.protocols,
-            signals=signals,
-            options=options,
-            baseline=self._stored_plan(baseline),
-            replan=convert.replan_options_from_proto(request.settings),
-            first_answer=not request.settings.skip_first_answer,
-            backend=convert.backend_from_proto(request.options, options),
-        )
-        return job, baseline
-
-    def _stored_network(self, record: NetworkRecord) -> _StoredNetwork:
-        def decode() -> _StoredNetwork:
-            spec = convert.network_to_spec(network_pb2.Network.FromString(record.network))
-            protocols = (
-                convert.protocols_to_domain(protocols_pb2.ProtocolSet.FromString(record.protocols))
-                if record.protocols
-                else None
-            )
-            return _StoredNetwork(spec, protocols, Network.from_spec(spec))
-
-        return self._decoded.get(("network", record.network_id, record.version), decode)
-
-    def _stored_plan(self, record: PlanRecord) -> DomainPlan:
-        return self._decoded.get(
-            ("plan", record.network_id, record.version),
-            lambda: convert.plan_from_proto(plan_pb2.PlanResult.FromString(record.plan)),
-        )
-
-    def _idempotent(self, network_id: str, key: str) -> service_pb2.PlanVersion | None:
-        if not key:
-            return None
-        record = self.store.find_plan_by_key(network_id, key)
-        return self._plan_version(record) if record is not None else None
-
-    def _submit(
-        self, job: SolveJob, context: grpc.ServicerContext, on_progress: Callable[[Progress], None] | None
-    ) -> JobHandle:
-        handle = self.pool.submit(job, on_progress=on_progress)
-        # A cancelled or finished RPC stops its solve and frees the worker.
+    def _watched(self, handle: JobHandle, context: grpc.ServicerContext) -> JobHandle:
+        """The handle, cancelled when the RPC ends: a cancelled or finished RPC frees its worker."""
         context.add_callback(handle.cancel)
         return handle
 
-    def _wait(self, handle: JobHandle, timeout: float | None) -> DomainPlan | ReplanResult:
+    def _wait(self, handle: JobHandle, timeout: float | None) -> JobResult:
+        """The job's result within `timeout` seconds (None: no limit); the job stops past it."""
         try:
             return handle.result(timeout=timeout)
         except TimeoutError:
             handle.cancel()
             raise DeadlineExceeded("the deadline passed before the solve finished; the solve was stopped") from None
 
-    def _run(self, job: SolveJob, context: grpc.ServicerContext) -> DomainPlan:
-        handle = self._submit(job, context, None)
-        return _plan_of(self._wait(handle, _remaining(context)))
+    def _finish(self, run: PlanRun, context: grpc.ServicerContext) -> StoredPlan:
+        """A Plan or Replan's stored version: the replayed one, or the new one once its job ends."""
+        if run.replayed is not None:
+            return run.replayed
+        assert run.handle is not None
+        return run.finish(self._wait(self._watched(run.handle, context), _remaining(context)))
 
     def _stream(
-        self,
-        job: SolveJob,
-        context: grpc.ServicerContext,
-        finish: Callable[[DomainPlan | ReplanResult], service_pb2.SolveEvent],
-        also: Callable[[Progress], None] | None = None,
+        self, handle: JobHandle, events: Queue[Progress], context: grpc.ServicerContext
     ) -> Iterator[service_pb2.SolveEvent]:
-        events: Queue[Progress] = Queue()
-
-        def on_progress(p: Progress) -> None:
-            if also is not None:
-                also(p)
-            events.put(p)
-
-        handle = self._submit(job, context, on_progress)
-        yield service_pb2.SolveEvent(progress=service_pb2.SolveProgress(phase="queued", objective=float("nan")))
+        """ "queued", then each progress event or first plan as it comes, until the job is done."""
+        yield convert.solve_event_to_proto(progress=QUEUED)
         deadline = _remaining(context)
         stop_at = None if deadline is None else time.monotonic() + deadline
         while not handle.done():
@@ -558,121 +337,15 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 p = events.get(timeout=0.1)
             except Empty:
                 continue
-            yield self._event(p)
+            yield _event(p)
         while not events.empty():
-            yield self._event(events.get())
-        yield finish(self._wait(handle, 0.0))
-
-    def _event(self, p: Progress) -> service_pb2.SolveEvent:
-        """A progress event, or a replan's first coordinated plan."""
-        if p.first is not None:
-            return service_pb2.SolveEvent(first=convert.plan_to_proto(p.first.plan))
-        return service_pb2.SolveEvent(progress=convert.progress_to_proto(p))
-
-    def _store_replan(
-        self,
-        request: service_pb2.ReplanRequest,
-        job: SolveJob,
-        baseline: PlanRecord,
-        result: DomainPlan | ReplanResult,
-        first_seconds: list[float],
-    ) -> service_pb2.PlanVersion:
-        """Store a replan's final plan with how it answered (kind, timings, fence cuts, churn)."""
-        assert isinstance(result, ReplanResult), "a replan job returns a ReplanResult"
-        diff = diff_plans(job.baseline, result.plan) if job.baseline is not None else None
-        info = convert.replan_info_to_proto(
-            result.kind,
-            result.business_objective,
-            first_seconds[0] if first_seconds else 0.0,
-            result.ready_seconds,
-            result.execute_after_hours,
-            result.mip_start_accepted,
-            result.cuts,
-            diff,
-        )
-        return self._store_plan(
-            request.network_id,
-            baseline.network_version,
-            baseline.version,
-            list(job.signals),
-            result.plan,
-            request.idempotency_key,
-            None if request.allow_stale_baseline else baseline.version,
-            extra=info.SerializeToString(deterministic=True),
-        )
-
-    def _store_plan(
-        self,
-        network_id: str,
-        network_version: int,
-        baseline_version: int,
-        signals: list[Signal],
-        plan: DomainPlan,
-        key: str,
-        expect_latest: int | None,
-        *,
-        extra: bytes = b"",
-    ) -> service_pb2.PlanVersion:
-        if not plan.has_solution:
-            raise NoPlan(network_id, plan.status, plan.message)
-        message = convert.plan_to_proto(plan)
-        decisions = [
-            DecisionInput(
-                index=k,
-                needs_approval=d.status == AuthorityStatus.ESCALATED,
-                blob=message.decisions[k].SerializeToString(deterministic=True),
-            )
-            for k, d in enumerate(plan.decisions)
-        ]
-        record = self.store.add_plan(
-            network_id,
-            network_version=network_version,
-            baseline_version=baseline_version,
-            signals=signals_pb2.SignalBatch(signals=[convert.signal_to_proto(s) for s in signals]).SerializeToString(
-                deterministic=True
-            ),
-            plan=message.SerializeToString(deterministic=True),
-            status=plan.status.value,
-            objective=plan.objective,
-            decisions=decisions,
-            idempotency_key=key,
-            expect_latest=expect_latest,
-            extra=extra,
-        )
-        with self._new_plan:
-            self._new_plan.notify_all()
-        return self._plan_version(record)
-
-    def _network_version(self, rec: NetworkRecord) -> service_pb2.NetworkVersion:
-        return service_pb2.NetworkVersion(
-            network_id=rec.network_id,
-            version=rec.version,
-            network=network_pb2.Network.FromString(rec.network),
-            protocols=protocols_pb2.ProtocolSet.FromString(rec.protocols) if rec.protocols is not None else None,
-            has_protocols=rec.protocols is not None,
-            created_at=_timestamp(rec.created_at),
-        )
-
-    def _plan_version(self, rec: PlanRecord) -> service_pb2.PlanVersion:
-        return service_pb2.PlanVersion(
-            network_id=rec.network_id,
-            version=rec.version,
-            network_version=rec.network_version,
-            baseline_version=rec.baseline_version,
-            signals=signals_pb2.SignalBatch.FromString(rec.signals).signals if rec.signals else [],
-            plan=plan_pb2.PlanResult.FromString(rec.plan),
-            created_at=_timestamp(rec.created_at),
-            idempotency_key=rec.idempotency_key,
-            replan=service_pb2.ReplanInfo.FromString(rec.extra) if rec.extra else None,
-        )
+            yield _event(events.get())
 
     def _decide(
         self, request: service_pb2.DecideRequest, context: grpc.ServicerContext, *, approve: bool
     ) -> service_pb2.DecisionRecord:
         with grpc_errors(context):
-            if not request.decided_by:
-                raise ValidationError("request", request.network_id, "decided_by", "is empty; say who decides")
-            record = self.store.decide(
+            record = self.service.decide(
                 request.network_id,
                 request.plan_version,
                 request.index,
@@ -683,11 +356,18 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             return convert.decision_record_to_proto(record)
 
 
+def _event(p: Progress) -> service_pb2.SolveEvent:
+    """A progress event, or a replan's first coordinated plan."""
+    if p.first is not None:
+        return convert.solve_event_to_proto(first=p.first.plan)
+    return convert.solve_event_to_proto(progress=p)
+
+
 def create_server(address: str, config: ServerConfig | None = None) -> tuple[grpc.Server, int, ConcertoServicer]:
     """A started-ready (not yet started) server bound to `address` ("127.0.0.1:0" picks a port),
     with the Concerto service, health checking and reflection; returns it with its port."""
     config = config or ServerConfig()
-    store = SqlitePlanStore(config.store_path)
+    store = open_store(config.ledger, field="store" if config.store_path is None else "store_path")
     pool = WorkerPool(config.workers, config.queue_size)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.grpc_threads),

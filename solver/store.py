@@ -776,3 +776,37 @@ def _to_text(moment: datetime) -> str:
 
 def _from_text(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+# ---------------------------------------------------------------------------------------- opening
+
+SQLITE_SCHEME = "sqlite://"
+"""The URL prefix of a SQLite ledger: "sqlite:///var/lib/concerto/ledger.db" (an absolute path),
+"sqlite://ledger.db" (relative to the working directory) or "sqlite://:memory:"."""
+
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def open_store(url: str | Path, *, field: str = "store") -> PlanStore:
+    """The plan ledger a URL names: `sqlite://PATH`, or a plain file path (also SQLite), or
+    ":memory:" (a ledger that lives as long as the store). Another scheme raises `ValidationError`
+    naming `field` (the setting the URL came from); only SQLite is supported so far."""
+    if isinstance(url, Path):
+        return SqlitePlanStore(url)
+    if url.startswith(SQLITE_SCHEME):
+        path = url[len(SQLITE_SCHEME) :]
+        if not path:
+            raise ValidationError(
+                "server config", url, field, "names no file; write sqlite:///absolute/path.db or sqlite://relative.db"
+            )
+        return SqlitePlanStore(path)
+    scheme = _URL_SCHEME.match(url)
+    if scheme is not None:
+        raise ValidationError(
+            "server config",
+            url,
+            field,
+            f"has scheme {scheme.group(1)!r}, which Concerto cannot store plans in; "
+            f"only SQLite is supported: give {SQLITE_SCHEME}PATH or a plain file path",
+        )
+    return SqlitePlanStore(url)

@@ -23,15 +23,18 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from benchmarks.generator import generate
 from models.network import Demand, Item, Lane, NetworkSpec, Node, NodeRole, ServiceTarget, SupplyOffer
-from models.protocols import ProtocolSet
+from models.protocols import AuthorityStatus, ProtocolSet
 from models.signals import Signal, SignalType
+from models.solution import SolveStatus
 from solver import convert
 from solver._proto.concerto.v1 import network_pb2, plan_pb2, service_pb2, service_pb2_grpc, signals_pb2
 from solver.backends.base import BackendFeature
 from solver.backends.registry import available_backends
 from solver.errors import SOLVE_STATUS_METADATA
 from solver.options import SolveOptions
-from solver.server import SERVICE_NAME, ServerConfig, _DecodedVersions
+from solver.records import DecisionState, StoredDecision
+from solver.server import SERVICE_NAME, ServerConfig
+from solver.usecases import _DecodedVersions
 from tests.service_harness import RunningServer, ServerProcess, running_server, store_snapshot
 from tests.test_known_answers import backup_network
 from tests.test_protocols import OUTAGE_DAY_0, outage_network, short_outage_protocols
@@ -176,7 +179,7 @@ def test_put_network_adds_versions_and_get_network_reads_each(service: RunningSe
 
     [summary] = [n for n in service.client.list_networks() if n.network_id == "versions"]
     assert (summary.latest_version, summary.name, summary.plan_versions) == (2, "short-outage", 0)
-    assert summary.updated_at == latest.created_at
+    assert summary.updated_at == latest.created_at.ToDatetime(tzinfo=UTC)
 
 
 def test_validate_network_accepts_a_good_network_and_names_a_violation(service: RunningServer) -> None:
@@ -381,7 +384,7 @@ def test_list_backends_says_what_each_backend_can_do(
     assert [b.name for b in listed] == list(BACKENDS)
     highs = listed[0]
     assert (highs.name, highs.available, highs.is_default) == ("highs", True, True)
-    assert set(highs.features) == {f.value for f in BackendFeature}
+    assert set(highs.features) == set(BackendFeature)
     assert {b.name for b in listed if b.available} == set(available_backends())
     assert all(b.version == "" for b in listed if not b.available)
     assert [b.name for b in listed if b.is_default] == ["highs"]
@@ -497,8 +500,11 @@ def test_list_plans_summarises_versions_oldest_first(service: RunningServer, led
     assert [list(p.signals) for p in plans] == [[], ["S1-down"]]
     assert [p.objective for p in plans] == pytest.approx([150, 310])
     assert [(p.decisions, p.needs_approval) for p in plans] == [(0, 0), (3, 1)]
-    assert all(p.status == plan_pb2.SOLVE_STATUS_OPTIMAL for p in plans)
-    assert [p.created_at for p in plans] == [ledger.first.created_at, ledger.second.created_at]
+    assert all(p.status == SolveStatus.OPTIMAL for p in plans)
+    assert [p.created_at for p in plans] == [
+        ledger.first.created_at.ToDatetime(tzinfo=UTC),
+        ledger.second.created_at.ToDatetime(tzinfo=UTC),
+    ]
     [summary] = [n for n in service.client.list_networks() if n.network_id == "ledger"]
     assert summary.plan_versions == 2
 
@@ -515,34 +521,35 @@ def test_diff_plans_reports_what_the_replan_changed(service: RunningServer, ledg
 
 
 def test_list_decisions_filters_by_state(service: RunningServer, ledger: Ledger) -> None:
-    def listed(state: service_pb2.DecisionState, plan_version: int = 0) -> list[service_pb2.DecisionRecord]:
+    def listed(state: DecisionState | None, plan_version: int = 0) -> list[StoredDecision]:
         return service.client.decisions("ledger", plan_version, state)
 
-    every = listed(service_pb2.DECISION_STATE_UNSPECIFIED)
+    every = listed(None)
     assert [d.index for d in every] == [0, 1, 2]
     assert all(d.plan_version == 2 for d in every)
-    [pending] = listed(service_pb2.DECISION_STATE_PENDING)
-    assert pending.decision.status == plan_pb2.AUTHORITY_STATUS_ESCALATED
+    [pending] = listed(DecisionState.PENDING)
+    assert pending.decision.status == AuthorityStatus.ESCALATED
     assert pending.decision.approver == "procurement director"
-    assert not pending.decided_by and not pending.HasField("decided_at")
-    assert len(listed(service_pb2.DECISION_STATE_NOT_REQUIRED)) == 2
-    assert listed(service_pb2.DECISION_STATE_APPROVED) == []
-    assert listed(service_pb2.DECISION_STATE_UNSPECIFIED, plan_version=1) == []
+    assert not pending.decided_by and pending.decided_at is None
+    assert len(listed(DecisionState.NOT_REQUIRED)) == 2
+    assert listed(DecisionState.APPROVED) == []
+    assert listed(None, plan_version=1) == []
 
 
 def test_approve_and_reject_record_who_and_when(service: RunningServer) -> None:
     put_outage(service, "approvals")
     plan(service, "approvals")
     second = replan(service, "approvals", baseline_version=1)
-    [pending] = service.client.decisions("approvals", second.version, service_pb2.DECISION_STATE_PENDING)
+    [pending] = service.client.decisions("approvals", second.version, DecisionState.PENDING)
 
     start = datetime.now(UTC)
     approved = service.client.approve("approvals", second.version, pending.index, "procurement director", "go")
-    assert approved.state == service_pb2.DECISION_STATE_APPROVED
+    assert approved.state == DecisionState.APPROVED
     assert (approved.decided_by, approved.note, approved.index) == ("procurement director", "go", pending.index)
-    decided_at = approved.decided_at.ToDatetime(tzinfo=UTC)
+    decided_at = approved.decided_at
+    assert decided_at is not None
     assert start - timedelta(seconds=1) <= decided_at <= datetime.now(UTC) + timedelta(seconds=1)
-    [listed] = service.client.decisions("approvals", second.version, service_pb2.DECISION_STATE_APPROVED)
+    [listed] = service.client.decisions("approvals", second.version, DecisionState.APPROVED)
     assert listed == approved
 
     for err in (
@@ -551,7 +558,7 @@ def test_approve_and_reject_record_who_and_when(service: RunningServer) -> None:
     ):
         assert err.code() == grpc.StatusCode.FAILED_PRECONDITION, err.details()
         assert "approved" in err.details()
-    [not_required, *_] = service.client.decisions("approvals", second.version, service_pb2.DECISION_STATE_NOT_REQUIRED)
+    [not_required, *_] = service.client.decisions("approvals", second.version, DecisionState.NOT_REQUIRED)
     err = refused(lambda: service.client.approve("approvals", second.version, not_required.index, "coo"))
     assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
     err = refused(lambda: service.client.approve("approvals", second.version, pending.index, ""))
@@ -559,14 +566,14 @@ def test_approve_and_reject_record_who_and_when(service: RunningServer) -> None:
 
     # The next replan carries the outage on and escalates again; this time the answer is no.
     third = service.stub.Replan(service_pb2.ReplanRequest(network_id="approvals", options=EXACT), timeout=TIMEOUT)
-    [pending] = service.client.decisions("approvals", third.version, service_pb2.DECISION_STATE_PENDING)
+    [pending] = service.client.decisions("approvals", third.version, DecisionState.PENDING)
     rejected = service.client.reject("approvals", third.version, pending.index, "coo", "too dear")
     assert (rejected.state, rejected.decided_by, rejected.note) == (
-        service_pb2.DECISION_STATE_REJECTED,
+        DecisionState.REJECTED,
         "coo",
         "too dear",
     )
-    assert rejected.decided_at.ToDatetime(tzinfo=UTC) >= decided_at
+    assert rejected.decided_at is not None and rejected.decided_at >= decided_at
     err = refused(lambda: service.client.approve("approvals", third.version, pending.index, "coo"))
     assert err.code() == grpc.StatusCode.FAILED_PRECONDITION and "rejected" in err.details()
 

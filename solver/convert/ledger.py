@@ -1,0 +1,80 @@
+"""The ledger's blobs: domain objects <-> the deterministic protobuf bytes `solver.store` keeps
+opaque (a network, its protocol set, a plan, its signals, one decision, a replan's answer).
+
+The use cases store and read versions through these functions only, so they never hold a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from models.network import NetworkSpec
+from models.plan import Plan
+from models.protocols import Decision, ProtocolSet
+from models.signals import Signal
+from solver._proto.concerto.v1 import network_pb2, plan_pb2, protocols_pb2, service_pb2, signals_pb2
+from solver.convert.network import network_to_spec, spec_to_network
+from solver.convert.plan import decision_from_proto, plan_from_proto, plan_to_proto
+from solver.convert.protocols import protocols_to_domain, protocols_to_proto
+from solver.convert.service import replan_info_from_proto, replan_info_to_proto
+from solver.convert.signals import signal_to_domain, signal_to_proto
+from solver.records import ReplanInfo
+
+
+def encode_network(spec: NetworkSpec) -> bytes:
+    return spec_to_network(spec).SerializeToString(deterministic=True)
+
+
+def decode_network(blob: bytes) -> NetworkSpec:
+    return network_to_spec(network_pb2.Network.FromString(blob))
+
+
+def encode_protocols(protocols: ProtocolSet) -> bytes:
+    return protocols_to_proto(protocols).SerializeToString(deterministic=True)
+
+
+def decode_protocols(blob: bytes) -> ProtocolSet:
+    return protocols_to_domain(protocols_pb2.ProtocolSet.FromString(blob))
+
+
+def encode_signals(signals: Iterable[Signal]) -> bytes:
+    """A `SignalBatch` of the signals."""
+    batch = signals_pb2.SignalBatch(signals=[signal_to_proto(s) for s in signals])
+    return batch.SerializeToString(deterministic=True)
+
+
+def decode_signals(blob: bytes) -> tuple[Signal, ...]:
+    """The signals of a stored `SignalBatch`; empty bytes are no signals."""
+    return tuple(signal_to_domain(s) for s in signals_pb2.SignalBatch.FromString(blob).signals) if blob else ()
+
+
+def signal_ids(blob: bytes) -> tuple[str, ...]:
+    """The ids of a stored `SignalBatch`'s signals, without converting them."""
+    return tuple(s.id for s in signals_pb2.SignalBatch.FromString(blob).signals) if blob else ()
+
+
+def encode_plan(plan: Plan) -> tuple[bytes, list[bytes]]:
+    """The plan's `PlanResult` bytes and, from the same message, each decision's `Decision` bytes
+    (the store keeps them one row each, for the approval queue)."""
+    message = plan_to_proto(plan)
+    return (
+        message.SerializeToString(deterministic=True),
+        [d.SerializeToString(deterministic=True) for d in message.decisions],
+    )
+
+
+def decode_plan(blob: bytes) -> Plan:
+    return plan_from_proto(plan_pb2.PlanResult.FromString(blob))
+
+
+def decode_decision(blob: bytes, *, index: int = 0, network: str = "") -> Decision:
+    return decision_from_proto(plan_pb2.Decision.FromString(blob), index=index, network=network)
+
+
+def encode_replan_info(info: ReplanInfo) -> bytes:
+    return replan_info_to_proto(info).SerializeToString(deterministic=True)
+
+
+def decode_replan_info(blob: bytes) -> ReplanInfo | None:
+    """How a replan answered; None for empty bytes (a plan that is no replan)."""
+    return replan_info_from_proto(service_pb2.ReplanInfo.FromString(blob)) if blob else None

@@ -1,0 +1,493 @@
+"""The service's use cases over one plan ledger (`PlanStore`) and one solver worker pool: store and
+validate networks, solve, plan and replan, read, diff and watch plan versions, decide escalated
+decisions, export models.
+
+Domain objects in, domain objects (`solver.records`) out; nothing here sees protobuf or gRPC. The
+ledger's blobs go through `solver.convert.ledger` only. Errors are Concerto's own (`ValidationError`,
+`NotFound`, `StaleBaseline`, `NoPlan`, ...), mapped to status codes in one place, `solver.errors`.
+Signal merging, baseline staleness, idempotency and storing plans live here, not in the servicer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from models.errors import ValidationError
+from models.network import Network, NetworkSpec
+from models.plan import Plan
+from models.protocols import AuthorityStatus, ProtocolSet, validate_against_network, validate_protocols
+from models.signals import Signal, apply_signals
+from models.solution import SolveStatus
+from solver.backends.registry import BackendInfo, backend_by_name, check_options, describe_backends
+from solver.convert import ledger
+from solver.convert.service import option_message_field
+from solver.diff import PlanDiff, diff_plans
+from solver.errors import NoBaselinePlan, NoPlan, StaleBaseline
+from solver.export import export_model
+from solver.options import SolveOptions
+from solver.planner import ReplanResult, compile_model
+from solver.records import (
+    ExportedModel,
+    PlanRequest,
+    PlanSummary,
+    ReplanInfo,
+    ReplanRequest,
+    SolveRequest,
+    StoredDecision,
+    StoredNetwork,
+    StoredPlan,
+)
+from solver.store import (
+    DecisionInput,
+    DecisionRecord,
+    DecisionState,
+    NetworkRecord,
+    NetworkSummary,
+    PlanRecord,
+    PlanStore,
+)
+from solver.workers import JobHandle, Progress, SolveJob, WorkerPool
+
+T = TypeVar("T")
+
+DECODED_VERSIONS = 32
+"""Stored network and plan versions kept decoded (and validated) in memory for the next request."""
+WATCH_POLL_SECONDS = 0.25
+"""How often a plan watcher looks at the ledger when no plan was stored in this process."""
+
+JobResult = Plan | ReplanResult
+ProgressHandler = Callable[[Progress], None]
+
+
+# -- checks ----------------------------------------------------------------------------------------
+
+
+def check_network(spec: NetworkSpec, protocols: ProtocolSet | None = None) -> Network:
+    """The network's arrays, its protocol set checked against it; raises `ValidationError`."""
+    net = Network.from_spec(spec)
+    if protocols is not None:
+        validate_protocols(protocols)
+        validate_against_network(protocols, net)
+    return net
+
+
+def check_backend(name: str, options: SolveOptions) -> str:
+    """`name`, once known to be a backend that is usable here and can honour `options`; otherwise the
+    registry's `ValidationError` naming the request's field ("options.backend", "options.threads")."""
+    try:
+        check_options(backend_by_name(name), options)
+    except ValidationError as exc:
+        raise ValidationError(exc.entity, exc.ident, option_message_field(exc.field), exc.message) from exc
+    return name
+
+
+def merge_signals(earlier: Sequence[Signal], new: Iterable[Signal]) -> tuple[Signal, ...]:
+    """The baseline's signals, then the new ones it does not already answer (by id)."""
+    known = {s.id for s in earlier}
+    return tuple(earlier) + tuple(s for s in new if s.id not in known)
+
+
+def validate(spec: NetworkSpec, protocols: ProtocolSet | None, signals: Sequence[Signal]) -> list[ValidationError]:
+    """Every violation of a network, its protocol set and signals (empty when all are valid)."""
+    try:
+        apply_signals(check_network(spec, protocols), signals)
+    except ValidationError as err:
+        return err.each()
+    return []
+
+
+# -- running plans ---------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class PlanRun:
+    """A Plan or Replan: answered from the ledger (`replayed`, a retry with a used idempotency key),
+    or under way on the worker pool (`handle`), to be stored with `finish(result)` once it ends."""
+
+    replayed: StoredPlan | None = None
+    handle: JobHandle | None = None
+    _finish: Callable[[JobResult], StoredPlan] | None = None
+
+    def finish(self, result: JobResult) -> StoredPlan:
+        """Store the job's result as a new plan version; a solve without a plan raises `NoPlan`."""
+        assert self._finish is not None, "a replayed run has nothing to store"
+        return self._finish(result)
+
+
+def plan_of(result: JobResult) -> Plan:
+    """The plan of a job's result (a replan's carries it in `.plan`)."""
+    return result.plan if isinstance(result, ReplanResult) else result
+
+
+@dataclass(frozen=True)
+class _DecodedNetwork:
+    """A stored network version decoded and validated once: its spec, protocols and arrays."""
+
+    spec: NetworkSpec
+    protocols: ProtocolSet | None
+    net: Network
+
+
+class _DecodedVersions:
+    """The last few stored versions decoded from their bytes, least recently used dropped first.
+
+    A stored version never changes once written, so a decoded one stays true; keeping it saves a
+    replan decoding and validating its network and baseline again (a few milliseconds of the
+    server's CPU per call, which competes with the solver workers for the same cores).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, decode: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                found: T = self._items[key]
+                return found
+        value = decode()  # outside the lock: two threads may both decode, and either result is right
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+class PlanService:
+    """The use cases over one ledger and one worker pool, shared by every request of a server."""
+
+    def __init__(self, store: PlanStore, pool: WorkerPool, *, decoded_versions: int = DECODED_VERSIONS) -> None:
+        self.store = store
+        self.pool = pool
+        self._decoded = _DecodedVersions(decoded_versions)
+        self._new_plan = threading.Condition()
+        self._backends: list[BackendInfo] | None = None
+
+    # -- networks ---------------------------------------------------------------------------------
+
+    def put_network(self, network_id: str, spec: NetworkSpec, protocols: ProtocolSet | None) -> StoredNetwork:
+        """Check a network and its protocol set, then store them as the network's next version."""
+        net = check_network(spec, protocols)
+        record = self.store.put_network(
+            network_id,
+            spec.name,
+            ledger.encode_network(spec),
+            ledger.encode_protocols(protocols) if protocols is not None else None,
+        )
+        # The stored bytes decode to this very spec (the converters round-trip), so keep it decoded.
+        self._decoded.get(("network", network_id, record.version), lambda: _DecodedNetwork(spec, protocols, net))
+        return self._stored_network(record)
+
+    def get_network(self, network_id: str, version: int = 0) -> StoredNetwork:
+        """A stored network version (0: the latest)."""
+        return self._stored_network(self.store.get_network(network_id, version))
+
+    def list_networks(self) -> list[NetworkSummary]:
+        return self.store.list_networks()
+
+    # -- solving ----------------------------------------------------------------------------------
+
+    def solve_job(self, request: SolveRequest) -> SolveJob:
+        """The job of an inline request, its network, protocols, signals and backend checked."""
+        apply_signals(check_network(request.spec, request.protocols), request.signals)
+        return SolveJob(
+            spec=request.spec,
+            protocols=request.protocols,
+            signals=request.signals,
+            options=request.options,
+            backend=check_backend(request.backend, request.options),
+        )
+
+    def start_solve(self, request: SolveRequest, on_progress: ProgressHandler | None = None) -> JobHandle:
+        """Queue an inline solve, refused (`QueueFull`) before any work when the pool is full."""
+        self.pool.check_room()
+        return self.pool.submit(self.solve_job(request), on_progress=on_progress)
+
+    def start_plan(self, request: PlanRequest, on_progress: ProgressHandler | None = None) -> PlanRun:
+        """Plan a stored network: a retry answered from the ledger, or the solve under way."""
+        replayed = self._replayed(request.network_id, request.idempotency_key)
+        if replayed is not None:
+            return PlanRun(replayed=replayed)
+        self.pool.check_room()
+        record = self.store.get_network(request.network_id, request.network_version)
+        decoded = self._decoded_network(record)
+        job = SolveJob(
+            spec=decoded.spec,
+            protocols=decoded.protocols,
+            signals=(),
+            options=request.options,
+            backend=check_backend(request.backend, request.options),
+        )
+        handle = self.pool.submit(job, on_progress=on_progress)
+
+        def finish(result: JobResult) -> StoredPlan:
+            return self._store_plan(
+                request.network_id, record.version, 0, (), plan_of(result), request.idempotency_key, None
+            )
+
+        return PlanRun(handle=handle, _finish=finish)
+
+    def start_replan(self, request: ReplanRequest, on_progress: ProgressHandler | None = None) -> PlanRun:
+        """Replan against a stored baseline: a retry answered from the ledger, or the replan under
+        way. The baseline must hold a plan and, unless `allow_stale_baseline`, be the latest
+        version (`StaleBaseline`); the new plan answers the baseline's signals and the new ones."""
+        replayed = self._replayed(request.network_id, request.idempotency_key)
+        if replayed is not None:
+            return PlanRun(replayed=replayed)
+        self.pool.check_room()  # refuse before the work of preparing the job
+        job, baseline = self._replan_job(request)
+        first_seconds: list[float] = []
+
+        def progress(p: Progress) -> None:
+            if p.first is not None:
+                first_seconds.append(p.first.ready_seconds)
+            if on_progress is not None:
+                on_progress(p)
+
+        handle = self.pool.submit(job, on_progress=progress)
+
+        def finish(result: JobResult) -> StoredPlan:
+            return self._store_replan(request, job, baseline, result, first_seconds)
+
+        return PlanRun(handle=handle, _finish=finish)
+
+    def _replan_job(self, request: ReplanRequest) -> tuple[SolveJob, PlanRecord]:
+        baseline = self.store.get_plan(request.network_id, request.baseline_version)
+        if not SolveStatus(baseline.status).has_solution:
+            raise NoBaselinePlan(request.network_id, baseline.version, baseline.status)
+        latest = self.store.latest_plan_version(request.network_id)
+        if not request.allow_stale_baseline and baseline.version != latest:
+            raise StaleBaseline(request.network_id, baseline.version, latest)
+        decoded = self._decoded_network(self.store.get_network(request.network_id, baseline.network_version))
+        signals = merge_signals(ledger.decode_signals(baseline.signals), request.signals)
+        apply_signals(decoded.net, signals)  # reject bad signals before queueing
+        job = SolveJob(
+            spec=decoded.spec,
+            protocols=decoded.protocols,
+            signals=signals,
+            options=request.options,
+            baseline=self._decoded_plan(baseline),
+            replan=request.settings,
+            first_answer=request.first_answer,
+            backend=check_backend(request.backend, request.options),
+        )
+        return job, baseline
+
+    def _store_replan(
+        self,
+        request: ReplanRequest,
+        job: SolveJob,
+        baseline: PlanRecord,
+        result: JobResult,
+        first_seconds: list[float],
+    ) -> StoredPlan:
+        """Store a replan's final plan with how it answered (kind, timings, fence cuts, churn)."""
+        assert isinstance(result, ReplanResult), "a replan job returns a ReplanResult"
+        diff = diff_plans(job.baseline, result.plan) if job.baseline is not None else None
+        info = ReplanInfo(
+            kind=result.kind,
+            business_objective=result.business_objective,
+            first_plan_seconds=first_seconds[0] if first_seconds else 0.0,
+            ready_seconds=result.ready_seconds,
+            execute_after_hours=result.execute_after_hours,
+            mip_start_accepted=bool(result.mip_start_accepted),
+            fence_cuts=tuple(result.cuts),
+            changed=diff.changed if diff is not None else 0,
+            total=diff.total if diff is not None else 0,
+        )
+        return self._store_plan(
+            request.network_id,
+            baseline.network_version,
+            baseline.version,
+            job.signals,
+            result.plan,
+            request.idempotency_key,
+            None if request.allow_stale_baseline else baseline.version,
+            extra=ledger.encode_replan_info(info),
+        )
+
+    def _store_plan(
+        self,
+        network_id: str,
+        network_version: int,
+        baseline_version: int,
+        signals: Sequence[Signal],
+        plan: Plan,
+        key: str,
+        expect_latest: int | None,
+        *,
+        extra: bytes = b"",
+    ) -> StoredPlan:
+        """One new plan version, written in one transaction (`expect_latest`: the version that must
+        still be the latest); only a plan is stored, a solve without one raises `NoPlan`."""
+        if not plan.has_solution:
+            raise NoPlan(network_id, plan.status, plan.message)
+        blob, decision_blobs = ledger.encode_plan(plan)
+        decisions = [
+            DecisionInput(index=k, needs_approval=d.status == AuthorityStatus.ESCALATED, blob=decision_blobs[k])
+            for k, d in enumerate(plan.decisions)
+        ]
+        record = self.store.add_plan(
+            network_id,
+            network_version=network_version,
+            baseline_version=baseline_version,
+            signals=ledger.encode_signals(signals),
+            plan=blob,
+            status=plan.status.value,
+            objective=plan.objective,
+            decisions=decisions,
+            idempotency_key=key,
+            expect_latest=expect_latest,
+            extra=extra,
+        )
+        with self._new_plan:
+            self._new_plan.notify_all()
+        return self._stored_plan(record)
+
+    def _replayed(self, network_id: str, key: str) -> StoredPlan | None:
+        """The version a request with idempotency key `key` stored before, if one did."""
+        if not key:
+            return None
+        record = self.store.find_plan_by_key(network_id, key)
+        return self._stored_plan(record) if record is not None else None
+
+    # -- the plan ledger --------------------------------------------------------------------------
+
+    def get_plan(self, network_id: str, version: int = 0) -> StoredPlan:
+        """A stored plan version (0: the latest)."""
+        return self._stored_plan(self.store.get_plan(network_id, version))
+
+    def list_plans(self, network_id: str) -> list[PlanSummary]:
+        """The plan versions of a stored network, oldest first, without their tables."""
+        self.store.get_network(network_id)
+        return [
+            PlanSummary(
+                version=rec.version,
+                network_version=rec.network_version,
+                baseline_version=rec.baseline_version,
+                status=SolveStatus(rec.status),
+                objective=rec.objective,
+                decisions=rec.n_decisions,
+                needs_approval=rec.n_needs_approval,
+                signals=ledger.signal_ids(rec.signals),
+                created_at=rec.created_at,
+            )
+            for rec in self.store.list_plans(network_id)
+        ]
+
+    def diff_plans(self, network_id: str, from_version: int, to_version: int) -> PlanDiff:
+        """What changed from one stored plan version to another."""
+        before = self._decoded_plan(self.store.get_plan(network_id, from_version))
+        after = self._decoded_plan(self.store.get_plan(network_id, to_version))
+        return diff_plans(before, after)
+
+    def watch_plans(self, network_id: str, after_version: int, is_active: Callable[[], bool]) -> Iterator[StoredPlan]:
+        """Plan versions stored after `after_version` (0: from now on), as they come, while
+        `is_active()`; a version stored by this process wakes the watcher at once."""
+        self.store.get_network(network_id)
+        last = after_version or self.store.latest_plan_version(network_id)
+        while is_active():
+            for rec in self.store.plans_after(network_id, last):
+                yield self._stored_plan(rec)
+                last = rec.version
+            with self._new_plan:
+                self._new_plan.wait(WATCH_POLL_SECONDS)
+
+    def list_decisions(
+        self, network_id: str, plan_version: int = 0, state: DecisionState | None = None
+    ) -> list[StoredDecision]:
+        """The decisions of a plan version (0: the latest) with their approval state; `state`
+        keeps only those in it."""
+        version = plan_version or self.store.get_plan(network_id).version
+        return [_stored_decision(r) for r in self.store.list_decisions(network_id, version, state)]
+
+    def decide(
+        self, network_id: str, plan_version: int, index: int, *, approve: bool, decided_by: str, note: str = ""
+    ) -> StoredDecision:
+        """Approve or reject a pending decision, recording who and when."""
+        if not decided_by:
+            raise ValidationError("request", network_id, "decided_by", "is empty; say who decides")
+        record = self.store.decide(network_id, plan_version, index, approve=approve, decided_by=decided_by, note=note)
+        return _stored_decision(record)
+
+    # -- models and backends ----------------------------------------------------------------------
+
+    def export_model(
+        self,
+        fmt: str,
+        *,
+        inline: SolveRequest | None = None,
+        network_id: str = "",
+        network_version: int = 0,
+        signals: tuple[Signal, ...] = (),
+    ) -> ExportedModel:
+        """The model of an inline request, or of a stored network version with `signals`, as MPS
+        or LP text ("mps" or "lp")."""
+        if inline is not None:
+            job = self.solve_job(inline)
+        else:
+            decoded = self._decoded_network(self.store.get_network(network_id, network_version))
+            job = SolveJob(spec=decoded.spec, protocols=decoded.protocols, signals=signals)
+        lp = compile_model(job.spec, job.protocols, job.signals).lp
+        return ExportedModel(text=export_model(lp, fmt), columns=lp.n_cols, rows=lp.n_rows)
+
+    def list_backends(self) -> list[BackendInfo]:
+        """Every backend the registry knows, with whether it can solve here."""
+        if self._backends is None:  # solvers do not come and go while the server runs
+            self._backends = describe_backends()
+        return self._backends
+
+    # -- decoding stored versions -----------------------------------------------------------------
+
+    def _decoded_network(self, record: NetworkRecord) -> _DecodedNetwork:
+        def decode() -> _DecodedNetwork:
+            spec = ledger.decode_network(record.network)
+            protocols = ledger.decode_protocols(record.protocols) if record.protocols else None
+            return _DecodedNetwork(spec, protocols, Network.from_spec(spec))
+
+        return self._decoded.get(("network", record.network_id, record.version), decode)
+
+    def _decoded_plan(self, record: PlanRecord) -> Plan:
+        return self._decoded.get(("plan", record.network_id, record.version), lambda: ledger.decode_plan(record.plan))
+
+    def _stored_network(self, record: NetworkRecord) -> StoredNetwork:
+        decoded = self._decoded_network(record)
+        return StoredNetwork(
+            network_id=record.network_id,
+            version=record.version,
+            spec=decoded.spec,
+            protocols=decoded.protocols,
+            created_at=record.created_at,
+        )
+
+    def _stored_plan(self, record: PlanRecord) -> StoredPlan:
+        return StoredPlan(
+            network_id=record.network_id,
+            version=record.version,
+            network_version=record.network_version,
+            baseline_version=record.baseline_version,
+            signals=ledger.decode_signals(record.signals),
+            plan=self._decoded_plan(record),
+            idempotency_key=record.idempotency_key,
+            replan=ledger.decode_replan_info(record.extra),
+            created_at=record.created_at,
+        )
+
+
+def _stored_decision(record: DecisionRecord) -> StoredDecision:
+    return StoredDecision(
+        network_id=record.network_id,
+        plan_version=record.plan_version,
+        index=record.index,
+        decision=ledger.decode_decision(record.blob, index=record.index, network=record.network_id),
+        state=DecisionState(record.state),
+        decided_by=record.decided_by,
+        decided_at=record.decided_at,
+        note=record.note,
+    )
