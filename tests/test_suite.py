@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import benchmarks.suite
+import benchmarks.suite.runner
 import models.allocation
 from benchmarks.__main__ import main
 from benchmarks.generator import generate
@@ -401,7 +401,7 @@ def test_plot_without_matplotlib_fails_before_running(
     def no_scenarios(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a scenario ran although --plot cannot work")
 
-    monkeypatch.setattr(benchmarks.suite, "run_cases", no_scenarios)
+    monkeypatch.setattr(benchmarks.suite.runner, "run_cases", no_scenarios)
     out = tmp_path / "suite.json"
     assert main(["run", "--suite", "ci", "--out", str(out), "--plot", str(tmp_path / "charts")]) == 2
     assert "pip install 'concerto[plot]'" in capsys.readouterr().err

@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from models.network import Network
 from models.protocols.spec import AuthorityRule, ProtocolSet, SignalRule
 from models.protocols.validation import validate_against_network, validate_protocols
+from models.signal_kinds import signal_kind
 from models.signals import Signal
 
 # Which rules are active, over which decisions
 
 
 def matches(rule: SignalRule, signal: Signal, net: Network) -> bool:
-    """Whether `signal` satisfies `rule`'s type and predicate."""
+    """Whether `signal` satisfies `rule`'s type and predicate; the place a predicate names is the
+    signal's location (`models.signal_kinds`), and the supplier tier is checked for kinds that land
+    on a supplier."""
     p = rule.predicate
     if signal.type != rule.signal_type:
         return False
@@ -25,13 +28,14 @@ def matches(rule: SignalRule, signal: Signal, net: Network) -> bool:
         return False
     if not (p.min_magnitude <= signal.magnitude < p.max_magnitude):
         return False
-    where = signal.supplier or signal.customer or signal.node or signal.lane
+    kind = signal_kind(signal)
+    where = kind.location_of(signal)
     if p.nodes and where not in p.nodes:
         return False
     if p.items and signal.item and signal.item not in p.items:
         return False
-    if p.supplier_tier and signal.supplier:
-        tier = int(net.node_tier[net.node_ids.index(signal.supplier)]) if signal.supplier in net.node_ids else 0
+    if p.supplier_tier and kind.location == "supplier" and where:
+        tier = int(net.node_tier[net.node_ids.index(where)]) if where in net.node_ids else 0
         if tier != p.supplier_tier:
             return False
     return True

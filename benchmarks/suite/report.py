@@ -1,0 +1,164 @@
+"""The suite's report: per-case rows and the value of orchestration in Markdown, the per-size
+performance (the largest size solved), and the report file."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generator import SIZES
+from benchmarks.jsonout import write_json
+from benchmarks.suite.expectations import evaluate_expectations
+from benchmarks.suite.settings import GAP_TOLERANCE, RESPONSES, SOLVED_GAP, SOLVED_SECONDS
+from benchmarks.suite.timing import REFERENCE_MODEL
+
+
+def _num(x: Any, fmt: str) -> str:
+    return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
+
+
+def _solved(result: Mapping[str, Any]) -> bool:
+    """Whether a case's orchestrated response reached `SOLVED_GAP` within `SOLVED_SECONDS` of its
+    final solve (`GapClock`; a report written before the clock existed falls back on the final
+    plan's gap and whole solve time). A case that failed to run is not solved."""
+    if "error" in result:
+        return False
+    orchestrated = result["responses"]["orchestrated"]
+    if not orchestrated.get("has_solution"):
+        return False
+    if "seconds_to_solved_gap" in orchestrated:
+        seconds = orchestrated["seconds_to_solved_gap"]
+        return seconds is not None and seconds <= SOLVED_SECONDS
+    gap, seconds = orchestrated.get("gap"), orchestrated.get("solve_seconds")
+    return gap is not None and gap <= SOLVED_GAP + GAP_TOLERANCE and seconds is not None and seconds <= SOLVED_SECONDS
+
+
+def size_order(size: str) -> tuple[int, str]:
+    """Generator sizes smallest first (the order of `SIZES`), then any other name alphabetically."""
+    names = list(SIZES)
+    return (names.index(size), "") if size in names else (len(names), size)
+
+
+def performance(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Per size run, the medians over its scenarios of the orchestrated response's figures that
+    every case already records: columns of the final replan model, its build time, its solve time
+    and the end-to-end replan time (`ready_seconds`: signals applied, first plan from the reach,
+    full model built and solved, plan extracted); and how many cases were solved (`_solved`).
+    The largest size solved is the largest whose every case was; None when no size was.
+
+    Medians leave out cases that failed to run (they have no figures) but such a case still keeps
+    its size from counting as solved: a size is only solved when the whole suite at it is.
+    """
+    by_size: dict[str, list[Mapping[str, Any]]] = {}
+    for r in results:
+        by_size.setdefault(r["size"], []).append(r)
+
+    def median(records: list[Mapping[str, Any]], name: str) -> float | None:
+        values = [x[name] for x in records if x.get(name) is not None]
+        return statistics.median(values) if values else None
+
+    sizes = []
+    for size in sorted(by_size, key=size_order):
+        cases = by_size[size]
+        orchestrated = [r["responses"]["orchestrated"] for r in cases if "error" not in r]
+        sizes.append(
+            {
+                "size": size,
+                "cases": len(cases),
+                "solved": sum(_solved(r) for r in cases),
+                "columns": median(orchestrated, "n_cols"),
+                "build_seconds": median(orchestrated, "build_seconds"),
+                "solve_seconds": median(orchestrated, "solve_seconds"),
+                "solved_gap_seconds": median(orchestrated, "seconds_to_solved_gap"),
+                "replan_seconds": median(orchestrated, "ready_seconds"),
+            }
+        )
+    solved = [s["size"] for s in sizes if s["solved"] == s["cases"]]
+    return {
+        "solved_gap": SOLVED_GAP,
+        "solved_seconds": SOLVED_SECONDS,
+        "sizes": sizes,
+        "largest_size_solved": solved[-1] if solved else None,
+    }
+
+
+def performance_markdown(summary: Mapping[str, Any]) -> list[str]:
+    """The per-size table of `performance` and its verdict line."""
+    gap, seconds = summary["solved_gap"], summary["solved_seconds"]
+    lines = [
+        f"| size | scenarios | columns | median build s | median solve s | median s to {gap:.0%} gap "
+        f"| median replan s | solved to {gap:.0%} gap in {seconds:g} s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for s in summary["sizes"]:
+        lines.append(
+            f"| {s['size']} | {s['cases']} | {_num(s['columns'], ',.0f')} | {_num(s['build_seconds'], '.3f')} "
+            f"| {_num(s['solve_seconds'], '.3f')} | {_num(s.get('solved_gap_seconds'), '.3f')} "
+            f"| {_num(s['replan_seconds'], '.3f')} | {s['solved']}/{s['cases']} |"
+        )
+    largest = summary["largest_size_solved"] or "none"
+    lines += ["", f"largest size solved to {gap:.0%} gap within {seconds:g} s: {largest}"]
+    return lines
+
+
+def markdown(report: Mapping[str, Any]) -> str:
+    """One row per case and response: objective, fill, perfect orders, cycle time, turnover,
+    cash-to-cash, escalations, plan changes, time; then the value of orchestration per case; then
+    the per-size performance (`performance`, recomputed for a report written before it existed)."""
+    head = (
+        "| scenario | response | status | objective | fill | perfect orders | cycle h | turnover | C2C d "
+        "| escalations | changes | wall s | solve / ref |"
+    )
+    lines = [head, "|" + "---|" * 13]
+    for r in report["results"]:
+        key = f"{r['scenario']}@{r['size']}"
+        if "error" in r:
+            lines.append(f"| {key} | - | error | {r['error']} |" + " |" * 9)
+            continue
+        for name in RESPONSES:
+            p = r["responses"][name]
+            changes = f"{p['plan_changes']}/{p['plan_decisions']}" if "plan_changes" in p else "-"
+            ratio = f"{r['solve_ratio']:.2f}" if name == "orchestrated" else "-"
+            escalations = ", ".join(p.get("escalations", [])) or "-"
+            if name == "orchestrated" and p.get("execute_after_hours"):
+                escalations += f" (+{p['execute_after_hours']:.0f} h)"
+            lines.append(
+                f"| {key} | {name} | {p['status']} | {_num(p.get('objective'), ',.0f')} "
+                f"| {_num(p.get('fill_rate'), '.1%')} | {_num(p.get('perfect_order_rate'), '.1%')} "
+                f"| {_num(p.get('cycle_time_hours'), '.0f')} | {_num(p.get('inventory_turnover'), '.1f')} "
+                f"| {_num(p.get('cash_to_cash_days'), '.1f')} | {escalations} | {changes} "
+                f"| {p['wall_seconds']:.2f} | {ratio} |"
+            )
+    lines += [
+        "",
+        "| scenario | saves vs sequential | fill gain vs sequential | saves vs do nothing "
+        "| fill gain vs do nothing | expectations |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in report["results"]:
+        if "error" in r:
+            continue
+        v = r["value_of_orchestration"]
+        broken = evaluate_expectations(r)
+        status = "ok" if not broken else "BROKEN: " + "; ".join(broken)
+        lines.append(
+            f"| {r['scenario']}@{r['size']} | {_num(v['cost_gap_to_sequential'], ',.0f')} "
+            f"| {_num(v['fill_rate_gap_to_sequential'], '+.2%')} | {_num(v['cost_gap_to_do_nothing'], ',.0f')} "
+            f"| {_num(v['fill_rate_gap_to_do_nothing'], '+.2%')} | {status} |"
+        )
+    reference = report.get("reference_seconds")
+    lines += ["", *performance_markdown(report.get("performance") or performance(report["results"]))]
+    lines += [
+        "",
+        f"Reference solve ({REFERENCE_MODEL.name}, HiGHS directly): {_num(reference, '.3f')} s median; "
+        f"suite wall time {report['wall_seconds']:.1f} s with {report['settings']['jobs']} jobs; "
+        f"MIP gap {report['settings']['mip_rel_gap']:.1%}; HiGHS {report['environment']['highs']}.",
+    ]
+    return "\n".join(lines)
+
+
+def write_report(report: Mapping[str, Any], out: Path) -> None:
+    write_json(out, report, default=lambda x: None)

@@ -1,0 +1,52 @@
+"""The baseline plan's executed decisions (buy, make, ship) as dense arrays on a network, the
+starting point the stability penalty, the fence and the reach measure a replan against."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from models.allocation import LOGISTICS, PROCUREMENT, PRODUCTION
+from models.builder import IntArray
+from models.network import FloatArray, Network
+from models.plan import Plan, Table
+
+DECISION_BLOCKS: dict[str, str] = {"buy": PROCUREMENT, "make": PRODUCTION, "ship": LOGISTICS}
+"""The decisions people execute, watched by the stability penalty and the fence, and their owners."""
+
+
+def _lookup(ids: Sequence[str], wanted: npt.NDArray[np.str_]) -> IntArray:
+    """Index of each wanted id in `ids`, -1 where it is not there."""
+    table = {ident: k for k, ident in enumerate(ids)}
+    return np.array([table.get(str(w), -1) for w in wanted], dtype=np.int64)
+
+
+def _dense(table: Table, keys: IntArray, n: int, horizon: int) -> FloatArray:
+    out = np.zeros((n, horizon))
+    if len(table):
+        period = np.asarray(table.columns["period"], dtype=np.int64)
+        ok = (keys >= 0) & (period >= 0) & (period < horizon)
+        np.add.at(out, (keys[ok], period[ok]), np.asarray(table.columns["quantity"], dtype=np.float64)[ok])
+    return out
+
+
+def baseline_decisions(net: Network, plan: Plan) -> dict[str, FloatArray]:
+    """The baseline's buy (O, H), make (R, H) and ship (A, H) on `net`, read from the plan's tables
+    by id, so a plan read back from the ledger works as well as a fresh one. Rows naming an entity
+    the network no longer has are dropped."""
+    H = net.horizon
+    buy = _dense(
+        plan.purchases, _lookup(net.offer_ids, plan.purchases.columns.get("offer", np.zeros(0))), net.n_offers, H
+    )
+    make = _dense(
+        plan.production, _lookup(net.recipe_ids, plan.production.columns.get("recipe", np.zeros(0))), net.n_recipes, H
+    )
+    arcs = plan.shipments.columns
+    arc_keys = np.char.add(
+        np.char.add(np.asarray(arcs.get("lane", np.zeros(0)), dtype=str), "/"),
+        np.asarray(arcs.get("item", np.zeros(0)), dtype=str),
+    )
+    ship = _dense(plan.shipments, _lookup(net.arc_ids(), arc_keys), net.n_arcs, H)
+    return {"buy": buy, "make": make, "ship": ship}

@@ -1,0 +1,43 @@
+"""The replan model: the allocation model of the network as the signals leave it, with its
+protocols, the stability penalty and the fence, and (for the first answer) the reach."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from models.allocation import define_model
+from models.builder import LinearProgram, ModelBuilder
+from models.errors import ValidationError
+from models.network import FloatArray, Network
+from models.protocols import AuthorityGroup, ProtocolSet
+from models.replanning.options import ReplanOptions
+from models.replanning.reach import Reach, define_outside_reach_fixed
+from models.replanning.stability import define_fence, define_stability
+
+
+def build_replan_model(
+    net: Network,
+    baseline: Mapping[str, FloatArray],
+    options: ReplanOptions,
+    *,
+    protocols: ProtocolSet | None = None,
+    groups: Sequence[AuthorityGroup] = (),
+    reach: Reach | None = None,
+) -> LinearProgram:
+    """The replan model of `net` (the network as the signals leave it): the allocation model with
+    its protocols, the stability penalty and the fence; with `reach`, decisions outside it are fixed
+    to the baseline (the first answer's smaller model)."""
+    for block, shape in (
+        ("buy", net.offer_capacity.shape),
+        ("make", (net.n_recipes, net.horizon)),
+        ("ship", (net.n_arcs, net.horizon)),
+    ):
+        if baseline[block].shape != shape:
+            raise ValidationError("replan", "baseline", block, f"has shape {baseline[block].shape}, not {shape}")
+    b = ModelBuilder()
+    define_model(b, net, protocols, groups)
+    define_stability(b, net, baseline, options)
+    define_fence(b, net, baseline, options)
+    if reach is not None:
+        define_outside_reach_fixed(b, baseline, reach)
+    return b.build()
