@@ -30,12 +30,12 @@ from models.costs import MODEL_COMPONENTS, CostComponent
 from models.network import Network
 from models.protocols import AuthorityGroup, ProtocolSet, define_authority
 
-PROCUREMENT: str = CostComponent.PROCUREMENT
-PRODUCTION: str = CostComponent.PRODUCTION
-LOGISTICS: str = CostComponent.LOGISTICS
-INVENTORY: str = CostComponent.INVENTORY
-SERVICE: str = CostComponent.SERVICE
-REVENUE: str = CostComponent.REVENUE
+PROCUREMENT = CostComponent.PROCUREMENT
+PRODUCTION = CostComponent.PRODUCTION
+LOGISTICS = CostComponent.LOGISTICS
+INVENTORY = CostComponent.INVENTORY
+SERVICE = CostComponent.SERVICE
+REVENUE = CostComponent.REVENUE
 COST_COMPONENTS = MODEL_COMPONENTS
 """The cost components of the model's families (see `models.costs`), named short for the
 docstrings' readability."""

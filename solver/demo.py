@@ -14,6 +14,7 @@ from models.protocols import AuthorityStatus, Decision
 from solver.convert import read_network, read_protocols, read_signals
 from solver.options import SolveOptions
 from solver.progress import stream_progress
+from solver.store import DecisionState
 
 
 def data_path(name: str) -> Path:
@@ -148,7 +149,7 @@ def run_demo(options: SolveOptions, *, workers: int = 1, print_line: Callable[[s
                     f"plan changes v{before.version} -> v{after.version}: {diff.changed} of {diff.total} decisions "
                     f"changed (nervousness {diff.nervousness:.1%})"
                 )
-                pending = [r for r in client.decisions("demo", after.version) if r.state == 2]
+                pending = [r for r in client.decisions("demo", after.version) if r.state == DecisionState.PENDING]
                 print_line(f"escalation queue: {len(pending)} decisions pending approval in the ledger")
         finally:
             shutdown(server, servicer, grace=1.0)

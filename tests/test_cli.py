@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -61,6 +62,20 @@ def test_demo_plans_the_bundled_network_and_its_response(capsys: pytest.CaptureF
     assert "first coordinated plan from the signals' reach" in out
     assert "coordinated response:" in out and "need approval" in out
     assert "fill rate" in out and "cash-to-cash (days)" in out
+
+
+def test_demo_escalation_queue_counts_the_responses_escalated_decisions(capsys: pytest.CaptureFixture[str]) -> None:
+    """The ledger's queue holds every decision of the response that needs approval: the count the
+    response prints ("coordinated response: A decisions act now, N need approval") is the count the
+    ledger reports pending ("escalation queue: N decisions pending approval"), and the bundled
+    signal escalates at least one decision, so the check is not 0 == 0."""
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    response = re.search(r"coordinated response: \d+ decisions act now, (\d+) need approval", out)
+    queue = re.search(r"escalation queue: (\d+) decisions pending approval in the ledger", out)
+    assert response is not None and queue is not None, out
+    assert int(response.group(1)) > 0
+    assert int(queue.group(1)) == int(response.group(1))
 
 
 @pytest.mark.parametrize("fmt", ["mps", "lp"])

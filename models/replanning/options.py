@@ -60,6 +60,5 @@ class ReplanOptions:
             raise ValidationError("replan options", "options", "fence_penalty", "must be a finite number > 0")
 
     def weight(self, function: str) -> float:
-        return {PROCUREMENT: self.procurement_weight, PRODUCTION: self.production_weight}.get(
-            function, self.logistics_weight
-        )
+        weights: dict[str, float] = {PROCUREMENT: self.procurement_weight, PRODUCTION: self.production_weight}
+        return weights.get(function, self.logistics_weight)

@@ -158,5 +158,5 @@ def _enum_to_proto(
 
 def _components(costs: Mapping[str, float]) -> dict[str, float]:
     """Cost components in the model's booking order, then any others by name."""
-    rank = {name: k for k, name in enumerate(_COMPONENT_ORDER)}
+    rank: dict[str, int] = {name: k for k, name in enumerate(_COMPONENT_ORDER)}
     return {k: costs[k] for k in sorted(costs, key=lambda k: (rank.get(k, len(rank)), k))}
