@@ -9,6 +9,19 @@ import contextlib
 from collections.abc import Iterator
 
 
+MAX_ECHOED_CHARS = 80
+"""How much of an id or other input an error message repeats; longer input is cut and its length
+given, so that no error message grows with the request."""
+
+
+def echo(text: str, limit: int = MAX_ECHOED_CHARS) -> str:
+    """`text` quoted for an error message: whole when short, else its first `limit` characters and
+    its length (`'abc...' (1,048,576 characters)`)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
 class ConcertoError(Exception):
     """Base of every error Concerto raises on purpose."""
 
@@ -21,7 +34,7 @@ class ValidationError(ConcertoError, ValueError):
         self.ident = ident
         self.field = field
         self.message = message
-        super().__init__(f"{entity} {ident!r}: {field} {message}")
+        super().__init__(f"{entity} {echo(ident)}: {field} {message}")
 
     def each(self) -> list[ValidationError]:
         """Every violation this error reports: itself (`ValidationErrors` reports several)."""

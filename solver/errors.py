@@ -107,8 +107,24 @@ def status_for(err: Exception) -> tuple[grpc.StatusCode, str]:
     return grpc.StatusCode.INTERNAL, f"internal error: {type(err).__name__}: {err}"
 
 
+MAX_MESSAGE_CHARS = 1000
+"""The longest status message a client receives. Messages are made ASCII (other characters are
+escaped) and cut to this length, so that with gRPC's percent-encoding a message never comes near the
+8 KiB metadata limit that would turn the answer into RESOURCE_EXHAUSTED."""
+
+
+def bounded_message(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`message` in ASCII and at most `limit` characters (cut ones end in "... (N characters)")."""
+    text = message.encode("ascii", "backslashreplace").decode("ascii")
+    if len(text) <= limit:
+        return text
+    tail = f"... ({len(text):,} characters)"
+    return text[: limit - len(tail)] + tail
+
+
 def abort(context: grpc.ServicerContext, err: Exception) -> NoReturn:
     code, message = status_for(err)
+    message = bounded_message(message)
     if isinstance(err, NoPlan):
         context.set_trailing_metadata(((SOLVE_STATUS_METADATA, err.status.value),))
     context.abort(code, message)
@@ -122,3 +138,20 @@ def grpc_errors(context: grpc.ServicerContext) -> Iterator[None]:
         yield
     except ConcertoError as err:
         abort(context, err)
+
+
+DOCUMENTED_CODES = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.UNAVAILABLE,
+    }
+)
+"""The status codes a Concerto call may end with besides OK, for any request a client can send.
+INTERNAL is reserved for a solver that fails on a valid model (`SolveStatus.ERROR`) and UNKNOWN is
+never sent: both mean a defect, and the fuzz suite fails on them."""
