@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -37,6 +38,7 @@ from solver.backends.registry import DEFAULT_BACKEND
 from solver.convert import read_network, read_protocols, read_signals, write_plan
 from solver.demo import run_demo
 from solver.errors import SOLVE_STATUS_METADATA
+from solver.limits import RequestLimits
 from solver.options import DEFAULT_MIP_REL_GAP, DEFAULT_TIME_LIMIT, SolveOptions
 from solver.planner import compile_model, plan_network
 from solver.progress import ShowProgress, TerminalProgress, stream_progress
@@ -246,8 +248,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from solver.server import ServerConfig, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    limits = RequestLimits(**{f.name: getattr(args, "max_" + f.name) for f in dataclasses.fields(RequestLimits)})
     config = ServerConfig(
-        store=args.store, workers=args.workers, queue_size=args.queue, default_time_limit=args.time_limit
+        store=args.store,
+        workers=args.workers,
+        queue_size=args.queue,
+        default_time_limit=args.time_limit,
+        limits=limits,
     )
     serve(args.address, config, on_ready=lambda port: print(f"concerto serving on port {port}", flush=True))
     return 0
@@ -370,6 +377,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_TIME_LIMIT,
         help="solve time limit of a request that sets none, seconds",
     )
+    limits = p.add_argument_group("request limits", "every request is held to these before any work (solver/limits.py)")
+    for limit in dataclasses.fields(RequestLimits):
+        limits.add_argument(
+            RequestLimits.flag(limit.name),
+            type=type(limit.default),
+            default=limit.default,
+            metavar="N",
+            help=limit.metadata["help"],
+        )
     p.set_defaults(run=_cmd_serve)
 
     p = command("solve", help="plan a network file locally (nothing stored) and print the plan's summary")

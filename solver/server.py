@@ -10,18 +10,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty, Queue
 
 import grpc
+from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from models.errors import ConcertoError, ValidationError
 from solver import convert
-from solver._proto.concerto.v1 import network_pb2, protocols_pb2, service_pb2, service_pb2_grpc
-from solver.errors import DeadlineExceeded, SolveCancelled, grpc_errors
+from solver._proto.concerto.v1 import service_pb2, service_pb2_grpc
+from solver.errors import DeadlineExceeded, QueueFull, SolveCancelled, grpc_errors
+from solver.limits import RequestLimits, check_request
 from solver.options import DEFAULT_TIME_LIMIT
 from solver.records import QUEUED, SolveRequest, StoredPlan
 from solver.store import PlanStore, open_store
@@ -31,7 +34,9 @@ from solver.workers import JobHandle, Progress, WorkerPool
 log = logging.getLogger("concerto.server")
 
 SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["Concerto"].full_name
-DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+SPARE_THREADS = 8
+"""gRPC threads beyond those that solves and watch streams can hold: health checks, reads and the
+refusals of a full queue are answered by these, whatever the load."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,9 +51,17 @@ class ServerConfig:
     workers: int = 2
     queue_size: int = 4
     default_time_limit: float = DEFAULT_TIME_LIMIT
-    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
-    """Larger requests are refused with INVALID_ARGUMENT (gRPC itself accepts up to twice this)."""
-    grpc_threads: int = 16
+    limits: RequestLimits = field(default_factory=RequestLimits)
+    """Every limit a request is held to (`solver.limits`), checked before anything else runs."""
+    grpc_threads: int | None = None
+    """Threads answering calls; by default one per solve that can be running or queued, one per
+    watch stream, and `SPARE_THREADS` more, so that long calls can never take them all."""
+
+    @property
+    def threads(self) -> int:
+        """The gRPC threads: `grpc_threads`, or enough that long calls leave `SPARE_THREADS` free."""
+        needed = self.workers + self.queue_size + self.limits.watch_streams + SPARE_THREADS
+        return self.grpc_threads if self.grpc_threads is not None else needed
 
     @property
     def ledger(self) -> str | Path:
@@ -70,9 +83,13 @@ class _UndecodableRequest:
         self.error = error
 
 
-class _RejectUndecodableRequests(grpc.ServerInterceptor):
+class _CheckRequests(grpc.ServerInterceptor):
     """Wraps every method with a single request so that bytes that do not parse reach the method as
-    an `_UndecodableRequest`, which it answers with INVALID_ARGUMENT before running."""
+    an `_UndecodableRequest`, and a request over the server's limits is refused, both with
+    INVALID_ARGUMENT before the method runs."""
+
+    def __init__(self, limits: RequestLimits) -> None:
+        self.limits = limits
 
     def intercept_service(
         self,
@@ -82,10 +99,10 @@ class _RejectUndecodableRequests(grpc.ServerInterceptor):
         handler = continuation(handler_call_details)
         if handler is None or handler.request_streaming or handler.request_deserializer is None:
             return handler
-        return _tolerant_handler(handler, handler_call_details.method)
+        return _checked_handler(handler, handler_call_details.method, self.limits)
 
 
-def _tolerant_handler(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+def _checked_handler(handler: grpc.RpcMethodHandler, method: str, limits: RequestLimits) -> grpc.RpcMethodHandler:
     parse = handler.request_deserializer
     descriptor = getattr(getattr(parse, "__self__", None), "DESCRIPTOR", None)
     message = descriptor.full_name if descriptor is not None else "request message"
@@ -101,9 +118,11 @@ def _tolerant_handler(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMe
             )
 
     def reject_undecodable(request: object, context: grpc.ServicerContext) -> None:
-        if isinstance(request, _UndecodableRequest):
-            with grpc_errors(context):
+        with grpc_errors(context):
+            if isinstance(request, _UndecodableRequest):
                 raise request.error
+            assert isinstance(request, Message)
+            check_request(request, limits)
 
     if handler.response_streaming:
 
@@ -120,6 +139,52 @@ def _tolerant_handler(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMe
     return grpc.unary_unary_rpc_method_handler(unary_unary, deserialize, handler.response_serializer)
 
 
+class StreamSlots:
+    """Bounds the long-lived streams that each hold a server thread: at most `total` open at once,
+    and `per_client` from one client address; the next is refused with RESOURCE_EXHAUSTED at once,
+    so streams can never take the threads that answer health checks and every other call."""
+
+    def __init__(self, total: int, per_client: int) -> None:
+        self.total = total
+        self.per_client = per_client
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def hold(self, client: str) -> Iterator[None]:
+        """One slot for the duration of a stream from `client`."""
+        with self._lock:
+            if sum(self._open.values()) >= self.total:
+                raise QueueFull(
+                    f"{self.total} watch streams are open, the server's limit "
+                    f"(`concerto serve {RequestLimits.flag('watch_streams')}`); retry later"
+                )
+            if self._open.get(client, 0) >= self.per_client:
+                raise QueueFull(
+                    f"{self.per_client} watch streams are open from this client, the limit per client "
+                    f"(`concerto serve {RequestLimits.flag('watch_streams_per_client')}`); close one first"
+                )
+            self._open[client] = self._open.get(client, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._open[client] -= 1
+                if not self._open[client]:
+                    del self._open[client]
+
+    def open(self) -> int:
+        """Streams open now."""
+        with self._lock:
+            return sum(self._open.values())
+
+
+def _client_of(context: grpc.ServicerContext) -> str:
+    """The client's address without its port ("ipv4:127.0.0.1:53022" -> "ipv4:127.0.0.1")."""
+    peer = context.peer() or ""
+    return peer.rsplit(":", 1)[0] if peer.count(":") >= 2 else peer
+
+
 class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     """Request -> convert -> use case (`solver.usecases.PlanService`) -> convert -> response; every
     method runs inside `grpc_errors`, the one place errors become status codes."""
@@ -130,6 +195,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self.config = config
         self.service = PlanService(store, pool)
         self.health = health.HealthServicer()
+        self.watch_slots = StreamSlots(config.limits.watch_streams, config.limits.watch_streams_per_client)
 
     # -- networks -------------------------------------------------------------------------------
 
@@ -137,7 +203,6 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self, request: service_pb2.PutNetworkRequest, context: grpc.ServicerContext
     ) -> service_pb2.NetworkVersion:
         with grpc_errors(context):
-            self._check_size(request.network, request.protocols)
             spec = convert.network_to_spec(request.network)
             protocols = convert.protocols_to_domain(request.protocols) if request.HasField("protocols") else None
             stored = self.service.put_network(request.network_id, spec, protocols)
@@ -154,7 +219,6 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     ) -> service_pb2.ValidateNetworkResponse:
         with grpc_errors(context):
             try:
-                self._check_size(request.network, request.protocols)
                 spec = convert.network_to_spec(request.network)
                 protocols = convert.protocols_to_domain(request.protocols) if request.HasField("protocols") else None
                 signals = [convert.signal_to_domain(s) for s in request.signals]
@@ -234,7 +298,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     def WatchPlans(
         self, request: service_pb2.WatchPlansRequest, context: grpc.ServicerContext
     ) -> Iterator[service_pb2.PlanVersion]:
-        with grpc_errors(context):
+        with grpc_errors(context), self.watch_slots.hold(_client_of(context)):
             for stored in self.service.watch_plans(request.network_id, request.after_version, context.is_active):
                 yield convert.plan_version_to_proto(stored)
 
@@ -284,19 +348,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     def _time_limit(self) -> float:
         return self.config.default_time_limit
 
-    def _check_size(self, network: network_pb2.Network, protocols: protocols_pb2.ProtocolSet) -> None:
-        """Refuse a network and protocol set over the size limit before anything is converted."""
-        size = network.ByteSize() + protocols.ByteSize()
-        if size > self.config.max_request_bytes:
-            raise ValidationError(
-                "request",
-                network.name,
-                "network",
-                f"is {size:,} bytes, over the server's limit of {self.config.max_request_bytes:,}",
-            )
-
     def _solve_request(self, request: service_pb2.SolveRequest) -> SolveRequest:
-        self._check_size(request.network, request.protocols)
         return convert.solve_request_from_proto(request, default_time_limit=self._time_limit)
 
     def _watched(self, handle: JobHandle, context: grpc.ServicerContext) -> JobHandle:
@@ -370,11 +422,11 @@ def create_server(address: str, config: ServerConfig | None = None) -> tuple[grp
     store = open_store(config.ledger, field="store" if config.store_path is None else "store_path")
     pool = WorkerPool(config.workers, config.queue_size)
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=config.grpc_threads),
-        interceptors=[_RejectUndecodableRequests()],
+        futures.ThreadPoolExecutor(max_workers=config.threads),
+        interceptors=[_CheckRequests(config.limits)],
         options=[
-            ("grpc.max_receive_message_length", 2 * config.max_request_bytes),
-            ("grpc.max_send_message_length", 4 * config.max_request_bytes),
+            ("grpc.max_receive_message_length", 2 * config.limits.request_bytes),
+            ("grpc.max_send_message_length", config.limits.response_bytes + config.limits.request_bytes),
         ],
     )
     servicer = ConcertoServicer(store, pool, config)

@@ -33,6 +33,7 @@ from solver.backends.registry import available_backends
 from solver.errors import SOLVE_STATUS_METADATA
 from solver.options import SolveOptions
 from solver.records import DecisionState, StoredDecision
+from solver.limits import RequestLimits
 from solver.server import SERVICE_NAME, ServerConfig
 from solver.usecases import _DecodedVersions
 from tests.service_harness import RunningServer, ServerProcess, running_server, store_snapshot
@@ -987,7 +988,9 @@ def test_oversized_request_is_invalid_argument(tmp_path: Path) -> None:
     big = convert.spec_to_network(generate("demo", seed=0))
     limit = 4000
     assert limit < big.ByteSize() < 2 * limit
-    config = ServerConfig(store_path=tmp_path / "small.db", workers=1, queue_size=0, max_request_bytes=limit)
+    config = ServerConfig(
+        store_path=tmp_path / "small.db", workers=1, queue_size=0, limits=RequestLimits(request_bytes=limit)
+    )
     with running_server(config) as small:
         put_outage(small, "fits")
         before = store_snapshot(small.stub)

@@ -117,8 +117,11 @@ def signal_reach(
         step[dst[out]] = True
         frontier = step & ~reached
         reached |= step
-    for _ in range(upstream_hops):
-        reached |= (graph @ reached.astype(np.float64)) > 0
+    for _ in range(upstream_hops):  # stops at the fixed point: a hop that adds nothing adds nothing again
+        wider = reached | ((graph @ reached.astype(np.float64)) > 0)
+        if np.array_equal(wider, reached):
+            break
+        reached = wider
     tree = _seeds(net, [s for s in signals if s.type in SHORTAGE_SIGNALS])
     frontier = tree.copy()
     while frontier.any():  # upstream closure, one step of every edge entering the frontier at a time
