@@ -86,9 +86,9 @@ class RequestLimits:
             )
 
     @classmethod
-    def describe(cls) -> list[tuple[str, float, str]]:
-        """(flag, default, what it bounds) of every limit, in declaration order."""
-        return [(cls.flag(f.name), f.default, f.metadata["help"]) for f in fields(cls)]  # type: ignore[misc]
+    def describe(cls) -> list[tuple[str, str, str]]:
+        """(flag, default as written in the docs, what it bounds) of every limit, in order."""
+        return [(cls.flag(f.name), f"{f.default:,.0f}", f.metadata["help"]) for f in fields(cls)]  # type: ignore[misc]
 
     @staticmethod
     def flag(name: str) -> str:

@@ -31,9 +31,9 @@ from solver._proto.concerto.v1 import network_pb2, plan_pb2, service_pb2, servic
 from solver.backends.base import BackendFeature
 from solver.backends.registry import available_backends
 from solver.errors import SOLVE_STATUS_METADATA
+from solver.limits import RequestLimits
 from solver.options import SolveOptions
 from solver.records import DecisionState, StoredDecision
-from solver.limits import RequestLimits
 from solver.server import SERVICE_NAME, ServerConfig
 from solver.usecases import _DecodedVersions
 from tests.service_harness import RunningServer, ServerProcess, running_server, store_snapshot
