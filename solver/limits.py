@@ -49,6 +49,12 @@ class RequestLimits:
         256 * MiB, "A response (a plan version, an exported model); a larger one is refused before it is stored."
     )
     horizon: int = _limit(1_000, "Planning periods of a network, and any period, lead time, fence or recovery count.")
+    model_cells: int = _limit(
+        5_000_000,
+        "A network's periods times the entities that take a value in each (lanes times their items, "
+        "offers, recipes, nodes, items, demands, stocks): the size of its model, about 1.2 columns a "
+        "cell (the L network is 0.8 million cells).",
+    )
     entities: int = _limit(
         200_000, "Entries of any one repeated field (items, nodes, lanes, demands, roles, rules, ...)."
     )
@@ -88,7 +94,7 @@ class RequestLimits:
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:
         """(flag, default as written in the docs, what it bounds) of every limit, in order."""
-        return [(cls.flag(f.name), f"{f.default:,.0f}", f.metadata["help"]) for f in fields(cls)]  # type: ignore[misc]
+        return [(cls.flag(f.name), f"{f.default:,.0f}", f.metadata["help"]) for f in fields(cls)]
 
     @staticmethod
     def flag(name: str) -> str:
@@ -188,7 +194,7 @@ def check_request(request: Message, limits: RequestLimits) -> None:
             f"is {size:,} bytes, over the limit of {limits.request_bytes:,} ({RequestLimits.flag('request_bytes')})",
         )
     found: list[ValidationError] = []
-    for violation in _violations(request.DESCRIPTOR, [request], limits, lambda k: ""):
+    for violation in chain(_violations(request.DESCRIPTOR, [request], limits, lambda k: ""), _sizes(request, limits)):
         found.append(violation)
         if len(found) >= MAX_REPORTED:
             break
@@ -241,6 +247,43 @@ def _violations(
             if bad is not None:
                 k, text = bad
                 yield ValidationError(_entity(messages[k]), _ident(messages[k], where(k)), name, text)
+
+
+def _sizes(request: Message, limits: RequestLimits) -> Iterator[ValidationError]:
+    """The networks in `request` whose model would be over `model_cells`, checked once the
+    field limits hold (so the horizon and the counts it multiplies are bounded)."""
+    for network in _networks(request):
+        horizon = max(network.horizon, 0)
+        per_period = (
+            sum(max(1, len(lane.items)) for lane in network.lanes)
+            + len(network.offers)
+            + len(network.recipes)
+            + len(network.nodes)
+            + len(network.items)
+            + len(network.demands)
+            + len(network.stocks)
+        )
+        if horizon * per_period > limits.model_cells:
+            yield ValidationError(
+                "network",
+                network.name or "network",
+                "horizon",
+                _over_text(
+                    f"is {horizon:,} periods of {per_period:,} entities, {horizon * per_period:,} model cells",
+                    limits.model_cells,
+                    "model_cells",
+                ),
+            )
+
+
+def _networks(request: Message) -> Iterator[Any]:
+    """The `Network` messages a request carries (inline or inside an inline solve request)."""
+    for field, value in request.ListFields():
+        kind = field.message_type.full_name if field.message_type is not None and not field.is_repeated else ""
+        if kind == "concerto.v1.Network":
+            yield value
+        elif kind == "concerto.v1.SolveRequest":
+            yield from _networks(value)
 
 
 def _scalar_violation(field: FieldDescriptor, values: list[Any], limits: RequestLimits) -> tuple[int, str] | None:

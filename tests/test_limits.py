@@ -368,3 +368,17 @@ def test_protocols_over_their_limits_are_refused(service: RunningServer) -> None
         network_id="net", network=convert.spec_to_network(outage_network()), protocols=protocols
     )
     assert "spend_limit" in invalid(service, "PutNetwork", request).details()
+
+
+def test_a_network_whose_model_would_be_too_large_is_refused_by_its_cells() -> None:
+    """The M network has 6,182 entities that take a value each period (13 periods, 80,366 cells):
+    at 1,000 periods, each within the horizon limit, it would be 6.2 million cells, over the 5
+    million limit (a model of about 7 million columns); at its own 13 periods it passes."""
+    request = service_pb2.SolveRequest(network=convert.spec_to_network(generate("M")))
+    check_request(request, LIMITS)
+    request.network.horizon = 1000
+    with pytest.raises(ValidationError) as info:
+        check_request(request, LIMITS)
+    assert info.value.field == "horizon"
+    assert "1,000 periods of 6,182 entities, 6,182,000 model cells" in info.value.message
+    assert "--max-model-cells" in info.value.message
