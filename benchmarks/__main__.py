@@ -71,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     pf.add_argument("--gap", type=float, default=0.01, help="relative MIP gap (default 1%%)")
     pf.add_argument("--threads", type=int, default=1)
     pf.add_argument("--out", type=Path, default=Path("bench-results/portfolio.json"))
+    lim = sub.add_parser("limits", help="server CPU and call time to refuse requests over the request limits")
+    lim.add_argument("--repeat", type=int, default=5, help="runs per request; medians are reported")
+    lim.add_argument("--out", type=Path, default=Path("bench-results/limits.json"))
     add_suite_commands(sub)
     args = parser.parse_args(argv)
 
@@ -108,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         run_service_benchmark(latency, throughput, settings, args.out)
+    elif args.command == "limits":
+        from benchmarks.limits import run_limits_benchmark
+
+        run_limits_benchmark(args.repeat, args.out)
     elif args.command == "portfolio":
         from benchmarks.portfolio import run_portfolio_benchmark
 

@@ -44,7 +44,11 @@ class RequestLimits:
     """The limits of one server. Every field is a `concerto serve --max-NAME` flag; `describe()`
     lists them with their defaults and what each bounds."""
 
-    request_bytes: int = _limit(64 * MiB, "The serialized request, signals and all.")
+    request_bytes: int = _limit(
+        16 * MiB,
+        "The serialized request, signals and all (the L network is 1.9 MB; reading every value of the "
+        "largest request takes about 50 ms a MiB).",
+    )
     response_bytes: int = _limit(
         256 * MiB, "A response (a plan version, an exported model); a larger one is refused before it is stored."
     )
@@ -184,17 +188,34 @@ _INTEGER = (
 
 def check_request(request: Message, limits: RequestLimits) -> None:
     """Hold a raw request to `limits`; raise `ValidationError` (one) or `ValidationErrors` (up to
-    `MAX_REPORTED`) naming each field over its limit."""
+    `MAX_REPORTED`) naming each field over its limit.
+
+    Two passes. The first reads the request's shape: its size, the fields outside repeated ones
+    (the horizon, the replan settings, ...), the length of every top-level list and the model size,
+    so a request that asks for more work than the limits allow is refused in well under a
+    millisecond, whatever its size. The second reads every value, linear in the request."""
     size = request.ByteSize()
     if size > limits.request_bytes:
         raise ValidationError(
             "request",
             request.DESCRIPTOR.name,
             "size",
-            f"is {size:,} bytes, over the limit of {limits.request_bytes:,} ({RequestLimits.flag('request_bytes')})",
+            _over_text(f"is {size:,} bytes", limits.request_bytes, "request_bytes"),
         )
+    shape = _violations(request.DESCRIPTOR, [request], limits, _nowhere, deep=False)
+    _raise_first(chain(shape, _sizes(request, limits)))
+    _raise_first(_violations(request.DESCRIPTOR, [request], limits, _nowhere, deep=True))
+
+
+def _nowhere(k: int) -> str:
+    """Where the request itself sits in the request: its errors name it by its type."""
+    return ""
+
+
+def _raise_first(violations: Iterator[ValidationError]) -> None:
+    """Raise the first `MAX_REPORTED` violations, if any (the rest are not looked for)."""
     found: list[ValidationError] = []
-    for violation in chain(_violations(request.DESCRIPTOR, [request], limits, lambda k: ""), _sizes(request, limits)):
+    for violation in violations:
         found.append(violation)
         if len(found) >= MAX_REPORTED:
             break
@@ -209,11 +230,12 @@ Where = Callable[[int], str]
 
 
 def _violations(
-    descriptor: Any, messages: Sequence[Message], limits: RequestLimits, where: Where
+    descriptor: Any, messages: Sequence[Message], limits: RequestLimits, where: Where, *, deep: bool
 ) -> Iterator[ValidationError]:
     """Every limit broken by a column of messages of one type (`descriptor`, the protobuf
     Descriptor of its type), field by field: each field's values
-    across all of them are checked at once, and the messages inside them as one column too."""
+    across all of them are checked at once, and the messages inside them as one column too.
+    Not `deep`: only the lengths of repeated fields, not what they hold."""
     for field in descriptor.fields:
         name = field.name
         if field.is_repeated:
@@ -225,12 +247,14 @@ def _violations(
                 k = next(k for k, n in enumerate(lengths) if n > limit)
                 yield _over(messages[k], where(k), name, f"has {lengths[k]:,} entries", limit, limit_name)
                 continue
+            if not deep:
+                continue
             flat: list[Any] = list(chain.from_iterable(lists))
             if not flat:
                 continue
             owner = _owner(lengths)
             if field.type == FieldDescriptor.TYPE_MESSAGE:
-                yield from _violations(field.message_type, flat, limits, partial(_child, where, owner, name))
+                yield from _violations(field.message_type, flat, limits, partial(_child, where, owner, name), deep=True)
             else:
                 bad = _scalar_violation(field, flat, limits)
                 if bad is not None:
@@ -241,7 +265,9 @@ def _violations(
             present = [k for k, m in enumerate(messages) if m.HasField(name)]
             if present:
                 inner = [getattr(messages[k], name) for k in present]
-                yield from _violations(field.message_type, inner, limits, partial(_inner, where, present, name))
+                yield from _violations(
+                    field.message_type, inner, limits, partial(_inner, where, present, name), deep=deep
+                )
         else:
             bad = _scalar_violation(field, [getattr(m, name) for m in messages], limits)
             if bad is not None:
