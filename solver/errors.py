@@ -6,6 +6,7 @@ reaches the client with the right code and a message that names the entity and f
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -17,6 +18,8 @@ from models.solution import SolveStatus
 from solver.store import InvalidTransition, NotFound, StaleBaseline
 
 __all__ = ["InvalidTransition", "NotFound", "StaleBaseline"]  # the store's errors, mapped below
+
+log = logging.getLogger("concerto.server")
 
 
 class QueueFull(ConcertoError):
@@ -138,6 +141,14 @@ def grpc_errors(context: grpc.ServicerContext) -> Iterator[None]:
         yield
     except ConcertoError as err:
         abort(context, err)
+    except MemoryError:
+        log.exception("out of memory answering a call")
+        context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "the server ran out of memory answering this call")
+    except Exception as err:
+        if context.code() is not None:  # `context.abort` raises a bare Exception: already answered
+            raise
+        log.exception("unexpected error answering a call")
+        context.abort(grpc.StatusCode.INTERNAL, bounded_message(f"internal error: {type(err).__name__}: {err}"))
 
 
 DOCUMENTED_CODES = frozenset(

@@ -382,3 +382,19 @@ def test_a_network_whose_model_would_be_too_large_is_refused_by_its_cells() -> N
     assert info.value.field == "horizon"
     assert "1,000 periods of 6,182 entities, 6,182,000 model cells" in info.value.message
     assert "--max-model-cells" in info.value.message
+
+
+def test_an_unexpected_error_is_internal_with_a_bounded_message_never_unknown(
+    service: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A defect below the servicer (here a use case that raises KeyError with a 5,000-character
+    key) reaches the client as INTERNAL naming the error, cut to the cap, not gRPC's UNKNOWN."""
+
+    def broken() -> object:
+        raise KeyError("k" * 5000)
+
+    monkeypatch.setattr(service.servicer.service, "list_backends", broken)
+    err = refused(lambda: service.stub.ListBackends(service_pb2.ListBackendsRequest(), timeout=TIMEOUT))
+    assert err.code() == grpc.StatusCode.INTERNAL
+    assert err.details().startswith("internal error: KeyError: 'kkk")
+    assert len(err.details()) == MAX_MESSAGE_CHARS
