@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-
 MAX_ECHOED_CHARS = 80
 """How much of an id or other input an error message repeats; longer input is cut and its length
 given, so that no error message grows with the request."""

@@ -79,6 +79,14 @@ class RequestLimits:
         "the period length) or in seconds (the time limit).",
     )
     upstream_hops: int = _limit(64, "A replan's `settings.upstream_hops`: deeper than any network's tiers.")
+    large_request_bytes: int = _limit(
+        1 * MiB, "A request over this size is large: only `--max-large-requests` of them are answered at once."
+    )
+    large_requests: int = _limit(
+        2,
+        "Calls with a large request answered at once (reading one takes up to about "
+        "50 ms a MiB of a server thread); the next is RESOURCE_EXHAUSTED.",
+    )
     watch_streams: int = _limit(8, "`WatchPlans` streams open at once on the server (each holds a server thread).")
     watch_streams_per_client: int = _limit(4, "`WatchPlans` streams open at once from one client address.")
 

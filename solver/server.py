@@ -55,12 +55,14 @@ class ServerConfig:
     """Every limit a request is held to (`solver.limits`), checked before anything else runs."""
     grpc_threads: int | None = None
     """Threads answering calls; by default one per solve that can be running or queued, one per
-    watch stream, and `SPARE_THREADS` more, so that long calls can never take them all."""
+    watch stream, one per large request, and `SPARE_THREADS` more, so that long calls can never
+    take them all."""
 
     @property
     def threads(self) -> int:
         """The gRPC threads: `grpc_threads`, or enough that long calls leave `SPARE_THREADS` free."""
-        needed = self.workers + self.queue_size + self.limits.watch_streams + SPARE_THREADS
+        limits = self.limits
+        needed = self.workers + self.queue_size + limits.watch_streams + limits.large_requests + SPARE_THREADS
         return self.grpc_threads if self.grpc_threads is not None else needed
 
     @property
@@ -86,10 +88,13 @@ class _UndecodableRequest:
 class _CheckRequests(grpc.ServerInterceptor):
     """Wraps every method with a single request so that bytes that do not parse reach the method as
     an `_UndecodableRequest`, and a request over the server's limits is refused, both with
-    INVALID_ARGUMENT before the method runs."""
+    INVALID_ARGUMENT before the method runs; and so that at most `limits.large_requests` calls
+    with a request over `limits.large_request_bytes` run at once (the next is RESOURCE_EXHAUSTED),
+    so that reading large requests can never take every thread. All methods share the slots."""
 
     def __init__(self, limits: RequestLimits) -> None:
         self.limits = limits
+        self.large = threading.BoundedSemaphore(limits.large_requests)
 
     def intercept_service(
         self,
@@ -99,10 +104,12 @@ class _CheckRequests(grpc.ServerInterceptor):
         handler = continuation(handler_call_details)
         if handler is None or handler.request_streaming or handler.request_deserializer is None:
             return handler
-        return _checked_handler(handler, handler_call_details.method, self.limits)
+        return _checked_handler(handler, handler_call_details.method, self.limits, self.large)
 
 
-def _checked_handler(handler: grpc.RpcMethodHandler, method: str, limits: RequestLimits) -> grpc.RpcMethodHandler:
+def _checked_handler(
+    handler: grpc.RpcMethodHandler, method: str, limits: RequestLimits, large: threading.BoundedSemaphore
+) -> grpc.RpcMethodHandler:
     parse = handler.request_deserializer
     descriptor = getattr(getattr(parse, "__self__", None), "DESCRIPTOR", None)
     message = descriptor.full_name if descriptor is not None else "request message"
@@ -117,24 +124,39 @@ def _checked_handler(handler: grpc.RpcMethodHandler, method: str, limits: Reques
                 )
             )
 
-    def reject_undecodable(request: object, context: grpc.ServicerContext) -> None:
+    @contextmanager
+    def admitted(request: object, context: grpc.ServicerContext) -> Iterator[None]:
+        """The call, once its request parsed, has a slot if it is large, and is within the limits."""
         with grpc_errors(context):
             if isinstance(request, _UndecodableRequest):
                 raise request.error
             assert isinstance(request, Message)
-            check_request(request, limits)
+            is_large = request.ByteSize() > limits.large_request_bytes
+            if is_large and not large.acquire(blocking=False):
+                raise QueueFull(
+                    f"{limits.large_requests} requests over {limits.large_request_bytes:,} bytes are being "
+                    f"answered, the server's limit (`concerto serve {RequestLimits.flag('large_requests')}`); "
+                    "retry later"
+                )
+        try:
+            with grpc_errors(context):
+                check_request(request, limits)
+            yield
+        finally:
+            if is_large:
+                large.release()
 
     if handler.response_streaming:
 
         def unary_stream(request: object, context: grpc.ServicerContext) -> Iterator[object]:
-            reject_undecodable(request, context)
-            yield from handler.unary_stream(request, context)
+            with admitted(request, context):
+                yield from handler.unary_stream(request, context)
 
         return grpc.unary_stream_rpc_method_handler(unary_stream, deserialize, handler.response_serializer)
 
     def unary_unary(request: object, context: grpc.ServicerContext) -> object:
-        reject_undecodable(request, context)
-        return handler.unary_unary(request, context)
+        with admitted(request, context):
+            return handler.unary_unary(request, context)
 
     return grpc.unary_unary_rpc_method_handler(unary_unary, deserialize, handler.response_serializer)
 

@@ -11,6 +11,7 @@ import dataclasses
 import math
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,7 +82,8 @@ def rss_bytes() -> int:
 
 def test_every_limit_is_a_serve_flag_in_the_readme_and_the_proto() -> None:
     """One declaration: each field of `RequestLimits` is a `concerto serve` flag whose default is
-    the declared one, a row of the README's limits table, and a line of service.proto's comment."""
+    the declared one, a row of the README's limits table, and a line of service.proto's comment
+    (`python scripts/gen_limits_docs.py` rewrites both)."""
     readme = (REPO / "README.md").read_text()
     proto = (REPO / "proto/concerto/v1/service.proto").read_text()
     args = build_parser().parse_args(["serve"])
@@ -398,3 +400,36 @@ def test_an_unexpected_error_is_internal_with_a_bounded_message_never_unknown(
     assert err.code() == grpc.StatusCode.INTERNAL
     assert err.details().startswith("internal error: KeyError: 'kkk")
     assert len(err.details()) == MAX_MESSAGE_CHARS
+
+
+def test_large_requests_beyond_their_slots_are_resource_exhausted_and_small_ones_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one slot for requests over 1,000 bytes: while a PutNetwork of the 5,800-byte demo
+    network is held inside the server, a second large one is refused at once, a small GetNetwork
+    and a health check are answered, and once the first returns the slot is free again."""
+    limits = RequestLimits(large_request_bytes=1000, large_requests=1)
+    with running_server(ServerConfig(store=tmp_path / "l.db", workers=1, queue_size=0, limits=limits)) as s:
+        put_outage(s, "small")
+        inside, release = threading.Event(), threading.Event()
+        real_put = s.servicer.service.put_network
+
+        def held_put(*args: object) -> object:
+            inside.set()
+            assert release.wait(TIMEOUT)
+            return real_put(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(s.servicer.service, "put_network", held_put)
+        big = service_pb2.PutNetworkRequest(network_id="big", network=convert.spec_to_network(generate("demo")))
+        assert big.ByteSize() > 1000
+        first = s.stub.PutNetwork.future(big, timeout=TIMEOUT)
+        assert inside.wait(TIMEOUT)
+        err = refused(lambda: s.stub.PutNetwork(big, timeout=TIMEOUT))
+        assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "--max-large-requests" in err.details()
+        assert s.stub.GetNetwork(service_pb2.GetNetworkRequest(network_id="small"), timeout=TIMEOUT).version == 1
+        health = health_pb2_grpc.HealthStub(s.channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        assert health.status == health_pb2.HealthCheckResponse.SERVING
+        release.set()
+        assert first.result().version == 1
+        monkeypatch.setattr(s.servicer.service, "put_network", real_put)
+        assert s.stub.PutNetwork(big, timeout=TIMEOUT).version == 2
