@@ -74,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     lim = sub.add_parser("limits", help="server CPU and call time to refuse requests over the request limits")
     lim.add_argument("--repeat", type=int, default=5, help="runs per request; medians are reported")
     lim.add_argument("--out", type=Path, default=Path("bench-results/limits.json"))
+    v = sub.add_parser("validation", help="convert + validate time of long role chains, service targets, signals")
+    v.add_argument("--cases", default="", help="comma-separated cases (default: all three)")
+    v.add_argument("--n", type=int, default=None, help="base size n of every chosen case (default: the reported sizes)")
+    v.add_argument("--factors", default="1,2,4", help="comma-separated multiples of n to time (default 1,2,4)")
+    v.add_argument("--repeat", type=int, default=3, help="runs per size; medians are reported")
+    v.add_argument("--out", type=Path, default=Path("bench-results/validation.json"))
     add_suite_commands(sub)
     args = parser.parse_args(argv)
 
@@ -140,6 +146,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             **({"upstream_hops": args.upstream_hops} if args.upstream_hops is not None else {}),
         )
         run_replan_benchmark(sizes, repeats, replan_settings, args.out, sweep=args.sweep)
+    elif args.command == "validation":
+        from benchmarks.validation import DEFAULT_SIZES, run_validation_benchmark
+
+        chosen = [c for c in args.cases.split(",") if c] or list(DEFAULT_SIZES)
+        unknown = sorted(set(chosen) - set(DEFAULT_SIZES))
+        if unknown:
+            parser.error(f"unknown validation case(s) {', '.join(unknown)}; choose from {', '.join(DEFAULT_SIZES)}")
+        case_sizes = {c: args.n if args.n is not None else DEFAULT_SIZES[c] for c in chosen}
+        factors = [int(f) for f in args.factors.split(",") if f]
+        run_validation_benchmark(case_sizes, factors, args.repeat, args.out)
     elif args.command in SUITE_COMMANDS:
         return run_suite_command(args)
     return 0

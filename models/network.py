@@ -7,9 +7,11 @@ resolves ids, validates every field and produces the frozen numpy arrays the mod
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -341,16 +343,72 @@ class Network:
     # -- derived index maps -----------------------------------------------------------------------
 
     def position_index(self, node: IntArray, item: IntArray) -> IntArray:
-        """Stock position of each (node, item) pair, -1 where the pair holds no stock."""
-        table = np.full((self.n_nodes, self.n_items), -1, dtype=np.int64)
-        table[self.position_node, self.position_item] = np.arange(self.n_positions)
-        return table[node, item]
+        """Stock position of each (node, item) pair, -1 where the pair holds no stock. Node and item
+        indices follow numpy's rules (a negative one counts from the end, one out of range raises
+        IndexError); the lookup is a binary search, O(log P) a pair, with no (N, I) table."""
+        return self._position_pairs.find(node, item)
 
     def demand_index(self, node: IntArray, item: IntArray) -> IntArray:
-        """Demand stream of each (customer, item) pair, -1 where there is none."""
-        table = np.full((self.n_nodes, self.n_items), -1, dtype=np.int64)
-        table[self.demand_node, self.demand_item] = np.arange(self.n_demands)
-        return table[node, item]
+        """Demand stream of each (customer, item) pair, -1 where there is none (as `position_index`)."""
+        return self._demand_pairs.find(node, item)
+
+    def position_of(self, node: int, item: int) -> int:
+        """The stock position of one (node, item) pair, -1 if it holds no stock (a dict lookup)."""
+        return self._position_rows.get((node, item), -1)
+
+    def demand_of(self, node: int, item: int) -> int:
+        """The demand stream of one (customer, item) pair, -1 if there is none (a dict lookup)."""
+        return self._demand_rows.get((node, item), -1)
+
+    @cached_property
+    def _position_rows(self) -> dict[tuple[int, int], int]:
+        return {pair: k for k, pair in enumerate(zip(self.position_node.tolist(), self.position_item.tolist()))}
+
+    @cached_property
+    def _demand_rows(self) -> dict[tuple[int, int], int]:
+        rows: dict[tuple[int, int], int] = {}
+        for k, pair in enumerate(zip(self.demand_node.tolist(), self.demand_item.tolist())):
+            rows.setdefault(pair, k)
+        return rows
+
+    @cached_property
+    def _position_pairs(self) -> _PairIndex:
+        return _PairIndex.of(self.position_node, self.position_item, self.n_nodes, self.n_items)
+
+    @cached_property
+    def _demand_pairs(self) -> _PairIndex:
+        return _PairIndex.of(self.demand_node, self.demand_item, self.n_nodes, self.n_items)
+
+    @cached_property
+    def items_by_id(self) -> Mapping[str, int]:
+        """Item id -> index, for O(1) lookups (built once per network)."""
+        return {ident: k for k, ident in enumerate(self.item_ids)}
+
+    @cached_property
+    def nodes_by_id(self) -> Mapping[str, int]:
+        """Node id -> index, for O(1) lookups (built once per network)."""
+        return {ident: k for k, ident in enumerate(self.node_ids)}
+
+    @cached_property
+    def lanes_by_id(self) -> Mapping[str, int]:
+        """Lane id -> index, for O(1) lookups (built once per network)."""
+        return {ident: k for k, ident in enumerate(self.lane_ids)}
+
+    def offers_at(self, node: int) -> IntArray:
+        """The offers of node `node`, ascending (a slice of a grouping built once per network)."""
+        return self._offers_by_node.members(node)
+
+    def demands_at(self, node: int) -> IntArray:
+        """The demand streams of node `node`, ascending (as `offers_at`)."""
+        return self._demands_by_node.members(node)
+
+    @cached_property
+    def _offers_by_node(self) -> _Groups:
+        return _Groups.of(self.offer_node, self.n_nodes)
+
+    @cached_property
+    def _demands_by_node(self) -> _Groups:
+        return _Groups.of(self.demand_node, self.n_nodes)
 
     def lane_arrival(self) -> IntArray:
         """Arrival period of a departure on each lane in each period, shape (L, H): t + lead + delay."""
@@ -379,6 +437,62 @@ class Network:
         `ValidationError` that reads as the first) when several entities are wrong.
         """
         return _compile(spec)
+
+
+@dataclass(frozen=True)
+class _PairIndex:
+    """(node, item) pairs -> their row, by binary search over the sorted keys node * I + item: O(n
+    log n) to build and O(log n) a lookup, where a dense (N, I) table would take O(N I) memory."""
+
+    keys: IntArray
+    """Sorted keys node * I + item."""
+    rows: IntArray
+    """The row of each sorted key."""
+    n_nodes: int
+    n_items: int
+
+    @classmethod
+    def of(cls, node: IntArray, item: IntArray, n_nodes: int, n_items: int) -> _PairIndex:
+        keys = np.asarray(node, dtype=np.int64) * n_items + np.asarray(item, dtype=np.int64)
+        rows = np.argsort(keys, kind="stable")
+        return cls(keys[rows], rows.astype(np.int64), n_nodes, n_items)
+
+    def find(self, node: npt.ArrayLike, item: npt.ArrayLike) -> IntArray:
+        """The row of each (node, item) pair, -1 where there is none; shaped like the broadcast pair."""
+        n, i = np.broadcast_arrays(np.asarray(node, dtype=np.int64), np.asarray(item, dtype=np.int64))
+        n = _wrapped(n, self.n_nodes, "node")
+        i = _wrapped(i, self.n_items, "item")
+        if len(self.keys) == 0:
+            return np.full(n.shape, -1, dtype=np.int64)
+        keys = n * self.n_items + i
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[at] == keys, self.rows[at], -1).astype(np.int64)
+
+
+def _wrapped(index: IntArray, size: int, what: str) -> IntArray:
+    """`index` with numpy's rules for an axis of `size`: a negative index counts from the end."""
+    if index.size and (index.min() < -size or index.max() >= size):
+        raise IndexError(f"{what} index out of range for {size} {what}s")
+    return np.where(index < 0, index + size, index)
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """The rows of each group (a node's offers, say) as slices of one stable sort: O(n log n) once,
+    then each group's rows without a scan of every row."""
+
+    order: IntArray
+    starts: IntArray
+    """Group g's rows are order[starts[g]:starts[g + 1]], ascending."""
+
+    @classmethod
+    def of(cls, group: IntArray, n_groups: int) -> _Groups:
+        order = np.argsort(group, kind="stable").astype(np.int64)
+        starts = np.searchsorted(np.asarray(group)[order], np.arange(n_groups + 1)).astype(np.int64)
+        return cls(order, starts)
+
+    def members(self, g: int) -> IntArray:
+        return self.order[self.starts[g] : self.starts[g + 1]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -765,7 +879,7 @@ def _compile(spec: NetworkSpec) -> Network:
                 "node",
                 "is a customer zone; receipts arrive at stocking nodes (a delivery already counts as served)",
             )
-    tiers = [t.priority for t in spec.service_targets]
+    tiers = Counter(t.priority for t in spec.service_targets if _whole(t.priority))
     for target in spec.service_targets:
         with found.entity():
             ident = f"priority {target.priority}"
@@ -776,7 +890,7 @@ def _compile(spec: NetworkSpec) -> Network:
                 "priority",
                 "must be >= 1; tiers start at 1",
             )
-            _require(tiers.count(target.priority) == 1, "service target", ident, "priority", "is given twice")
+            _require(tiers[target.priority] == 1, "service target", ident, "priority", "is given twice")
             _require(
                 not math.isnan(target.fill_rate) and 0 <= target.fill_rate <= 1,
                 "service target",
@@ -791,7 +905,7 @@ def _compile(spec: NetworkSpec) -> Network:
 
 def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> Network:
     H = spec.horizon
-    n_items, n_nodes = len(items), len(nodes)
+    n_items = len(items)
 
     def col(values: Iterable[object], dtype: type = np.float64) -> npt.NDArray[Any]:
         return _frozen(list(values), dtype)
@@ -820,39 +934,46 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
     demand_node = col((nodes[d.customer] for d in spec.demands), np.int64)
     demand_item = col((items[d.item] for d in spec.demands), np.int64)
 
-    # Stock positions: every (non-customer node, item) pair where the item can be or arrive.
+    # Stock positions: every (non-customer node, item) pair where the item can be or arrive, in
+    # (node, item) order; found from the pairs' keys node * I + item, never an (N, I) table.
     stocking = node_role != NodeRole.CUSTOMER
-    mask = np.zeros((n_nodes, n_items), dtype=bool)
-    mask[offer_node, offer_item] = True
-    mask[recipe_node, recipe_item] = True
     bom_recipe = col((b[0] for b in bom), np.int64)
     bom_item = col((b[1] for b in bom), np.int64)
-    mask[recipe_node[bom_recipe], bom_item] = True
-    mask[lane_origin[arc_lane], arc_item] = True
-    mask[lane_destination[arc_lane], arc_item] = True
     stock_node = col((nodes[s.node] for s in spec.stocks), np.int64)
     stock_item = col((items[s.item] for s in spec.stocks), np.int64)
-    mask[stock_node, stock_item] = True
     rc_node = col((nodes[r.node] for r in spec.in_transit), np.int64)
     rc_item = col((items[r.item] for r in spec.in_transit), np.int64)
     rc_period = col((r.period for r in spec.in_transit), np.int64)
     rc_qty = col(r.quantity for r in spec.in_transit)
-    mask[rc_node, rc_item] = True
-    mask &= stocking[:, None]
-    position_node, position_item = (np.asarray(a, dtype=np.int64) for a in np.nonzero(mask))
-    pos_table = np.full((n_nodes, n_items), -1, dtype=np.int64)
-    pos_table[position_node, position_item] = np.arange(len(position_node))
+    pair_nodes = np.concatenate(
+        [
+            offer_node,
+            recipe_node,
+            recipe_node[bom_recipe],
+            lane_origin[arc_lane],
+            lane_destination[arc_lane],
+            stock_node,
+            rc_node,
+        ]
+    )
+    pair_items = np.concatenate([offer_item, recipe_item, bom_item, arc_item, arc_item, stock_item, rc_item])
+    width = max(n_items, 1)
+    keys = np.unique((pair_nodes * width + pair_items)[stocking[pair_nodes]])
+    position_node, position_item = keys // width, keys % width
+
+    def pos_of(node: IntArray, item: IntArray) -> IntArray:
+        return np.searchsorted(keys, node * width + item).astype(np.int64)
 
     P = len(position_node)
 
     def at_positions(values: Iterable[float]) -> FloatArray:
         out = np.zeros(P)
-        np.add.at(out, pos_table[stock_node, stock_item], col(values))
+        np.add.at(out, pos_of(stock_node, stock_item), col(values))
         out.setflags(write=False)
         return out
 
     position_receipts = np.zeros((P, H))
-    np.add.at(position_receipts, (pos_table[rc_node, rc_item], rc_period), rc_qty)
+    np.add.at(position_receipts, (pos_of(rc_node, rc_item), rc_period), rc_qty)
     position_receipts.setflags(write=False)
 
     return Network(

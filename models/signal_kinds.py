@@ -159,7 +159,7 @@ def scale(values: FloatArray, by: FloatArray) -> FloatArray:
 
 def _item(net: Network, signal: Signal) -> int:
     """The index of the signal's item, -1 when it names none (every item)."""
-    return net.item_ids.index(signal.item) if signal.item else -1
+    return net.items_by_id[signal.item] if signal.item else -1
 
 
 def _delay_periods(net: Network, signal: Signal) -> int:
@@ -170,18 +170,18 @@ def _delay_periods(net: Network, signal: Signal) -> int:
 def _positions_at(net: Network, node: str, item: str) -> BoolArray:
     """Seeds: the stock positions at `node` (of `item` only, when set)."""
     P = net.n_positions
-    item_ok = (np.asarray(net.item_ids)[net.position_item] == item) if item else np.ones(P, dtype=bool)
+    item_ok = (net.position_item == net.items_by_id.get(item, -1)) if item else np.ones(P, dtype=bool)
     seeds = np.zeros(P + net.n_demands, dtype=bool)
-    seeds[:P] = (np.asarray(net.node_ids)[net.position_node] == node) & item_ok
+    seeds[:P] = (net.position_node == net.nodes_by_id.get(node, -1)) & item_ok
     return seeds
 
 
 def _streams_at(net: Network, customer: str, item: str) -> BoolArray:
     """Seeds: the demand streams of `customer` (of `item` only, when set)."""
     P = net.n_positions
-    item_ok = (np.asarray(net.item_ids)[net.demand_item] == item) if item else np.ones(net.n_demands, dtype=bool)
+    item_ok = (net.demand_item == net.items_by_id.get(item, -1)) if item else np.ones(net.n_demands, dtype=bool)
     seeds = np.zeros(P + net.n_demands, dtype=bool)
-    seeds[P:] = (np.asarray(net.node_ids)[net.demand_node] == customer) & item_ok
+    seeds[P:] = (net.demand_node == net.nodes_by_id.get(customer, -1)) & item_ok
     return seeds
 
 
@@ -189,7 +189,7 @@ def _lane_ends(net: Network, signal: Signal) -> BoolArray:
     """Seeds: both ends of every arc of the signal's lane (positions, or a stream at a customer)."""
     P = net.n_positions
     seeds = np.zeros(P + net.n_demands, dtype=bool)
-    arcs = np.flatnonzero(np.asarray(net.lane_ids)[net.arc_lane] == signal.lane)
+    arcs = np.flatnonzero(net.arc_lane == net.lanes_by_id.get(signal.lane, -1))
     origin = net.position_index(net.lane_origin[net.arc_lane[arcs]], net.arc_item[arcs])
     dest = net.position_index(net.lane_destination[net.arc_lane[arcs]], net.arc_item[arcs])
     stream = net.demand_index(net.lane_destination[net.arc_lane[arcs]], net.arc_item[arcs])
@@ -207,20 +207,22 @@ def _lane_ends(net: Network, signal: Signal) -> BoolArray:
 def _apply_supplier_outage(net: Network, s: Signal, arrays: SignalledArrays, share: FloatArray) -> None:
     """offer_capacity[o,t] *= f_t for the supplier's offers (of the item, when set)."""
     item = _item(net, s)
-    hit = (net.offer_node == net.node_ids.index(s.supplier)) & ((net.offer_item == item) | (item < 0))
+    offers = net.offers_at(net.nodes_by_id[s.supplier])
+    hit = offers[net.offer_item[offers] == item] if item >= 0 else offers
     arrays.offer_capacity[hit] = scale(arrays.offer_capacity[hit], factor(s, share))
 
 
 def _apply_demand_change(net: Network, s: Signal, arrays: SignalledArrays, share: FloatArray) -> None:
     """demand_qty[d,t] *= f_t for the customer's streams (of the item, when set)."""
     item = _item(net, s)
-    hit = (net.demand_node == net.node_ids.index(s.customer)) & ((net.demand_item == item) | (item < 0))
+    streams = net.demands_at(net.nodes_by_id[s.customer])
+    hit = streams[net.demand_item[streams] == item] if item >= 0 else streams
     arrays.demand_qty[hit] = scale(arrays.demand_qty[hit], factor(s, share))
 
 
 def _delay_lane(net: Network, s: Signal, arrays: SignalledArrays, share: FloatArray) -> None:
     """lane_delay[l,t] += sign(d) * ceil(|d| / P) where s_t > 0, never below -lead_time[l]."""
-    lane = net.lane_ids.index(s.lane)
+    lane = net.lanes_by_id[s.lane]
     hit = share > 0
     arrays.lane_delay[lane, hit] = np.maximum(
         arrays.lane_delay[lane, hit] + _delay_periods(net, s), -net.lane_lead_time[lane]
@@ -229,14 +231,14 @@ def _delay_lane(net: Network, s: Signal, arrays: SignalledArrays, share: FloatAr
 
 def _apply_lane_disruption(net: Network, s: Signal, arrays: SignalledArrays, share: FloatArray) -> None:
     """lane_capacity[l,t] *= f_t, and departures in the window take `delay_hours` longer."""
-    lane = net.lane_ids.index(s.lane)
+    lane = net.lanes_by_id[s.lane]
     arrays.lane_capacity[lane] = scale(arrays.lane_capacity[lane], factor(s, share))
     _delay_lane(net, s, arrays, share)
 
 
 def _apply_capacity_loss(net: Network, s: Signal, arrays: SignalledArrays, share: FloatArray) -> None:
     """regular[n,t] *= f_t and overtime[n,t] *= f_t at the node."""
-    node = net.node_ids.index(s.node)
+    node = net.nodes_by_id[s.node]
     f = factor(s, share)
     arrays.node_regular_hours[node] = scale(arrays.node_regular_hours[node], f)
     arrays.node_overtime_hours[node] = scale(arrays.node_overtime_hours[node], f)
@@ -244,16 +246,16 @@ def _apply_capacity_loss(net: Network, s: Signal, arrays: SignalledArrays, share
 
 def _apply_inventory_adjustment(net: Network, s: Signal, arrays: SignalledArrays, share: FloatArray) -> None:
     """receipts[p,t0] += magnitude at the first period t0 the window covers (the last if none)."""
-    node = net.node_ids.index(s.node)
-    position = net.position_index(np.array([node]), np.array([_item(net, s)]))[0]
+    node = net.nodes_by_id[s.node]
+    position = net.position_of(node, _item(net, s))
     first = int(np.argmax(share > 0)) if (share > 0).any() else net.horizon - 1
     arrays.position_receipts[position, first] += s.magnitude
 
 
 def _apply_order_change(net: Network, s: Signal, arrays: SignalledArrays, share: FloatArray) -> None:
     """demand_qty[d,t0] = max(demand_qty[d,t0] + magnitude, 0) in the period t0 where it starts."""
-    customer = net.node_ids.index(s.customer)
-    stream = net.demand_index(np.array([customer]), np.array([_item(net, s)]))[0]
+    customer = net.nodes_by_id[s.customer]
+    stream = net.demand_of(customer, _item(net, s))
     due = min(int(s.start_hours // net.period_hours), net.horizon - 1)
     arrays.demand_qty[stream, due] = max(arrays.demand_qty[stream, due] + s.magnitude, 0.0)
 
@@ -265,9 +267,9 @@ def _apply_order_change(net: Network, s: Signal, arrays: SignalledArrays, share:
 
 def _check_order_change(net: Network, s: Signal) -> None:
     """The customer must have a demand stream of the item, and the units must be finite."""
-    customer = net.node_ids.index(s.customer)
-    item = net.item_ids.index(s.item)
-    if net.demand_index(np.array([customer]), np.array([item]))[0] < 0:
+    customer = net.nodes_by_id[s.customer]
+    item = net.items_by_id[s.item]
+    if net.demand_of(customer, item) < 0:
         raise fail(s, "item", f"{s.item!r} has no demand stream at {s.customer!r}")
     if math.isinf(s.magnitude):
         raise fail(s, "magnitude", "must be finite")
@@ -275,9 +277,9 @@ def _check_order_change(net: Network, s: Signal) -> None:
 
 def _check_inventory_adjustment(net: Network, s: Signal) -> None:
     """The node must stock the item."""
-    node = net.node_ids.index(s.node)
-    item = net.item_ids.index(s.item)
-    if net.position_index(np.array([node]), np.array([item]))[0] < 0:
+    node = net.nodes_by_id[s.node]
+    item = net.items_by_id[s.item]
+    if net.position_of(node, item) < 0:
         raise fail(s, "item", f"is not stocked at {s.node!r}")
 
 

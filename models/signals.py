@@ -10,7 +10,8 @@ outage (f = 0) over half a period halves that period's capacity.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -51,10 +52,11 @@ def coverage(net: Network, signal: Signal) -> FloatArray:
     return np.asarray(overlap / P, dtype=np.float64)
 
 
-def _lookup(ids: tuple[str, ...], value: str, signal: Signal, field: str, kind: str) -> int:
+def _lookup(ids: Mapping[str, int], value: str, signal: Signal, field: str, kind: str) -> int:
+    """The index of `value` among the network's ids of `kind` (a dict lookup)."""
     if value not in ids:
         raise fail(signal, field, f"refers to unknown {kind} {value!r}")
-    return ids.index(value)
+    return ids[value]
 
 
 def validate_signal(net: Network, signal: Signal) -> None:
@@ -84,8 +86,8 @@ def validate_signal(net: Network, signal: Signal) -> None:
     if kind.magnitude == Magnitude.SHARE and signal.magnitude > 1:
         raise fail(signal, "magnitude", f"is {signal.magnitude}; a remaining-capacity factor lies in [0, 1]")
     if signal.item:
-        _lookup(net.item_ids, signal.item, signal, "item", "item")
-    ids = net.lane_ids if kind.location == "lane" else net.node_ids
+        _lookup(net.items_by_id, signal.item, signal, "item", "item")
+    ids = net.lanes_by_id if kind.location == "lane" else net.nodes_by_id
     _lookup(ids, kind.location_of(signal), signal, kind.location, kind.location)
     if kind.item_required and not signal.item:
         raise fail(signal, "item", f"is required for {kind.description}")
@@ -98,15 +100,16 @@ def apply_signals(net: Network, signals: Sequence[Signal]) -> Network:
     each by its kind's `apply` (models.signal_kinds), in the order given.
 
     Every signal is validated first; nothing is applied when one is wrong, and every wrong one is
-    reported (`ValidationErrors` when there are several).
+    reported (`ValidationErrors` when there are several). The work is linear in the signals: ids
+    are counted once, and every lookup into the network is a dict or an index built once.
     """
-    ids = [s.id for s in signals]
+    uses = Counter(s.id for s in signals)
     found = ViolationCollector()  # every bad signal is reported, not only the first
     for s in signals:
         with found.entity():
             if not s.id:
                 raise fail(s, "id", "is empty; give every signal an id")
-            if ids.count(s.id) > 1:
+            if uses[s.id] > 1:
                 raise fail(s, "id", "is used twice")
             validate_signal(net, s)
     found.raise_if_any()

@@ -20,6 +20,11 @@ def matches(rule: SignalRule, signal: Signal, net: Network) -> bool:
     """Whether `signal` satisfies `rule`'s type and predicate; the place a predicate names is the
     signal's location (`models.signal_kinds`), and the supplier tier is checked for kinds that land
     on a supplier."""
+    return _matches(rule, signal, net, frozenset(rule.predicate.nodes), frozenset(rule.predicate.items))
+
+
+def _matches(rule: SignalRule, signal: Signal, net: Network, nodes: frozenset[str], items: frozenset[str]) -> bool:
+    """`matches`, with the predicate's node and item lists given as sets (built once per rule)."""
     p = rule.predicate
     if signal.type != rule.signal_type:
         return False
@@ -30,12 +35,13 @@ def matches(rule: SignalRule, signal: Signal, net: Network) -> bool:
         return False
     kind = signal_kind(signal)
     where = kind.location_of(signal)
-    if p.nodes and where not in p.nodes:
+    if nodes and where not in nodes:
         return False
-    if p.items and signal.item and signal.item not in p.items:
+    if items and signal.item and signal.item not in items:
         return False
     if p.supplier_tier and kind.location == "supplier" and where:
-        tier = int(net.node_tier[net.node_ids.index(where)]) if where in net.node_ids else 0
+        node = net.nodes_by_id.get(where)
+        tier = int(net.node_tier[node]) if node is not None else 0
         if tier != p.supplier_tier:
             return False
     return True
@@ -64,15 +70,19 @@ def resolve_authority(protocols: ProtocolSet, net: Network, signals: Sequence[Si
     each class, file order decides (see `assign_columns`)."""
     validate_protocols(protocols)
     validate_against_network(protocols, net)
+    by_type: dict[object, list[Signal]] = {}
+    for s in signals:
+        by_type.setdefault(s.type, []).append(s)
     triggers: dict[str, list[Signal]] = {}
     for sr in protocols.signal_rules:
-        for s in signals:
-            if matches(sr, s, net):
+        nodes, items = frozenset(sr.predicate.nodes), frozenset(sr.predicate.items)
+        for s in by_type.get(sr.signal_type, ()):
+            if _matches(sr, s, net, nodes, items):
                 for rid in sr.activates:
                     triggers.setdefault(rid, []).append(s)
-    groups: list[AuthorityGroup] = []
+    groups: list[tuple[int, AuthorityGroup]] = []
     escalation_of: dict[str, int] = {}
-    for rule in protocols.authority_rules:
+    for order, rule in enumerate(protocols.authority_rules):
         hits = triggers.get(rule.id, [])
         if not rule.standing and not hits:
             continue
@@ -80,14 +90,13 @@ def resolve_authority(protocols: ProtocolSet, net: Network, signals: Sequence[Si
         effective = detected + rule.escalation_delay_hours
         key = rule.approver.key if rule.approver.joint else f"rule:{rule.id}"
         escalation = escalation_of.setdefault(key, len(escalation_of))
-        groups.append(
-            AuthorityGroup(
-                rule=rule,
-                signals=tuple(dict.fromkeys(s.id for s in hits)),
-                effective_hours=effective,
-                effective_period=math.ceil(effective / net.period_hours - 1e-9),
-                escalation=escalation,
-            )
+        group = AuthorityGroup(
+            rule=rule,
+            signals=tuple(dict.fromkeys(s.id for s in hits)),
+            effective_hours=effective,
+            effective_period=math.ceil(effective / net.period_hours - 1e-9),
+            escalation=escalation,
         )
-    # Signal-activated rules first, so they take precedence over standing ones.
-    return sorted(groups, key=lambda g: (not g.signals, protocols.authority_rules.index(g.rule)))
+        groups.append((order, group))
+    # Signal-activated rules first, so they take precedence over standing ones; then file order.
+    return [g for _, g in sorted(groups, key=lambda og: (not og[1].signals, og[0]))]

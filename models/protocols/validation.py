@@ -8,7 +8,7 @@ from enum import Enum
 
 from models.errors import ValidationError, ViolationCollector
 from models.network import Network
-from models.protocols.spec import OWNER, ActionKind, Function, ProtocolSet
+from models.protocols.spec import OWNER, ActionKind, Function, ProtocolSet, Role
 from models.signals import SignalType
 
 
@@ -16,11 +16,138 @@ def _fail(entity: str, ident: str, field: str, message: str) -> ValidationError:
     return ValidationError(entity, ident, field, message)
 
 
+MAX_CYCLE_ROLES_SHOWN = 12
+"""How many roles an "approvers form a cycle" message names; a longer path shows its first
+`MAX_CYCLE_ROLES_SHOWN - 1` roles, how many it leaves out, and the role it returns to."""
+
+
+class _EscalationGraph:
+    """The escalation chains of a protocol set, analysed once in O(n) so that each role's walk is
+    answered without walking it.
+
+    Every role escalates to at most one role, so the chains form a functional graph: a walk from
+    any role either ends (at a role that escalates to no one, or to an unknown role) or runs into a
+    cycle. One iterative pass over the roles finds, for each, the distance `dist` to where its walk
+    ends or enters a cycle and that `entry` role (-1 when the walk ends); each cycle is kept in order
+    with every member's position on it. The roles off the cycles form trees hanging from their
+    successors; a DFS numbering of those trees (`tin`, `tout`) tells whether one role lies on
+    another's walk. No step recurses, so a chain of any length is checked.
+    """
+
+    def __init__(self, roles: dict[str, Role]) -> None:
+        self.names = list(roles)
+        self.at = {name: k for k, name in enumerate(self.names)}
+        m = len(self.names)
+        self.succ = [self.at.get(r.escalates_to, -1) if r.escalates_to else -1 for r in roles.values()]
+        self.entry = [-1] * m
+        self.dist = [0] * m
+        self.cycle = [-1] * m
+        self.pos = [0] * m
+        self.cycles: list[list[int]] = []
+        state = [0] * m  # 0: not seen, 1: on the current walk, 2: done
+        for start in range(m):
+            if state[start]:
+                continue
+            walk: list[int] = []
+            where: dict[int, int] = {}
+            v = start
+            while v >= 0 and state[v] == 0:
+                state[v] = 1
+                where[v] = len(walk)
+                walk.append(v)
+                v = self.succ[v]
+            if v >= 0 and state[v] == 1:  # the walk closed a new cycle at v
+                k = where[v]
+                cid = len(self.cycles)
+                self.cycles.append(walk[k:])
+                for p, u in enumerate(walk[k:]):
+                    self.cycle[u], self.pos[u], self.entry[u], self.dist[u], state[u] = cid, p, u, 0, 2
+                del walk[k:]
+                entry, dist = v, 0
+            elif v >= 0:  # the walk joined one already analysed
+                entry, dist = self.entry[v], self.dist[v]
+            else:  # the walk ended
+                entry, dist = -1, -1
+            for u in reversed(walk):
+                dist += 1
+                self.entry[u], self.dist[u], state[u] = entry, dist, 2
+        children: list[list[int]] = [[] for _ in range(m)]
+        for u in range(m):
+            if self.cycle[u] < 0 and self.succ[u] >= 0:
+                children[self.succ[u]].append(u)
+        self.tin = [0] * m
+        self.tout = [0] * m
+        clock = 0
+        for root in range(m):
+            if self.cycle[root] < 0 and self.succ[root] >= 0:
+                continue
+            self.tin[root] = clock
+            clock += 1
+            stack = [(root, iter(children[root]))]
+            while stack:
+                node, rest = stack[-1]
+                child = next(rest, None)
+                if child is None:
+                    self.tout[node] = clock
+                    stack.pop()
+                else:
+                    self.tin[child] = clock
+                    clock += 1
+                    stack.append((child, iter(children[child])))
+
+    def _steps(self, frm: int, to: int) -> int | None:
+        """Escalations from role `frm` until role `to` is reached, or None if its walk never does."""
+        if self.cycle[to] >= 0:
+            e = self.entry[frm]
+            if e < 0 or self.cycle[e] != self.cycle[to]:
+                return None
+            return self.dist[frm] + (self.pos[to] - self.pos[e]) % len(self.cycles[self.cycle[to]])
+        if self.tin[to] <= self.tin[frm] and self.tout[frm] <= self.tout[to]:  # `to` is on frm's tail
+            return self.dist[frm] - self.dist[to]
+        return None
+
+    def cycle_from(self, role: Role) -> str | None:
+        """The path `role.id -> role.escalates_to -> ...` up to the first role named twice, as an
+        "approvers form a cycle" message reads it; None when the walk ends without repeating.
+
+        The walk starts at this role object (a duplicate id walks from its own `escalates_to`),
+        then follows the first role of each id, which is what the rest of the checks read."""
+        first = role.escalates_to
+        if not first:
+            return None
+        if first == role.id:
+            return f"{role.id} -> {role.id}"
+        j = self.at.get(first)
+        if j is None:
+            return None
+        i = self.at.get(role.id)
+        steps = self._steps(j, i) if i is not None else None
+        if steps is not None:  # the walk comes back to the role itself
+            length, closing = steps + 2, role.id
+        elif self.entry[j] >= 0:  # the walk runs into a cycle the role is not on
+            e = self.entry[j]
+            length, closing = self.dist[j] + len(self.cycles[self.cycle[e]]) + 2, self.names[e]
+        else:
+            return None
+        shown = length if length <= MAX_CYCLE_ROLES_SHOWN else MAX_CYCLE_ROLES_SHOWN - 1
+        path = [role.id]
+        v = j
+        while len(path) < min(shown, length - 1):
+            path.append(self.names[v])
+            v = self.succ[v]
+        if length > MAX_CYCLE_ROLES_SHOWN:
+            path.append(f"... ({length - shown - 1:,} more)")
+        path.append(closing)
+        return " -> ".join(path)
+
+
 def validate_protocols(protocols: ProtocolSet) -> None:
     """Reject a protocol set that cannot be applied, naming the rule and field: every role and rule
-    is checked on its own, and every violation found is raised together (`ValidationErrors`)."""
+    is checked on its own, and every violation found is raised together (`ValidationErrors`). The
+    work is linear in the protocol set: ids are looked up in dicts and sets, and the escalation
+    chains are analysed once (`_EscalationGraph`) rather than walked from every role."""
     found = ViolationCollector()
-    roles = {}
+    roles: dict[str, Role] = {}
     for role in protocols.roles:
         with found.entity():
             if not role.id:
@@ -32,15 +159,12 @@ def validate_protocols(protocols: ProtocolSet) -> None:
         with found.entity():
             if role.escalates_to and role.escalates_to not in roles:
                 raise _fail("role", role.id, "escalates_to", f"refers to unknown role {role.escalates_to!r}")
+    chains = _EscalationGraph(roles)
     for role in protocols.roles:
         with found.entity():
-            seen = [role.id]
-            nxt = role.escalates_to
-            while nxt:
-                if nxt in seen:
-                    raise _fail("role", role.id, "escalates_to", "approvers form a cycle: " + " -> ".join([*seen, nxt]))
-                seen.append(nxt)
-                nxt = roles[nxt].escalates_to if nxt in roles else ""  # an unknown role is reported above
+            cycle = chains.cycle_from(role)
+            if cycle is not None:
+                raise _fail("role", role.id, "escalates_to", "approvers form a cycle: " + cycle)
 
     rule_ids: set[str] = set()
     for rule in protocols.authority_rules:
@@ -124,6 +248,7 @@ def _names(enum: type[Enum]) -> str:
 def validate_against_network(protocols: ProtocolSet, net: Network) -> None:
     """Reject rules naming resources or items the network does not have (every such rule)."""
     known = set(net.offer_ids) | set(net.node_ids) | set(net.lane_ids)
+    items = set(net.item_ids)
     found = ViolationCollector()
     for rule in protocols.authority_rules:
         with found.entity():
@@ -131,6 +256,6 @@ def validate_against_network(protocols: ProtocolSet, net: Network) -> None:
                 if res not in known:
                     raise _fail("authority rule", rule.id, f"resources[{k}]", f"refers to unknown resource {res!r}")
             for k, item in enumerate(rule.items):
-                if item not in net.item_ids:
+                if item not in items:
                     raise _fail("authority rule", rule.id, f"items[{k}]", f"refers to unknown item {item!r}")
     found.raise_if_any()
