@@ -146,17 +146,33 @@ def _checked_handler(
             if is_large:
                 large.release()
 
+    def bounded(response: object, context: grpc.ServicerContext) -> object:
+        """The response, unless it is over the response limit (then INVALID_ARGUMENT: a plan that is
+        stored was checked before it was, so only unstored answers, like a Solve's, reach this)."""
+        size = response.ByteSize() if isinstance(response, Message) else 0
+        if size > limits.response_bytes:
+            with grpc_errors(context):
+                raise ValidationError(
+                    "response",
+                    method,
+                    "size",
+                    f"would be {size:,} bytes, over the limit of {limits.response_bytes:,} "
+                    f"(`concerto serve {RequestLimits.flag('response_bytes')}`); ask for a smaller network or horizon",
+                )
+        return response
+
     if handler.response_streaming:
 
         def unary_stream(request: object, context: grpc.ServicerContext) -> Iterator[object]:
             with admitted(request, context):
-                yield from handler.unary_stream(request, context)
+                for response in handler.unary_stream(request, context):
+                    yield bounded(response, context)
 
         return grpc.unary_stream_rpc_method_handler(unary_stream, deserialize, handler.response_serializer)
 
     def unary_unary(request: object, context: grpc.ServicerContext) -> object:
         with admitted(request, context):
-            return handler.unary_unary(request, context)
+            return bounded(handler.unary_unary(request, context), context)
 
     return grpc.unary_unary_rpc_method_handler(unary_unary, deserialize, handler.response_serializer)
 

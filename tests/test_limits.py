@@ -433,3 +433,14 @@ def test_large_requests_beyond_their_slots_are_resource_exhausted_and_small_ones
         assert first.result().version == 1
         monkeypatch.setattr(s.servicer.service, "put_network", real_put)
         assert s.stub.PutNetwork(big, timeout=TIMEOUT).version == 2
+
+
+def test_an_answer_over_the_response_limit_is_refused(tmp_path: Path) -> None:
+    """A Solve of the short-outage network answers a plan of a few KB; with the response limit at
+    500 bytes it is refused, naming the limit, and nothing is stored (a Solve stores nothing)."""
+    limits = RequestLimits(response_bytes=500)
+    with running_server(ServerConfig(store=tmp_path / "r.db", workers=1, queue_size=0, limits=limits)) as s:
+        request = service_pb2.SolveRequest(network=convert.spec_to_network(outage_network()), options=EXACT)
+        err = refused(lambda: s.stub.Solve(request, timeout=TIMEOUT))
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "over the limit of 500" in err.details() and "--max-response-bytes" in err.details()
