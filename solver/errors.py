@@ -30,12 +30,22 @@ class WorkerError(ConcertoError):
     """A solver worker failed for a reason that is not the request's fault."""
 
 
+class WorkerLost(WorkerError):
+    """The worker process running the job died (killed, out of memory, a crash) before it answered;
+    the pool has replaced it, so the same request may well succeed when retried."""
+
+
 class SolveCancelled(ConcertoError):
     """The solve was cancelled (client cancellation or server shutdown)."""
 
 
 class DeadlineExceeded(ConcertoError):
     """The client's deadline passed before the solve finished; the solve was stopped."""
+
+
+class TimeLimitExceeded(DeadlineExceeded):
+    """The job ran past its own time limit by more than the pool's grace margin (a slow phase before
+    or after the solve, which the solver's own limit cannot stop); its worker was stopped."""
 
 
 class NoPlan(ConcertoError):
@@ -100,8 +110,10 @@ def status_for(err: Exception) -> tuple[grpc.StatusCode, str]:
         (NoBaselinePlan, grpc.StatusCode.FAILED_PRECONDITION),
         (InvalidTransition, grpc.StatusCode.FAILED_PRECONDITION),
         (QueueFull, grpc.StatusCode.RESOURCE_EXHAUSTED),
+        (TimeLimitExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
         (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
         (SolveCancelled, grpc.StatusCode.CANCELLED),
+        (WorkerLost, grpc.StatusCode.UNAVAILABLE),
         (WorkerError, grpc.StatusCode.INTERNAL),
     ]
     for kind, code in table:

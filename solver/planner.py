@@ -1,9 +1,14 @@
 """The use cases behind the CLI and the service: validate a network, build its model, solve it
 with a backend, and read the plan off the solution.
+
+`SolveOptions.time_limit` is the budget of the whole call, not only of the solver: building the
+model (and, for a replan, the signals' reach and the first answer) is paid out of it, and each
+solve gets what is left (`budget_left`).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +33,24 @@ from models.solution import Solution, SolveStatus
 from solver.backends.base import BackendFeature, SolverBackend
 from solver.backends.registry import default_backend
 from solver.options import SolveOptions
+
+MIN_SOLVE_SECONDS = 0.01
+"""The time limit a solve gets when its call's budget is spent (`SolveOptions` refuses 0): the
+backend stops at its first check and reports TIME_LIMIT."""
+
+
+def budget_left(options: SolveOptions, began: float) -> SolveOptions:
+    """`options` with the time limit cut to what is left of it since `began` (a `perf_counter`
+    reading), at least `MIN_SOLVE_SECONDS`; unchanged without a limit."""
+    if math.isinf(options.time_limit):
+        return options
+    left = options.time_limit - (time.perf_counter() - began)
+    return replace(options, time_limit=max(left, MIN_SOLVE_SECONDS))
+
+
+def budget_spent(options: SolveOptions, began: float) -> bool:
+    """Whether the time limit of `options`, counted from `began`, has passed."""
+    return time.perf_counter() - began >= options.time_limit
 
 
 def compile_model(
@@ -62,9 +85,11 @@ def plan_network(
 ) -> Plan:
     """Plan a whole network in one coordinated MILP, under its decision protocols and the signals
     detected. Invalid input raises `ValidationError` before anything is solved; infeasible and
-    time-limited solves come back as plans with that status."""
+    time-limited solves come back as plans with that status. The time limit covers building the
+    model: the solver gets what is left of it."""
+    began = time.perf_counter()
     model = compile_model(spec, protocols, signals)
-    solution = (backend or default_backend()).solve(model.lp, options or SolveOptions())
+    solution = (backend or default_backend()).solve(model.lp, budget_left(options or SolveOptions(), began))
     return extract_plan(
         model.net,
         model.lp,
@@ -124,6 +149,10 @@ def replan(
     nothing from a warm basis (MILP), but the first answer is a feasible MIP start for it. A
     backend that does not declare MIP_START gets no start: it re-solves the full model cold, to
     the same optimum.
+
+    `options.time_limit` is the budget of the whole replan: every solve gets what is left of it
+    after the work before it (the reach, the models, the first answer). Once it is spent no wider
+    first answer is tried, and a first answer in hand is the final answer without a full solve.
     """
     began = time.perf_counter()
     options = options or SolveOptions()
@@ -171,7 +200,7 @@ def replan(
             )
             lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups, reach=reach)
             built = time.perf_counter() - t0
-            solution = backend.solve(lp, first_options)
+            solution = backend.solve(lp, budget_left(first_options, began))
             if solution.status.has_solution:
                 start = solution.x
                 first = answer("first", lp, solution, reach.share(), built)
@@ -179,12 +208,17 @@ def replan(
                 break
             if solution.status not in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
                 break
+            if budget_spent(options, began):
+                break
+    if first is not None and budget_spent(options, began):
+        yield replace(first, ready_seconds=time.perf_counter() - began)
+        return
     if BackendFeature.MIP_START not in backend.features:
         start = None
     t0 = time.perf_counter()
     lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups)
     built = time.perf_counter() - t0
-    solution = backend.solve(lp, options, start=start)
+    solution = backend.solve(lp, budget_left(options, began), start=start)
     if not solution.status.has_solution and first is not None:
         # The full replan ran out of time before it held a plan (at M HiGHS's presolve and root LP
         # outlast a limit of seconds, and the start counts only once its search begins). The first

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty, Queue
+from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -28,10 +29,12 @@ from solver.limits import RequestLimits, check_request
 from solver.options import DEFAULT_TIME_LIMIT
 from solver.records import QUEUED, SolveRequest, StoredPlan
 from solver.store import PlanStore, open_store
-from solver.usecases import JobResult, PlanRun, PlanService, plan_of, validate
+from solver.usecases import PlanRun, PlanService, plan_of, validate
 from solver.workers import JobHandle, Progress, WorkerPool
 
 log = logging.getLogger("concerto.server")
+
+R = TypeVar("R")
 
 SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["Concerto"].full_name
 SPARE_THREADS = 8
@@ -361,17 +364,23 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     def ExportModel(
         self, request: service_pb2.ExportModelRequest, context: grpc.ServicerContext
     ) -> service_pb2.ExportModelResponse:
+        """The model is built and written in a worker, queued like a solve and stopped when the RPC
+        ends or its deadline passes; text over the response limit is refused there."""
         with grpc_errors(context):
             fmt = convert.model_format_from_proto(request.format)
+            limit = self.config.limits.response_bytes
             if request.HasField("inline"):
-                model = self.service.export_model(fmt, inline=self._solve_request(request.inline))
+                handle = self.service.start_export(fmt, inline=self._solve_request(request.inline), max_bytes=limit)
             else:
-                model = self.service.export_model(
+                handle = self.service.start_export(
                     fmt,
                     network_id=request.network_id,
                     network_version=request.network_version,
                     signals=tuple(convert.signal_to_domain(s) for s in request.signals),
+                    time_limit=self._time_limit,
+                    max_bytes=limit,
                 )
+            model = self._wait(self._watched(handle, context), _remaining(context))
             return convert.exported_model_to_proto(model)
 
     def ListBackends(
@@ -389,18 +398,18 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     def _solve_request(self, request: service_pb2.SolveRequest) -> SolveRequest:
         return convert.solve_request_from_proto(request, default_time_limit=self._time_limit)
 
-    def _watched(self, handle: JobHandle, context: grpc.ServicerContext) -> JobHandle:
+    def _watched(self, handle: JobHandle[R], context: grpc.ServicerContext) -> JobHandle[R]:
         """The handle, cancelled when the RPC ends: a cancelled or finished RPC frees its worker."""
         context.add_callback(handle.cancel)
         return handle
 
-    def _wait(self, handle: JobHandle, timeout: float | None) -> JobResult:
+    def _wait(self, handle: JobHandle[R], timeout: float | None) -> R:
         """The job's result within `timeout` seconds (None: no limit); the job stops past it."""
         try:
             return handle.result(timeout=timeout)
         except TimeoutError:
             handle.cancel()
-            raise DeadlineExceeded("the deadline passed before the solve finished; the solve was stopped") from None
+            raise DeadlineExceeded("the deadline passed before the job finished; the job was stopped") from None
 
     def _finish(self, run: PlanRun, context: grpc.ServicerContext) -> StoredPlan:
         """A Plan or Replan's stored version: the replayed one, or the new one once its job ends."""

@@ -10,6 +10,7 @@ Signal merging, baseline staleness, idempotency and storing plans live here, not
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -27,9 +28,9 @@ from solver.convert import ledger
 from solver.convert.service import option_message_field
 from solver.diff import PlanDiff, diff_plans
 from solver.errors import NoBaselinePlan, NoPlan, StaleBaseline
-from solver.export import export_model
+from solver.export import check_format
 from solver.options import SolveOptions
-from solver.planner import ReplanResult, compile_model
+from solver.planner import ReplanResult
 from solver.records import (
     ExportedModel,
     PlanRequest,
@@ -50,7 +51,7 @@ from solver.store import (
     PlanRecord,
     PlanStore,
 )
-from solver.workers import JobHandle, Progress, SolveJob, WorkerPool
+from solver.workers import ExportJob, JobHandle, Progress, SolveJob, WorkerPool
 
 T = TypeVar("T")
 
@@ -418,7 +419,7 @@ class PlanService:
 
     # -- models and backends ----------------------------------------------------------------------
 
-    def export_model(
+    def start_export(
         self,
         fmt: str,
         *,
@@ -426,16 +427,24 @@ class PlanService:
         network_id: str = "",
         network_version: int = 0,
         signals: tuple[Signal, ...] = (),
-    ) -> ExportedModel:
-        """The model of an inline request, or of a stored network version with `signals`, as MPS
-        or LP text ("mps" or "lp")."""
+        time_limit: float = math.inf,
+        max_bytes: int | None = None,
+    ) -> JobHandle[ExportedModel]:
+        """Queue the export of the model of an inline request, or of a stored network version with
+        `signals`, as MPS or LP text ("mps" or "lp"): a job on the worker pool like a solve, refused
+        (`QueueFull`) before any work when the pool is full. The worker builds the model and refuses
+        text longer than `max_bytes` (a `ValidationError` on "response"); the job may take the
+        inline request's time limit, or `time_limit` for a stored network."""
+        check_format(fmt)
+        self.pool.check_room()
         if inline is not None:
-            job = self.solve_job(inline)
+            solve = self.solve_job(inline)
+            spec, protocols, signals, time_limit = solve.spec, solve.protocols, solve.signals, solve.options.time_limit
         else:
             decoded = self._decoded_network(self.store.get_network(network_id, network_version))
-            job = SolveJob(spec=decoded.spec, protocols=decoded.protocols, signals=signals)
-        lp = compile_model(job.spec, job.protocols, job.signals).lp
-        return ExportedModel(text=export_model(lp, fmt), columns=lp.n_cols, rows=lp.n_rows)
+            spec, protocols = decoded.spec, decoded.protocols
+        job = ExportJob(spec, fmt, protocols, signals, max_bytes=max_bytes, time_limit=time_limit)
+        return self.pool.submit(job)
 
     def list_backends(self) -> list[BackendInfo]:
         """Every backend the registry knows, with whether it can solve here."""

@@ -11,7 +11,23 @@ progress), and sends the `Plan` back pickled. One process per solve is what make
 cancellable: HiGHS cannot be stopped from outside its callbacks, and those can be seconds apart, so
 `cancel()` terminates the process (SIGTERM, then SIGKILL after `TERMINATE_GRACE` seconds) and the
 pool spawns a fresh one in its slot. A worker that dies on its own (out of memory, a crash, a kill
-from outside) fails its job with `WorkerError` and is replaced the same way.
+from outside) fails its job with `WorkerLost` (a `WorkerError` the service answers UNAVAILABLE: a
+retry runs on the replacement) and is replaced the same way.
+
+Two kinds of job: a `SolveJob` plans or replans (its result a `Plan` or `ReplanResult`), an
+`ExportJob` builds a model and writes it as MPS or LP text (an `ExportedModel`, refused in the
+worker when longer than `max_bytes`). Both queue, cancel and time out alike.
+
+A job's time limit is a budget for all of it in the worker (`solver.planner` gives each solve what
+is left after building), and the pool holds it to that: a job still running `overrun_grace(limit)`
+seconds past its limit (a slow phase before or after the solve, which the solver's own limit
+cannot stop) ends with `TimeLimitExceeded` and its worker is replaced.
+
+Workers die with their server. Each sets Linux's parent-death signal to SIGKILL, and a watchdog
+thread in it exits the process within `PARENT_CHECK_INTERVAL` seconds once its parent has gone
+(this also covers a parent that died before the signal was set, and other systems). The kernel
+sends that signal when the *thread* that started the process ends, so every worker is started by
+the dispatcher thread, which lives as long as the pool.
 
 One dispatcher thread in the parent does all the pipe traffic. It blocks in
 `multiprocessing.connection.wait` over every worker's pipe, every worker's process sentinel and a
@@ -20,10 +36,11 @@ workers (FIFO), delivers progress to `on_progress` and settles each `JobHandle`.
 the queue and wait on an event, so `submit` returns at once and `QueueFull` is raised at once when
 `workers + queue_size` jobs are already running or queued.
 
-Messages are tuples. Parent to worker: ("job", job_id, pickled SolveJob) and ("stop",). Worker to
-parent: ("ready", pid), ("progress", job_id, Progress), ("result", job_id, pickled Plan) and
+Messages are tuples. Parent to worker: ("job", job_id, pickled job) and ("stop",). Worker to
+parent: ("ready", pid), ("progress", job_id, Progress), ("result", job_id, pickled result) and
 ("error", job_id, _ErrorReport). Jobs are pickled in `submit` (so an unpicklable job fails in the
-caller) and plans are unpickled in `JobHandle.result` (so a large plan never stalls the dispatcher).
+caller) and results are unpickled in `JobHandle.result` (so a large plan never stalls the
+dispatcher).
 Exceptions travel as an `_ErrorReport`, not pickled: `ValidationError` does not survive pickling,
 and a `ConcertoError` is rebuilt in the parent as the same class with the same fields; anything else
 becomes `WorkerError`. Either way the worker's traceback is chained as the cause.
@@ -33,16 +50,16 @@ MIP solve with the incumbent, bound and gap from the backend's callbacks (`solve
 HiGHS and the OR-Tools backends that declare PROGRESS),
 at most one update every `PROGRESS_INTERVAL` seconds: an update that arrives too soon is held and a
 small thread in the worker sends the latest one when the interval has passed, so a new incumbent is
-never delayed by more than the interval even when HiGHS's callbacks fall silent for seconds. The
-same thread ends the worker if the parent process has gone. `on_progress` runs on the dispatcher
-thread: it must return quickly (hand the event to a queue), and every event of a job is delivered
-before its handle is settled.
+never delayed by more than the interval even when HiGHS's callbacks fall silent for seconds.
+`on_progress` runs on the dispatcher thread: it must return quickly (hand the event to a queue),
+and every event of a job is delivered before its handle is settled.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import enum
 import importlib
 import itertools
@@ -53,6 +70,7 @@ import os
 import pickle
 import signal
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -62,7 +80,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -77,11 +95,14 @@ from models.signals import Signal
 from models.solution import Solution
 from solver.backends.base import MipProgress, SolverBackend, WrappedBackend
 from solver.backends.registry import DEFAULT_BACKEND, backend_by_name
-from solver.errors import QueueFull, SolveCancelled, WorkerError
+from solver.errors import QueueFull, SolveCancelled, TimeLimitExceeded, WorkerError, WorkerLost
+from solver.export import export_model
 from solver.options import SolveOptions
-from solver.planner import ReplanResult, plan_network, replan
+from solver.planner import ReplanResult, compile_model, plan_network, replan
+from solver.records import ExportedModel
 
 __all__ = [
+    "ExportJob",
     "JobHandle",
     "Phase",
     "PoolStats",
@@ -89,7 +110,9 @@ __all__ = [
     "QueueFull",
     "SolveCancelled",
     "SolveJob",
+    "TimeLimitExceeded",
     "WorkerError",
+    "WorkerLost",
     "WorkerPool",
 ]
 
@@ -101,6 +124,21 @@ TERMINATE_GRACE = 1.0
 """Seconds a terminated worker has to exit before it is killed."""
 MAX_START_FAILURES = 3
 """Workers in a row that may die before they are ready before the pool gives up spawning them."""
+OVERRUN_GRACE_SECONDS = 2.0
+OVERRUN_GRACE_SHARE = 0.1
+"""A job may run max(OVERRUN_GRACE_SECONDS, OVERRUN_GRACE_SHARE x its time limit) past its time
+limit (to extract and send its plan) before the pool stops it (`overrun_grace`)."""
+PARENT_CHECK_INTERVAL = 0.2
+"""Seconds between a worker's checks that the process that started it is still its parent."""
+_PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal this process gets when its parent thread ends (linux/prctl.h)."""
+
+R = TypeVar("R")
+
+
+def overrun_grace(time_limit: float) -> float:
+    """Seconds a job may run past `time_limit` before the pool stops it."""
+    return max(OVERRUN_GRACE_SECONDS, OVERRUN_GRACE_SHARE * time_limit)
 
 
 class Phase(enum.StrEnum):
@@ -157,6 +195,33 @@ class SolveJob:
 
 
 @dataclass(frozen=True)
+class ExportJob:
+    """Build a network's model, under its protocols and signals, and write it as MPS or LP text
+    (`solver.export.export_model`); `result()` is an `ExportedModel`. Picklable."""
+
+    spec: NetworkSpec
+    fmt: str
+    """"mps" or "lp"."""
+    protocols: ProtocolSet | None = None
+    signals: tuple[Signal, ...] = ()
+    max_bytes: int | None = None
+    """The longest text the caller takes: longer text is refused in the worker, before it is sent
+    (a `ValidationError` on field "response" that names the limit)."""
+    time_limit: float = math.inf
+    """Seconds the export may take in its worker; past it (and `overrun_grace`) the pool stops it."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signals", tuple(self.signals))
+
+
+Job = SolveJob | ExportJob
+
+
+def _time_limit(job: Job) -> float:
+    return job.options.time_limit if isinstance(job, SolveJob) else job.time_limit
+
+
+@dataclass(frozen=True)
 class PoolStats:
     """A snapshot of the pool."""
 
@@ -172,8 +237,9 @@ class PoolStats:
     """Process ids of the live workers, in slot order."""
 
 
-class JobHandle:
-    """A submitted job: wait for its plan, cancel it, or ask whether it is done."""
+class JobHandle(Generic[R]):
+    """A submitted job: wait for its result (a plan for a `SolveJob`, an `ExportedModel` for an
+    `ExportJob`), cancel it, or ask whether it is done."""
 
     def __init__(self, pool: WorkerPool, record: _Record) -> None:
         self._pool = pool
@@ -195,20 +261,22 @@ class JobHandle:
         spawns a replacement). False when the job had already finished."""
         return self._pool._cancel(self._record)
 
-    def result(self, timeout: float | None = None) -> Plan | ReplanResult:
-        """The plan, waiting up to `timeout` seconds (forever when None).
+    def result(self, timeout: float | None = None) -> R:
+        """The job's result, waiting up to `timeout` seconds (forever when None).
 
         Raises the worker's `ConcertoError` as the same type with the same fields (a
-        `ValidationError` names the same entity and field), `WorkerError` for any other failure,
-        `SolveCancelled` after `cancel()`, and `TimeoutError` when the job is still running.
+        `ValidationError` names the same entity and field), `WorkerLost` when its worker process
+        died, `TimeLimitExceeded` when it overran its time limit, `WorkerError` for any other
+        failure, `SolveCancelled` after `cancel()`, and `TimeoutError` when the job is still running.
         """
         if not self._record.finished.wait(timeout):
             raise TimeoutError(
                 f"job {self.job_id} has not finished after {timeout} s; call result() again or cancel() it"
             )
-        return self._record.outcome()
+        result: R = self._record.outcome()
+        return result
 
-    def add_done_callback(self, fn: Callable[[JobHandle], None]) -> None:
+    def add_done_callback(self, fn: Callable[[JobHandle[R]], None]) -> None:
         """Call `fn(handle)` once the job finishes (at once if it has); it runs on the thread that
         finishes the job, so it must return quickly."""
         with self._pool._lock:
@@ -247,17 +315,30 @@ class WorkerPool:
         self._wake_read, self._wake_write = socket.socketpair()
         self._wake_read.setblocking(False)
         self._wake_write.setblocking(False)
-        for slot in range(workers):
-            self._workers.append(_Worker(self._context, slot))
+        self._spawned = threading.Event()
         self._dispatcher = threading.Thread(target=self._dispatch, name="concerto-worker-dispatcher", daemon=True)
         self._dispatcher.start()
+        self._spawned.wait()  # the dispatcher starts every worker (see the module docstring)
+        if self._broken:
+            self.close()
+            raise WorkerError(self._broken)
         # Close before multiprocessing's own exit hook terminates the workers, so that the dispatcher
         # does not take their deaths for crashes and spawn replacements during interpreter shutdown.
         atexit.register(self.close)
 
     # -- the callers' side -----------------------------------------------------------------------
 
-    def submit(self, job: SolveJob, *, on_progress: Callable[[Progress], None] | None = None) -> JobHandle:
+    @overload
+    def submit(
+        self, job: SolveJob, *, on_progress: Callable[[Progress], None] | None = None
+    ) -> JobHandle[Plan | ReplanResult]: ...
+
+    @overload
+    def submit(
+        self, job: ExportJob, *, on_progress: Callable[[Progress], None] | None = None
+    ) -> JobHandle[ExportedModel]: ...
+
+    def submit(self, job: Job, *, on_progress: Callable[[Progress], None] | None = None) -> JobHandle[Any]:
         """Queue `job` for the next free worker. Raises `QueueFull` at once when `workers +
         queue_size` jobs are already running or queued; `on_progress` gets the job's `Progress`
         events on the pool's dispatcher thread."""
@@ -266,7 +347,7 @@ class WorkerPool:
             if self._closed or self._broken:
                 raise WorkerError(self._broken or "the worker pool is closed; create a new WorkerPool")
             self._refuse_when_full()
-            record = _Record(next(self._job_ids), payload, on_progress)
+            record = _Record(next(self._job_ids), payload, on_progress, _time_limit(job))
             self._queue.append(record)
         self._wake()
         return JobHandle(self, record)
@@ -374,6 +455,8 @@ class WorkerPool:
 
     def _dispatch(self) -> None:
         try:
+            self._spawn_workers()
+            self._spawned.set()
             while self._dispatch_once():
                 pass
         except Exception:  # pragma: no cover - a bug here would hang every caller, so fail them instead
@@ -382,6 +465,13 @@ class WorkerPool:
                 self._broken = "the worker pool dispatcher failed (see the log); create a new WorkerPool"
                 finished = self._fail_all(WorkerError(self._broken))
             _run_all(finished)
+        finally:
+            self._spawned.set()  # also when spawning failed: __init__ then raises the broken pool's error
+
+    def _spawn_workers(self) -> None:
+        with self._lock:
+            for slot in range(self._size):
+                self._workers.append(_Worker(self._context, slot))
 
     def _dispatch_once(self) -> bool:
         """Assign jobs, wait for one event, handle it. False once the pool is closed and empty."""
@@ -393,11 +483,11 @@ class WorkerPool:
             for worker in self._workers:
                 owners[worker.conn] = worker
                 owners[worker.process.sentinel] = worker
-            retiring = any(w.retiring_since is not None for w in self._workers)
+            timeout = self._next_check()
         for worker, record, payload in sends:
             with contextlib.suppress(OSError):  # the worker died meanwhile: its sentinel fails the job
                 worker.conn.send(("job", record.job_id, payload))
-        ready = wait([self._wake_read, *owners], timeout=TERMINATE_GRACE / 4 if retiring else None)
+        ready = wait([self._wake_read, *owners], timeout=timeout)
         for source in ready:
             if source is self._wake_read:
                 _drain(self._wake_read)
@@ -409,8 +499,21 @@ class WorkerPool:
                 self._receive(worker)
             else:
                 self._reap(worker)
+        self._expire()
         self._escalate()
         return True
+
+    def _next_check(self) -> float | None:
+        """Seconds until the dispatcher must look again without an event (None: not before one):
+        soon while a worker is retiring, and when the first running job reaches its overrun."""
+        checks = [TERMINATE_GRACE / 4] if any(w.retiring_since is not None for w in self._workers) else []
+        now = time.monotonic()
+        checks += [
+            max(w.record.overrun_at - now, 0.0)
+            for w in self._workers
+            if w.record is not None and math.isfinite(w.record.overrun_at)
+        ]
+        return min(checks, default=None)
 
     def _assign(self) -> list[tuple[_Worker, _Record, bytes]]:
         sends = []
@@ -420,6 +523,7 @@ class WorkerPool:
             if worker.ready and worker.record is None and worker.retiring_since is None:
                 record = self._queue.popleft()
                 worker.record = record
+                record.started = time.monotonic()
                 payload, record.payload = record.payload, b""
                 sends.append((worker, record, payload))
         return sends
@@ -441,7 +545,7 @@ class WorkerPool:
                 self._ready.notify_all()
             elif kind == "result" and current and record is not None:
                 worker.record = None
-                finished = self._finish(record, plan=message[2])
+                finished = self._finish(record, result=message[2])
             elif kind == "error" and current and record is not None:
                 worker.record = None
                 report: _ErrorReport = message[2]
@@ -463,9 +567,9 @@ class WorkerPool:
             if record is not None:
                 finished = self._finish(
                     record,
-                    error=WorkerError(
+                    error=WorkerLost(
                         f"worker process {worker.process.pid} {_exit_reason(worker.process.exitcode)} while "
-                        f"solving job {record.job_id}; the pool replaced it. Resubmit the job; if it dies "
+                        f"running job {record.job_id}; the pool replaced it. Resubmit the job; if it dies "
                         "again, the model may need more memory than the worker has"
                     ),
                 )
@@ -485,6 +589,29 @@ class WorkerPool:
                 self._workers[slot] = _Worker(self._context, slot)
         _run_all(finished)
 
+    def _expire(self) -> None:
+        """Stop the jobs that ran `overrun_grace` past their time limit: each ends with
+        `TimeLimitExceeded`, and its worker is terminated and replaced."""
+        now = time.monotonic()
+        finished: list[Callable[[], None]] = []
+        with self._lock:
+            for worker in self._workers:
+                record = worker.record
+                if record is None or now < record.overrun_at:
+                    continue
+                worker.record = None
+                worker.retire()
+                limit, grace = record.time_limit, overrun_grace(record.time_limit)
+                finished += self._finish(
+                    record,
+                    error=TimeLimitExceeded(
+                        f"job {record.job_id} ran {now - record.started:.1f} s in its worker, past its time limit "
+                        f"of {limit:g} s and the grace of {grace:g} s; its worker was stopped. Raise the time "
+                        "limit, or make the network, horizon or reach smaller"
+                    ),
+                )
+        _run_all(finished)
+
     def _escalate(self) -> None:
         """SIGKILL workers that ignored SIGTERM for `TERMINATE_GRACE` seconds."""
         now = time.monotonic()
@@ -499,12 +626,12 @@ class WorkerPool:
         self,
         record: _Record,
         *,
-        plan: bytes | None = None,
+        result: bytes | None = None,
         error: ConcertoError | None = None,
         cancelled: bool = False,
     ) -> list[Callable[[], None]]:
         """Settle `record`; returns its done callbacks, to be run once the lock is released."""
-        record.plan_bytes, record.error, record.cancelled = plan, error, cancelled
+        record.result_bytes, record.error, record.cancelled = result, error, cancelled
         record.payload = b""
         record.finished.set()
         callbacks, record.callbacks = record.callbacks, []
@@ -525,27 +652,36 @@ class WorkerPool:
 class _Record:
     """The parent's state of one job."""
 
-    def __init__(self, job_id: int, payload: bytes, on_progress: Callable[[Progress], None] | None) -> None:
+    def __init__(
+        self, job_id: int, payload: bytes, on_progress: Callable[[Progress], None] | None, time_limit: float
+    ) -> None:
         self.job_id = job_id
         self.payload = payload
         self.on_progress = on_progress
+        self.time_limit = time_limit
+        self.started = math.inf
+        """When (monotonic) a worker took the job."""
         self.finished = threading.Event()
         self.cancelled = False
-        self.plan_bytes: bytes | None = None
+        self.result_bytes: bytes | None = None
         self.error: ConcertoError | None = None
         self.callbacks: list[Callable[[], None]] = []
-        self._plan: Plan | None = None
+        self._result: Any = None
         self._unpickle = threading.Lock()
 
-    def outcome(self) -> Plan:
+    @property
+    def overrun_at(self) -> float:
+        """When (monotonic) the pool stops the job if it is still running (inf: never)."""
+        return self.started + self.time_limit + overrun_grace(self.time_limit)
+
+    def outcome(self) -> Any:
         if self.error is not None:
             raise self.error
         with self._unpickle:
-            if self._plan is None:
-                assert self.plan_bytes is not None
-                self._plan = pickle.loads(self.plan_bytes)
-                self.plan_bytes = None
-            return self._plan
+            if self.result_bytes is not None:
+                self._result = pickle.loads(self.result_bytes)
+                self.result_bytes = None
+            return self._result
 
 
 class _Worker:
@@ -554,7 +690,7 @@ class _Worker:
     def __init__(self, context: Any, slot: int) -> None:
         self.conn, child = context.Pipe(duplex=True)
         self.process: BaseProcess = context.Process(
-            target=_worker_main, args=(child,), name=f"concerto-solver-{slot}", daemon=True
+            target=_worker_main, args=(child, os.getpid()), name=f"concerto-solver-{slot}", daemon=True
         )
         self.process.start()
         child.close()
@@ -668,10 +804,11 @@ def _concerto_error_class(module: str, qualname: str) -> type[ConcertoError] | N
 # -- the worker process --------------------------------------------------------------------------
 
 
-def _worker_main(conn: Connection) -> None:
-    """Entry point of a worker process: announce readiness, then run jobs until told to stop."""
+def _worker_main(conn: Connection, parent: int) -> None:
+    """Entry point of a worker process started by process `parent`: tie its life to the parent's,
+    announce readiness, then run jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group; the parent decides
-    parent = os.getppid()
+    _die_with_parent(parent)
     try:
         conn.send(("ready", os.getpid()))
     except OSError:
@@ -684,11 +821,11 @@ def _worker_main(conn: Connection) -> None:
         if message[0] != "job":
             return
         _, job_id, payload = message
-        reporter = _ProgressReporter(conn, job_id, parent)
+        reporter = _ProgressReporter(conn, job_id)
         reply: tuple[str, int, Any]
         try:
-            plan = _plan(pickle.loads(payload), reporter)
-            reply = ("result", job_id, pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
+            result = _run(pickle.loads(payload), reporter)
+            reply = ("result", job_id, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
         except Exception as exc:
             reply = ("error", job_id, _ErrorReport.of(exc))
         finally:
@@ -697,6 +834,35 @@ def _worker_main(conn: Connection) -> None:
             reporter.send(reply)
         except OSError:
             return
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this process when `parent` ends: at once by the kernel's parent-death signal (Linux; a
+    failure to set it is ignored), and within `PARENT_CHECK_INTERVAL` seconds by a watchdog thread
+    that sees the parent change (the parent died before the signal was set, or not Linux)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    threading.Thread(target=_watch_parent, args=(parent,), name="concerto-parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_INTERVAL)
+    os._exit(1)  # orphaned: nobody will read the result
+
+
+def _run(job: Job, reporter: _ProgressReporter) -> Plan | ReplanResult | ExportedModel:
+    if isinstance(job, ExportJob):
+        return _export(job, reporter)
+    return _plan(job, reporter)
+
+
+def _export(job: ExportJob, reporter: _ProgressReporter) -> ExportedModel:
+    reporter.phase(Phase.BUILDING)
+    lp = compile_model(job.spec, job.protocols, job.signals).lp
+    text = export_model(lp, job.fmt, max_bytes=job.max_bytes)
+    return ExportedModel(text=text, columns=lp.n_cols, rows=lp.n_rows)
 
 
 def _plan(job: SolveJob, reporter: _ProgressReporter) -> Plan | ReplanResult:
@@ -763,11 +929,10 @@ class _ProgressReporter:
     """Sends a job's progress to the parent: phases at once, solver updates at most one every
     `PROGRESS_INTERVAL` seconds (the latest held back one is flushed by a thread)."""
 
-    def __init__(self, conn: Connection, job_id: int, parent: int) -> None:
+    def __init__(self, conn: Connection, job_id: int) -> None:
         self._conn = conn
         self._job_id = job_id
         self.job_id = job_id
-        self._parent = parent
         self._start = time.perf_counter()
         self._lock = threading.Lock()
         self._last_update = -math.inf
@@ -805,8 +970,6 @@ class _ProgressReporter:
 
     def _flush_held(self) -> None:
         while not self._stop.wait(PROGRESS_INTERVAL / 5):
-            if os.getppid() != self._parent:
-                os._exit(1)  # orphaned: nobody will read the plan
             now = time.perf_counter()
             with self._lock:
                 if self._held is not None and now - self._last_update >= PROGRESS_INTERVAL:

@@ -7,9 +7,11 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 
+import grpc
 import pytest
 
 from benchmarks.generator import generate
@@ -17,17 +19,23 @@ from models.errors import ValidationError
 from models.network import Lane
 from models.solution import SolveStatus
 from solver.backends.highs import HighsBackend, MipProgress
+from solver.errors import status_for
+from solver.export import export_model
 from solver.options import SolveOptions
 from solver.planner import compile_model, plan_network
 from solver.workers import (
     PROGRESS_INTERVAL,
+    ExportJob,
     Phase,
     Progress,
     QueueFull,
     SolveCancelled,
     SolveJob,
+    TimeLimitExceeded,
     WorkerError,
+    WorkerLost,
     WorkerPool,
+    overrun_grace,
 )
 from tests.random_networks import random_network, random_protocol_network, random_protocols
 from tests.test_known_answers import backup_network
@@ -106,9 +114,12 @@ def test_validation_error_comes_back_with_its_fields(pool: WorkerPool) -> None:
     )
     assert str(got) == str(expected)
     assert "in the worker process" in str(got.__cause__)
-    # Any other exception comes back as WorkerError naming it; the worker survives either.
-    with pytest.raises(WorkerError, match="AttributeError"):
+    # Any other exception comes back as WorkerError naming it, an honest INTERNAL (a bug, not a lost
+    # worker); the worker survives either.
+    with pytest.raises(WorkerError, match="AttributeError") as bug:
         pool.submit(SolveJob(None)).result(WAIT)  # type: ignore[arg-type]
+    assert not isinstance(bug.value, WorkerLost)
+    assert status_for(bug.value)[0] == grpc.StatusCode.INTERNAL
     assert pool.submit(tiny_job()).result(WAIT).objective == pytest.approx(100)
 
 
@@ -208,8 +219,9 @@ def test_worker_killed_from_outside() -> None:
         assert recorder.solving.wait(WAIT)
         (pid,) = pool.stats().worker_pids
         os.kill(pid, signal.SIGKILL)
-        with pytest.raises(WorkerError, match="SIGKILL"):
+        with pytest.raises(WorkerLost, match="SIGKILL") as lost:
             handle.result(WAIT)
+        assert status_for(lost.value)[0] == grpc.StatusCode.UNAVAILABLE  # clients retry it
         assert pool.submit(tiny_job()).result(WAIT).objective == pytest.approx(100)
         stats = pool.stats()
         assert stats.workers_alive == 1 and stats.worker_pids != (pid,)
@@ -241,3 +253,50 @@ def test_highs_progress_and_interrupt_hooks() -> None:
     improved = [u for u in updates if u.improved]
     assert improved and solution.objective <= improved[0].objective + 1e-6 * abs(improved[0].objective)
     assert all(u.bound <= u.objective + 1e-6 * abs(u.objective) for u in improved)
+
+
+class StallOnUnpickle:
+    """Stands in for work before the solve that takes longer than any limit: unpickling it in the
+    worker sleeps `seconds` (and leaves None), before the job has even reached the planner."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __reduce__(self) -> tuple[object, tuple[float]]:
+        return time.sleep, (self.seconds,)
+
+
+def test_a_job_past_its_time_limit_is_stopped_and_its_worker_freed() -> None:
+    """Finding 5: work before the solve (reach, model building) ran past the time limit and the
+    client's deadline, holding its worker. A job with a 1 s limit whose pre-solve phase stalls for
+    600 s is stopped by the pool once overrun_grace(1) = 2 s past its limit: it ends with
+    TimeLimitExceeded (DEADLINE_EXCEEDED), and a new worker in its slot solves the next job."""
+    assert overrun_grace(1.0) == 2.0 and overrun_grace(60.0) == 6.0
+    stalled = replace(tiny_job(), options=SolveOptions(time_limit=1.0), protocols=StallOnUnpickle(600))  # type: ignore[arg-type]
+    with WorkerPool(1, 0) as pool:
+        assert pool.wait_ready(WAIT)
+        (pid,) = pool.stats().worker_pids
+        with pytest.raises(TimeLimitExceeded, match="past its time limit of 1 s") as over:
+            pool.submit(stalled).result(WAIT)
+        assert status_for(over.value)[0] == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert pool.submit(tiny_job()).result(WAIT).objective == pytest.approx(100)
+        stats = pool.stats()
+        assert (stats.workers_alive, stats.running, stats.queued) == (1, 0, 0) and stats.worker_pids != (pid,)
+
+
+def test_export_job_writes_the_model_in_the_worker(pool: WorkerPool) -> None:
+    """An ExportJob's text is `export_model`'s for the same model, with its size; text over
+    `max_bytes` is refused in the worker with a ValidationError on "response" that names the text's
+    size and the limit (text exactly at the limit passes), and the worker goes on."""
+    spec = backup_network(lost_sale_penalty=100)
+    lp = compile_model(spec).lp
+    expected = export_model(lp, "lp")
+    size = len(expected.encode())
+    exported = pool.submit(ExportJob(spec, "lp")).result(WAIT)
+    assert (exported.text, exported.columns, exported.rows) == (expected, lp.n_cols, lp.n_rows)
+    assert pool.submit(ExportJob(spec, "lp", max_bytes=size)).result(WAIT).text == expected
+    with pytest.raises(ValidationError) as refused:
+        pool.submit(ExportJob(spec, "lp", max_bytes=size - 1)).result(WAIT)
+    assert refused.value.field == "response"
+    assert f"{size:,} bytes" in refused.value.message and f"limit of {size - 1:,} bytes" in refused.value.message
+    assert pool.submit(tiny_job()).result(WAIT).objective == pytest.approx(100)
