@@ -15,9 +15,10 @@ import grpc
 
 from models.errors import ConcertoError, ValidationError
 from models.solution import SolveStatus
-from solver.store import InvalidTransition, NotFound, StaleBaseline
+from solver.store import IdempotencyConflict, InvalidTransition, NotFound, StaleBaseline, SupersededPlan
 
-__all__ = ["InvalidTransition", "NotFound", "StaleBaseline"]  # the store's errors, mapped below
+# the store's errors, mapped below
+__all__ = ["IdempotencyConflict", "InvalidTransition", "NotFound", "StaleBaseline", "SupersededPlan"]
 
 log = logging.getLogger("concerto.server")
 
@@ -109,6 +110,8 @@ def status_for(err: Exception) -> tuple[grpc.StatusCode, str]:
         (StaleBaseline, grpc.StatusCode.FAILED_PRECONDITION),
         (NoBaselinePlan, grpc.StatusCode.FAILED_PRECONDITION),
         (InvalidTransition, grpc.StatusCode.FAILED_PRECONDITION),
+        (SupersededPlan, grpc.StatusCode.FAILED_PRECONDITION),
+        (IdempotencyConflict, grpc.StatusCode.ALREADY_EXISTS),
         (QueueFull, grpc.StatusCode.RESOURCE_EXHAUSTED),
         (TimeLimitExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
         (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),

@@ -234,7 +234,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self.store = store
         self.pool = pool
         self.config = config
-        self.service = PlanService(store, pool)
+        self.service = PlanService(store, pool, max_response_bytes=config.limits.response_bytes)
         self.health = health.HealthServicer()
         self.watch_slots = StreamSlots(config.limits.watch_streams, config.limits.watch_streams_per_client)
 
@@ -315,7 +315,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             assert run.handle is not None
             handle = self._watched(run.handle, context)
             yield from self._stream(handle, events, context)
-            yield convert.solve_event_to_proto(version=run.finish(self._wait(handle, 0.0)))
+            yield convert.solve_event_to_proto(version=run.finish_with(lambda: self._wait(handle, 0.0)))
 
     # -- the plan ledger ----------------------------------------------------------------------------
 
@@ -412,11 +412,13 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             raise DeadlineExceeded("the deadline passed before the job finished; the job was stopped") from None
 
     def _finish(self, run: PlanRun, context: grpc.ServicerContext) -> StoredPlan:
-        """A Plan or Replan's stored version: the replayed one, or the new one once its job ends."""
+        """A Plan or Replan's stored version: the replayed one, or the new one once its job ends (a
+        replan stopped because another version landed first ends `StaleBaseline`)."""
         if run.replayed is not None:
             return run.replayed
         assert run.handle is not None
-        return run.finish(self._wait(self._watched(run.handle, context), _remaining(context)))
+        handle = self._watched(run.handle, context)
+        return run.finish_with(lambda: self._wait(handle, _remaining(context)))
 
     def _stream(
         self, handle: JobHandle, events: Queue[Progress], context: grpc.ServicerContext

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from models.errors import ConcertoError, ValidationError
+from models.errors import ConcertoError, ValidationError, echo
 
 # ----------------------------------------------------------------------------------------- errors
 
@@ -62,7 +62,46 @@ class InvalidTransition(ConcertoError):
         )
 
 
+class IdempotencyConflict(ConcertoError):
+    """An idempotency key already used by a request of the same kind on the same network whose
+    content differs: the key names one request, so the stored version is not this request's answer."""
+
+    def __init__(self, network_id: str, kind: str, key: str, version: int) -> None:
+        self.network_id = network_id
+        self.kind = kind
+        self.key = key
+        self.version = version
+        super().__init__(
+            f"network {network_id!r}: idempotency_key {echo(key)} was used by the {kind} that stored plan "
+            f"version {version}, with different content (network version or baseline, signals, options or "
+            f"settings); resend that request unchanged to get version {version}, or use a new idempotency_key"
+        )
+
+
+class SupersededPlan(ConcertoError):
+    """An approval or rejection of a decision of a plan version that a newer version replaced."""
+
+    def __init__(self, network_id: str, plan_version: int, index: int, latest: int, action: str) -> None:
+        self.network_id = network_id
+        self.plan_version = plan_version
+        self.index = index
+        self.latest = latest
+        self.action = action
+        super().__init__(
+            f"decision {index} of network {network_id!r} plan version {plan_version} cannot be {action}: "
+            f"plan version {latest} superseded it; only the decisions of the latest plan version "
+            f"({latest}) can be decided"
+        )
+
+
 # ---------------------------------------------------------------------------------------- records
+
+
+class RequestKind(StrEnum):
+    """Which RPC stored a plan version; idempotency keys are scoped by it (and by network)."""
+
+    PLAN = "plan"
+    REPLAN = "replan"
 
 
 class DecisionState(StrEnum):
@@ -137,6 +176,11 @@ class PlanRecord:
     n_needs_approval: int
     extra: bytes = b""
     """How the plan was made, opaque to the store (the service keeps a replan's ReplanInfo here)."""
+    request_kind: str = RequestKind.PLAN
+    """The RPC that stored the version ("plan" or "replan"): the scope of its idempotency key."""
+    request_hash: str = ""
+    """The fingerprint of the request's content (everything but the key); empty for a version
+    written before fingerprints were kept, which any retry with its key replays."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +230,8 @@ class PlanStore(Protocol):
         objective: float,
         decisions: Sequence[DecisionInput],
         idempotency_key: str = "",
+        request_kind: str = RequestKind.PLAN,
+        request_hash: str = "",
         expect_latest: int | None = None,
         extra: bytes = b"",
     ) -> PlanRecord: ...
@@ -196,7 +242,9 @@ class PlanStore(Protocol):
 
     def list_plans(self, network_id: str) -> list[PlanSummaryRecord]: ...
 
-    def find_plan_by_key(self, network_id: str, key: str) -> PlanRecord | None: ...
+    def find_plan_by_key(
+        self, network_id: str, key: str, *, kind: str = RequestKind.PLAN, request_hash: str = ""
+    ) -> PlanRecord | None: ...
 
     def plans_after(self, network_id: str, version: int) -> list[PlanRecord]: ...
 
@@ -219,7 +267,7 @@ class PlanStore(Protocol):
 
 # ------------------------------------------------------------------------------------------ schema
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this code writes; stored in `PRAGMA user_version`."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -280,6 +328,20 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX decisions_by_state ON decisions (network_id, plan_version, state)",
     ),
     2: ("ALTER TABLE plans ADD COLUMN extra BLOB NOT NULL DEFAULT x''",),
+    # Idempotency keys scoped by the RPC kind and bound to the request's content. A version written
+    # before has no fingerprint (''): its key still replays, as it did. A plan's baseline is 0 and a
+    # replan's a stored version (1 or more), so the kind of an existing row is known.
+    3: (
+        "ALTER TABLE plans ADD COLUMN request_kind TEXT NOT NULL DEFAULT 'plan' "
+        "CHECK (request_kind IN ('plan', 'replan'))",
+        "ALTER TABLE plans ADD COLUMN request_hash TEXT NOT NULL DEFAULT ''",
+        "UPDATE plans SET request_kind = CASE WHEN baseline_version = 0 THEN 'plan' ELSE 'replan' END",
+        "DROP INDEX plans_idempotency_key",
+        """
+        CREATE UNIQUE INDEX plans_request_key ON plans (network_id, request_kind, idempotency_key)
+        WHERE idempotency_key != ''
+        """,
+    ),
 }
 
 _NETWORK_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -288,7 +350,7 @@ _PLAN_SUMMARY_COLUMNS = (
     "network_id, version, network_version, baseline_version, signals, status, objective, created_at, "
     "idempotency_key, n_decisions, n_needs_approval"
 )
-_PLAN_COLUMNS = _PLAN_SUMMARY_COLUMNS + ", plan, extra"
+_PLAN_COLUMNS = _PLAN_SUMMARY_COLUMNS + ", plan, extra, request_kind, request_hash"
 _DECISION_COLUMNS = "network_id, plan_version, idx, blob, state, decided_by, decided_at, note"
 
 _BUSY_TIMEOUT_SECONDS = 30.0
@@ -458,17 +520,21 @@ class SqlitePlanStore:
         objective: float,
         decisions: Sequence[DecisionInput],
         idempotency_key: str = "",
+        request_kind: str = RequestKind.PLAN,
+        request_hash: str = "",
         expect_latest: int | None = None,
         extra: bytes = b"",
     ) -> PlanRecord:
         """Store a plan as the next version, with its decisions, in one transaction.
 
-        A plan of this network already stored under `idempotency_key` is returned as it is (a
-        retry); otherwise, when `expect_latest` is given and is not the latest plan version,
-        `StaleBaseline` is raised and nothing is written. Decisions that need approval start
-        pending, the others not_required.
+        A version of this network stored by a `request_kind` request under `idempotency_key` is
+        returned as it is when its `request_hash` is this one's (a retry), and `IdempotencyConflict`
+        is raised when it differs (the key was reused for other content); otherwise, when
+        `expect_latest` is given and is not the latest plan version, `StaleBaseline` is raised and
+        nothing is written. Decisions that need approval start pending, the others not_required.
         """
         _check_network_id(network_id)
+        kind = _check_kind(network_id, request_kind)
         if network_version < 1:
             raise ValidationError(
                 "request", network_id, "network_version", f"is {network_version}; give a stored version (1 or more)"
@@ -485,13 +551,9 @@ class SqlitePlanStore:
         created_at = _utc_now()
         n_needs_approval = sum(1 for d in decisions if d.needs_approval)
         with self._transaction(write=True) as conn:
-            if idempotency_key:
-                row = conn.execute(
-                    f"SELECT {_PLAN_COLUMNS} FROM plans WHERE network_id = ? AND idempotency_key = ?",
-                    (network_id, idempotency_key),
-                ).fetchone()
-                if row is not None:
-                    return _plan_record(row)
+            replayed = _find_by_key(conn, network_id, kind, idempotency_key, request_hash)
+            if replayed is not None:
+                return replayed
             latest = _latest(conn, "plans", network_id)
             if expect_latest is not None and expect_latest != latest:
                 raise StaleBaseline(network_id, expect_latest, latest)
@@ -501,7 +563,7 @@ class SqlitePlanStore:
                 raise NotFound("plan", f"{network_id} version {baseline_version}", "the baseline must be stored")
             version = latest + 1
             conn.execute(
-                f"INSERT INTO plans ({_PLAN_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+                f"INSERT INTO plans ({_PLAN_COLUMNS}) VALUES ({', '.join('?' * 15)})",
                 (
                     network_id,
                     version,
@@ -516,6 +578,8 @@ class SqlitePlanStore:
                     n_needs_approval,
                     plan,
                     extra,
+                    kind.value,
+                    request_hash,
                 ),
             )
             conn.executemany(
@@ -545,6 +609,8 @@ class SqlitePlanStore:
             len(decisions),
             n_needs_approval,
             bytes(extra),
+            kind.value,
+            request_hash,
         )
 
     def get_plan(self, network_id: str, version: int = 0) -> PlanRecord:
@@ -574,15 +640,15 @@ class SqlitePlanStore:
             ).fetchall()
         return [_plan_summary(row) for row in rows]
 
-    def find_plan_by_key(self, network_id: str, key: str) -> PlanRecord | None:
+    def find_plan_by_key(
+        self, network_id: str, key: str, *, kind: str = RequestKind.PLAN, request_hash: str = ""
+    ) -> PlanRecord | None:
+        """The version a `kind` request with idempotency key `key` stored, if one did; raises
+        `IdempotencyConflict` when that request's fingerprint is not `request_hash` (both known)."""
         _check_network_id(network_id)
-        if not key:
-            return None
+        checked = _check_kind(network_id, kind)
         with self._transaction(write=False) as conn:
-            row = conn.execute(
-                f"SELECT {_PLAN_COLUMNS} FROM plans WHERE network_id = ? AND idempotency_key = ?", (network_id, key)
-            ).fetchone()
-        return None if row is None else _plan_record(row)
+            return _find_by_key(conn, network_id, checked, key, request_hash)
 
     def plans_after(self, network_id: str, version: int) -> list[PlanRecord]:
         """Plan versions newer than `version`, oldest first (what a WatchPlans poll sends on)."""
@@ -619,10 +685,12 @@ class SqlitePlanStore:
     def decide(
         self, network_id: str, plan_version: int, index: int, *, approve: bool, decided_by: str, note: str = ""
     ) -> DecisionRecord:
-        """Approve or reject a pending decision, recording who and when (UTC).
+        """Approve or reject a pending decision of the latest plan version, recording who and when (UTC).
 
         `plan_version` must name the version: approving "the latest" could land on a plan newer
-        than the one the approver read.
+        than the one the approver read. A decision of a version that a newer one superseded raises
+        `SupersededPlan`; the check and the write are one transaction, so a version stored meanwhile
+        is either seen here or stored after the decision.
         """
         _check_network_id(network_id)
         if plan_version < 1:
@@ -644,6 +712,9 @@ class SqlitePlanStore:
                     f"{network_id} plan version {plan_version} index {index}",
                     "list the decisions of that plan version to see their indices",
                 )
+            latest = _latest(conn, "plans", network_id)
+            if plan_version != latest:
+                raise SupersededPlan(network_id, plan_version, index, latest, action)
             if row["state"] != DecisionState.PENDING:
                 raise InvalidTransition(network_id, plan_version, index, row["state"], action)
             conn.execute(
@@ -679,6 +750,34 @@ def _check_network_id(network_id: str) -> None:
 def _check_version(network_id: str, field: str, version: int) -> None:
     if version < 0:
         raise ValidationError("request", network_id, field, f"is {version}; use 0 for the latest or a stored version")
+
+
+def _check_kind(network_id: str, kind: str) -> RequestKind:
+    try:
+        return RequestKind(kind)
+    except ValueError:
+        names = ", ".join(k.value for k in RequestKind)
+        raise ValidationError("request", network_id, "request_kind", f"is {kind!r}; use one of {names}") from None
+
+
+def _find_by_key(
+    conn: sqlite3.Connection, network_id: str, kind: RequestKind, key: str, request_hash: str
+) -> PlanRecord | None:
+    """The version stored under (network, kind, key), checked against the request's fingerprint:
+    the same content is a retry, other content `IdempotencyConflict`. An empty key finds nothing,
+    and an empty fingerprint on either side (a version written before fingerprints) is no conflict."""
+    if not key:
+        return None
+    row = conn.execute(
+        f"SELECT {_PLAN_COLUMNS} FROM plans WHERE network_id = ? AND request_kind = ? AND idempotency_key = ?",
+        (network_id, kind.value, key),
+    ).fetchone()
+    if row is None:
+        return None
+    record = _plan_record(row)
+    if record.request_hash and request_hash and record.request_hash != request_hash:
+        raise IdempotencyConflict(network_id, kind.value, key, record.version)
+    return record
 
 
 def _check_state(network_id: str, state: str) -> DecisionState:
@@ -740,6 +839,8 @@ def _plan_record(row: sqlite3.Row) -> PlanRecord:
         n_decisions=row["n_decisions"],
         n_needs_approval=row["n_needs_approval"],
         extra=row["extra"],
+        request_kind=row["request_kind"],
+        request_hash=row["request_hash"],
     )
 
 

@@ -14,10 +14,11 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from enum import Enum
 from typing import Any, TypeVar
 
-from models.errors import ValidationError
+from models.errors import ValidationError, echo
 from models.network import Network, NetworkSpec
 from models.plan import Plan
 from models.protocols import AuthorityStatus, ProtocolSet, validate_against_network, validate_protocols
@@ -27,8 +28,9 @@ from solver.backends.registry import BackendInfo, backend_by_name, check_options
 from solver.convert import ledger
 from solver.convert.service import option_message_field
 from solver.diff import PlanDiff, diff_plans
-from solver.errors import NoBaselinePlan, NoPlan, StaleBaseline
+from solver.errors import NoBaselinePlan, NoPlan, SolveCancelled, StaleBaseline
 from solver.export import check_format
+from solver.limits import RequestLimits
 from solver.options import SolveOptions
 from solver.planner import ReplanResult
 from solver.records import (
@@ -50,6 +52,7 @@ from solver.store import (
     NetworkSummary,
     PlanRecord,
     PlanStore,
+    RequestKind,
 )
 from solver.workers import ExportJob, JobHandle, Progress, SolveJob, WorkerPool
 
@@ -59,6 +62,10 @@ DECODED_VERSIONS = 32
 """Stored network and plan versions kept decoded (and validated) in memory for the next request."""
 WATCH_POLL_SECONDS = 0.25
 """How often a plan watcher looks at the ledger when no plan was stored in this process."""
+DEFAULT_MAX_RESPONSE_BYTES = RequestLimits().response_bytes
+"""The largest plan version a Plan or Replan may answer with (and so store): the response limit."""
+_VERSION_OVERHEAD_BYTES = 1024
+"""What a plan version's message adds to its blobs (numbers, timestamps, field tags), generously."""
 
 JobResult = Plan | ReplanResult
 ProgressHandler = Callable[[Progress], None]
@@ -86,10 +93,60 @@ def check_backend(name: str, options: SolveOptions) -> str:
     return name
 
 
-def merge_signals(earlier: Sequence[Signal], new: Iterable[Signal]) -> tuple[Signal, ...]:
-    """The baseline's signals, then the new ones it does not already answer (by id)."""
-    known = {s.id for s in earlier}
-    return tuple(earlier) + tuple(s for s in new if s.id not in known)
+def merge_signals(earlier: Sequence[Signal], new: Iterable[Signal], *, answered_by: int = 0) -> tuple[Signal, ...]:
+    """The baseline's signals (those plan version `answered_by` answers), then the new ones.
+
+    An id names one signal. A new signal with the id and the content of one of the baseline's is
+    already answered and is skipped (a client may resend what it sent before); with other content
+    (a demand surge grown from x2 to x3) it is a `ValidationError` naming the signal and the first
+    field that differs: the changed signal needs a new id. Two new signals with one id and different
+    content are refused the same way; identical ones are left to validation, which refuses an id
+    used twice.
+    """
+    known = {s.id: s for s in earlier}
+    first_with_id: dict[str, Signal] = {}
+    kept: list[Signal] = []
+    for signal in new:
+        answered = known.get(signal.id)
+        if answered is not None:
+            field = _differing_field(answered, signal)
+            if field is None:
+                continue
+            raise ValidationError(
+                "signal",
+                signal.id,
+                field,
+                f"is {_shown(getattr(signal, field))}, but plan version {answered_by} already answered this id "
+                f"with {_shown(getattr(answered, field))}; give the changed signal a new id",
+            )
+        other = first_with_id.setdefault(signal.id, signal)
+        field = _differing_field(other, signal)
+        if field is not None:
+            raise ValidationError(
+                "signal",
+                signal.id,
+                field,
+                f"is {_shown(getattr(other, field))} and {_shown(getattr(signal, field))} in two signals of this "
+                "request with the same id; give each signal its own id",
+            )
+        kept.append(signal)
+    return tuple(earlier) + tuple(kept)
+
+
+def _differing_field(a: Signal, b: Signal) -> str | None:
+    """The first field in which two signals differ (NaN equals NaN here), or None."""
+    for f in fields(Signal):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if x != y and not (isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y)):
+            return f.name
+    return None
+
+
+def _shown(value: object) -> str:
+    """A signal field's value for an error message, a long string cut (`models.errors.echo`)."""
+    if isinstance(value, Enum):
+        value = value.value
+    return echo(value) if isinstance(value, str) else repr(value)
 
 
 def validate(spec: NetworkSpec, protocols: ProtocolSet | None, signals: Sequence[Signal]) -> list[ValidationError]:
@@ -107,16 +164,32 @@ def validate(spec: NetworkSpec, protocols: ProtocolSet | None, signals: Sequence
 @dataclass(eq=False)
 class PlanRun:
     """A Plan or Replan: answered from the ledger (`replayed`, a retry with a used idempotency key),
-    or under way on the worker pool (`handle`), to be stored with `finish(result)` once it ends."""
+    or under way on the worker pool (`handle`), to be stored with `finish(result)` once it ends.
+
+    A replan that must start from the latest version is stopped when another version of its
+    network is stored first: `stale` then says why, and `finish_with` raises it."""
 
     replayed: StoredPlan | None = None
     handle: JobHandle | None = None
     _finish: Callable[[JobResult], StoredPlan] | None = None
+    stale: StaleBaseline | None = None
 
     def finish(self, result: JobResult) -> StoredPlan:
         """Store the job's result as a new plan version; a solve without a plan raises `NoPlan`."""
         assert self._finish is not None, "a replayed run has nothing to store"
         return self._finish(result)
+
+    def finish_with(self, wait: Callable[[], JobResult]) -> StoredPlan:
+        """`finish` the result `wait()` gives (the caller's wait on `handle`, with its deadline).
+        A replan stopped because another version landed raises `StaleBaseline`, not the
+        `SolveCancelled` of its stopped job."""
+        try:
+            result = wait()
+        except SolveCancelled:
+            if self.stale is not None:
+                raise self.stale from None
+            raise
+        return self.finish(result)
 
 
 def plan_of(result: JobResult) -> Plan:
@@ -163,12 +236,24 @@ class _DecodedVersions:
 class PlanService:
     """The use cases over one ledger and one worker pool, shared by every request of a server."""
 
-    def __init__(self, store: PlanStore, pool: WorkerPool, *, decoded_versions: int = DECODED_VERSIONS) -> None:
+    def __init__(
+        self,
+        store: PlanStore,
+        pool: WorkerPool,
+        *,
+        decoded_versions: int = DECODED_VERSIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
         self.store = store
         self.pool = pool
+        self.max_response_bytes = max_response_bytes
         self._decoded = _DecodedVersions(decoded_versions)
         self._new_plan = threading.Condition()
         self._backends: list[BackendInfo] | None = None
+        # Replans under way that must start from the latest version, per network, with the plan
+        # version each expects to be the latest; storing a newer version stops them.
+        self._in_flight: dict[str, dict[PlanRun, int]] = {}
+        self._in_flight_lock = threading.Lock()
 
     # -- networks ---------------------------------------------------------------------------------
 
@@ -211,8 +296,10 @@ class PlanService:
         return self.pool.submit(self.solve_job(request), on_progress=on_progress)
 
     def start_plan(self, request: PlanRequest, on_progress: ProgressHandler | None = None) -> PlanRun:
-        """Plan a stored network: a retry answered from the ledger, or the solve under way."""
-        replayed = self._replayed(request.network_id, request.idempotency_key)
+        """Plan a stored network: a retry answered from the ledger (the same idempotency key and
+        content; the same key with other content is `IdempotencyConflict`), or the solve under way."""
+        fingerprint = ledger.request_fingerprint(request) if request.idempotency_key else ""
+        replayed = self._replayed(request.network_id, RequestKind.PLAN, request.idempotency_key, fingerprint)
         if replayed is not None:
             return PlanRun(replayed=replayed)
         self.pool.check_room()
@@ -229,7 +316,15 @@ class PlanService:
 
         def finish(result: JobResult) -> StoredPlan:
             return self._store_plan(
-                request.network_id, record.version, 0, (), plan_of(result), request.idempotency_key, None
+                request.network_id,
+                record.version,
+                0,
+                (),
+                plan_of(result),
+                request.idempotency_key,
+                None,
+                kind=RequestKind.PLAN,
+                fingerprint=fingerprint,
             )
 
         return PlanRun(handle=handle, _finish=finish)
@@ -237,8 +332,11 @@ class PlanService:
     def start_replan(self, request: ReplanRequest, on_progress: ProgressHandler | None = None) -> PlanRun:
         """Replan against a stored baseline: a retry answered from the ledger, or the replan under
         way. The baseline must hold a plan and, unless `allow_stale_baseline`, be the latest
-        version (`StaleBaseline`); the new plan answers the baseline's signals and the new ones."""
-        replayed = self._replayed(request.network_id, request.idempotency_key)
+        version (`StaleBaseline`, before anything is queued); such a replan is also stopped as soon
+        as another version of the network is stored, and then ends with `StaleBaseline`. The new
+        plan answers the baseline's signals and the new ones (`merge_signals`)."""
+        fingerprint = ledger.request_fingerprint(request) if request.idempotency_key else ""
+        replayed = self._replayed(request.network_id, RequestKind.REPLAN, request.idempotency_key, fingerprint)
         if replayed is not None:
             return PlanRun(replayed=replayed)
         self.pool.check_room()  # refuse before the work of preparing the job
@@ -254,9 +352,48 @@ class PlanService:
         handle = self.pool.submit(job, on_progress=progress)
 
         def finish(result: JobResult) -> StoredPlan:
-            return self._store_replan(request, job, baseline, result, first_seconds)
+            return self._store_replan(request, job, baseline, result, first_seconds, fingerprint)
 
-        return PlanRun(handle=handle, _finish=finish)
+        run = PlanRun(handle=handle, _finish=finish)
+        if not request.allow_stale_baseline:
+            self._track(request.network_id, baseline.version, run)
+        return run
+
+    def _track(self, network_id: str, expected: int, run: PlanRun) -> None:
+        """Keep `run` among the network's replans under way until its job ends, to be stopped when
+        a version newer than `expected` is stored. A version stored since the staleness check (and
+        before `run` was kept) is caught by the check here: the job is stopped before it solves."""
+        assert run.handle is not None
+        with self._in_flight_lock:
+            self._in_flight.setdefault(network_id, {})[run] = expected
+        run.handle.add_done_callback(lambda _: self._forget(network_id, run))
+        latest = self.store.latest_plan_version(network_id)
+        if latest != expected:
+            run.handle.cancel()
+            raise StaleBaseline(network_id, expected, latest)
+
+    def _forget(self, network_id: str, run: PlanRun) -> None:
+        with self._in_flight_lock:
+            runs = self._in_flight.get(network_id, {})
+            runs.pop(run, None)
+            if not runs:
+                self._in_flight.pop(network_id, None)
+
+    def _stop_stale(self, network_id: str, version: int) -> None:
+        """Plan version `version` of the network is stored: stop every replan under way that expects
+        an older one to be the latest (it would end in `StaleBaseline` after its whole solve).
+        A job that has already finished is left to its own store attempt, which the ledger refuses."""
+        with self._in_flight_lock:
+            stale = [
+                (run, expected)
+                for run, expected in self._in_flight.get(network_id, {}).items()
+                if expected < version and run.handle is not None and not run.handle.done()
+            ]
+            for run, expected in stale:
+                run.stale = StaleBaseline(network_id, expected, version)
+        for run, _ in stale:  # outside the lock: cancelling runs the job's done callbacks (`_forget`)
+            assert run.handle is not None
+            run.handle.cancel()
 
     def _replan_job(self, request: ReplanRequest) -> tuple[SolveJob, PlanRecord]:
         baseline = self.store.get_plan(request.network_id, request.baseline_version)
@@ -266,7 +403,7 @@ class PlanService:
         if not request.allow_stale_baseline and baseline.version != latest:
             raise StaleBaseline(request.network_id, baseline.version, latest)
         decoded = self._decoded_network(self.store.get_network(request.network_id, baseline.network_version))
-        signals = merge_signals(ledger.decode_signals(baseline.signals), request.signals)
+        signals = merge_signals(ledger.decode_signals(baseline.signals), request.signals, answered_by=baseline.version)
         apply_signals(decoded.net, signals)  # reject bad signals before queueing
         job = SolveJob(
             spec=decoded.spec,
@@ -287,6 +424,7 @@ class PlanService:
         baseline: PlanRecord,
         result: JobResult,
         first_seconds: list[float],
+        fingerprint: str,
     ) -> StoredPlan:
         """Store a replan's final plan with how it answered (kind, timings, fence cuts, churn)."""
         assert isinstance(result, ReplanResult), "a replan job returns a ReplanResult"
@@ -310,6 +448,8 @@ class PlanService:
             result.plan,
             request.idempotency_key,
             None if request.allow_stale_baseline else baseline.version,
+            kind=RequestKind.REPLAN,
+            fingerprint=fingerprint,
             extra=ledger.encode_replan_info(info),
         )
 
@@ -323,13 +463,30 @@ class PlanService:
         key: str,
         expect_latest: int | None,
         *,
+        kind: RequestKind,
+        fingerprint: str,
         extra: bytes = b"",
     ) -> StoredPlan:
         """One new plan version, written in one transaction (`expect_latest`: the version that must
-        still be the latest); only a plan is stored, a solve without one raises `NoPlan`."""
+        still be the latest; `kind` and `fingerprint` scope and bind the idempotency key); only a
+        plan is stored, a solve without one raises `NoPlan`. A version whose answer would exceed
+        `max_response_bytes` is refused (`ValidationError` on "response") before anything is
+        written, so a client is never refused an answer the ledger holds. Storing it stops the
+        network's replans under way that expected an older version to be the latest."""
         if not plan.has_solution:
             raise NoPlan(network_id, plan.status, plan.message)
         blob, decision_blobs = ledger.encode_plan(plan)
+        signal_blob = ledger.encode_signals(signals)
+        size = len(blob) + len(signal_blob) + len(extra) + len(network_id) + len(key) + _VERSION_OVERHEAD_BYTES
+        if size > self.max_response_bytes:
+            raise ValidationError(
+                "plan version",
+                network_id,
+                "response",
+                f"would be about {size:,} bytes, over the server's response limit of {self.max_response_bytes:,} "
+                "bytes (`concerto serve --max-response-bytes`); nothing was stored (shorten the ids and names "
+                "the plan repeats, or plan fewer entities)",
+            )
         decisions = [
             DecisionInput(index=k, needs_approval=d.status == AuthorityStatus.ESCALATED, blob=decision_blobs[k])
             for k, d in enumerate(plan.decisions)
@@ -338,24 +495,28 @@ class PlanService:
             network_id,
             network_version=network_version,
             baseline_version=baseline_version,
-            signals=ledger.encode_signals(signals),
+            signals=signal_blob,
             plan=blob,
             status=plan.status.value,
             objective=plan.objective,
             decisions=decisions,
             idempotency_key=key,
+            request_kind=kind,
+            request_hash=fingerprint,
             expect_latest=expect_latest,
             extra=extra,
         )
+        self._stop_stale(network_id, record.version)
         with self._new_plan:
             self._new_plan.notify_all()
         return self._stored_plan(record)
 
-    def _replayed(self, network_id: str, key: str) -> StoredPlan | None:
-        """The version a request with idempotency key `key` stored before, if one did."""
+    def _replayed(self, network_id: str, kind: RequestKind, key: str, fingerprint: str) -> StoredPlan | None:
+        """The version a `kind` request with idempotency key `key` and this content stored before,
+        if one did; the key used for other content raises `IdempotencyConflict`."""
         if not key:
             return None
-        record = self.store.find_plan_by_key(network_id, key)
+        record = self.store.find_plan_by_key(network_id, key, kind=kind, request_hash=fingerprint)
         return self._stored_plan(record) if record is not None else None
 
     # -- the plan ledger --------------------------------------------------------------------------
@@ -411,7 +572,8 @@ class PlanService:
     def decide(
         self, network_id: str, plan_version: int, index: int, *, approve: bool, decided_by: str, note: str = ""
     ) -> StoredDecision:
-        """Approve or reject a pending decision, recording who and when."""
+        """Approve or reject a pending decision of the latest plan version, recording who and when;
+        a decision of a superseded version is `SupersededPlan` (checked in the store's transaction)."""
         if not decided_by:
             raise ValidationError("request", network_id, "decided_by", "is empty; say who decides")
         record = self.store.decide(network_id, plan_version, index, approve=approve, decided_by=decided_by, note=note)

@@ -26,6 +26,7 @@ from solver.store import (
     NotFound,
     PlanRecord,
     PlanStore,
+    RequestKind,
     SqlitePlanStore,
     StaleBaseline,
 )
@@ -168,11 +169,15 @@ def test_missing_plans_raise_not_found(store: PlanStore) -> None:
 
 
 def test_idempotency_key_returns_the_stored_version(store: PlanStore) -> None:
-    first = add(store, idempotency_key="req-1")
-    retry = add(store, idempotency_key="req-1", plan=b"a different answer", objective=1.0)
+    """A retry (same key, same request fingerprint) gets the stored version, whatever its solve
+    would have answered; another fingerprint is refused (tests/test_ledger_semantics.py)."""
+    first = add(store, idempotency_key="req-1", request_hash="h1")
+    retry = add(store, idempotency_key="req-1", request_hash="h1", plan=b"a different answer", objective=1.0)
     assert retry == first
+    assert (first.request_kind, first.request_hash) == ("plan", "h1")
     assert store.latest_plan_version(NET) == 1
-    assert store.find_plan_by_key(NET, "req-1") == first
+    assert store.find_plan_by_key(NET, "req-1", request_hash="h1") == first
+    assert store.find_plan_by_key(NET, "req-1", kind=RequestKind.REPLAN) is None
     assert store.find_plan_by_key(NET, "req-2") is None
     assert store.find_plan_by_key(NET, "") is None
     # Empty keys are not deduplicated; keys are per network.

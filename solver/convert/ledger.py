@@ -6,7 +6,9 @@ The use cases store and read versions through these functions only, so they neve
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
+from dataclasses import replace
 
 from models.network import NetworkSpec
 from models.plan import Plan
@@ -16,9 +18,10 @@ from solver._proto.concerto.v1 import network_pb2, plan_pb2, protocols_pb2, serv
 from solver.convert.network import network_to_spec, spec_to_network
 from solver.convert.plan import decision_from_proto, plan_from_proto, plan_to_proto
 from solver.convert.protocols import protocols_to_domain, protocols_to_proto
+from solver.convert.requests import plan_request_to_proto, replan_request_to_proto
 from solver.convert.service import replan_info_from_proto, replan_info_to_proto
 from solver.convert.signals import signal_to_domain, signal_to_proto
-from solver.records import ReplanInfo
+from solver.records import PlanRequest, ReplanInfo, ReplanRequest
 
 
 def encode_network(spec: NetworkSpec) -> bytes:
@@ -78,3 +81,17 @@ def encode_replan_info(info: ReplanInfo) -> bytes:
 def decode_replan_info(blob: bytes) -> ReplanInfo | None:
     """How a replan answered; None for empty bytes (a plan that is no replan)."""
     return replan_info_from_proto(service_pb2.ReplanInfo.FromString(blob)) if blob else None
+
+
+def request_fingerprint(request: PlanRequest | ReplanRequest) -> str:
+    """The SHA-256 (hex) of a Plan or Replan request's content: its message without the idempotency
+    key, serialized deterministically, after the kind of request. The same request gives the same
+    fingerprint in any process; a different network version or baseline, signal, option, setting,
+    backend or first-answer choice gives another."""
+    if isinstance(request, ReplanRequest):
+        kind, body = b"replan", replan_request_to_proto(replace(request, idempotency_key=""))
+        blob = body.SerializeToString(deterministic=True)
+    else:
+        kind, plan_body = b"plan", plan_request_to_proto(replace(request, idempotency_key=""))
+        blob = plan_body.SerializeToString(deterministic=True)
+    return hashlib.sha256(kind + b"\0" + blob).hexdigest()
