@@ -80,6 +80,16 @@ def _remaining(context: grpc.ServicerContext) -> float | None:
     return None if left is None or left > 1e6 else max(float(left), 0.0)
 
 
+def _expired(context: grpc.ServicerContext) -> Callable[[], bool]:
+    """Whether the client's deadline has passed, asked when a prepared job is about to be queued."""
+
+    def expired() -> bool:
+        left = _remaining(context)
+        return left is not None and left <= 0.0
+
+    return expired
+
+
 class _UndecodableRequest:
     """Stands in for request bytes that are not the method's message: gRPC answers a request
     deserializer that raises with INTERNAL, but bad input is INVALID_ARGUMENT."""
@@ -277,7 +287,9 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
 
     def Solve(self, request: service_pb2.SolveRequest, context: grpc.ServicerContext) -> service_pb2.SolveResponse:
         with grpc_errors(context):
-            handle = self._watched(self.service.start_solve(self._solve_request(request)), context)
+            handle = self._watched(
+                self.service.start_solve(self._solve_request(request), expired=_expired(context)), context
+            )
             return convert.solve_response_to_proto(plan_of(self._wait(handle, _remaining(context))))
 
     def SolveStream(
@@ -285,19 +297,23 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     ) -> Iterator[service_pb2.SolveEvent]:
         with grpc_errors(context):
             events: Queue[Progress] = Queue()
-            handle = self._watched(self.service.start_solve(self._solve_request(request), events.put), context)
+            solve = self._solve_request(request)
+            handle = self._watched(self.service.start_solve(solve, events.put, expired=_expired(context)), context)
             yield from self._stream(handle, events, context)
             yield convert.solve_event_to_proto(plan=plan_of(self._wait(handle, 0.0)))
 
     def Plan(self, request: service_pb2.PlanRequest, context: grpc.ServicerContext) -> service_pb2.PlanVersion:
         with grpc_errors(context):
-            run = self.service.start_plan(convert.plan_request_from_proto(request, default_time_limit=self._time_limit))
+            run = self.service.start_plan(
+                convert.plan_request_from_proto(request, default_time_limit=self._time_limit), expired=_expired(context)
+            )
             return convert.plan_version_to_proto(self._finish(run, context))
 
     def Replan(self, request: service_pb2.ReplanRequest, context: grpc.ServicerContext) -> service_pb2.PlanVersion:
         with grpc_errors(context):
             run = self.service.start_replan(
-                convert.replan_request_from_proto(request, default_time_limit=self._time_limit)
+                convert.replan_request_from_proto(request, default_time_limit=self._time_limit),
+                expired=_expired(context),
             )
             return convert.plan_version_to_proto(self._finish(run, context))
 
@@ -307,7 +323,9 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         with grpc_errors(context):
             events: Queue[Progress] = Queue()
             run = self.service.start_replan(
-                convert.replan_request_from_proto(request, default_time_limit=self._time_limit), events.put
+                convert.replan_request_from_proto(request, default_time_limit=self._time_limit),
+                events.put,
+                expired=_expired(context),
             )
             if run.replayed is not None:
                 yield convert.solve_event_to_proto(version=run.replayed)
@@ -370,13 +388,16 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             fmt = convert.model_format_from_proto(request.format)
             limit = self.config.limits.response_bytes
             if request.HasField("inline"):
-                handle = self.service.start_export(fmt, inline=self._solve_request(request.inline), max_bytes=limit)
+                handle = self.service.start_export(
+                    fmt, inline=self._solve_request(request.inline), max_bytes=limit, expired=_expired(context)
+                )
             else:
                 handle = self.service.start_export(
                     fmt,
                     network_id=request.network_id,
                     network_version=request.network_version,
                     signals=tuple(convert.signal_to_domain(s) for s in request.signals),
+                    expired=_expired(context),
                     time_limit=self._time_limit,
                     max_bytes=limit,
                 )

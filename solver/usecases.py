@@ -28,7 +28,7 @@ from solver.backends.registry import BackendInfo, backend_by_name, check_options
 from solver.convert import ledger
 from solver.convert.service import option_message_field
 from solver.diff import PlanDiff, diff_plans
-from solver.errors import NoBaselinePlan, NoPlan, SolveCancelled, StaleBaseline
+from solver.errors import DeadlineExceeded, NoBaselinePlan, NoPlan, SolveCancelled, StaleBaseline
 from solver.export import check_format
 from solver.limits import RequestLimits
 from solver.options import SolveOptions
@@ -68,6 +68,15 @@ _VERSION_OVERHEAD_BYTES = 1024
 """What a plan version's message adds to its blobs (numbers, timestamps, field tags), generously."""
 
 JobResult = Plan | ReplanResult
+Expired = Callable[[], bool]
+"""Whether the caller's deadline has passed (the servicer's view of its gRPC context)."""
+
+
+def _never() -> bool:
+    """A caller without a deadline."""
+    return False
+
+
 ProgressHandler = Callable[[Progress], None]
 
 
@@ -290,12 +299,16 @@ class PlanService:
             backend=check_backend(request.backend, request.options),
         )
 
-    def start_solve(self, request: SolveRequest, on_progress: ProgressHandler | None = None) -> JobHandle:
+    def start_solve(
+        self, request: SolveRequest, on_progress: ProgressHandler | None = None, *, expired: Expired = _never
+    ) -> JobHandle:
         """Queue an inline solve, refused (`QueueFull`) before any work when the pool is full."""
         self.pool.check_room()
-        return self.pool.submit(self.solve_job(request), on_progress=on_progress)
+        return self._submit(self.solve_job(request), on_progress, expired)
 
-    def start_plan(self, request: PlanRequest, on_progress: ProgressHandler | None = None) -> PlanRun:
+    def start_plan(
+        self, request: PlanRequest, on_progress: ProgressHandler | None = None, *, expired: Expired = _never
+    ) -> PlanRun:
         """Plan a stored network: a retry answered from the ledger (the same idempotency key and
         content; the same key with other content is `IdempotencyConflict`), or the solve under way."""
         fingerprint = ledger.request_fingerprint(request) if request.idempotency_key else ""
@@ -312,7 +325,7 @@ class PlanService:
             options=request.options,
             backend=check_backend(request.backend, request.options),
         )
-        handle = self.pool.submit(job, on_progress=on_progress)
+        handle = self._submit(job, on_progress, expired)
 
         def finish(result: JobResult) -> StoredPlan:
             return self._store_plan(
@@ -329,7 +342,9 @@ class PlanService:
 
         return PlanRun(handle=handle, _finish=finish)
 
-    def start_replan(self, request: ReplanRequest, on_progress: ProgressHandler | None = None) -> PlanRun:
+    def start_replan(
+        self, request: ReplanRequest, on_progress: ProgressHandler | None = None, *, expired: Expired = _never
+    ) -> PlanRun:
         """Replan against a stored baseline: a retry answered from the ledger, or the replan under
         way. The baseline must hold a plan and, unless `allow_stale_baseline`, be the latest
         version (`StaleBaseline`, before anything is queued); such a replan is also stopped as soon
@@ -349,7 +364,7 @@ class PlanService:
             if on_progress is not None:
                 on_progress(p)
 
-        handle = self.pool.submit(job, on_progress=progress)
+        handle = self._submit(job, progress, expired)
 
         def finish(result: JobResult) -> StoredPlan:
             return self._store_replan(request, job, baseline, result, first_seconds, fingerprint)
@@ -591,6 +606,7 @@ class PlanService:
         signals: tuple[Signal, ...] = (),
         time_limit: float = math.inf,
         max_bytes: int | None = None,
+        expired: Expired = _never,
     ) -> JobHandle[ExportedModel]:
         """Queue the export of the model of an inline request, or of a stored network version with
         `signals`, as MPS or LP text ("mps" or "lp"): a job on the worker pool like a solve, refused
@@ -606,7 +622,16 @@ class PlanService:
             decoded = self._decoded_network(self.store.get_network(network_id, network_version))
             spec, protocols = decoded.spec, decoded.protocols
         job = ExportJob(spec, fmt, protocols, signals, max_bytes=max_bytes, time_limit=time_limit)
-        return self.pool.submit(job)
+        return self._submit(job, None, expired)
+
+    def _submit(
+        self, job: SolveJob | ExportJob, on_progress: ProgressHandler | None, expired: Expired
+    ) -> JobHandle[Any]:
+        """Queue a prepared job, unless the caller's deadline passed while it was read and checked:
+        a worker never starts work nobody waits for (`DeadlineExceeded`, nothing queued)."""
+        if expired():
+            raise DeadlineExceeded("the deadline passed while the request was checked; nothing was queued")
+        return self.pool.submit(job, on_progress=on_progress)
 
     def list_backends(self) -> list[BackendInfo]:
         """Every backend the registry knows, with whether it can solve here."""

@@ -12,6 +12,7 @@ import math
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -444,3 +445,34 @@ def test_an_answer_over_the_response_limit_is_refused(tmp_path: Path) -> None:
         err = refused(lambda: s.stub.Solve(request, timeout=TIMEOUT))
         assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "over the limit of 500" in err.details() and "--max-response-bytes" in err.details()
+
+
+def test_a_request_whose_deadline_passed_while_it_was_checked_is_never_queued(
+    service: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checking an inline network is held here for 1.5 s, past the call's 1 s deadline: the call
+    ends DEADLINE_EXCEEDED and the job never reaches the pool (a worker never starts work nobody
+    waits for); with time to spare, the same request is queued once and answered."""
+    real_job, real_submit = service.servicer.service.solve_job, service.servicer.pool.submit
+    checked = threading.Event()
+    submitted: list[object] = []
+
+    def slow_job(*args: object) -> object:
+        time.sleep(1.5)
+        checked.set()
+        return real_job(*args)  # type: ignore[arg-type]
+
+    def counted_submit(job: object, **kwargs: object) -> object:
+        submitted.append(job)
+        return real_submit(job, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service.servicer.service, "solve_job", slow_job)
+    monkeypatch.setattr(service.servicer.pool, "submit", counted_submit)
+    request = service_pb2.SolveRequest(network=convert.spec_to_network(outage_network()), options=EXACT)
+    err = refused(lambda: service.stub.Solve(request, timeout=1.0))
+    assert err.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert checked.wait(TIMEOUT)
+    time.sleep(0.2)  # the handler thread goes on after the client gave up: let it reach the pool, or not
+    assert submitted == []
+    assert service.stub.Solve(request, timeout=TIMEOUT).plan.objective > 0
+    assert len(submitted) == 1

@@ -228,21 +228,22 @@ class ConcertoServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ApproveDecision(self, request, context):
-        """Approve an escalated decision; records who and when.
+        """Approve an escalated decision of the latest plan version; records who and when.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RejectDecision(self, request, context):
-        """Reject an escalated decision; records who and when.
+        """Reject an escalated decision of the latest plan version; records who and when.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ExportModel(self, request, context):
-        """The MILP of a request as MPS or LP text, with readable names.
+        """The MILP of a request as MPS or LP text, with readable names; built in a solver worker, queued
+        like a solve, and refused when the text would be over the response limit.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
