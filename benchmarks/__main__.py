@@ -71,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     pf.add_argument("--gap", type=float, default=0.01, help="relative MIP gap (default 1%%)")
     pf.add_argument("--threads", type=int, default=1)
     pf.add_argument("--out", type=Path, default=Path("bench-results/portfolio.json"))
+    fz = sub.add_parser("fuzz", help="mutated requests against a real server: status codes, health, ledger writes")
+    fz.add_argument("--cases", type=int, default=2000, help="fuzz cases (default 2000)")
+    fz.add_argument("--seed", type=int, default=0, help="hypothesis seed")
+    fz.add_argument("--memory-limit-gib", type=float, default=6.0, help="address-space limit of the server process")
+    fz.add_argument("--verbose", action="store_true", help="print every case, not only failing ones")
+    fz.add_argument("--out", type=Path, default=Path("bench-results/fuzz.json"))
     add_suite_commands(sub)
     args = parser.parse_args(argv)
 
@@ -133,6 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             **({"upstream_hops": args.upstream_hops} if args.upstream_hops is not None else {}),
         )
         run_replan_benchmark(sizes, repeats, replan_settings, args.out, sweep=args.sweep)
+    elif args.command == "fuzz":
+        from benchmarks.fuzz import run_fuzz
+
+        report = run_fuzz(args.cases, args.seed, args.out, memory_limit_gib=args.memory_limit_gib, verbose=args.verbose)
+        return 1 if report.failures else 0
     elif args.command in SUITE_COMMANDS:
         return run_suite_command(args)
     return 0
