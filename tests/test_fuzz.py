@@ -17,14 +17,15 @@ from pathlib import Path
 
 import grpc
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from benchmarks import fuzz
 from benchmarks.fuzz import Case, Target
 from tests.fuzz_regressions import REGRESSIONS, Regression
 
-FUZZ_CASES = 500
+FUZZ_CASES = 1000
+"""At least 500 per CI run; a seed case takes 20-50 ms, so 1,000 cost about half a minute."""
 
 ADDRESS_SPACE_HEADROOM = 8 * 1024**3
 """How much more address space than it has now this process (and each solver worker it spawns)
@@ -101,6 +102,7 @@ def test_no_request_crashes_exhausts_or_corrupts_the_server(target: Target, data
     promise (undocumented status, transport refusal, message over the cap, hang, unhealthy server,
     partial write), so hypothesis shrinks and reports each kind separately."""
     case = data.draw(_strategy(target), label="case")
+    note(f"reproducer: {case.describe()}")
     fuzz.check(fuzz.run_case(target, case))
 
 
