@@ -31,7 +31,6 @@ def _set(rpc: str, path: tuple[str | int, ...], value: object, seed: int = 0) ->
 
 
 HUGE = 1e300
-MiB_ID = "x" * (1 << 20)
 
 REGRESSIONS: tuple[Regression, ...] = (
     # delay_hours of +-1e300 (or 1e308) on a lane disruption or lead-time change: "Python int too
@@ -43,8 +42,8 @@ REGRESSIONS: tuple[Regression, ...] = (
     ),
     Regression(
         "Solve",
-        "delay_hours -1e300 on a lane disruption -> UNKNOWN",
-        _set("Solve", ("signals", 1, "delay_hours"), -HUGE),
+        "delay_hours 1e300 on a lane disruption -> UNKNOWN (-1e300 there is INVALID_ARGUMENT, rightly)",
+        _set("Solve", ("signals", 1, "delay_hours"), HUGE),
     ),
     Regression(
         "ValidateNetwork",
@@ -83,6 +82,36 @@ REGRESSIONS: tuple[Regression, ...] = (
         "SolveStream",
         "offer activation_cost 1e308 -> INTERNAL 'HiGHS rejected the model'",
         _set("SolveStream", ("network", "offers", 1, "activation_cost"), 1e308),
+    ),
+    Regression(
+        "Solve",
+        "authority rule escalation_delay_hours 1e308 -> INTERNAL 'the solver worker raised builtins.OverflowError'",
+        _set("Solve", ("protocols", "authority_rules", 0, "escalation_delay_hours"), 1e308),
+    ),
+    Regression(
+        "Solve",
+        "demand quantity 1e308 -> INTERNAL 'HiGHS rejected the model'",
+        _set("Solve", ("network", "demands", 0, "quantity", 1), 1e308),
+    ),
+    Regression(
+        "Solve",
+        "offer unit_cost 2^53 -> INTERNAL 'HiGHS rejected the model' (a finite cost HiGHS takes for infinite)",
+        _set("Solve", ("network", "offers", 1, "unit_cost"), float(2**53)),
+    ),
+    Regression(
+        "ExportModel",
+        "inline authority rule hard_cap 2^53 -> UNKNOWN 'HiGHS rejected the model' (the export runs in the server)",
+        _set("ExportModel", ("inline", "protocols", "authority_rules", 0, "hard_cap"), float(2**53)),
+    ),
+    Regression(
+        "ExportModel",
+        "stored network, signal detected_hours 1e308 -> UNKNOWN 'Python int too large to convert to C long'",
+        _set("ExportModel", ("signals", 0, "detected_hours"), 1e308, seed=1),
+    ),
+    Regression(
+        "ReplanStream",
+        "settings.upstream_hops 2^31-1 with a 1 s time limit -> the stream ends at the 20 s deadline (hang)",
+        _set("ReplanStream", ("settings", "upstream_hops"), 2**31 - 1),
     ),
     # upstream_hops = 2^31-1 with a 1 s time limit: no answer within the 20 s client deadline (the
     # reach computation before the solve is outside the time limit).
