@@ -27,7 +27,8 @@ Oracle (`run_case`): each case is one call with an explicit deadline, then
   1. the status is OK or one of `solver.errors.DOCUMENTED_CODES` (never UNKNOWN or INTERNAL), and
      not a refusal by gRPC's own transport (an answer too large for the metadata or message limit);
   2. the status message has at most `solver.errors.MAX_MESSAGE_CHARS` characters;
-  3. Health.Check answers SERVING within `HEALTH_SECONDS`;
+  3. Health.Check answers SERVING within `HEALTH_SECONDS`, every `HEALTH_PERIOD_SECONDS` while the
+     call runs and once after it;
   4. the ledger's row counts (every table in `sqlite_master`, decisions also by state; read with a
      separate read-only sqlite3 connection) change only when the call returned OK, and never for an
      RPC that only reads;
@@ -50,6 +51,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -109,6 +111,9 @@ DEADLINE_SECONDS = 20.0
 WATCH_DEADLINE_SECONDS = 0.5
 """WatchPlans streams until the client stops it; its deadline is short and its DEADLINE_EXCEEDED normal."""
 HEALTH_SECONDS = 2.0
+"""Health.Check must answer SERVING within this, after every case and during a long call."""
+HEALTH_PERIOD_SECONDS = 0.5
+"""How often a case's call is interrupted by a health check while it runs."""
 SEED_TIME_LIMIT = 1.0
 """`options.time_limit_seconds` of every seed that solves."""
 SERVER_TIME_LIMIT = 2.0
@@ -122,7 +127,8 @@ MiB = 1024 * 1024
 RESOURCE_CAPS: dict[str, int] = {"horizon": 50_000, "threads": 64}
 """Fields whose value sizes an allocation or thread pool in a server without limits: mutations stay
 at or below these, so an unguarded server is not taken to gigabytes (50,000 periods of the seed
-network is about 100 MiB in the server); what lies beyond is for the request limits to refuse."""
+network: ValidateNetwork and Solve about 15 MiB more in the server, ExportModel 340 MiB and 10 s);
+what lies beyond is for the request limits to refuse."""
 
 NETWORK_ID = "fuzz"
 PUT_NETWORK_ID = "fuzz-put"
@@ -790,6 +796,32 @@ def healthy(channel: grpc.Channel) -> str:
     return ""
 
 
+class _HealthWatch:
+    """Health.Check every `HEALTH_PERIOD_SECONDS` from a thread of its own while a case's call runs:
+    a server whose request work starves the threads that answer health checks is unhealthy even
+    if it recovers by the time the call ends. `stop` returns the first failed check ("" if none)."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self.channel = channel
+        self.failure = ""
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="fuzz-health", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.wait(HEALTH_PERIOD_SECONDS):
+            started = time.monotonic()
+            found = healthy(self.channel)
+            if found and not self.done.is_set():
+                self.failure = f"during the call, after {time.monotonic() - started:.1f} s: {found}"
+                return
+
+    def stop(self) -> str:
+        self.done.set()
+        self.thread.join()
+        return self.failure
+
+
 _TRANSPORT_REFUSALS = ("metadata", "larger than max", "message larger")
 
 
@@ -801,6 +833,7 @@ def run_case(target: Target, case: Case) -> Outcome:
     deadline = WATCH_DEADLINE_SECONDS if case.rpc == "WatchPlans" else DEADLINE_SECONDS
     code, message, responses = grpc.StatusCode.OK, "", 0
     start = time.monotonic()
+    watch = _HealthWatch(target.channel)
     try:
         if case.rpc in STREAMING:
             for _ in target.channel.unary_stream(method, request_serializer=None, response_deserializer=None)(
@@ -814,6 +847,8 @@ def run_case(target: Target, case: Case) -> Outcome:
             responses = 1
     except grpc.RpcError as err:
         code, message = err.code(), err.details() or ""
+    finally:
+        during = watch.stop()
     seconds = time.monotonic() - start
     failures: dict[str, str] = {}
     if code != grpc.StatusCode.OK and code not in DOCUMENTED_CODES:
@@ -829,7 +864,7 @@ def run_case(target: Target, case: Case) -> Outcome:
         and not asked_long(case, target.seeds)
     ):
         failures["hang"] = f"no answer within the {deadline:g} s deadline"
-    health = healthy(target.channel)
+    health = during or healthy(target.channel)
     if health:
         failures["unhealthy"] = health
     after = target.ledger.counts()
