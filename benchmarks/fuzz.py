@@ -990,7 +990,7 @@ def minimize(target: Target, outcome: Outcome) -> Case:
     case = outcome.case
     if len(case.mutations) <= 1:
         return case
-    kinds = set(outcome.failures) - {"unhealthy", "crash"}
+    kinds = set(outcome.failures) - {"crash"}
     for m in case.mutations:
         single = Case(case.rpc, case.seed, (m,))
         again = run_case(target, single)
