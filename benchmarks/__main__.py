@@ -80,6 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     v.add_argument("--factors", default="1,2,4", help="comma-separated multiples of n to time (default 1,2,4)")
     v.add_argument("--repeat", type=int, default=3, help="runs per size; medians are reported")
     v.add_argument("--out", type=Path, default=Path("bench-results/validation.json"))
+    fz = sub.add_parser("fuzz", help="mutated requests against a real server: status codes, health, ledger writes")
+    fz.add_argument("--cases", type=int, default=2000, help="fuzz cases (default 2000)")
+    fz.add_argument("--seed", type=int, default=0, help="hypothesis seed")
+    fz.add_argument("--memory-limit-gib", type=float, default=6.0, help="address-space limit of the server process")
+    fz.add_argument("--verbose", action="store_true", help="print every case, not only failing ones")
+    fz.add_argument("--out", type=Path, default=Path("bench-results/fuzz.json"))
     add_suite_commands(sub)
     args = parser.parse_args(argv)
 
@@ -156,6 +162,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         case_sizes = {c: args.n if args.n is not None else DEFAULT_SIZES[c] for c in chosen}
         factors = [int(f) for f in args.factors.split(",") if f]
         run_validation_benchmark(case_sizes, factors, args.repeat, args.out)
+    elif args.command == "fuzz":
+        from benchmarks.fuzz import run_fuzz
+
+        report = run_fuzz(args.cases, args.seed, args.out, memory_limit_gib=args.memory_limit_gib, verbose=args.verbose)
+        return 1 if report.failures else 0
     elif args.command in SUITE_COMMANDS:
         return run_suite_command(args)
     return 0
