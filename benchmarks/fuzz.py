@@ -285,7 +285,8 @@ def _replan_request(baseline: int, signals: Sequence[Signal]) -> service_pb2.Rep
 
 def seed_requests(stored: Stored) -> dict[str, tuple[Message, ...]]:
     """One or more valid requests per RPC (every one succeeds on a freshly prepared server, but the
-    decision seeds: a decision can be approved or rejected once)."""
+    decision seeds: a decision can be decided once, and only while its version is the latest, so
+    `run_case` points them at a pending decision of the latest version first)."""
     nid = stored.network_id
     put = service_pb2.PutNetworkRequest(
         network_id=PUT_NETWORK_ID,
@@ -825,8 +826,56 @@ class _HealthWatch:
 _TRANSPORT_REFUSALS = ("metadata", "larger than max", "message larger")
 
 
+DECISION_RPCS = ("ApproveDecision", "RejectDecision")
+
+
+def refresh_decision_seeds(target: Target) -> None:
+    """Point the decision seeds at a pending decision of the latest plan version: only those can be
+    decided (one of a superseded version is FAILED_PRECONDITION), and every Plan or Replan case
+    stores a newer version. When the latest version has none pending, one replan of the outage from
+    it makes one (its backup purchase escalates under the seed protocols)."""
+
+    def call(name: str, request: Message, response: type[Message]) -> Any:
+        rpc = target.channel.unary_unary(
+            METHOD_PREFIX + name,
+            request_serializer=type(request).SerializeToString,
+            response_deserializer=response.FromString,
+        )
+        return rpc(request, timeout=DEADLINE_SECONDS)
+
+    plans = call("ListPlans", service_pb2.ListPlansRequest(network_id=NETWORK_ID), service_pb2.ListPlansResponse)
+    latest = max(p.version for p in plans.plans)
+    pending = call(
+        "ListDecisions",
+        service_pb2.ListDecisionsRequest(
+            network_id=NETWORK_ID, plan_version=latest, state=service_pb2.DecisionState.DECISION_STATE_PENDING
+        ),
+        service_pb2.ListDecisionsResponse,
+    ).decisions
+    if not pending:
+        latest = call("Replan", _replan_request(latest, (OUTAGE,)), service_pb2.PlanVersion).version
+        pending = call(
+            "ListDecisions",
+            service_pb2.ListDecisionsRequest(
+                network_id=NETWORK_ID, plan_version=latest, state=service_pb2.DecisionState.DECISION_STATE_PENDING
+            ),
+            service_pb2.ListDecisionsResponse,
+        ).decisions
+    index = int(pending[0].index)
+    for rpc in DECISION_RPCS:
+        fresh = []
+        for seed in target.seeds[rpc]:
+            request = service_pb2.DecideRequest.FromString(seed.SerializeToString())
+            request.plan_version, request.index = latest, index
+            fresh.append(request)
+        target.seeds[rpc] = tuple(fresh)
+
+
 def run_case(target: Target, case: Case) -> Outcome:
-    """Send `case` with an explicit deadline, then judge it: status, message, health, ledger, hang."""
+    """Send `case` with an explicit deadline, then judge it: status, message, health, ledger, hang.
+    A decision case first points its seed at a pending decision of the latest plan version."""
+    if case.rpc in DECISION_RPCS:
+        refresh_decision_seeds(target)
     body = request_bytes(case, target.seeds)
     before = target.ledger.counts()
     method = METHOD_PREFIX + case.rpc
