@@ -832,8 +832,9 @@ DECISION_RPCS = ("ApproveDecision", "RejectDecision")
 def refresh_decision_seeds(target: Target) -> None:
     """Point the decision seeds at a pending decision of the latest plan version: only those can be
     decided (one of a superseded version is FAILED_PRECONDITION), and every Plan or Replan case
-    stores a newer version. When the latest version has none pending, one replan of the outage from
-    it makes one (its backup purchase escalates under the seed protocols)."""
+    stores a newer version. When the latest version has none pending (a fuzzed PutNetwork may have
+    stored the network without its protocols), a plan of the seed network's first version and a
+    replan of the outage from it make one (the backup escalates under the seed protocols)."""
 
     def call(name: str, request: Message, response: type[Message]) -> Any:
         rpc = target.channel.unary_unary(
@@ -853,7 +854,9 @@ def refresh_decision_seeds(target: Target) -> None:
         service_pb2.ListDecisionsResponse,
     ).decisions
     if not pending:
-        latest = call("Replan", _replan_request(latest, (OUTAGE,)), service_pb2.PlanVersion).version
+        plan = service_pb2.PlanRequest(network_id=NETWORK_ID, network_version=1, options=_options())
+        planned = call("Plan", plan, service_pb2.PlanVersion).version
+        latest = call("Replan", _replan_request(planned, (OUTAGE,)), service_pb2.PlanVersion).version
         pending = call(
             "ListDecisions",
             service_pb2.ListDecisionsRequest(
@@ -861,6 +864,8 @@ def refresh_decision_seeds(target: Target) -> None:
             ),
             service_pb2.ListDecisionsResponse,
         ).decisions
+    if not pending:
+        raise RuntimeError(f"the outage's replan (plan version {latest}) left no decision pending to fuzz")
     index = int(pending[0].index)
     for rpc in DECISION_RPCS:
         fresh = []
