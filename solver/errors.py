@@ -44,6 +44,11 @@ class DeadlineExceeded(ConcertoError):
     """The client's deadline passed before the solve finished; the solve was stopped."""
 
 
+class PoolClosed(WorkerError):
+    """The worker pool is closed (the server is shutting down): another server, or this one once it
+    is back, can take the request."""
+
+
 class TimeLimitExceeded(DeadlineExceeded):
     """The job ran past its own time limit by more than the pool's grace margin (a slow phase before
     or after the solve, which the solver's own limit cannot stop); its worker was stopped."""
@@ -117,6 +122,7 @@ def status_for(err: Exception) -> tuple[grpc.StatusCode, str]:
         (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
         (SolveCancelled, grpc.StatusCode.CANCELLED),
         (WorkerLost, grpc.StatusCode.UNAVAILABLE),
+        (PoolClosed, grpc.StatusCode.UNAVAILABLE),
         (WorkerError, grpc.StatusCode.INTERNAL),
     ]
     for kind, code in table:

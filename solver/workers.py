@@ -95,7 +95,7 @@ from models.signals import Signal
 from models.solution import Solution
 from solver.backends.base import MipProgress, SolverBackend, WrappedBackend
 from solver.backends.registry import DEFAULT_BACKEND, backend_by_name
-from solver.errors import QueueFull, SolveCancelled, TimeLimitExceeded, WorkerError, WorkerLost
+from solver.errors import PoolClosed, QueueFull, SolveCancelled, TimeLimitExceeded, WorkerError, WorkerLost
 from solver.export import export_model
 from solver.options import SolveOptions
 from solver.planner import ReplanResult, compile_model, plan_network, replan
@@ -344,8 +344,10 @@ class WorkerPool:
         events on the pool's dispatcher thread."""
         payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
-            if self._closed or self._broken:
-                raise WorkerError(self._broken or "the worker pool is closed; create a new WorkerPool")
+            if self._broken:
+                raise WorkerError(self._broken)
+            if self._closed:
+                raise PoolClosed("the worker pool is closed (the server is shutting down); retry the request")
             self._refuse_when_full()
             record = _Record(next(self._job_ids), payload, on_progress, _time_limit(job))
             self._queue.append(record)

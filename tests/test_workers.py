@@ -19,7 +19,7 @@ from models.errors import ValidationError
 from models.network import Lane
 from models.solution import SolveStatus
 from solver.backends.highs import HighsBackend, MipProgress
-from solver.errors import status_for
+from solver.errors import PoolClosed, status_for
 from solver.export import export_model
 from solver.options import SolveOptions
 from solver.planner import compile_model, plan_network
@@ -228,13 +228,16 @@ def test_worker_killed_from_outside() -> None:
 
 
 def test_closed_pool_refuses_jobs() -> None:
+    """A pool closed by a server shutting down refuses new jobs with `PoolClosed`: UNAVAILABLE, a
+    code clients retry (on another server, or this one once it is back)."""
     pool = WorkerPool(1, 1)
     handle = pool.submit(long_job())
     queued = pool.submit(tiny_job())
     pool.close()
     assert handle.cancelled() and queued.cancelled()
-    with pytest.raises(WorkerError, match="closed"):
+    with pytest.raises(PoolClosed, match="closed") as closed:
         pool.submit(tiny_job())
+    assert status_for(closed.value)[0] == grpc.StatusCode.UNAVAILABLE
     assert pool.stats().workers_alive == 0
 
 
