@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models.errors import ValidationError, ViolationCollector
+from models.errors import ValidationError, ViolationCollector, echo
 
 INF = math.inf
 
@@ -514,7 +514,7 @@ def _index(entity: str, ids: Iterable[str], found: ViolationCollector) -> dict[s
 
 def _resolve(table: dict[str, int], kind: str, entity: str, ident: str, fld: str, ref: str) -> int:
     if ref not in table:
-        raise ValidationError(entity, ident, fld, f"refers to unknown {kind} {ref!r}")
+        raise ValidationError(entity, ident, fld, f"refers to unknown {kind} {echo(ref)}")
     return table[ref]
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from models.errors import ViolationCollector
+from models.errors import ViolationCollector, echo
 from models.network import FloatArray, Network
 from models.signal_kinds import SIGNAL_KINDS, Magnitude, SignalledArrays, SignalType, fail, signal_kind
 
@@ -55,7 +55,7 @@ def coverage(net: Network, signal: Signal) -> FloatArray:
 def _lookup(ids: Mapping[str, int], value: str, signal: Signal, field: str, kind: str) -> int:
     """The index of `value` among the network's ids of `kind` (a dict lookup)."""
     if value not in ids:
-        raise fail(signal, field, f"refers to unknown {kind} {value!r}")
+        raise fail(signal, field, f"refers to unknown {kind} {echo(value)}")
     return ids[value]
 
 

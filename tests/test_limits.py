@@ -355,13 +355,14 @@ def test_finding_7_a_1_mb_network_id_is_a_short_invalid_argument(service: Runnin
 
 
 def test_finding_7_a_long_dangling_id_inside_a_network_gets_a_capped_message(service: RunningServer) -> None:
-    """An id within the id limit but dangling on every lane: the violations are listed, and the
-    whole message stays under the cap."""
+    """An id within the id limit but dangling on every lane: each violation repeats 80 of its 250
+    characters and gives its length, and the whole message stays under the cap."""
     network = convert.spec_to_network(outage_network())
     for lane in network.lanes:
         lane.origin = "d" * 250
     err = invalid(service, "PutNetwork", service_pb2.PutNetworkRequest(network_id="dangling", network=network))
-    assert "unknown node" in err.details()
+    assert "unknown node" in err.details() and "(250 characters)" in err.details()
+    assert "d" * 81 not in err.details()
 
 
 def test_protocols_over_their_limits_are_refused(service: RunningServer) -> None:

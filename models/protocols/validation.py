@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from enum import Enum
 
-from models.errors import ValidationError, ViolationCollector
+from models.errors import ValidationError, ViolationCollector, echo
 from models.network import Network
 from models.protocols.spec import OWNER, ActionKind, Function, ProtocolSet, Role
 from models.signals import SignalType
@@ -158,7 +158,7 @@ def validate_protocols(protocols: ProtocolSet) -> None:
     for role in protocols.roles:
         with found.entity():
             if role.escalates_to and role.escalates_to not in roles:
-                raise _fail("role", role.id, "escalates_to", f"refers to unknown role {role.escalates_to!r}")
+                raise _fail("role", role.id, "escalates_to", f"refers to unknown role {echo(role.escalates_to)}")
     chains = _EscalationGraph(roles)
     for role in protocols.roles:
         with found.entity():
@@ -209,7 +209,9 @@ def validate_protocols(protocols: ProtocolSet) -> None:
                         "authority rule", ident, "approver.joint", f"lists an unknown function; use {_names(Function)}"
                     )
             elif rule.approver.role not in roles:
-                raise _fail("authority rule", ident, "approver.role", f"refers to unknown role {rule.approver.role!r}")
+                raise _fail(
+                    "authority rule", ident, "approver.role", f"refers to unknown role {echo(rule.approver.role)}"
+                )
 
     signal_rule_ids: set[str] = set()
     for sr in protocols.signal_rules:
@@ -227,7 +229,9 @@ def validate_protocols(protocols: ProtocolSet) -> None:
                 raise _fail("signal rule", sr.id, "activates", "is empty; name the authority rules it activates")
             for k, rid in enumerate(sr.activates):
                 if rid not in rule_ids:
-                    raise _fail("signal rule", sr.id, f"activates[{k}]", f"refers to unknown authority rule {rid!r}")
+                    raise _fail(
+                        "signal rule", sr.id, f"activates[{k}]", f"refers to unknown authority rule {echo(rid)}"
+                    )
             p = sr.predicate
             for name in ("min_duration_hours", "max_duration_hours", "min_magnitude", "max_magnitude"):
                 if math.isnan(getattr(p, name)):
@@ -254,8 +258,8 @@ def validate_against_network(protocols: ProtocolSet, net: Network) -> None:
         with found.entity():
             for k, res in enumerate(rule.resources):
                 if res not in known:
-                    raise _fail("authority rule", rule.id, f"resources[{k}]", f"refers to unknown resource {res!r}")
+                    raise _fail("authority rule", rule.id, f"resources[{k}]", f"refers to unknown resource {echo(res)}")
             for k, item in enumerate(rule.items):
                 if item not in items:
-                    raise _fail("authority rule", rule.id, f"items[{k}]", f"refers to unknown item {item!r}")
+                    raise _fail("authority rule", rule.id, f"items[{k}]", f"refers to unknown item {echo(item)}")
     found.raise_if_any()
