@@ -124,10 +124,13 @@ TERMINATE_GRACE = 1.0
 """Seconds a terminated worker has to exit before it is killed."""
 MAX_START_FAILURES = 3
 """Workers in a row that may die before they are ready before the pool gives up spawning them."""
-OVERRUN_GRACE_SECONDS = 2.0
-OVERRUN_GRACE_SHARE = 0.1
+OVERRUN_GRACE_SECONDS = 10.0
+OVERRUN_GRACE_SHARE = 0.5
 """A job may run max(OVERRUN_GRACE_SECONDS, OVERRUN_GRACE_SHARE x its time limit) past its time
-limit (to extract and send its plan) before the pool stops it (`overrun_grace`)."""
+limit before the pool stops it (`overrun_grace`). The solver gets what the build left of the limit,
+but the work after it (extracting, checking and sending the plan: a second or two at M on a busy
+machine) and the solver's own coarse time checks are not budgeted; the grace is the backstop
+against a phase that never ends, not the budget."""
 PARENT_CHECK_INTERVAL = 0.2
 """Seconds between a worker's checks that the process that started it is still its parent."""
 _PR_SET_PDEATHSIG = 1
