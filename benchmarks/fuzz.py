@@ -56,6 +56,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -342,34 +343,37 @@ def seed_requests(stored: Stored) -> dict[str, tuple[Message, ...]]:
     return seeds
 
 
-def _pending(channel: grpc.Channel, version: int) -> int:
-    """The index of the first pending decision of plan `version` of the fuzz network."""
-    call = channel.unary_unary(
-        METHOD_PREFIX + "ListDecisions",
-        request_serializer=service_pb2.ListDecisionsRequest.SerializeToString,
-        response_deserializer=service_pb2.ListDecisionsResponse.FromString,
+def _call(channel: grpc.Channel, name: str, request: Message, response: type[Message]) -> Any:
+    """One unary call of the Concerto service on `channel`, with the fuzz deadline."""
+    rpc = channel.unary_unary(
+        METHOD_PREFIX + name,
+        request_serializer=type(request).SerializeToString,
+        response_deserializer=response.FromString,
     )
+    return rpc(request, timeout=DEADLINE_SECONDS)
+
+
+def _pending_indices(channel: grpc.Channel, version: int) -> list[int]:
+    """The indices of the pending decisions of plan `version` of the fuzz network."""
     request = service_pb2.ListDecisionsRequest(
         network_id=NETWORK_ID, plan_version=version, state=service_pb2.DecisionState.DECISION_STATE_PENDING
     )
-    decisions = call(request, timeout=DEADLINE_SECONDS).decisions
-    if not decisions:
+    return [int(d.index) for d in _call(channel, "ListDecisions", request, service_pb2.ListDecisionsResponse).decisions]
+
+
+def _pending(channel: grpc.Channel, version: int) -> int:
+    """The index of the first pending decision of plan `version` of the fuzz network."""
+    pending = _pending_indices(channel, version)
+    if not pending:
         raise RuntimeError(f"plan version {version} of the fuzz network has no pending decision to fuzz")
-    return int(decisions[0].index)
+    return pending[0]
 
 
 def prepare(channel: grpc.Channel) -> Stored:
     """Store the fuzz network, plan it (version 1) and replan the outage twice (versions 2 and 3),
     unless the ledger already holds them (a server restarted on the same file)."""
 
-    def call(name: str, request: Message, response: type[Message]) -> Any:
-        rpc = channel.unary_unary(
-            METHOD_PREFIX + name,
-            request_serializer=type(request).SerializeToString,
-            response_deserializer=response.FromString,
-        )
-        return rpc(request, timeout=DEADLINE_SECONDS)
-
+    call = partial(_call, channel)
     try:
         listed = call("ListPlans", service_pb2.ListPlansRequest(network_id=NETWORK_ID), service_pb2.ListPlansResponse)
         plans = len(listed.plans)
@@ -836,37 +840,20 @@ def refresh_decision_seeds(target: Target) -> None:
     stored the network without its protocols), a plan of the seed network's first version and a
     replan of the outage from it make one (the backup escalates under the seed protocols)."""
 
-    def call(name: str, request: Message, response: type[Message]) -> Any:
-        rpc = target.channel.unary_unary(
-            METHOD_PREFIX + name,
-            request_serializer=type(request).SerializeToString,
-            response_deserializer=response.FromString,
-        )
-        return rpc(request, timeout=DEADLINE_SECONDS)
-
-    plans = call("ListPlans", service_pb2.ListPlansRequest(network_id=NETWORK_ID), service_pb2.ListPlansResponse)
+    channel = target.channel
+    plans = _call(
+        channel, "ListPlans", service_pb2.ListPlansRequest(network_id=NETWORK_ID), service_pb2.ListPlansResponse
+    )
     latest = max(p.version for p in plans.plans)
-    pending = call(
-        "ListDecisions",
-        service_pb2.ListDecisionsRequest(
-            network_id=NETWORK_ID, plan_version=latest, state=service_pb2.DecisionState.DECISION_STATE_PENDING
-        ),
-        service_pb2.ListDecisionsResponse,
-    ).decisions
+    pending = _pending_indices(channel, latest)
     if not pending:
         plan = service_pb2.PlanRequest(network_id=NETWORK_ID, network_version=1, options=_options())
-        planned = call("Plan", plan, service_pb2.PlanVersion).version
-        latest = call("Replan", _replan_request(planned, (OUTAGE,)), service_pb2.PlanVersion).version
-        pending = call(
-            "ListDecisions",
-            service_pb2.ListDecisionsRequest(
-                network_id=NETWORK_ID, plan_version=latest, state=service_pb2.DecisionState.DECISION_STATE_PENDING
-            ),
-            service_pb2.ListDecisionsResponse,
-        ).decisions
+        planned = _call(channel, "Plan", plan, service_pb2.PlanVersion).version
+        latest = _call(channel, "Replan", _replan_request(planned, (OUTAGE,)), service_pb2.PlanVersion).version
+        pending = _pending_indices(channel, latest)
     if not pending:
         raise RuntimeError(f"the outage's replan (plan version {latest}) left no decision pending to fuzz")
-    index = int(pending[0].index)
+    index = pending[0]
     for rpc in DECISION_RPCS:
         fresh = []
         for seed in target.seeds[rpc]:
