@@ -7,6 +7,7 @@ Stores opaque serialized blobs (the server writes protobuf bytes) next to the co
 from __future__ import annotations
 
 import math
+import os
 import re
 import sqlite3
 import threading
@@ -360,6 +361,24 @@ _BUSY_TIMEOUT_SECONDS = 30.0
 # -------------------------------------------------------------------------------- implementation
 
 
+LEDGER_FILE_MODE = 0o600
+"""A new ledger file is readable and writable by its owner only: it holds every network, plan and
+decision. SQLite gives the -wal and -shm files it creates next to it the same mode."""
+
+
+def _create_owner_only(path: str) -> None:
+    """Create the ledger file empty with `LEDGER_FILE_MODE` if it does not exist yet (SQLite would
+    create it with 0644 under the usual umask). An existing file keeps the mode its owner gave it;
+    a path that cannot be created (a missing folder, no permission) is left for SQLite to report."""
+    if path in ("", ":memory:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, LEDGER_FILE_MODE)
+    except OSError:
+        return
+    os.close(fd)
+
+
 class SqlitePlanStore:
     """`PlanStore` on one SQLite file (or `":memory:"`), safe to share between threads.
 
@@ -378,6 +397,7 @@ class SqlitePlanStore:
         self.path = str(path)
         self._before_commit = _before_commit
         self._lock = threading.Lock()
+        _create_owner_only(self.path)
         # isolation_level=None: the module opens no implicit transactions; each method says BEGIN.
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
         try:
