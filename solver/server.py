@@ -1,11 +1,13 @@
 """The gRPC service: a thin servicer that converts each request (`solver.convert`), calls a use case
 (`solver.usecases`) and converts the answer back; `create_server` builds it with health checking
-and reflection, on the plan ledger its config's `store` URL names.
+and reflection, on the plan ledger its config's `store` URL names, over TLS when its config gives a
+certificate, and only where `check_exposure` allows.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +31,7 @@ from solver.limits import RequestLimits, check_request
 from solver.options import DEFAULT_TIME_LIMIT
 from solver.records import QUEUED, SolveRequest, StoredPlan
 from solver.store import PlanStore, open_store
+from solver.tls import LOOPBACK, PemKind, check_key_pair, check_trust_roots, is_loopback, read_pem
 from solver.usecases import PlanRun, PlanService, plan_of, validate
 from solver.workers import JobHandle, Progress, WorkerPool
 
@@ -60,6 +63,23 @@ class ServerConfig:
     """Threads answering calls; by default one per solve that can be running or queued, one per
     watch stream, one per large request, and `SPARE_THREADS` more, so that long calls can never
     take them all."""
+    tls_cert: Path | None = None
+    """The server's PEM certificate chain (`--tls-cert`); with `tls_key`, the server speaks TLS only."""
+    tls_key: Path | None = None
+    """The PEM private key of `tls_cert` (`--tls-key`), unencrypted."""
+    client_ca: Path | None = None
+    """PEM CA certificates (`--client-ca`): when set, TLS is mutual, and a client must present a
+    certificate one of them signed. Needs `tls_cert`."""
+    principals: str | Path | None = None
+    """The principals file (`solver.auth`): who may call, with which grants; None keeps the server
+    open, on loopback only."""
+    reflection: bool | None = None
+    """Serve gRPC reflection (`--reflection`/`--no-reflection`); None: only where authentication is
+    on (`principals`) or the address is loopback, so an open server never describes itself beyond
+    this machine."""
+    insecure: bool = False
+    """Allow an address other than loopback without TLS or without authentication (`--insecure`);
+    see `check_exposure`."""
 
     @property
     def threads(self) -> int:
@@ -487,8 +507,13 @@ def _event(p: Progress) -> service_pb2.SolveEvent:
 
 def create_server(address: str, config: ServerConfig | None = None) -> tuple[grpc.Server, int, ConcertoServicer]:
     """A started-ready (not yet started) server bound to `address` ("127.0.0.1:0" picks a port),
-    with the Concerto service, health checking and reflection; returns it with its port."""
+    with the Concerto service, health checking and reflection (`reflection_enabled`), over TLS when
+    the config gives a certificate; returns it with its port. The exposure rule and the TLS files
+    are checked first (`check_exposure`, `server_credentials`): a `ValidationError` naming the
+    flag, before the store is opened or anything binds."""
     config = config or ServerConfig()
+    check_exposure(address, config)
+    credentials = server_credentials(config)
     store = open_store(config.ledger, field="store" if config.store_path is None else "store_path")
     pool = WorkerPool(config.workers, config.queue_size)
     server = grpc.server(
@@ -505,11 +530,103 @@ def create_server(address: str, config: ServerConfig | None = None) -> tuple[grp
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
     health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(address)
+    if reflection_enabled(address, config):
+        reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(address) if credentials is None else server.add_secure_port(address, credentials)
     if port == 0:
         raise ConcertoError(f"could not bind {address!r}")
     return server, port, servicer
+
+
+_TLS_FLAGS = {"tls_cert": "--tls-cert", "tls_key": "--tls-key", "client_ca": "--client-ca"}
+"""The `concerto serve` flag of each TLS setting of `ServerConfig`, which errors name."""
+
+
+def _tls_error(config: ServerConfig, setting: str, message: str) -> ValidationError:
+    value = getattr(config, setting)
+    return ValidationError("server config", str(value), _TLS_FLAGS[setting], message)
+
+
+def server_credentials(config: ServerConfig) -> grpc.ServerCredentials | None:
+    """The server's TLS credentials, None for plaintext; every file is read and checked here, so
+    that a missing file or a key that does not match its certificate is a `ValidationError` naming
+    the flag before anything binds."""
+    if config.tls_cert is None:
+        if config.tls_key is not None:
+            raise _tls_error(config, "tls_key", "is given without --tls-cert; give the certificate chain it belongs to")
+        if config.client_ca is not None:
+            raise _tls_error(
+                config,
+                "client_ca",
+                "needs TLS, and mutual TLS needs the server's own certificate: give --tls-cert and --tls-key",
+            )
+        return None
+    if config.tls_key is None:
+        raise _tls_error(config, "tls_cert", "is given without --tls-key; give the certificate's private key")
+    cert = read_pem(config.tls_cert, setting="--tls-cert", kind=PemKind.CERTIFICATE, entity="server config")
+    key = read_pem(config.tls_key, setting="--tls-key", kind=PemKind.PRIVATE_KEY, entity="server config")
+    check_key_pair(config.tls_cert, config.tls_key, settings=("--tls-cert", "--tls-key"), entity="server config")
+    client_ca = None
+    if config.client_ca is not None:
+        client_ca = read_pem(config.client_ca, setting="--client-ca", kind=PemKind.CERTIFICATE, entity="server config")
+        check_trust_roots(config.client_ca, setting="--client-ca", entity="server config")
+    return grpc.ssl_server_credentials(
+        [(key, cert)], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )
+
+
+def check_exposure(address: str, config: ServerConfig) -> None:
+    """The exposure rule: an address other than loopback (127.0.0.0/8, ::1, localhost, or a Unix
+    socket) is served only with authentication (a principals file) and TLS both, unless the config
+    says `insecure`; otherwise a `ValidationError` names the flags that are missing. Without
+    either, anyone who can reach the port could read and rewrite every plan, and a token or the
+    plans themselves would cross the network in clear."""
+    if config.insecure or is_loopback(address):
+        return
+    missing = [
+        flags
+        for flags, given in (
+            ("--principals FILE", config.principals is not None),
+            ("--tls-cert/--tls-key", config.tls_cert is not None),
+        )
+        if not given
+    ]
+    if missing:
+        are = "is" if len(missing) == 1 else "are"
+        raise ValidationError(
+            "server config",
+            address,
+            "--address",
+            f"is not loopback ({LOOPBACK}): serving it needs authentication and TLS, and {' and '.join(missing)} "
+            f"{are} missing; give {'it' if len(missing) == 1 else 'them'}, or pass --insecure to serve it anyway",
+        )
+
+
+def reflection_enabled(address: str, config: ServerConfig) -> bool:
+    """Whether the server registers gRPC reflection: `config.reflection` when set, else only
+    where authentication is on or the address is loopback."""
+    if config.reflection is not None:
+        return config.reflection
+    return config.principals is not None or is_loopback(address)
+
+
+def describe_exposure(address: str, config: ServerConfig) -> str:
+    """One line saying what a server on `address` is: TLS or plaintext, mutual or not,
+    authenticated or open, reflection on or off."""
+    if config.tls_cert is None:
+        transport = "plaintext"
+    elif config.client_ca is None:
+        transport = "TLS"
+    else:
+        transport = f"mutual TLS (client certificates signed by {os.fspath(config.client_ca)})"
+    if config.principals is not None:
+        access = f"authenticated (principals {os.fspath(config.principals)})"
+    elif is_loopback(address):
+        access = "open to any local caller; loopback only"
+    else:
+        access = "open to any caller (--insecure)"
+    reflection = "on" if reflection_enabled(address, config) else "off"
+    return f"{transport}, {access}, reflection {reflection}"
 
 
 def shutdown(server: grpc.Server, servicer: ConcertoServicer, grace: float | None = 2.0) -> None:
@@ -527,7 +644,7 @@ def serve(address: str, config: ServerConfig | None = None, *, on_ready: Callabl
 
     server, port, servicer = create_server(address, config)
     server.start()
-    log.info("Concerto serving on port %d", port)
+    log.info("Concerto serving on port %d: %s", port, describe_exposure(address, config or ServerConfig()))
     if on_ready is not None:
         on_ready(port)
     stop = threading.Event()
