@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import grpc
@@ -44,6 +44,7 @@ def _stored(msg: service_pb2.PlanVersion) -> StoredPlan:
 
 
 def _keyword(setting: str) -> str:
+    """A setting named as the keyword it is given by (`tls_ca`)."""
     return setting
 
 
@@ -59,8 +60,9 @@ class ClientCredentials:
     """This client's PEM certificate chain, for a server that requires mutual TLS (with `tls_key`)."""
     tls_key: str | os.PathLike[str] | None = None
     """The unencrypted PEM private key of `tls_cert`."""
-    token: str | None = None
-    """Sent as metadata `authorization: Bearer <token>` on every call, unary and streaming."""
+    token: str | None = field(default=None, repr=False)
+    """Sent as metadata `authorization: Bearer <token>` on every call, unary and streaming; kept
+    out of the repr, so that a log or traceback never shows it."""
     tls_server_name: str | None = None
     """The name the server's certificate must carry, when it is not the target's host (an IP
     address, a tunnel, a load balancer)."""

@@ -207,10 +207,11 @@ def test_the_client_flags_default_from_the_environment(
     assert "--token would be sent in clear" in err and "s3cret" not in err
 
 
-def test_a_token_is_never_sent_in_clear_beyond_loopback() -> None:
+def test_a_token_is_never_sent_in_clear_beyond_loopback_nor_shown() -> None:
     with pytest.raises(ValidationError) as info:
         ConcertoClient("10.1.2.3:50051", token="s3cret")
-    assert info.value.field == "token" and "tls_ca" in str(info.value)
+    assert info.value.field == "token" and "tls_ca" in str(info.value) and "s3cret" not in str(info.value)
+    assert "s3cret" not in repr(ClientCredentials(token="s3cret"))
 
 
 # -- the exposure rule and reflection --------------------------------------------------------------
