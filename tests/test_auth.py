@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -34,7 +35,18 @@ from solver.auth import (
     Unauthenticated as UnauthenticatedError,
 )
 from solver.server import SERVICE_NAME, ServerConfig
+from solver.store import (
+    DEFAULT_TENANT,
+    SCHEMA_VERSION,
+    Actor,
+    DecisionInput,
+    DecisionState,
+    InvalidTransition,
+    NetworkTaken,
+    SqlitePlanStore,
+)
 from tests.service_harness import RunningServer, running_server, store_snapshot
+from tests.test_ledger_semantics import _old_ledger
 from tests.test_protocols import OUTAGE_DAY_0, outage_network, short_outage_protocols
 
 TIMEOUT = 60.0
@@ -415,3 +427,56 @@ def test_a_new_network_version_keeps_its_protocols_unless_asked_to_clear(secured
         network_id="kept", network=convert.spec_to_network(outage_network()), clear_protocols=True
     )
     assert stub.PutNetwork(cleared, metadata=as_("planner"), timeout=TIMEOUT).has_protocols is False
+
+
+# ----------------------------------------------------------------------------------- the ledger
+
+
+def test_a_schema_3_ledger_gains_tenants_audit_and_escalations(tmp_path: Path) -> None:
+    """An older file (made by the schema-2 fixture, migrated through 3) opens at schema 4: its
+    network belongs to the default tenant, its pending decision has no escalation and is decided
+    alone, and every write from then on is in the audit trail with its principal."""
+    path = tmp_path / "old.db"
+    _old_ledger(path)
+    with SqlitePlanStore(path) as s:
+        assert s.network_tenant("acme") == DEFAULT_TENANT and s.network_tenant("nope") is None
+        [old] = s.list_decisions("acme", 2)
+        assert (old.escalation, old.approver) == ("", "")
+        decided = s.decide("acme", 2, 0, approve=True, decided_by="coo", credential="token:coo-key")
+        assert (decided.state, decided.decided_credential) == (DecisionState.APPROVED, "token:coo-key")
+        with pytest.raises(NetworkTaken):
+            s.put_network("acme", "Acme", b"\x01", None, actor=Actor("mallory", "token:m", "globex"))
+        s.put_network("acme", "Acme", b"\x02", None, actor=Actor("ana", "token:ana-key", DEFAULT_TENANT))
+        assert [n.network_id for n in s.list_networks("globex")] == []
+        assert [n.latest_version for n in s.list_networks(DEFAULT_TENANT)] == [2]
+        assert [(a.principal, a.action) for a in s.list_audit("acme")] == [("coo", "approve"), ("ana", "put_network")]
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    raw.close()
+
+
+def test_an_escalation_is_decided_once_for_all_its_pending_decisions_in_the_store() -> None:
+    """Three decisions: two wait on escalation "rule:r" (role "role:director"), one on "rule:q".
+    Approving decision 0 approves 0 and 1 and leaves 2 pending."""
+    with SqlitePlanStore(":memory:") as s:
+        s.put_network("acme", "Acme", b"\x01", None)
+        s.add_plan(
+            "acme",
+            network_version=1,
+            baseline_version=0,
+            signals=b"",
+            plan=b"p",
+            status="optimal",
+            objective=1.0,
+            decisions=[
+                DecisionInput(0, True, b"", "rule:r", "role:director"),
+                DecisionInput(1, True, b"", "rule:r", "role:director"),
+                DecisionInput(2, True, b"", "rule:q", "role:director"),
+            ],
+        )
+        s.decide("acme", 1, 0, approve=True, decided_by="dora")
+        states = [d.state for d in s.list_decisions("acme", 1)]
+        assert states == [DecisionState.APPROVED, DecisionState.APPROVED, DecisionState.PENDING]
+        with pytest.raises(InvalidTransition):
+            s.decide("acme", 1, 1, approve=False, decided_by="dora")
