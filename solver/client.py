@@ -29,7 +29,15 @@ from solver._proto.concerto.v1 import service_pb2, service_pb2_grpc
 from solver.backends.registry import DEFAULT_BACKEND, BackendInfo
 from solver.diff import PlanDiff
 from solver.options import SolveOptions
-from solver.records import DecisionState, NetworkSummary, PlanSummary, SolveProgress, StoredDecision, StoredPlan
+from solver.records import (
+    AuditRecord,
+    DecisionState,
+    NetworkSummary,
+    PlanSummary,
+    SolveProgress,
+    StoredDecision,
+    StoredPlan,
+)
 from solver.tls import PemKind, check_key_pair, check_trust_roots, is_loopback, read_pem
 
 __all__ = ["ClientCredentials", "ConcertoClient", "StoredPlan"]
@@ -458,17 +466,25 @@ class ConcertoClient:
         )
         return convert.decision_list_from_proto(self.stub.ListDecisions(request))
 
-    def approve(self, network_id: str, plan_version: int, index: int, by: str, note: str = "") -> StoredDecision:
+    def approve(self, network_id: str, plan_version: int, index: int, by: str = "", note: str = "") -> StoredDecision:
+        """Approve a pending decision (and every decision of its escalation). `by` names the decider
+        on a server without authentication; with it, the decider is this client's principal."""
         request = service_pb2.DecideRequest(
             network_id=network_id, plan_version=plan_version, index=index, decided_by=by, note=note
         )
         return convert.decision_record_from_proto(self.stub.ApproveDecision(request))
 
-    def reject(self, network_id: str, plan_version: int, index: int, by: str, note: str = "") -> StoredDecision:
+    def reject(self, network_id: str, plan_version: int, index: int, by: str = "", note: str = "") -> StoredDecision:
+        """Reject a pending decision (and every decision of its escalation); `by` as in `approve`."""
         request = service_pb2.DecideRequest(
             network_id=network_id, plan_version=plan_version, index=index, decided_by=by, note=note
         )
         return convert.decision_record_from_proto(self.stub.RejectDecision(request))
+
+    def audit(self, network_id: str) -> list[AuditRecord]:
+        """Every write to a network, in order: who, with which credential, did what, when."""
+        response = self.stub.ListAudit(service_pb2.ListAuditRequest(network_id=network_id))
+        return convert.audit_list_from_proto(response)
 
     def export_model(
         self, spec: NetworkSpec, fmt: str = "mps", protocols: ProtocolSet | None = None, signals: Sequence[Signal] = ()

@@ -26,6 +26,7 @@ from grpc_reflection.v1alpha import reflection
 from models.errors import ConcertoError, ValidationError
 from solver import convert
 from solver._proto.concerto.v1 import service_pb2, service_pb2_grpc
+from solver.auth import OPEN, Principal, PrincipalRegistry, authenticate, authorize
 from solver.errors import DeadlineExceeded, QueueFull, SolveCancelled, grpc_errors
 from solver.limits import RequestLimits, check_request
 from solver.options import DEFAULT_TIME_LIMIT
@@ -119,15 +120,32 @@ class _UndecodableRequest:
 
 
 class _CheckRequests(grpc.ServerInterceptor):
-    """Wraps every method with a single request so that bytes that do not parse reach the method as
-    an `_UndecodableRequest`, and a request over the server's limits is refused, both with
-    INVALID_ARGUMENT before the method runs; and so that at most `limits.large_requests` calls
-    with a request over `limits.large_request_bytes` run at once (the next is RESOURCE_EXHAUSTED),
-    so that reading large requests can never take every thread. All methods share the slots."""
+    """The one gate every call passes before its method runs, in this order:
 
-    def __init__(self, limits: RequestLimits) -> None:
+    1. authentication: the caller's principal from its bearer token or client certificate
+       (`solver.auth.authenticate`; `OPEN` on a server without a principals file), UNAUTHENTICATED
+       without one; health checks are answered for anyone (load balancers probe without
+       credentials), reflection for any principal;
+    2. a slot for a large request: at most `limits.large_requests` calls with a request over
+       `limits.large_request_bytes` run at once (the next is RESOURCE_EXHAUSTED), so reading large
+       requests can never take every thread;
+    3. the request limits (`solver.limits.check_request`) and bytes that do not parse (reaching the
+       method as an `_UndecodableRequest`): INVALID_ARGUMENT;
+    4. authorization (`solver.auth.authorize` against `METHOD_NEEDS`, with the tenant of the network
+       the request names): PERMISSION_DENIED naming the grant, NOT_FOUND for another tenant's network.
+
+    The method then runs with the principal on its context (`principal_of`)."""
+
+    def __init__(
+        self,
+        limits: RequestLimits,
+        principals: PrincipalRegistry | None = None,
+        tenant_of: Callable[[str], str | None] = lambda _: None,
+    ) -> None:
         self.limits = limits
         self.large = threading.BoundedSemaphore(limits.large_requests)
+        self.principals = principals
+        self.tenant_of = tenant_of
 
     def intercept_service(
         self,
@@ -135,14 +153,71 @@ class _CheckRequests(grpc.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
-        if handler is None or handler.request_streaming or handler.request_deserializer is None:
+        if handler is None:
             return handler
-        return _checked_handler(handler, handler_call_details.method, self.limits, self.large)
+        method = handler_call_details.method
+        service, _, name = method.lstrip("/").partition("/")
+        if service == health.SERVICE_NAME:
+            return handler
+        if service != SERVICE_NAME:  # reflection: any principal
+            return _signed_in_handler(handler, self._authenticate) if self.principals is not None else handler
+        if handler.request_streaming or handler.request_deserializer is None:
+            return handler
+        return _checked_handler(handler, method, name, self)
+
+    def _authenticate(self, context: grpc.ServicerContext) -> Principal:
+        if self.principals is None:
+            return OPEN
+        return authenticate(self.principals.current(), context.invocation_metadata(), _certificate_names(context))
+
+
+def _certificate_names(context: grpc.ServicerContext) -> list[str]:
+    """The verified client certificate's common name and subject alternative names (mutual TLS)."""
+    auth = context.auth_context()
+    names = [*auth.get("x509_common_name", ()), *auth.get("x509_subject_alternative_name", ())]
+    return [n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in names]
+
+
+class _AuthorizedContext:
+    """The call's context with its principal attached; everything else is the gRPC context's."""
+
+    def __init__(self, context: grpc.ServicerContext, principal: Principal) -> None:
+        self._context = context
+        self.principal = principal
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._context, name)
+
+
+def principal_of(context: grpc.ServicerContext) -> Principal:
+    """The principal `_CheckRequests` authenticated for this call."""
+    principal = getattr(context, "principal", None)
+    if not isinstance(principal, Principal):
+        raise ConcertoError("the call reached its method without authentication; serve it through create_server")
+    return principal
+
+
+def _signed_in_handler(
+    handler: grpc.RpcMethodHandler, authenticate_call: Callable[[grpc.ServicerContext], Principal]
+) -> grpc.RpcMethodHandler:
+    """A stream-stream handler (reflection) that first needs a principal."""
+
+    def stream_stream(requests: Iterator[object], context: grpc.ServicerContext) -> Iterator[object]:
+        with grpc_errors(context):
+            authenticate_call(context)
+        yield from handler.stream_stream(requests, context)
+
+    if handler.stream_stream is None:
+        return handler
+    return grpc.stream_stream_rpc_method_handler(
+        stream_stream, handler.request_deserializer, handler.response_serializer
+    )
 
 
 def _checked_handler(
-    handler: grpc.RpcMethodHandler, method: str, limits: RequestLimits, large: threading.BoundedSemaphore
+    handler: grpc.RpcMethodHandler, method: str, name: str, gate: _CheckRequests
 ) -> grpc.RpcMethodHandler:
+    limits, large = gate.limits, gate.large
     parse = handler.request_deserializer
     descriptor = getattr(getattr(parse, "__self__", None), "DESCRIPTOR", None)
     message = descriptor.full_name if descriptor is not None else "request message"
@@ -158,9 +233,11 @@ def _checked_handler(
             )
 
     @contextmanager
-    def admitted(request: object, context: grpc.ServicerContext) -> Iterator[None]:
-        """The call, once its request parsed, has a slot if it is large, and is within the limits."""
+    def admitted(request: object, context: grpc.ServicerContext) -> Iterator[grpc.ServicerContext]:
+        """The call, once its caller is known, has a slot if it is large, is within the limits and
+        is allowed; its context then carries the principal."""
         with grpc_errors(context):
+            principal = gate._authenticate(context)
             if isinstance(request, _UndecodableRequest):
                 raise request.error
             assert isinstance(request, Message)
@@ -174,7 +251,10 @@ def _checked_handler(
         try:
             with grpc_errors(context):
                 check_request(request, limits)
-            yield
+                network_id = str(getattr(request, "network_id", ""))
+                owner = gate.tenant_of(network_id) if network_id and not principal.open else None
+                authorize(principal, name, network_id, owner)
+            yield _AuthorizedContext(context, principal)
         finally:
             if is_large:
                 large.release()
@@ -197,15 +277,15 @@ def _checked_handler(
     if handler.response_streaming:
 
         def unary_stream(request: object, context: grpc.ServicerContext) -> Iterator[object]:
-            with admitted(request, context):
-                for response in handler.unary_stream(request, context):
+            with admitted(request, context) as authorized:
+                for response in handler.unary_stream(request, authorized):
                     yield bounded(response, context)
 
         return grpc.unary_stream_rpc_method_handler(unary_stream, deserialize, handler.response_serializer)
 
     def unary_unary(request: object, context: grpc.ServicerContext) -> object:
-        with admitted(request, context):
-            return bounded(handler.unary_unary(request, context), context)
+        with admitted(request, context) as authorized:
+            return bounded(handler.unary_unary(request, authorized), context)
 
     return grpc.unary_unary_rpc_method_handler(unary_unary, deserialize, handler.response_serializer)
 
@@ -267,6 +347,8 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self.service = PlanService(store, pool, max_response_bytes=config.limits.response_bytes)
         self.health = health.HealthServicer()
         self.watch_slots = StreamSlots(config.limits.watch_streams, config.limits.watch_streams_per_client)
+        self.principals: PrincipalRegistry | None = None
+        """The principals file in force (None: an open server); `serve` reloads it on SIGHUP."""
 
     # -- networks -------------------------------------------------------------------------------
 
@@ -276,7 +358,13 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         with grpc_errors(context):
             spec = convert.network_to_spec(request.network)
             protocols = convert.protocols_to_domain(request.protocols) if request.HasField("protocols") else None
-            stored = self.service.put_network(request.network_id, spec, protocols)
+            stored = self.service.put_network(
+                request.network_id,
+                spec,
+                protocols,
+                clear_protocols=request.clear_protocols,
+                principal=principal_of(context),
+            )
             return convert.network_version_to_proto(stored)
 
     def GetNetwork(
@@ -301,7 +389,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self, request: service_pb2.ListNetworksRequest, context: grpc.ServicerContext
     ) -> service_pb2.ListNetworksResponse:
         with grpc_errors(context):
-            return convert.network_list_to_proto(self.service.list_networks())
+            return convert.network_list_to_proto(self.service.list_networks(principal_of(context)))
 
     # -- solving ----------------------------------------------------------------------------------
 
@@ -325,7 +413,9 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     def Plan(self, request: service_pb2.PlanRequest, context: grpc.ServicerContext) -> service_pb2.PlanVersion:
         with grpc_errors(context):
             run = self.service.start_plan(
-                convert.plan_request_from_proto(request, default_time_limit=self._time_limit), expired=_expired(context)
+                convert.plan_request_from_proto(request, default_time_limit=self._time_limit),
+                expired=_expired(context),
+                principal=principal_of(context),
             )
             return convert.plan_version_to_proto(self._finish(run, context))
 
@@ -334,6 +424,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             run = self.service.start_replan(
                 convert.replan_request_from_proto(request, default_time_limit=self._time_limit),
                 expired=_expired(context),
+                principal=principal_of(context),
             )
             return convert.plan_version_to_proto(self._finish(run, context))
 
@@ -346,6 +437,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 convert.replan_request_from_proto(request, default_time_limit=self._time_limit),
                 events.put,
                 expired=_expired(context),
+                principal=principal_of(context),
             )
             if run.replayed is not None:
                 yield convert.solve_event_to_proto(version=run.replayed)
@@ -386,7 +478,9 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     ) -> service_pb2.ListDecisionsResponse:
         with grpc_errors(context):
             state = convert.decision_state_from_proto(request.state) if request.state else None
-            records = self.service.list_decisions(request.network_id, request.plan_version, state)
+            records = self.service.list_decisions(
+                request.network_id, request.plan_version, state, principal=principal_of(context)
+            )
             return convert.decision_list_to_proto(records)
 
     def ApproveDecision(
@@ -398,6 +492,12 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self, request: service_pb2.DecideRequest, context: grpc.ServicerContext
     ) -> service_pb2.DecisionRecord:
         return self._decide(request, context, approve=False)
+
+    def ListAudit(
+        self, request: service_pb2.ListAuditRequest, context: grpc.ServicerContext
+    ) -> service_pb2.ListAuditResponse:
+        with grpc_errors(context):
+            return convert.audit_list_to_proto(self.service.list_audit(request.network_id))
 
     def ExportModel(
         self, request: service_pb2.ExportModelRequest, context: grpc.ServicerContext
@@ -494,6 +594,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 approve=approve,
                 decided_by=request.decided_by,
                 note=request.note,
+                principal=principal_of(context),
             )
             return convert.decision_record_to_proto(record)
 
@@ -514,17 +615,19 @@ def create_server(address: str, config: ServerConfig | None = None) -> tuple[grp
     config = config or ServerConfig()
     check_exposure(address, config)
     credentials = server_credentials(config)
+    principals = PrincipalRegistry(config.principals) if config.principals is not None else None
     store = open_store(config.ledger, field="store" if config.store_path is None else "store_path")
     pool = WorkerPool(config.workers, config.queue_size)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.threads),
-        interceptors=[_CheckRequests(config.limits)],
+        interceptors=[_CheckRequests(config.limits, principals, store.network_tenant)],
         options=[
             ("grpc.max_receive_message_length", 2 * config.limits.request_bytes),
             ("grpc.max_send_message_length", config.limits.response_bytes + config.limits.request_bytes),
         ],
     )
     servicer = ConcertoServicer(store, pool, config)
+    servicer.principals = principals
     service_pb2_grpc.add_ConcertoServicer_to_server(servicer, server)
     health_servicer = servicer.health
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -650,5 +753,8 @@ def serve(address: str, config: ServerConfig | None = None, *, on_ready: Callabl
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    if servicer.principals is not None:
+        registry = servicer.principals
+        signal.signal(signal.SIGHUP, lambda *_: registry.reload())
     stop.wait()
     shutdown(server, servicer)
