@@ -334,6 +334,20 @@ def _cmd_backends(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_token(args: argparse.Namespace) -> int:
+    """A new random bearer token, and the entry of a principals file that names it by its hash."""
+    import json
+    import secrets
+
+    from solver.auth import token_hash
+
+    token = secrets.token_urlsafe(32)
+    entry = {"sha256": token_hash(token)} | ({"label": args.label} if args.label else {})
+    print(f"token (give it to its holder, store it nowhere else): {token}")
+    print(f'principals file entry (under "tokens"): {json.dumps(entry)}')
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from solver.server import ServerConfig, serve
 
@@ -577,6 +591,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("backends", help="the solver backends, whether each can solve here, and what it declares")
     add_server_flags(p, default_server=None)
     p.set_defaults(run=_cmd_backends)
+
+    p = command("token", help="make a bearer token and its entry for a principals file (only its hash)")
+    p.add_argument("--label", default="", help="the token's label in the audit trail (e.g. ana-laptop)")
+    p.set_defaults(run=_cmd_token)
 
     p = command("export", help="write a network's model as MPS or LP")
     p.add_argument("file", type=Path, help="network (protobuf JSON Network)")
