@@ -55,7 +55,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,9 @@ from solver.options import SolveOptions
 
 SERVICE = service_pb2.DESCRIPTOR.services_by_name["Concerto"]
 RPCS: tuple[str, ...] = tuple(m.name for m in SERVICE.methods)
-STREAMING = frozenset({"SolveStream", "ReplanStream", "WatchPlans"})
+STREAMING = frozenset({"SolveStream", "ReplanStream", "WatchPlans", "WatchNetwork"})
+WATCHES = frozenset({"WatchPlans", "WatchNetwork"})
+"""Streams that run until the client stops them: their DEADLINE_EXCEEDED is the normal end."""
 READ_ONLY = frozenset(
     {
         "GetNetwork",
@@ -104,6 +106,9 @@ READ_ONLY = frozenset(
         "ExportModel",
         "ListBackends",
         "ListAudit",
+        "GetNetworkSettings",
+        "GetResponseTimeline",
+        "WatchNetwork",
     }
 )
 """RPCs that store nothing: their row counts never change, whatever they answer."""
@@ -340,6 +345,26 @@ def seed_requests(stored: Stored) -> dict[str, tuple[Message, ...]]:
         ),
         "ListBackends": (service_pb2.ListBackendsRequest(),),
         "ListAudit": (service_pb2.ListAuditRequest(network_id=nid),),
+        "PublishSignals": (
+            service_pb2.PublishSignalsRequest(
+                network_id=nid,
+                signals=[
+                    service_pb2.PublishedSignal(
+                        source="fuzz", source_id=f"s-{k}", signal=convert.signal_to_proto(replace(s, id=""))
+                    )
+                    for k, s in enumerate(LATER_SIGNALS)
+                ],
+            ),
+        ),
+        "GetNetworkSettings": (service_pb2.GetNetworkSettingsRequest(network_id=nid),),
+        "SetNetworkSettings": (
+            service_pb2.SetNetworkSettingsRequest(
+                network_id=nid, automatic=True, window_seconds=0.5, options=_options()
+            ),
+        ),
+        "GetResponseTimeline": (service_pb2.GetResponseTimelineRequest(network_id=nid),),
+        "AdvancePeriod": (service_pb2.AdvancePeriodRequest(network_id=nid, periods=1, options=_options()),),
+        "WatchNetwork": (service_pb2.WatchNetworkRequest(network_id=nid, after_seq=1),),
     }
     assert set(seeds) == set(RPCS), "a seed for every RPC of the service"
     return seeds
@@ -851,7 +876,10 @@ def refresh_decision_seeds(target: Target) -> None:
     if not pending:
         plan = service_pb2.PlanRequest(network_id=NETWORK_ID, network_version=1, options=_options())
         planned = _call(channel, "Plan", plan, service_pb2.PlanVersion).version
-        latest = _call(channel, "Replan", _replan_request(planned, (OUTAGE,)), service_pb2.PlanVersion).version
+        # A fresh signal id: a rejected escalation holds its rule while the signal that raised it is
+        # answered, and an earlier case may have rejected the outage's.
+        outage = replace(OUTAGE, id=f"{OUTAGE.id}-{planned}")
+        latest = _call(channel, "Replan", _replan_request(planned, (outage,)), service_pb2.PlanVersion).version
         pending = _pending_indices(channel, latest)
     if not pending:
         raise RuntimeError(f"the outage's replan (plan version {latest}) left no decision pending to fuzz")
@@ -873,7 +901,7 @@ def run_case(target: Target, case: Case) -> Outcome:
     body = request_bytes(case, target.seeds)
     before = target.ledger.counts()
     method = METHOD_PREFIX + case.rpc
-    deadline = WATCH_DEADLINE_SECONDS if case.rpc == "WatchPlans" else DEADLINE_SECONDS
+    deadline = WATCH_DEADLINE_SECONDS if case.rpc in WATCHES else DEADLINE_SECONDS
     code, message, responses = grpc.StatusCode.OK, "", 0
     start = time.monotonic()
     watch = _HealthWatch(target.channel)
@@ -902,7 +930,7 @@ def run_case(target: Target, case: Case) -> Outcome:
         failures["message"] = f"{len(message):,} characters, over {MAX_MESSAGE_CHARS:,}"
     if (
         code == grpc.StatusCode.DEADLINE_EXCEEDED
-        and case.rpc != "WatchPlans"
+        and case.rpc not in WATCHES
         and seconds >= 0.9 * deadline
         and not asked_long(case, target.seeds)
     ):
@@ -976,7 +1004,11 @@ def announce(port: int) -> None:
     partial = port_file.with_suffix(".partial")
     partial.write_text(str(port))
     partial.replace(port_file)
-serve("127.0.0.1:0", ServerConfig(store=store, workers=2, queue_size=4, default_time_limit=limit), on_ready=announce)
+serve(
+    "127.0.0.1:0",
+    ServerConfig(store=store, workers=2, queue_size=4, default_time_limit=limit, orchestrator=False),
+    on_ready=announce,
+)
 """
 
 
@@ -1200,7 +1232,11 @@ def in_process_target(ledger_dir: Path) -> Iterator[Target]:
     from solver.server import ServerConfig, create_server, shutdown
 
     store = ledger_dir / "fuzz.db"
-    config = ServerConfig(store=store, workers=2, queue_size=4, default_time_limit=SERVER_TIME_LIMIT)
+    # No orchestrator: an automatic network's replans would write to the ledger between cases, and
+    # a case is judged by what its own call wrote.
+    config = ServerConfig(
+        store=store, workers=2, queue_size=4, default_time_limit=SERVER_TIME_LIMIT, orchestrator=False
+    )
     server, port, servicer = create_server("127.0.0.1:0", config)
     server.start()
     try:

@@ -444,6 +444,12 @@ METHOD_NEEDS: Mapping[str, Need] = {
     "ExportModel": Need(GrantRole.PLANNER, Scope.NETWORK),
     "ListBackends": Need(None, Scope.SIGNED_IN),
     "ListAudit": Need(GrantRole.ADMIN, Scope.NETWORK),
+    "PublishSignals": Need(GrantRole.PLANNER, Scope.NETWORK, partner=True),
+    "GetNetworkSettings": Need(GrantRole.VIEWER, Scope.NETWORK),
+    "SetNetworkSettings": Need(GrantRole.PLANNER, Scope.NETWORK),
+    "GetResponseTimeline": Need(GrantRole.VIEWER, Scope.NETWORK),
+    "AdvancePeriod": Need(GrantRole.PLANNER, Scope.NETWORK),
+    "WatchNetwork": Need(GrantRole.VIEWER, Scope.NETWORK),
 }
 """What every Concerto RPC needs; a test fails when an RPC of the service is missing here.
 ExportModel of an inline request needs the planner grant anywhere (there is no network)."""

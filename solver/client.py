@@ -32,8 +32,11 @@ from solver.options import SolveOptions
 from solver.records import (
     AuditRecord,
     DecisionState,
+    NetworkSettings,
     NetworkSummary,
     PlanSummary,
+    PublishedSignal,
+    ResponseTimeline,
     SolveProgress,
     StoredDecision,
     StoredPlan,
@@ -45,6 +48,17 @@ __all__ = ["ClientCredentials", "ConcertoClient", "StoredPlan"]
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 AUTHORIZATION = "authorization"
 """The metadata key a bearer token travels in (`authorization: Bearer <token>`)."""
+
+
+@dataclass(frozen=True)
+class ReceivedSignal:
+    """How the inbox received a published signal: its revision, and whether it was a resend."""
+
+    source: str
+    source_id: str
+    revision: int
+    duplicate: bool
+    seq: int
 
 
 def _stored(msg: service_pb2.PlanVersion) -> StoredPlan:
@@ -485,6 +499,61 @@ class ConcertoClient:
         """Every write to a network, in order: who, with which credential, did what, when."""
         response = self.stub.ListAudit(service_pb2.ListAuditRequest(network_id=network_id))
         return convert.audit_list_from_proto(response)
+
+    # -- always on --------------------------------------------------------------------------------
+
+    def publish(
+        self, network_id: str, signals: Sequence[PublishedSignal], *, timeout: float | None = None
+    ) -> list[ReceivedSignal]:
+        """Publish signals to a network's inbox; each answer says its revision and whether it was a
+        resend. The ledger holds them once this returns."""
+        request = service_pb2.PublishSignalsRequest(
+            network_id=network_id, signals=[convert.published_signal_to_proto(p) for p in signals]
+        )
+        return [
+            ReceivedSignal(s.source, s.source_id, int(s.revision), s.duplicate, int(s.seq))
+            for s in self.stub.PublishSignals(request, timeout=timeout).signals
+        ]
+
+    def settings(self, network_id: str) -> NetworkSettings:
+        """How the network is replanned (manual or automatic, the window, the replan settings)."""
+        msg = self.stub.GetNetworkSettings(service_pb2.GetNetworkSettingsRequest(network_id=network_id))
+        return convert.settings_from_proto(msg)
+
+    def set_settings(self, network_id: str, settings: NetworkSettings) -> NetworkSettings:
+        msg = self.stub.SetNetworkSettings(convert.settings_to_request(network_id, settings))
+        return convert.settings_from_proto(msg)
+
+    def timeline(self, network_id: str) -> ResponseTimeline:
+        """Each published signal from detection to an executable response."""
+        msg = self.stub.GetResponseTimeline(service_pb2.GetResponseTimelineRequest(network_id=network_id))
+        return convert.timeline_from_proto(msg)
+
+    def advance(
+        self,
+        network_id: str,
+        periods: int = 1,
+        counted: dict[tuple[str, str], float] | None = None,
+        *,
+        options: SolveOptions | None = None,
+        timeout: float | None = None,
+    ) -> tuple[int, StoredPlan]:
+        """Roll the network forward `periods` with the stock counted; the new network version and
+        its plan."""
+        request = service_pb2.AdvancePeriodRequest(
+            network_id=network_id,
+            periods=periods,
+            counted=[service_pb2.StockCount(node=n, item=i, on_hand=q) for (n, i), q in (counted or {}).items()],
+        )
+        _set_options(request.options, options, DEFAULT_BACKEND)
+        response = self.stub.AdvancePeriod(request, timeout=timeout)
+        return int(response.network.version), _stored(response.plan)
+
+    def watch_network(self, network_id: str, after_seq: int = 0) -> Iterator[AuditRecord]:
+        """Every write to the network as it happens (plan versions, decisions, signals, lapses)."""
+        request = service_pb2.WatchNetworkRequest(network_id=network_id, after_seq=after_seq)
+        for msg in self.stub.WatchNetwork(request):
+            yield convert.audit_entry_from_proto(msg)
 
     def export_model(
         self, spec: NetworkSpec, fmt: str = "mps", protocols: ProtocolSet | None = None, signals: Sequence[Signal] = ()

@@ -162,6 +162,13 @@ FIELD_KINDS: dict[str, Kind] = {
     "concerto.v1.DecideRequest.plan_version": Kind.VERSION,
     "concerto.v1.DecideRequest.index": Kind.VERSION,
     "concerto.v1.ExportModelRequest.network_version": Kind.VERSION,
+    "concerto.v1.SetNetworkSettingsRequest.window_seconds": Kind.HOURS,
+    "concerto.v1.AdvancePeriodRequest.periods": Kind.PERIODS,
+    "concerto.v1.WatchNetworkRequest.after_seq": Kind.VERSION,
+    # A wall-clock time (a published signal's detection): any valid timestamp; protobuf's own
+    # conversion refuses one out of its range (years 1 to 9999).
+    "google.protobuf.Timestamp.seconds": Kind.FREE,
+    "google.protobuf.Timestamp.nanos": Kind.FREE,
 }
 """Fields whose kind is not their type's default (a string is an ID, a number a MAGNITUDE)."""
 
@@ -170,6 +177,7 @@ COUNT_LIMITS: dict[str, str] = {
     "concerto.v1.ReplanRequest.signals": "signals",
     "concerto.v1.ValidateNetworkRequest.signals": "signals",
     "concerto.v1.ExportModelRequest.signals": "signals",
+    "concerto.v1.PublishSignalsRequest.signals": "signals",
     "concerto.v1.Demand.quantity": "horizon",
 }
 """Repeated fields held to a limit other than `entities`: the limit's name."""

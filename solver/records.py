@@ -18,24 +18,29 @@ from models.signals import Signal
 from models.solution import SolveStatus
 from solver.backends.registry import DEFAULT_BACKEND
 from solver.options import SolveOptions
-from solver.store import AuditRecord, DecisionState, NetworkSummary, SignOff
+from solver.store import AuditRecord, DecisionState, NetworkSummary, SignalChange, SignOff
 
 __all__ = [
     "AuditRecord",
     "DecisionState",
     "ExportedModel",
+    "NetworkSettings",
     "NetworkSummary",
     "PlanRequest",
     "PlanSummary",
+    "PublishedSignal",
     "ReplanInfo",
     "ReplanRequest",
+    "ResponseTimeline",
     "SignOff",
+    "SignalChange",
     "SolveEvent",
     "SolveProgress",
     "SolveRequest",
     "StoredDecision",
     "StoredNetwork",
     "StoredPlan",
+    "TimelineEntry",
 ]
 
 
@@ -81,6 +86,96 @@ class ReplanRequest:
     settings: ReplanOptions = field(default_factory=ReplanOptions)
     first_answer: bool = True
     """Answer first from the signals' reach, then solve the full replan."""
+    withdrawn: tuple[str, ...] = ()
+    """Ids of the baseline's signals the new plan no longer answers (a cancelled disruption, or one
+    whose update comes among `signals` under the same id)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishedSignal:
+    """A signal as the system that detected it publishes it: its source, the source's own id, and
+    whether it is new, an update or a cancellation of that id."""
+
+    source: str
+    source_id: str
+    change: SignalChange = SignalChange.NEW
+    signal: Signal | None = None
+    """The signal (its id is "<source>:<source_id>"); None for a cancellation."""
+    detected_at: datetime | None = None
+    """When the source detected it (wall clock)."""
+
+    @property
+    def signal_id(self) -> str:
+        return f"{self.source}:{self.source_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkSettings:
+    """How a network is replanned: `automatic` lets its orchestrator answer published signals,
+    rejections and lapsed escalations by itself, coalescing what arrives within `window_seconds`."""
+
+    automatic: bool = False
+    window_seconds: float = 1.0
+    replan: ReplanOptions = field(default_factory=ReplanOptions)
+    options: SolveOptions = field(default_factory=SolveOptions)
+    backend: str = DEFAULT_BACKEND
+    first_answer: bool = True
+    """Store the first coordinated plan (from the signals' reach) as a plan version of its own,
+    before the final one."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimelineEntry:
+    """One published signal revision from detection to an executable response (None: not yet)."""
+
+    source: str
+    source_id: str
+    revision: int
+    change: SignalChange
+    detected_at: datetime | None
+    received_at: datetime
+    first_plan_at: datetime | None
+    first_plan_version: int | None
+    final_plan_at: datetime | None
+    final_plan_version: int | None
+    approvals_at: datetime | None
+    """When the last escalation the final plan raised for this signal was decided (None while one
+    waits); the final plan's time when it raised none."""
+    executable_at: datetime | None
+    """When every decision of the final plan this signal triggered could be carried out."""
+    pending_escalations: int = 0
+
+    @property
+    def response_seconds(self) -> float | None:
+        """Detection (or receipt, when the source gave no time) to an executable response."""
+        start = self.detected_at or self.received_at
+        return None if self.executable_at is None else (self.executable_at - start).total_seconds()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResponseTimeline:
+    """Every published signal of a network on its way to a response, with the median and worst
+    detection-to-response time over those with an executable response."""
+
+    network_id: str
+    entries: tuple[TimelineEntry, ...]
+
+    @property
+    def answered(self) -> list[float]:
+        return sorted(x for e in self.entries if (x := e.response_seconds) is not None)
+
+    @property
+    def median_seconds(self) -> float:
+        done = self.answered
+        if not done:
+            return float("nan")
+        mid = len(done) // 2
+        return done[mid] if len(done) % 2 else (done[mid - 1] + done[mid]) / 2
+
+    @property
+    def worst_seconds(self) -> float:
+        done = self.answered
+        return done[-1] if done else float("nan")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +231,9 @@ class StoredPlan:
     """How a replan answered (kind, timings, fence cuts, churn); None for a plan."""
     created_at: datetime | None = None
     """When the version was stored (None only for a version not read from a ledger)."""
+    trigger: str = ""
+    """What made it: "" (a Plan or Replan call), "inbox" or "inbox-first" (the orchestrator
+    answering published signals, its first coordinated plan), "rejection", "expiry", "advance"."""
 
 
 @dataclass(frozen=True, kw_only=True)

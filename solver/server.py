@@ -27,13 +27,15 @@ from models.errors import ConcertoError, ValidationError
 from solver import convert
 from solver._proto.concerto.v1 import service_pb2, service_pb2_grpc
 from solver.auth import OPEN, Principal, PrincipalRegistry, authenticate, authorize
+from solver.automatic import AlwaysOn
 from solver.errors import DeadlineExceeded, QueueFull, SolveCancelled, grpc_errors
 from solver.limits import RequestLimits, check_request
 from solver.options import DEFAULT_TIME_LIMIT
+from solver.orchestrator import Orchestrator
 from solver.records import QUEUED, SolveRequest, StoredPlan
 from solver.store import PlanStore, open_store
 from solver.tls import LOOPBACK, PemKind, check_key_pair, check_trust_roots, is_loopback, read_pem
-from solver.usecases import PlanRun, PlanService, plan_of, validate
+from solver.usecases import PlanRun, PlanService, check_backend, plan_of, validate
 from solver.workers import JobHandle, Progress, WorkerPool
 
 log = logging.getLogger("concerto.server")
@@ -78,6 +80,9 @@ class ServerConfig:
     """Serve gRPC reflection (`--reflection`/`--no-reflection`); None: only where authentication is
     on (`principals`) or the address is loopback, so an open server never describes itself beyond
     this machine."""
+    orchestrator: bool = True
+    """Run the orchestrator that replans automatic networks by themselves (`--no-orchestrator`:
+    settings are kept, signals stored, and nothing replans until a server with one runs)."""
     insecure: bool = False
     """Allow an address other than loopback without TLS or without authentication (`--insecure`);
     see `check_exposure`."""
@@ -345,6 +350,10 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self.pool = pool
         self.config = config
         self.service = PlanService(store, pool, max_response_bytes=config.limits.response_bytes)
+        self.always_on = AlwaysOn(self.service, max_open_signals=config.limits.signals)
+        self.orchestrator = Orchestrator(self.always_on)
+        self.always_on.on_signals = self.orchestrator.notify
+        self.service.on_decided = self.orchestrator.on_decided
         self.health = health.HealthServicer()
         self.watch_slots = StreamSlots(config.limits.watch_streams, config.limits.watch_streams_per_client)
         self.principals: PrincipalRegistry | None = None
@@ -499,6 +508,65 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         with grpc_errors(context):
             return convert.audit_list_to_proto(self.service.list_audit(request.network_id))
 
+    # -- always on ----------------------------------------------------------------------------------
+
+    def PublishSignals(
+        self, request: service_pb2.PublishSignalsRequest, context: grpc.ServicerContext
+    ) -> service_pb2.PublishSignalsResponse:
+        with grpc_errors(context):
+            published = [convert.published_signal_from_proto(m, f"signals[{k}]") for k, m in enumerate(request.signals)]
+            records = self.always_on.publish(request.network_id, published, principal_of(context))
+            return convert.received_signals_to_proto(records)
+
+    def GetNetworkSettings(
+        self, request: service_pb2.GetNetworkSettingsRequest, context: grpc.ServicerContext
+    ) -> service_pb2.NetworkSettings:
+        with grpc_errors(context):
+            settings, updated_at = self.always_on.settings(request.network_id)
+            return convert.settings_to_proto(request.network_id, settings, updated_at)
+
+    def SetNetworkSettings(
+        self, request: service_pb2.SetNetworkSettingsRequest, context: grpc.ServicerContext
+    ) -> service_pb2.NetworkSettings:
+        with grpc_errors(context):
+            wanted = convert.settings_from_request(request, default_time_limit=self._time_limit)
+            check_backend(wanted.backend, wanted.options)
+            settings, updated_at = self.always_on.set_settings(request.network_id, wanted, principal_of(context))
+            return convert.settings_to_proto(request.network_id, settings, updated_at)
+
+    def GetResponseTimeline(
+        self, request: service_pb2.GetResponseTimelineRequest, context: grpc.ServicerContext
+    ) -> service_pb2.ResponseTimeline:
+        with grpc_errors(context):
+            return convert.timeline_to_proto(self.always_on.timeline(request.network_id))
+
+    def AdvancePeriod(
+        self, request: service_pb2.AdvancePeriodRequest, context: grpc.ServicerContext
+    ) -> service_pb2.AdvancePeriodResponse:
+        with grpc_errors(context):
+            plan_request = convert.plan_request_from_proto(
+                service_pb2.PlanRequest(network_id=request.network_id, options=request.options),
+                default_time_limit=self._time_limit,
+            )
+            stored, run = self.always_on.advance(
+                request.network_id,
+                request.periods or 1,
+                convert.stock_counts_from_proto(request),
+                plan_request,
+                principal_of(context),
+            )
+            version = self._finish(run, context)
+            return service_pb2.AdvancePeriodResponse(
+                network=convert.network_version_to_proto(stored), plan=convert.plan_version_to_proto(version)
+            )
+
+    def WatchNetwork(
+        self, request: service_pb2.WatchNetworkRequest, context: grpc.ServicerContext
+    ) -> Iterator[service_pb2.AuditEntry]:
+        with grpc_errors(context), self.watch_slots.hold(_client_of(context)):
+            for event in self.always_on.watch(request.network_id, request.after_seq, context.is_active):
+                yield convert.audit_entry_to_proto(event)
+
     def ExportModel(
         self, request: service_pb2.ExportModelRequest, context: grpc.ServicerContext
     ) -> service_pb2.ExportModelResponse:
@@ -628,6 +696,8 @@ def create_server(address: str, config: ServerConfig | None = None) -> tuple[grp
     )
     servicer = ConcertoServicer(store, pool, config)
     servicer.principals = principals
+    if config.orchestrator:
+        servicer.orchestrator.start()
     service_pb2_grpc.add_ConcertoServicer_to_server(servicer, server)
     health_servicer = servicer.health
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -737,6 +807,7 @@ def shutdown(server: grpc.Server, servicer: ConcertoServicer, grace: float | Non
     close the store."""
     servicer.health.enter_graceful_shutdown()
     server.stop(grace).wait()
+    servicer.orchestrator.stop()
     servicer.pool.close()
     servicer.store.close()
 

@@ -6,6 +6,7 @@ Stores opaque serialized blobs (the server writes protobuf bytes) next to the co
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -13,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -103,6 +104,17 @@ class NetworkTaken(ConcertoError):
         super().__init__(f"network id {echo(network_id)} is taken; store the network under another id")
 
 
+class InboxFull(ConcertoError):
+    """A network with as many signals waiting for a plan as its inbox may hold."""
+
+    def __init__(self, network_id: str, open_now: int, limit: int) -> None:
+        self.network_id = network_id
+        super().__init__(
+            f"network {network_id!r} has {open_now:,} signals no plan has answered yet, and its inbox holds at "
+            f"most {limit:,} (`concerto serve --max-signals`); retry once its replans caught up"
+        )
+
+
 class AlreadySigned(ConcertoError):
     """A joint decision's sign-off for functions that have all signed already."""
 
@@ -135,6 +147,13 @@ class DecisionState(StrEnum):
     """The approver said yes (who and when are recorded)."""
     REJECTED = "rejected"
     """The approver said no (who and when are recorded)."""
+    EXPIRED = "expired"
+    """Nobody decided within the escalation's window and the rule's default let it lapse."""
+
+    @property
+    def executable(self) -> bool:
+        """Whether the decision may be carried out: it needed no approval, or it has one."""
+        return self in (DecisionState.NOT_REQUIRED, DecisionState.APPROVED)
 
 
 DEFAULT_TENANT = "default"
@@ -221,6 +240,10 @@ class PlanRecord:
     request_hash: str = ""
     """The fingerprint of the request's content (everything but the key); empty for a version
     written before fingerprints were kept, which any retry with its key replays."""
+    trigger: str = ""
+    """What made the version: "" (a Plan or Replan call), "inbox" (the orchestrator answering
+    published signals; "inbox-first" for its first coordinated plan), "rejection", "expiry" or
+    "advance"."""
 
 
 @dataclass(frozen=True)
@@ -266,6 +289,86 @@ class SignOff:
     approve: bool
     at: datetime
     note: str
+
+
+class SignalChange(StrEnum):
+    """What a published signal does to its source's id."""
+
+    NEW = "new"
+    """The first report of this id (a resend with the same content is accepted once)."""
+    UPDATE = "update"
+    """New content for an id already received (an outage now expected to last longer)."""
+    CANCEL = "cancel"
+    """The disruption is over or was a false alarm (a lane reopened): later plans drop it."""
+
+
+@dataclass(frozen=True)
+class InboxInput:
+    """A signal as a source publishes it, about to be stored."""
+
+    source: str
+    source_id: str
+    change: SignalChange
+    signal: bytes
+    """The serialized signal (empty for a cancellation)."""
+    content: str
+    """A fingerprint of the content: the same id with the same content is a resend."""
+    detected_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class InboxRecord:
+    """A published signal revision in the ledger, with the plan versions that answered it."""
+
+    seq: int
+    network_id: str
+    source: str
+    source_id: str
+    revision: int
+    change: SignalChange
+    signal: bytes
+    content: str
+    detected_at: datetime | None
+    received_at: datetime
+    principal: str
+    credential: str
+    first_by: int | None
+    final_by: int | None
+    duplicate: bool = False
+    """For a publish: this entry resent a revision already stored (nothing was written for it)."""
+
+
+@dataclass(frozen=True)
+class NetworkSettingsRecord:
+    """How a network is replanned: by callers (manual) or by its orchestrator (automatic)."""
+
+    network_id: str
+    automatic: bool
+    window_seconds: float
+    settings: bytes
+    """The replan settings and solve options automatic replans use (opaque to the store)."""
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class HoldInput:
+    """A rule a rejected or lapsed escalation holds to its limit (or forbids) in later replans, while
+    any of `signals` (the signals that activated it) is answered; no signals: always."""
+
+    rule: str
+    forbid: bool
+    signals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HoldRecord:
+    network_id: str
+    plan_version: int
+    rule: str
+    forbid: bool
+    signals: tuple[str, ...]
+    reason: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -314,6 +417,9 @@ class PlanStore(Protocol):
         expect_latest: int | None = None,
         extra: bytes = b"",
         actor: Actor = OPEN_ACTOR,
+        trigger: str = "",
+        inbox_first: Sequence[int] = (),
+        inbox_final: Sequence[int] = (),
     ) -> PlanRecord: ...
 
     def get_plan(self, network_id: str, version: int = 0) -> PlanRecord: ...
@@ -343,9 +449,30 @@ class PlanStore(Protocol):
         note: str = "",
         credential: str = "open",
         functions: Sequence[str] = (),
+        holds: Sequence[HoldInput] = (),
     ) -> DecisionRecord: ...
 
-    def list_audit(self, network_id: str) -> list[AuditRecord]: ...
+    def list_audit(self, network_id: str, after: int = 0) -> list[AuditRecord]: ...
+
+    def publish(
+        self, network_id: str, entries: Sequence[InboxInput], *, actor: Actor = OPEN_ACTOR, max_open: int = 10_000
+    ) -> list[InboxRecord]: ...
+
+    def inbox(self, network_id: str, *, open_only: bool = False) -> list[InboxRecord]: ...
+
+    def get_settings(self, network_id: str) -> NetworkSettingsRecord | None: ...
+
+    def put_settings(
+        self, network_id: str, *, automatic: bool, window_seconds: float, settings: bytes, actor: Actor = OPEN_ACTOR
+    ) -> NetworkSettingsRecord: ...
+
+    def automatic_networks(self) -> list[str]: ...
+
+    def holds(self, network_id: str) -> list[HoldRecord]: ...
+
+    def expire(
+        self, network_id: str, plan_version: int, escalation: str, holds: Sequence[HoldInput], *, detail: str
+    ) -> int: ...
 
     def close(self) -> None: ...
 
@@ -358,7 +485,7 @@ class PlanStore(Protocol):
 
 # ------------------------------------------------------------------------------------------ schema
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema this code writes; stored in `PRAGMA user_version`."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -474,6 +601,79 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         """,
         "CREATE INDEX audit_by_network ON audit (network_id, seq)",
     ),
+    # Always on. The inbox keeps every published signal the moment it arrives (a revision per
+    # update or cancellation of a source's id) and which plan versions answered it; a network's
+    # settings say whether its orchestrator replans by itself; holds keep a rejected or lapsed
+    # escalation's rule to its limit in later replans; a plan version says what triggered it; and a
+    # decision can expire (the table is rebuilt for its new CHECK: nothing references it).
+    5: (
+        """
+        CREATE TABLE inbox (
+            seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+            network_id  TEXT NOT NULL,
+            source      TEXT NOT NULL,
+            source_id   TEXT NOT NULL,
+            revision    INTEGER NOT NULL CHECK (revision >= 1),
+            change      TEXT NOT NULL CHECK (change IN ('new', 'update', 'cancel')),
+            signal      BLOB NOT NULL,
+            content     TEXT NOT NULL,
+            detected_at TEXT,
+            received_at TEXT NOT NULL,
+            principal   TEXT NOT NULL,
+            credential  TEXT NOT NULL,
+            first_by    INTEGER,
+            final_by    INTEGER,
+            UNIQUE (network_id, source, source_id, revision)
+        )
+        """,
+        "CREATE INDEX inbox_open ON inbox (network_id, final_by)",
+        """
+        CREATE TABLE network_settings (
+            network_id     TEXT PRIMARY KEY,
+            automatic      INTEGER NOT NULL CHECK (automatic IN (0, 1)),
+            window_seconds REAL NOT NULL CHECK (window_seconds >= 0),
+            settings       BLOB NOT NULL,
+            updated_at     TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE holds (
+            network_id   TEXT NOT NULL,
+            plan_version INTEGER NOT NULL,
+            rule         TEXT NOT NULL,
+            forbid       INTEGER NOT NULL CHECK (forbid IN (0, 1)),
+            signals      TEXT NOT NULL,
+            reason       TEXT NOT NULL CHECK (reason IN ('rejected', 'expired')),
+            at           TEXT NOT NULL,
+            PRIMARY KEY (network_id, plan_version, rule)
+        )
+        """,
+        "ALTER TABLE plans ADD COLUMN trigger TEXT NOT NULL DEFAULT ''",
+        """
+        CREATE TABLE decisions_v5 (
+            network_id         TEXT NOT NULL,
+            plan_version       INTEGER NOT NULL,
+            idx                INTEGER NOT NULL CHECK (idx >= 0),
+            state              TEXT NOT NULL
+                               CHECK (state IN ('not_required', 'pending', 'approved', 'rejected', 'expired')),
+            decided_by         TEXT NOT NULL DEFAULT '',
+            decided_at         TEXT,
+            note               TEXT NOT NULL DEFAULT '',
+            blob               BLOB NOT NULL,
+            escalation         TEXT NOT NULL DEFAULT '',
+            approver           TEXT NOT NULL DEFAULT '',
+            decided_credential TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (network_id, plan_version, idx),
+            FOREIGN KEY (network_id, plan_version) REFERENCES plans (network_id, version)
+        )
+        """,
+        "INSERT INTO decisions_v5 SELECT network_id, plan_version, idx, state, decided_by, decided_at, note, blob, "
+        "escalation, approver, decided_credential FROM decisions",
+        "DROP TABLE decisions",
+        "ALTER TABLE decisions_v5 RENAME TO decisions",
+        "CREATE INDEX decisions_by_state ON decisions (network_id, plan_version, state)",
+        "CREATE INDEX decisions_by_escalation ON decisions (network_id, plan_version, escalation)",
+    ),
 }
 
 _NETWORK_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -482,7 +682,11 @@ _PLAN_SUMMARY_COLUMNS = (
     "network_id, version, network_version, baseline_version, signals, status, objective, created_at, "
     "idempotency_key, n_decisions, n_needs_approval"
 )
-_PLAN_COLUMNS = _PLAN_SUMMARY_COLUMNS + ", plan, extra, request_kind, request_hash"
+_PLAN_COLUMNS = _PLAN_SUMMARY_COLUMNS + ", plan, extra, request_kind, request_hash, trigger"
+_INBOX_COLUMNS = (
+    "seq, network_id, source, source_id, revision, change, signal, content, detected_at, received_at, principal, "
+    "credential, first_by, final_by"
+)
 _DECISION_COLUMNS = (
     "network_id, plan_version, idx, blob, state, decided_by, decided_at, note, escalation, approver, decided_credential"
 )
@@ -707,6 +911,9 @@ class SqlitePlanStore:
         expect_latest: int | None = None,
         extra: bytes = b"",
         actor: Actor = OPEN_ACTOR,
+        trigger: str = "",
+        inbox_first: Sequence[int] = (),
+        inbox_final: Sequence[int] = (),
     ) -> PlanRecord:
         """Store a plan as the next version, with its decisions, in one transaction.
 
@@ -715,6 +922,8 @@ class SqlitePlanStore:
         is raised when it differs (the key was reused for other content); otherwise, when
         `expect_latest` is given and is not the latest plan version, `StaleBaseline` is raised and
         nothing is written. Decisions that need approval start pending, the others not_required.
+        The inbox signals `inbox_first` and `inbox_final` (their seq) are marked answered by this
+        version, as a first coordinated plan or a final one, in the same transaction.
         """
         _check_network_id(network_id)
         kind = _check_kind(network_id, request_kind)
@@ -746,7 +955,7 @@ class SqlitePlanStore:
                 raise NotFound("plan", f"{network_id} version {baseline_version}", "the baseline must be stored")
             version = latest + 1
             conn.execute(
-                f"INSERT INTO plans ({_PLAN_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+                f"INSERT INTO plans ({_PLAN_COLUMNS}) VALUES ({', '.join('?' * 16)})",
                 (
                     network_id,
                     version,
@@ -763,8 +972,10 @@ class SqlitePlanStore:
                     extra,
                     kind.value,
                     request_hash,
+                    trigger,
                 ),
             )
+            _mark_answered(conn, network_id, version, inbox_first, inbox_final)
             conn.execute(
                 "UPDATE plans SET created_by = ? WHERE network_id = ? AND version = ?",
                 (actor.principal, network_id, version),
@@ -810,6 +1021,7 @@ class SqlitePlanStore:
             bytes(extra),
             kind.value,
             request_hash,
+            trigger,
         )
 
     def get_plan(self, network_id: str, version: int = 0) -> PlanRecord:
@@ -899,6 +1111,7 @@ class SqlitePlanStore:
         note: str = "",
         credential: str = "open",
         functions: Sequence[str] = (),
+        holds: Sequence[HoldInput] = (),
     ) -> DecisionRecord:
         """Approve or reject a pending decision of the latest plan version, recording who, when
         (UTC) and with which credential; the answer is the decision as it stands after.
@@ -908,7 +1121,7 @@ class SqlitePlanStore:
         a sign-off from each member function: `functions` are those `decided_by` signs for (the
         caller checked that they may); the decisions are approved when every member has signed, and
         rejected by the first rejection. A decision stored before escalations were kept has none and
-        is decided alone.
+        is decided alone. A rejection writes `holds` (the escalation's rules, for later replans).
 
         `plan_version` must name the version: approving "the latest" could land on a plan newer
         than the one the approver read. A decision of a version that a newer one superseded raises
@@ -989,6 +1202,8 @@ class SqlitePlanStore:
                     "AND (idx = ? OR (escalation != '' AND escalation = ?))",
                     (state, who, _to_text(at), note, credential, network_id, plan_version, index, escalation),
                 )
+                if state == DecisionState.REJECTED:
+                    _add_holds(conn, network_id, plan_version, holds, "rejected", at)
             verb = ("signed off " + "+".join(f for f in members if f in functions) + " of") if members else ""
             _audit(
                 conn,
@@ -1006,14 +1221,15 @@ class SqlitePlanStore:
             ).fetchone()
             return _decision_record(updated, _signoffs(conn, network_id, plan_version, escalation))
 
-    def list_audit(self, network_id: str) -> list[AuditRecord]:
-        """Every write to a network, oldest first: network versions, plan versions, decisions."""
+    def list_audit(self, network_id: str, after: int = 0) -> list[AuditRecord]:
+        """Every write to a network after audit row `after`, oldest first: network versions, plan
+        versions, decisions, published signals, settings (what `WatchNetwork` streams)."""
         _check_network_id(network_id)
         with self._transaction(write=False) as conn:
             rows = conn.execute(
                 "SELECT seq, network_id, at, principal, credential, action, detail FROM audit "
-                "WHERE network_id = ? ORDER BY seq",
-                (network_id,),
+                "WHERE network_id = ? AND seq > ? ORDER BY seq",
+                (network_id, after),
             ).fetchall()
         return [
             AuditRecord(
@@ -1027,6 +1243,188 @@ class SqlitePlanStore:
             )
             for r in rows
         ]
+
+    # -- the inbox
+
+    def publish(
+        self, network_id: str, entries: Sequence[InboxInput], *, actor: Actor = OPEN_ACTOR, max_open: int = 10_000
+    ) -> list[InboxRecord]:
+        """Store published signals the moment they arrive, all or none, in one transaction: each is
+        the next revision of its (source, source id). A resend (the id's latest revision has this
+        content and change) is stored once and answered as a duplicate; a new report of a known id
+        with other content, an update or cancellation of an unknown or cancelled id, is a
+        `ValidationError` naming the entry. A network whose open (unanswered) signals would pass
+        `max_open` refuses the batch (`InboxFull`)."""
+        _check_network_id(network_id)
+        received = _utc_now()
+        out: list[InboxRecord] = []
+        with self._transaction(write=True) as conn:
+            if _latest(conn, "networks", network_id) == 0:
+                raise _network_not_found(network_id, 0)
+            open_now = conn.execute(
+                "SELECT count(*) FROM inbox WHERE network_id = ? AND final_by IS NULL", (network_id,)
+            ).fetchone()[0]
+            added = 0
+            for k, e in enumerate(entries):
+                where = f"signals[{k}]"
+                row = conn.execute(
+                    f"SELECT {_INBOX_COLUMNS} FROM inbox WHERE network_id = ? AND source = ? AND source_id = ? "
+                    "ORDER BY revision DESC LIMIT 1",
+                    (network_id, e.source, e.source_id),
+                ).fetchone()
+                last = None if row is None else _inbox_record(row)
+                if last is not None and last.change == e.change and last.content == e.content:
+                    out.append(replace(last, duplicate=True))
+                    continue
+                _check_change(network_id, where, e, last)
+                revision = 1 if last is None else last.revision + 1
+                cursor = conn.execute(
+                    "INSERT INTO inbox (network_id, source, source_id, revision, change, signal, content, "
+                    "detected_at, received_at, principal, credential) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        network_id,
+                        e.source,
+                        e.source_id,
+                        revision,
+                        e.change.value,
+                        e.signal,
+                        e.content,
+                        None if e.detected_at is None else _to_text(e.detected_at),
+                        _to_text(received),
+                        actor.principal,
+                        actor.credential,
+                    ),
+                )
+                added += 1
+                seq = int(cursor.lastrowid or 0)
+                out.append(
+                    InboxRecord(
+                        seq,
+                        network_id,
+                        e.source,
+                        e.source_id,
+                        revision,
+                        e.change,
+                        e.signal,
+                        e.content,
+                        e.detected_at,
+                        received,
+                        actor.principal,
+                        actor.credential,
+                        None,
+                        None,
+                    )
+                )
+            if added and open_now + added > max_open:
+                raise InboxFull(network_id, open_now, max_open)
+            if added:
+                sources = sorted({e.source for e in entries})
+                _audit(
+                    conn,
+                    network_id,
+                    received,
+                    actor,
+                    "publish",
+                    f"{added} signals received from {', '.join(sources)}",
+                )
+        return out
+
+    def inbox(self, network_id: str, *, open_only: bool = False) -> list[InboxRecord]:
+        """The network's published signals, oldest first; `open_only`: those no final plan answered."""
+        _check_network_id(network_id)
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                f"SELECT {_INBOX_COLUMNS} FROM inbox WHERE network_id = ? AND (? = 0 OR final_by IS NULL) ORDER BY seq",
+                (network_id, int(open_only)),
+            ).fetchall()
+        return [_inbox_record(r) for r in rows]
+
+    # -- settings and holds
+
+    def get_settings(self, network_id: str) -> NetworkSettingsRecord | None:
+        _check_network_id(network_id)
+        with self._transaction(write=False) as conn:
+            row = conn.execute(
+                "SELECT network_id, automatic, window_seconds, settings, updated_at FROM network_settings "
+                "WHERE network_id = ?",
+                (network_id,),
+            ).fetchone()
+        return None if row is None else _settings_record(row)
+
+    def put_settings(
+        self, network_id: str, *, automatic: bool, window_seconds: float, settings: bytes, actor: Actor = OPEN_ACTOR
+    ) -> NetworkSettingsRecord:
+        """Set how a stored network is replanned (manual or automatic, the coalescing window, the
+        replan settings automatic replans use)."""
+        _check_network_id(network_id)
+        if not math.isfinite(window_seconds) or window_seconds < 0:
+            raise ValidationError(
+                "network settings", network_id, "window_seconds", f"is {window_seconds}; give seconds >= 0"
+            )
+        at = _utc_now()
+        with self._transaction(write=True) as conn:
+            if _latest(conn, "networks", network_id) == 0:
+                raise _network_not_found(network_id, 0)
+            conn.execute(
+                "INSERT INTO network_settings (network_id, automatic, window_seconds, settings, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (network_id) DO UPDATE SET automatic = excluded.automatic, "
+                "window_seconds = excluded.window_seconds, settings = excluded.settings, "
+                "updated_at = excluded.updated_at",
+                (network_id, int(automatic), window_seconds, settings, _to_text(at)),
+            )
+            mode = "automatic" if automatic else "manual"
+            _audit(conn, network_id, at, actor, "settings", f"{mode}, coalescing window {window_seconds:g} s")
+        return NetworkSettingsRecord(network_id, automatic, window_seconds, bytes(settings), at)
+
+    def automatic_networks(self) -> list[str]:
+        """The networks whose orchestrator replans by itself."""
+        with self._transaction(write=False) as conn:
+            rows = conn.execute("SELECT network_id FROM network_settings WHERE automatic = 1 ORDER BY network_id")
+            return [str(r[0]) for r in rows]
+
+    def holds(self, network_id: str) -> list[HoldRecord]:
+        """The rules rejected or lapsed escalations hold in later replans of the network, oldest first."""
+        _check_network_id(network_id)
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT network_id, plan_version, rule, forbid, signals, reason, at FROM holds "
+                "WHERE network_id = ? ORDER BY at, rule",
+                (network_id,),
+            ).fetchall()
+        return [
+            HoldRecord(
+                r["network_id"],
+                r["plan_version"],
+                r["rule"],
+                bool(r["forbid"]),
+                tuple(json.loads(r["signals"])),
+                r["reason"],
+                _from_text(r["at"]),
+            )
+            for r in rows
+        ]
+
+    def expire(
+        self, network_id: str, plan_version: int, escalation: str, holds: Sequence[HoldInput], *, detail: str
+    ) -> int:
+        """Let a pending escalation of the latest plan version lapse: its pending decisions become
+        expired and `holds` are written, in one transaction; returns how many decisions lapsed (0
+        when the version is no longer the latest or nothing of the escalation is pending)."""
+        _check_network_id(network_id)
+        at = _utc_now()
+        with self._transaction(write=True) as conn:
+            if _latest(conn, "plans", network_id) != plan_version:
+                return 0
+            cursor = conn.execute(
+                "UPDATE decisions SET state = 'expired', decided_by = 'expiry', decided_at = ?, note = ? "
+                "WHERE network_id = ? AND plan_version = ? AND escalation = ? AND state = 'pending'",
+                (_to_text(at), detail, network_id, plan_version, escalation),
+            )
+            lapsed = int(cursor.rowcount)
+            if lapsed:
+                _add_holds(conn, network_id, plan_version, holds, "expired", at)
+                _audit(conn, network_id, at, Actor("", "expiry"), "expire", f"plan version {plan_version}: {detail}")
+        return lapsed
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -1133,6 +1531,7 @@ def _plan_record(row: sqlite3.Row) -> PlanRecord:
         extra=row["extra"],
         request_kind=row["request_kind"],
         request_hash=row["request_hash"],
+        trigger=row["trigger"],
     )
 
 
@@ -1188,6 +1587,80 @@ def _signoffs(conn: sqlite3.Connection, network_id: str, plan_version: int, esca
 def _signers(conn: sqlite3.Connection, network_id: str, plan_version: int, escalation: str) -> str:
     """Who signed a joint escalation: "ana (procurement), bo (production)"."""
     return ", ".join(f"{s.principal} ({s.function})" for s in _signoffs(conn, network_id, plan_version, escalation))
+
+
+def _check_change(network_id: str, where: str, e: InboxInput, last: InboxRecord | None) -> None:
+    """Whether `e` may follow the id's latest revision `last` (a resend was answered before)."""
+    ident = f"{e.source}:{e.source_id}"
+    if e.change == SignalChange.NEW and last is not None and last.change != SignalChange.CANCEL:
+        raise ValidationError(
+            "signal",
+            ident,
+            f"{where}.change",
+            f"is new, but revision {last.revision} of this id has other content; send the changed signal "
+            "as an update, or give it a new source_id",
+        )
+    if e.change != SignalChange.NEW and (last is None or last.change == SignalChange.CANCEL):
+        state = "was never received" if last is None else "was cancelled"
+        raise ValidationError(
+            "signal", ident, f"{where}.change", f"is {e.change.value}, but this id {state}; publish it as new"
+        )
+
+
+def _inbox_record(row: sqlite3.Row) -> InboxRecord:
+    return InboxRecord(
+        seq=row["seq"],
+        network_id=row["network_id"],
+        source=row["source"],
+        source_id=row["source_id"],
+        revision=row["revision"],
+        change=SignalChange(row["change"]),
+        signal=bytes(row["signal"]),
+        content=row["content"],
+        detected_at=None if row["detected_at"] is None else _from_text(row["detected_at"]),
+        received_at=_from_text(row["received_at"]),
+        principal=row["principal"],
+        credential=row["credential"],
+        first_by=row["first_by"],
+        final_by=row["final_by"],
+    )
+
+
+def _settings_record(row: sqlite3.Row) -> NetworkSettingsRecord:
+    return NetworkSettingsRecord(
+        row["network_id"],
+        bool(row["automatic"]),
+        float(row["window_seconds"]),
+        bytes(row["settings"]),
+        _from_text(row["updated_at"]),
+    )
+
+
+def _mark_answered(
+    conn: sqlite3.Connection, network_id: str, version: int, first: Sequence[int], final: Sequence[int]
+) -> None:
+    """Inbox rows answered by plan version `version`: as a first coordinated plan, or a final one
+    (which also counts as the first when none came before)."""
+    for column, seqs in (("first_by", list(first) + list(final)), ("final_by", list(final))):
+        if seqs:
+            marks = ", ".join("?" * len(seqs))
+            conn.execute(
+                f"UPDATE inbox SET {column} = ? WHERE network_id = ? AND {column} IS NULL AND seq IN ({marks})",
+                (version, network_id, *seqs),
+            )
+
+
+def _add_holds(
+    conn: sqlite3.Connection, network_id: str, plan_version: int, holds: Sequence[HoldInput], reason: str, at: datetime
+) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO holds (network_id, plan_version, rule, forbid, signals, reason, at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (network_id, plan_version, h.rule, int(h.forbid), json.dumps(list(h.signals)), reason, _to_text(at))
+            for h in holds
+        ],
+    )
 
 
 def _owner(conn: sqlite3.Connection, network_id: str) -> str | None:

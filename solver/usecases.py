@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
+from dataclasses import replace as dc_replace
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -22,7 +23,7 @@ from models.errors import ValidationError, echo
 from models.network import Network, NetworkSpec
 from models.plan import Plan
 from models.protocols import AuthorityStatus, ProtocolSet, validate_against_network, validate_protocols
-from models.protocols.spec import Approver
+from models.protocols.spec import Approver, OnReject
 from models.signal_kinds import SIGNAL_KINDS
 from models.signals import Signal, apply_signals
 from models.solution import SolveStatus
@@ -53,6 +54,8 @@ from solver.store import (
     DecisionInput,
     DecisionRecord,
     DecisionState,
+    HoldInput,
+    HoldRecord,
     NetworkRecord,
     NetworkSummary,
     PlanRecord,
@@ -188,6 +191,9 @@ class PlanRun:
     handle: JobHandle | None = None
     _finish: Callable[[JobResult], StoredPlan] | None = None
     stale: StaleBaseline | None = None
+    expect_latest: int | None = None
+    """The plan version that must still be the latest when the final plan is stored (None: any);
+    an automatic replan that stored its first coordinated plan expects that version."""
 
     def finish(self, result: JobResult) -> StoredPlan:
         """Store the job's result as a new plan version; a solve without a plan raises `NoPlan`."""
@@ -269,6 +275,10 @@ class PlanService:
         # version each expects to be the latest; storing a newer version stops them.
         self._in_flight: dict[str, dict[PlanRun, int]] = {}
         self._in_flight_lock = threading.Lock()
+        # The orchestrator's hooks (`solver.automatic`): a plan version was stored; a decision was
+        # decided (a rejection replans an automatic network).
+        self.on_plan_stored: Callable[[StoredPlan], None] | None = None
+        self.on_decided: Callable[[StoredDecision], None] | None = None
 
     # -- networks ---------------------------------------------------------------------------------
 
@@ -298,7 +308,7 @@ class PlanService:
             spec.name,
             ledger.encode_network(spec),
             ledger.encode_protocols(protocols) if protocols is not None else None,
-            actor=_actor(principal),
+            actor=actor_of(principal),
         )
         # The stored bytes decode to this very spec (the converters round-trip), so keep it decoded.
         self._decoded.get(("network", network_id, record.version), lambda: _DecodedNetwork(spec, protocols, net))
@@ -307,7 +317,7 @@ class PlanService:
     def _kept_protocols(self, network_id: str, principal: Principal) -> ProtocolSet | None:
         """The protocols of the network's latest version, for a new version sent without any."""
         owner = self.store.network_tenant(network_id)
-        if owner is None or owner != _actor(principal).tenant:
+        if owner is None or owner != actor_of(principal).tenant:
             return None  # a new network (another tenant's id is refused by the store)
         return self._decoded_network(self.store.get_network(network_id)).protocols
 
@@ -348,9 +358,13 @@ class PlanService:
         *,
         expired: Expired = _never,
         principal: Principal = OPEN,
+        signals: tuple[Signal, ...] = (),
+        trigger: str = "",
     ) -> PlanRun:
         """Plan a stored network: a retry answered from the ledger (the same idempotency key and
-        content; the same key with other content is `IdempotencyConflict`), or the solve under way."""
+        content; the same key with other content is `IdempotencyConflict`), or the solve under way.
+        A network rolled forward (`solver.automatic`) is planned with the `signals` still in force,
+        under the rules they keep held."""
         fingerprint = ledger.request_fingerprint(request) if request.idempotency_key else ""
         replayed = self._replayed(request.network_id, RequestKind.PLAN, request.idempotency_key, fingerprint)
         if replayed is not None:
@@ -358,10 +372,15 @@ class PlanService:
         self.pool.check_room()
         record = self.store.get_network(request.network_id, request.network_version)
         decoded = self._decoded_network(record)
+        protocols = decoded.protocols
+        if signals:
+            apply_signals(decoded.net, signals)
+            if protocols is not None:
+                protocols = apply_holds(protocols, self.store.holds(request.network_id), {s.id for s in signals})
         job = SolveJob(
             spec=decoded.spec,
-            protocols=decoded.protocols,
-            signals=(),
+            protocols=protocols,
+            signals=signals,
             options=request.options,
             backend=check_backend(request.backend, request.options),
         )
@@ -372,13 +391,14 @@ class PlanService:
                 request.network_id,
                 record.version,
                 0,
-                (),
+                signals,
                 plan_of(result),
                 request.idempotency_key,
                 None,
                 kind=RequestKind.PLAN,
                 fingerprint=fingerprint,
-                actor=_actor(principal),
+                actor=actor_of(principal),
+                trigger=trigger,
             )
 
         return PlanRun(handle=handle, _finish=finish)
@@ -390,13 +410,22 @@ class PlanService:
         *,
         expired: Expired = _never,
         principal: Principal = OPEN,
+        trigger: str = "",
+        inbox: Sequence[int] = (),
+        store_first: bool = False,
     ) -> PlanRun:
         """Replan against a stored baseline: a retry answered from the ledger, or the replan under
         way. The baseline must hold a plan and, unless `allow_stale_baseline`, be the latest
         version (`StaleBaseline`, before anything is queued); such a replan is also stopped as soon
         as another version of the network is stored, and then ends with `StaleBaseline`. The new
-        plan answers the baseline's signals and the new ones (`merge_signals`). A partner may
-        replan only with signals that land on its own nodes and lanes (`PermissionDenied`)."""
+        plan answers the baseline's signals but the withdrawn ones, and the new ones
+        (`merge_signals`), under the network's protocols with the rules that rejected or lapsed
+        escalations hold (`apply_holds`). A partner may replan only with signals that land on its
+        own nodes and lanes (`PermissionDenied`).
+
+        The orchestrator's replans (`solver.automatic`) say what triggered them, which inbox signals
+        (`inbox`, their seq) they answer, and may store the first coordinated plan as a version of
+        its own (`store_first`): the final plan then expects that version to be the latest."""
         scope = principal.partner_scope(request.network_id)
         if scope is not None:
             self._check_partner_signals(request, principal, *scope)
@@ -407,22 +436,73 @@ class PlanService:
         self.pool.check_room()  # refuse before the work of preparing the job
         job, baseline = self._replan_job(request)
         first_seconds: list[float] = []
+        actor = actor_of(principal)
+        run = PlanRun(expect_latest=None if request.allow_stale_baseline else baseline.version)
 
         def progress(p: Progress) -> None:
             if p.first is not None:
                 first_seconds.append(p.first.ready_seconds)
+                if store_first:
+                    self._store_first(request, job, baseline, p.first, run, actor, trigger, inbox)
             if on_progress is not None:
                 on_progress(p)
 
-        handle = self._submit(job, progress, expired)
+        run.handle = self._submit(job, progress, expired)
 
         def finish(result: JobResult) -> StoredPlan:
-            return self._store_replan(request, job, baseline, result, first_seconds, fingerprint, _actor(principal))
+            return self._store_replan(
+                request, job, baseline, result, first_seconds, fingerprint, actor, run, trigger=trigger, inbox=inbox
+            )
 
-        run = PlanRun(handle=handle, _finish=finish)
+        run._finish = finish
         if not request.allow_stale_baseline:
             self._track(request.network_id, baseline.version, run)
         return run
+
+    def _store_first(
+        self,
+        request: ReplanRequest,
+        job: SolveJob,
+        baseline: PlanRecord,
+        first: ReplanResult,
+        run: PlanRun,
+        actor: Actor,
+        trigger: str,
+        inbox: Sequence[int],
+    ) -> None:
+        """Store an automatic replan's first coordinated plan as a version, then let the run expect
+        it to be the latest (and not be stopped by it). If another version landed first, the run is
+        stopped: it answers a baseline that is no longer the latest."""
+        if not first.plan.has_solution or run.expect_latest is None:
+            return
+        info = self._replan_info(job, first, [first.ready_seconds])
+        try:
+            stored = self._store_plan(
+                request.network_id,
+                baseline.network_version,
+                baseline.version,
+                job.signals,
+                first.plan,
+                "",
+                run.expect_latest,
+                kind=RequestKind.REPLAN,
+                fingerprint="",
+                extra=ledger.encode_replan_info(info),
+                actor=actor,
+                trigger=f"{trigger}-first" if trigger else "first",
+                inbox_first=inbox,
+                exempt=run,
+            )
+        except StaleBaseline as err:
+            run.stale = err
+            if run.handle is not None:
+                run.handle.cancel()
+            return
+        with self._in_flight_lock:
+            run.expect_latest = stored.version
+            runs = self._in_flight.get(request.network_id, {})
+            if run in runs:
+                runs[run] = stored.version
 
     def _track(self, network_id: str, expected: int, run: PlanRun) -> None:
         """Keep `run` among the network's replans under way until its job ends, to be stopped when
@@ -444,7 +524,7 @@ class PlanService:
             if not runs:
                 self._in_flight.pop(network_id, None)
 
-    def _stop_stale(self, network_id: str, version: int) -> None:
+    def _stop_stale(self, network_id: str, version: int, *, exempt: PlanRun | None = None) -> None:
         """Plan version `version` of the network is stored: stop every replan under way that expects
         an older one to be the latest (it would end in `StaleBaseline` after its whole solve).
         A job that has already finished is left to its own store attempt, which the ledger refuses."""
@@ -452,7 +532,7 @@ class PlanService:
             stale = [
                 (run, expected)
                 for run, expected in self._in_flight.get(network_id, {}).items()
-                if expected < version and run.handle is not None and not run.handle.done()
+                if expected < version and run is not exempt and run.handle is not None and not run.handle.done()
             ]
             for run, expected in stale:
                 run.stale = StaleBaseline(network_id, expected, version)
@@ -468,11 +548,25 @@ class PlanService:
         if not request.allow_stale_baseline and baseline.version != latest:
             raise StaleBaseline(request.network_id, baseline.version, latest)
         decoded = self._decoded_network(self.store.get_network(request.network_id, baseline.network_version))
-        signals = merge_signals(ledger.decode_signals(baseline.signals), request.signals, answered_by=baseline.version)
+        earlier = ledger.decode_signals(baseline.signals)
+        answered = {s.id for s in earlier}
+        for k, sid in enumerate(request.withdrawn):
+            if sid not in answered:
+                raise ValidationError(
+                    "request",
+                    request.network_id,
+                    f"withdrawn_signals[{k}]",
+                    f"is {echo(sid)}, which plan version {baseline.version} does not answer; withdraw only its signals",
+                )
+        kept = [s for s in earlier if s.id not in set(request.withdrawn)]
+        signals = merge_signals(kept, request.signals, answered_by=baseline.version)
         apply_signals(decoded.net, signals)  # reject bad signals before queueing
+        protocols = decoded.protocols
+        if protocols is not None:
+            protocols = apply_holds(protocols, self.store.holds(request.network_id), {s.id for s in signals})
         job = SolveJob(
             spec=decoded.spec,
-            protocols=decoded.protocols,
+            protocols=protocols,
             signals=signals,
             options=request.options,
             baseline=self._decoded_plan(baseline),
@@ -491,11 +585,33 @@ class PlanService:
         first_seconds: list[float],
         fingerprint: str,
         actor: Actor,
+        run: PlanRun,
+        *,
+        trigger: str = "",
+        inbox: Sequence[int] = (),
     ) -> StoredPlan:
         """Store a replan's final plan with how it answered (kind, timings, fence cuts, churn)."""
         assert isinstance(result, ReplanResult), "a replan job returns a ReplanResult"
+        return self._store_plan(
+            request.network_id,
+            baseline.network_version,
+            baseline.version,
+            job.signals,
+            result.plan,
+            request.idempotency_key,
+            run.expect_latest,
+            kind=RequestKind.REPLAN,
+            fingerprint=fingerprint,
+            extra=ledger.encode_replan_info(self._replan_info(job, result, first_seconds)),
+            actor=actor,
+            trigger=trigger,
+            inbox_final=inbox,
+        )
+
+    @staticmethod
+    def _replan_info(job: SolveJob, result: ReplanResult, first_seconds: list[float]) -> ReplanInfo:
         diff = diff_plans(job.baseline, result.plan) if job.baseline is not None else None
-        info = ReplanInfo(
+        return ReplanInfo(
             kind=result.kind,
             business_objective=result.business_objective,
             first_plan_seconds=first_seconds[0] if first_seconds else 0.0,
@@ -505,19 +621,6 @@ class PlanService:
             fence_cuts=tuple(result.cuts),
             changed=diff.changed if diff is not None else 0,
             total=diff.total if diff is not None else 0,
-        )
-        return self._store_plan(
-            request.network_id,
-            baseline.network_version,
-            baseline.version,
-            job.signals,
-            result.plan,
-            request.idempotency_key,
-            None if request.allow_stale_baseline else baseline.version,
-            kind=RequestKind.REPLAN,
-            fingerprint=fingerprint,
-            extra=ledger.encode_replan_info(info),
-            actor=actor,
         )
 
     def _store_plan(
@@ -534,13 +637,19 @@ class PlanService:
         fingerprint: str,
         extra: bytes = b"",
         actor: Actor,
+        trigger: str = "",
+        inbox_first: Sequence[int] = (),
+        inbox_final: Sequence[int] = (),
+        exempt: PlanRun | None = None,
     ) -> StoredPlan:
         """One new plan version, written in one transaction (`expect_latest`: the version that must
         still be the latest; `kind` and `fingerprint` scope and bind the idempotency key); only a
         plan is stored, a solve without one raises `NoPlan`. A version whose answer would exceed
         `max_response_bytes` is refused (`ValidationError` on "response") before anything is
         written, so a client is never refused an answer the ledger holds. Storing it stops the
-        network's replans under way that expected an older version to be the latest."""
+        network's replans under way that expected an older version to be the latest (but `exempt`,
+        the automatic replan storing its own first answer), and wakes the orchestrator's
+        `on_plan_stored` hook (which counts the escalations it must watch)."""
         if not plan.has_solution:
             raise NoPlan(network_id, plan.status, plan.message)
         blob, decision_blobs = ledger.encode_plan(plan)
@@ -562,7 +671,7 @@ class PlanService:
                 index=k,
                 needs_approval=d.status == AuthorityStatus.ESCALATED,
                 blob=decision_blobs[k],
-                escalation=_escalation_key(d.rule, approvers),
+                escalation=escalation_key(d.rule, approvers),
                 approver=approvers[d.rule].key if d.rule in approvers else "",
             )
             for k, d in enumerate(plan.decisions)
@@ -582,11 +691,17 @@ class PlanService:
             expect_latest=expect_latest,
             extra=extra,
             actor=actor,
+            trigger=trigger,
+            inbox_first=inbox_first,
+            inbox_final=inbox_final,
         )
-        self._stop_stale(network_id, record.version)
+        self._stop_stale(network_id, record.version, exempt=exempt)
         with self._new_plan:
             self._new_plan.notify_all()
-        return self._stored_plan(record)
+        stored = self._stored_plan(record)
+        if self.on_plan_stored is not None:
+            self.on_plan_stored(stored)
+        return stored
 
     def _replayed(self, network_id: str, kind: RequestKind, key: str, fingerprint: str) -> StoredPlan | None:
         """The version a `kind` request with idempotency key `key` and this content stored before,
@@ -625,6 +740,16 @@ class PlanService:
         before = self._decoded_plan(self.store.get_plan(network_id, from_version))
         after = self._decoded_plan(self.store.get_plan(network_id, to_version))
         return diff_plans(before, after)
+
+    def wake_watchers(self) -> None:
+        """Something was written (a decision, signals, settings): watchers look at the ledger now."""
+        with self._new_plan:
+            self._new_plan.notify_all()
+
+    def wait_for_writes(self) -> None:
+        """Wait until this process writes to the ledger, or `WATCH_POLL_SECONDS` (another process may)."""
+        with self._new_plan:
+            self._new_plan.wait(WATCH_POLL_SECONDS)
 
     def watch_plans(self, network_id: str, after_version: int, is_active: Callable[[], bool]) -> Iterator[StoredPlan]:
         """Plan versions stored after `after_version` (0: from now on), as they come, while
@@ -700,8 +825,34 @@ class PlanService:
             note=note,
             credential=principal.credential,
             functions=functions,
+            holds=() if approve else self.escalation_holds(network_id, plan_version, index, expiry=False),
         )
-        return _stored_decision(record)
+        stored = _stored_decision(record)
+        self.wake_watchers()
+        if self.on_decided is not None:
+            self.on_decided(stored)
+        return stored
+
+    def escalation_holds(self, network_id: str, plan_version: int, index: int, *, expiry: bool) -> list[HoldInput]:
+        """The rules a rejection (or a lapse, `expiry`) of decision `index`'s escalation holds in
+        later replans: every rule of the network version's protocols that shares the escalation,
+        held to its limit or forbidden as its `on_reject` says (a lapse holds to the limit), while
+        the signals that activated it are answered."""
+        found = [r for r in self.store.list_decisions(network_id, plan_version) if r.index == index]
+        if not found or not found[0].escalation:
+            return []
+        record = found[0]
+        decision = ledger.decode_decision(record.blob, index=index, network=network_id)
+        version = self.store.get_plan(network_id, plan_version).network_version
+        protocols = self._decoded_network(self.store.get_network(network_id, version)).protocols
+        if protocols is None:
+            return []
+        approvers = {r.id: r.approver for r in protocols.authority_rules}
+        return [
+            HoldInput(rule.id, forbid=not expiry and rule.on_reject == OnReject.FORBID, signals=decision.signals)
+            for rule in protocols.authority_rules
+            if escalation_key(rule.id, approvers) == record.escalation
+        ]
 
     def _approver_functions(
         self, network_id: str, plan_version: int, index: int, principal: Principal
@@ -843,17 +994,39 @@ class PlanService:
             idempotency_key=record.idempotency_key,
             replan=ledger.decode_replan_info(record.extra),
             created_at=record.created_at,
+            trigger=record.trigger,
         )
 
 
-def _actor(principal: Principal) -> Actor:
+def actor_of(principal: Principal) -> Actor:
     """The ledger's record of who writes: the open server's writes go to the default tenant."""
     if principal.open:
         return Actor()
     return Actor(principal.id, principal.credential, principal.tenant)
 
 
-def _escalation_key(rule_id: str, approvers: dict[str, Approver]) -> str:
+def apply_holds(protocols: ProtocolSet, holds: Sequence[HoldRecord], answered: set[str]) -> ProtocolSet:
+    """The protocol set a replan runs under: each rule a rejected or lapsed escalation holds, while
+    a signal that activated it is still answered (a hold without signals always), capped at its
+    spend limit (`hard_cap = spend_limit`: no escalation can lift it) or forbidden (both 0)."""
+    held: dict[str, bool] = {}
+    for h in holds:
+        if not h.signals or answered & set(h.signals):
+            held[h.rule] = held.get(h.rule, False) or h.forbid
+    if not held:
+        return protocols
+    rules = tuple(
+        dc_replace(r, spend_limit=0.0, hard_cap=0.0)
+        if held.get(r.id)
+        else dc_replace(r, hard_cap=r.spend_limit)
+        if r.id in held
+        else r
+        for r in protocols.authority_rules
+    )
+    return dc_replace(protocols, authority_rules=rules)
+
+
+def escalation_key(rule_id: str, approvers: dict[str, Approver]) -> str:
     """The escalation a decision under `rule_id` waits on, as the model shares escalation binaries
     (`models.protocols.activation`): one per joint approver, else one per rule."""
     approver = approvers.get(rule_id)

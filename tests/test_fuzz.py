@@ -65,14 +65,15 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
 
 def test_every_seed_request_is_valid(target: Target) -> None:
     """Unmutated, every seed succeeds on a freshly prepared server and passes the oracle (WatchPlans
-    streams plan versions 2 and 3, then waits until its short deadline): a mutant's refusal is the
+    streams plan versions 2 and 3 and WatchNetwork the writes after the first, then each waits until
+    its short deadline): a mutant's refusal is the
     mutation's doing. Each decision case is first pointed at a pending decision of the latest plan
     version (`fuzz.refresh_decision_seeds`)."""
     for rpc, seeds in target.seeds.items():
         for number in range(len(seeds)):
             outcome = fuzz.run_case(target, Case(rpc, number))
             assert outcome.failures == {}, outcome.describe()
-            if rpc == "WatchPlans":
+            if rpc in fuzz.WATCHES:
                 assert (outcome.code, outcome.responses >= 2) == (grpc.StatusCode.DEADLINE_EXCEEDED.name, True)
             else:
                 assert outcome.code == grpc.StatusCode.OK.name, outcome.describe()

@@ -88,6 +88,24 @@ class Approver:
         return self.role
 
 
+class OnReject(Enum):
+    """What a rejected escalation leaves to the replan that follows it."""
+
+    HOLD_TO_LIMIT = "hold_to_limit"
+    """The action stays within the rule's spend limit (the function's own authority)."""
+    FORBID = "forbid"
+    """The action is not taken under this rule at all."""
+
+
+class OnExpiry(Enum):
+    """What an escalation nobody decided within its window (`escalation_delay_hours`) does."""
+
+    KEEP_WAITING = "keep_waiting"
+    """It stays pending until someone decides."""
+    WITHIN_AUTHORITY = "within_authority"
+    """It lapses: the network is replanned with the rule held to its spend limit."""
+
+
 @dataclass(frozen=True)
 class AuthorityRule:
     """What one function may commit to one action kind at once, and what happens above that."""
@@ -110,6 +128,10 @@ class AuthorityRule:
     """Offer, node, lane or customer ids the rule covers; empty covers every resource of the kind."""
     items: tuple[str, ...] = ()
     """Items the rule covers; empty covers all."""
+    on_reject: OnReject = OnReject.HOLD_TO_LIMIT
+    """What the replan after a rejection does with this rule's action."""
+    on_expiry: OnExpiry = OnExpiry.KEEP_WAITING
+    """What an escalation under this rule does when nobody decides it within its window."""
 
 
 @dataclass(frozen=True)

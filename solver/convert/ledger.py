@@ -15,13 +15,14 @@ from models.plan import Plan
 from models.protocols import Decision, ProtocolSet
 from models.signals import Signal
 from solver._proto.concerto.v1 import network_pb2, plan_pb2, protocols_pb2, service_pb2, signals_pb2
+from solver.convert.inbox import settings_from_proto, settings_to_proto
 from solver.convert.network import network_to_spec, spec_to_network
 from solver.convert.plan import decision_from_proto, plan_from_proto, plan_to_proto
 from solver.convert.protocols import protocols_to_domain, protocols_to_proto
 from solver.convert.requests import plan_request_to_proto, replan_request_to_proto
 from solver.convert.service import replan_info_from_proto, replan_info_to_proto
 from solver.convert.signals import signal_to_domain, signal_to_proto
-from solver.records import PlanRequest, ReplanInfo, ReplanRequest
+from solver.records import NetworkSettings, PlanRequest, ReplanInfo, ReplanRequest
 
 
 def encode_network(spec: NetworkSpec) -> bytes:
@@ -49,6 +50,28 @@ def encode_signals(signals: Iterable[Signal]) -> bytes:
 def decode_signals(blob: bytes) -> tuple[Signal, ...]:
     """The signals of a stored `SignalBatch`; empty bytes are no signals."""
     return tuple(signal_to_domain(s) for s in signals_pb2.SignalBatch.FromString(blob).signals) if blob else ()
+
+
+def encode_signal(signal: Signal | None) -> bytes:
+    """One signal's bytes (a published one, in the inbox); empty for none (a cancellation)."""
+    return b"" if signal is None else signal_to_proto(signal).SerializeToString(deterministic=True)
+
+
+def decode_signal(blob: bytes) -> Signal | None:
+    return signal_to_domain(signals_pb2.Signal.FromString(blob)) if blob else None
+
+
+def signal_content(change: str, blob: bytes) -> str:
+    """The fingerprint of a published signal's content: a resend has the same one."""
+    return hashlib.sha256(change.encode() + b"\0" + blob).hexdigest()
+
+
+def encode_settings(settings: NetworkSettings) -> bytes:
+    return settings_to_proto("", settings).SerializeToString(deterministic=True)
+
+
+def decode_settings(blob: bytes) -> NetworkSettings:
+    return settings_from_proto(service_pb2.NetworkSettings.FromString(blob))
 
 
 def signal_ids(blob: bytes) -> tuple[str, ...]:

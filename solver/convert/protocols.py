@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from models.errors import ValidationError
 from models.protocols import (
     Approver,
     AuthorityRule,
+    OnExpiry,
+    OnReject,
     Predicate,
     ProtocolSet,
     Role,
@@ -27,6 +32,8 @@ from solver.convert._common import (
     _floor,
     _limit,
 )
+
+E = TypeVar("E", OnReject, OnExpiry)
 
 
 def protocols_to_domain(msg: protocols_pb2.ProtocolSet) -> ProtocolSet:
@@ -85,6 +92,8 @@ def _authority_rule_to_domain(msg: protocols_pb2.AuthorityRule) -> AuthorityRule
         standing=msg.standing,
         resources=tuple(msg.resources),
         items=tuple(msg.items),
+        on_reject=_effect(_ON_REJECT_FROM_PROTO, msg.on_reject, OnReject.HOLD_TO_LIMIT, msg.id, "on_reject"),
+        on_expiry=_effect(_ON_EXPIRY_FROM_PROTO, msg.on_expiry, OnExpiry.KEEP_WAITING, msg.id, "on_expiry"),
     )
 
 
@@ -108,7 +117,32 @@ def _authority_rule_to_proto(rule: AuthorityRule) -> protocols_pb2.AuthorityRule
         standing=rule.standing,
         resources=list(rule.resources),
         items=list(rule.items),
+        on_reject=_ON_REJECT_TO_PROTO[rule.on_reject],
+        on_expiry=_ON_EXPIRY_TO_PROTO[rule.on_expiry],
     )
+
+
+def _effect(table: dict[int, E], value: int, default: E, rule: str, field: str) -> E:
+    """A rule's rejection or expiry effect: unspecified (0, what files written before these fields
+    hold) is the default; a number this release does not know is a `ValidationError`."""
+    if value == 0:
+        return default
+    if value not in table:
+        names = ", ".join(e.value for e in table.values())
+        raise ValidationError("authority rule", rule, field, f"is {value}, not a known value; use one of {names}")
+    return table[value]
+
+
+_ON_REJECT_TO_PROTO = {
+    OnReject.HOLD_TO_LIMIT: protocols_pb2.REJECTION_EFFECT_HOLD_TO_LIMIT,
+    OnReject.FORBID: protocols_pb2.REJECTION_EFFECT_FORBID,
+}
+_ON_REJECT_FROM_PROTO: dict[int, OnReject] = {v: k for k, v in _ON_REJECT_TO_PROTO.items()}
+_ON_EXPIRY_TO_PROTO = {
+    OnExpiry.KEEP_WAITING: protocols_pb2.EXPIRY_EFFECT_KEEP_WAITING,
+    OnExpiry.WITHIN_AUTHORITY: protocols_pb2.EXPIRY_EFFECT_WITHIN_AUTHORITY,
+}
+_ON_EXPIRY_FROM_PROTO: dict[int, OnExpiry] = {v: k for k, v in _ON_EXPIRY_TO_PROTO.items()}
 
 
 def _predicate_to_domain(msg: protocols_pb2.Predicate) -> Predicate:

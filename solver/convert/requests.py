@@ -101,6 +101,7 @@ def replan_request_from_proto(msg: service_pb2.ReplanRequest, *, default_time_li
         allow_stale_baseline=msg.allow_stale_baseline,
         settings=replan_options_from_proto(msg.settings),
         first_answer=not msg.settings.skip_first_answer,
+        withdrawn=tuple(msg.withdrawn_signals),
     )
 
 
@@ -113,6 +114,7 @@ def replan_request_to_proto(request: ReplanRequest) -> service_pb2.ReplanRequest
         idempotency_key=request.idempotency_key,
         allow_stale_baseline=request.allow_stale_baseline,
         settings=replan_options_to_proto(request.settings, skip_first_answer=not request.first_answer),
+        withdrawn_signals=list(request.withdrawn),
     )
 
 

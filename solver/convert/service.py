@@ -281,6 +281,7 @@ _DECISION_STATE_FROM_PROTO: dict[service_pb2.DecisionState, DecisionState] = {
     service_pb2.DECISION_STATE_PENDING: DecisionState.PENDING,
     service_pb2.DECISION_STATE_APPROVED: DecisionState.APPROVED,
     service_pb2.DECISION_STATE_REJECTED: DecisionState.REJECTED,
+    service_pb2.DECISION_STATE_EXPIRED: DecisionState.EXPIRED,
 }
 _DECISION_STATE_TO_PROTO: dict[DecisionState, service_pb2.DecisionState] = {
     v: k for k, v in _DECISION_STATE_FROM_PROTO.items()
@@ -314,6 +315,7 @@ def decision_record_to_proto(record: StoredDecision) -> service_pb2.DecisionReco
         escalation=record.escalation,
         approver=record.approver,
         decided_credential=record.decided_credential,
+        executable=record.state.executable,
         signoffs=[
             service_pb2.SignOff(
                 function=s.function,
@@ -357,37 +359,37 @@ def decision_record_from_proto(msg: service_pb2.DecisionRecord) -> StoredDecisio
     )
 
 
-def audit_list_to_proto(records: Sequence[AuditRecord]) -> service_pb2.ListAuditResponse:
-    """A network's audit trail; `audit_list_from_proto` gives it back."""
-    return service_pb2.ListAuditResponse(
-        entries=[
-            service_pb2.AuditEntry(
-                seq=r.seq,
-                network_id=r.network_id,
-                at=timestamp_to_proto(r.at),
-                principal=r.principal,
-                credential=r.credential,
-                action=r.action,
-                detail=r.detail,
-            )
-            for r in records
-        ]
+def audit_entry_to_proto(r: AuditRecord) -> service_pb2.AuditEntry:
+    return service_pb2.AuditEntry(
+        seq=r.seq,
+        network_id=r.network_id,
+        at=timestamp_to_proto(r.at),
+        principal=r.principal,
+        credential=r.credential,
+        action=r.action,
+        detail=r.detail,
     )
 
 
+def audit_entry_from_proto(e: service_pb2.AuditEntry) -> AuditRecord:
+    return AuditRecord(
+        seq=int(e.seq),
+        network_id=e.network_id,
+        at=timestamp_from_proto(e.at),
+        principal=e.principal,
+        credential=e.credential,
+        action=e.action,
+        detail=e.detail,
+    )
+
+
+def audit_list_to_proto(records: Sequence[AuditRecord]) -> service_pb2.ListAuditResponse:
+    """A network's audit trail; `audit_list_from_proto` gives it back."""
+    return service_pb2.ListAuditResponse(entries=[audit_entry_to_proto(r) for r in records])
+
+
 def audit_list_from_proto(msg: service_pb2.ListAuditResponse) -> list[AuditRecord]:
-    return [
-        AuditRecord(
-            seq=int(e.seq),
-            network_id=e.network_id,
-            at=timestamp_from_proto(e.at),
-            principal=e.principal,
-            credential=e.credential,
-            action=e.action,
-            detail=e.detail,
-        )
-        for e in msg.entries
-    ]
+    return [audit_entry_from_proto(e) for e in msg.entries]
 
 
 class ProgressLike(Protocol):
@@ -477,6 +479,7 @@ def plan_version_to_proto(stored: StoredPlan) -> service_pb2.PlanVersion:
         created_at=timestamp_to_proto(stored.created_at) if stored.created_at is not None else None,
         idempotency_key=stored.idempotency_key,
         replan=replan_info_to_proto(stored.replan) if stored.replan is not None else None,
+        trigger=stored.trigger,
     )
 
 
@@ -491,6 +494,7 @@ def plan_version_from_proto(msg: service_pb2.PlanVersion) -> StoredPlan:
         idempotency_key=msg.idempotency_key,
         replan=replan_info_from_proto(msg.replan) if msg.HasField("replan") else None,
         created_at=timestamp_from_proto(msg.created_at) if msg.HasField("created_at") else None,
+        trigger=msg.trigger,
     )
 
 

@@ -25,27 +25,31 @@ _sym_db = _symbol_database.Default()
 from solver._proto.concerto.v1 import signals_pb2 as concerto_dot_v1_dot_signals__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63oncerto/v1/protocols.proto\x12\x0b\x63oncerto.v1\x1a\x19\x63oncerto/v1/signals.proto\"(\n\x04Role\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x65scalates_to\x18\x02 \x01(\t\">\n\x08\x41pprover\x12\x0c\n\x04role\x18\x01 \x01(\t\x12$\n\x05joint\x18\x02 \x03(\x0e\x32\x15.concerto.v1.Function\"\xaa\x02\n\rAuthorityRule\x12\n\n\x02id\x18\x01 \x01(\t\x12\'\n\x08\x66unction\x18\x02 \x01(\x0e\x32\x15.concerto.v1.Function\x12\'\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x17.concerto.v1.ActionKind\x12\x13\n\x0bspend_limit\x18\x04 \x01(\x01\x12\x10\n\x08hard_cap\x18\x05 \x01(\x01\x12\'\n\x08\x61pprover\x18\x06 \x01(\x0b\x32\x15.concerto.v1.Approver\x12\x1e\n\x16\x65scalation_delay_hours\x18\x07 \x01(\x01\x12\x17\n\x0fgovernance_cost\x18\x08 \x01(\x01\x12\x10\n\x08standing\x18\t \x01(\x08\x12\x11\n\tresources\x18\n \x03(\t\x12\r\n\x05items\x18\x0b \x03(\t\"\xf0\x01\n\tPredicate\x12\x1a\n\x12min_duration_hours\x18\x01 \x01(\x01\x12\x1f\n\x12max_duration_hours\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\x1a\n\rmin_magnitude\x18\x03 \x01(\x01H\x01\x88\x01\x01\x12\x1a\n\rmax_magnitude\x18\x04 \x01(\x01H\x02\x88\x01\x01\x12\x15\n\rsupplier_tier\x18\x05 \x01(\x05\x12\r\n\x05nodes\x18\x06 \x03(\t\x12\r\n\x05items\x18\x07 \x03(\tB\x15\n\x13_max_duration_hoursB\x10\n\x0e_min_magnitudeB\x10\n\x0e_max_magnitude\"\x84\x01\n\nSignalRule\x12\n\n\x02id\x18\x01 \x01(\t\x12,\n\x0bsignal_type\x18\x02 \x01(\x0e\x32\x17.concerto.v1.SignalType\x12\x11\n\tactivates\x18\x03 \x03(\t\x12)\n\tpredicate\x18\x04 \x01(\x0b\x32\x16.concerto.v1.Predicate\"\xa1\x01\n\x0bProtocolSet\x12\x0c\n\x04name\x18\x01 \x01(\t\x12 \n\x05roles\x18\x02 \x03(\x0b\x32\x11.concerto.v1.Role\x12\x33\n\x0f\x61uthority_rules\x18\x03 \x03(\x0b\x32\x1a.concerto.v1.AuthorityRule\x12-\n\x0csignal_rules\x18\x04 \x03(\x0b\x32\x17.concerto.v1.SignalRule*\xb1\x01\n\x08\x46unction\x12\x18\n\x14\x46UNCTION_UNSPECIFIED\x10\x00\x12\x18\n\x14\x46UNCTION_PROCUREMENT\x10\x01\x12\x17\n\x13\x46UNCTION_PRODUCTION\x10\x02\x12\x16\n\x12\x46UNCTION_LOGISTICS\x10\x03\x12\x16\n\x12\x46UNCTION_INVENTORY\x10\x04\x12\x12\n\x0e\x46UNCTION_SALES\x10\x05\x12\x14\n\x10\x46UNCTION_FINANCE\x10\x06*\xae\x02\n\nActionKind\x12\x1b\n\x17\x41\x43TION_KIND_UNSPECIFIED\x10\x00\x12!\n\x1d\x41\x43TION_KIND_BACKUP_ACTIVATION\x10\x01\x12\"\n\x1e\x41\x43TION_KIND_EXPEDITED_PURCHASE\x10\x02\x12\x18\n\x14\x41\x43TION_KIND_OVERTIME\x10\x03\x12!\n\x1d\x41\x43TION_KIND_EXPEDITED_FREIGHT\x10\x04\x12\x19\n\x15\x41\x43TION_KIND_REROUTING\x10\x05\x12 \n\x1c\x41\x43TION_KIND_LATERAL_TRANSFER\x10\x06\x12\x19\n\x15\x41\x43TION_KIND_RATIONING\x10\x07\x12\'\n#ACTION_KIND_WORKING_CAPITAL_RELEASE\x10\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63oncerto/v1/protocols.proto\x12\x0b\x63oncerto.v1\x1a\x19\x63oncerto/v1/signals.proto\"(\n\x04Role\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x65scalates_to\x18\x02 \x01(\t\">\n\x08\x41pprover\x12\x0c\n\x04role\x18\x01 \x01(\t\x12$\n\x05joint\x18\x02 \x03(\x0e\x32\x15.concerto.v1.Function\"\x89\x03\n\rAuthorityRule\x12\n\n\x02id\x18\x01 \x01(\t\x12\'\n\x08\x66unction\x18\x02 \x01(\x0e\x32\x15.concerto.v1.Function\x12\'\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x17.concerto.v1.ActionKind\x12\x13\n\x0bspend_limit\x18\x04 \x01(\x01\x12\x10\n\x08hard_cap\x18\x05 \x01(\x01\x12\'\n\x08\x61pprover\x18\x06 \x01(\x0b\x32\x15.concerto.v1.Approver\x12\x1e\n\x16\x65scalation_delay_hours\x18\x07 \x01(\x01\x12\x17\n\x0fgovernance_cost\x18\x08 \x01(\x01\x12\x10\n\x08standing\x18\t \x01(\x08\x12\x11\n\tresources\x18\n \x03(\t\x12\r\n\x05items\x18\x0b \x03(\t\x12/\n\ton_reject\x18\x0c \x01(\x0e\x32\x1c.concerto.v1.RejectionEffect\x12,\n\ton_expiry\x18\r \x01(\x0e\x32\x19.concerto.v1.ExpiryEffect\"\xf0\x01\n\tPredicate\x12\x1a\n\x12min_duration_hours\x18\x01 \x01(\x01\x12\x1f\n\x12max_duration_hours\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\x1a\n\rmin_magnitude\x18\x03 \x01(\x01H\x01\x88\x01\x01\x12\x1a\n\rmax_magnitude\x18\x04 \x01(\x01H\x02\x88\x01\x01\x12\x15\n\rsupplier_tier\x18\x05 \x01(\x05\x12\r\n\x05nodes\x18\x06 \x03(\t\x12\r\n\x05items\x18\x07 \x03(\tB\x15\n\x13_max_duration_hoursB\x10\n\x0e_min_magnitudeB\x10\n\x0e_max_magnitude\"\x84\x01\n\nSignalRule\x12\n\n\x02id\x18\x01 \x01(\t\x12,\n\x0bsignal_type\x18\x02 \x01(\x0e\x32\x17.concerto.v1.SignalType\x12\x11\n\tactivates\x18\x03 \x03(\t\x12)\n\tpredicate\x18\x04 \x01(\x0b\x32\x16.concerto.v1.Predicate\"\xa1\x01\n\x0bProtocolSet\x12\x0c\n\x04name\x18\x01 \x01(\t\x12 \n\x05roles\x18\x02 \x03(\x0b\x32\x11.concerto.v1.Role\x12\x33\n\x0f\x61uthority_rules\x18\x03 \x03(\x0b\x32\x1a.concerto.v1.AuthorityRule\x12-\n\x0csignal_rules\x18\x04 \x03(\x0b\x32\x17.concerto.v1.SignalRule*\xb1\x01\n\x08\x46unction\x12\x18\n\x14\x46UNCTION_UNSPECIFIED\x10\x00\x12\x18\n\x14\x46UNCTION_PROCUREMENT\x10\x01\x12\x17\n\x13\x46UNCTION_PRODUCTION\x10\x02\x12\x16\n\x12\x46UNCTION_LOGISTICS\x10\x03\x12\x16\n\x12\x46UNCTION_INVENTORY\x10\x04\x12\x12\n\x0e\x46UNCTION_SALES\x10\x05\x12\x14\n\x10\x46UNCTION_FINANCE\x10\x06*\xae\x02\n\nActionKind\x12\x1b\n\x17\x41\x43TION_KIND_UNSPECIFIED\x10\x00\x12!\n\x1d\x41\x43TION_KIND_BACKUP_ACTIVATION\x10\x01\x12\"\n\x1e\x41\x43TION_KIND_EXPEDITED_PURCHASE\x10\x02\x12\x18\n\x14\x41\x43TION_KIND_OVERTIME\x10\x03\x12!\n\x1d\x41\x43TION_KIND_EXPEDITED_FREIGHT\x10\x04\x12\x19\n\x15\x41\x43TION_KIND_REROUTING\x10\x05\x12 \n\x1c\x41\x43TION_KIND_LATERAL_TRANSFER\x10\x06\x12\x19\n\x15\x41\x43TION_KIND_RATIONING\x10\x07\x12\'\n#ACTION_KIND_WORKING_CAPITAL_RELEASE\x10\x08*t\n\x0fRejectionEffect\x12 \n\x1cREJECTION_EFFECT_UNSPECIFIED\x10\x00\x12\"\n\x1eREJECTION_EFFECT_HOLD_TO_LIMIT\x10\x01\x12\x1b\n\x17REJECTION_EFFECT_FORBID\x10\x02*q\n\x0c\x45xpiryEffect\x12\x1d\n\x19\x45XPIRY_EFFECT_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x45XPIRY_EFFECT_KEEP_WAITING\x10\x01\x12\"\n\x1e\x45XPIRY_EFFECT_WITHIN_AUTHORITY\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'concerto.v1.protocols_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FUNCTION']._serialized_start=1021
-  _globals['_FUNCTION']._serialized_end=1198
-  _globals['_ACTIONKIND']._serialized_start=1201
-  _globals['_ACTIONKIND']._serialized_end=1503
+  _globals['_FUNCTION']._serialized_start=1116
+  _globals['_FUNCTION']._serialized_end=1293
+  _globals['_ACTIONKIND']._serialized_start=1296
+  _globals['_ACTIONKIND']._serialized_end=1598
+  _globals['_REJECTIONEFFECT']._serialized_start=1600
+  _globals['_REJECTIONEFFECT']._serialized_end=1716
+  _globals['_EXPIRYEFFECT']._serialized_start=1718
+  _globals['_EXPIRYEFFECT']._serialized_end=1831
   _globals['_ROLE']._serialized_start=71
   _globals['_ROLE']._serialized_end=111
   _globals['_APPROVER']._serialized_start=113
   _globals['_APPROVER']._serialized_end=175
   _globals['_AUTHORITYRULE']._serialized_start=178
-  _globals['_AUTHORITYRULE']._serialized_end=476
-  _globals['_PREDICATE']._serialized_start=479
-  _globals['_PREDICATE']._serialized_end=719
-  _globals['_SIGNALRULE']._serialized_start=722
-  _globals['_SIGNALRULE']._serialized_end=854
-  _globals['_PROTOCOLSET']._serialized_start=857
-  _globals['_PROTOCOLSET']._serialized_end=1018
+  _globals['_AUTHORITYRULE']._serialized_end=571
+  _globals['_PREDICATE']._serialized_start=574
+  _globals['_PREDICATE']._serialized_end=814
+  _globals['_SIGNALRULE']._serialized_start=817
+  _globals['_SIGNALRULE']._serialized_end=949
+  _globals['_PROTOCOLSET']._serialized_start=952
+  _globals['_PROTOCOLSET']._serialized_end=1113
 # @@protoc_insertion_point(module_scope)

@@ -29,6 +29,18 @@ class ActionKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ACTION_KIND_LATERAL_TRANSFER: _ClassVar[ActionKind]
     ACTION_KIND_RATIONING: _ClassVar[ActionKind]
     ACTION_KIND_WORKING_CAPITAL_RELEASE: _ClassVar[ActionKind]
+
+class RejectionEffect(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REJECTION_EFFECT_UNSPECIFIED: _ClassVar[RejectionEffect]
+    REJECTION_EFFECT_HOLD_TO_LIMIT: _ClassVar[RejectionEffect]
+    REJECTION_EFFECT_FORBID: _ClassVar[RejectionEffect]
+
+class ExpiryEffect(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXPIRY_EFFECT_UNSPECIFIED: _ClassVar[ExpiryEffect]
+    EXPIRY_EFFECT_KEEP_WAITING: _ClassVar[ExpiryEffect]
+    EXPIRY_EFFECT_WITHIN_AUTHORITY: _ClassVar[ExpiryEffect]
 FUNCTION_UNSPECIFIED: Function
 FUNCTION_PROCUREMENT: Function
 FUNCTION_PRODUCTION: Function
@@ -45,6 +57,12 @@ ACTION_KIND_REROUTING: ActionKind
 ACTION_KIND_LATERAL_TRANSFER: ActionKind
 ACTION_KIND_RATIONING: ActionKind
 ACTION_KIND_WORKING_CAPITAL_RELEASE: ActionKind
+REJECTION_EFFECT_UNSPECIFIED: RejectionEffect
+REJECTION_EFFECT_HOLD_TO_LIMIT: RejectionEffect
+REJECTION_EFFECT_FORBID: RejectionEffect
+EXPIRY_EFFECT_UNSPECIFIED: ExpiryEffect
+EXPIRY_EFFECT_KEEP_WAITING: ExpiryEffect
+EXPIRY_EFFECT_WITHIN_AUTHORITY: ExpiryEffect
 
 class Role(_message.Message):
     __slots__ = ("id", "escalates_to")
@@ -63,7 +81,7 @@ class Approver(_message.Message):
     def __init__(self, role: _Optional[str] = ..., joint: _Optional[_Iterable[_Union[Function, str]]] = ...) -> None: ...
 
 class AuthorityRule(_message.Message):
-    __slots__ = ("id", "function", "action", "spend_limit", "hard_cap", "approver", "escalation_delay_hours", "governance_cost", "standing", "resources", "items")
+    __slots__ = ("id", "function", "action", "spend_limit", "hard_cap", "approver", "escalation_delay_hours", "governance_cost", "standing", "resources", "items", "on_reject", "on_expiry")
     ID_FIELD_NUMBER: _ClassVar[int]
     FUNCTION_FIELD_NUMBER: _ClassVar[int]
     ACTION_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +93,8 @@ class AuthorityRule(_message.Message):
     STANDING_FIELD_NUMBER: _ClassVar[int]
     RESOURCES_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
+    ON_REJECT_FIELD_NUMBER: _ClassVar[int]
+    ON_EXPIRY_FIELD_NUMBER: _ClassVar[int]
     id: str
     function: Function
     action: ActionKind
@@ -86,7 +106,9 @@ class AuthorityRule(_message.Message):
     standing: bool
     resources: _containers.RepeatedScalarFieldContainer[str]
     items: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., function: _Optional[_Union[Function, str]] = ..., action: _Optional[_Union[ActionKind, str]] = ..., spend_limit: _Optional[float] = ..., hard_cap: _Optional[float] = ..., approver: _Optional[_Union[Approver, _Mapping]] = ..., escalation_delay_hours: _Optional[float] = ..., governance_cost: _Optional[float] = ..., standing: _Optional[bool] = ..., resources: _Optional[_Iterable[str]] = ..., items: _Optional[_Iterable[str]] = ...) -> None: ...
+    on_reject: RejectionEffect
+    on_expiry: ExpiryEffect
+    def __init__(self, id: _Optional[str] = ..., function: _Optional[_Union[Function, str]] = ..., action: _Optional[_Union[ActionKind, str]] = ..., spend_limit: _Optional[float] = ..., hard_cap: _Optional[float] = ..., approver: _Optional[_Union[Approver, _Mapping]] = ..., escalation_delay_hours: _Optional[float] = ..., governance_cost: _Optional[float] = ..., standing: _Optional[bool] = ..., resources: _Optional[_Iterable[str]] = ..., items: _Optional[_Iterable[str]] = ..., on_reject: _Optional[_Union[RejectionEffect, str]] = ..., on_expiry: _Optional[_Union[ExpiryEffect, str]] = ...) -> None: ...
 
 class Predicate(_message.Message):
     __slots__ = ("min_duration_hours", "max_duration_hours", "min_magnitude", "max_magnitude", "supplier_tier", "nodes", "items")

@@ -21,20 +21,33 @@ class DecisionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DECISION_STATE_PENDING: _ClassVar[DecisionState]
     DECISION_STATE_APPROVED: _ClassVar[DecisionState]
     DECISION_STATE_REJECTED: _ClassVar[DecisionState]
+    DECISION_STATE_EXPIRED: _ClassVar[DecisionState]
 
 class ModelFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     MODEL_FORMAT_UNSPECIFIED: _ClassVar[ModelFormat]
     MODEL_FORMAT_MPS: _ClassVar[ModelFormat]
     MODEL_FORMAT_LP: _ClassVar[ModelFormat]
+
+class SignalChange(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SIGNAL_CHANGE_UNSPECIFIED: _ClassVar[SignalChange]
+    SIGNAL_CHANGE_NEW: _ClassVar[SignalChange]
+    SIGNAL_CHANGE_UPDATE: _ClassVar[SignalChange]
+    SIGNAL_CHANGE_CANCEL: _ClassVar[SignalChange]
 DECISION_STATE_UNSPECIFIED: DecisionState
 DECISION_STATE_NOT_REQUIRED: DecisionState
 DECISION_STATE_PENDING: DecisionState
 DECISION_STATE_APPROVED: DecisionState
 DECISION_STATE_REJECTED: DecisionState
+DECISION_STATE_EXPIRED: DecisionState
 MODEL_FORMAT_UNSPECIFIED: ModelFormat
 MODEL_FORMAT_MPS: ModelFormat
 MODEL_FORMAT_LP: ModelFormat
+SIGNAL_CHANGE_UNSPECIFIED: SignalChange
+SIGNAL_CHANGE_NEW: SignalChange
+SIGNAL_CHANGE_UPDATE: SignalChange
+SIGNAL_CHANGE_CANCEL: SignalChange
 
 class SolveOptions(_message.Message):
     __slots__ = ("time_limit_seconds", "mip_rel_gap", "threads", "seed", "backend")
@@ -173,7 +186,7 @@ class PlanRequest(_message.Message):
     def __init__(self, network_id: _Optional[str] = ..., network_version: _Optional[int] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class ReplanRequest(_message.Message):
-    __slots__ = ("network_id", "baseline_version", "signals", "options", "idempotency_key", "allow_stale_baseline", "settings")
+    __slots__ = ("network_id", "baseline_version", "signals", "options", "idempotency_key", "allow_stale_baseline", "settings", "withdrawn_signals")
     NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
     BASELINE_VERSION_FIELD_NUMBER: _ClassVar[int]
     SIGNALS_FIELD_NUMBER: _ClassVar[int]
@@ -181,6 +194,7 @@ class ReplanRequest(_message.Message):
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     ALLOW_STALE_BASELINE_FIELD_NUMBER: _ClassVar[int]
     SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    WITHDRAWN_SIGNALS_FIELD_NUMBER: _ClassVar[int]
     network_id: str
     baseline_version: int
     signals: _containers.RepeatedCompositeFieldContainer[_signals_pb2.Signal]
@@ -188,7 +202,8 @@ class ReplanRequest(_message.Message):
     idempotency_key: str
     allow_stale_baseline: bool
     settings: ReplanSettings
-    def __init__(self, network_id: _Optional[str] = ..., baseline_version: _Optional[int] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., allow_stale_baseline: _Optional[bool] = ..., settings: _Optional[_Union[ReplanSettings, _Mapping]] = ...) -> None: ...
+    withdrawn_signals: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, network_id: _Optional[str] = ..., baseline_version: _Optional[int] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., allow_stale_baseline: _Optional[bool] = ..., settings: _Optional[_Union[ReplanSettings, _Mapping]] = ..., withdrawn_signals: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ReplanSettings(_message.Message):
     __slots__ = ("stability_weight", "decay", "fence_periods", "procurement_weight", "production_weight", "logistics_weight", "skip_first_answer", "upstream_hops", "recovery_periods", "fence_penalty", "first_answer_gap")
@@ -255,7 +270,7 @@ class ReplanInfo(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., business_objective: _Optional[float] = ..., first_plan_seconds: _Optional[float] = ..., ready_seconds: _Optional[float] = ..., execute_after_hours: _Optional[float] = ..., mip_start_accepted: _Optional[bool] = ..., fence_cuts: _Optional[_Iterable[_Union[FenceCut, _Mapping]]] = ..., changed: _Optional[int] = ..., total: _Optional[int] = ...) -> None: ...
 
 class PlanVersion(_message.Message):
-    __slots__ = ("network_id", "version", "network_version", "baseline_version", "signals", "plan", "created_at", "idempotency_key", "replan")
+    __slots__ = ("network_id", "version", "network_version", "baseline_version", "signals", "plan", "created_at", "idempotency_key", "replan", "trigger")
     NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     NETWORK_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -265,6 +280,7 @@ class PlanVersion(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     REPLAN_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
     network_id: str
     version: int
     network_version: int
@@ -274,7 +290,8 @@ class PlanVersion(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     idempotency_key: str
     replan: ReplanInfo
-    def __init__(self, network_id: _Optional[str] = ..., version: _Optional[int] = ..., network_version: _Optional[int] = ..., baseline_version: _Optional[int] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., plan: _Optional[_Union[_plan_pb2.PlanResult, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., replan: _Optional[_Union[ReplanInfo, _Mapping]] = ...) -> None: ...
+    trigger: str
+    def __init__(self, network_id: _Optional[str] = ..., version: _Optional[int] = ..., network_version: _Optional[int] = ..., baseline_version: _Optional[int] = ..., signals: _Optional[_Iterable[_Union[_signals_pb2.Signal, _Mapping]]] = ..., plan: _Optional[_Union[_plan_pb2.PlanResult, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., idempotency_key: _Optional[str] = ..., replan: _Optional[_Union[ReplanInfo, _Mapping]] = ..., trigger: _Optional[str] = ...) -> None: ...
 
 class SolveProgress(_message.Message):
     __slots__ = ("elapsed_seconds", "objective", "best_bound", "gap", "phase")
@@ -414,7 +431,7 @@ class ListDecisionsRequest(_message.Message):
     def __init__(self, network_id: _Optional[str] = ..., plan_version: _Optional[int] = ..., state: _Optional[_Union[DecisionState, str]] = ...) -> None: ...
 
 class DecisionRecord(_message.Message):
-    __slots__ = ("network_id", "plan_version", "index", "decision", "state", "decided_by", "decided_at", "note", "escalation", "approver", "decided_credential", "signoffs")
+    __slots__ = ("network_id", "plan_version", "index", "decision", "state", "decided_by", "decided_at", "note", "escalation", "approver", "decided_credential", "signoffs", "executable")
     NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_VERSION_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -427,6 +444,7 @@ class DecisionRecord(_message.Message):
     APPROVER_FIELD_NUMBER: _ClassVar[int]
     DECIDED_CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
     SIGNOFFS_FIELD_NUMBER: _ClassVar[int]
+    EXECUTABLE_FIELD_NUMBER: _ClassVar[int]
     network_id: str
     plan_version: int
     index: int
@@ -439,7 +457,8 @@ class DecisionRecord(_message.Message):
     approver: str
     decided_credential: str
     signoffs: _containers.RepeatedCompositeFieldContainer[SignOff]
-    def __init__(self, network_id: _Optional[str] = ..., plan_version: _Optional[int] = ..., index: _Optional[int] = ..., decision: _Optional[_Union[_plan_pb2.Decision, _Mapping]] = ..., state: _Optional[_Union[DecisionState, str]] = ..., decided_by: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., note: _Optional[str] = ..., escalation: _Optional[str] = ..., approver: _Optional[str] = ..., decided_credential: _Optional[str] = ..., signoffs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ...) -> None: ...
+    executable: bool
+    def __init__(self, network_id: _Optional[str] = ..., plan_version: _Optional[int] = ..., index: _Optional[int] = ..., decision: _Optional[_Union[_plan_pb2.Decision, _Mapping]] = ..., state: _Optional[_Union[DecisionState, str]] = ..., decided_by: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., note: _Optional[str] = ..., escalation: _Optional[str] = ..., approver: _Optional[str] = ..., decided_credential: _Optional[str] = ..., signoffs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ..., executable: _Optional[bool] = ...) -> None: ...
 
 class SignOff(_message.Message):
     __slots__ = ("function", "principal", "credential", "approve", "at", "note")
@@ -554,3 +573,173 @@ class ListBackendsResponse(_message.Message):
     BACKENDS_FIELD_NUMBER: _ClassVar[int]
     backends: _containers.RepeatedCompositeFieldContainer[Backend]
     def __init__(self, backends: _Optional[_Iterable[_Union[Backend, _Mapping]]] = ...) -> None: ...
+
+class PublishedSignal(_message.Message):
+    __slots__ = ("source", "source_id", "change", "signal", "detected_at")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_FIELD_NUMBER: _ClassVar[int]
+    DETECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    source_id: str
+    change: SignalChange
+    signal: _signals_pb2.Signal
+    detected_at: _timestamp_pb2.Timestamp
+    def __init__(self, source: _Optional[str] = ..., source_id: _Optional[str] = ..., change: _Optional[_Union[SignalChange, str]] = ..., signal: _Optional[_Union[_signals_pb2.Signal, _Mapping]] = ..., detected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PublishSignalsRequest(_message.Message):
+    __slots__ = ("network_id", "signals")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    signals: _containers.RepeatedCompositeFieldContainer[PublishedSignal]
+    def __init__(self, network_id: _Optional[str] = ..., signals: _Optional[_Iterable[_Union[PublishedSignal, _Mapping]]] = ...) -> None: ...
+
+class ReceivedSignal(_message.Message):
+    __slots__ = ("source", "source_id", "revision", "duplicate", "seq", "received_at")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    source_id: str
+    revision: int
+    duplicate: bool
+    seq: int
+    received_at: _timestamp_pb2.Timestamp
+    def __init__(self, source: _Optional[str] = ..., source_id: _Optional[str] = ..., revision: _Optional[int] = ..., duplicate: _Optional[bool] = ..., seq: _Optional[int] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PublishSignalsResponse(_message.Message):
+    __slots__ = ("signals",)
+    SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    signals: _containers.RepeatedCompositeFieldContainer[ReceivedSignal]
+    def __init__(self, signals: _Optional[_Iterable[_Union[ReceivedSignal, _Mapping]]] = ...) -> None: ...
+
+class GetNetworkSettingsRequest(_message.Message):
+    __slots__ = ("network_id",)
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    def __init__(self, network_id: _Optional[str] = ...) -> None: ...
+
+class SetNetworkSettingsRequest(_message.Message):
+    __slots__ = ("network_id", "automatic", "window_seconds", "replan", "options")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    AUTOMATIC_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    REPLAN_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    automatic: bool
+    window_seconds: float
+    replan: ReplanSettings
+    options: SolveOptions
+    def __init__(self, network_id: _Optional[str] = ..., automatic: _Optional[bool] = ..., window_seconds: _Optional[float] = ..., replan: _Optional[_Union[ReplanSettings, _Mapping]] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ...) -> None: ...
+
+class NetworkSettings(_message.Message):
+    __slots__ = ("network_id", "automatic", "window_seconds", "replan", "options", "updated_at")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    AUTOMATIC_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    REPLAN_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    automatic: bool
+    window_seconds: float
+    replan: ReplanSettings
+    options: SolveOptions
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, network_id: _Optional[str] = ..., automatic: _Optional[bool] = ..., window_seconds: _Optional[float] = ..., replan: _Optional[_Union[ReplanSettings, _Mapping]] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetResponseTimelineRequest(_message.Message):
+    __slots__ = ("network_id",)
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    def __init__(self, network_id: _Optional[str] = ...) -> None: ...
+
+class TimelineEntry(_message.Message):
+    __slots__ = ("source", "source_id", "revision", "change", "detected_at", "received_at", "first_plan_at", "first_plan_version", "final_plan_at", "final_plan_version", "approvals_at", "executable_at", "pending_escalations", "response_seconds")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_ID_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    DETECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    FIRST_PLAN_AT_FIELD_NUMBER: _ClassVar[int]
+    FIRST_PLAN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FINAL_PLAN_AT_FIELD_NUMBER: _ClassVar[int]
+    FINAL_PLAN_VERSION_FIELD_NUMBER: _ClassVar[int]
+    APPROVALS_AT_FIELD_NUMBER: _ClassVar[int]
+    EXECUTABLE_AT_FIELD_NUMBER: _ClassVar[int]
+    PENDING_ESCALATIONS_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    source_id: str
+    revision: int
+    change: SignalChange
+    detected_at: _timestamp_pb2.Timestamp
+    received_at: _timestamp_pb2.Timestamp
+    first_plan_at: _timestamp_pb2.Timestamp
+    first_plan_version: int
+    final_plan_at: _timestamp_pb2.Timestamp
+    final_plan_version: int
+    approvals_at: _timestamp_pb2.Timestamp
+    executable_at: _timestamp_pb2.Timestamp
+    pending_escalations: int
+    response_seconds: float
+    def __init__(self, source: _Optional[str] = ..., source_id: _Optional[str] = ..., revision: _Optional[int] = ..., change: _Optional[_Union[SignalChange, str]] = ..., detected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_plan_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_plan_version: _Optional[int] = ..., final_plan_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., final_plan_version: _Optional[int] = ..., approvals_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., executable_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_escalations: _Optional[int] = ..., response_seconds: _Optional[float] = ...) -> None: ...
+
+class ResponseTimeline(_message.Message):
+    __slots__ = ("network_id", "entries", "median_seconds", "worst_seconds", "answered")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    MEDIAN_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    WORST_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    entries: _containers.RepeatedCompositeFieldContainer[TimelineEntry]
+    median_seconds: float
+    worst_seconds: float
+    answered: int
+    def __init__(self, network_id: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[TimelineEntry, _Mapping]]] = ..., median_seconds: _Optional[float] = ..., worst_seconds: _Optional[float] = ..., answered: _Optional[int] = ...) -> None: ...
+
+class StockCount(_message.Message):
+    __slots__ = ("node", "item", "on_hand")
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    ON_HAND_FIELD_NUMBER: _ClassVar[int]
+    node: str
+    item: str
+    on_hand: float
+    def __init__(self, node: _Optional[str] = ..., item: _Optional[str] = ..., on_hand: _Optional[float] = ...) -> None: ...
+
+class AdvancePeriodRequest(_message.Message):
+    __slots__ = ("network_id", "periods", "counted", "options")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIODS_FIELD_NUMBER: _ClassVar[int]
+    COUNTED_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    periods: int
+    counted: _containers.RepeatedCompositeFieldContainer[StockCount]
+    options: SolveOptions
+    def __init__(self, network_id: _Optional[str] = ..., periods: _Optional[int] = ..., counted: _Optional[_Iterable[_Union[StockCount, _Mapping]]] = ..., options: _Optional[_Union[SolveOptions, _Mapping]] = ...) -> None: ...
+
+class AdvancePeriodResponse(_message.Message):
+    __slots__ = ("network", "plan")
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    network: NetworkVersion
+    plan: PlanVersion
+    def __init__(self, network: _Optional[_Union[NetworkVersion, _Mapping]] = ..., plan: _Optional[_Union[PlanVersion, _Mapping]] = ...) -> None: ...
+
+class WatchNetworkRequest(_message.Message):
+    __slots__ = ("network_id", "after_seq")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQ_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    after_seq: int
+    def __init__(self, network_id: _Optional[str] = ..., after_seq: _Optional[int] = ...) -> None: ...

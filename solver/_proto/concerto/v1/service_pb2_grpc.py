@@ -119,6 +119,36 @@ class ConcertoStub:
                 request_serializer=concerto_dot_v1_dot_service__pb2.ListAuditRequest.SerializeToString,
                 response_deserializer=concerto_dot_v1_dot_service__pb2.ListAuditResponse.FromString,
                 _registered_method=True)
+        self.PublishSignals = channel.unary_unary(
+                '/concerto.v1.Concerto/PublishSignals',
+                request_serializer=concerto_dot_v1_dot_service__pb2.PublishSignalsRequest.SerializeToString,
+                response_deserializer=concerto_dot_v1_dot_service__pb2.PublishSignalsResponse.FromString,
+                _registered_method=True)
+        self.GetNetworkSettings = channel.unary_unary(
+                '/concerto.v1.Concerto/GetNetworkSettings',
+                request_serializer=concerto_dot_v1_dot_service__pb2.GetNetworkSettingsRequest.SerializeToString,
+                response_deserializer=concerto_dot_v1_dot_service__pb2.NetworkSettings.FromString,
+                _registered_method=True)
+        self.SetNetworkSettings = channel.unary_unary(
+                '/concerto.v1.Concerto/SetNetworkSettings',
+                request_serializer=concerto_dot_v1_dot_service__pb2.SetNetworkSettingsRequest.SerializeToString,
+                response_deserializer=concerto_dot_v1_dot_service__pb2.NetworkSettings.FromString,
+                _registered_method=True)
+        self.GetResponseTimeline = channel.unary_unary(
+                '/concerto.v1.Concerto/GetResponseTimeline',
+                request_serializer=concerto_dot_v1_dot_service__pb2.GetResponseTimelineRequest.SerializeToString,
+                response_deserializer=concerto_dot_v1_dot_service__pb2.ResponseTimeline.FromString,
+                _registered_method=True)
+        self.AdvancePeriod = channel.unary_unary(
+                '/concerto.v1.Concerto/AdvancePeriod',
+                request_serializer=concerto_dot_v1_dot_service__pb2.AdvancePeriodRequest.SerializeToString,
+                response_deserializer=concerto_dot_v1_dot_service__pb2.AdvancePeriodResponse.FromString,
+                _registered_method=True)
+        self.WatchNetwork = channel.unary_stream(
+                '/concerto.v1.Concerto/WatchNetwork',
+                request_serializer=concerto_dot_v1_dot_service__pb2.WatchNetworkRequest.SerializeToString,
+                response_deserializer=concerto_dot_v1_dot_service__pb2.AuditEntry.FromString,
+                _registered_method=True)
         self.ExportModel = channel.unary_unary(
                 '/concerto.v1.Concerto/ExportModel',
                 request_serializer=concerto_dot_v1_dot_service__pb2.ExportModelRequest.SerializeToString,
@@ -253,6 +283,52 @@ class ConcertoServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PublishSignals(self, request, context):
+        """The signal inbox: signals from the systems that detect them, each under its source's own id,
+        stored in the ledger before the answer (a crash after it loses none). A resend is accepted
+        once; an update or cancellation of an id changes what later plans answer. On an automatic
+        network the orchestrator answers them with a replan of its own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNetworkSettings(self, request, context):
+        """How a network is replanned: manual (by callers) or automatic (by its orchestrator).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetNetworkSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetResponseTimeline(self, request, context):
+        """Each published signal from detection to an executable response, with the median and worst.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdvancePeriod(self, request, context):
+        """Roll a network forward: the next network version from the latest plan executed for some
+        periods and the actuals counted, planned with the signals still in force.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchNetwork(self, request, context):
+        """Every write to a network as it happens (plan versions, decisions, signals, settings, lapses):
+        the audit trail as a stream, from `after_seq` on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExportModel(self, request, context):
         """The MILP of a request as MPS or LP text, with readable names; built in a solver worker, queued
         like a solve, and refused when the text would be over the response limit.
@@ -356,6 +432,36 @@ def add_ConcertoServicer_to_server(servicer, server):
                     servicer.ListAudit,
                     request_deserializer=concerto_dot_v1_dot_service__pb2.ListAuditRequest.FromString,
                     response_serializer=concerto_dot_v1_dot_service__pb2.ListAuditResponse.SerializeToString,
+            ),
+            'PublishSignals': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishSignals,
+                    request_deserializer=concerto_dot_v1_dot_service__pb2.PublishSignalsRequest.FromString,
+                    response_serializer=concerto_dot_v1_dot_service__pb2.PublishSignalsResponse.SerializeToString,
+            ),
+            'GetNetworkSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNetworkSettings,
+                    request_deserializer=concerto_dot_v1_dot_service__pb2.GetNetworkSettingsRequest.FromString,
+                    response_serializer=concerto_dot_v1_dot_service__pb2.NetworkSettings.SerializeToString,
+            ),
+            'SetNetworkSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetNetworkSettings,
+                    request_deserializer=concerto_dot_v1_dot_service__pb2.SetNetworkSettingsRequest.FromString,
+                    response_serializer=concerto_dot_v1_dot_service__pb2.NetworkSettings.SerializeToString,
+            ),
+            'GetResponseTimeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetResponseTimeline,
+                    request_deserializer=concerto_dot_v1_dot_service__pb2.GetResponseTimelineRequest.FromString,
+                    response_serializer=concerto_dot_v1_dot_service__pb2.ResponseTimeline.SerializeToString,
+            ),
+            'AdvancePeriod': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdvancePeriod,
+                    request_deserializer=concerto_dot_v1_dot_service__pb2.AdvancePeriodRequest.FromString,
+                    response_serializer=concerto_dot_v1_dot_service__pb2.AdvancePeriodResponse.SerializeToString,
+            ),
+            'WatchNetwork': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchNetwork,
+                    request_deserializer=concerto_dot_v1_dot_service__pb2.WatchNetworkRequest.FromString,
+                    response_serializer=concerto_dot_v1_dot_service__pb2.AuditEntry.SerializeToString,
             ),
             'ExportModel': grpc.unary_unary_rpc_method_handler(
                     servicer.ExportModel,
@@ -827,6 +933,168 @@ class Concerto:
             '/concerto.v1.Concerto/ListAudit',
             concerto_dot_v1_dot_service__pb2.ListAuditRequest.SerializeToString,
             concerto_dot_v1_dot_service__pb2.ListAuditResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishSignals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/concerto.v1.Concerto/PublishSignals',
+            concerto_dot_v1_dot_service__pb2.PublishSignalsRequest.SerializeToString,
+            concerto_dot_v1_dot_service__pb2.PublishSignalsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNetworkSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/concerto.v1.Concerto/GetNetworkSettings',
+            concerto_dot_v1_dot_service__pb2.GetNetworkSettingsRequest.SerializeToString,
+            concerto_dot_v1_dot_service__pb2.NetworkSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetNetworkSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/concerto.v1.Concerto/SetNetworkSettings',
+            concerto_dot_v1_dot_service__pb2.SetNetworkSettingsRequest.SerializeToString,
+            concerto_dot_v1_dot_service__pb2.NetworkSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetResponseTimeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/concerto.v1.Concerto/GetResponseTimeline',
+            concerto_dot_v1_dot_service__pb2.GetResponseTimelineRequest.SerializeToString,
+            concerto_dot_v1_dot_service__pb2.ResponseTimeline.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdvancePeriod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/concerto.v1.Concerto/AdvancePeriod',
+            concerto_dot_v1_dot_service__pb2.AdvancePeriodRequest.SerializeToString,
+            concerto_dot_v1_dot_service__pb2.AdvancePeriodResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchNetwork(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/concerto.v1.Concerto/WatchNetwork',
+            concerto_dot_v1_dot_service__pb2.WatchNetworkRequest.SerializeToString,
+            concerto_dot_v1_dot_service__pb2.AuditEntry.FromString,
             options,
             channel_credentials,
             insecure,

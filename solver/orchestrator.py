@@ -1,0 +1,215 @@
+"""The orchestrator: one thread per server that replans automatic networks by themselves, so that a
+published signal, a rejection or a lapsed escalation is answered without anyone calling Replan.
+
+Per network it keeps at most one replan under way. Signals are coalesced: the first one opens a
+window (`NetworkSettings.window_seconds`), and the replan that starts when it closes answers every
+signal the inbox holds by then; signals that arrive while it runs go into the next one, which starts
+as soon as it ends. So a burst of signals makes a bounded number of replans (one per window and
+solve), never one per signal, and none is lost: the inbox is in the ledger, and a server that
+restarts answers what no plan answered yet (`start` looks at every automatic network).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from models.errors import ConcertoError
+from solver.automatic import AlwaysOn, now_utc
+from solver.errors import NoPlan, QueueFull, SolveCancelled, StaleBaseline
+from solver.records import DecisionState, StoredDecision
+from solver.store import NotFound
+from solver.usecases import PlanRun
+
+log = logging.getLogger("concerto.orchestrator")
+
+TICK_SECONDS = 0.1
+"""How often the orchestrator looks at its networks when nothing wakes it."""
+EXPIRY_CHECK_SECONDS = 1.0
+"""How often pending escalations of automatic networks are checked against their windows."""
+BUSY_RETRY_SECONDS = 0.5
+"""How long a replan that found the worker queue full waits before it tries again."""
+
+
+@dataclass
+class _Network:
+    """What the orchestrator knows of one network."""
+
+    due_at: float | None = None
+    """Monotonic time the next replan may start (None: nothing to do)."""
+    trigger: str = "inbox"
+    run: PlanRun | None = None
+    done: bool = False
+    """The run's job ended; the orchestrator thread stores its result."""
+    failed_seq: int = 0
+    """The newest inbox seq a replan failed on (infeasible, a bad signal): the inbox signals up to it
+    are not tried again until a newer one arrives."""
+    answering: list[int] = field(default_factory=list)
+
+
+class Orchestrator:
+    """Replans automatic networks as their signals, rejections and lapses come (see the module)."""
+
+    def __init__(self, always_on: AlwaysOn) -> None:
+        self.always_on = always_on
+        self.store = always_on.store
+        self._networks: dict[str, _Network] = {}
+        self._wake = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._loop, name="concerto-orchestrator", daemon=True)
+        self._next_expiry_check = 0.0
+        self.replans_started = 0
+        """Automatic replans started since the server started (tests and benchmarks read it)."""
+
+    # -- what wakes it ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the thread, and answer whatever automatic networks left unanswered (a restart)."""
+        for network_id in self.store.automatic_networks():
+            if self.store.inbox(network_id, open_only=True):
+                self._retry(network_id, "inbox", 0.0)  # they waited already: no window
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopped = True
+            runs = [n.run for n in self._networks.values() if n.run is not None]
+            self._wake.notify_all()
+        for run in runs:
+            if run.handle is not None:
+                run.handle.cancel()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5.0)
+
+    def notify(self, network_id: str, trigger: str = "inbox") -> None:
+        """Something for the network: signals (the coalescing window opens, unless one is open or a
+        replan runs), or a rejection or lapse (replan as soon as nothing runs)."""
+        if not self._automatic(network_id):
+            return
+        with self._wake:
+            state = self._networks.setdefault(network_id, _Network())
+            now = time.monotonic()
+            if trigger != "inbox":
+                state.trigger = trigger
+                state.due_at = now
+            elif state.due_at is None:
+                window = self.always_on.settings(network_id)[0].window_seconds
+                state.due_at = now + window
+            self._wake.notify_all()
+
+    def on_decided(self, decision: StoredDecision) -> None:
+        """A rejection replans the network within the remaining authority (automatic networks)."""
+        if decision.state == DecisionState.REJECTED:
+            self.notify(decision.network_id, "rejection")
+
+    def _automatic(self, network_id: str) -> bool:
+        record = self.store.get_settings(network_id)
+        return record is not None and record.automatic
+
+    # -- the thread ---------------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                if self._stopped:
+                    return
+                self._wake.wait(TICK_SECONDS)
+                if self._stopped:
+                    return
+                now = time.monotonic()
+                finished = [(nid, s) for nid, s in self._networks.items() if s.run is not None and s.done]
+                due = [
+                    nid
+                    for nid, s in self._networks.items()
+                    if s.run is None and s.due_at is not None and s.due_at <= now
+                ]
+            for network_id, state in finished:
+                self._finish(network_id, state)
+            for network_id in due:
+                self._launch(network_id)
+            if now >= self._next_expiry_check:
+                self._next_expiry_check = now + EXPIRY_CHECK_SECONDS
+                self._check_expiries()
+
+    def _launch(self, network_id: str) -> None:
+        with self._wake:
+            state = self._networks[network_id]
+            trigger, state.due_at, state.trigger = state.trigger, None, "inbox"
+        try:
+            open_rows = self.store.inbox(network_id, open_only=True)
+            newest = max((r.seq for r in open_rows), default=0)
+            if trigger == "inbox" and newest <= state.failed_seq:
+                return  # nothing new since the last failure
+            started = self.always_on.start_automatic(network_id, trigger)
+        except QueueFull:
+            self._retry(network_id, trigger, BUSY_RETRY_SECONDS)
+            return
+        except StaleBaseline:
+            self._retry(network_id, trigger, 0.0)
+            return
+        except NotFound as err:
+            log.warning("automatic replan of %s: %s", network_id, err)
+            return
+        except ConcertoError as err:
+            state.failed_seq = newest
+            log.warning("automatic replan of %s refused: %s", network_id, err)
+            return
+        if started is None:
+            return
+        run, seqs = started
+        self.replans_started += 1
+        with self._wake:
+            state.run, state.done, state.answering = run, False, seqs
+        assert run.handle is not None
+
+        def done(_: object) -> None:
+            with self._wake:
+                state.done = True
+                self._wake.notify_all()
+
+        run.handle.add_done_callback(done)
+
+    def _finish(self, network_id: str, state: _Network) -> None:
+        """Store the ended run's final plan, then go on with what arrived meanwhile."""
+        run = state.run
+        assert run is not None and run.handle is not None
+        handle = run.handle
+        try:
+            stored = run.finish_with(lambda: handle.result(timeout=0))
+            log.info("network %s: automatic plan version %d stored", network_id, stored.version)
+        except StaleBaseline:
+            self._retry(network_id, "inbox", 0.0)
+        except (NoPlan, ConcertoError) as err:
+            if not isinstance(err, SolveCancelled) or not self._stopped:
+                state.failed_seq = max(state.answering, default=state.failed_seq)
+                log.warning("automatic replan of %s ended without a plan: %s", network_id, err)
+        except Exception:
+            log.exception("automatic replan of %s failed", network_id)
+            state.failed_seq = max(state.answering, default=state.failed_seq)
+        with self._wake:
+            state.run, state.done = None, False
+        newest = max((r.seq for r in self.store.inbox(network_id, open_only=True)), default=0)
+        if newest > state.failed_seq:
+            self._retry(network_id, "inbox", 0.0)  # what arrived while it ran has waited already
+
+    def _retry(self, network_id: str, trigger: str, after: float) -> None:
+        with self._wake:
+            state = self._networks.setdefault(network_id, _Network())
+            due = time.monotonic() + after
+            state.due_at = due if state.due_at is None else min(state.due_at, due)
+            if trigger != "inbox":
+                state.trigger = trigger
+            self._wake.notify_all()
+
+    def _check_expiries(self) -> None:
+        now = now_utc()
+        for network_id in self.store.automatic_networks():
+            try:
+                for due in self.always_on.due_expiries(network_id, now):
+                    if self.always_on.expire(due):
+                        log.info("network %s: escalation %s lapsed", network_id, due.escalation)
+                        self.notify(network_id, "expiry")
+            except ConcertoError as err:
+                log.warning("expiry check of %s: %s", network_id, err)
