@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.build import BuildCase, run_build_benchmark
+from benchmarks.inbox import DEFAULT_INBOX_ROUNDS
 from benchmarks.replan import DEFAULT_REPEATS as REPLAN_REPEATS
 from benchmarks.replan import ReplanSettings, run_replan_benchmark
 from benchmarks.service import (
@@ -55,6 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="skip the TLS + authentication vs plain comparison (run at S when S is among --sizes, "
         "as many rounds as S replans)",
+    )
+    q.add_argument(
+        "--inbox-rounds",
+        type=int,
+        default=None,
+        help="rounds of PublishSignals -> automatic plan versions at a watcher per size (default S 10, M 2; 0 skips)",
     )
     q.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per solve, seconds")
     q.add_argument("--gap", type=float, default=0.01, help="relative MIP gap (default 1%%)")
@@ -121,7 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed, time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads
         )
         latency = [
-            LatencyCase(size, args.repeat if args.repeat is not None else DEFAULT_REPEATS.get(size, 1))
+            LatencyCase(
+                size,
+                args.repeat if args.repeat is not None else DEFAULT_REPEATS.get(size, 1),
+                args.inbox_rounds if args.inbox_rounds is not None else DEFAULT_INBOX_ROUNDS.get(size, 0),
+            )
             for size in args.sizes.split(",")
             if size
         ]

@@ -69,6 +69,7 @@ from typing import Any
 import grpc
 
 from benchmarks.build import demo_signals_for, environment
+from benchmarks.inbox import InboxResult, inbox_report, measure_inbox
 from benchmarks.jsonout import write_json
 from models.network import Network, NetworkSpec
 from models.plan import extract_plan
@@ -133,6 +134,8 @@ class LatencyCase:
 
     size: str
     repeat: int
+    inbox_rounds: int = 0
+    """Rounds of the inbox measurement on the same server (`benchmarks.inbox`); 0 skips it."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,8 @@ class LatencyResult:
     size: str
     seed: int
     input_sha256: str
+    inbox: dict[str, Any] | None = None
+    """Publish -> automatic plan versions at a watcher (`benchmarks.inbox.InboxResult.summary`)."""
     n_cols: int = 0
     n_rows: int = 0
     n_integer: int = 0
@@ -534,6 +539,20 @@ def measure_latency(
                     replan_settings=service_pb2.ReplanSettings(),
                 )
                 result.default_runs.append(_service_run(stored, wall))
+        if case.inbox_rounds:
+            progress(f"  {case.size}: inbox, {case.inbox_rounds} rounds")
+            inbox = measure_inbox(
+                client,
+                target,
+                NETWORK_ID,
+                inp.outage,
+                case.size,
+                case.inbox_rounds,
+                options,
+                timeout=settings.call_timeout,
+                progress=progress,
+            )
+            result.inbox = inbox.summary()
     runs, direct = result.runs, result.direct_runs
     for key in ("wall", "build", "handoff", "solve", "overhead", "ratio", "rest", "ready", "outside_worker"):
         setattr(result, key, statistics.median(r[key] for r in runs))
@@ -1040,6 +1059,7 @@ def report(
     if rows:
         lines += ["", "Targets from the issue (reported, not asserted):", ""]
         lines += [f"- {t['target']}: {t['figure']}, {'met' if t['met'] else 'NOT met'}" for t in rows]
+    lines += inbox_report([InboxResult.from_summary(r.inbox) for r in latency if r.inbox is not None])
     return "\n".join(lines)
 
 

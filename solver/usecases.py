@@ -275,9 +275,8 @@ class PlanService:
         # version each expects to be the latest; storing a newer version stops them.
         self._in_flight: dict[str, dict[PlanRun, int]] = {}
         self._in_flight_lock = threading.Lock()
-        # The orchestrator's hooks (`solver.automatic`): a plan version was stored; a decision was
-        # decided (a rejection replans an automatic network).
-        self.on_plan_stored: Callable[[StoredPlan], None] | None = None
+        # The orchestrator's hook (`solver.orchestrator`): a decision was decided (a rejection
+        # replans an automatic network).
         self.on_decided: Callable[[StoredDecision], None] | None = None
 
     # -- networks ---------------------------------------------------------------------------------
@@ -648,8 +647,7 @@ class PlanService:
         `max_response_bytes` is refused (`ValidationError` on "response") before anything is
         written, so a client is never refused an answer the ledger holds. Storing it stops the
         network's replans under way that expected an older version to be the latest (but `exempt`,
-        the automatic replan storing its own first answer), and wakes the orchestrator's
-        `on_plan_stored` hook (which counts the escalations it must watch)."""
+        the automatic replan storing its own first answer)."""
         if not plan.has_solution:
             raise NoPlan(network_id, plan.status, plan.message)
         blob, decision_blobs = ledger.encode_plan(plan)
@@ -698,10 +696,7 @@ class PlanService:
         self._stop_stale(network_id, record.version, exempt=exempt)
         with self._new_plan:
             self._new_plan.notify_all()
-        stored = self._stored_plan(record)
-        if self.on_plan_stored is not None:
-            self.on_plan_stored(stored)
-        return stored
+        return self._stored_plan(record)
 
     def _replayed(self, network_id: str, kind: RequestKind, key: str, fingerprint: str) -> StoredPlan | None:
         """The version a `kind` request with idempotency key `key` and this content stored before,

@@ -118,12 +118,16 @@ def put(stub: service_pb2_grpc.ConcertoStub, network_id: str, who: str, protocol
     return int(stub.PutNetwork(request, metadata=as_(who), timeout=TIMEOUT).version)
 
 
-def plan_and_replan(stub: service_pb2_grpc.ConcertoStub, network_id: str, who: str = "planner") -> int:
+def plan_and_replan(
+    stub: service_pb2_grpc.ConcertoStub, network_id: str, who: str = "planner", signal: Signal = OUTAGE_DAY_0
+) -> int:
+    """Plan the network, then replan it with the day-0 outage (`signal`: under another id, for an
+    escalation that no earlier rejection holds)."""
     stub.Plan(service_pb2.PlanRequest(network_id=network_id, options=EXACT), metadata=as_(who), timeout=TIMEOUT)
     replanned = stub.Replan(
         service_pb2.ReplanRequest(
             network_id=network_id,
-            signals=[convert.signal_to_proto(OUTAGE_DAY_0)],
+            signals=[convert.signal_to_proto(signal)],
             options=EXACT,
             settings=service_pb2.ReplanSettings(stability_weight=0.0, skip_first_answer=True),
         ),
@@ -432,10 +436,11 @@ def test_a_new_network_version_keeps_its_protocols_unless_asked_to_clear(secured
 # ----------------------------------------------------------------------------------- the ledger
 
 
-def test_a_schema_3_ledger_gains_tenants_audit_and_escalations(tmp_path: Path) -> None:
-    """An older file (made by the schema-2 fixture, migrated through 3) opens at schema 4: its
-    network belongs to the default tenant, its pending decision has no escalation and is decided
-    alone, and every write from then on is in the audit trail with its principal."""
+def test_an_older_ledger_gains_tenants_audit_escalations_and_the_inbox(tmp_path: Path) -> None:
+    """An older file (made by the schema-2 fixture, migrated through 3 and 4, whose decisions table
+    schema 5 rebuilds) opens at the current schema: its network belongs to the default tenant, its
+    pending decision is still there, has no escalation and is decided alone, every write from then
+    on is in the audit trail with its principal, and its inbox starts empty."""
     path = tmp_path / "old.db"
     _old_ledger(path)
     with SqlitePlanStore(path) as s:
@@ -450,8 +455,9 @@ def test_a_schema_3_ledger_gains_tenants_audit_and_escalations(tmp_path: Path) -
         assert [n.network_id for n in s.list_networks("globex")] == []
         assert [n.latest_version for n in s.list_networks(DEFAULT_TENANT)] == [2]
         assert [(a.principal, a.action) for a in s.list_audit("acme")] == [("coo", "approve"), ("ana", "put_network")]
+        assert s.inbox("acme") == [] and s.get_settings("acme") is None and s.holds("acme") == []
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     raw.close()
 

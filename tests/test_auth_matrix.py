@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import cast
@@ -151,6 +152,18 @@ MATRIX: dict[str, Row] = {
                       UNAUTH, HIDDEN, DENIED, OK,     DENIED, DENIED, OK),
     "ListBackends": row("any principal",
                       UNAUTH, OK,     OK,     OK,     OK,     OK,     OK),
+    "PublishSignals": row("planner (or partner, not a column here) on the network",
+                      UNAUTH, HIDDEN, DENIED, OK,     DENIED, DENIED, OK, writes=True),
+    "GetNetworkSettings": row("viewer on the network",
+                      UNAUTH, HIDDEN, OK,     OK,     OK,     OK,     OK),
+    "SetNetworkSettings": row("planner on the network",
+                      UNAUTH, HIDDEN, DENIED, OK,     DENIED, DENIED, OK, writes=True),
+    "GetResponseTimeline": row("viewer on the network",
+                      UNAUTH, HIDDEN, OK,     OK,     OK,     OK,     OK),
+    "AdvancePeriod": row("planner on the network",
+                      UNAUTH, HIDDEN, DENIED, OK,     DENIED, DENIED, OK, writes=True),
+    "WatchNetwork": row("viewer on the network; allowed means the stream delivers an event",
+                      UNAUTH, HIDDEN, OK,     OK,     OK,     OK,     OK),
 }
 # fmt: on
 
@@ -232,7 +245,10 @@ class Matrix:
         be decided: planned and replanned again (as acme's planner) when none is left."""
         waiting = pending(self.stub, NETWORK, "viewer")
         if not waiting:
-            plan_and_replan(self.stub, NETWORK)
+            # A new id for the outage: a rejection holds its rule while the signal that raised it
+            # is answered, and the RejectDecision row rejects one.
+            fresh = replace(OUTAGE_DAY_0, id=f"{OUTAGE_DAY_0.id}-{next(_COUNTER)}")
+            plan_and_replan(self.stub, NETWORK, signal=fresh)
             waiting = pending(self.stub, NETWORK, "viewer")
         assert waiting, "the replan escalated nothing"
         assert {d.approver for d in waiting} == {f"role:{ESCALATED_TO}"}
@@ -295,6 +311,25 @@ def _decide(m: Matrix) -> service_pb2.DecideRequest:
     return service_pb2.DecideRequest(network_id=NETWORK, plan_version=version, index=index, note="matrix")
 
 
+_COUNTER = itertools.count()
+"""Makes each write request new (a resent signal or the same settings would write nothing)."""
+
+
+def _publish() -> service_pb2.PublishSignalsRequest:
+    signal = convert.signal_to_proto(OUTAGE_DAY_0)
+    signal.id = ""
+    published = service_pb2.PublishedSignal(source="matrix", source_id=f"m-{next(_COUNTER)}", signal=signal)
+    return service_pb2.PublishSignalsRequest(network_id=NETWORK, signals=[published])
+
+
+def _advance(m: Matrix) -> service_pb2.AdvancePeriodRequest:
+    """A day forward from a fresh three-day version planned by acme's planner, so each allowed call
+    has days to roll and the RPCs after it find the network as seeded."""
+    put(m.stub, NETWORK, "planner", late_backup_protocols(Approver(role=ESCALATED_TO)))
+    m.stub.Plan(service_pb2.PlanRequest(network_id=NETWORK, options=FAST), metadata=metadata(Caller.PLANNER))
+    return service_pb2.AdvancePeriodRequest(network_id=NETWORK, periods=1, options=FAST)
+
+
 REQUESTS: dict[str, Callable[[Matrix], Message]] = {
     "PutNetwork": lambda m: service_pb2.PutNetworkRequest(
         network_id=NETWORK, network=_network(), protocols=_protocols()
@@ -321,6 +356,14 @@ REQUESTS: dict[str, Callable[[Matrix], Message]] = {
         network_id=NETWORK, signals=_signals(), format=service_pb2.ModelFormat.MODEL_FORMAT_LP
     ),
     "ListBackends": lambda m: service_pb2.ListBackendsRequest(),
+    "PublishSignals": lambda m: _publish(),
+    "GetNetworkSettings": lambda m: service_pb2.GetNetworkSettingsRequest(network_id=NETWORK),
+    "SetNetworkSettings": lambda m: service_pb2.SetNetworkSettingsRequest(
+        network_id=NETWORK, automatic=False, window_seconds=1.0 + next(_COUNTER)
+    ),
+    "GetResponseTimeline": lambda m: service_pb2.GetResponseTimelineRequest(network_id=NETWORK),
+    "AdvancePeriod": _advance,
+    "WatchNetwork": lambda m: service_pb2.WatchNetworkRequest(network_id=NETWORK, after_seq=1),
 }
 """One request per RPC, aimed at acme's seeded network where the RPC names a network; built anew
 for each call (a decision request finds, or makes, a pending decision of the latest plan)."""
@@ -338,7 +381,7 @@ def call(m: Matrix, rpc: str, request: Message, caller: Caller) -> Answer:
     delivers its first version (the request asks for those after version 1) and is then cancelled."""
     method = getattr(m.stub, rpc)
     try:
-        if rpc == "WatchPlans":
+        if rpc in ("WatchPlans", "WatchNetwork"):
             stream = method(request, metadata=metadata(caller), timeout=TIMEOUT)
             try:
                 first = next(stream, None)
@@ -359,6 +402,8 @@ def content_problems(rpc: str, caller: Caller, answer: Answer) -> list[str]:
         isinstance(answer.response, service_pb2.PlanVersion) and answer.response.version > 1
     ):
         return [f"delivered {answer.response!r} instead of a plan version after version 1"]
+    if rpc == "WatchNetwork" and not (isinstance(answer.response, service_pb2.AuditEntry) and answer.response.seq > 1):
+        return [f"delivered {answer.response!r} instead of an event after the first"]
     if rpc == "ListNetworks":
         assert isinstance(answer.response, service_pb2.ListNetworksResponse)
         listed = {n.network_id for n in answer.response.networks}
