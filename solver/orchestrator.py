@@ -7,6 +7,13 @@ signal the inbox holds by then; signals that arrive while it runs go into the ne
 as soon as it ends. So a burst of signals makes a bounded number of replans (one per window and
 solve), never one per signal, and none is lost: the inbox is in the ledger, and a server that
 restarts answers what no plan answered yet (`start` looks at every automatic network).
+
+Several servers may share one ledger (PostgreSQL replicas): a network's orchestrator runs on one of
+them at a time, the holder of its lease in the ledger (`PlanStore.acquire_lease`), renewed every
+`LEASE_RENEW_SECONDS` for `LEASE_SECONDS`. Each server looks at the automatic networks as often:
+it takes the lease of one with unanswered signals that nobody holds (a replica that died stops
+renewing, so another takes over within `LEASE_SECONDS`), and answers signals another replica
+received for a network it holds.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 
 from models.errors import ConcertoError
@@ -31,6 +39,10 @@ EXPIRY_CHECK_SECONDS = 1.0
 """How often pending escalations of automatic networks are checked against their windows."""
 BUSY_RETRY_SECONDS = 0.5
 """How long a replan that found the worker queue full waits before it tries again."""
+LEASE_SECONDS = 5.0
+"""How long a network's orchestrator lease lasts unless renewed: how soon another replica takes over."""
+LEASE_RENEW_SECONDS = 1.0
+"""How often leases are renewed and automatic networks looked at for signals other replicas stored."""
 
 
 @dataclass
@@ -47,14 +59,21 @@ class _Network:
     """The newest inbox seq a replan failed on (infeasible, a bad signal): the inbox signals up to it
     are not tried again until a newer one arrives."""
     answering: list[int] = field(default_factory=list)
+    seen_seq: int = 0
+    """The newest inbox seq this server has scheduled a replan for."""
 
 
 class Orchestrator:
     """Replans automatic networks as their signals, rejections and lapses come (see the module)."""
 
-    def __init__(self, always_on: AlwaysOn) -> None:
+    def __init__(self, always_on: AlwaysOn, *, holder: str | None = None) -> None:
         self.always_on = always_on
         self.store = always_on.store
+        self.holder = holder or f"server-{uuid.uuid4().hex[:12]}"
+        """This server's name on the leases it holds."""
+        self.held: set[str] = set()
+        """Networks whose lease this server holds."""
+        self._next_lease_check = 0.0
         self._networks: dict[str, _Network] = {}
         self._wake = threading.Condition()
         self._stopped = False
@@ -66,13 +85,13 @@ class Orchestrator:
     # -- what wakes it ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the thread, and answer whatever automatic networks left unanswered (a restart)."""
-        for network_id in self.store.automatic_networks():
-            if self.store.inbox(network_id, open_only=True):
-                self._retry(network_id, "inbox", 0.0)  # they waited already: no window
+        """Start the thread; its first look at the leases answers whatever automatic networks left
+        unanswered (a restart, or a replica that died)."""
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop replanning: cancel the replans under way and give the leases up, so another replica
+        takes the networks over at once."""
         with self._wake:
             self._stopped = True
             runs = [n.run for n in self._networks.values() if n.run is not None]
@@ -82,6 +101,12 @@ class Orchestrator:
                 run.handle.cancel()
         if self._thread.is_alive():
             self._thread.join(timeout=5.0)
+        for network_id in sorted(self.held):
+            try:
+                self.store.release_lease(network_id, self.holder)
+            except ConcertoError as err:
+                log.warning("lease of %s not released: %s", network_id, err)
+        self.held.clear()
 
     def notify(self, network_id: str, trigger: str = "inbox") -> None:
         """Something for the network: signals (the coalescing window opens, unless one is open or a
@@ -127,16 +152,66 @@ class Orchestrator:
                 ]
             for network_id, state in finished:
                 self._finish(network_id, state)
+            if now >= self._next_lease_check:
+                self._next_lease_check = now + LEASE_RENEW_SECONDS
+                self._check_leases()
             for network_id in due:
                 self._launch(network_id)
             if now >= self._next_expiry_check:
                 self._next_expiry_check = now + EXPIRY_CHECK_SECONDS
                 self._check_expiries()
 
+    def _check_leases(self) -> None:
+        """Renew the leases held, take those of automatic networks with unanswered signals that no
+        live replica holds, and schedule signals other replicas stored for networks held here."""
+        try:
+            automatic = set(self.store.automatic_networks())
+        except ConcertoError as err:
+            log.warning("automatic networks not read: %s", err)
+            return
+        for network_id in sorted(self.held - automatic):
+            self.store.release_lease(network_id, self.holder)
+            self.held.discard(network_id)
+        for network_id in sorted(automatic):
+            try:
+                open_rows = self.store.inbox(network_id, open_only=True)
+                if network_id not in self.held and not open_rows and not self._escalations_waiting(network_id):
+                    continue  # nothing to answer or to let lapse: leave the lease to whoever has work
+                if not self.store.acquire_lease(network_id, self.holder, LEASE_SECONDS):
+                    self.held.discard(network_id)
+                    continue
+            except ConcertoError as err:
+                log.warning("lease of %s: %s", network_id, err)
+                continue
+            taken = network_id not in self.held
+            self.held.add(network_id)
+            newest = max((r.seq for r in open_rows), default=0)
+            with self._wake:
+                state = self._networks.setdefault(network_id, _Network())
+                fresh = newest > max(state.seen_seq, state.failed_seq)
+                idle = state.run is None and state.due_at is None
+            if fresh and idle:
+                # Signals another replica stored, or left unanswered when it died (or this server
+                # did, before a restart): they have waited already, so no window.
+                self._retry(network_id, "inbox", 0.0)
+            if taken:
+                log.info("network %s: this server (%s) now runs its orchestrator", network_id, self.holder)
+
+    def _escalations_waiting(self, network_id: str) -> bool:
+        """Whether the network's latest plan version has decisions waiting for approval (whose
+        windows the lease holder watches)."""
+        if self.store.latest_plan_version(network_id) == 0:
+            return False
+        return self.store.get_plan(network_id).n_needs_approval > 0
+
     def _launch(self, network_id: str) -> None:
         with self._wake:
             state = self._networks[network_id]
             trigger, state.due_at, state.trigger = state.trigger, None, "inbox"
+        if not self.store.acquire_lease(network_id, self.holder, LEASE_SECONDS):
+            self.held.discard(network_id)
+            return  # another replica runs this network's orchestrator; it sees these signals too
+        self.held.add(network_id)
         try:
             open_rows = self.store.inbox(network_id, open_only=True)
             newest = max((r.seq for r in open_rows), default=0)
@@ -162,6 +237,7 @@ class Orchestrator:
         self.replans_started += 1
         with self._wake:
             state.run, state.done, state.answering = run, False, seqs
+            state.seen_seq = max(seqs, default=state.seen_seq)
         assert run.handle is not None
 
         def done(_: object) -> None:
@@ -205,7 +281,7 @@ class Orchestrator:
 
     def _check_expiries(self) -> None:
         now = now_utc()
-        for network_id in self.store.automatic_networks():
+        for network_id in sorted(self.held):
             try:
                 for due in self.always_on.due_expiries(network_id, now):
                     if self.always_on.expire(due):

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -474,6 +474,10 @@ class PlanStore(Protocol):
         self, network_id: str, plan_version: int, escalation: str, holds: Sequence[HoldInput], *, detail: str
     ) -> int: ...
 
+    def acquire_lease(self, network_id: str, holder: str, ttl_seconds: float) -> bool: ...
+
+    def release_lease(self, network_id: str, holder: str) -> None: ...
+
     def close(self) -> None: ...
 
     def __enter__(self) -> Self: ...
@@ -673,6 +677,14 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE decisions_v5 RENAME TO decisions",
         "CREATE INDEX decisions_by_state ON decisions (network_id, plan_version, state)",
         "CREATE INDEX decisions_by_escalation ON decisions (network_id, plan_version, escalation)",
+        # Which server runs a network's orchestrator: one at a time, however many share the ledger.
+        """
+        CREATE TABLE leases (
+            network_id TEXT PRIMARY KEY,
+            holder     TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )
+        """,
     ),
 }
 
@@ -1425,6 +1437,33 @@ class SqlitePlanStore:
                 _add_holds(conn, network_id, plan_version, holds, "expired", at)
                 _audit(conn, network_id, at, Actor("", "expiry"), "expire", f"plan version {plan_version}: {detail}")
         return lapsed
+
+
+    # -- leases
+
+    def acquire_lease(self, network_id: str, holder: str, ttl_seconds: float) -> bool:
+        """Take the network's orchestrator lease for `holder` (a server) until `ttl_seconds` from now,
+        or renew it if `holder` has it; False while another holder's lease runs. A server that dies
+        stops renewing, and another takes the lease once it expires."""
+        _check_network_id(network_id)
+        now = _utc_now()
+        expires = now + timedelta(seconds=ttl_seconds)
+        with self._transaction(write=True) as conn:
+            row = conn.execute("SELECT holder, expires_at FROM leases WHERE network_id = ?", (network_id,)).fetchone()
+            if row is not None and row["holder"] != holder and _from_text(row["expires_at"]) > now:
+                return False
+            conn.execute(
+                "INSERT INTO leases (network_id, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (network_id) "
+                "DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at",
+                (network_id, holder, _to_text(expires)),
+            )
+        return True
+
+    def release_lease(self, network_id: str, holder: str) -> None:
+        """Give the lease up (a server shutting down), if `holder` has it."""
+        _check_network_id(network_id)
+        with self._transaction(write=True) as conn:
+            conn.execute("DELETE FROM leases WHERE network_id = ? AND holder = ?", (network_id, holder))
 
 
 # ---------------------------------------------------------------------------------------- helpers
