@@ -13,9 +13,10 @@ compile() {
   "$tools/bin/pip-compile" --quiet --upgrade --generate-hashes --allow-unsafe --strip-extras \
     --no-emit-index-url --no-emit-find-links "$@"
 }
-# The test lock holds everything; the run lock is its subset without the test tools.
-compile --extra test -c requirements-constraints.txt -o requirements-test.lock pyproject.toml requirements-build.in
-compile -c requirements-test.lock -o requirements-run.lock pyproject.toml requirements-build.in
+# The test lock holds everything; the run lock is its subset without the test tools. Both hold the
+# postgres extra, so a locked install can serve a PostgreSQL ledger.
+compile --extra test --extra postgres -c requirements-constraints.txt -o requirements-test.lock pyproject.toml requirements-build.in
+compile --extra postgres -c requirements-test.lock -o requirements-run.lock pyproject.toml requirements-build.in
 if [ "${1:-}" != "--no-check" ]; then
   bash .ci/run
 fi

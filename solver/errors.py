@@ -23,6 +23,7 @@ from solver.store import (
     NetworkTaken,
     NotFound,
     StaleBaseline,
+    StoreUnavailable,
     SupersededPlan,
 )
 
@@ -148,6 +149,7 @@ def status_for(err: Exception) -> tuple[grpc.StatusCode, str]:
         (SolveCancelled, grpc.StatusCode.CANCELLED),
         (WorkerLost, grpc.StatusCode.UNAVAILABLE),
         (PoolClosed, grpc.StatusCode.UNAVAILABLE),
+        (StoreUnavailable, grpc.StatusCode.UNAVAILABLE),
         (WorkerError, grpc.StatusCode.INTERNAL),
     ]
     for kind, code in table:

@@ -126,6 +126,17 @@ class AlreadySigned(ConcertoError):
         )
 
 
+class StoreUnavailable(ConcertoError):
+    """A ledger on a database server that cannot be reached (down, restarting, out of connections)."""
+
+    def __init__(self, store: str, reason: str) -> None:
+        self.store = store
+        super().__init__(
+            f"the plan ledger {store!r} cannot be reached ({reason}); nothing was written, retry once the "
+            "database server is back"
+        )
+
+
 # ---------------------------------------------------------------------------------------- records
 
 
@@ -1438,7 +1449,6 @@ class SqlitePlanStore:
                 _audit(conn, network_id, at, Actor("", "expiry"), "expire", f"plan version {plan_version}: {detail}")
         return lapsed
 
-
     # -- leases
 
     def acquire_lease(self, network_id: str, holder: str, ttl_seconds: float) -> bool:
@@ -1740,13 +1750,18 @@ SQLITE_SCHEME = "sqlite://"
 """The URL prefix of a SQLite ledger: "sqlite:///var/lib/concerto/ledger.db" (an absolute path),
 "sqlite://ledger.db" (relative to the working directory) or "sqlite://:memory:"."""
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+"""The URL prefixes of a PostgreSQL ledger: "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?...]"
+(libpq's URL form, "postgres://" too); it needs the `concerto[postgres]` extra (psycopg)."""
+
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 def open_store(url: str | Path, *, field: str = "store") -> PlanStore:
     """The plan ledger a URL names: `sqlite://PATH`, or a plain file path (also SQLite), or
-    ":memory:" (a ledger that lives as long as the store). Another scheme raises `ValidationError`
-    naming `field` (the setting the URL came from); only SQLite is supported so far."""
+    ":memory:" (a ledger that lives as long as the store), or `postgresql://...` (a database several
+    servers may share, `solver.store_postgres`). Another scheme raises `ValidationError` naming
+    `field` (the setting the URL came from)."""
     if isinstance(url, Path):
         return SqlitePlanStore(url)
     if url.startswith(SQLITE_SCHEME):
@@ -1756,13 +1771,25 @@ def open_store(url: str | Path, *, field: str = "store") -> PlanStore:
                 "server config", url, field, "names no file; write sqlite:///absolute/path.db or sqlite://relative.db"
             )
         return SqlitePlanStore(path)
+    if url.startswith(POSTGRES_SCHEMES):
+        try:
+            from solver.store_postgres import PostgresPlanStore
+        except ImportError as err:
+            raise ValidationError(
+                "server config",
+                re.sub(r"://[^/@?#]*@", "://***@", url),
+                field,
+                f"names a PostgreSQL ledger, but its driver is not installed ({err}); "
+                "install it with pip install 'concerto[postgres]'",
+            ) from None
+        return PostgresPlanStore(url, field=field)
     scheme = _URL_SCHEME.match(url)
     if scheme is not None:
         raise ValidationError(
             "server config",
             url,
             field,
-            f"has scheme {scheme.group(1)!r}, which Concerto cannot store plans in; "
-            f"only SQLite is supported: give {SQLITE_SCHEME}PATH or a plain file path",
+            f"has scheme {scheme.group(1)!r}, which Concerto cannot store plans in; give {SQLITE_SCHEME}PATH "
+            "or a plain file path (SQLite), or postgresql://USER@HOST:PORT/DATABASE (PostgreSQL)",
         )
     return SqlitePlanStore(url)

@@ -36,6 +36,7 @@ def project() -> dict[str, list[Requirement]]:
     return {
         "run": [Requirement(r) for r in meta["dependencies"]],
         "test": [Requirement(r) for r in meta["optional-dependencies"]["test"]],
+        "postgres": [Requirement(r) for r in meta["optional-dependencies"]["postgres"]],
     }
 
 
@@ -47,7 +48,9 @@ def test_the_run_lock_is_the_test_lock_without_the_test_tools() -> None:
     assert {"pytest", "ruff", "mypy"} <= set(test) - set(run)
 
 
-@pytest.mark.parametrize(("lock", "groups"), [(RUN_LOCK, ("run",)), (TEST_LOCK, ("run", "test"))])
+@pytest.mark.parametrize(
+    ("lock", "groups"), [(RUN_LOCK, ("run", "postgres")), (TEST_LOCK, ("run", "test", "postgres"))]
+)
 def test_every_dependency_is_locked_within_its_range(lock: Path, groups: tuple[str, ...]) -> None:
     locked = pins(lock)
     wanted = [r for g in groups for r in project()[g]]

@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
 
@@ -30,15 +29,17 @@ from solver.store import (
     SqlitePlanStore,
     StaleBaseline,
 )
+from tests.postgres import Ledger
 
 NET = "acme-eu.v1_test"
 
 
 @pytest.fixture
-def store() -> Iterator[PlanStore]:
-    with SqlitePlanStore(":memory:") as s:
-        s.put_network(NET, "Acme Europe", b"network-v1", b"protocols-v1")
-        yield s
+def store(ledger: Ledger) -> PlanStore:
+    """A store with network NET, once on SQLite and once on PostgreSQL (tests/postgres.py)."""
+    s = ledger.open()
+    s.put_network(NET, "Acme Europe", b"network-v1", b"protocols-v1")
+    return s
 
 
 def add(store: PlanStore, **overrides: object) -> PlanRecord:
@@ -216,21 +217,22 @@ def test_bad_decision_indices_write_nothing(store: PlanStore) -> None:
     assert store.latest_plan_version(NET) == 0
 
 
-def test_failure_inside_the_transaction_rolls_back_everything(tmp_path: Path) -> None:
+def test_failure_inside_the_transaction_rolls_back_everything(ledger: Ledger) -> None:
     def fail() -> None:
         raise RuntimeError("crash before commit")
 
-    with SqlitePlanStore(tmp_path / "ledger.db") as s:
-        s.put_network(NET, "n", b"", None)
-        add(s)
-        s._before_commit = fail
-        with pytest.raises(RuntimeError):
-            add(s, idempotency_key="retry-me")
-        s._before_commit = None
-        assert s.latest_plan_version(NET) == 1
-        again = add(s, idempotency_key="retry-me")
-        assert again.version == 2
-        assert len(s.list_decisions(NET, 2)) == 3
+    s = ledger.open()
+    s.put_network(NET, "n", b"", None)
+    add(s)
+    s._before_commit = fail  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError):
+        add(s, idempotency_key="retry-me")
+    s._before_commit = None  # type: ignore[attr-defined]
+    assert s.latest_plan_version(NET) == 1
+    assert [a.action for a in s.list_audit(NET)] == ["put_network", "plan"]
+    again = add(s, idempotency_key="retry-me")
+    assert again.version == 2
+    assert len(s.list_decisions(NET, 2)) == 3
 
 
 # ---------------------------------------------------------------------------------------- decisions
@@ -322,7 +324,7 @@ def test_closed_store_says_so() -> None:
 # -------------------------------------------------------------------------------------- concurrency
 
 
-def _add_from_threads(stores: list[SqlitePlanStore], keys: list[str]) -> list[int]:
+def _add_from_threads(stores: list[PlanStore], keys: list[str]) -> list[int]:
     barrier = threading.Barrier(len(keys))
     versions: list[int] = []
     errors: list[BaseException] = []
@@ -343,34 +345,65 @@ def _add_from_threads(stores: list[SqlitePlanStore], keys: list[str]) -> list[in
     return versions
 
 
-def test_concurrent_writers_on_one_store_get_consecutive_versions(tmp_path: Path) -> None:
-    with SqlitePlanStore(tmp_path / "ledger.db") as s:
-        s.put_network(NET, "n", b"", None)
-        versions = _add_from_threads([s], [f"key-{k}" for k in range(8)])
-        assert sorted(versions) == list(range(1, 9))
-        assert [p.version for p in s.list_plans(NET)] == list(range(1, 9))
-        assert sum(len(s.list_decisions(NET, v)) for v in versions) == 24
+def test_concurrent_writers_on_one_store_get_consecutive_versions(ledger: Ledger) -> None:
+    s = ledger.open()
+    s.put_network(NET, "n", b"", None)
+    versions = _add_from_threads([s], [f"key-{k}" for k in range(8)])
+    assert sorted(versions) == list(range(1, 9))
+    assert [p.version for p in s.list_plans(NET)] == list(range(1, 9))
+    assert sum(len(s.list_decisions(NET, v)) for v in versions) == 24
 
 
-def test_concurrent_writers_on_separate_connections_get_consecutive_versions(tmp_path: Path) -> None:
-    """Eight stores on one file stand for eight processes: SQLite's own lock orders them."""
-    path = tmp_path / "ledger.db"
-    stores = [SqlitePlanStore(path) for _ in range(8)]
-    try:
-        stores[0].put_network(NET, "n", b"", None)
-        versions = _add_from_threads(stores, [f"key-{k}" for k in range(8)])
-        assert sorted(versions) == list(range(1, 9))
-    finally:
-        for s in stores:
-            s.close()
+def test_concurrent_writers_on_separate_connections_get_consecutive_versions(ledger: Ledger) -> None:
+    """Eight stores on one ledger stand for eight processes (replicas): SQLite's file lock, or
+    PostgreSQL's per-network advisory lock, orders them."""
+    stores = [ledger.open() for _ in range(8)]
+    stores[0].put_network(NET, "n", b"", None)
+    versions = _add_from_threads(stores, [f"key-{k}" for k in range(8)])
+    assert sorted(versions) == list(range(1, 9))
 
 
-def test_concurrent_retries_of_one_request_store_one_version(tmp_path: Path) -> None:
-    with SqlitePlanStore(tmp_path / "ledger.db") as s:
-        s.put_network(NET, "n", b"", None)
-        versions = _add_from_threads([s], ["same-request"] * 8)
-        assert versions == [1] * 8
-        assert s.latest_plan_version(NET) == 1
+def test_concurrent_retries_of_one_request_store_one_version(ledger: Ledger) -> None:
+    s = ledger.open()
+    s.put_network(NET, "n", b"", None)
+    versions = _add_from_threads([s], ["same-request"] * 8)
+    assert versions == [1] * 8
+    assert s.latest_plan_version(NET) == 1
+
+
+def test_concurrent_retries_through_separate_stores_store_one_version(ledger: Ledger) -> None:
+    """One request retried through eight stores (replicas) at once: one version, every retry answered with it."""
+    stores = [ledger.open() for _ in range(8)]
+    stores[0].put_network(NET, "n", b"", None)
+    versions = _add_from_threads(stores, ["same-request"] * 8)
+    assert versions == [1] * 8
+    assert stores[1].latest_plan_version(NET) == 1
+
+
+def test_concurrent_replans_from_one_baseline_store_exactly_one(ledger: Ledger) -> None:
+    """Eight stores replan from version 1 at once, each expecting it to be the latest: exactly one
+    stores version 2, the other seven are `StaleBaseline` naming version 2, and nothing else is written."""
+    stores = [ledger.open() for _ in range(8)]
+    stores[0].put_network(NET, "n", b"", None)
+    add(stores[0])
+    barrier = threading.Barrier(len(stores))
+    outcomes: list[object] = []
+
+    def work(k: int) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(add(stores[k], baseline_version=1, expect_latest=1, plan=b"p%d" % k).version)
+        except StaleBaseline as err:
+            outcomes.append(err.latest)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(stores))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == [2] * 8  # one new version 2, seven refusals naming it
+    assert [p.version for p in stores[3].list_plans(NET)] == [1, 2]
+    assert [a.action for a in stores[5].list_audit(NET)] == ["put_network", "plan", "plan"]
 
 
 # --------------------------------------------------------------------------------------- durability
