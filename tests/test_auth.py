@@ -45,6 +45,7 @@ from solver.store import (
     NetworkTaken,
     SqlitePlanStore,
 )
+from tests.postgres import Ledger
 from tests.service_harness import RunningServer, running_server, store_snapshot
 from tests.test_ledger_semantics import _old_ledger
 from tests.test_protocols import OUTAGE_DAY_0, outage_network, short_outage_protocols
@@ -462,10 +463,10 @@ def test_an_older_ledger_gains_tenants_audit_escalations_and_the_inbox(tmp_path:
     raw.close()
 
 
-def test_an_escalation_is_decided_once_for_all_its_pending_decisions_in_the_store() -> None:
+def test_an_escalation_is_decided_once_for_all_its_pending_decisions_in_the_store(ledger: Ledger) -> None:
     """Three decisions: two wait on escalation "rule:r" (role "role:director"), one on "rule:q".
-    Approving decision 0 approves 0 and 1 and leaves 2 pending."""
-    with SqlitePlanStore(":memory:") as s:
+    Approving decision 0 approves 0 and 1 and leaves 2 pending (on either store)."""
+    with ledger.open() as s:
         s.put_network("acme", "Acme", b"\x01", None)
         s.add_plan(
             "acme",

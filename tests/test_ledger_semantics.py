@@ -36,6 +36,7 @@ from solver.store import (
     SupersededPlan,
 )
 from solver.usecases import merge_signals
+from tests.postgres import Ledger
 from tests.service_harness import REPO_ROOT, RunningServer, running_server, store_snapshot
 from tests.test_protocols import OUTAGE_DAY_0
 from tests.test_service import EXACT, TIMEOUT, plan, put_outage, refused, replan, replan_request, versions, wait_until
@@ -322,11 +323,11 @@ def test_a_schema_2_ledger_is_migrated_with_its_keys_scoped_by_kind(tmp_path: Pa
     raw.close()
 
 
-def test_the_store_refuses_a_key_reused_for_other_content() -> None:
+def test_the_store_refuses_a_key_reused_for_other_content(ledger: Ledger) -> None:
     """In the store's own transaction: the same (network, kind, key) with another fingerprint is
     `IdempotencyConflict` naming the version, with the same one the stored version, in the other
-    kind a new version."""
-    with SqlitePlanStore(":memory:") as s:
+    kind a new version (on either store)."""
+    with ledger.open() as s:
         s.put_network("acme", "Acme", b"n", None)
 
         def add(kind: RequestKind, request_hash: str, baseline: int = 0) -> int:
@@ -383,9 +384,9 @@ def test_only_the_latest_versions_decisions_can_be_decided(service: RunningServe
     assert approved.state == DecisionState.APPROVED
 
 
-def test_the_store_checks_the_latest_version_inside_its_transaction() -> None:
+def test_the_store_checks_the_latest_version_inside_its_transaction(ledger: Ledger) -> None:
     """A decision of version 1 once version 2 exists: `SupersededPlan` with both versions."""
-    with SqlitePlanStore(":memory:") as s:
+    with ledger.open() as s:
         s.put_network("acme", "Acme", b"n", None)
         for baseline in (0, 1):
             s.add_plan(

@@ -11,7 +11,8 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import UTC
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,13 +20,19 @@ import pytest
 from models.errors import ConcertoError, ValidationError
 from solver.store import (
     SCHEMA_VERSION,
+    Actor,
+    AlreadySigned,
     DecisionInput,
     DecisionState,
+    HoldInput,
+    InboxFull,
+    InboxInput,
     InvalidTransition,
     NotFound,
     PlanRecord,
     PlanStore,
     RequestKind,
+    SignalChange,
     SqlitePlanStore,
     StaleBaseline,
 )
@@ -472,3 +479,148 @@ def test_killed_writer_leaves_only_committed_versions(tmp_path: Path) -> None:
         )
         assert third.version == 3
         assert [d.index for d in s.list_decisions("acme", 3)] == [0]
+
+
+# -------------------------------------------------------------- round trips and the always-on tables
+
+
+def test_every_record_reads_back_exactly_as_written(store: PlanStore) -> None:
+    """Empty and absent blobs, NaN and infinite objectives, microsecond UTC times, decisions with
+    escalations, sign-offs, the audit trail, inbox revisions, settings and holds: what a write
+    returns is what every read gives back, on either store."""
+    empty = store.put_network("empty", "", b"", b"")
+    assert store.get_network("empty") == empty and empty.protocols == b""
+    assert store.get_network(NET).protocols == b"protocols-v1"
+    nan = add(store, objective=math.nan, signals=b"", plan=b"", extra=b"", decisions=[])
+    inf = add(store, baseline_version=1, objective=math.inf, extra=b"\x00\xff" * 3, trigger="inbox", request_hash="h")
+    stored = store.get_plan(NET, 1)
+    assert math.isnan(stored.objective) and (stored.signals, stored.plan, stored.extra) == (b"", b"", b"")
+    assert store.get_plan(NET, 2) == inf and store.plans_after(NET, 1) == [inf]
+    assert nan.created_at <= inf.created_at and inf.created_at.tzinfo == UTC
+    listed = store.list_plans(NET)
+    assert math.isnan(listed[0].objective) and listed[1].objective == math.inf
+    assert [n.network_id for n in store.list_networks()] == sorted([NET, "empty"])
+    assert {n.network_id: n.updated_at for n in store.list_networks()} == {
+        NET: inf.created_at,
+        "empty": empty.created_at,
+    }
+    # A joint escalation decided by two sign-offs; its record lists both, in order.
+    store.add_plan(
+        NET,
+        network_version=1,
+        baseline_version=2,
+        signals=b"",
+        plan=b"p",
+        status="optimal",
+        objective=1.0,
+        decisions=[DecisionInput(0, True, b"d", "joint:a+b", "joint:a+b"), DecisionInput(1, False, b"")],
+    )
+    half = store.decide(NET, 3, 0, approve=True, decided_by="ana", functions=["a"], credential="token:ana")
+    assert half.state == DecisionState.PENDING and [s.function for s in half.signoffs] == ["a"]
+    with pytest.raises(AlreadySigned):
+        store.decide(NET, 3, 0, approve=True, decided_by="ana", functions=["a"])
+    done = store.decide(NET, 3, 0, approve=True, decided_by="bo", functions=["b"], note="ok")
+    assert (done.state, done.decided_by, done.note) == (DecisionState.APPROVED, "ana (a), bo (b)", "ok")
+    assert [(s.function, s.principal, s.approve) for s in done.signoffs] == [("a", "ana", True), ("b", "bo", True)]
+    assert store.list_decisions(NET, 3)[0] == done
+    audit = store.list_audit(NET)
+    assert [a.action for a in audit] == ["put_network", "plan", "plan", "plan", "approve", "approve"]
+    assert [a.seq for a in audit] == sorted(a.seq for a in audit)
+    assert store.list_audit(NET, after=audit[-2].seq) == audit[-1:]
+    assert audit[-1].at == done.decided_at and audit[-1].principal == "bo"
+
+
+def test_the_inbox_keeps_revisions_answers_and_refuses_what_cannot_follow(store: PlanStore) -> None:
+    detected = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    actor = Actor("portal", "token:portal")
+    first = store.publish(NET, [InboxInput("portal", "INC-1", SignalChange.NEW, b"s1", "c1", detected)], actor=actor)
+    [one] = first
+    assert (one.revision, one.duplicate, one.detected_at, one.first_by, one.final_by) == (
+        1,
+        False,
+        detected,
+        None,
+        None,
+    )
+    [again] = store.publish(NET, [InboxInput("portal", "INC-1", SignalChange.NEW, b"s1", "c1", detected)])
+    assert again.duplicate and replace(again, duplicate=False) == one
+    with pytest.raises(ValidationError, match="update"):
+        store.publish(NET, [InboxInput("portal", "INC-1", SignalChange.NEW, b"s2", "c2")])
+    with pytest.raises(ValidationError, match="never received"):
+        store.publish(NET, [InboxInput("portal", "INC-9", SignalChange.CANCEL, b"", "x")])
+    updated, other = store.publish(
+        NET,
+        [
+            InboxInput("portal", "INC-1", SignalChange.UPDATE, b"s2", "c2"),
+            InboxInput("sensor", "T-1", SignalChange.NEW, b"", "t"),
+        ],
+    )
+    assert (updated.revision, updated.detected_at, other.revision, other.signal) == (2, None, 1, b"")
+    assert one.seq < updated.seq < other.seq
+    # A batch that would overflow the inbox writes nothing.
+    with pytest.raises(InboxFull):
+        store.publish(NET, [InboxInput("portal", "INC-2", SignalChange.NEW, b"", "n")], max_open=3)
+    assert [r.seq for r in store.inbox(NET)] == [one.seq, updated.seq, other.seq]
+    assert store.inbox(NET) == [one, updated, other]
+    plan = add(store, inbox_first=[one.seq, updated.seq], inbox_final=[other.seq])
+    rows = {r.seq: r for r in store.inbox(NET)}
+    assert (rows[updated.seq].first_by, rows[updated.seq].final_by) == (plan.version, None)
+    assert (rows[other.seq].first_by, rows[other.seq].final_by) == (plan.version, plan.version)
+    assert [r.seq for r in store.inbox(NET, open_only=True)] == [one.seq, updated.seq]
+    with pytest.raises(NotFound):
+        store.publish("nowhere", [InboxInput("portal", "X", SignalChange.NEW, b"", "x")])
+    assert [a.action for a in store.list_audit(NET)] == ["put_network", "publish", "publish", "plan"]
+
+
+def test_settings_holds_and_expiry(store: PlanStore) -> None:
+    assert store.get_settings(NET) is None and store.automatic_networks() == []
+    put = store.put_settings(NET, automatic=True, window_seconds=0.25, settings=b"")
+    assert store.get_settings(NET) == put and put.settings == b""
+    store.put_network("Zeta", "Z", b"", None)
+    store.put_network("alpha", "A", b"", None)
+    for network_id in ("Zeta", "alpha"):
+        store.put_settings(network_id, automatic=True, window_seconds=0, settings=b"s")
+    assert store.automatic_networks() == sorted([NET, "Zeta", "alpha"])  # code-point order, as SQLite's
+    store.put_settings(NET, automatic=False, window_seconds=1.5, settings=b"x")
+    assert store.get_settings(NET) is not None and not store.get_settings(NET).automatic  # type: ignore[union-attr]
+    with pytest.raises(ValidationError, match="window_seconds"):
+        store.put_settings(NET, automatic=True, window_seconds=-1, settings=b"")
+    with pytest.raises(NotFound):
+        store.put_settings("nowhere", automatic=True, window_seconds=0, settings=b"")
+
+    decisions = [DecisionInput(0, True, b"a", "rule:r", "role:x"), DecisionInput(1, True, b"b", "rule:q", "role:x")]
+    add(store, decisions=decisions)
+    rejected = store.decide(
+        NET,
+        1,
+        0,
+        approve=False,
+        decided_by="coo",
+        holds=[HoldInput("r", False, ("s1", "s2")), HoldInput("B", True, ())],
+    )
+    assert rejected.state == DecisionState.REJECTED
+    assert store.expire(NET, 1, "rule:q", [HoldInput("q", True, ())], detail="nobody decided") == 1
+    assert store.expire(NET, 1, "rule:q", [], detail="again") == 0
+    lapsed = store.list_decisions(NET, 1)[1]
+    assert (lapsed.state, lapsed.decided_by, lapsed.note) == (DecisionState.EXPIRED, "expiry", "nobody decided")
+    holds = store.holds(NET)
+    assert [(h.rule, h.forbid, h.signals, h.reason) for h in holds] == [
+        ("B", True, (), "rejected"),
+        ("r", False, ("s1", "s2"), "rejected"),
+        ("q", True, (), "expired"),
+    ]
+    assert holds[0].at == rejected.decided_at
+    add(store, baseline_version=1, decisions=decisions)
+    assert store.expire(NET, 1, "rule:r", [], detail="superseded") == 0  # not the latest version any more
+
+
+def test_a_lease_has_one_holder_until_it_lapses_or_is_released(store: PlanStore) -> None:
+    assert store.acquire_lease(NET, "server-a", 60)
+    assert store.acquire_lease(NET, "server-a", 60)  # renewed
+    assert not store.acquire_lease(NET, "server-b", 60)
+    store.release_lease(NET, "server-b")  # not the holder: nothing happens
+    assert not store.acquire_lease(NET, "server-b", 60)
+    store.release_lease(NET, "server-a")
+    assert store.acquire_lease(NET, "server-b", 60)
+    assert store.acquire_lease("other", "server-a", -1)  # a lease that has already lapsed...
+    assert store.acquire_lease("other", "server-b", 60)  # ...is taken over
