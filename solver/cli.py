@@ -474,7 +474,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("serve", help="run the gRPC service")
     p.add_argument("--address", default=DEFAULT_SERVER, help="host:port (port 0 picks a free one)")
-    p.add_argument("--store", default="concerto.db", help="plan ledger: a SQLite file path, sqlite://PATH or :memory:")
+    p.add_argument(
+        "--store",
+        default="concerto.db",
+        help="plan ledger: a SQLite file path, sqlite://PATH or :memory:, or postgresql://USER@HOST:PORT/DATABASE",
+    )
     p.add_argument("--workers", type=int, default=2, help="solver worker processes (one solve each)")
     p.add_argument("--queue", type=int, default=4, help="solves that may wait for a worker")
     p.add_argument(
