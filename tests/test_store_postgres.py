@@ -317,3 +317,67 @@ def test_a_server_on_postgres_stores_plans_replans_and_approves(postgres_url: st
         assert conn.execute("SELECT count(*) FROM plans WHERE network_id = 'pg'").fetchone() == (2,)
         actions = [r[0] for r in conn.execute("SELECT action FROM audit WHERE network_id = 'pg' ORDER BY seq")]
         assert actions == ["put_network", "plan", "replan", "approve"]
+
+
+_CHILD = """
+import sys, time
+from solver.store import DecisionInput
+from solver.store_postgres import PostgresPlanStore
+
+store = PostgresPlanStore(sys.argv[1])
+store.put_network("acme", "Acme", b"network", None)
+store.add_plan("acme", network_version=1, baseline_version=0, signals=b"", plan=b"plan-1", status="optimal",
+               objective=1.0, decisions=[DecisionInput(0, True, b"d")], idempotency_key="key-1")
+
+def stall():
+    print("inside", flush=True)
+    time.sleep(60)
+
+store._before_commit = stall
+store.add_plan("acme", network_version=1, baseline_version=1, signals=b"", plan=b"x" * 1_000_000, status="optimal",
+               objective=2.0, decisions=[DecisionInput(k, True, b"d") for k in range(500)], idempotency_key="key-2")
+print("committed", flush=True)
+"""
+
+
+def test_a_killed_writer_leaves_only_committed_versions(postgres_url: str) -> None:
+    """A process killed inside a write transaction (holding the network's lock): the server rolls
+    it back and releases the lock, and the next writer stores the version it would have."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, postgres_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line == "inside\n", child.stderr.read() if child.stderr else line
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.communicate()
+    assert child.returncode == -signal.SIGKILL
+    with PostgresPlanStore(postgres_url) as s:
+        assert [p.version for p in s.list_plans("acme")] == [1]
+        assert s.find_plan_by_key("acme", "key-2") is None
+        third = s.add_plan(
+            "acme",
+            network_version=1,
+            baseline_version=1,
+            signals=b"",
+            plan=b"plan-2",
+            status="optimal",
+            objective=2.0,
+            decisions=[DecisionInput(0, True, b"d")],
+            idempotency_key="key-2",
+        )
+        assert third.version == 2 and [d.index for d in s.list_decisions("acme", 2)] == [0]
+        assert [a.action for a in s.list_audit("acme")] == ["put_network", "plan", "plan"]
