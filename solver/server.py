@@ -80,6 +80,10 @@ class ServerConfig:
     """Serve gRPC reflection (`--reflection`/`--no-reflection`); None: only where authentication is
     on (`principals`) or the address is loopback, so an open server never describes itself beyond
     this machine."""
+    grace_seconds: float = 10.0
+    """On SIGTERM (`--grace`): health says NOT_SERVING at once, the orchestrator hands its networks
+    back (their replans stop, their leases are released for another replica), and calls under way
+    may finish for this long before they are stopped (a client retries them elsewhere)."""
     orchestrator: bool = True
     """Run the orchestrator that replans automatic networks by themselves (`--no-orchestrator`:
     settings are kept, signals stored, and nothing replans until a server with one runs)."""
@@ -803,11 +807,12 @@ def describe_exposure(address: str, config: ServerConfig) -> str:
 
 
 def shutdown(server: grpc.Server, servicer: ConcertoServicer, grace: float | None = 2.0) -> None:
-    """Stop taking requests, let running ones finish for `grace` seconds, then stop the workers and
-    close the store."""
+    """Stop: health checks answer NOT_SERVING, the orchestrator hands its networks back (another
+    replica takes their leases at once), new calls are refused and running ones may finish for
+    `grace` seconds; then the workers stop and the store closes."""
     servicer.health.enter_graceful_shutdown()
-    server.stop(grace).wait()
     servicer.orchestrator.stop()
+    server.stop(grace).wait()
     servicer.pool.close()
     servicer.store.close()
 
@@ -828,4 +833,5 @@ def serve(address: str, config: ServerConfig | None = None, *, on_ready: Callabl
         registry = servicer.principals
         signal.signal(signal.SIGHUP, lambda *_: registry.reload())
     stop.wait()
-    shutdown(server, servicer)
+    log.info("Concerto stopping: NOT_SERVING, calls under way have %g s to finish", servicer.config.grace_seconds)
+    shutdown(server, servicer, grace=servicer.config.grace_seconds)
