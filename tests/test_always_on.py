@@ -347,3 +347,33 @@ def test_signals_acknowledged_before_a_kill_are_answered_after_the_restart(tmp_p
 def _latest_with_trigger(client: ConcertoClient, network_id: str, trigger: str) -> StoredPlan | None:
     latest = client.get_plan(network_id)
     return latest if latest.trigger == trigger else None
+
+
+def test_an_approved_escalation_is_carried_into_later_replans(server: RunningServer) -> None:
+    """Approving the director's escalation (the backup's activation 20 and 10 units at 6: spend 80)
+    carries 80 into later replans while the outage is answered: the rule's limit becomes 80. The
+    next signal (demand unchanged, x1.0, so only the replan's answer changes) replans with the day-0
+    backup purchase within authority: S1's 20 units on days 1-2 (100) and the backup's 10 on day 0
+    (20 + 60 = 80), 180, with no backlog, no governance cost and nothing escalated again."""
+    client = server.client
+    automatic_network(client, "carried")
+    client.publish("carried", [outage()])
+    final = wait_for(lambda: _latest_with_trigger(client, "carried", "inbox"), "the automatic replan")
+    assert isinstance(final, StoredPlan) and final.plan.objective == pytest.approx(410)
+    [first, *_] = client.decisions("carried", final.version, DecisionState.PENDING)
+    client.approve("carried", final.version, first.index, "procurement director")
+    [carried] = server.servicer.store.carried("carried")
+    assert (carried.rule, carried.spend) == ("backup-under-48h", pytest.approx(80))
+    same = PublishedSignal(
+        source="pos",
+        source_id="same-demand",
+        signal=Signal("pos:same-demand", SignalType.DEMAND_CHANGE, customer="C", item="A", magnitude=1.0),
+    )
+    client.publish("carried", [same])
+    again = wait_for(
+        lambda: (p := client.get_plan("carried")).version > final.version and p.trigger == "inbox" and p,
+        "the next automatic replan",
+    )
+    assert isinstance(again, StoredPlan)
+    assert again.plan.objective == pytest.approx(180)
+    assert again.plan.needs_approval == []
