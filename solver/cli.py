@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -39,13 +39,14 @@ from solver.backends.base import BackendFeature, MipProgress, SolverBackend, Wra
 from solver.backends.highs import HIGHS_VERSION
 from solver.backends.registry import DEFAULT_BACKEND
 from solver.convert import read_network, read_protocols, read_signals, write_plan
+from solver.convert.files import read_published_signals
 from solver.demo import decision_record_line, run_demo, signal_line, timeline_lines
 from solver.errors import SOLVE_STATUS_METADATA
 from solver.limits import RequestLimits
 from solver.options import DEFAULT_MIP_REL_GAP, DEFAULT_TIME_LIMIT, SolveOptions
 from solver.planner import compile_model, plan_network
 from solver.progress import ShowProgress, TerminalProgress, stream_progress
-from solver.records import DecisionState, NetworkSettings, PublishedSignal, SignalChange, StoredPlan
+from solver.records import DecisionState, NetworkSettings, SignalChange, StoredPlan
 
 if TYPE_CHECKING:
     from solver.client import ConcertoClient
@@ -439,70 +440,8 @@ DECISION_STATES = tuple(s.value for s in DecisionState)
 CHANGES = tuple(c.value for c in SignalChange if c != SignalChange.CANCEL)
 
 
-def read_published(path: Path, *, source: str | None, change: SignalChange) -> list[PublishedSignal]:
-    """The signals of FILE as the inbox takes them. FILE is the protobuf JSON of a
-    `PublishSignalsRequest` (its `signals`, each with its source and source id; `source` fills the
-    ones without) or of a `SignalBatch`, published under `source` with each signal's id as its
-    source id (as `change`). A file that is neither, or a batch without `source`, is a
-    `ValidationError` naming the path or the flag."""
-    import json
-
-    from google.protobuf import json_format
-
-    from solver._proto.concerto.v1 import service_pb2
-    from solver.convert.files import _parse_json, _read_text
-    from solver.convert.inbox import published_signal_from_proto
-
-    where = os.fspath(path)
-    text = _read_text(path, entity="signal file")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError("signal file", where, "json", f"is not JSON: {exc}") from None
-    entries = doc.get("signals") if isinstance(doc, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise ValidationError(
-            "signal file", where, "signals", "is missing or empty; give a SignalBatch or PublishSignalsRequest"
-        )
-    if any(isinstance(e, dict) and ({"source", "source_id", "sourceId"} & set(e)) for e in entries):
-        request = service_pb2.PublishSignalsRequest()
-        try:
-            json_format.ParseDict(doc, request)
-        except json_format.ParseError as exc:
-            raise ValidationError("signal file", where, "json", str(exc).strip()) from exc
-        published = []
-        for k, msg in enumerate(request.signals):
-            if not msg.source and source:
-                msg.source = source
-            published.append(published_signal_from_proto(msg, f"signals[{k}]"))
-        return published
-    if not source:
-        raise ValidationError(
-            "signal file", where, "--source", "is needed for a SignalBatch file: name the system that detected them"
-        )
-    from solver._proto.concerto.v1 import signals_pb2
-    from solver.convert.signals import signal_to_domain
-
-    batch = _parse_json(text, signals_pb2.SignalBatch(), entity="signal file", source=where)
-    published = []
-    for k, entry in enumerate(batch.signals):
-        if not entry.id:
-            raise ValidationError("signal file", where, f"signals[{k}].id", "is empty; the id is the source id")
-        detected = signal_to_domain(entry)
-        published.append(
-            PublishedSignal(
-                source=source,
-                source_id=detected.id,
-                change=change,
-                signal=dataclasses.replace(detected, id=f"{source}:{detected.id}"),
-                detected_at=datetime.now(UTC),
-            )
-        )
-    return published
-
-
 def _cmd_signals_publish(args: argparse.Namespace) -> int:
-    published = read_published(args.file, source=args.source, change=SignalChange(args.change))
+    published = read_published_signals(args.file, source=args.source, change=SignalChange(args.change))
     with _connect(args) as client:
         received = client.publish(args.network_id, published)
     for r in received:
