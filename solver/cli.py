@@ -369,6 +369,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         principals=args.principals,
         reflection=args.reflection,
         insecure=args.insecure,
+        grace_seconds=args.grace,
+        replica=args.replica,
+        orchestrator=not args.no_orchestrator,
     )
     serve(args.address, config, on_ready=lambda port: print(f"concerto serving on port {port}", flush=True))
     return 0
@@ -734,6 +737,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--insecure",
         action="store_true",
         help="serve an address other than loopback without TLS or without --principals",
+    )
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=10.0,
+        help="seconds calls under way may finish after SIGTERM (health says NOT_SERVING at once)",
+    )
+    p.add_argument("--replica", default="", help="this server's name on the orchestrator leases it holds")
+    p.add_argument(
+        "--no-orchestrator",
+        action="store_true",
+        help="replan no automatic network here (signals and settings are still stored)",
     )
     limits = p.add_argument_group("request limits", "every request is held to these before any work (solver/limits.py)")
     for limit in dataclasses.fields(RequestLimits):

@@ -84,6 +84,9 @@ class ServerConfig:
     """On SIGTERM (`--grace`): health says NOT_SERVING at once, the orchestrator hands its networks
     back (their replans stop, their leases are released for another replica), and calls under way
     may finish for this long before they are stopped (a client retries them elsewhere)."""
+    replica: str = ""
+    """This server's name among the replicas of one ledger (`--replica`), on the orchestrator leases
+    it holds; empty: a random one."""
     orchestrator: bool = True
     """Run the orchestrator that replans automatic networks by themselves (`--no-orchestrator`:
     settings are kept, signals stored, and nothing replans until a server with one runs)."""
@@ -355,7 +358,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self.config = config
         self.service = PlanService(store, pool, max_response_bytes=config.limits.response_bytes)
         self.always_on = AlwaysOn(self.service, max_open_signals=config.limits.signals)
-        self.orchestrator = Orchestrator(self.always_on)
+        self.orchestrator = Orchestrator(self.always_on, holder=config.replica or None)
         self.always_on.on_signals = self.orchestrator.notify
         self.service.on_decided = self.orchestrator.on_decided
         self.health = health.HealthServicer()
