@@ -7,7 +7,7 @@ Notation (all indices are integers into the `Network` arrays; t = 0..H-1 are per
   activate[b]  1 if backup offer b is activated for the horizon            (binary)
   order[m,t]   1 if an order is placed on minimum-order offer m in t        (binary)
   make[r,t]    units made by recipe r in t
-  setup[r,t]   1 if recipe r with a setup cost runs in t                    (binary)
+  setup[r,t]   1 if recipe r with a setup cost or setup hours runs in t     (binary)
   overtime[n,t] overtime hours used at node n in t
   ship[a,t]    units of arc a = (lane, item) departing in t, arriving in arr(a,t) = t + lead + delay
   trucks[l,t]  trucks sent on lane l in t                                   (integer)
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from models.builder import Axis, IntArray, LinearProgram, ModelBuilder
+from models.builder import Axis, FloatArray, IntArray, LinearProgram, ModelBuilder
 from models.costs import MODEL_COMPONENTS, CostComponent
 from models.network import Network
 from models.protocols import AuthorityGroup, ProtocolSet, define_authority
@@ -105,13 +105,24 @@ def define_production(b: ModelBuilder, net: Network) -> None:
     """Production within capacity hours and rate, with overtime and setups.
 
         0 <= make[r,t] <= max_rate[r,t]
-        sum_{r at n} hours[r] make[r,t] - overtime[n,t] <= regular_hours[n,t]     (capacity_hours)
+        sum_{r at n} hours[r] make[r,t] + sum_{r at n} setup_hours[r] setup[r,t] - overtime[n,t]
+                                                       <= regular_hours[n,t]            (capacity_hours)
         0 <= overtime[n,t] <= overtime_hours[n,t]
-        make[r,t] - M[r,t] setup[r,t] <= 0,  M = min(max_rate, (regular + overtime hours) / hours[r])
-                                                                                   (setup_link)
+        make[r,t] - M[r,t] setup[r,t] <= 0                                               (setup_link)
+        M[r,t] = min(max_rate[r,t], max(0, regular_hours[n,t] + overtime_hours[n,t] - setup_hours[r]) / hours[r])
 
-    Capacity rows exist for nodes with finite regular hours whose recipes use hours; the bill of
-    materials enters the flow balance. Cost: unit_cost[r] make + overtime_cost[n] overtime +
+    Setup time. A recipe with a setup cost or setup hours has a binary setup[r,t] per period; each
+    period it is on, the setup takes setup_hours[r] of its node's hours before the first unit is
+    made. Setups and production share one hours row per node and period, so they use regular hours
+    first and overtime[n,t] only for what exceeds them: overtime[n,t] >= (hours used - regular)^+,
+    and since overtime costs overtime_cost[n] >= 0 an optimum takes no more. With setup[r,t] = 1 at
+    most regular + overtime - setup_hours[r] hours remain for the recipe's units, which is the
+    by-hours part of M[r,t] (with setup_hours = 0 it is the plain capacity bound). A recipe whose
+    hours per unit are 0 is bounded by its rate alone (the network requires it to be finite).
+
+    Capacity rows exist for nodes with finite regular hours in some period whose recipes use hours
+    (per unit or for setups); a period with unlimited hours keeps a row without an upper bound. The
+    bill of materials enters the flow balance. Cost: unit_cost[r] make + overtime_cost[n] overtime +
     setup_cost[r] setup (production).
     """
     H, periods = net.horizon, Axis.periods(net.horizon)
@@ -120,18 +131,25 @@ def define_production(b: ModelBuilder, net: Network) -> None:
     )
     b.add_cost(PRODUCTION, make, net.recipe_cost[:, None])
 
-    uses_hours = net.recipe_hours > 0
-    limited = np.asarray(np.isfinite(net.node_regular_hours).all(axis=1))
+    uses_hours = (net.recipe_hours > 0) | (net.recipe_setup_hours > 0)
+    limited = np.asarray(np.isfinite(net.node_regular_hours).any(axis=1))
     nodes = np.unique(net.recipe_node[uses_hours & limited[net.recipe_node]])
     row_of_node = np.full(net.n_nodes, -1, dtype=np.int64)
     row_of_node[nodes] = np.arange(len(nodes))
-    recipes = np.flatnonzero(uses_hours & (row_of_node[net.recipe_node] >= 0))
+    recipes = np.flatnonzero((net.recipe_hours > 0) & (row_of_node[net.recipe_node] >= 0))
     with_overtime = nodes[(net.node_overtime_hours[nodes] > 0).any(axis=1)]
     node_axes = (Axis.of("node", net.node_ids, with_overtime), periods)
     overtime = b.add_variables(
         "overtime", (len(with_overtime), H), upper=net.node_overtime_hours[with_overtime], axes=node_axes
     )
     b.add_cost(PRODUCTION, overtime, net.node_overtime_cost[with_overtime][:, None])
+
+    setups = np.flatnonzero(net.recipe_has_setup)
+    axes = (Axis.of("recipe", net.recipe_ids, setups), periods)
+    setup = b.add_variables("setup", (len(setups), H), upper=1.0, integer=True, axes=axes)
+    b.add_cost(PRODUCTION, setup, net.recipe_setup_cost[setups][:, None])
+
+    timed = np.flatnonzero((net.recipe_setup_hours[setups] > 0) & (row_of_node[net.recipe_node[setups]] >= 0))
     rows = _grid(len(nodes), H)
     b.add_constraints(
         "capacity_hours",
@@ -139,24 +157,35 @@ def define_production(b: ModelBuilder, net: Network) -> None:
         [
             (rows[row_of_node[net.recipe_node[recipes]]], make[recipes], net.recipe_hours[recipes][:, None]),
             (rows[row_of_node[with_overtime]], overtime, -1.0),
+            (
+                rows[row_of_node[net.recipe_node[setups[timed]]]],
+                setup[timed],
+                net.recipe_setup_hours[setups[timed]][:, None],
+            ),
         ],
         upper=net.node_regular_hours[nodes],
         axes=(Axis.of("node", net.node_ids, nodes), periods),
     )
 
-    setups = np.flatnonzero(net.recipe_setup_cost > 0)
-    hours = net.recipe_hours[setups][:, None]
-    total_hours = net.node_regular_hours[net.recipe_node[setups]] + net.node_overtime_hours[net.recipe_node[setups]]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        by_hours = np.where(hours > 0, total_hours / np.where(hours > 0, hours, 1.0), np.inf)
-    big_m = np.minimum(net.recipe_max_rate[setups], by_hours)
-    axes = (Axis.of("recipe", net.recipe_ids, setups), periods)
-    setup = b.add_variables("setup", (len(setups), H), upper=1.0, integer=True, axes=axes)
-    b.add_cost(PRODUCTION, setup, net.recipe_setup_cost[setups][:, None])
     rows = _grid(len(setups), H)
     b.add_constraints(
-        "setup_link", rows.shape, [(rows, make[setups], 1.0), (rows, setup, -big_m)], upper=0.0, axes=axes
+        "setup_link",
+        rows.shape,
+        [(rows, make[setups], 1.0), (rows, setup, -setup_big_m(net, setups))],
+        upper=0.0,
+        axes=axes,
     )
+
+
+def setup_big_m(net: Network, setups: IntArray) -> FloatArray:
+    """M[r,t] of `define_production`'s setup link for the listed recipes, shape (len(setups), H)."""
+    hours = net.recipe_hours[setups][:, None]
+    node = net.recipe_node[setups]
+    total_hours = net.node_regular_hours[node] + net.node_overtime_hours[node]
+    left = np.maximum(total_hours - net.recipe_setup_hours[setups][:, None], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        by_hours = np.where(hours > 0, left / np.where(hours > 0, hours, 1.0), np.inf)
+    return np.asarray(np.minimum(net.recipe_max_rate[setups], by_hours), dtype=np.float64)
 
 
 def define_lane_capacity(b: ModelBuilder, net: Network) -> None:
@@ -225,6 +254,7 @@ def define_demand(b: ModelBuilder, net: Network) -> None:
         sum_{a into s, tau: arr(a,tau) = t} ship[a,tau] + lost[s,t] + backlog[s,t] - backlog[s,t-1] = demand[s,t]
                                                                         (demand_balance)
         backlog[s,-1] = 0,   backlog[s,H-1] = 0  (what is still owed at the end is lost)
+        backlog[s,t] = lost[s,t] = 0     streams served on time (their own flag or their tier's)
 
     Delivered units total demand - lost, so revenue price . (demand - lost) enters as the constant
     -price . demand plus price . lost. Cost: backlog_penalty backlog + lost_sale_penalty lost
@@ -234,8 +264,10 @@ def define_demand(b: ModelBuilder, net: Network) -> None:
     axes = (Axis.of("demand", net.demand_ids()), Axis.periods(H))
     backlog_upper = np.full((S, H), np.inf)
     backlog_upper[:, H - 1] = 0.0
+    backlog_upper[net.demand_on_time] = 0.0
     backlog = b.add_variables("backlog", (S, H), upper=backlog_upper, axes=axes)
-    lost = b.add_variables("lost", (S, H), axes=axes)
+    lost_upper = np.where(net.demand_on_time[:, None], 0.0, np.full((S, H), np.inf))
+    lost = b.add_variables("lost", (S, H), upper=lost_upper, axes=axes)
     b.add_cost(SERVICE, backlog, net.demand_backlog_penalty[:, None])
     b.add_cost(SERVICE, lost, net.demand_lost_penalty[:, None])
     b.add_cost(REVENUE, lost, net.demand_price[:, None], constant=-float(net.demand_price @ net.demand_qty.sum(axis=1)))
@@ -307,11 +339,12 @@ def define_flow_balance(b: ModelBuilder, net: Network) -> None:
 def define_storage_capacity(b: ModelBuilder, net: Network) -> None:
     """Stock held at a node within its storage capacity.
 
-    sum_{p at n} inv[p,t] <= storage[n]    nodes with a finite capacity that hold stock (storage_capacity)
+    sum_{p at n} inv[p,t] <= storage[n,t]    nodes that hold stock, with a finite capacity in some
+                                             period (storage_capacity)
     """
     H = net.horizon
     holds_stock = np.bincount(net.position_node, minlength=net.n_nodes) > 0
-    nodes = np.flatnonzero(np.isfinite(net.node_storage) & holds_stock)
+    nodes = np.flatnonzero(np.isfinite(net.node_storage).any(axis=1) & holds_stock)
     row_of_node = np.full(net.n_nodes, -1, dtype=np.int64)
     row_of_node[nodes] = np.arange(len(nodes))
     positions = np.flatnonzero(row_of_node[net.position_node] >= 0)
@@ -320,7 +353,7 @@ def define_storage_capacity(b: ModelBuilder, net: Network) -> None:
         "storage_capacity",
         rows.shape,
         [(rows[row_of_node[net.position_node[positions]]], b.columns("inv")[positions], 1.0)],
-        upper=net.node_storage[nodes][:, None],
+        upper=net.node_storage[nodes],
         axes=(Axis.of("node", net.node_ids, nodes), Axis.periods(H)),
     )
 
