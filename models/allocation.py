@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from models.builder import Axis, FloatArray, IntArray, LinearProgram, ModelBuilder
+from models.builder import Axis, BoolArray, FloatArray, IntArray, LinearProgram, ModelBuilder
 from models.costs import MODEL_COMPONENTS, CostComponent
 from models.network import Network
 from models.protocols import AuthorityGroup, ProtocolSet, define_authority
@@ -101,7 +101,7 @@ def define_supplier_capacity(b: ModelBuilder, net: Network) -> None:
     )
 
 
-def define_production(b: ModelBuilder, net: Network) -> None:
+def define_production(b: ModelBuilder, net: Network, *, tighten_setups: bool = True) -> None:
     """Production within capacity hours and rate, with overtime and setups.
 
         0 <= make[r,t] <= max_rate[r,t]
@@ -119,6 +119,22 @@ def define_production(b: ModelBuilder, net: Network) -> None:
     most regular + overtime - setup_hours[r] hours remain for the recipe's units, which is the
     by-hours part of M[r,t] (with setup_hours = 0 it is the plain capacity bound). A recipe whose
     hours per unit are 0 is bounded by its rate alone (the network requires it to be finite).
+
+    The tighter link (with `tighten_setups`; the lot-sizing strengthening x_t <= min(C_t, d_{t..T}) y_t):
+
+        M[r,t] = min(M[r,t], D[i,t]),   D[i,t] = sum_{s of item i} sum_{u >= t} demand[s,u]
+
+    for recipes r making item i whose output has no other use than on-time demand: i has demand
+    streams and every one is served on time, i is no input of any bill of materials and has no
+    safety-stock target, r's node has unlimited storage in every period and the network no
+    working-capital cap. Validity: a unit made in t leaves only toward customers and arrives in t or
+    later; an on-time stream takes exactly demand[s,u] in u, so only demand from t on can use the
+    unit, and whatever r makes in t beyond D[i,t] ends in stock. Removing that surplus from
+    make[r,t] and from the stock it passes through keeps every row (it frees hours, inputs, lane
+    and truck capacity; no storage or capital cap rewards turning inputs into i; nothing needs a
+    level of i) and costs no more (unit, holding and shipping costs are >= 0), so some optimum
+    meets the bound and the optimum is unchanged. A replan (stability against a baseline, decisions
+    fixed outside the reach) may rightly keep a surplus, so `build_replan_model` turns it off.
 
     Capacity rows exist for nodes with finite regular hours in some period whose recipes use hours
     (per unit or for setups); a period with unlimited hours keeps a row without an upper bound. The
@@ -171,21 +187,58 @@ def define_production(b: ModelBuilder, net: Network) -> None:
     b.add_constraints(
         "setup_link",
         rows.shape,
-        [(rows, make[setups], 1.0), (rows, setup, -setup_big_m(net, setups))],
+        [(rows, make[setups], 1.0), (rows, setup, -setup_big_m(net, setups, tighten=tighten_setups))],
         upper=0.0,
         axes=axes,
     )
 
 
-def setup_big_m(net: Network, setups: IntArray) -> FloatArray:
-    """M[r,t] of `define_production`'s setup link for the listed recipes, shape (len(setups), H)."""
+def setup_big_m(net: Network, setups: IntArray, *, tighten: bool = True) -> FloatArray:
+    """M[r,t] of `define_production`'s setup link for the listed recipes, shape (len(setups), H):
+    the capacity bound, and with `tighten` the remaining demand where that is valid."""
     hours = net.recipe_hours[setups][:, None]
     node = net.recipe_node[setups]
     total_hours = net.node_regular_hours[node] + net.node_overtime_hours[node]
     left = np.maximum(total_hours - net.recipe_setup_hours[setups][:, None], 0.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         by_hours = np.where(hours > 0, left / np.where(hours > 0, hours, 1.0), np.inf)
-    return np.asarray(np.minimum(net.recipe_max_rate[setups], by_hours), dtype=np.float64)
+    big_m = np.minimum(net.recipe_max_rate[setups], by_hours)
+    if tighten:
+        tight: BoolArray = setups_serving_demand_only(net)[setups]
+        remaining = remaining_demand(net)[net.recipe_item[setups]]
+        big_m = np.where(tight[:, None], np.minimum(big_m, remaining), big_m)
+    return np.asarray(big_m, dtype=np.float64)
+
+
+def setups_serving_demand_only(net: Network) -> BoolArray:
+    """Recipes with a setup whose output has no other use than on-time demand (see
+    `define_production`), shape (R,). Demand that may wait or be lost is left out: with backlog a
+    unit made in t may serve any period's demand, so the bound would be the horizon's total."""
+    streams = np.bincount(net.demand_item, minlength=net.n_items)
+    on_time = np.bincount(net.demand_item, weights=net.demand_on_time, minlength=net.n_items)
+    only_on_time = (streams > 0) & (on_time == streams)
+    item_is_input = np.zeros(net.n_items, dtype=bool)
+    item_is_input[net.bom_item] = True
+    item_has_target = np.zeros(net.n_items, dtype=bool)
+    item_has_target[net.position_item[net.position_safety_stock > 0]] = True
+    unlimited_storage: BoolArray = np.asarray(np.isinf(net.node_storage).all(axis=1))
+    uncapped = bool(np.isinf(net.working_capital_cap))
+    return np.asarray(
+        net.recipe_has_setup
+        & only_on_time[net.recipe_item]
+        & ~item_is_input[net.recipe_item]
+        & ~item_has_target[net.recipe_item]
+        & unlimited_storage[net.recipe_node]
+        & uncapped
+    )
+
+
+def remaining_demand(net: Network) -> FloatArray:
+    """D[i,t] of `define_production`: demand for item i from period t on, shape (I, H)."""
+    from_t = np.cumsum(net.demand_qty[:, ::-1], axis=1)[:, ::-1]
+    out = np.zeros((net.n_items, net.horizon))
+    np.add.at(out, net.demand_item, from_t)
+    return out
 
 
 def define_lane_capacity(b: ModelBuilder, net: Network) -> None:
@@ -472,11 +525,17 @@ def build_model(
 
 
 def define_model(
-    b: ModelBuilder, net: Network, protocols: ProtocolSet | None = None, groups: Sequence[AuthorityGroup] = ()
+    b: ModelBuilder,
+    net: Network,
+    protocols: ProtocolSet | None = None,
+    groups: Sequence[AuthorityGroup] = (),
+    *,
+    tighten_setups: bool = True,
 ) -> None:
-    """Every family of the coordinated allocation model, in order, into `b`."""
+    """Every family of the coordinated allocation model, in order, into `b` (`tighten_setups`: the
+    demand-bounded setup link of `define_production`, off in replans)."""
     define_supplier_capacity(b, net)
-    define_production(b, net)
+    define_production(b, net, tighten_setups=tighten_setups)
     define_lane_capacity(b, net)
     define_demand(b, net)
     define_flow_balance(b, net)

@@ -238,7 +238,7 @@ def define_supplier_capacity(m: pyo.ConcreteModel, net: Network) -> None:
         return m.buy[o, t] <= m.offer_capacity[o, t] * m.order[o, t]
 
 
-def define_production(m: pyo.ConcreteModel, net: Network) -> None:
+def define_production(m: pyo.ConcreteModel, net: Network, *, tighten_setups: bool = True) -> None:
     """Production within capacity hours and rate, with overtime and setups.
 
         0 <= make[r,t] <= max_rate[r,t]
@@ -249,6 +249,12 @@ def define_production(m: pyo.ConcreteModel, net: Network) -> None:
         0 <= overtime[n,t] <= overtime_hours[n,t]     those nodes with some overtime
         make[r,t] <= M[r,t] setup[r,t]                recipes with a setup cost or setup hours (setup_link)
         M[r,t] = min(max_rate[r,t], max(0, regular_hours[n,t] + overtime_hours[n,t] - setup_hours[r]) / hours[r])
+
+    With `tighten_setups` (not in a replan), M[r,t] is also at most the demand for r's item from t
+    on, sum_{s of item i, u >= t} demand[s,u], where r's output has no other use than on-time
+    demand: the item has demand streams, all on time, feeds no recipe, has no safety-stock target,
+    r's node has unlimited storage and the network no working-capital cap (the validity argument is
+    in `models.allocation.define_production`).
 
     Cost: unit_cost[r] make + overtime_cost[n] overtime + setup_cost[r] setup (production).
     """
@@ -298,11 +304,33 @@ def define_production(m: pyo.ConcreteModel, net: Network) -> None:
         overtime = m.overtime[n, t] if n in m.overtime_nodes else 0.0
         return hours_used + setup_time - overtime <= m.regular_hours[n, t]
 
+    inputs = {int(i) for i in net.bom_item}
+    targeted = {int(net.position_item[p]) for p in range(net.n_positions) if net.position_safety_stock[p] > 0}
+    streams_of = {i: [s for s in range(net.n_demands) if net.demand_item[s] == i] for i in range(net.n_items)}
+
+    def serves_on_time_demand_only(r: int) -> bool:
+        item, node = int(net.recipe_item[r]), int(net.recipe_node[r])
+        streams = streams_of[item]
+        return (
+            tighten_setups
+            and bool(streams)
+            and all(net.demand_on_time[s] for s in streams)
+            and item not in inputs
+            and item not in targeted
+            and all(math.isinf(v) for v in net.node_storage[node])
+            and math.isinf(net.working_capital_cap)
+        )
+
     def setup_big_m(m: pyo.ConcreteModel, r: int, t: int) -> float:
         n = int(net.recipe_node[r])
         hours_left = max(0.0, m.regular_hours[n, t] + m.overtime_hours[n, t] - m.setup_hours[r])
         by_hours = hours_left / m.recipe_hours[r] if m.recipe_hours[r] > 0 else math.inf
-        return float(min(m.max_rate[r, t], by_hours))
+        big_m = min(m.max_rate[r, t], by_hours)
+        if serves_on_time_demand_only(r):
+            item = int(net.recipe_item[r])
+            remaining = sum(float(net.demand_qty[s, u]) for s in streams_of[item] for u in range(t, net.horizon))
+            big_m = min(big_m, remaining)
+        return float(big_m)
 
     m.setup_big_m = pyo.Param(m.setups, m.periods, initialize=setup_big_m, within=pyo.Any)
 
@@ -966,7 +994,11 @@ def build_pyomo_model(
         raise ValueError("build_pyomo_model: reach fixes decisions to a baseline; pass baseline and replan_options")
     m = pyo.ConcreteModel(name=net.spec.name)
     for define in FAMILY_DEFINITIONS:
-        define(m, net)
+        if define is define_production:
+            # A replan may keep production the baseline made: no demand-bounded setups (as the builder).
+            define_production(m, net, tighten_setups=baseline is None)
+        else:
+            define(m, net)
     if protocols is not None:
         define_authority(m, net, protocols, groups)
     if baseline is not None and replan_options is not None:
