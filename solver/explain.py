@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from models.builder import ConstraintBlock, LinearProgram, VariableBlock
-from models.diagnosis import ALL_FAMILIES, ElasticProgram, define_elastic
+from models.diagnosis import ALL_FAMILIES, ON_TIME_DEMAND, ElasticProgram, define_elastic, setup_hours_used
 from models.network import NetworkSpec
 from models.protocols import OWNER, AuthorityRule, Function, ProtocolSet
 from models.signals import Signal
@@ -97,6 +97,7 @@ _SUBJECT = {
     "supplier_capacity": "supplier {r} capacity short by {a} {u}",
     "truck_limit": "lane {r} truck limit short by {a} {u}",
     "recipe_rate": "recipe {r} rate short by {a} {u}",
+    "on_time_demand": "demand {r} cannot be served on time: {a} {u} short",
     "minimum_order": "supplier {r} order below its minimum by {a} {u}",
     "single_source": "demand {r} needs {a} more inbound {u} than single sourcing allows",
     "storage_capacity": "node {r} storage short by {a} {u}",
@@ -114,6 +115,7 @@ _FUNCTION_OF_FAMILY = {
     "supplier_capacity": Function.PROCUREMENT,
     "truck_limit": Function.LOGISTICS,
     "recipe_rate": Function.PRODUCTION,
+    "on_time_demand": Function.SALES,
     "minimum_order": Function.PROCUREMENT,
     "single_source": Function.LOGISTICS,
     "storage_capacity": Function.INVENTORY,
@@ -163,6 +165,7 @@ def diagnose(
     backend = backend if backend is not None else default_backend()
     solution = backend.solve(model.lp, options)
     conflict = _ConflictReport()
+    late: tuple[Relaxation, ...] = ()
     if solution.status.has_solution and solution.x is not None:
         unserved = float(model.lp.values(solution.x, "lost").sum()) if "lost" in model.lp.variables else 0.0
         if unserved <= _TOL:
@@ -174,20 +177,39 @@ def diagnose(
         conflict = (
             _conflict(backend, model.lp, options) if iis else _ConflictReport(message="conflict: IIS not requested")
         )
-        elastic = define_elastic(model.lp, model.net, model.groups, families=families)
+        late = _late_demand(model, options, families, backend)
+        elastic = define_elastic(model.lp, model.net, model.groups, families=families - {ON_TIME_DEMAND})
     else:
         return Diagnosis(DiagnosisStatus.UNKNOWN, message=f"the plan could not be solved: {solution.message}")
     relaxed = backend.solve(elastic.lp, options)
     if not relaxed.status.has_solution or relaxed.x is None:
+        if late:
+            return conflict.into(Diagnosis(status, late, 0.0, "; ".join(r.message for r in late)))
         message = f"even the elastic model has no solution: {relaxed.message}"
         return conflict.into(Diagnosis(DiagnosisStatus.UNKNOWN, message=message))
-    relaxations = _relaxations(elastic, relaxed.x, protocols)
+    setups = setup_hours_used(elastic.lp, model.net, relaxed.x)
+    relaxations = late + _relaxations(elastic, relaxed.x, protocols, setups)
     lost = float(elastic.lp.values(relaxed.x, "lost").sum()) if "lost" in elastic.lp.variables else 0.0
     if status == DiagnosisStatus.SHORT and not relaxations:
         message = "demand is left unserved because serving it costs more than losing it; nothing must be relaxed"
     else:
         message = "; ".join(r.message for r in relaxations)
     return conflict.into(Diagnosis(status, relaxations, lost, message))
+
+
+def _late_demand(
+    model: CompiledModel, options: SolveOptions, families: frozenset[str], backend: SolverBackend
+) -> tuple[Relaxation, ...]:
+    """Which on-time demand cannot be served on time, and by how much, when nothing else may give:
+    the elastic model relaxing only the on-time streams' zero lost sales. Empty when the network
+    has no on-time demand, or serving it on time is not what makes the network infeasible."""
+    if ON_TIME_DEMAND not in families or not model.net.demand_on_time.any():
+        return ()
+    elastic = define_elastic(model.lp, model.net, model.groups, families=frozenset({ON_TIME_DEMAND}))
+    relaxed = backend.solve(elastic.lp, options)
+    if not relaxed.status.has_solution or relaxed.x is None:
+        return ()
+    return _relaxations(elastic, relaxed.x, None)
 
 
 _LISTED = 12
@@ -259,7 +281,14 @@ def _by_family(names: Sequence[str]) -> str:
     return ", ".join(f"{family} {n}" for family, n in counts.items())
 
 
-def _relaxations(elastic: ElasticProgram, x: np.ndarray, protocols: ProtocolSet | None) -> tuple[Relaxation, ...]:
+def _relaxations(
+    elastic: ElasticProgram,
+    x: np.ndarray,
+    protocols: ProtocolSet | None,
+    setups: dict[tuple[str, int], tuple[float, float]] | None = None,
+) -> tuple[Relaxation, ...]:
+    """The violations of the elastic solution `x`, grouped by (function, family, resource); a short
+    capacity in hours also says what its setups take (`setups`, from `setup_hours_used`)."""
     values = x[elastic.columns]
     grouped: dict[tuple[str, str, str], list[tuple[int, float]]] = {}
     units: dict[tuple[str, str, str], str] = {}
@@ -282,6 +311,13 @@ def _relaxations(elastic: ElasticProgram, x: np.ndarray, protocols: ProtocolSet 
             who = rule.approver.label
             approval = f", approver {who}" if family.startswith("authority") else f", rule {rule.id} ({who})"
         message = f"{subject}{_periods(periods)} ({function}{approval})"
+        if family == "capacity_hours" and setups:
+            message += "".join(
+                f"; setups on plant {resource} use {_fmt(setups[(resource, p)][0])} of its "
+                f"{_fmt(setups[(resource, p)][1])} hours in period {p}"
+                for p in periods
+                if (resource, p) in setups
+            )
         out.append(
             Relaxation(
                 function=function,

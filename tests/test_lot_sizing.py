@@ -35,6 +35,7 @@ from models.network import (
 from models.plan import Plan
 from models.solution import SolveStatus
 from solver.backends.highs import HighsBackend
+from solver.explain import DiagnosisStatus, diagnose
 from solver.options import SolveOptions
 from solver.planner import plan_network
 
@@ -339,3 +340,31 @@ def test_the_tighter_link_is_left_out_where_the_output_has_another_use() -> None
     )
     serving = setups_serving_demand_only(Network.from_spec(feeding))
     assert not serving[0] and serving[1:].all()
+
+
+def test_diagnosis_names_the_late_demand_and_the_hours_setups_take() -> None:
+    """The infeasible two-item instance above (100 hours a period). The least demand that cannot be
+    on time: set up one item in period 0 and make both its periods (30 + 60 = 90 hours), give up
+    the other's 30 units of period 0 and set it up in period 1 (60 hours): 30 units late. Setting
+    up both in each period serves 40 of 60 units a period (40 late), worse. What it would take with
+    every demand on time: 20 more hours in each period (120 needed), where the setups use 60 of the
+    plant's 100 hours."""
+    spec = LotSizing(
+        demand=((30.0, 30.0), (30.0, 30.0)),
+        capacity=100.0,
+        hours_per_unit=(1.0, 1.0),
+        setup_hours=(30.0, 30.0),
+        setup_cost=(50.0, 50.0),
+        holding_cost=(1.0, 1.0),
+    ).spec()
+    found = diagnose(spec)
+    assert found.status == DiagnosisStatus.INFEASIBLE
+    late = [r for r in found.relaxations if r.family == "on_time_demand"]
+    assert {r.resource for r in late} <= {"C/i0", "C/i1"} and late
+    assert sum(r.amount for r in late) == pytest.approx(30.0)
+    assert all("cannot be served on time" in r.message and r.function == "sales" for r in late)
+    hours = [r for r in found.relaxations if r.family == "capacity_hours"]
+    assert len(hours) == 1 and hours[0].resource == "P"
+    assert hours[0].amount == pytest.approx(40.0) and hours[0].periods == (0, 1)
+    assert "setups on plant P use 60 of its 100 hours in period 0" in hours[0].message
+    assert "setups on plant P use 60 of its 100 hours in period 1" in found.message
