@@ -583,7 +583,7 @@ def _periodic(value: PerPeriod, H: int, entity: str, ident: str, fld: str, *, fi
     if isinstance(value, Calendar):
         _nonneg(entity, ident, {f"{fld}.base": value.base}, (f"{fld}.base",) if finite else ())
         out = np.full(H, float(value.base))
-        covered = np.zeros(H, dtype=bool)
+        taken: list[tuple[int, int]] = []  # (start, end) of the exceptions so far: few, plain Python
         for k, ex in enumerate(value.exceptions):
             at = f"{fld}.exceptions[{k}]"
             start, end = ex.start_period, ex.end_period
@@ -596,15 +596,15 @@ def _periodic(value: PerPeriod, H: int, entity: str, ident: str, fld: str, *, fi
                 f"end_period <= the horizon of {H}",
             )
             _nonneg(entity, ident, {f"{at}.value": ex.value}, (f"{at}.value",) if finite else ())
-            overlap = np.flatnonzero(covered[start:end])
-            _require(
-                len(overlap) == 0,
-                entity,
-                ident,
-                at,
-                f"overlaps an earlier exception in period {start + int(overlap[0]) if len(overlap) else start}",
-            )
-            covered[start:end] = True
+            for a, b in taken:
+                _require(
+                    end <= a or b <= start,
+                    entity,
+                    ident,
+                    at,
+                    f"overlaps an earlier exception in period {max(a, start)}",
+                )
+            taken.append((start, end))
             out[start:end] = float(ex.value)
         return out
     if isinstance(value, tuple | list):
