@@ -18,7 +18,7 @@ import pytest
 import benchmarks.suite.runner
 import models.allocation
 from benchmarks.__main__ import main
-from benchmarks.generator import generate
+from benchmarks.generator import generate, with_calendars
 from benchmarks.suite import (
     BASELINE_PATH,
     RESPONSES,
@@ -34,6 +34,7 @@ from benchmarks.suite import (
     resolve_signals,
     resolve_target,
     run_cases,
+    scenario_network,
     select_cases,
     solver_version_note,
 )
@@ -47,13 +48,35 @@ def scenarios() -> dict[str, Any]:
 
 
 def test_scenarios_load_and_resolve(scenarios: dict[str, Any]) -> None:
-    assert len(scenarios) >= 8
+    assert len(scenarios) >= 9
     for scenario in scenarios.values():
         assert "S" in scenario.sizes
-        net = Network.from_spec(generate("S", scenario.seed))
+        net = Network.from_spec(scenario_network(scenario, "S"))
         signals = resolve_signals(scenario, net)
         assert len(signals) >= len(scenario.signals)
         apply_signals(net, signals)  # validates every resolved target
+
+
+def test_a_calendar_scenario_runs_on_the_network_with_calendars(scenarios: dict[str, Any], tmp_path: Path) -> None:
+    """Issue #19: `calendars: true` plans the generated network against `with_calendars` (the plant
+    with the most hours shut for maintenance), and the calendar scenario's signals land in the shutdown."""
+    scenario = scenarios["maintenance_shutdown_surge"]
+    assert scenario.calendars
+    plain = Network.from_spec(generate("S", scenario.seed))
+    net = Network.from_spec(scenario_network(scenario, "S"))
+    assert net.spec == with_calendars(generate("S", scenario.seed))
+    shut = np.flatnonzero((net.node_regular_hours == 0).any(axis=1) & (plain.node_regular_hours > 0).all(axis=1))
+    assert len(shut) == 1
+    periods = np.flatnonzero(net.node_regular_hours[shut[0]] == 0)
+    disrupted = apply_signals(net, resolve_signals(scenario, net))
+    surged = np.flatnonzero((disrupted.demand_qty != net.demand_qty).any(axis=0))
+    assert surged.tolist() == periods.tolist()
+    assert not any(s.calendars for s in scenarios.values() if s.name != scenario.name)
+    assert scenario_network(replace(scenario, calendars=False), "S") == generate("S", scenario.seed)
+    raw = json.loads(scenario.path.read_text()) | {"calendars": "yes"}
+    (tmp_path / "bad.json").write_text(json.dumps(raw))
+    with pytest.raises(ScenarioError, match=r"bad\.json: field 'calendars' is 'yes'; it must be true or false"):
+        load_scenario(tmp_path / "bad.json")
 
 
 def test_resolution_is_deterministic_and_ranked() -> None:
@@ -72,10 +95,12 @@ def test_resolution_is_deterministic_and_ranked() -> None:
         resolve_target(net, "warehouse:0")
 
 
-def test_full_suite_is_every_scenario_at_s_and_m(scenarios: dict[str, Any]) -> None:
-    """Issue #6: every scenario at S and M; the CI suite is the S set; L only on demand."""
+def test_full_suite_is_every_scenario_at_its_sizes(scenarios: dict[str, Any]) -> None:
+    """Issue #6: every scenario at S and M (the calendar scenario of issue #19 names S alone so far);
+    the CI suite is the S set; L only on demand."""
     full = select_cases(["full"], list(scenarios.values()))
-    assert sorted(c.key for c in full) == sorted(f"{name}@{size}" for name in scenarios for size in ("S", "M"))
+    assert sorted(c.key for c in full) == sorted(f"{s.name}@{size}" for s in scenarios.values() for size in s.sizes)
+    assert all(set(s.sizes) == {"S", "M"} for s in scenarios.values() if not s.calendars)
     ci = select_cases(["ci"], list(scenarios.values()))
     assert sorted(c.key for c in ci) == sorted(f"{name}@S" for name in scenarios)
     assert [c.key for c in select_cases(["plant_fire@L"], list(scenarios.values()))] == ["plant_fire@L"]

@@ -1,5 +1,6 @@
-"""One case, in a worker: generate the network, plan the baseline, answer the signals three ways
-(`solver.responses.respond`), and record every figure as plain JSON."""
+"""One case, in a worker: generate the network (with calendars when the scenario asks), plan the
+baseline, answer the signals three ways (`solver.responses.respond`), and record every figure as
+plain JSON."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 import time
 from typing import Any
 
-from benchmarks.suite.scenarios import Case, scenario_protocols
+from benchmarks.suite.scenarios import Case, scenario_network, scenario_protocols
 from benchmarks.suite.settings import RESPONSES
 from benchmarks.suite.targets import resolve_signals
 from benchmarks.suite.timing import GapClock, reference_seconds
@@ -86,7 +87,6 @@ def _signal_summary(s: Signal) -> dict[str, str]:
 def run_case(case: Case) -> dict[str, Any]:
     """Generate the network, plan the baseline, answer the signals three ways; every figure of
     the result is plain JSON. Runs in a worker process (or in-process for tests)."""
-    from benchmarks.generator import generate
     from solver.convert import network_json, signals_json
     from solver.planner import plan_network
     from solver.responses import respond, value_of_orchestration
@@ -94,7 +94,7 @@ def run_case(case: Case) -> dict[str, Any]:
     scenario = case.scenario
     reference = reference_seconds(case.threads, case.gap)
     began = time.perf_counter()
-    spec: NetworkSpec = generate(case.size, scenario.seed)
+    spec: NetworkSpec = scenario_network(scenario, case.size)
     generated = time.perf_counter() - began
     net = Network.from_spec(spec)
     signals = resolve_signals(scenario, net)
