@@ -12,7 +12,14 @@ from pathlib import Path
 from benchmarks.build import BuildCase, run_build_benchmark
 from benchmarks.replan import DEFAULT_REPEATS as REPLAN_REPEATS
 from benchmarks.replan import ReplanSettings, run_replan_benchmark
-from benchmarks.service import DEFAULT_REPEATS, LatencyCase, ServiceSettings, ThroughputCase, run_service_benchmark
+from benchmarks.service import (
+    DEFAULT_REPEATS,
+    LatencyCase,
+    SecuredCase,
+    ServiceSettings,
+    ThroughputCase,
+    run_service_benchmark,
+)
 from benchmarks.suite import SUITE_COMMANDS, add_suite_commands, run_suite_command
 
 
@@ -43,6 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--retry-sleep", type=float, default=0.02, help="seconds before retrying a refused replan (default 0.02)"
     )
     q.add_argument("--no-throughput", action="store_true", help="skip the throughput part")
+    q.add_argument(
+        "--no-secured",
+        action="store_true",
+        help="skip the TLS + authentication vs plain comparison (run at S when S is among --sizes, "
+        "as many rounds as S replans)",
+    )
     q.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per solve, seconds")
     q.add_argument("--gap", type=float, default=0.01, help="relative MIP gap (default 1%%)")
     q.add_argument(
@@ -122,7 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rounds=args.rounds,
             )
         )
-        run_service_benchmark(latency, throughput, settings, args.out)
+        secured = next(
+            (SecuredCase(case.size, case.repeat) for case in latency if case.size == "S" and not args.no_secured),
+            None,
+        )
+        run_service_benchmark(latency, throughput, settings, args.out, secured)
     elif args.command == "limits":
         from benchmarks.limits import run_limits_benchmark
 

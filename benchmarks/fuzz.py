@@ -103,6 +103,7 @@ READ_ONLY = frozenset(
         "ListDecisions",
         "ExportModel",
         "ListBackends",
+        "ListAudit",
     }
 )
 """RPCs that store nothing: their row counts never change, whatever they answer."""
@@ -338,6 +339,7 @@ def seed_requests(stored: Stored) -> dict[str, tuple[Message, ...]]:
             ),
         ),
         "ListBackends": (service_pb2.ListBackendsRequest(),),
+        "ListAudit": (service_pb2.ListAuditRequest(network_id=nid),),
     }
     assert set(seeds) == set(RPCS), "a seed for every RPC of the service"
     return seeds

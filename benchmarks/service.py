@@ -29,16 +29,31 @@ uncounted warm-up replan per client, `rounds` rounds each time one batch against
 turn: a batch's replans per second = replans / (last finish - common start), and the medians over
 the rounds are compared.
 
+TLS and authentication (at S, unless `--no-secured`): two servers side by side with the same
+workers and the same ledger kind, one plain and open, one with TLS (a throwaway CA and a server
+certificate for 127.0.0.1 and localhost, made at run time with the `cryptography` package; without it
+the comparison is skipped with a note) and a principals file, its client sending a bearer token. Each
+is given the network, plans it and answers one uncounted replan; then `rounds` rounds each time the
+same measured replan against each server's first plan, the order alternating from round to round.
+Reported: each server's median wall time, secured / plain (median over median), the median of the
+rounds' differences, and the CPU time the gate (authentication and authorization: `_authenticate`,
+the network's tenant and `authorize`, the request-limit check left out as both servers do it) takes
+per call on the server's thread, timed by wrapping those functions while the rounds run.
+
 Targets from the issue are printed as met or not, never asserted: overhead under 50 ms at S, under
-10% of the solve at M, and 2-worker throughput at least 1.7x the 1-worker throughput.
+10% of the solve at M, 2-worker throughput at least 1.7x the 1-worker throughput, and TLS plus
+authentication under 5% of the plain replan's wall time at S.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
+import json
 import multiprocessing as mp
 import os
+import secrets
 import statistics
 import subprocess
 import tempfile
@@ -60,6 +75,7 @@ from models.plan import extract_plan
 from models.protocols import ProtocolSet
 from models.signals import Signal, SignalType
 from solver._proto.concerto.v1 import service_pb2
+from solver.auth import token_hash
 from solver.backends.highs import HighsBackend
 from solver.client import ConcertoClient, StoredPlan
 from solver.convert import read_protocols, write_network
@@ -78,6 +94,8 @@ THROUGHPUT_TARGET = 1.7
 SINGLE_SOLVE = service_pb2.ReplanSettings(stability_weight=0.0, skip_first_answer=True)
 """Replan settings of the measured replans: no stability penalty (so the model is the disrupted
 network's own, as `compile_model` builds it) and no first answer (so HiGHS solves once)."""
+SECURED_TARGET = 0.05
+"""Most TLS plus authentication may add to the plain replan's wall time at S, as a share (the issue's 5%)."""
 DEFAULT_SETTINGS_SIZES = ("S",)
 """Sizes also timed with the default replan settings. At M the stability-penalised full replan took
 about two minutes on one thread in a trial (without the first answer it hit a 120 s limit with no
@@ -131,6 +149,15 @@ class ThroughputCase:
     """Timed batches per worker count. The servers run side by side and the batches alternate
     between them (1 worker, 2 workers, 1 worker, ...), so a change in the machine's other load
     falls on both alike; replans per second is the median over the rounds."""
+
+
+@dataclass(frozen=True)
+class SecuredCase:
+    """The same replan against a plain, open server and one with TLS and authentication, alternating."""
+
+    size: str = "S"
+    rounds: int = 20
+    """Replans per server, one of each per round; the order within a round alternates."""
 
 
 @dataclass(frozen=True)
@@ -249,6 +276,55 @@ class ThroughputResult:
         return self.replans / max(self.seconds, 1e-9)
 
 
+@dataclass
+class SecuredResult:
+    """TLS and authentication against a plain server: medians over the rounds, seconds unless named."""
+
+    size: str
+    seed: int
+    input_sha256: str
+    rounds: int = 0
+    skipped: str = ""
+    """Why the comparison did not run (empty when it ran)."""
+    plain_wall: float = 0.0
+    secured_wall: float = 0.0
+    difference: float = 0.0
+    """Median over the rounds of the secured replan's wall time minus the plain one's."""
+    round_ratio: float = 0.0
+    """Median over the rounds of secured wall / plain wall."""
+    plain_solve: float = 0.0
+    secured_solve: float = 0.0
+    plain_outside_worker: float = 0.0
+    secured_outside_worker: float = 0.0
+    """Median of wall - the worker's own seconds: the server's threads, the store and gRPC (and TLS)."""
+    gate_cpu: float | None = None
+    """The secured server's median CPU time per call in authentication and authorization (None: not timed)."""
+    plain_gate_cpu: float | None = None
+    """The same span on the open server, which authenticates no one."""
+    gate_calls: int = 0
+    """Secured calls the gate's time is the median of."""
+    gate_note: str = ""
+    """Why the gate was not timed (empty when it was)."""
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    """Every measured replan, with its round, its server and its place in the round."""
+    other_cores: float | None = None
+    """Cores other processes on the machine kept busy, on average, while the comparison ran."""
+
+    @property
+    def ratio(self) -> float:
+        """Secured over plain: the medians' ratio (NaN when nothing was measured)."""
+        return self.secured_wall / self.plain_wall if self.plain_wall > 0 else float("nan")
+
+    @property
+    def overhead_share(self) -> float:
+        """What TLS and authentication add, as a share of the plain replan's wall time: ratio - 1."""
+        return self.ratio - 1.0
+
+    @property
+    def difference_ms(self) -> float:
+        return 1000.0 * self.difference if self.runs else float("nan")
+
+
 @dataclass(frozen=True, eq=False)
 class _Input:
     """A generated network with what the service is given along with it."""
@@ -306,11 +382,25 @@ class _OtherLoad:
 
 
 @contextlib.contextmanager
-def _running_server(workers: int, queue_size: int) -> Iterator[str]:
-    """A started server on 127.0.0.1 with a fresh temporary store, its workers ready; yields its
-    address and shuts it down on exit."""
+def _running_server(
+    workers: int,
+    queue_size: int,
+    *,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    principals: Path | None = None,
+) -> Iterator[str]:
+    """A started server on 127.0.0.1 with a fresh temporary store, its workers ready, over TLS and
+    with authentication when given the files; yields its address and shuts it down on exit."""
     with tempfile.TemporaryDirectory() as tmp:
-        config = ServerConfig(store_path=Path(tmp) / "bench.db", workers=workers, queue_size=queue_size)
+        config = ServerConfig(
+            store_path=Path(tmp) / "bench.db",
+            workers=workers,
+            queue_size=queue_size,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            principals=principals,
+        )
         server, port, servicer = create_server("127.0.0.1:0", config)
         server.start()
         try:
@@ -577,6 +667,238 @@ def measure_throughput(
     return list(results.values())
 
 
+@dataclass(frozen=True)
+class _SecuredFiles:
+    """What the secured server and its client are given, all in one owner-only temporary folder."""
+
+    ca: Path
+    cert: Path
+    key: Path
+    principals: Path
+    token: str = field(repr=False)
+
+
+BENCH_TENANT = "bench"
+BENCH_PRINCIPAL = "bench-planner"
+
+
+def _throwaway_credentials(folder: Path) -> _SecuredFiles:
+    """A self-signed CA, a server certificate it signed for localhost and 127.0.0.1 (EC P-256, valid
+    from an hour back for a day), a random bearer token and a principals file granting its principal
+    planner on every network of tenant "bench" (the token kept only as its SHA-256)."""
+    import ipaddress
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.now(UTC)
+    start, end = now - timedelta(hours=1), now + timedelta(days=1)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Concerto benchmark CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    names: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    token = secrets.token_urlsafe(32)
+    files = _SecuredFiles(
+        ca=folder / "ca.crt",
+        cert=folder / "server.crt",
+        key=folder / "server.key",
+        principals=folder / "principals.json",
+        token=token,
+    )
+    files.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key.touch(mode=0o600)
+    files.key.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    principal = {
+        "id": BENCH_PRINCIPAL,
+        "tenant": BENCH_TENANT,
+        "tokens": [{"sha256": token_hash(token), "label": "benchmark"}],
+        "grants": [{"role": "planner"}],
+    }
+    files.principals.touch(mode=0o600)
+    files.principals.write_text(json.dumps({"principals": [principal]}, indent=2) + "\n")
+    return files
+
+
+class _GateClock:
+    """The CPU time the server's gate spends per call in authentication and authorization, on the
+    thread answering the call: from `_CheckRequests._authenticate` to the end of `authorize` (which
+    takes in the network's tenant from the store), less the request-limit check in between, which
+    both servers do alike. Timed by wrapping those functions of `solver.server` while installed."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[bool, float]] = []
+        """(the caller was the open server's, CPU seconds) per call."""
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[str]:
+        """Wrap the gate's functions until exit; yields "" when they are wrapped, else why not."""
+        import solver.server as server_module
+
+        gate = getattr(server_module, "_CheckRequests", None)
+        originals: dict[str, tuple[object, Callable[..., Any]]] = {}
+        for owner, name in ((gate, "_authenticate"), (server_module, "authorize"), (server_module, "check_request")):
+            original = getattr(owner, name, None) if owner is not None else None
+            if not callable(original):
+                yield f"solver.server has no {name} to time; the gate's CPU time is not reported"
+                return
+            originals[name] = (owner, original)
+        local, spans, lock = self._local, self.spans, self._lock
+        authenticate, authorize, check_request = (
+            originals[n][1] for n in ("_authenticate", "authorize", "check_request")
+        )
+
+        def timed_authenticate(*args: Any, **kwargs: Any) -> Any:
+            local.start, local.excluded = time.thread_time(), 0.0
+            return authenticate(*args, **kwargs)
+
+        def timed_check_request(*args: Any, **kwargs: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return check_request(*args, **kwargs)
+            finally:
+                local.excluded = getattr(local, "excluded", 0.0) + time.thread_time() - start
+
+        def timed_authorize(principal: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return authorize(principal, *args, **kwargs)
+            finally:
+                start = getattr(local, "start", None)
+                if start is not None:
+                    local.start = None
+                    span = time.thread_time() - start - local.excluded
+                    with lock:
+                        spans.append((bool(getattr(principal, "open", False)), span))
+
+        wrappers = {
+            "_authenticate": timed_authenticate,
+            "authorize": timed_authorize,
+            "check_request": timed_check_request,
+        }
+        for name, (owner, _) in originals.items():
+            setattr(owner, name, wrappers[name])
+        try:
+            yield ""
+        finally:
+            for name, (owner, original) in originals.items():
+                setattr(owner, name, original)
+
+    def median(self, *, open_server: bool) -> float | None:
+        with self._lock:
+            spans = [s for is_open, s in self.spans if is_open == open_server]
+        return statistics.median(spans) if spans else None
+
+    def calls(self, *, open_server: bool) -> int:
+        with self._lock:
+            return sum(1 for is_open, _ in self.spans if is_open == open_server)
+
+
+def measure_secured(
+    case: SecuredCase, settings: ServiceSettings, progress: Callable[[str], None] = print
+) -> SecuredResult:
+    """Two servers side by side, plain and secured; one Plan and one uncounted replan each, then
+    `case.rounds` rounds of the same measured replan against each, in alternating order."""
+    with tempfile.TemporaryDirectory() as tmp:
+        inp = _prepare(case.size, settings.seed, Path(tmp))
+    result = SecuredResult(size=case.size, seed=settings.seed, input_sha256=inp.sha256, rounds=case.rounds)
+    if importlib.util.find_spec("cryptography") is None:
+        result.skipped = (
+            "the cryptography package is not installed, so no throwaway certificate can be made "
+            "(pip install 'cryptography>=42', or the test extra)"
+        )
+        return result
+    options = settings.options()
+    clock = _GateClock()
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        folder = Path(tmp)
+        folder.chmod(0o700)
+        files = _throwaway_credentials(folder)
+        plain_target = stack.enter_context(_running_server(settings.latency_workers, settings.queue_size))
+        secured_target = stack.enter_context(
+            _running_server(
+                settings.latency_workers,
+                settings.queue_size,
+                tls_cert=files.cert,
+                tls_key=files.key,
+                principals=files.principals,
+            )
+        )
+        clients = {
+            "plain": stack.enter_context(ConcertoClient(plain_target)),
+            "secured": stack.enter_context(ConcertoClient(secured_target, tls_ca=files.ca, token=files.token)),
+        }
+        baselines: dict[str, int] = {}
+        for name, client in clients.items():
+            client.wait_ready()
+            client.put_network(NETWORK_ID, inp.spec, inp.protocols, timeout=settings.call_timeout)
+            progress(f"  {case.size}, {name}: baseline plan and a warm-up replan")
+            baselines[name] = client.plan(
+                NETWORK_ID, options=options, idempotency_key="baseline", timeout=settings.call_timeout
+            ).version
+            _replan(client, inp, baselines[name], options, "warm-up", timeout=settings.call_timeout)
+        result.gate_note = stack.enter_context(clock.installed())
+        for round_ in range(case.rounds):
+            order = ("plain", "secured") if round_ % 2 == 0 else ("secured", "plain")
+            progress(f"  {case.size}: round {round_ + 1}/{case.rounds}, {order[0]} first")
+            for position, name in enumerate(order):
+                stored, wall, _ = _replan(
+                    clients[name],
+                    inp,
+                    baselines[name],
+                    options,
+                    f"secured-{round_}",
+                    timeout=settings.call_timeout,
+                )
+                result.runs.append(_service_run(stored, wall) | {"round": round_, "server": name, "position": position})
+    by_server = {name: [r for r in result.runs if r["server"] == name] for name in ("plain", "secured")}
+    plain, secured = by_server["plain"], by_server["secured"]
+    result.plain_wall = statistics.median(r["wall"] for r in plain)
+    result.secured_wall = statistics.median(r["wall"] for r in secured)
+    result.plain_solve = statistics.median(r["solve"] for r in plain)
+    result.secured_solve = statistics.median(r["solve"] for r in secured)
+    result.plain_outside_worker = statistics.median(r["outside_worker"] for r in plain)
+    result.secured_outside_worker = statistics.median(r["outside_worker"] for r in secured)
+    paired = sorted(zip(plain, secured), key=lambda pair: pair[0]["round"])
+    result.difference = statistics.median(s["wall"] - p["wall"] for p, s in paired)
+    result.round_ratio = statistics.median(s["wall"] / max(p["wall"], 1e-9) for p, s in paired)
+    if not result.gate_note:
+        result.gate_cpu = clock.median(open_server=False)
+        result.plain_gate_cpu = clock.median(open_server=True)
+        result.gate_calls = clock.calls(open_server=False)
+    return result
+
+
 def throughput_ratio(results: list[ThroughputResult]) -> float | None:
     """Replans per second with 2 workers over those with 1 (None unless both were measured)."""
     by_workers = {r.workers: r.replans_per_second for r in results}
@@ -585,7 +907,9 @@ def throughput_ratio(results: list[ThroughputResult]) -> float | None:
     return by_workers[2] / max(by_workers[1], 1e-9)
 
 
-def targets(latency: list[LatencyResult], throughput: list[ThroughputResult]) -> list[dict[str, Any]]:
+def targets(
+    latency: list[LatencyResult], throughput: list[ThroughputResult], secured: SecuredResult | None = None
+) -> list[dict[str, Any]]:
     """Each target from the issue with the measured figure and whether it is met."""
     rows: list[dict[str, Any]] = []
     for r in latency:
@@ -601,6 +925,14 @@ def targets(latency: list[LatencyResult], throughput: list[ThroughputResult]) ->
                 "met": ratio >= THROUGHPUT_TARGET,
             }
         )
+    if secured is not None and not secured.skipped:
+        rows.append(
+            {
+                "target": f"{secured.size}: TLS + authentication under {SECURED_TARGET:.0%} of the plain replan's wall",
+                "figure": f"{secured.ratio:.3f}x ({secured.overhead_share:+.1%}, {secured.difference_ms:+.1f} ms)",
+                "met": secured.overhead_share < SECURED_TARGET,
+            }
+        )
     return rows
 
 
@@ -609,6 +941,7 @@ def report(
     throughput: list[ThroughputResult],
     settings: ServiceSettings,
     case: ThroughputCase | None,
+    secured: SecuredResult | None = None,
 ) -> str:
     """Markdown tables of the results, and the targets."""
 
@@ -654,6 +987,10 @@ def report(
                     f"| {ms(r.default_first or 0.0)} | {ms(r.default_ready or 0.0)} "
                     f"| {ms(r.default_outside_worker or 0.0)} | {kinds} |"
                 )
+    if secured is not None:
+        if lines:
+            lines.append("")
+        lines += secured_report(secured, settings)
     if throughput and case is not None:
         if lines:
             lines.append("")
@@ -688,7 +1025,10 @@ def report(
             ]
     busy = [
         (f"latency at {r.size}", r.other_cores) for r in latency if r.other_cores is not None and r.other_cores > 0.1
-    ] + [
+    ]
+    if secured is not None and secured.other_cores is not None and secured.other_cores > 0.1:
+        busy.append((f"TLS + authentication at {secured.size}", secured.other_cores))
+    busy += [
         (f"throughput with {t.workers} worker(s)", t.other_cores)
         for t in throughput
         if t.other_cores is not None and t.other_cores > 0.1
@@ -696,11 +1036,50 @@ def report(
     if busy:
         lines += ["", "Other processes were busy during the run, so these figures are skewed:"]
         lines += [f"- {part}: {cores:.2f} cores on average" for part, cores in busy]
-    rows = targets(latency, throughput)
+    rows = targets(latency, throughput, secured)
     if rows:
         lines += ["", "Targets from the issue (reported, not asserted):", ""]
         lines += [f"- {t['target']}: {t['figure']}, {'met' if t['met'] else 'NOT met'}" for t in rows]
     return "\n".join(lines)
+
+
+def secured_report(r: SecuredResult, settings: ServiceSettings) -> list[str]:
+    """The TLS and authentication comparison's lines of the report."""
+    if r.skipped:
+        return [f"TLS + authentication at {r.size}: skipped, {r.skipped}"]
+
+    def ms(seconds: float | None) -> str:
+        return "-" if seconds is None else f"{1000.0 * seconds:,.1f}"
+
+    def gate_ms(seconds: float | None) -> str:
+        return "-" if seconds is None else f"{1000.0 * seconds:.3f}"
+
+    plain = sum(1 for run in r.runs if run["server"] == "plain")
+    secured = len(r.runs) - plain
+    lines = [
+        f"TLS + authentication at {r.size}: the same replan (one solve) on two servers side by side, "
+        f"{settings.latency_workers} workers each, one plain and open, one with TLS (throwaway CA), a principals "
+        f"file and a bearer token; {r.rounds} rounds, the order alternating; medians in ms",
+        "",
+        "| server | replans | wall | solve (worker) | outside worker | gate CPU / call |",
+        "|" + "---|" * 6,
+        f"| plain, open | {plain} | {ms(r.plain_wall)} | {ms(r.plain_solve)} | {ms(r.plain_outside_worker)} "
+        f"| {gate_ms(r.plain_gate_cpu)} |",
+        f"| TLS + token | {secured} | {ms(r.secured_wall)} | {ms(r.secured_solve)} | {ms(r.secured_outside_worker)} "
+        f"| {gate_ms(r.gate_cpu)} |",
+        "",
+        f"secured / plain: {r.ratio:.3f}x wall ({r.overhead_share:+.1%}; round by round median {r.round_ratio:.3f}x), "
+        f"difference {r.difference_ms:+.1f} ms (median of the rounds' differences); outside the worker "
+        f"{1000.0 * (r.secured_outside_worker - r.plain_outside_worker):+.1f} ms",
+    ]
+    if r.gate_note:
+        lines.append(r.gate_note)
+    else:
+        lines.append(
+            "gate CPU / call: authentication and authorization (the network's tenant included, the request-limit "
+            f"check not) on the server's thread, median of {r.gate_calls} secured calls"
+        )
+    return lines
 
 
 def service_environment(settings: ServiceSettings) -> dict[str, Any]:
@@ -736,6 +1115,7 @@ def run_service_benchmark(
     throughput_case: ThroughputCase | None,
     settings: ServiceSettings,
     out: Path | None,
+    secured_case: SecuredCase | None = None,
 ) -> tuple[list[LatencyResult], list[ThroughputResult]]:
     env = service_environment(settings)
     # Other work on the machine skews every figure here; the load averages show whether there was any.
@@ -748,6 +1128,15 @@ def run_service_benchmark(
         result = measure_latency(case, settings, progress=lambda msg: print(msg, flush=True))
         result.other_cores = load.cores()
         latency.append(result)
+    secured: SecuredResult | None = None
+    if secured_case is not None:
+        print(
+            f"TLS + authentication, size {secured_case.size} ({secured_case.rounds} rounds, plain and secured)",
+            flush=True,
+        )
+        load = _OtherLoad()
+        secured = measure_secured(secured_case, settings, progress=lambda msg: print(msg, flush=True))
+        secured.other_cores = load.cores()
     throughput: list[ThroughputResult] = []
     if throughput_case is not None:
         counts = " and ".join(str(w) for w in throughput_case.worker_counts)
@@ -759,7 +1148,7 @@ def run_service_benchmark(
             measured.other_cores = other
     env["load_average_after"] = os.getloadavg()
     print()
-    print(report(latency, throughput, settings, throughput_case))
+    print(report(latency, throughput, settings, throughput_case, secured))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         protocols_path = data_path(DEMO_PROTOCOLS)
@@ -777,6 +1166,11 @@ def run_service_benchmark(
                 "networks": {
                     **{r.size: {"seed": r.seed, "sha256": r.input_sha256} for r in latency},
                     **{t.size: {"seed": t.seed, "sha256": t.input_sha256} for t in throughput},
+                    **(
+                        {}
+                        if secured is None
+                        else {secured.size: {"seed": secured.seed, "sha256": secured.input_sha256}}
+                    ),
                 },
             },
             "latency_cases": [asdict(c) for c in latency_cases],
@@ -786,7 +1180,16 @@ def run_service_benchmark(
             ],
             "throughput": [asdict(t) | {"replans_per_second": t.replans_per_second} for t in throughput],
             "throughput_ratio": throughput_ratio(throughput),
-            "targets": targets(latency, throughput),
+            "secured_case": None if secured_case is None else asdict(secured_case),
+            "secured": None
+            if secured is None
+            else asdict(secured)
+            | {
+                "ratio": secured.ratio,
+                "overhead_share": secured.overhead_share,
+                "difference_ms": secured.difference_ms,
+            },
+            "targets": targets(latency, throughput, secured),
         }
         write_json(out, payload)
         print(f"\nresults written to {out}")

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import grpc
 import numpy as np
@@ -43,6 +44,9 @@ from solver.options import DEFAULT_MIP_REL_GAP, DEFAULT_TIME_LIMIT, SolveOptions
 from solver.planner import compile_model, plan_network
 from solver.progress import ShowProgress, TerminalProgress, stream_progress
 
+if TYPE_CHECKING:
+    from solver.client import ConcertoClient
+
 REPLAN_DEFAULTS = ReplanOptions()
 EXIT_PLAN, EXIT_NO_PLAN, EXIT_INVALID, EXIT_RPC = 0, 1, 2, 3
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
@@ -56,10 +60,11 @@ def _options(args: argparse.Namespace) -> SolveOptions:
 
 
 class _ShowDefaults(argparse.ArgumentDefaultsHelpFormatter):
-    """`--help` shows each option's default, except where there is none (unset paths, flags)."""
+    """`--help` shows each option's default, except where there is none (unset paths, flags) or
+    where it is a secret (a token from the environment)."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default is None or action.default is False:
+        if action.default is None or action.default is False or action.dest == "token":
             return action.help
         return super()._get_help_string(action)
 
@@ -72,6 +77,93 @@ def _version() -> str:
     except PackageNotFoundError:  # run from a checkout that was never installed
         mine = "unknown"
     return f"concerto {mine} (HiGHS {HIGHS_VERSION or 'not installed'})"
+
+
+DEFAULT_SERVER = "127.0.0.1:50051"
+SERVER_ENV = "CONCERTO_SERVER"
+CLIENT_ENV = {
+    "tls_ca": "CONCERTO_TLS_CA",
+    "tls_cert": "CONCERTO_TLS_CERT",
+    "tls_key": "CONCERTO_TLS_KEY",
+    "token": "CONCERTO_TOKEN",
+}
+"""The environment variable each client setting defaults from (`add_server_flags`)."""
+
+
+def _env(name: str) -> str | None:
+    """An environment variable's value; unset and empty are both None."""
+    return os.environ.get(name) or None
+
+
+def _flag(setting: str) -> str:
+    """A client setting's flag: tls_ca -> --tls-ca."""
+    return "--" + setting.replace("_", "-")
+
+
+def add_server_flags(p: argparse.ArgumentParser, *, default_server: str | None) -> None:
+    """The flags of every command that talks to a server: where it is (`--server`, from
+    $CONCERTO_SERVER when the command has a default server) and how to talk to it (TLS, mutual TLS,
+    a bearer token), each defaulting from its environment variable (`CLIENT_ENV`)."""
+    group = p.add_argument_group(
+        "server", "the server to talk to, and how (a flag naming a $VARIABLE defaults from it)"
+    )
+    if default_server is None:
+        group.add_argument(
+            "--server", metavar="ADDR", help="ask a running server (host:port) instead of this installation"
+        )
+    else:
+        group.add_argument(
+            "--server",
+            metavar="ADDR",
+            default=_env(SERVER_ENV) or default_server,
+            help=f"host:port of a running server (${SERVER_ENV})",
+        )
+    group.add_argument(
+        "--tls-ca",
+        type=Path,
+        metavar="PEM",
+        default=_env(CLIENT_ENV["tls_ca"]),
+        help=f"speak TLS, trusting the server's certificate if this CA signed it (${CLIENT_ENV['tls_ca']})",
+    )
+    group.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="PEM",
+        default=_env(CLIENT_ENV["tls_cert"]),
+        help=f"this client's certificate, for mutual TLS; TLS with the system's roots without --tls-ca "
+        f"(${CLIENT_ENV['tls_cert']})",
+    )
+    group.add_argument(
+        "--tls-key",
+        type=Path,
+        metavar="PEM",
+        default=_env(CLIENT_ENV["tls_key"]),
+        help=f"the private key of --tls-cert (${CLIENT_ENV['tls_key']})",
+    )
+    group.add_argument(
+        "--token",
+        default=_env(CLIENT_ENV["token"]),
+        help=f"bearer token sent on every call (${CLIENT_ENV['token']}; the variable keeps it out of the process list)",
+    )
+    group.add_argument(
+        "--tls-server-name", metavar="NAME", help="the name the server's certificate must carry, if not the host"
+    )
+
+
+def _connect(args: argparse.Namespace) -> ConcertoClient:
+    """A client of `args.server` with the flags of `add_server_flags`; a missing or bad file is a
+    `ValidationError` naming its flag (exit 2), before anything is sent."""
+    from solver.client import ClientCredentials, ConcertoClient
+
+    credentials = ClientCredentials(
+        tls_ca=args.tls_ca,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        token=args.token,
+        tls_server_name=args.tls_server_name,
+    )
+    credentials.channel_credentials(args.server, setting=_flag)
+    return ConcertoClient.connect(args.server, credentials)
 
 
 def _check_output(path: Path | None) -> None:
@@ -227,9 +319,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 def _cmd_backends(args: argparse.Namespace) -> int:
     """The solver backends of this installation, or of a running server with `--server`."""
     if args.server:
-        from solver.client import ConcertoClient
-
-        with ConcertoClient(args.server) as client:
+        with _connect(args) as client:
             backends = client.list_backends()
     else:
         from solver.backends.registry import describe_backends
@@ -244,6 +334,20 @@ def _cmd_backends(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_token(args: argparse.Namespace) -> int:
+    """A new random bearer token, and the entry of a principals file that names it by its hash."""
+    import json
+    import secrets
+
+    from solver.auth import token_hash
+
+    token = secrets.token_urlsafe(32)
+    entry = {"sha256": token_hash(token)} | ({"label": args.label} if args.label else {})
+    print(f"token (give it to its holder, store it nowhere else): {token}")
+    print(f'principals file entry (under "tokens"): {json.dumps(entry)}')
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from solver.server import ServerConfig, serve
 
@@ -255,15 +359,19 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         queue_size=args.queue,
         default_time_limit=args.time_limit,
         limits=limits,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        client_ca=args.client_ca,
+        principals=args.principals,
+        reflection=args.reflection,
+        insecure=args.insecure,
     )
     serve(args.address, config, on_ready=lambda port: print(f"concerto serving on port {port}", flush=True))
     return 0
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from solver.client import ConcertoClient
-
-    with ConcertoClient(args.server) as client:
+    with _connect(args) as client:
         if args.file:
             protocols = read_protocols(args.protocols) if args.protocols else None
             version = client.put_network(args.network_id, read_network(args.file), protocols)
@@ -278,8 +386,6 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_replan(args: argparse.Namespace) -> int:
-    from solver.client import ConcertoClient
-
     replan_options = ReplanOptions(
         stability_weight=args.stability_weight,
         fence_periods=args.fence_periods,
@@ -292,7 +398,7 @@ def _cmd_replan(args: argparse.Namespace) -> int:
     def on_first(plan: Plan) -> None:
         print(f"first coordinated plan (from the signals' reach): objective {plan.objective:,.2f}")
 
-    with ConcertoClient(args.server) as client:
+    with _connect(args) as client:
         stored = client.replan_stream(
             args.network_id,
             read_signals(args.signals),
@@ -367,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_demo)
 
     p = command("serve", help="run the gRPC service")
-    p.add_argument("--address", default="127.0.0.1:50051", help="host:port (port 0 picks a free one)")
+    p.add_argument("--address", default=DEFAULT_SERVER, help="host:port (port 0 picks a free one)")
     p.add_argument("--store", default="concerto.db", help="plan ledger: a SQLite file path, sqlite://PATH or :memory:")
     p.add_argument("--workers", type=int, default=2, help="solver worker processes (one solve each)")
     p.add_argument("--queue", type=int, default=4, help="solves that may wait for a worker")
@@ -376,6 +482,27 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_TIME_LIMIT,
         help="solve time limit of a request that sets none, seconds",
+    )
+    security = p.add_argument_group(
+        "transport security",
+        "an address other than loopback needs --principals and TLS both, or --insecure (solver/server.py)",
+    )
+    security.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve TLS only, with this certificate chain")
+    security.add_argument("--tls-key", type=Path, metavar="PEM", help="the private key of --tls-cert (unencrypted)")
+    security.add_argument(
+        "--client-ca", type=Path, metavar="PEM", help="mutual TLS: clients must present a certificate this CA signed"
+    )
+    security.add_argument("--principals", type=Path, metavar="FILE", help="who may call, with which grants")
+    security.add_argument(
+        "--reflection",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serve gRPC reflection (default: only with --principals or on loopback)",
+    )
+    security.add_argument(
+        "--insecure",
+        action="store_true",
+        help="serve an address other than loopback without TLS or without --principals",
     )
     limits = p.add_argument_group("request limits", "every request is held to these before any work (solver/limits.py)")
     for limit in dataclasses.fields(RequestLimits):
@@ -397,7 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("plan", help="plan a stored network on a running server (optionally storing FILE first)")
     p.add_argument("network_id")
-    p.add_argument("--server", default="127.0.0.1:50051", help="host:port of a running server")
+    add_server_flags(p, default_server=DEFAULT_SERVER)
     p.add_argument("--file", type=Path, help="store this network (and --protocols) as a new version first")
     p.add_argument("--protocols", type=Path, help="decision protocols stored with --file (protobuf JSON ProtocolSet)")
     p.add_argument("--idempotency-key", default="", help="a retry with the same key returns the stored version")
@@ -408,7 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("replan", help="answer signals against the latest plan on a running server")
     p.add_argument("network_id")
     p.add_argument("--signals", type=Path, required=True, help="detected disruptions (protobuf JSON SignalBatch)")
-    p.add_argument("--server", default="127.0.0.1:50051", help="host:port of a running server")
+    add_server_flags(p, default_server=DEFAULT_SERVER)
     p.add_argument("--baseline", type=int, default=0, help="baseline plan version (0: the latest)")
     p.add_argument(
         "--stability-weight",
@@ -462,8 +589,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_explain)
 
     p = command("backends", help="the solver backends, whether each can solve here, and what it declares")
-    p.add_argument("--server", help="ask a running server (host:port) instead of this installation")
+    add_server_flags(p, default_server=None)
     p.set_defaults(run=_cmd_backends)
+
+    p = command("token", help="make a bearer token and its entry for a principals file (only its hash)")
+    p.add_argument("--label", default="", help="the token's label in the audit trail (e.g. ana-laptop)")
+    p.set_defaults(run=_cmd_token)
 
     p = command("export", help="write a network's model as MPS or LP")
     p.add_argument("file", type=Path, help="network (protobuf JSON Network)")

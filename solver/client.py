@@ -4,11 +4,17 @@ with ConcertoClient("127.0.0.1:50051") as client:
     client.put_network("acme", spec, protocols)
     first = client.plan("acme")
     second = client.replan("acme", [outage], baseline_version=first.version)
+
+Over TLS: `ConcertoClient("plans.example:443", tls_ca="ca.pem", token=...)`; mutual TLS adds
+`tls_cert` and `tls_key` (`ClientCredentials` holds the same settings as one value).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import grpc
 
@@ -22,28 +28,208 @@ from solver import convert
 from solver._proto.concerto.v1 import service_pb2, service_pb2_grpc
 from solver.backends.registry import DEFAULT_BACKEND, BackendInfo
 from solver.diff import PlanDiff
-from solver.records import DecisionState, NetworkSummary, PlanSummary, SolveProgress, StoredDecision, StoredPlan
-
-__all__ = ["ConcertoClient", "StoredPlan"]
 from solver.options import SolveOptions
+from solver.records import (
+    AuditRecord,
+    DecisionState,
+    NetworkSummary,
+    PlanSummary,
+    SolveProgress,
+    StoredDecision,
+    StoredPlan,
+)
+from solver.tls import PemKind, check_key_pair, check_trust_roots, is_loopback, read_pem
+
+__all__ = ["ClientCredentials", "ConcertoClient", "StoredPlan"]
+
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+AUTHORIZATION = "authorization"
+"""The metadata key a bearer token travels in (`authorization: Bearer <token>`)."""
 
 
 def _stored(msg: service_pb2.PlanVersion) -> StoredPlan:
     return convert.plan_version_from_proto(msg)
 
 
-class ConcertoClient:
-    """Typed helpers over the generated stub; every call takes an optional deadline in seconds."""
+def _keyword(setting: str) -> str:
+    """A setting named as the keyword it is given by (`tls_ca`)."""
+    return setting
 
-    def __init__(self, target: str, *, max_message_bytes: int = 64 * 1024 * 1024) -> None:
-        self.channel = grpc.insecure_channel(
-            target,
-            options=[
-                ("grpc.max_receive_message_length", max_message_bytes),
-                ("grpc.max_send_message_length", max_message_bytes),
-            ],
+
+@dataclass(frozen=True, kw_only=True)
+class ClientCredentials:
+    """How a client proves who it talks to and who it is: TLS when `tls_ca` or `tls_cert` is
+    given, mutual TLS with `tls_cert` and `tls_key`, and a bearer token on every call."""
+
+    tls_ca: str | os.PathLike[str] | None = None
+    """PEM CA certificates the server's certificate must chain to; None with TLS wanted: the
+    system's trust roots."""
+    tls_cert: str | os.PathLike[str] | None = None
+    """This client's PEM certificate chain, for a server that requires mutual TLS (with `tls_key`)."""
+    tls_key: str | os.PathLike[str] | None = None
+    """The unencrypted PEM private key of `tls_cert`."""
+    token: str | None = field(default=None, repr=False)
+    """Sent as metadata `authorization: Bearer <token>` on every call, unary and streaming; kept
+    out of the repr, so that a log or traceback never shows it."""
+    tls_server_name: str | None = None
+    """The name the server's certificate must carry, when it is not the target's host (an IP
+    address, a tunnel, a load balancer)."""
+
+    @property
+    def wants_tls(self) -> bool:
+        return self.tls_ca is not None or self.tls_cert is not None
+
+    def channel_credentials(
+        self, target: str, *, setting: Callable[[str], str] = _keyword
+    ) -> grpc.ChannelCredentials | None:
+        """The TLS credentials (None: plaintext), every file read and checked; a bad setting is a
+        `ValidationError` naming it as `setting` spells a field name (the keyword by default, a
+        `concerto` flag on the command line). A token is refused over plaintext to a target other
+        than loopback: it would cross the network in clear."""
+        if self.tls_key is not None and self.tls_cert is None:
+            raise ValidationError(
+                "client",
+                os.fspath(self.tls_key),
+                setting("tls_key"),
+                f"is given without {setting('tls_cert')}; give the client certificate it belongs to",
+            )
+        if self.tls_cert is not None and self.tls_key is None:
+            raise ValidationError(
+                "client",
+                os.fspath(self.tls_cert),
+                setting("tls_cert"),
+                f"is given without {setting('tls_key')}; give the certificate's private key",
+            )
+        if self.token is not None and (not self.token or any(c in self.token for c in "\r\n\0")):
+            raise ValidationError(
+                "client", "token", setting("token"), "is empty or holds a line break; give the token on one line"
+            )
+        if not self.wants_tls:
+            if self.tls_server_name is not None:
+                raise ValidationError(
+                    "client",
+                    self.tls_server_name,
+                    setting("tls_server_name"),
+                    f"needs TLS; give {setting('tls_ca')} (or {setting('tls_cert')}) too",
+                )
+            if self.token is not None and not is_loopback(target):
+                raise ValidationError(
+                    "client",
+                    target,
+                    setting("token"),
+                    f"would be sent in clear to a server that is not on loopback; give {setting('tls_ca')} "
+                    "to speak TLS to it",
+                )
+            return None
+        ca = cert = key = None
+        if self.tls_ca is not None:
+            ca = read_pem(self.tls_ca, setting=setting("tls_ca"), kind=PemKind.CERTIFICATE, entity="client")
+            check_trust_roots(self.tls_ca, setting=setting("tls_ca"), entity="client")
+        if self.tls_cert is not None and self.tls_key is not None:
+            cert = read_pem(self.tls_cert, setting=setting("tls_cert"), kind=PemKind.CERTIFICATE, entity="client")
+            key = read_pem(self.tls_key, setting=setting("tls_key"), kind=PemKind.PRIVATE_KEY, entity="client")
+            check_key_pair(
+                self.tls_cert, self.tls_key, settings=(setting("tls_cert"), setting("tls_key")), entity="client"
+            )
+        return grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
+
+
+class _CallDetails(NamedTuple):
+    method: str
+    timeout: float | None
+    metadata: Sequence[tuple[str, str | bytes]] | None
+    credentials: grpc.CallCredentials | None
+    wait_for_ready: bool | None
+    compression: grpc.Compression | None
+
+
+class _BearerToken(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+):
+    """Adds `authorization: Bearer <token>` to every call's metadata. An interceptor rather than
+    gRPC's call credentials, which it sends over TLS only: a token must also reach a plaintext
+    server on loopback."""
+
+    def __init__(self, token: str) -> None:
+        self.header = (AUTHORIZATION, f"Bearer {token}")
+
+    def _with_token(self, details: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
+        metadata = [*(details.metadata or ()), self.header]
+        return _CallDetails(  # a ClientCallDetails by its fields, as gRPC reads them
+            details.method,
+            details.timeout,
+            metadata,
+            details.credentials,
+            getattr(details, "wait_for_ready", None),
+            getattr(details, "compression", None),
         )
+
+    def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
+        return continuation(self._with_token(client_call_details), request)
+
+    def intercept_unary_stream(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
+        return continuation(self._with_token(client_call_details), request)
+
+    def intercept_stream_unary(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
+        return continuation(self._with_token(client_call_details), request_iterator)
+
+    def intercept_stream_stream(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
+        return continuation(self._with_token(client_call_details), request_iterator)
+
+
+class ConcertoClient:
+    """Typed helpers over the generated stub; every call takes an optional deadline in seconds.
+
+    TLS when `tls_ca` or `tls_cert` is given (`tls_ca` None: the system's trust roots), mutual TLS
+    with `tls_cert` and `tls_key`; `token` rides on every call as `authorization: Bearer <token>`
+    (see `ClientCredentials`). A bad file or setting is a `ValidationError` naming the keyword."""
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        tls_ca: str | os.PathLike[str] | None = None,
+        tls_cert: str | os.PathLike[str] | None = None,
+        tls_key: str | os.PathLike[str] | None = None,
+        token: str | None = None,
+        tls_server_name: str | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    ) -> None:
+        self.credentials = ClientCredentials(
+            tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key, token=token, tls_server_name=tls_server_name
+        )
+        secure = self.credentials.channel_credentials(target)
+        options: list[tuple[str, Any]] = [
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+        ]
+        if tls_server_name is not None:
+            options.append(("grpc.ssl_target_name_override", tls_server_name))
+        channel = (
+            grpc.insecure_channel(target, options=options)
+            if secure is None
+            else grpc.secure_channel(target, secure, options=options)
+        )
+        self.channel = channel if token is None else grpc.intercept_channel(channel, _BearerToken(token))
         self.stub = service_pb2_grpc.ConcertoStub(self.channel)
+
+    @classmethod
+    def connect(
+        cls, target: str, credentials: ClientCredentials, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    ) -> ConcertoClient:
+        """A client of `target` with `credentials`."""
+        return cls(
+            target,
+            tls_ca=credentials.tls_ca,
+            tls_cert=credentials.tls_cert,
+            tls_key=credentials.tls_key,
+            token=credentials.token,
+            tls_server_name=credentials.tls_server_name,
+            max_message_bytes=max_message_bytes,
+        )
 
     def close(self) -> None:
         self.channel.close()
@@ -280,17 +466,25 @@ class ConcertoClient:
         )
         return convert.decision_list_from_proto(self.stub.ListDecisions(request))
 
-    def approve(self, network_id: str, plan_version: int, index: int, by: str, note: str = "") -> StoredDecision:
+    def approve(self, network_id: str, plan_version: int, index: int, by: str = "", note: str = "") -> StoredDecision:
+        """Approve a pending decision (and every decision of its escalation). `by` names the decider
+        on a server without authentication; with it, the decider is this client's principal."""
         request = service_pb2.DecideRequest(
             network_id=network_id, plan_version=plan_version, index=index, decided_by=by, note=note
         )
         return convert.decision_record_from_proto(self.stub.ApproveDecision(request))
 
-    def reject(self, network_id: str, plan_version: int, index: int, by: str, note: str = "") -> StoredDecision:
+    def reject(self, network_id: str, plan_version: int, index: int, by: str = "", note: str = "") -> StoredDecision:
+        """Reject a pending decision (and every decision of its escalation); `by` as in `approve`."""
         request = service_pb2.DecideRequest(
             network_id=network_id, plan_version=plan_version, index=index, decided_by=by, note=note
         )
         return convert.decision_record_from_proto(self.stub.RejectDecision(request))
+
+    def audit(self, network_id: str) -> list[AuditRecord]:
+        """Every write to a network, in order: who, with which credential, did what, when."""
+        response = self.stub.ListAudit(service_pb2.ListAuditRequest(network_id=network_id))
+        return convert.audit_list_from_proto(response)
 
     def export_model(
         self, spec: NetworkSpec, fmt: str = "mps", protocols: ProtocolSet | None = None, signals: Sequence[Signal] = ()

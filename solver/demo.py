@@ -14,6 +14,7 @@ from models.protocols import AuthorityStatus, Decision
 from solver.convert import read_network, read_protocols, read_signals
 from solver.options import SolveOptions
 from solver.progress import stream_progress
+from solver.records import StoredDecision
 from solver.store import DecisionState
 
 
@@ -91,12 +92,18 @@ def run_demo(options: SolveOptions, *, workers: int = 1, print_line: Callable[[s
     protocols = read_protocols(data_path(DEMO_PROTOCOLS))
     signals = read_signals(data_path(DEMO_SIGNALS))
     with tempfile.TemporaryDirectory() as tmp:
-        config = ServerConfig(store_path=Path(tmp) / "ledger.db", workers=workers, queue_size=2)
+        tokens = _write_demo_principals(Path(tmp) / "principals.json")
+        config = ServerConfig(
+            store_path=Path(tmp) / "ledger.db", workers=workers, queue_size=2, principals=Path(tmp) / "principals.json"
+        )
         server, port, servicer = create_server("127.0.0.1:0", config)
         server.start()
         try:
-            print_line(f"Concerto demo: embedded server on 127.0.0.1:{port}, ledger {config.store_path}")
-            with ConcertoClient(f"127.0.0.1:{port}") as client:
+            print_line(
+                f"Concerto demo: embedded server on 127.0.0.1:{port}, ledger {config.store_path}, "
+                f"principals {', '.join(tokens)} (bearer tokens)"
+            )
+            with ConcertoClient(f"127.0.0.1:{port}", token=tokens["planner"]) as client:
                 client.wait_ready()
                 version = client.put_network("demo", spec, protocols)
                 print_line(f"stored network {spec.name!r} as 'demo' v{version} with protocol set {protocols.name!r}")
@@ -151,6 +158,89 @@ def run_demo(options: SolveOptions, *, workers: int = 1, print_line: Callable[[s
                 )
                 pending = [r for r in client.decisions("demo", after.version) if r.state == DecisionState.PENDING]
                 print_line(f"escalation queue: {len(pending)} decisions pending approval in the ledger")
+                print_line("")
+                _approve_in_turn(f"127.0.0.1:{port}", tokens, after.version, pending, print_line)
+                print_line("")
+                print_line("audit trail of 'demo':")
+                with ConcertoClient(f"127.0.0.1:{port}", token=tokens["admin"]) as admin:
+                    for entry in admin.audit("demo"):
+                        print_line(f"  {entry.seq:>2} {entry.principal:<16} {entry.action:<12} {entry.detail}")
         finally:
             shutdown(server, servicer, grace=1.0)
     return 0
+
+
+DEMO_PRINCIPALS: tuple[tuple[str, dict[str, object]], ...] = (
+    ("planner", {"role": "planner"}),
+    ("logistics-director", {"role": "approver", "roles": ["logistics-director"], "functions": ["logistics"]}),
+    ("procurement-lead", {"role": "approver", "roles": ["procurement-director"], "functions": ["procurement"]}),
+    ("production-lead", {"role": "approver", "roles": ["plant-manager"], "functions": ["production"]}),
+    ("admin", {"role": "admin"}),
+)
+"""The demo's principals, all of tenant "demo-co", each with one grant on every network."""
+
+
+def _write_demo_principals(path: Path) -> dict[str, str]:
+    """A principals file for the demo's principals, with a fresh random token each (the file keeps
+    only their hashes); returns the tokens by principal."""
+    import json
+    import secrets
+
+    from solver.auth import token_hash
+
+    tokens = {pid: secrets.token_urlsafe(24) for pid, _ in DEMO_PRINCIPALS}
+    doc = {
+        "principals": [
+            {"id": pid, "tenant": "demo-co", "tokens": [{"sha256": token_hash(tokens[pid])}], "grants": [grant]}
+            for pid, grant in DEMO_PRINCIPALS
+        ]
+    }
+    path.write_text(json.dumps(doc, indent=2))
+    return tokens
+
+
+def _approve_in_turn(
+    target: str,
+    tokens: dict[str, str],
+    version: int,
+    pending: list[StoredDecision],
+    print_line: Callable[[str], None],
+) -> None:
+    """Work the escalation queue as the protocol says: someone without the approver's grant is
+    refused, then each member function of a joint decision signs off (one escalation decides all of
+    its decisions); a role's escalation is approved by the holder of that role."""
+    import grpc
+
+    from solver.client import ConcertoClient
+    from solver.store import joint_members
+
+    escalations: dict[str, list[StoredDecision]] = {}
+    for record in pending:
+        escalations.setdefault(record.escalation or f"decision {record.index}", []).append(record)
+    signers = {"procurement": "procurement-lead", "production": "production-lead", "logistics": "logistics-director"}
+    roles = {"procurement-director": "procurement-lead", "plant-manager": "production-lead"}
+    roles["logistics-director"] = "logistics-director"
+    for escalation, records in escalations.items():
+        first = records[0]
+        members = joint_members(first.approver)
+        deciders = [signers[m] for m in members] if members else [roles.get(first.approver.removeprefix("role:"), "")]
+        outsider = next(pid for pid in ("logistics-director", "planner") if pid not in deciders)
+        print_line(
+            f"escalation {escalation}: {len(records)} decisions wait on {first.decision.approver} "
+            f"(approver {first.approver})"
+        )
+        with ConcertoClient(target, token=tokens[outsider]) as client:
+            try:
+                client.approve("demo", version, first.index, note="trying")
+            except grpc.RpcError as err:
+                print_line(f"  {outsider} tries to approve: {err.code().name}: {err.details()}")
+        for pid in deciders:
+            if not pid:
+                continue
+            with ConcertoClient(target, token=tokens[pid]) as client:
+                record = client.approve("demo", version, first.index, note=f"{pid} agrees")
+            signed = ", ".join(f"{s.function or 'role'} by {s.principal}" for s in record.signoffs)
+            print_line(f"  {pid} approves: decision {first.index} is {record.state.value} (sign-offs: {signed})")
+        with ConcertoClient(target, token=tokens["planner"]) as client:
+            states = {r.index: r.state.value for r in client.decisions("demo", version) if r.escalation == escalation}
+        print_line(f"  every decision of the escalation: {states}")

@@ -15,10 +15,30 @@ import grpc
 
 from models.errors import ConcertoError, ValidationError
 from models.solution import SolveStatus
-from solver.store import IdempotencyConflict, InvalidTransition, NotFound, StaleBaseline, SupersededPlan
+from solver.auth import NetworkHidden, PermissionDenied, Unauthenticated
+from solver.store import (
+    AlreadySigned,
+    IdempotencyConflict,
+    InvalidTransition,
+    NetworkTaken,
+    NotFound,
+    StaleBaseline,
+    SupersededPlan,
+)
 
-# the store's errors, mapped below
-__all__ = ["IdempotencyConflict", "InvalidTransition", "NotFound", "StaleBaseline", "SupersededPlan"]
+# the store's and authorization's errors, mapped below
+__all__ = [
+    "AlreadySigned",
+    "IdempotencyConflict",
+    "InvalidTransition",
+    "NetworkHidden",
+    "NetworkTaken",
+    "NotFound",
+    "PermissionDenied",
+    "StaleBaseline",
+    "SupersededPlan",
+    "Unauthenticated",
+]
 
 log = logging.getLogger("concerto.server")
 
@@ -111,7 +131,12 @@ def status_for(err: Exception) -> tuple[grpc.StatusCode, str]:
     if isinstance(err, NoPlan):
         return _NO_PLAN_CODES.get(err.status, grpc.StatusCode.INTERNAL), str(err)
     table: list[tuple[type[Exception], grpc.StatusCode]] = [
+        (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
+        (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
         (NotFound, grpc.StatusCode.NOT_FOUND),
+        (NetworkHidden, grpc.StatusCode.NOT_FOUND),
+        (NetworkTaken, grpc.StatusCode.ALREADY_EXISTS),
+        (AlreadySigned, grpc.StatusCode.FAILED_PRECONDITION),
         (StaleBaseline, grpc.StatusCode.FAILED_PRECONDITION),
         (NoBaselinePlan, grpc.StatusCode.FAILED_PRECONDITION),
         (InvalidTransition, grpc.StatusCode.FAILED_PRECONDITION),
@@ -182,6 +207,8 @@ DOCUMENTED_CODES = frozenset(
         grpc.StatusCode.DEADLINE_EXCEEDED,
         grpc.StatusCode.CANCELLED,
         grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
     }
 )
 """The status codes a Concerto call may end with besides OK, for any request a client can send.

@@ -18,9 +18,10 @@ from models.signals import Signal
 from models.solution import SolveStatus
 from solver.backends.registry import DEFAULT_BACKEND
 from solver.options import SolveOptions
-from solver.store import DecisionState, NetworkSummary
+from solver.store import AuditRecord, DecisionState, NetworkSummary, SignOff
 
 __all__ = [
+    "AuditRecord",
     "DecisionState",
     "ExportedModel",
     "NetworkSummary",
@@ -28,6 +29,7 @@ __all__ = [
     "PlanSummary",
     "ReplanInfo",
     "ReplanRequest",
+    "SignOff",
     "SolveEvent",
     "SolveProgress",
     "SolveRequest",
@@ -91,6 +93,8 @@ class StoredNetwork:
     spec: NetworkSpec
     protocols: ProtocolSet | None
     created_at: datetime
+    created_by: str = ""
+    """The principal that stored it ("" on a server without authentication)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,6 +167,12 @@ class StoredDecision:
     decided_by: str
     decided_at: datetime | None
     note: str
+    escalation: str = ""
+    """The escalation it waits on ("rule:<id>" or "joint:<functions>"); one approval decides all of it."""
+    approver: str = ""
+    """Who decides it: "role:<role>" or "joint:<function>+<function>"."""
+    decided_credential: str = ""
+    signoffs: tuple[SignOff, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,11 +1,13 @@
 """The gRPC service: a thin servicer that converts each request (`solver.convert`), calls a use case
 (`solver.usecases`) and converts the answer back; `create_server` builds it with health checking
-and reflection, on the plan ledger its config's `store` URL names.
+and reflection, on the plan ledger its config's `store` URL names, over TLS when its config gives a
+certificate, and only where `check_exposure` allows.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,11 +26,13 @@ from grpc_reflection.v1alpha import reflection
 from models.errors import ConcertoError, ValidationError
 from solver import convert
 from solver._proto.concerto.v1 import service_pb2, service_pb2_grpc
+from solver.auth import OPEN, Principal, PrincipalRegistry, authenticate, authorize
 from solver.errors import DeadlineExceeded, QueueFull, SolveCancelled, grpc_errors
 from solver.limits import RequestLimits, check_request
 from solver.options import DEFAULT_TIME_LIMIT
 from solver.records import QUEUED, SolveRequest, StoredPlan
 from solver.store import PlanStore, open_store
+from solver.tls import LOOPBACK, PemKind, check_key_pair, check_trust_roots, is_loopback, read_pem
 from solver.usecases import PlanRun, PlanService, plan_of, validate
 from solver.workers import JobHandle, Progress, WorkerPool
 
@@ -60,6 +64,23 @@ class ServerConfig:
     """Threads answering calls; by default one per solve that can be running or queued, one per
     watch stream, one per large request, and `SPARE_THREADS` more, so that long calls can never
     take them all."""
+    tls_cert: Path | None = None
+    """The server's PEM certificate chain (`--tls-cert`); with `tls_key`, the server speaks TLS only."""
+    tls_key: Path | None = None
+    """The PEM private key of `tls_cert` (`--tls-key`), unencrypted."""
+    client_ca: Path | None = None
+    """PEM CA certificates (`--client-ca`): when set, TLS is mutual, and a client must present a
+    certificate one of them signed. Needs `tls_cert`."""
+    principals: str | Path | None = None
+    """The principals file (`solver.auth`): who may call, with which grants; None keeps the server
+    open, on loopback only."""
+    reflection: bool | None = None
+    """Serve gRPC reflection (`--reflection`/`--no-reflection`); None: only where authentication is
+    on (`principals`) or the address is loopback, so an open server never describes itself beyond
+    this machine."""
+    insecure: bool = False
+    """Allow an address other than loopback without TLS or without authentication (`--insecure`);
+    see `check_exposure`."""
 
     @property
     def threads(self) -> int:
@@ -99,15 +120,32 @@ class _UndecodableRequest:
 
 
 class _CheckRequests(grpc.ServerInterceptor):
-    """Wraps every method with a single request so that bytes that do not parse reach the method as
-    an `_UndecodableRequest`, and a request over the server's limits is refused, both with
-    INVALID_ARGUMENT before the method runs; and so that at most `limits.large_requests` calls
-    with a request over `limits.large_request_bytes` run at once (the next is RESOURCE_EXHAUSTED),
-    so that reading large requests can never take every thread. All methods share the slots."""
+    """The one gate every call passes before its method runs, in this order:
 
-    def __init__(self, limits: RequestLimits) -> None:
+    1. authentication: the caller's principal from its bearer token or client certificate
+       (`solver.auth.authenticate`; `OPEN` on a server without a principals file), UNAUTHENTICATED
+       without one; health checks are answered for anyone (load balancers probe without
+       credentials), reflection for any principal;
+    2. a slot for a large request: at most `limits.large_requests` calls with a request over
+       `limits.large_request_bytes` run at once (the next is RESOURCE_EXHAUSTED), so reading large
+       requests can never take every thread;
+    3. the request limits (`solver.limits.check_request`) and bytes that do not parse (reaching the
+       method as an `_UndecodableRequest`): INVALID_ARGUMENT;
+    4. authorization (`solver.auth.authorize` against `METHOD_NEEDS`, with the tenant of the network
+       the request names): PERMISSION_DENIED naming the grant, NOT_FOUND for another tenant's network.
+
+    The method then runs with the principal on its context (`principal_of`)."""
+
+    def __init__(
+        self,
+        limits: RequestLimits,
+        principals: PrincipalRegistry | None = None,
+        tenant_of: Callable[[str], str | None] = lambda _: None,
+    ) -> None:
         self.limits = limits
         self.large = threading.BoundedSemaphore(limits.large_requests)
+        self.principals = principals
+        self.tenant_of = tenant_of
 
     def intercept_service(
         self,
@@ -115,14 +153,71 @@ class _CheckRequests(grpc.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
-        if handler is None or handler.request_streaming or handler.request_deserializer is None:
+        if handler is None:
             return handler
-        return _checked_handler(handler, handler_call_details.method, self.limits, self.large)
+        method = handler_call_details.method
+        service, _, name = method.lstrip("/").partition("/")
+        if service == health.SERVICE_NAME:
+            return handler
+        if service != SERVICE_NAME:  # reflection: any principal
+            return _signed_in_handler(handler, self._authenticate) if self.principals is not None else handler
+        if handler.request_streaming or handler.request_deserializer is None:
+            return handler
+        return _checked_handler(handler, method, name, self)
+
+    def _authenticate(self, context: grpc.ServicerContext) -> Principal:
+        if self.principals is None:
+            return OPEN
+        return authenticate(self.principals.current(), context.invocation_metadata(), _certificate_names(context))
+
+
+def _certificate_names(context: grpc.ServicerContext) -> list[str]:
+    """The verified client certificate's common name and subject alternative names (mutual TLS)."""
+    auth = context.auth_context()
+    names = [*auth.get("x509_common_name", ()), *auth.get("x509_subject_alternative_name", ())]
+    return [n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in names]
+
+
+class _AuthorizedContext:
+    """The call's context with its principal attached; everything else is the gRPC context's."""
+
+    def __init__(self, context: grpc.ServicerContext, principal: Principal) -> None:
+        self._context = context
+        self.principal = principal
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._context, name)
+
+
+def principal_of(context: grpc.ServicerContext) -> Principal:
+    """The principal `_CheckRequests` authenticated for this call."""
+    principal = getattr(context, "principal", None)
+    if not isinstance(principal, Principal):
+        raise ConcertoError("the call reached its method without authentication; serve it through create_server")
+    return principal
+
+
+def _signed_in_handler(
+    handler: grpc.RpcMethodHandler, authenticate_call: Callable[[grpc.ServicerContext], Principal]
+) -> grpc.RpcMethodHandler:
+    """A stream-stream handler (reflection) that first needs a principal."""
+
+    def stream_stream(requests: Iterator[object], context: grpc.ServicerContext) -> Iterator[object]:
+        with grpc_errors(context):
+            authenticate_call(context)
+        yield from handler.stream_stream(requests, context)
+
+    if handler.stream_stream is None:
+        return handler
+    return grpc.stream_stream_rpc_method_handler(
+        stream_stream, handler.request_deserializer, handler.response_serializer
+    )
 
 
 def _checked_handler(
-    handler: grpc.RpcMethodHandler, method: str, limits: RequestLimits, large: threading.BoundedSemaphore
+    handler: grpc.RpcMethodHandler, method: str, name: str, gate: _CheckRequests
 ) -> grpc.RpcMethodHandler:
+    limits, large = gate.limits, gate.large
     parse = handler.request_deserializer
     descriptor = getattr(getattr(parse, "__self__", None), "DESCRIPTOR", None)
     message = descriptor.full_name if descriptor is not None else "request message"
@@ -138,9 +233,11 @@ def _checked_handler(
             )
 
     @contextmanager
-    def admitted(request: object, context: grpc.ServicerContext) -> Iterator[None]:
-        """The call, once its request parsed, has a slot if it is large, and is within the limits."""
+    def admitted(request: object, context: grpc.ServicerContext) -> Iterator[grpc.ServicerContext]:
+        """The call, once its caller is known, has a slot if it is large, is within the limits and
+        is allowed; its context then carries the principal."""
         with grpc_errors(context):
+            principal = gate._authenticate(context)
             if isinstance(request, _UndecodableRequest):
                 raise request.error
             assert isinstance(request, Message)
@@ -154,7 +251,10 @@ def _checked_handler(
         try:
             with grpc_errors(context):
                 check_request(request, limits)
-            yield
+                network_id = str(getattr(request, "network_id", ""))
+                owner = gate.tenant_of(network_id) if network_id and not principal.open else None
+                authorize(principal, name, network_id, owner)
+            yield _AuthorizedContext(context, principal)
         finally:
             if is_large:
                 large.release()
@@ -177,15 +277,15 @@ def _checked_handler(
     if handler.response_streaming:
 
         def unary_stream(request: object, context: grpc.ServicerContext) -> Iterator[object]:
-            with admitted(request, context):
-                for response in handler.unary_stream(request, context):
+            with admitted(request, context) as authorized:
+                for response in handler.unary_stream(request, authorized):
                     yield bounded(response, context)
 
         return grpc.unary_stream_rpc_method_handler(unary_stream, deserialize, handler.response_serializer)
 
     def unary_unary(request: object, context: grpc.ServicerContext) -> object:
-        with admitted(request, context):
-            return bounded(handler.unary_unary(request, context), context)
+        with admitted(request, context) as authorized:
+            return bounded(handler.unary_unary(request, authorized), context)
 
     return grpc.unary_unary_rpc_method_handler(unary_unary, deserialize, handler.response_serializer)
 
@@ -247,6 +347,8 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self.service = PlanService(store, pool, max_response_bytes=config.limits.response_bytes)
         self.health = health.HealthServicer()
         self.watch_slots = StreamSlots(config.limits.watch_streams, config.limits.watch_streams_per_client)
+        self.principals: PrincipalRegistry | None = None
+        """The principals file in force (None: an open server); `serve` reloads it on SIGHUP."""
 
     # -- networks -------------------------------------------------------------------------------
 
@@ -256,7 +358,13 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         with grpc_errors(context):
             spec = convert.network_to_spec(request.network)
             protocols = convert.protocols_to_domain(request.protocols) if request.HasField("protocols") else None
-            stored = self.service.put_network(request.network_id, spec, protocols)
+            stored = self.service.put_network(
+                request.network_id,
+                spec,
+                protocols,
+                clear_protocols=request.clear_protocols,
+                principal=principal_of(context),
+            )
             return convert.network_version_to_proto(stored)
 
     def GetNetwork(
@@ -281,7 +389,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self, request: service_pb2.ListNetworksRequest, context: grpc.ServicerContext
     ) -> service_pb2.ListNetworksResponse:
         with grpc_errors(context):
-            return convert.network_list_to_proto(self.service.list_networks())
+            return convert.network_list_to_proto(self.service.list_networks(principal_of(context)))
 
     # -- solving ----------------------------------------------------------------------------------
 
@@ -305,7 +413,9 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     def Plan(self, request: service_pb2.PlanRequest, context: grpc.ServicerContext) -> service_pb2.PlanVersion:
         with grpc_errors(context):
             run = self.service.start_plan(
-                convert.plan_request_from_proto(request, default_time_limit=self._time_limit), expired=_expired(context)
+                convert.plan_request_from_proto(request, default_time_limit=self._time_limit),
+                expired=_expired(context),
+                principal=principal_of(context),
             )
             return convert.plan_version_to_proto(self._finish(run, context))
 
@@ -314,6 +424,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
             run = self.service.start_replan(
                 convert.replan_request_from_proto(request, default_time_limit=self._time_limit),
                 expired=_expired(context),
+                principal=principal_of(context),
             )
             return convert.plan_version_to_proto(self._finish(run, context))
 
@@ -326,6 +437,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 convert.replan_request_from_proto(request, default_time_limit=self._time_limit),
                 events.put,
                 expired=_expired(context),
+                principal=principal_of(context),
             )
             if run.replayed is not None:
                 yield convert.solve_event_to_proto(version=run.replayed)
@@ -366,7 +478,9 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
     ) -> service_pb2.ListDecisionsResponse:
         with grpc_errors(context):
             state = convert.decision_state_from_proto(request.state) if request.state else None
-            records = self.service.list_decisions(request.network_id, request.plan_version, state)
+            records = self.service.list_decisions(
+                request.network_id, request.plan_version, state, principal=principal_of(context)
+            )
             return convert.decision_list_to_proto(records)
 
     def ApproveDecision(
@@ -378,6 +492,12 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self, request: service_pb2.DecideRequest, context: grpc.ServicerContext
     ) -> service_pb2.DecisionRecord:
         return self._decide(request, context, approve=False)
+
+    def ListAudit(
+        self, request: service_pb2.ListAuditRequest, context: grpc.ServicerContext
+    ) -> service_pb2.ListAuditResponse:
+        with grpc_errors(context):
+            return convert.audit_list_to_proto(self.service.list_audit(request.network_id))
 
     def ExportModel(
         self, request: service_pb2.ExportModelRequest, context: grpc.ServicerContext
@@ -474,6 +594,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 approve=approve,
                 decided_by=request.decided_by,
                 note=request.note,
+                principal=principal_of(context),
             )
             return convert.decision_record_to_proto(record)
 
@@ -487,29 +608,128 @@ def _event(p: Progress) -> service_pb2.SolveEvent:
 
 def create_server(address: str, config: ServerConfig | None = None) -> tuple[grpc.Server, int, ConcertoServicer]:
     """A started-ready (not yet started) server bound to `address` ("127.0.0.1:0" picks a port),
-    with the Concerto service, health checking and reflection; returns it with its port."""
+    with the Concerto service, health checking and reflection (`reflection_enabled`), over TLS when
+    the config gives a certificate; returns it with its port. The exposure rule and the TLS files
+    are checked first (`check_exposure`, `server_credentials`): a `ValidationError` naming the
+    flag, before the store is opened or anything binds."""
     config = config or ServerConfig()
+    check_exposure(address, config)
+    credentials = server_credentials(config)
+    principals = PrincipalRegistry(config.principals) if config.principals is not None else None
     store = open_store(config.ledger, field="store" if config.store_path is None else "store_path")
     pool = WorkerPool(config.workers, config.queue_size)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.threads),
-        interceptors=[_CheckRequests(config.limits)],
+        interceptors=[_CheckRequests(config.limits, principals, store.network_tenant)],
         options=[
             ("grpc.max_receive_message_length", 2 * config.limits.request_bytes),
             ("grpc.max_send_message_length", config.limits.response_bytes + config.limits.request_bytes),
         ],
     )
     servicer = ConcertoServicer(store, pool, config)
+    servicer.principals = principals
     service_pb2_grpc.add_ConcertoServicer_to_server(servicer, server)
     health_servicer = servicer.health
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
     health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(address)
+    if reflection_enabled(address, config):
+        reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(address) if credentials is None else server.add_secure_port(address, credentials)
     if port == 0:
         raise ConcertoError(f"could not bind {address!r}")
     return server, port, servicer
+
+
+_TLS_FLAGS = {"tls_cert": "--tls-cert", "tls_key": "--tls-key", "client_ca": "--client-ca"}
+"""The `concerto serve` flag of each TLS setting of `ServerConfig`, which errors name."""
+
+
+def _tls_error(config: ServerConfig, setting: str, message: str) -> ValidationError:
+    value = getattr(config, setting)
+    return ValidationError("server config", str(value), _TLS_FLAGS[setting], message)
+
+
+def server_credentials(config: ServerConfig) -> grpc.ServerCredentials | None:
+    """The server's TLS credentials, None for plaintext; every file is read and checked here, so
+    that a missing file or a key that does not match its certificate is a `ValidationError` naming
+    the flag before anything binds."""
+    if config.tls_cert is None:
+        if config.tls_key is not None:
+            raise _tls_error(config, "tls_key", "is given without --tls-cert; give the certificate chain it belongs to")
+        if config.client_ca is not None:
+            raise _tls_error(
+                config,
+                "client_ca",
+                "needs TLS, and mutual TLS needs the server's own certificate: give --tls-cert and --tls-key",
+            )
+        return None
+    if config.tls_key is None:
+        raise _tls_error(config, "tls_cert", "is given without --tls-key; give the certificate's private key")
+    cert = read_pem(config.tls_cert, setting="--tls-cert", kind=PemKind.CERTIFICATE, entity="server config")
+    key = read_pem(config.tls_key, setting="--tls-key", kind=PemKind.PRIVATE_KEY, entity="server config")
+    check_key_pair(config.tls_cert, config.tls_key, settings=("--tls-cert", "--tls-key"), entity="server config")
+    client_ca = None
+    if config.client_ca is not None:
+        client_ca = read_pem(config.client_ca, setting="--client-ca", kind=PemKind.CERTIFICATE, entity="server config")
+        check_trust_roots(config.client_ca, setting="--client-ca", entity="server config")
+    return grpc.ssl_server_credentials(
+        [(key, cert)], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )
+
+
+def check_exposure(address: str, config: ServerConfig) -> None:
+    """The exposure rule: an address other than loopback (127.0.0.0/8, ::1, localhost, or a Unix
+    socket) is served only with authentication (a principals file) and TLS both, unless the config
+    says `insecure`; otherwise a `ValidationError` names the flags that are missing. Without
+    either, anyone who can reach the port could read and rewrite every plan, and a token or the
+    plans themselves would cross the network in clear."""
+    if config.insecure or is_loopback(address):
+        return
+    missing = [
+        flags
+        for flags, given in (
+            ("--principals FILE", config.principals is not None),
+            ("--tls-cert/--tls-key", config.tls_cert is not None),
+        )
+        if not given
+    ]
+    if missing:
+        are = "is" if len(missing) == 1 else "are"
+        raise ValidationError(
+            "server config",
+            address,
+            "--address",
+            f"is not loopback ({LOOPBACK}): serving it needs authentication and TLS, and {' and '.join(missing)} "
+            f"{are} missing; give {'it' if len(missing) == 1 else 'them'}, or pass --insecure to serve it anyway",
+        )
+
+
+def reflection_enabled(address: str, config: ServerConfig) -> bool:
+    """Whether the server registers gRPC reflection: `config.reflection` when set, else only
+    where authentication is on or the address is loopback."""
+    if config.reflection is not None:
+        return config.reflection
+    return config.principals is not None or is_loopback(address)
+
+
+def describe_exposure(address: str, config: ServerConfig) -> str:
+    """One line saying what a server on `address` is: TLS or plaintext, mutual or not,
+    authenticated or open, reflection on or off."""
+    if config.tls_cert is None:
+        transport = "plaintext"
+    elif config.client_ca is None:
+        transport = "TLS"
+    else:
+        transport = f"mutual TLS (client certificates signed by {os.fspath(config.client_ca)})"
+    if config.principals is not None:
+        access = f"authenticated (principals {os.fspath(config.principals)})"
+    elif is_loopback(address):
+        access = "open to any local caller; loopback only"
+    else:
+        access = "open to any caller (--insecure)"
+    reflection = "on" if reflection_enabled(address, config) else "off"
+    return f"{transport}, {access}, reflection {reflection}"
 
 
 def shutdown(server: grpc.Server, servicer: ConcertoServicer, grace: float | None = 2.0) -> None:
@@ -527,11 +747,14 @@ def serve(address: str, config: ServerConfig | None = None, *, on_ready: Callabl
 
     server, port, servicer = create_server(address, config)
     server.start()
-    log.info("Concerto serving on port %d", port)
+    log.info("Concerto serving on port %d: %s", port, describe_exposure(address, config or ServerConfig()))
     if on_ready is not None:
         on_ready(port)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    if servicer.principals is not None:
+        registry = servicer.principals
+        signal.signal(signal.SIGHUP, lambda *_: registry.reload())
     stop.wait()
     shutdown(server, servicer)

@@ -7,6 +7,7 @@ Stores opaque serialized blobs (the server writes protobuf bytes) next to the co
 from __future__ import annotations
 
 import math
+import os
 import re
 import sqlite3
 import threading
@@ -94,6 +95,25 @@ class SupersededPlan(ConcertoError):
         )
 
 
+class NetworkTaken(ConcertoError):
+    """A network id that another tenant already holds: ids are unique across tenants."""
+
+    def __init__(self, network_id: str) -> None:
+        self.network_id = network_id
+        super().__init__(f"network id {echo(network_id)} is taken; store the network under another id")
+
+
+class AlreadySigned(ConcertoError):
+    """A joint decision's sign-off for functions that have all signed already."""
+
+    def __init__(self, network_id: str, plan_version: int, index: int, functions: Sequence[str]) -> None:
+        self.network_id = network_id
+        super().__init__(
+            f"decision {index} of network {network_id!r} plan version {plan_version}: "
+            f"{', '.join(functions)} signed off already; the other member functions must sign"
+        )
+
+
 # ---------------------------------------------------------------------------------------- records
 
 
@@ -117,6 +137,24 @@ class DecisionState(StrEnum):
     """The approver said no (who and when are recorded)."""
 
 
+DEFAULT_TENANT = "default"
+"""The tenant of every network an open server (no principals file) stores, and of every network
+stored before tenants existed; a principal of this tenant sees them once authentication is on."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who writes to the ledger: the principal's id ("" on an open server), the credential of the
+    request ("token:<label>", "certificate:<name>", "open") and the tenant it writes for."""
+
+    principal: str = ""
+    credential: str = "open"
+    tenant: str = DEFAULT_TENANT
+
+
+OPEN_ACTOR = Actor()
+
+
 @dataclass(frozen=True)
 class NetworkRecord:
     """One stored version of a network and its optional protocol set."""
@@ -127,6 +165,8 @@ class NetworkRecord:
     network: bytes
     protocols: bytes | None
     created_at: datetime
+    tenant: str = DEFAULT_TENANT
+    created_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -190,6 +230,11 @@ class DecisionInput:
     index: int
     needs_approval: bool
     blob: bytes
+    escalation: str = ""
+    """The escalation the decision waits on: "rule:<id>", or "joint:<functions>" for rules sharing a
+    joint approver; one approval decides every pending decision of an escalation of a plan version."""
+    approver: str = ""
+    """Who decides it: "role:<role id>", or "joint:<function>+<function>" (each signs off)."""
 
 
 @dataclass(frozen=True)
@@ -204,6 +249,36 @@ class DecisionRecord:
     decided_by: str
     decided_at: datetime | None
     note: str
+    escalation: str = ""
+    approver: str = ""
+    decided_credential: str = ""
+    signoffs: tuple[SignOff, ...] = ()
+    """For a joint decision: each member function's sign-off so far."""
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """One member function's approval of a joint escalation, or an approver's decision."""
+
+    function: str
+    principal: str
+    credential: str
+    approve: bool
+    at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One write to a network's ledger, in order: who, with which credential, did what, when."""
+
+    seq: int
+    network_id: str
+    at: datetime
+    principal: str
+    credential: str
+    action: str
+    detail: str
 
 
 # -------------------------------------------------------------------------------------- interface
@@ -212,11 +287,15 @@ class DecisionRecord:
 class PlanStore(Protocol):
     """What the service needs from a plan ledger; versions start at 1 and 0 asks for the latest."""
 
-    def put_network(self, network_id: str, name: str, network: bytes, protocols: bytes | None) -> NetworkRecord: ...
+    def put_network(
+        self, network_id: str, name: str, network: bytes, protocols: bytes | None, *, actor: Actor = OPEN_ACTOR
+    ) -> NetworkRecord: ...
 
     def get_network(self, network_id: str, version: int = 0) -> NetworkRecord: ...
 
-    def list_networks(self) -> list[NetworkSummary]: ...
+    def network_tenant(self, network_id: str) -> str | None: ...
+
+    def list_networks(self, tenant: str | None = None) -> list[NetworkSummary]: ...
 
     def add_plan(
         self,
@@ -234,6 +313,7 @@ class PlanStore(Protocol):
         request_hash: str = "",
         expect_latest: int | None = None,
         extra: bytes = b"",
+        actor: Actor = OPEN_ACTOR,
     ) -> PlanRecord: ...
 
     def get_plan(self, network_id: str, version: int = 0) -> PlanRecord: ...
@@ -253,8 +333,19 @@ class PlanStore(Protocol):
     ) -> list[DecisionRecord]: ...
 
     def decide(
-        self, network_id: str, plan_version: int, index: int, *, approve: bool, decided_by: str, note: str = ""
+        self,
+        network_id: str,
+        plan_version: int,
+        index: int,
+        *,
+        approve: bool,
+        decided_by: str,
+        note: str = "",
+        credential: str = "open",
+        functions: Sequence[str] = (),
     ) -> DecisionRecord: ...
+
+    def list_audit(self, network_id: str) -> list[AuditRecord]: ...
 
     def close(self) -> None: ...
 
@@ -267,7 +358,7 @@ class PlanStore(Protocol):
 
 # ------------------------------------------------------------------------------------------ schema
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this code writes; stored in `PRAGMA user_version`."""
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -342,6 +433,47 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         WHERE idempotency_key != ''
         """,
     ),
+    # Tenants, principals and escalations. A network belongs to the tenant of its first version
+    # (earlier networks to the default tenant); every write keeps its principal, and the audit table
+    # lists them in order. Decisions name the escalation they wait on and who decides it; a joint
+    # escalation's member functions sign off one by one (signoffs). Earlier decisions have no
+    # escalation and are decided one by one, as before.
+    4: (
+        f"ALTER TABLE networks ADD COLUMN tenant TEXT NOT NULL DEFAULT '{DEFAULT_TENANT}'",
+        "ALTER TABLE networks ADD COLUMN created_by TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE plans ADD COLUMN created_by TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE decisions ADD COLUMN escalation TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE decisions ADD COLUMN approver TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE decisions ADD COLUMN decided_credential TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX decisions_by_escalation ON decisions (network_id, plan_version, escalation)",
+        """
+        CREATE TABLE signoffs (
+            network_id   TEXT NOT NULL,
+            plan_version INTEGER NOT NULL,
+            escalation   TEXT NOT NULL,
+            function     TEXT NOT NULL,
+            principal    TEXT NOT NULL,
+            credential   TEXT NOT NULL,
+            approve      INTEGER NOT NULL CHECK (approve IN (0, 1)),
+            at           TEXT NOT NULL,
+            note         TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (network_id, plan_version, escalation, function),
+            FOREIGN KEY (network_id, plan_version) REFERENCES plans (network_id, version)
+        )
+        """,
+        """
+        CREATE TABLE audit (
+            seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+            network_id TEXT NOT NULL,
+            at         TEXT NOT NULL,
+            principal  TEXT NOT NULL,
+            credential TEXT NOT NULL,
+            action     TEXT NOT NULL,
+            detail     TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX audit_by_network ON audit (network_id, seq)",
+    ),
 }
 
 _NETWORK_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -351,13 +483,34 @@ _PLAN_SUMMARY_COLUMNS = (
     "idempotency_key, n_decisions, n_needs_approval"
 )
 _PLAN_COLUMNS = _PLAN_SUMMARY_COLUMNS + ", plan, extra, request_kind, request_hash"
-_DECISION_COLUMNS = "network_id, plan_version, idx, blob, state, decided_by, decided_at, note"
+_DECISION_COLUMNS = (
+    "network_id, plan_version, idx, blob, state, decided_by, decided_at, note, escalation, approver, decided_credential"
+)
+_NETWORK_COLUMNS = "network_id, version, name, network, protocols, created_at, tenant, created_by"
 
 _BUSY_TIMEOUT_SECONDS = 30.0
 """How long a write waits for another process holding the file's write lock before giving up."""
 
 
 # -------------------------------------------------------------------------------- implementation
+
+
+LEDGER_FILE_MODE = 0o600
+"""A new ledger file is readable and writable by its owner only: it holds every network, plan and
+decision. SQLite gives the -wal and -shm files it creates next to it the same mode."""
+
+
+def _create_owner_only(path: str) -> None:
+    """Create the ledger file empty with `LEDGER_FILE_MODE` if it does not exist yet (SQLite would
+    create it with 0644 under the usual umask). An existing file keeps the mode its owner gave it;
+    a path that cannot be created (a missing folder, no permission) is left for SQLite to report."""
+    if path in ("", ":memory:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, LEDGER_FILE_MODE)
+    except OSError:
+        return
+    os.close(fd)
 
 
 class SqlitePlanStore:
@@ -378,6 +531,7 @@ class SqlitePlanStore:
         self.path = str(path)
         self._before_commit = _before_commit
         self._lock = threading.Lock()
+        _create_owner_only(self.path)
         # isolation_level=None: the module opens no implicit transactions; each method says BEGIN.
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
         try:
@@ -448,24 +602,40 @@ class SqlitePlanStore:
 
     # -- networks
 
-    def put_network(self, network_id: str, name: str, network: bytes, protocols: bytes | None) -> NetworkRecord:
+    def put_network(
+        self, network_id: str, name: str, network: bytes, protocols: bytes | None, *, actor: Actor = OPEN_ACTOR
+    ) -> NetworkRecord:
+        """Store the next version of a network for `actor`'s tenant; an id another tenant holds is
+        `NetworkTaken` (checked in the write transaction, so two tenants never share one)."""
         _check_network_id(network_id)
         created_at = _utc_now()
         with self._transaction(write=True) as conn:
+            owner = _owner(conn, network_id)
+            if owner is not None and owner != actor.tenant:
+                raise NetworkTaken(network_id)
             version = _latest(conn, "networks", network_id) + 1
             conn.execute(
-                "INSERT INTO networks (network_id, version, name, network, protocols, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (network_id, version, name, network, protocols, _to_text(created_at)),
+                f"INSERT INTO networks ({_NETWORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (network_id, version, name, network, protocols, _to_text(created_at), actor.tenant, actor.principal),
             )
-        return NetworkRecord(network_id, version, name, bytes(network), _opt_bytes(protocols), created_at)
+            _audit(conn, network_id, created_at, actor, "put_network", f"network version {version}")
+        return NetworkRecord(
+            network_id,
+            version,
+            name,
+            bytes(network),
+            _opt_bytes(protocols),
+            created_at,
+            actor.tenant,
+            actor.principal,
+        )
 
     def get_network(self, network_id: str, version: int = 0) -> NetworkRecord:
         _check_network_id(network_id)
         _check_version(network_id, "version", version)
         with self._transaction(write=False) as conn:
             row = conn.execute(
-                "SELECT network_id, version, name, network, protocols, created_at FROM networks "
+                f"SELECT {_NETWORK_COLUMNS} FROM networks "
                 "WHERE network_id = ? AND (? = 0 OR version = ?) ORDER BY version DESC LIMIT 1",
                 (network_id, version, version),
             ).fetchone()
@@ -478,9 +648,19 @@ class SqlitePlanStore:
             row["network"],
             _opt_bytes(row["protocols"]),
             _from_text(row["created_at"]),
+            row["tenant"],
+            row["created_by"],
         )
 
-    def list_networks(self) -> list[NetworkSummary]:
+    def network_tenant(self, network_id: str) -> str | None:
+        """The tenant a network belongs to, None when no such network is stored."""
+        if not isinstance(network_id, str) or _NETWORK_ID.fullmatch(network_id) is None:
+            return None
+        with self._transaction(write=False) as conn:
+            return _owner(conn, network_id)
+
+    def list_networks(self, tenant: str | None = None) -> list[NetworkSummary]:
+        """Every stored network (of `tenant`, when given) by its latest version."""
         with self._transaction(write=False) as conn:
             rows = conn.execute(
                 """
@@ -491,8 +671,10 @@ class SqlitePlanStore:
                            AS plan_created_at
                 FROM networks n
                 WHERE n.version = (SELECT MAX(m.version) FROM networks m WHERE m.network_id = n.network_id)
+                  AND (? IS NULL OR n.tenant = ?)
                 ORDER BY n.network_id
-                """
+                """,
+                (tenant, tenant),
             ).fetchall()
         return [
             NetworkSummary(
@@ -524,6 +706,7 @@ class SqlitePlanStore:
         request_hash: str = "",
         expect_latest: int | None = None,
         extra: bytes = b"",
+        actor: Actor = OPEN_ACTOR,
     ) -> PlanRecord:
         """Store a plan as the next version, with its decisions, in one transaction.
 
@@ -582,8 +765,13 @@ class SqlitePlanStore:
                     request_hash,
                 ),
             )
+            conn.execute(
+                "UPDATE plans SET created_by = ? WHERE network_id = ? AND version = ?",
+                (actor.principal, network_id, version),
+            )
             conn.executemany(
-                "INSERT INTO decisions (network_id, plan_version, idx, state, blob) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO decisions (network_id, plan_version, idx, state, blob, escalation, approver) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         network_id,
@@ -591,9 +779,20 @@ class SqlitePlanStore:
                         d.index,
                         DecisionState.PENDING if d.needs_approval else DecisionState.NOT_REQUIRED,
                         d.blob,
+                        d.escalation if d.needs_approval else "",
+                        d.approver if d.needs_approval else "",
                     )
                     for d in decisions
                 ],
+            )
+            _audit(
+                conn,
+                network_id,
+                created_at,
+                actor,
+                kind.value,
+                f"plan version {version} (network version {network_version}, baseline {baseline_version}, "
+                f"{n_needs_approval} decisions pending approval)",
             )
         return PlanRecord(
             network_id,
@@ -680,12 +879,36 @@ class SqlitePlanStore:
                 "AND (? IS NULL OR state = ?) ORDER BY idx",
                 (network_id, row["version"], wanted, wanted),
             ).fetchall()
-        return [_decision_record(r) for r in rows]
+            signoffs: dict[str, list[SignOff]] = {}
+            for r in conn.execute(
+                "SELECT escalation, function, principal, credential, approve, at, note FROM signoffs "
+                "WHERE network_id = ? AND plan_version = ? ORDER BY at, function",
+                (network_id, row["version"]),
+            ):
+                signoffs.setdefault(r["escalation"], []).append(_signoff(r))
+        return [_decision_record(r, tuple(signoffs.get(r["escalation"], ())) if r["escalation"] else ()) for r in rows]
 
     def decide(
-        self, network_id: str, plan_version: int, index: int, *, approve: bool, decided_by: str, note: str = ""
+        self,
+        network_id: str,
+        plan_version: int,
+        index: int,
+        *,
+        approve: bool,
+        decided_by: str,
+        note: str = "",
+        credential: str = "open",
+        functions: Sequence[str] = (),
     ) -> DecisionRecord:
-        """Approve or reject a pending decision of the latest plan version, recording who and when (UTC).
+        """Approve or reject a pending decision of the latest plan version, recording who, when
+        (UTC) and with which credential; the answer is the decision as it stands after.
+
+        A decision waits on an escalation, and one approval decides the escalation: every pending
+        decision of it in this plan version moves together. A joint escalation ("joint:a+b") takes
+        a sign-off from each member function: `functions` are those `decided_by` signs for (the
+        caller checked that they may); the decisions are approved when every member has signed, and
+        rejected by the first rejection. A decision stored before escalations were kept has none and
+        is decided alone.
 
         `plan_version` must name the version: approving "the latest" could land on a plan newer
         than the one the approver read. A decision of a version that a newer one superseded raises
@@ -700,10 +923,11 @@ class SqlitePlanStore:
         if not decided_by.strip():
             raise ValidationError("request", network_id, "decided_by", "is empty; say who approves or rejects")
         action = "approved" if approve else "rejected"
-        decided_at = _utc_now()
+        at = _utc_now()
         with self._transaction(write=True) as conn:
             row = conn.execute(
-                "SELECT state FROM decisions WHERE network_id = ? AND plan_version = ? AND idx = ?",
+                "SELECT state, escalation, approver FROM decisions "
+                "WHERE network_id = ? AND plan_version = ? AND idx = ?",
                 (network_id, plan_version, index),
             ).fetchone()
             if row is None:
@@ -717,24 +941,92 @@ class SqlitePlanStore:
                 raise SupersededPlan(network_id, plan_version, index, latest, action)
             if row["state"] != DecisionState.PENDING:
                 raise InvalidTransition(network_id, plan_version, index, row["state"], action)
-            conn.execute(
-                "UPDATE decisions SET state = ?, decided_by = ?, decided_at = ?, note = ? "
-                "WHERE network_id = ? AND plan_version = ? AND idx = ?",
-                (
-                    DecisionState.APPROVED if approve else DecisionState.REJECTED,
-                    decided_by,
-                    _to_text(decided_at),
-                    note,
-                    network_id,
-                    plan_version,
-                    index,
-                ),
+            escalation, approver = row["escalation"], row["approver"]
+            members = joint_members(approver)
+            state: DecisionState | None = DecisionState.APPROVED if approve else DecisionState.REJECTED
+            if members:
+                signed = {
+                    r["function"]
+                    for r in conn.execute(
+                        "SELECT function FROM signoffs WHERE network_id = ? AND plan_version = ? AND escalation = ?",
+                        (network_id, plan_version, escalation),
+                    )
+                }
+                mine = [f for f in members if f in functions and f not in signed]
+                if not mine:
+                    raise AlreadySigned(network_id, plan_version, index, [f for f in members if f in functions])
+                conn.executemany(
+                    "INSERT INTO signoffs (network_id, plan_version, escalation, function, principal, credential, "
+                    "approve, at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            network_id,
+                            plan_version,
+                            escalation,
+                            f,
+                            decided_by,
+                            credential,
+                            int(approve),
+                            _to_text(at),
+                            note,
+                        )
+                        for f in mine
+                    ],
+                )
+                if approve and signed | set(mine) != set(members):
+                    state = None  # waiting for the other member functions
+            elif escalation:
+                conn.execute(
+                    "INSERT INTO signoffs (network_id, plan_version, escalation, function, principal, credential, "
+                    "approve, at, note) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)",
+                    (network_id, plan_version, escalation, decided_by, credential, int(approve), _to_text(at), note),
+                )
+            if state is not None:
+                who = decided_by if not members else _signers(conn, network_id, plan_version, escalation)
+                conn.execute(
+                    "UPDATE decisions SET state = ?, decided_by = ?, decided_at = ?, note = ?, decided_credential = ? "
+                    "WHERE network_id = ? AND plan_version = ? AND state = 'pending' "
+                    "AND (idx = ? OR (escalation != '' AND escalation = ?))",
+                    (state, who, _to_text(at), note, credential, network_id, plan_version, index, escalation),
+                )
+            verb = ("signed off " + "+".join(f for f in members if f in functions) + " of") if members else ""
+            _audit(
+                conn,
+                network_id,
+                at,
+                Actor(decided_by, credential),
+                "approve" if approve else "reject",
+                f"{verb or action} decision {index} of plan version {plan_version}"
+                + (f" (escalation {escalation}, approver {approver})" if escalation else "")
+                + (f": {state.value}" if state is not None and members else ""),
             )
             updated = conn.execute(
                 f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE network_id = ? AND plan_version = ? AND idx = ?",
                 (network_id, plan_version, index),
             ).fetchone()
-        return _decision_record(updated)
+            return _decision_record(updated, _signoffs(conn, network_id, plan_version, escalation))
+
+    def list_audit(self, network_id: str) -> list[AuditRecord]:
+        """Every write to a network, oldest first: network versions, plan versions, decisions."""
+        _check_network_id(network_id)
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT seq, network_id, at, principal, credential, action, detail FROM audit "
+                "WHERE network_id = ? ORDER BY seq",
+                (network_id,),
+            ).fetchall()
+        return [
+            AuditRecord(
+                r["seq"],
+                r["network_id"],
+                _from_text(r["at"]),
+                r["principal"],
+                r["credential"],
+                r["action"],
+                r["detail"],
+            )
+            for r in rows
+        ]
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -849,7 +1141,7 @@ def _objective(stored: float | None) -> float:
     return math.nan if stored is None else float(stored)
 
 
-def _decision_record(row: sqlite3.Row) -> DecisionRecord:
+def _decision_record(row: sqlite3.Row, signoffs: Sequence[SignOff] = ()) -> DecisionRecord:
     return DecisionRecord(
         network_id=row["network_id"],
         plan_version=row["plan_version"],
@@ -859,6 +1151,57 @@ def _decision_record(row: sqlite3.Row) -> DecisionRecord:
         decided_by=row["decided_by"],
         decided_at=None if row["decided_at"] is None else _from_text(row["decided_at"]),
         note=row["note"],
+        escalation=row["escalation"],
+        approver=row["approver"],
+        decided_credential=row["decided_credential"],
+        signoffs=tuple(signoffs),
+    )
+
+
+def joint_members(approver: str) -> tuple[str, ...]:
+    """The member functions of a joint approver key ("joint:procurement+production"); () for a role."""
+    return tuple(approver[len("joint:") :].split("+")) if approver.startswith("joint:") else ()
+
+
+def _signoff(row: sqlite3.Row) -> SignOff:
+    return SignOff(
+        function=row["function"],
+        principal=row["principal"],
+        credential=row["credential"],
+        approve=bool(row["approve"]),
+        at=_from_text(row["at"]),
+        note=row["note"],
+    )
+
+
+def _signoffs(conn: sqlite3.Connection, network_id: str, plan_version: int, escalation: str) -> tuple[SignOff, ...]:
+    if not escalation:
+        return ()
+    rows = conn.execute(
+        "SELECT escalation, function, principal, credential, approve, at, note FROM signoffs "
+        "WHERE network_id = ? AND plan_version = ? AND escalation = ? ORDER BY at, function",
+        (network_id, plan_version, escalation),
+    ).fetchall()
+    return tuple(_signoff(r) for r in rows)
+
+
+def _signers(conn: sqlite3.Connection, network_id: str, plan_version: int, escalation: str) -> str:
+    """Who signed a joint escalation: "ana (procurement), bo (production)"."""
+    return ", ".join(f"{s.principal} ({s.function})" for s in _signoffs(conn, network_id, plan_version, escalation))
+
+
+def _owner(conn: sqlite3.Connection, network_id: str) -> str | None:
+    row = conn.execute(
+        "SELECT tenant FROM networks WHERE network_id = ? ORDER BY version LIMIT 1", (network_id,)
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _audit(conn: sqlite3.Connection, network_id: str, at: datetime, actor: Actor, action: str, detail: str) -> None:
+    """One audit row, in the transaction of the write it records."""
+    conn.execute(
+        "INSERT INTO audit (network_id, at, principal, credential, action, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (network_id, _to_text(at), actor.principal, actor.credential, action, detail),
     )
 
 

@@ -22,8 +22,11 @@ from models.errors import ValidationError, echo
 from models.network import Network, NetworkSpec
 from models.plan import Plan
 from models.protocols import AuthorityStatus, ProtocolSet, validate_against_network, validate_protocols
+from models.protocols.spec import Approver
+from models.signal_kinds import SIGNAL_KINDS
 from models.signals import Signal, apply_signals
 from models.solution import SolveStatus
+from solver.auth import OPEN, PermissionDenied, Principal
 from solver.backends.registry import BackendInfo, backend_by_name, check_options, describe_backends
 from solver.convert import ledger
 from solver.convert.service import option_message_field
@@ -45,6 +48,8 @@ from solver.records import (
     StoredPlan,
 )
 from solver.store import (
+    Actor,
+    AuditRecord,
     DecisionInput,
     DecisionRecord,
     DecisionState,
@@ -53,6 +58,7 @@ from solver.store import (
     PlanRecord,
     PlanStore,
     RequestKind,
+    joint_members,
 )
 from solver.workers import ExportJob, JobHandle, Progress, SolveJob, WorkerPool
 
@@ -266,25 +272,54 @@ class PlanService:
 
     # -- networks ---------------------------------------------------------------------------------
 
-    def put_network(self, network_id: str, spec: NetworkSpec, protocols: ProtocolSet | None) -> StoredNetwork:
-        """Check a network and its protocol set, then store them as the network's next version."""
+    def put_network(
+        self,
+        network_id: str,
+        spec: NetworkSpec,
+        protocols: ProtocolSet | None,
+        *,
+        clear_protocols: bool = False,
+        principal: Principal = OPEN,
+    ) -> StoredNetwork:
+        """Check a network and its protocol set, then store them as the network's next version for
+        the principal's tenant. Without protocols the new version keeps the latest version's
+        (checked against the new network: protocols that no longer fit are a `ValidationError`
+        saying to send new ones), unless `clear_protocols` asks for none: a new version never drops
+        them in silence."""
+        if protocols is None and not clear_protocols:
+            protocols = self._kept_protocols(network_id, principal)
+        elif protocols is not None and clear_protocols:
+            raise ValidationError(
+                "request", network_id, "clear_protocols", "is set with protocols; send one or the other"
+            )
         net = check_network(spec, protocols)
         record = self.store.put_network(
             network_id,
             spec.name,
             ledger.encode_network(spec),
             ledger.encode_protocols(protocols) if protocols is not None else None,
+            actor=_actor(principal),
         )
         # The stored bytes decode to this very spec (the converters round-trip), so keep it decoded.
         self._decoded.get(("network", network_id, record.version), lambda: _DecodedNetwork(spec, protocols, net))
         return self._stored_network(record)
 
+    def _kept_protocols(self, network_id: str, principal: Principal) -> ProtocolSet | None:
+        """The protocols of the network's latest version, for a new version sent without any."""
+        owner = self.store.network_tenant(network_id)
+        if owner is None or owner != _actor(principal).tenant:
+            return None  # a new network (another tenant's id is refused by the store)
+        return self._decoded_network(self.store.get_network(network_id)).protocols
+
     def get_network(self, network_id: str, version: int = 0) -> StoredNetwork:
         """A stored network version (0: the latest)."""
         return self._stored_network(self.store.get_network(network_id, version))
 
-    def list_networks(self) -> list[NetworkSummary]:
-        return self.store.list_networks()
+    def list_networks(self, principal: Principal = OPEN) -> list[NetworkSummary]:
+        """The networks of the principal's tenant that some grant of it covers."""
+        if principal.open:
+            return self.store.list_networks()
+        return [n for n in self.store.list_networks(principal.tenant) if principal.grants_on(n.network_id)]
 
     # -- solving ----------------------------------------------------------------------------------
 
@@ -307,7 +342,12 @@ class PlanService:
         return self._submit(self.solve_job(request), on_progress, expired)
 
     def start_plan(
-        self, request: PlanRequest, on_progress: ProgressHandler | None = None, *, expired: Expired = _never
+        self,
+        request: PlanRequest,
+        on_progress: ProgressHandler | None = None,
+        *,
+        expired: Expired = _never,
+        principal: Principal = OPEN,
     ) -> PlanRun:
         """Plan a stored network: a retry answered from the ledger (the same idempotency key and
         content; the same key with other content is `IdempotencyConflict`), or the solve under way."""
@@ -338,18 +378,28 @@ class PlanService:
                 None,
                 kind=RequestKind.PLAN,
                 fingerprint=fingerprint,
+                actor=_actor(principal),
             )
 
         return PlanRun(handle=handle, _finish=finish)
 
     def start_replan(
-        self, request: ReplanRequest, on_progress: ProgressHandler | None = None, *, expired: Expired = _never
+        self,
+        request: ReplanRequest,
+        on_progress: ProgressHandler | None = None,
+        *,
+        expired: Expired = _never,
+        principal: Principal = OPEN,
     ) -> PlanRun:
         """Replan against a stored baseline: a retry answered from the ledger, or the replan under
         way. The baseline must hold a plan and, unless `allow_stale_baseline`, be the latest
         version (`StaleBaseline`, before anything is queued); such a replan is also stopped as soon
         as another version of the network is stored, and then ends with `StaleBaseline`. The new
-        plan answers the baseline's signals and the new ones (`merge_signals`)."""
+        plan answers the baseline's signals and the new ones (`merge_signals`). A partner may
+        replan only with signals that land on its own nodes and lanes (`PermissionDenied`)."""
+        scope = principal.partner_scope(request.network_id)
+        if scope is not None:
+            self._check_partner_signals(request, principal, *scope)
         fingerprint = ledger.request_fingerprint(request) if request.idempotency_key else ""
         replayed = self._replayed(request.network_id, RequestKind.REPLAN, request.idempotency_key, fingerprint)
         if replayed is not None:
@@ -367,7 +417,7 @@ class PlanService:
         handle = self._submit(job, progress, expired)
 
         def finish(result: JobResult) -> StoredPlan:
-            return self._store_replan(request, job, baseline, result, first_seconds, fingerprint)
+            return self._store_replan(request, job, baseline, result, first_seconds, fingerprint, _actor(principal))
 
         run = PlanRun(handle=handle, _finish=finish)
         if not request.allow_stale_baseline:
@@ -440,6 +490,7 @@ class PlanService:
         result: JobResult,
         first_seconds: list[float],
         fingerprint: str,
+        actor: Actor,
     ) -> StoredPlan:
         """Store a replan's final plan with how it answered (kind, timings, fence cuts, churn)."""
         assert isinstance(result, ReplanResult), "a replan job returns a ReplanResult"
@@ -466,6 +517,7 @@ class PlanService:
             kind=RequestKind.REPLAN,
             fingerprint=fingerprint,
             extra=ledger.encode_replan_info(info),
+            actor=actor,
         )
 
     def _store_plan(
@@ -481,6 +533,7 @@ class PlanService:
         kind: RequestKind,
         fingerprint: str,
         extra: bytes = b"",
+        actor: Actor,
     ) -> StoredPlan:
         """One new plan version, written in one transaction (`expect_latest`: the version that must
         still be the latest; `kind` and `fingerprint` scope and bind the idempotency key); only a
@@ -502,8 +555,16 @@ class PlanService:
                 "bytes (`concerto serve --max-response-bytes`); nothing was stored (shorten the ids and names "
                 "the plan repeats, or plan fewer entities)",
             )
+        protocols = self._decoded_network(self.store.get_network(network_id, network_version)).protocols
+        approvers = {r.id: r.approver for r in protocols.authority_rules} if protocols is not None else {}
         decisions = [
-            DecisionInput(index=k, needs_approval=d.status == AuthorityStatus.ESCALATED, blob=decision_blobs[k])
+            DecisionInput(
+                index=k,
+                needs_approval=d.status == AuthorityStatus.ESCALATED,
+                blob=decision_blobs[k],
+                escalation=_escalation_key(d.rule, approvers),
+                approver=approvers[d.rule].key if d.rule in approvers else "",
+            )
             for k, d in enumerate(plan.decisions)
         ]
         record = self.store.add_plan(
@@ -520,6 +581,7 @@ class PlanService:
             request_hash=fingerprint,
             expect_latest=expect_latest,
             extra=extra,
+            actor=actor,
         )
         self._stop_stale(network_id, record.version)
         with self._new_plan:
@@ -577,22 +639,129 @@ class PlanService:
                 self._new_plan.wait(WATCH_POLL_SECONDS)
 
     def list_decisions(
-        self, network_id: str, plan_version: int = 0, state: DecisionState | None = None
+        self,
+        network_id: str,
+        plan_version: int = 0,
+        state: DecisionState | None = None,
+        *,
+        principal: Principal = OPEN,
     ) -> list[StoredDecision]:
         """The decisions of a plan version (0: the latest) with their approval state; `state`
-        keeps only those in it."""
+        keeps only those in it. A partner sees only the decisions on its own nodes and lanes."""
         version = plan_version or self.store.get_plan(network_id).version
-        return [_stored_decision(r) for r in self.store.list_decisions(network_id, version, state)]
+        decisions = [_stored_decision(r) for r in self.store.list_decisions(network_id, version, state)]
+        scope = principal.partner_scope(network_id)
+        if scope is None:
+            return decisions
+        spec = self._decoded_network(
+            self.store.get_network(network_id, self._network_version_of(network_id, version))
+        ).spec
+        touches = _partner_resources(spec, *scope)
+        return [d for d in decisions if d.decision.resource in touches]
 
     def decide(
-        self, network_id: str, plan_version: int, index: int, *, approve: bool, decided_by: str, note: str = ""
+        self,
+        network_id: str,
+        plan_version: int,
+        index: int,
+        *,
+        approve: bool,
+        decided_by: str = "",
+        note: str = "",
+        principal: Principal = OPEN,
     ) -> StoredDecision:
-        """Approve or reject a pending decision of the latest plan version, recording who and when;
-        a decision of a superseded version is `SupersededPlan` (checked in the store's transaction)."""
-        if not decided_by:
-            raise ValidationError("request", network_id, "decided_by", "is empty; say who decides")
-        record = self.store.decide(network_id, plan_version, index, approve=approve, decided_by=decided_by, note=note)
+        """Approve or reject a pending decision of the latest plan version, recording who, when and
+        with which credential; every pending decision of its escalation moves with it, and a joint
+        escalation waits for each member function's sign-off (`PlanStore.decide`).
+
+        On an open server the decider is `decided_by`. Under authentication it is the principal
+        (`decided_by` must be empty or its id), who must hold the approver grant for the decision's
+        role, or for a member function of its joint decision (`PermissionDenied` naming it)."""
+        if principal.open:
+            if not decided_by:
+                raise ValidationError("request", network_id, "decided_by", "is empty; say who decides")
+            who, functions = decided_by, tuple(f.value for f in principal.approving_functions(network_id))
+        else:
+            if decided_by and decided_by != principal.id:
+                raise ValidationError(
+                    "request",
+                    network_id,
+                    "decided_by",
+                    f"is {echo(decided_by)}, but the caller is principal {echo(principal.id)}; the decider is taken "
+                    "from the credential: leave decided_by empty",
+                )
+            who, functions = principal.id, self._approver_functions(network_id, plan_version, index, principal)
+        record = self.store.decide(
+            network_id,
+            plan_version,
+            index,
+            approve=approve,
+            decided_by=who,
+            note=note,
+            credential=principal.credential,
+            functions=functions,
+        )
         return _stored_decision(record)
+
+    def _approver_functions(
+        self, network_id: str, plan_version: int, index: int, principal: Principal
+    ) -> tuple[str, ...]:
+        """The member functions `principal` signs for on this decision (a role approver: none),
+        once it is known to hold the grant the decision's approver needs."""
+        found = [r for r in self.store.list_decisions(network_id, plan_version) if r.index == index]
+        if not found:
+            return ()  # the store answers NotFound (or the superseded version) with its own message
+        approver = found[0].approver or _legacy_approver_key(ledger.decode_decision(found[0].blob).approver)
+        members = joint_members(approver)
+        if members:
+            mine = tuple(f for f in members if f in {g.value for g in principal.approving_functions(network_id)})
+            if not mine:
+                raise PermissionDenied(
+                    f"principal {echo(principal.id)} has no approver grant for "
+                    f"{' or '.join(members)} on network {echo(network_id)}; decision {index} is a joint "
+                    f"{'-'.join(members)} decision, signed off by each member function"
+                )
+            return mine
+        role = approver.removeprefix("role:")
+        if not principal.may_approve_role(network_id, role):
+            raise PermissionDenied(
+                f"principal {echo(principal.id)} has no approver grant for role {echo(role)} on network "
+                f"{echo(network_id)}; decision {index} is escalated to that role"
+            )
+        return ()
+
+    def list_audit(self, network_id: str) -> list[AuditRecord]:
+        """Every write to a network, in order: who, with which credential, did what, when."""
+        self.store.get_network(network_id)
+        return self.store.list_audit(network_id)
+
+    def _network_version_of(self, network_id: str, plan_version: int) -> int:
+        return self.store.get_plan(network_id, plan_version).network_version
+
+    def _check_partner_signals(
+        self, request: ReplanRequest, principal: Principal, nodes: frozenset[str], lanes: frozenset[str]
+    ) -> None:
+        """A partner's replan: every signal must land on one of its nodes or lanes."""
+        if not request.signals:
+            raise PermissionDenied(
+                f"principal {echo(principal.id)} is a partner on network {echo(request.network_id)}: it may replan "
+                "only with signals about its own nodes and lanes, and this request has none"
+            )
+        spec = self._decoded_network(self.store.get_network(request.network_id)).spec
+        lane_ends = {lane.id: (lane.origin, lane.destination) for lane in spec.lanes}
+        for signal in request.signals:
+            kind = SIGNAL_KINDS[signal.type]
+            where = kind.location_of(signal)
+            if kind.location == "lane":
+                ok = where in lanes or bool(set(lane_ends.get(where, ())) & nodes)
+            else:
+                ok = where in nodes
+            if not ok:
+                raise PermissionDenied(
+                    f"principal {echo(principal.id)} is a partner on network {echo(request.network_id)} for "
+                    f"nodes {sorted(nodes)} and lanes {sorted(lanes)}; signal {echo(signal.id)} lands on "
+                    f"{kind.location} {echo(where)}, outside them"
+                )
 
     # -- models and backends ----------------------------------------------------------------------
 
@@ -660,6 +829,7 @@ class PlanService:
             spec=decoded.spec,
             protocols=decoded.protocols,
             created_at=record.created_at,
+            created_by=record.created_by,
         )
 
     def _stored_plan(self, record: PlanRecord) -> StoredPlan:
@@ -676,6 +846,40 @@ class PlanService:
         )
 
 
+def _actor(principal: Principal) -> Actor:
+    """The ledger's record of who writes: the open server's writes go to the default tenant."""
+    if principal.open:
+        return Actor()
+    return Actor(principal.id, principal.credential, principal.tenant)
+
+
+def _escalation_key(rule_id: str, approvers: dict[str, Approver]) -> str:
+    """The escalation a decision under `rule_id` waits on, as the model shares escalation binaries
+    (`models.protocols.activation`): one per joint approver, else one per rule."""
+    approver = approvers.get(rule_id)
+    if approver is None:
+        return ""
+    return approver.key if approver.joint else f"rule:{rule_id}"
+
+
+def _legacy_approver_key(label: str) -> str:
+    """The approver key of a decision stored before keys were kept, from its label: "joint
+    procurement-production decision" -> "joint:procurement+production", a role id -> "role:<id>"."""
+    if label.startswith("joint ") and label.endswith(" decision"):
+        return "joint:" + "+".join(sorted(label[len("joint ") : -len(" decision")].split("-")))
+    return f"role:{label}"
+
+
+def _partner_resources(spec: NetworkSpec, nodes: frozenset[str], lanes: frozenset[str]) -> frozenset[str]:
+    """The decision resources that concern a partner: its nodes, its suppliers' offers, and the
+    lanes it runs or that start or end at its nodes."""
+    offers = {o.id for o in spec.offers if o.supplier in nodes}
+    own_lanes = {
+        lane.id for lane in spec.lanes if lane.id in lanes or lane.origin in nodes or lane.destination in nodes
+    }
+    return frozenset(nodes | offers | own_lanes)
+
+
 def _stored_decision(record: DecisionRecord) -> StoredDecision:
     return StoredDecision(
         network_id=record.network_id,
@@ -686,4 +890,8 @@ def _stored_decision(record: DecisionRecord) -> StoredDecision:
         decided_by=record.decided_by,
         decided_at=record.decided_at,
         note=record.note,
+        escalation=record.escalation,
+        approver=record.approver,
+        decided_credential=record.decided_credential,
+        signoffs=record.signoffs,
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 import grpc
 
 from solver._proto.concerto.v1 import service_pb2, service_pb2_grpc
-from solver.client import ConcertoClient
+from solver.client import ClientCredentials, ConcertoClient
 from solver.server import ConcertoServicer, ServerConfig, create_server, shutdown
 
 STARTUP_SECONDS = 60.0
@@ -48,11 +48,16 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def running_server(config: ServerConfig) -> Iterator[RunningServer]:
-    """A server on 127.0.0.1:0 whose workers are ready; stopped (workers and store closed) on exit."""
+def running_server(config: ServerConfig, *, credentials: ClientCredentials | None = None) -> Iterator[RunningServer]:
+    """A server on 127.0.0.1:0 whose workers are ready; stopped (workers and store closed) on exit.
+    Its client connects with `credentials` (plaintext without): a server with `tls_cert` needs them."""
     server, port, servicer = create_server("127.0.0.1:0", config)
     server.start()
-    client = ConcertoClient(f"127.0.0.1:{port}")
+    try:
+        client = ConcertoClient.connect(f"127.0.0.1:{port}", credentials or ClientCredentials())
+    except BaseException:
+        shutdown(server, servicer, grace=0)
+        raise
     try:
         client.wait_ready(STARTUP_SECONDS)
         assert servicer.pool.wait_ready(STARTUP_SECONDS), "the solver workers did not start"

@@ -16,6 +16,7 @@ from pathlib import Path
 import highspy
 import pytest
 
+from solver.auth import token_hash
 from solver.cli import main
 from solver.convert import read_network, write_network
 from solver.demo import DEMO_NETWORK, DEMO_PROTOCOLS, DEMO_SIGNALS, data_path
@@ -76,6 +77,32 @@ def test_demo_escalation_queue_counts_the_responses_escalated_decisions(capsys: 
     assert response is not None and queue is not None, out
     assert int(response.group(1)) > 0
     assert int(queue.group(1)) == int(response.group(1))
+
+
+def test_demo_approves_the_escalation_only_through_the_principals_that_hold_its_grant(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The demo's response escalates to the joint procurement-production decision: the logistics
+    director (no grant for either function) is refused, the procurement lead's sign-off leaves the
+    decision pending, the production lead's approves it, and with it every decision of that
+    escalation; the audit trail lists each write under its principal."""
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "logistics-director tries to approve: PERMISSION_DENIED" in out
+    assert re.search(r"procurement-lead approves: decision \d+ is pending", out), out
+    assert re.search(r"production-lead approves: decision \d+ is approved", out), out
+    states = re.search(r"every decision of the escalation: (\{.*\})", out)
+    assert states is not None and set(eval(states.group(1)).values()) == {"approved"}
+    assert re.search(r"\d+ planner +replan", out) and re.search(r"\d+ production-lead +approve", out)
+
+
+def test_token_prints_a_token_and_the_hash_a_principals_file_keeps(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "--label", "ana-laptop"]) == 0
+    out = capsys.readouterr().out
+    token = re.search(r"token \(.*\): (\S+)", out)
+    entry = re.search(r"principals file entry \(under \"tokens\"\): (\{.*\})", out)
+    assert token is not None and entry is not None, out
+    assert json.loads(entry.group(1)) == {"sha256": token_hash(token.group(1)), "label": "ana-laptop"}
 
 
 @pytest.mark.parametrize("fmt", ["mps", "lp"])

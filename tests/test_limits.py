@@ -416,10 +416,10 @@ def test_large_requests_beyond_their_slots_are_resource_exhausted_and_small_ones
         inside, release = threading.Event(), threading.Event()
         real_put = s.servicer.service.put_network
 
-        def held_put(*args: object) -> object:
+        def held_put(*args: object, **kwargs: object) -> object:
             inside.set()
             assert release.wait(TIMEOUT)
-            return real_put(*args)  # type: ignore[arg-type]
+            return real_put(*args, **kwargs)  # type: ignore[arg-type]
 
         monkeypatch.setattr(s.servicer.service, "put_network", held_put)
         big = service_pb2.PutNetworkRequest(network_id="big", network=convert.spec_to_network(generate("demo")))

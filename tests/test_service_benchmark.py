@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.service import ServiceSettings, ThroughputCase, ThroughputResult, report, throughput_ratio
+from benchmarks.service import (
+    SecuredResult,
+    ServiceSettings,
+    ThroughputCase,
+    ThroughputResult,
+    report,
+    targets,
+    throughput_ratio,
+)
 
 
 def result(workers: int, per_round: list[tuple[int, float]]) -> ThroughputResult:
@@ -36,3 +44,22 @@ def test_without_rounds_replans_per_second_is_all_over_all_and_a_missing_count_g
     r = ThroughputResult(size="S", seed=0, input_sha256="", workers=1, clients=8, replans=90, seconds=12.0)
     assert r.replans_per_second == pytest.approx(7.5)
     assert throughput_ratio([r]) is None
+
+
+def test_the_secured_comparison_reports_the_ratio_of_medians_the_median_difference_and_the_target() -> None:
+    """Plain 300 ms, secured 309 ms (medians): 1.030x, +3.0%, under the 5% target; the rounds'
+    differences +12, +6 and +9 ms have the median +9 ms. A skipped comparison says why and sets no target."""
+    r = SecuredResult(size="S", seed=0, input_sha256="", rounds=3, plain_wall=0.300, secured_wall=0.309)
+    r.difference, r.round_ratio, r.gate_cpu, r.gate_calls = 0.009, 1.03, 0.00012, 3
+    r.runs = [{"server": name, "round": k} for k in range(3) for name in ("plain", "secured")]
+    assert r.ratio == pytest.approx(1.03)
+    assert r.overhead_share == pytest.approx(0.03)
+    text = report([], [], ServiceSettings(), None, r)
+    assert "secured / plain: 1.030x wall (+3.0%; round by round median 1.030x), difference +9.0 ms" in text
+    assert "| TLS + token | 3 | 309.0 |" in text
+    assert "0.120 |" in text
+    (row,) = targets([], [], r)
+    assert row["met"] and row["figure"] == "1.030x (+3.0%, +9.0 ms)"
+    skipped = SecuredResult(size="S", seed=0, input_sha256="", skipped="no cryptography")
+    assert "TLS + authentication at S: skipped, no cryptography" in report([], [], ServiceSettings(), None, skipped)
+    assert targets([], [], skipped) == []

@@ -71,6 +71,8 @@ from solver.convert.requests import (
 )
 from solver.convert.service import (
     ProgressLike,
+    audit_list_from_proto,
+    audit_list_to_proto,
     backend_from_proto,
     backend_info_from_proto,
     backend_to_proto,
@@ -119,6 +121,8 @@ __all__ = [
     "DEFAULT_PRIORITY",
     "UNLIMITED",
     "ProgressLike",
+    "audit_list_from_proto",
+    "audit_list_to_proto",
     "backend_from_proto",
     "backend_info_from_proto",
     "backend_list_from_proto",

@@ -4,6 +4,7 @@ replan settings and answers, decisions with their approval records, progress, st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -46,7 +47,7 @@ from solver.records import (
     StoredNetwork,
     StoredPlan,
 )
-from solver.store import DecisionState
+from solver.store import AuditRecord, DecisionState, SignOff
 
 # SolveOptions' field -> the SolveOptions message's field, for errors that must name the latter.
 _OPTION_FIELDS = {
@@ -310,6 +311,20 @@ def decision_record_to_proto(record: StoredDecision) -> service_pb2.DecisionReco
         decided_by=record.decided_by,
         decided_at=timestamp_to_proto(record.decided_at) if record.decided_at is not None else None,
         note=record.note,
+        escalation=record.escalation,
+        approver=record.approver,
+        decided_credential=record.decided_credential,
+        signoffs=[
+            service_pb2.SignOff(
+                function=s.function,
+                principal=s.principal,
+                credential=s.credential,
+                approve=s.approve,
+                at=timestamp_to_proto(s.at),
+                note=s.note,
+            )
+            for s in record.signoffs
+        ],
     )
     return msg
 
@@ -325,7 +340,54 @@ def decision_record_from_proto(msg: service_pb2.DecisionRecord) -> StoredDecisio
         decided_by=msg.decided_by,
         decided_at=timestamp_from_proto(msg.decided_at) if msg.HasField("decided_at") else None,
         note=msg.note,
+        escalation=msg.escalation,
+        approver=msg.approver,
+        decided_credential=msg.decided_credential,
+        signoffs=tuple(
+            SignOff(
+                function=s.function,
+                principal=s.principal,
+                credential=s.credential,
+                approve=s.approve,
+                at=timestamp_from_proto(s.at),
+                note=s.note,
+            )
+            for s in msg.signoffs
+        ),
     )
+
+
+def audit_list_to_proto(records: Sequence[AuditRecord]) -> service_pb2.ListAuditResponse:
+    """A network's audit trail; `audit_list_from_proto` gives it back."""
+    return service_pb2.ListAuditResponse(
+        entries=[
+            service_pb2.AuditEntry(
+                seq=r.seq,
+                network_id=r.network_id,
+                at=timestamp_to_proto(r.at),
+                principal=r.principal,
+                credential=r.credential,
+                action=r.action,
+                detail=r.detail,
+            )
+            for r in records
+        ]
+    )
+
+
+def audit_list_from_proto(msg: service_pb2.ListAuditResponse) -> list[AuditRecord]:
+    return [
+        AuditRecord(
+            seq=int(e.seq),
+            network_id=e.network_id,
+            at=timestamp_from_proto(e.at),
+            principal=e.principal,
+            credential=e.credential,
+            action=e.action,
+            detail=e.detail,
+        )
+        for e in msg.entries
+    ]
 
 
 class ProgressLike(Protocol):
@@ -388,6 +450,7 @@ def network_version_to_proto(stored: StoredNetwork) -> service_pb2.NetworkVersio
         protocols=protocols_to_proto(stored.protocols) if stored.protocols is not None else None,
         has_protocols=stored.protocols is not None,
         created_at=timestamp_to_proto(stored.created_at),
+        created_by=stored.created_by,
     )
 
 
@@ -398,6 +461,7 @@ def network_version_from_proto(msg: service_pb2.NetworkVersion) -> StoredNetwork
         spec=network_to_spec(msg.network),
         protocols=protocols_to_domain(msg.protocols) if msg.has_protocols else None,
         created_at=timestamp_from_proto(msg.created_at),
+        created_by=msg.created_by,
     )
 
 

@@ -51,30 +51,34 @@ class SolveOptions(_message.Message):
     def __init__(self, time_limit_seconds: _Optional[float] = ..., mip_rel_gap: _Optional[float] = ..., threads: _Optional[int] = ..., seed: _Optional[int] = ..., backend: _Optional[str] = ...) -> None: ...
 
 class PutNetworkRequest(_message.Message):
-    __slots__ = ("network_id", "network", "protocols")
+    __slots__ = ("network_id", "network", "protocols", "clear_protocols")
     NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     PROTOCOLS_FIELD_NUMBER: _ClassVar[int]
+    CLEAR_PROTOCOLS_FIELD_NUMBER: _ClassVar[int]
     network_id: str
     network: _network_pb2.Network
     protocols: _protocols_pb2.ProtocolSet
-    def __init__(self, network_id: _Optional[str] = ..., network: _Optional[_Union[_network_pb2.Network, _Mapping]] = ..., protocols: _Optional[_Union[_protocols_pb2.ProtocolSet, _Mapping]] = ...) -> None: ...
+    clear_protocols: bool
+    def __init__(self, network_id: _Optional[str] = ..., network: _Optional[_Union[_network_pb2.Network, _Mapping]] = ..., protocols: _Optional[_Union[_protocols_pb2.ProtocolSet, _Mapping]] = ..., clear_protocols: _Optional[bool] = ...) -> None: ...
 
 class NetworkVersion(_message.Message):
-    __slots__ = ("network_id", "version", "network", "protocols", "has_protocols", "created_at")
+    __slots__ = ("network_id", "version", "network", "protocols", "has_protocols", "created_at", "created_by")
     NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     PROTOCOLS_FIELD_NUMBER: _ClassVar[int]
     HAS_PROTOCOLS_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
     network_id: str
     version: int
     network: _network_pb2.Network
     protocols: _protocols_pb2.ProtocolSet
     has_protocols: bool
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, network_id: _Optional[str] = ..., version: _Optional[int] = ..., network: _Optional[_Union[_network_pb2.Network, _Mapping]] = ..., protocols: _Optional[_Union[_protocols_pb2.ProtocolSet, _Mapping]] = ..., has_protocols: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    created_by: str
+    def __init__(self, network_id: _Optional[str] = ..., version: _Optional[int] = ..., network: _Optional[_Union[_network_pb2.Network, _Mapping]] = ..., protocols: _Optional[_Union[_protocols_pb2.ProtocolSet, _Mapping]] = ..., has_protocols: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ...) -> None: ...
 
 class GetNetworkRequest(_message.Message):
     __slots__ = ("network_id", "version")
@@ -410,7 +414,7 @@ class ListDecisionsRequest(_message.Message):
     def __init__(self, network_id: _Optional[str] = ..., plan_version: _Optional[int] = ..., state: _Optional[_Union[DecisionState, str]] = ...) -> None: ...
 
 class DecisionRecord(_message.Message):
-    __slots__ = ("network_id", "plan_version", "index", "decision", "state", "decided_by", "decided_at", "note")
+    __slots__ = ("network_id", "plan_version", "index", "decision", "state", "decided_by", "decided_at", "note", "escalation", "approver", "decided_credential", "signoffs")
     NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_VERSION_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
@@ -419,6 +423,10 @@ class DecisionRecord(_message.Message):
     DECIDED_BY_FIELD_NUMBER: _ClassVar[int]
     DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
+    ESCALATION_FIELD_NUMBER: _ClassVar[int]
+    APPROVER_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    SIGNOFFS_FIELD_NUMBER: _ClassVar[int]
     network_id: str
     plan_version: int
     index: int
@@ -427,7 +435,27 @@ class DecisionRecord(_message.Message):
     decided_by: str
     decided_at: _timestamp_pb2.Timestamp
     note: str
-    def __init__(self, network_id: _Optional[str] = ..., plan_version: _Optional[int] = ..., index: _Optional[int] = ..., decision: _Optional[_Union[_plan_pb2.Decision, _Mapping]] = ..., state: _Optional[_Union[DecisionState, str]] = ..., decided_by: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., note: _Optional[str] = ...) -> None: ...
+    escalation: str
+    approver: str
+    decided_credential: str
+    signoffs: _containers.RepeatedCompositeFieldContainer[SignOff]
+    def __init__(self, network_id: _Optional[str] = ..., plan_version: _Optional[int] = ..., index: _Optional[int] = ..., decision: _Optional[_Union[_plan_pb2.Decision, _Mapping]] = ..., state: _Optional[_Union[DecisionState, str]] = ..., decided_by: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., note: _Optional[str] = ..., escalation: _Optional[str] = ..., approver: _Optional[str] = ..., decided_credential: _Optional[str] = ..., signoffs: _Optional[_Iterable[_Union[SignOff, _Mapping]]] = ...) -> None: ...
+
+class SignOff(_message.Message):
+    __slots__ = ("function", "principal", "credential", "approve", "at", "note")
+    FUNCTION_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    APPROVE_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    function: str
+    principal: str
+    credential: str
+    approve: bool
+    at: _timestamp_pb2.Timestamp
+    note: str
+    def __init__(self, function: _Optional[str] = ..., principal: _Optional[str] = ..., credential: _Optional[str] = ..., approve: _Optional[bool] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., note: _Optional[str] = ...) -> None: ...
 
 class ListDecisionsResponse(_message.Message):
     __slots__ = ("decisions",)
@@ -448,6 +476,36 @@ class DecideRequest(_message.Message):
     decided_by: str
     note: str
     def __init__(self, network_id: _Optional[str] = ..., plan_version: _Optional[int] = ..., index: _Optional[int] = ..., decided_by: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ListAuditRequest(_message.Message):
+    __slots__ = ("network_id",)
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    def __init__(self, network_id: _Optional[str] = ...) -> None: ...
+
+class AuditEntry(_message.Message):
+    __slots__ = ("seq", "network_id", "at", "principal", "credential", "action", "detail")
+    SEQ_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    seq: int
+    network_id: str
+    at: _timestamp_pb2.Timestamp
+    principal: str
+    credential: str
+    action: str
+    detail: str
+    def __init__(self, seq: _Optional[int] = ..., network_id: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., principal: _Optional[str] = ..., credential: _Optional[str] = ..., action: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class ListAuditResponse(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[AuditEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[AuditEntry, _Mapping]]] = ...) -> None: ...
 
 class ExportModelRequest(_message.Message):
     __slots__ = ("inline", "network_id", "network_version", "signals", "format")

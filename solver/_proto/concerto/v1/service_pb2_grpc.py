@@ -114,6 +114,11 @@ class ConcertoStub:
                 request_serializer=concerto_dot_v1_dot_service__pb2.DecideRequest.SerializeToString,
                 response_deserializer=concerto_dot_v1_dot_service__pb2.DecisionRecord.FromString,
                 _registered_method=True)
+        self.ListAudit = channel.unary_unary(
+                '/concerto.v1.Concerto/ListAudit',
+                request_serializer=concerto_dot_v1_dot_service__pb2.ListAuditRequest.SerializeToString,
+                response_deserializer=concerto_dot_v1_dot_service__pb2.ListAuditResponse.FromString,
+                _registered_method=True)
         self.ExportModel = channel.unary_unary(
                 '/concerto.v1.Concerto/ExportModel',
                 request_serializer=concerto_dot_v1_dot_service__pb2.ExportModelRequest.SerializeToString,
@@ -241,6 +246,13 @@ class ConcertoServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAudit(self, request, context):
+        """Every write to a network, in order: who (principal and credential) did what, and when.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExportModel(self, request, context):
         """The MILP of a request as MPS or LP text, with readable names; built in a solver worker, queued
         like a solve, and refused when the text would be over the response limit.
@@ -339,6 +351,11 @@ def add_ConcertoServicer_to_server(servicer, server):
                     servicer.RejectDecision,
                     request_deserializer=concerto_dot_v1_dot_service__pb2.DecideRequest.FromString,
                     response_serializer=concerto_dot_v1_dot_service__pb2.DecisionRecord.SerializeToString,
+            ),
+            'ListAudit': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAudit,
+                    request_deserializer=concerto_dot_v1_dot_service__pb2.ListAuditRequest.FromString,
+                    response_serializer=concerto_dot_v1_dot_service__pb2.ListAuditResponse.SerializeToString,
             ),
             'ExportModel': grpc.unary_unary_rpc_method_handler(
                     servicer.ExportModel,
@@ -783,6 +800,33 @@ class Concerto:
             '/concerto.v1.Concerto/RejectDecision',
             concerto_dot_v1_dot_service__pb2.DecideRequest.SerializeToString,
             concerto_dot_v1_dot_service__pb2.DecisionRecord.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAudit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/concerto.v1.Concerto/ListAudit',
+            concerto_dot_v1_dot_service__pb2.ListAuditRequest.SerializeToString,
+            concerto_dot_v1_dot_service__pb2.ListAuditResponse.FromString,
             options,
             channel_credentials,
             insecure,
