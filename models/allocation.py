@@ -7,7 +7,7 @@ Notation (all indices are integers into the `Network` arrays; t = 0..H-1 are per
   activate[b]  1 if backup offer b is activated for the horizon            (binary)
   order[m,t]   1 if an order is placed on minimum-order offer m in t        (binary)
   make[r,t]    units made by recipe r in t
-  setup[r,t]   1 if recipe r with a setup cost runs in t                    (binary)
+  setup[r,t]   1 if recipe r with a setup cost or setup hours runs in t     (binary)
   overtime[n,t] overtime hours used at node n in t
   ship[a,t]    units of arc a = (lane, item) departing in t, arriving in arr(a,t) = t + lead + delay
   trucks[l,t]  trucks sent on lane l in t                                   (integer)
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from models.builder import Axis, IntArray, LinearProgram, ModelBuilder
+from models.builder import Axis, BoolArray, FloatArray, IntArray, LinearProgram, ModelBuilder
 from models.costs import MODEL_COMPONENTS, CostComponent
 from models.network import Network
 from models.protocols import AuthorityGroup, ProtocolSet, define_authority
@@ -101,17 +101,44 @@ def define_supplier_capacity(b: ModelBuilder, net: Network) -> None:
     )
 
 
-def define_production(b: ModelBuilder, net: Network) -> None:
+def define_production(b: ModelBuilder, net: Network, *, tighten_setups: bool = True) -> None:
     """Production within capacity hours and rate, with overtime and setups.
 
         0 <= make[r,t] <= max_rate[r,t]
-        sum_{r at n} hours[r] make[r,t] - overtime[n,t] <= regular_hours[n,t]     (capacity_hours)
+        sum_{r at n} hours[r] make[r,t] + sum_{r at n} setup_hours[r] setup[r,t] - overtime[n,t]
+                                                       <= regular_hours[n,t]            (capacity_hours)
         0 <= overtime[n,t] <= overtime_hours[n,t]
-        make[r,t] - M[r,t] setup[r,t] <= 0,  M = min(max_rate, (regular + overtime hours) / hours[r])
-                                                                                   (setup_link)
+        make[r,t] - M[r,t] setup[r,t] <= 0                                               (setup_link)
+        M[r,t] = min(max_rate[r,t], max(0, regular_hours[n,t] + overtime_hours[n,t] - setup_hours[r]) / hours[r])
 
-    Capacity rows exist for nodes with finite regular hours whose recipes use hours; the bill of
-    materials enters the flow balance. Cost: unit_cost[r] make + overtime_cost[n] overtime +
+    Setup time. A recipe with a setup cost or setup hours has a binary setup[r,t] per period; each
+    period it is on, the setup takes setup_hours[r] of its node's hours before the first unit is
+    made. Setups and production share one hours row per node and period, so they use regular hours
+    first and overtime[n,t] only for what exceeds them: overtime[n,t] >= (hours used - regular)^+,
+    and since overtime costs overtime_cost[n] >= 0 an optimum takes no more. With setup[r,t] = 1 at
+    most regular + overtime - setup_hours[r] hours remain for the recipe's units, which is the
+    by-hours part of M[r,t] (with setup_hours = 0 it is the plain capacity bound). A recipe whose
+    hours per unit are 0 is bounded by its rate alone (the network requires it to be finite).
+
+    The tighter link (with `tighten_setups`; the lot-sizing strengthening x_t <= min(C_t, d_{t..T}) y_t):
+
+        M[r,t] = min(M[r,t], D[i,t]),   D[i,t] = sum_{s of item i} sum_{u >= t} demand[s,u]
+
+    for recipes r making item i whose output has no other use than on-time demand: i has demand
+    streams and every one is served on time, i is no input of any bill of materials and has no
+    safety-stock target, r's node has unlimited storage in every period and the network no
+    working-capital cap. Validity: a unit made in t leaves only toward customers and arrives in t or
+    later; an on-time stream takes exactly demand[s,u] in u, so only demand from t on can use the
+    unit, and whatever r makes in t beyond D[i,t] ends in stock. Removing that surplus from
+    make[r,t] and from the stock it passes through keeps every row (it frees hours, inputs, lane
+    and truck capacity; no storage or capital cap rewards turning inputs into i; nothing needs a
+    level of i) and costs no more (unit, holding and shipping costs are >= 0), so some optimum
+    meets the bound and the optimum is unchanged. A replan (stability against a baseline, decisions
+    fixed outside the reach) may rightly keep a surplus, so `build_replan_model` turns it off.
+
+    Capacity rows exist for nodes with finite regular hours in some period whose recipes use hours
+    (per unit or for setups); a period with unlimited hours keeps a row without an upper bound. The
+    bill of materials enters the flow balance. Cost: unit_cost[r] make + overtime_cost[n] overtime +
     setup_cost[r] setup (production).
     """
     H, periods = net.horizon, Axis.periods(net.horizon)
@@ -120,18 +147,25 @@ def define_production(b: ModelBuilder, net: Network) -> None:
     )
     b.add_cost(PRODUCTION, make, net.recipe_cost[:, None])
 
-    uses_hours = net.recipe_hours > 0
-    limited = np.asarray(np.isfinite(net.node_regular_hours).all(axis=1))
+    uses_hours = (net.recipe_hours > 0) | (net.recipe_setup_hours > 0)
+    limited = np.asarray(np.isfinite(net.node_regular_hours).any(axis=1))
     nodes = np.unique(net.recipe_node[uses_hours & limited[net.recipe_node]])
     row_of_node = np.full(net.n_nodes, -1, dtype=np.int64)
     row_of_node[nodes] = np.arange(len(nodes))
-    recipes = np.flatnonzero(uses_hours & (row_of_node[net.recipe_node] >= 0))
+    recipes = np.flatnonzero((net.recipe_hours > 0) & (row_of_node[net.recipe_node] >= 0))
     with_overtime = nodes[(net.node_overtime_hours[nodes] > 0).any(axis=1)]
     node_axes = (Axis.of("node", net.node_ids, with_overtime), periods)
     overtime = b.add_variables(
         "overtime", (len(with_overtime), H), upper=net.node_overtime_hours[with_overtime], axes=node_axes
     )
     b.add_cost(PRODUCTION, overtime, net.node_overtime_cost[with_overtime][:, None])
+
+    setups = np.flatnonzero(net.recipe_has_setup)
+    axes = (Axis.of("recipe", net.recipe_ids, setups), periods)
+    setup = b.add_variables("setup", (len(setups), H), upper=1.0, integer=True, axes=axes)
+    b.add_cost(PRODUCTION, setup, net.recipe_setup_cost[setups][:, None])
+
+    timed = np.flatnonzero((net.recipe_setup_hours[setups] > 0) & (row_of_node[net.recipe_node[setups]] >= 0))
     rows = _grid(len(nodes), H)
     b.add_constraints(
         "capacity_hours",
@@ -139,24 +173,72 @@ def define_production(b: ModelBuilder, net: Network) -> None:
         [
             (rows[row_of_node[net.recipe_node[recipes]]], make[recipes], net.recipe_hours[recipes][:, None]),
             (rows[row_of_node[with_overtime]], overtime, -1.0),
+            (
+                rows[row_of_node[net.recipe_node[setups[timed]]]],
+                setup[timed],
+                net.recipe_setup_hours[setups[timed]][:, None],
+            ),
         ],
         upper=net.node_regular_hours[nodes],
         axes=(Axis.of("node", net.node_ids, nodes), periods),
     )
 
-    setups = np.flatnonzero(net.recipe_setup_cost > 0)
-    hours = net.recipe_hours[setups][:, None]
-    total_hours = net.node_regular_hours[net.recipe_node[setups]] + net.node_overtime_hours[net.recipe_node[setups]]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        by_hours = np.where(hours > 0, total_hours / np.where(hours > 0, hours, 1.0), np.inf)
-    big_m = np.minimum(net.recipe_max_rate[setups], by_hours)
-    axes = (Axis.of("recipe", net.recipe_ids, setups), periods)
-    setup = b.add_variables("setup", (len(setups), H), upper=1.0, integer=True, axes=axes)
-    b.add_cost(PRODUCTION, setup, net.recipe_setup_cost[setups][:, None])
     rows = _grid(len(setups), H)
     b.add_constraints(
-        "setup_link", rows.shape, [(rows, make[setups], 1.0), (rows, setup, -big_m)], upper=0.0, axes=axes
+        "setup_link",
+        rows.shape,
+        [(rows, make[setups], 1.0), (rows, setup, -setup_big_m(net, setups, tighten=tighten_setups))],
+        upper=0.0,
+        axes=axes,
     )
+
+
+def setup_big_m(net: Network, setups: IntArray, *, tighten: bool = True) -> FloatArray:
+    """M[r,t] of `define_production`'s setup link for the listed recipes, shape (len(setups), H):
+    the capacity bound, and with `tighten` the remaining demand where that is valid."""
+    hours = net.recipe_hours[setups][:, None]
+    node = net.recipe_node[setups]
+    total_hours = net.node_regular_hours[node] + net.node_overtime_hours[node]
+    left = np.maximum(total_hours - net.recipe_setup_hours[setups][:, None], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        by_hours = np.where(hours > 0, left / np.where(hours > 0, hours, 1.0), np.inf)
+    big_m = np.minimum(net.recipe_max_rate[setups], by_hours)
+    if tighten:
+        tight: BoolArray = setups_serving_demand_only(net)[setups]
+        remaining = remaining_demand(net)[net.recipe_item[setups]]
+        big_m = np.where(tight[:, None], np.minimum(big_m, remaining), big_m)
+    return np.asarray(big_m, dtype=np.float64)
+
+
+def setups_serving_demand_only(net: Network) -> BoolArray:
+    """Recipes with a setup whose output has no other use than on-time demand (see
+    `define_production`), shape (R,). Demand that may wait or be lost is left out: with backlog a
+    unit made in t may serve any period's demand, so the bound would be the horizon's total."""
+    streams = np.bincount(net.demand_item, minlength=net.n_items)
+    on_time = np.bincount(net.demand_item, weights=net.demand_on_time, minlength=net.n_items)
+    only_on_time = (streams > 0) & (on_time == streams)
+    item_is_input = np.zeros(net.n_items, dtype=bool)
+    item_is_input[net.bom_item] = True
+    item_has_target = np.zeros(net.n_items, dtype=bool)
+    item_has_target[net.position_item[net.position_safety_stock > 0]] = True
+    unlimited_storage: BoolArray = np.asarray(np.isinf(net.node_storage).all(axis=1))
+    uncapped = bool(np.isinf(net.working_capital_cap))
+    return np.asarray(
+        net.recipe_has_setup
+        & only_on_time[net.recipe_item]
+        & ~item_is_input[net.recipe_item]
+        & ~item_has_target[net.recipe_item]
+        & unlimited_storage[net.recipe_node]
+        & uncapped
+    )
+
+
+def remaining_demand(net: Network) -> FloatArray:
+    """D[i,t] of `define_production`: demand for item i from period t on, shape (I, H)."""
+    from_t = np.cumsum(net.demand_qty[:, ::-1], axis=1)[:, ::-1]
+    out = np.zeros((net.n_items, net.horizon))
+    np.add.at(out, net.demand_item, from_t)
+    return out
 
 
 def define_lane_capacity(b: ModelBuilder, net: Network) -> None:
@@ -225,6 +307,7 @@ def define_demand(b: ModelBuilder, net: Network) -> None:
         sum_{a into s, tau: arr(a,tau) = t} ship[a,tau] + lost[s,t] + backlog[s,t] - backlog[s,t-1] = demand[s,t]
                                                                         (demand_balance)
         backlog[s,-1] = 0,   backlog[s,H-1] = 0  (what is still owed at the end is lost)
+        backlog[s,t] = lost[s,t] = 0     streams served on time (their own flag or their tier's)
 
     Delivered units total demand - lost, so revenue price . (demand - lost) enters as the constant
     -price . demand plus price . lost. Cost: backlog_penalty backlog + lost_sale_penalty lost
@@ -234,8 +317,10 @@ def define_demand(b: ModelBuilder, net: Network) -> None:
     axes = (Axis.of("demand", net.demand_ids()), Axis.periods(H))
     backlog_upper = np.full((S, H), np.inf)
     backlog_upper[:, H - 1] = 0.0
+    backlog_upper[net.demand_on_time] = 0.0
     backlog = b.add_variables("backlog", (S, H), upper=backlog_upper, axes=axes)
-    lost = b.add_variables("lost", (S, H), axes=axes)
+    lost_upper = np.where(net.demand_on_time[:, None], 0.0, np.full((S, H), np.inf))
+    lost = b.add_variables("lost", (S, H), upper=lost_upper, axes=axes)
     b.add_cost(SERVICE, backlog, net.demand_backlog_penalty[:, None])
     b.add_cost(SERVICE, lost, net.demand_lost_penalty[:, None])
     b.add_cost(REVENUE, lost, net.demand_price[:, None], constant=-float(net.demand_price @ net.demand_qty.sum(axis=1)))
@@ -307,11 +392,12 @@ def define_flow_balance(b: ModelBuilder, net: Network) -> None:
 def define_storage_capacity(b: ModelBuilder, net: Network) -> None:
     """Stock held at a node within its storage capacity.
 
-    sum_{p at n} inv[p,t] <= storage[n]    nodes with a finite capacity that hold stock (storage_capacity)
+    sum_{p at n} inv[p,t] <= storage[n,t]    nodes that hold stock, with a finite capacity in some
+                                             period (storage_capacity)
     """
     H = net.horizon
     holds_stock = np.bincount(net.position_node, minlength=net.n_nodes) > 0
-    nodes = np.flatnonzero(np.isfinite(net.node_storage) & holds_stock)
+    nodes = np.flatnonzero(np.isfinite(net.node_storage).any(axis=1) & holds_stock)
     row_of_node = np.full(net.n_nodes, -1, dtype=np.int64)
     row_of_node[nodes] = np.arange(len(nodes))
     positions = np.flatnonzero(row_of_node[net.position_node] >= 0)
@@ -320,7 +406,7 @@ def define_storage_capacity(b: ModelBuilder, net: Network) -> None:
         "storage_capacity",
         rows.shape,
         [(rows[row_of_node[net.position_node[positions]]], b.columns("inv")[positions], 1.0)],
-        upper=net.node_storage[nodes][:, None],
+        upper=net.node_storage[nodes],
         axes=(Axis.of("node", net.node_ids, nodes), Axis.periods(H)),
     )
 
@@ -439,11 +525,17 @@ def build_model(
 
 
 def define_model(
-    b: ModelBuilder, net: Network, protocols: ProtocolSet | None = None, groups: Sequence[AuthorityGroup] = ()
+    b: ModelBuilder,
+    net: Network,
+    protocols: ProtocolSet | None = None,
+    groups: Sequence[AuthorityGroup] = (),
+    *,
+    tighten_setups: bool = True,
 ) -> None:
-    """Every family of the coordinated allocation model, in order, into `b`."""
+    """Every family of the coordinated allocation model, in order, into `b` (`tighten_setups`: the
+    demand-bounded setup link of `define_production`, off in replans)."""
     define_supplier_capacity(b, net)
-    define_production(b, net)
+    define_production(b, net, tighten_setups=tighten_setups)
     define_lane_capacity(b, net)
     define_demand(b, net)
     define_flow_balance(b, net)

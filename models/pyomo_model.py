@@ -238,30 +238,41 @@ def define_supplier_capacity(m: pyo.ConcreteModel, net: Network) -> None:
         return m.buy[o, t] <= m.offer_capacity[o, t] * m.order[o, t]
 
 
-def define_production(m: pyo.ConcreteModel, net: Network) -> None:
+def define_production(m: pyo.ConcreteModel, net: Network, *, tighten_setups: bool = True) -> None:
     """Production within capacity hours and rate, with overtime and setups.
 
         0 <= make[r,t] <= max_rate[r,t]
-        sum_{r at n, hours[r] > 0} hours[r] make[r,t] - overtime[n,t] <= regular_hours[n,t]
-                       nodes n with finite regular hours running a recipe that uses hours (capacity_hours)
+        sum_{r at n, hours[r] > 0} hours[r] make[r,t] + sum_{r at n, setup_hours[r] > 0} setup_hours[r] setup[r,t]
+            - overtime[n,t] <= regular_hours[n,t]
+                       nodes n with finite regular hours in some period running a recipe that uses
+                       hours per unit or for setups; periods with finite regular hours (capacity_hours)
         0 <= overtime[n,t] <= overtime_hours[n,t]     those nodes with some overtime
-        make[r,t] <= M[r,t] setup[r,t],  M = min(max_rate, (regular + overtime hours) / hours[r])
-                                                      recipes with a setup cost     (setup_link)
+        make[r,t] <= M[r,t] setup[r,t]                recipes with a setup cost or setup hours (setup_link)
+        M[r,t] = min(max_rate[r,t], max(0, regular_hours[n,t] + overtime_hours[n,t] - setup_hours[r]) / hours[r])
+
+    With `tighten_setups` (not in a replan), M[r,t] is also at most the demand for r's item from t
+    on, sum_{s of item i, u >= t} demand[s,u], where r's output has no other use than on-time
+    demand: the item has demand streams, all on time, feeds no recipe, has no safety-stock target,
+    r's node has unlimited storage and the network no working-capital cap (the validity argument is
+    in `models.allocation.define_production`).
 
     Cost: unit_cost[r] make + overtime_cost[n] overtime + setup_cost[r] setup (production).
     """
-    finite_hours = np.asarray(np.isfinite(net.node_regular_hours).all(axis=1), dtype=bool)
-    uses_hours = net.recipe_hours > 0
+    finite_hours = np.asarray(np.isfinite(net.node_regular_hours).any(axis=1), dtype=bool)
+    uses_hours = (net.recipe_hours > 0) | (net.recipe_setup_hours > 0)
     capacity_nodes = np.unique(net.recipe_node[uses_hours & finite_hours[net.recipe_node]])
     overtime_nodes = capacity_nodes[(net.node_overtime_hours[capacity_nodes] > 0).any(axis=1)]
     m.capacity_nodes = pyo.Set(within=m.nodes, initialize=_ids(capacity_nodes), doc="nodes with a capacity in hours")
     m.overtime_nodes = pyo.Set(within=m.capacity_nodes, initialize=_ids(overtime_nodes), doc="nodes with overtime")
     m.setups = pyo.Set(
-        within=m.recipes, initialize=_ids(np.flatnonzero(net.recipe_setup_cost > 0)), doc="recipes with a setup"
+        within=m.recipes,
+        initialize=_ids(np.flatnonzero((net.recipe_setup_cost > 0) | (net.recipe_setup_hours > 0))),
+        doc="recipes with a setup",
     )
 
     m.recipe_cost = pyo.Param(m.recipes, initialize=_table(net.recipe_cost))
     m.recipe_hours = pyo.Param(m.recipes, initialize=_table(net.recipe_hours))
+    m.setup_hours = pyo.Param(m.recipes, initialize=_table(net.recipe_setup_hours))
     m.max_rate = pyo.Param(m.recipes, m.periods, initialize=_table(net.recipe_max_rate), within=pyo.Any)
     m.setup_cost = pyo.Param(m.setups, initialize=_table(net.recipe_setup_cost, m.setups))
     m.regular_hours = pyo.Param(m.nodes, m.periods, initialize=_table(net.node_regular_hours), within=pyo.Any)
@@ -286,15 +297,40 @@ def define_production(m: pyo.ConcreteModel, net: Network) -> None:
 
     @m.Constraint(m.capacity_nodes, m.periods)
     def capacity_hours(m: pyo.ConcreteModel, n: int, t: int) -> Any:
+        if not math.isfinite(m.regular_hours[n, t]):
+            return pyo.Constraint.Skip
         hours_used = sum(m.recipe_hours[r] * m.make[r, t] for r in m.recipes_at[n] if m.recipe_hours[r] > 0)
+        setup_time = sum(m.setup_hours[r] * m.setup[r, t] for r in m.recipes_at[n] if m.setup_hours[r] > 0)
         overtime = m.overtime[n, t] if n in m.overtime_nodes else 0.0
-        return hours_used - overtime <= m.regular_hours[n, t]
+        return hours_used + setup_time - overtime <= m.regular_hours[n, t]
+
+    inputs = {int(i) for i in net.bom_item}
+    targeted = {int(net.position_item[p]) for p in range(net.n_positions) if net.position_safety_stock[p] > 0}
+    streams_of = {i: [s for s in range(net.n_demands) if net.demand_item[s] == i] for i in range(net.n_items)}
+
+    def serves_on_time_demand_only(r: int) -> bool:
+        item, node = int(net.recipe_item[r]), int(net.recipe_node[r])
+        streams = streams_of[item]
+        return (
+            tighten_setups
+            and bool(streams)
+            and all(net.demand_on_time[s] for s in streams)
+            and item not in inputs
+            and item not in targeted
+            and all(math.isinf(v) for v in net.node_storage[node])
+            and math.isinf(net.working_capital_cap)
+        )
 
     def setup_big_m(m: pyo.ConcreteModel, r: int, t: int) -> float:
         n = int(net.recipe_node[r])
-        hours_available = m.regular_hours[n, t] + m.overtime_hours[n, t]
-        by_hours = hours_available / m.recipe_hours[r] if m.recipe_hours[r] > 0 else math.inf
-        return float(min(m.max_rate[r, t], by_hours))
+        hours_left = max(0.0, m.regular_hours[n, t] + m.overtime_hours[n, t] - m.setup_hours[r])
+        by_hours = hours_left / m.recipe_hours[r] if m.recipe_hours[r] > 0 else math.inf
+        big_m = min(m.max_rate[r, t], by_hours)
+        if serves_on_time_demand_only(r):
+            item = int(net.recipe_item[r])
+            remaining = sum(float(net.demand_qty[s, u]) for s in streams_of[item] for u in range(t, net.horizon))
+            big_m = min(big_m, remaining)
+        return float(big_m)
 
     m.setup_big_m = pyo.Param(m.setups, m.periods, initialize=setup_big_m, within=pyo.Any)
 
@@ -357,6 +393,7 @@ def define_demand(m: pyo.ConcreteModel, net: Network) -> None:
         sum_{a into s} ship[a, t - lead(a)] + lost[s,t] + backlog[s,t] - backlog[s,t-1] = demand[s,t]
                                                                         (demand_balance)
         backlog[s,-1] = 0,   backlog[s,H-1] = 0
+        backlog[s,t] = lost[s,t] = 0     streams served on time (their own flag or their tier's)
 
     Cost: backlog_penalty backlog + lost_sale_penalty lost (service); -price delivered (revenue).
     """
@@ -370,10 +407,16 @@ def define_demand(m: pyo.ConcreteModel, net: Network) -> None:
         m.demands,
         m.periods,
         within=pyo.NonNegativeReals,
-        bounds=lambda m, s, t: (0.0, 0.0 if t == last else None),
+        bounds=lambda m, s, t: (0.0, 0.0 if t == last or net.demand_on_time[s] else None),
         doc="units of stream s still owed at the end of t",
     )
-    m.lost = pyo.Var(m.demands, m.periods, within=pyo.NonNegativeReals, doc="units of stream s given up in t")
+    m.lost = pyo.Var(
+        m.demands,
+        m.periods,
+        within=pyo.NonNegativeReals,
+        bounds=lambda m, s, t: (0.0, 0.0 if net.demand_on_time[s] else None),
+        doc="units of stream s given up in t",
+    )
 
     @m.Constraint(m.demands, m.periods)
     def demand_balance(m: pyo.ConcreteModel, s: int, t: int) -> Any:
@@ -414,18 +457,20 @@ def define_flow_balance(m: pyo.ConcreteModel, net: Network) -> None:
 def define_storage_capacity(m: pyo.ConcreteModel, net: Network) -> None:
     """Stock held at a node within its storage capacity.
 
-        sum_{p at n} inv[p,t] <= storage[n]       nodes with a finite capacity (storage_capacity)
+        sum_{p at n} inv[p,t] <= storage[n,t]     nodes with a finite capacity in some period (storage_capacity)
 
-    A node without stock positions gets no row here (the builder keeps an empty one).
+    A node without stock positions gets no row here (the builder keeps an empty one); nor does a
+    period whose capacity is unlimited (the builder keeps a row without an upper bound).
     """
-    m.storage_nodes = pyo.Set(within=m.nodes, initialize=_ids(np.flatnonzero(np.isfinite(net.node_storage))))
-    m.storage = pyo.Param(m.storage_nodes, initialize=_table(net.node_storage, m.storage_nodes))
+    finite = np.isfinite(net.node_storage).any(axis=1)
+    m.storage_nodes = pyo.Set(within=m.nodes, initialize=_ids(np.flatnonzero(finite)))
+    m.storage = pyo.Param(m.storage_nodes, m.periods, initialize=_table(net.node_storage, m.storage_nodes))
 
     @m.Constraint(m.storage_nodes, m.periods)
     def storage_capacity(m: pyo.ConcreteModel, n: int, t: int) -> Any:
-        if not m.positions_at[n]:
+        if not m.positions_at[n] or not math.isfinite(m.storage[n, t]):
             return pyo.Constraint.Skip
-        return sum(m.inv[p, t] for p in m.positions_at[n]) <= m.storage[n]
+        return sum(m.inv[p, t] for p in m.positions_at[n]) <= m.storage[n, t]
 
 
 def define_safety_stock(m: pyo.ConcreteModel, net: Network) -> None:
@@ -949,7 +994,11 @@ def build_pyomo_model(
         raise ValueError("build_pyomo_model: reach fixes decisions to a baseline; pass baseline and replan_options")
     m = pyo.ConcreteModel(name=net.spec.name)
     for define in FAMILY_DEFINITIONS:
-        define(m, net)
+        if define is define_production:
+            # A replan may keep production the baseline made: no demand-bounded setups (as the builder).
+            define_production(m, net, tighten_setups=baseline is None)
+        else:
+            define(m, net)
     if protocols is not None:
         define_authority(m, net, protocols, groups)
     if baseline is not None and replan_options is not None:

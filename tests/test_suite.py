@@ -18,7 +18,7 @@ import pytest
 import benchmarks.suite.runner
 import models.allocation
 from benchmarks.__main__ import main
-from benchmarks.generator import generate
+from benchmarks.generator import generate, with_calendars
 from benchmarks.suite import (
     BASELINE_PATH,
     RESPONSES,
@@ -34,6 +34,7 @@ from benchmarks.suite import (
     resolve_signals,
     resolve_target,
     run_cases,
+    scenario_network,
     select_cases,
     solver_version_note,
 )
@@ -47,13 +48,38 @@ def scenarios() -> dict[str, Any]:
 
 
 def test_scenarios_load_and_resolve(scenarios: dict[str, Any]) -> None:
-    assert len(scenarios) >= 8
+    assert len(scenarios) >= 9
     for scenario in scenarios.values():
         assert "S" in scenario.sizes
-        net = Network.from_spec(generate("S", scenario.seed))
+        net = Network.from_spec(scenario_network(scenario, "S"))
         signals = resolve_signals(scenario, net)
         assert len(signals) >= len(scenario.signals)
         apply_signals(net, signals)  # validates every resolved target
+
+
+def test_a_calendar_scenario_runs_on_the_network_with_calendars(scenarios: dict[str, Any], tmp_path: Path) -> None:
+    """Issue #19: `calendars: true` plans the generated network against `with_calendars` (the plant
+    with the most hours closed for maintenance: neither regular nor overtime hours), and the calendar
+    scenario's signals land in the shutdown."""
+    scenario = scenarios["maintenance_shutdown_surge"]
+    assert scenario.calendars
+    plain = Network.from_spec(generate("S", scenario.seed))
+    net = Network.from_spec(scenario_network(scenario, "S"))
+    assert net.spec == with_calendars(generate("S", scenario.seed))
+    hours = net.node_regular_hours + net.node_overtime_hours
+    shut = np.flatnonzero((hours == 0).any(axis=1) & (plain.node_regular_hours > 0).all(axis=1))
+    assert len(shut) == 1
+    periods = np.flatnonzero(hours[shut[0]] == 0)
+    assert periods.tolist() == np.flatnonzero(net.node_regular_hours[shut[0]] == 0).tolist()
+    disrupted = apply_signals(net, resolve_signals(scenario, net))
+    surged = np.flatnonzero((disrupted.demand_qty != net.demand_qty).any(axis=0))
+    assert surged.tolist() == periods.tolist()
+    assert not any(s.calendars for s in scenarios.values() if s.name != scenario.name)
+    assert scenario_network(replace(scenario, calendars=False), "S") == generate("S", scenario.seed)
+    raw = json.loads(scenario.path.read_text()) | {"calendars": "yes"}
+    (tmp_path / "bad.json").write_text(json.dumps(raw))
+    with pytest.raises(ScenarioError, match=r"bad\.json: field 'calendars' is 'yes'; it must be true or false"):
+        load_scenario(tmp_path / "bad.json")
 
 
 def test_resolution_is_deterministic_and_ranked() -> None:
@@ -72,10 +98,12 @@ def test_resolution_is_deterministic_and_ranked() -> None:
         resolve_target(net, "warehouse:0")
 
 
-def test_full_suite_is_every_scenario_at_s_and_m(scenarios: dict[str, Any]) -> None:
-    """Issue #6: every scenario at S and M; the CI suite is the S set; L only on demand."""
+def test_full_suite_is_every_scenario_at_its_sizes(scenarios: dict[str, Any]) -> None:
+    """Issue #6: every scenario at S and M (the calendar scenario of issue #19 names S alone so far);
+    the CI suite is the S set; L only on demand."""
     full = select_cases(["full"], list(scenarios.values()))
-    assert sorted(c.key for c in full) == sorted(f"{name}@{size}" for name in scenarios for size in ("S", "M"))
+    assert sorted(c.key for c in full) == sorted(f"{s.name}@{size}" for s in scenarios.values() for size in s.sizes)
+    assert all(set(s.sizes) == {"S", "M"} for s in scenarios.values() if not s.calendars)
     ci = select_cases(["ci"], list(scenarios.values()))
     assert sorted(c.key for c in ci) == sorted(f"{name}@S" for name in scenarios)
     assert [c.key for c in select_cases(["plant_fire@L"], list(scenarios.values()))] == ["plant_fire@L"]
@@ -135,6 +163,50 @@ def test_evaluator_passes_a_good_result() -> None:
 def test_evaluator_catches_each_broken_kind(change: dict[str, Any], broken: str) -> None:
     failures = evaluate_expectations(_result(**change), EXPECTED)
     assert any(f.startswith(broken) for f in failures), failures
+
+
+def test_closed_plants_idle_reads_what_the_plan_makes_where_the_calendar_closes_a_plant() -> None:
+    """Issue #19: `closed_plants_idle` holds when every node-period the calendar closes has nothing
+    made in it, breaks when something is made there, and breaks when no node closes at all (the
+    expectation would say nothing)."""
+    want = {"closed_plants_idle": True}
+    idle = [{"node": "P2", "period": 2, "quantity": 0.0}, {"node": "P2", "period": 3, "quantity": 0.0}]
+    assert evaluate_expectations(_result(closed_production=idle), want) == []
+    busy = [idle[0], {"node": "P2", "period": 3, "quantity": 12.5}]
+    [failure] = evaluate_expectations(_result(closed_production=busy), want)
+    assert failure == "closed_plants_idle: P2 makes 12.5 in period 3, where its calendar closes it"
+    [failure] = evaluate_expectations(_result(closed_production=[]), want)
+    assert failure == "closed_plants_idle: no node's calendar closes it in any period"
+    assert evaluate_expectations(_result(), {"closed_plants_idle": False}) == []
+
+
+def test_closed_production_is_what_the_plan_makes_in_the_closed_periods(scenarios: dict[str, Any]) -> None:
+    """The worker's `closed_production` lists every period the calendar closes the shut plant (S:
+    periods 2 and 3), with the plan's production there: a plan that honours the closure makes 0.0,
+    and a plan that made 5 units there reads 5.0."""
+    from benchmarks.suite.worker import closed_production
+    from models.plan import Table
+
+    net = Network.from_spec(scenario_network(scenarios["maintenance_shutdown_surge"], "S"))
+    hours = net.node_regular_hours + net.node_overtime_hours
+    [shut] = [net.node_ids[i] for i in np.flatnonzero((hours == 0).any(axis=1))]
+
+    class _Plan:
+        has_solution = True
+
+        def __init__(self, nodes: list[str], periods: list[int], quantities: list[float]) -> None:
+            self.production = Table(
+                {"node": np.array(nodes), "period": np.array(periods), "quantity": np.array(quantities)}
+            )
+
+    honours = _Plan([shut, shut, shut], [1, 4, 5], [10.0, 20.0, 30.0])
+    assert closed_production(net, honours) == [
+        {"node": shut, "period": 2, "quantity": 0.0},
+        {"node": shut, "period": 3, "quantity": 0.0},
+    ]
+    breaks = _Plan([shut, shut, net.node_ids[0]], [3, 3, 2], [2.0, 3.0, 7.0])
+    assert [row["quantity"] for row in closed_production(net, breaks)] == [0.0, 5.0]
+    assert closed_production(Network.from_spec(generate("S", 0)), honours) == []
 
 
 def test_evaluator_gap_and_time() -> None:

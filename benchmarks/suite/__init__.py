@@ -49,6 +49,7 @@ from benchmarks.suite.scenarios import (
     ScenarioError,
     load_scenario,
     load_scenarios,
+    scenario_network,
     scenario_protocols,
     select_cases,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "run_cases",
     "run_suite",
     "run_suite_command",
+    "scenario_network",
     "scenario_protocols",
     "select_cases",
     "sha256",
