@@ -62,7 +62,9 @@ def value_figure(results: Sequence[Mapping[str, Any]]) -> Any:
     plt = pyplot()
     cases = sorted(results, key=lambda r: (size_order(r["size"]), r["scenario"]))
     labels = [f"{r['scenario']}@{r['size']}" for r in cases]
-    fig, (money, fill) = plt.subplots(1, 2, figsize=(12.0, 1.2 + 0.55 * max(len(cases), 1)), sharey=True, squeeze=True)
+    fig, (money, fill) = plt.subplots(
+        1, 2, figsize=(12.0, max(3.5, 1.2 + 0.55 * len(cases))), sharey=True, squeeze=True
+    )
     height = 0.8 / len(VALUE_SERIES)
     rows = list(range(len(cases)))
     for j, (name, cost_key, fill_key, colour) in enumerate(VALUE_SERIES):
