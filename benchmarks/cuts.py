@@ -205,7 +205,7 @@ class CutsResult:
 def measure(n_sites: int, n_customers: int, seed: int, options: SolveOptions) -> CutsResult:
     data = cflp_data(n_sites, n_customers, seed)
     net = Network.from_spec(cflp_network(data))
-    cut, plain = build_model(net), build_model(net, link_backup_flows=False)
+    cut, plain = build_model(net, link_backup_flows=True), build_model(net)
     rows_added = cut.n_rows - plain.n_rows
     textbook, textbook_seconds, textbook_lp = _solve_textbook(data, options)
     with_cuts, with_seconds, with_lp, with_status = _solve_concerto(cut, options)

@@ -1041,7 +1041,7 @@ def build_pyomo_model(
     baseline: Mapping[str, FloatArray] | None = None,
     replan_options: ReplanOptions | None = None,
     reach: Reach | None = None,
-    link_backup_flows: bool = True,
+    link_backup_flows: bool = False,
 ) -> pyo.ConcreteModel:
     """The whole coordinated allocation model of a network, family by family, as a Pyomo model; with
     a protocol set, its active authority groups (`models.protocols.resolve_authority`) too

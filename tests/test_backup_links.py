@@ -62,7 +62,7 @@ def test_links_are_written_only_where_they_cut() -> None:
     is below every demand gets no row, and neither does a network without backup offers."""
     data = cflp_data(3, 4, 0)
     data = dataclasses.replace(data, capacity=np.array([1000.0, 5.0, 1000.0]), demand=np.array([10.0, 20, 30, 40]))
-    lp = build_model(Network.from_spec(cflp_network(data)))
+    lp = build_model(Network.from_spec(cflp_network(data)), link_backup_flows=True)
     block = lp.constraints["backup_lane_link"]
     arcs = block.entities("arc")
     net = Network.from_spec(cflp_network(data))
