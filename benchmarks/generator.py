@@ -1119,9 +1119,10 @@ if __name__ == "__main__":
 
 def with_calendars(spec: NetworkSpec) -> NetworkSpec:
     """`spec` planned against calendars: the plant with the most regular hours shut for maintenance
-    (no regular hours) for two periods from a third of the horizon, and a seasonal allocation on
-    every finite regular offer (60% of its capacity over the first third of the horizon, 140% over
-    the middle third). Deterministic: the same spec gives the same calendars."""
+    (neither regular nor overtime hours: the plant is closed) for two periods from a third of the
+    horizon, and a seasonal allocation on every finite regular offer (60% of its capacity over the
+    first third of the horizon, 140% over the middle third). Deterministic: the same spec gives the
+    same calendars."""
     H = spec.horizon
     third = max(H // 3, 1)
     hours = [
@@ -1135,8 +1136,13 @@ def with_calendars(spec: NetworkSpec) -> NetworkSpec:
     def maintenance(node: Node) -> Node:
         if node.id != plant:
             return node
-        assert isinstance(node.regular_hours, float)
-        return replace(node, regular_hours=Calendar(node.regular_hours, (CalendarException(*shut, 0.0),)))
+        assert isinstance(node.regular_hours, float) and isinstance(node.overtime_hours, float)
+        closed = (CalendarException(*shut, 0.0),)
+        return replace(
+            node,
+            regular_hours=Calendar(node.regular_hours, closed),
+            overtime_hours=Calendar(node.overtime_hours, closed),
+        )
 
     def season(offer: SupplyOffer) -> SupplyOffer:
         cap = offer.capacity

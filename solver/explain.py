@@ -55,6 +55,12 @@ class Relaxation:
     """An authority rule whose action kind acts on this resource (its approver could sanction it)."""
     approver: str = ""
     message: str = ""
+    amounts: tuple[float, ...] = ()
+    """The amount in each of `periods`, in the same order (sums to `amount`)."""
+    needs: tuple[Relaxation, ...] = ()
+    """For an on-time demand stream that cannot be served on time: the smallest relaxation of
+    capacities and limits that serves this stream on time while the other late streams may wait
+    (which resource, which periods, how much); empty when none would."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +215,38 @@ def _late_demand(
     relaxed = backend.solve(elastic.lp, options)
     if not relaxed.status.has_solution or relaxed.x is None:
         return ()
-    return _relaxations(elastic, relaxed.x, None)
+    late = _relaxations(elastic, relaxed.x, None)
+    out = []
+    for k, stream in enumerate(late):
+        needs = _serving_on_time(model, options, families, backend, stream.resource) if k < _LISTED else ()
+        if needs:
+            message = f"{stream.message}; to serve it on time: " + "; ".join(r.message for r in needs)
+            stream = dataclasses.replace(stream, needs=needs, message=message)
+        out.append(stream)
+    return tuple(out)
+
+
+def _serving_on_time(
+    model: CompiledModel, options: SolveOptions, families: frozenset[str], backend: SolverBackend, stream: str
+) -> tuple[Relaxation, ...]:
+    """The smallest relaxation of `families` (capacities and limits) that serves on-time demand
+    `stream` on time, while every other on-time stream may be late at no cost: the elastic model with
+    `stream`'s on-time violations fixed at 0 and the other streams' free. Empty when even that has
+    no solution (what `stream` lacks cannot be relaxed within `families`)."""
+    elastic = define_elastic(model.lp, model.net, model.groups, families=families | {ON_TIME_DEMAND})
+    on_time = np.array([v.family == ON_TIME_DEMAND for v in elastic.violations], dtype=bool)
+    own = on_time & np.array([v.resource == stream for v in elastic.violations], dtype=bool)
+    lp = elastic.lp
+    upper, cost = lp.col_upper.copy(), lp.c.copy()
+    upper[elastic.columns[own]] = 0.0
+    cost[elastic.columns[on_time & ~own]] = 0.0
+    lp = dataclasses.replace(lp, col_upper=upper, c=cost)
+    relaxed = backend.solve(lp, options)
+    if not relaxed.status.has_solution or relaxed.x is None:
+        return ()
+    setups = setup_hours_used(lp, model.net, relaxed.x)
+    found = _relaxations(dataclasses.replace(elastic, lp=lp), relaxed.x, None, setups)
+    return tuple(r for r in found if r.family != ON_TIME_DEMAND)
 
 
 _LISTED = 12
@@ -301,7 +338,12 @@ def _relaxations(
     out: list[Relaxation] = []
     for (function, family, resource), cells in sorted(grouped.items()):
         amount = sum(a for _, a in cells)
-        periods = tuple(sorted({p for p, _ in cells if p >= 0}))
+        by_period: dict[int, float] = {}
+        for p, a in cells:
+            if p >= 0:
+                by_period[p] = by_period.get(p, 0.0) + a
+        periods = tuple(sorted(by_period))
+        amounts = tuple(by_period[p] for p in periods)
         rule = _approving_rule(protocols, family, resource)
         unit = units[(function, family, resource)]
         word = unit[:-1] if unit.endswith("s") and _fmt(amount) == "1" else unit
@@ -310,7 +352,11 @@ def _relaxations(
         if rule is not None:
             who = rule.approver.label
             approval = f", approver {who}" if family.startswith("authority") else f", rule {rule.id} ({who})"
-        message = f"{subject}{_periods(periods)} ({function}{approval})"
+        if family == ON_TIME_DEMAND and len(periods) > 1:
+            each = ", ".join(f"{_fmt(a)} in period {p}" for p, a in zip(periods, amounts))
+            message = f"{subject} ({each}) ({function}{approval})"
+        else:
+            message = f"{subject}{_periods(periods)} ({function}{approval})"
         if family == "capacity_hours" and setups:
             message += "".join(
                 f"; setups on plant {resource} use {_fmt(setups[(resource, p)][0])} of its "
@@ -329,6 +375,7 @@ def _relaxations(
                 approving_rule=rule.id if rule is not None else "",
                 approver=rule.approver.label if rule is not None else "",
                 message=message,
+                amounts=amounts,
             )
         )
     return tuple(out)

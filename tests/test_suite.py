@@ -60,15 +60,18 @@ def test_scenarios_load_and_resolve(scenarios: dict[str, Any]) -> None:
 
 def test_a_calendar_scenario_runs_on_the_network_with_calendars(scenarios: dict[str, Any], tmp_path: Path) -> None:
     """Issue #19: `calendars: true` plans the generated network against `with_calendars` (the plant
-    with the most hours shut for maintenance), and the calendar scenario's signals land in the shutdown."""
+    with the most hours closed for maintenance: neither regular nor overtime hours), and the calendar
+    scenario's signals land in the shutdown."""
     scenario = scenarios["maintenance_shutdown_surge"]
     assert scenario.calendars
     plain = Network.from_spec(generate("S", scenario.seed))
     net = Network.from_spec(scenario_network(scenario, "S"))
     assert net.spec == with_calendars(generate("S", scenario.seed))
-    shut = np.flatnonzero((net.node_regular_hours == 0).any(axis=1) & (plain.node_regular_hours > 0).all(axis=1))
+    hours = net.node_regular_hours + net.node_overtime_hours
+    shut = np.flatnonzero((hours == 0).any(axis=1) & (plain.node_regular_hours > 0).all(axis=1))
     assert len(shut) == 1
-    periods = np.flatnonzero(net.node_regular_hours[shut[0]] == 0)
+    periods = np.flatnonzero(hours[shut[0]] == 0)
+    assert periods.tolist() == np.flatnonzero(net.node_regular_hours[shut[0]] == 0).tolist()
     disrupted = apply_signals(net, resolve_signals(scenario, net))
     surged = np.flatnonzero((disrupted.demand_qty != net.demand_qty).any(axis=0))
     assert surged.tolist() == periods.tolist()
@@ -161,6 +164,50 @@ def test_evaluator_passes_a_good_result() -> None:
 def test_evaluator_catches_each_broken_kind(change: dict[str, Any], broken: str) -> None:
     failures = evaluate_expectations(_result(**change), EXPECTED)
     assert any(f.startswith(broken) for f in failures), failures
+
+
+def test_closed_plants_idle_reads_what_the_plan_makes_where_the_calendar_closes_a_plant() -> None:
+    """Issue #19: `closed_plants_idle` holds when every node-period the calendar closes has nothing
+    made in it, breaks when something is made there, and breaks when no node closes at all (the
+    expectation would say nothing)."""
+    want = {"closed_plants_idle": True}
+    idle = [{"node": "P2", "period": 2, "quantity": 0.0}, {"node": "P2", "period": 3, "quantity": 0.0}]
+    assert evaluate_expectations(_result(closed_production=idle), want) == []
+    busy = [idle[0], {"node": "P2", "period": 3, "quantity": 12.5}]
+    [failure] = evaluate_expectations(_result(closed_production=busy), want)
+    assert failure == "closed_plants_idle: P2 makes 12.5 in period 3, where its calendar closes it"
+    [failure] = evaluate_expectations(_result(closed_production=[]), want)
+    assert failure == "closed_plants_idle: no node's calendar closes it in any period"
+    assert evaluate_expectations(_result(), {"closed_plants_idle": False}) == []
+
+
+def test_closed_production_is_what_the_plan_makes_in_the_closed_periods(scenarios: dict[str, Any]) -> None:
+    """The worker's `closed_production` lists every period the calendar closes the shut plant (S:
+    periods 2 and 3), with the plan's production there: a plan that honours the closure makes 0.0,
+    and a plan that made 5 units there reads 5.0."""
+    from benchmarks.suite.worker import closed_production
+    from models.plan import Table
+
+    net = Network.from_spec(scenario_network(scenarios["maintenance_shutdown_surge"], "S"))
+    hours = net.node_regular_hours + net.node_overtime_hours
+    [shut] = [net.node_ids[i] for i in np.flatnonzero((hours == 0).any(axis=1))]
+
+    class _Plan:
+        has_solution = True
+
+        def __init__(self, nodes: list[str], periods: list[int], quantities: list[float]) -> None:
+            self.production = Table(
+                {"node": np.array(nodes), "period": np.array(periods), "quantity": np.array(quantities)}
+            )
+
+    honours = _Plan([shut, shut, shut], [1, 4, 5], [10.0, 20.0, 30.0])
+    assert closed_production(net, honours) == [
+        {"node": shut, "period": 2, "quantity": 0.0},
+        {"node": shut, "period": 3, "quantity": 0.0},
+    ]
+    breaks = _Plan([shut, shut, net.node_ids[0]], [3, 3, 2], [2.0, 3.0, 7.0])
+    assert [row["quantity"] for row in closed_production(net, breaks)] == [0.0, 5.0]
+    assert closed_production(Network.from_spec(generate("S", 0)), honours) == []
 
 
 def test_evaluator_gap_and_time() -> None:

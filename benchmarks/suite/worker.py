@@ -9,6 +9,8 @@ import math
 import time
 from typing import Any
 
+import numpy as np
+
 from benchmarks.suite.scenarios import Case, scenario_network, scenario_protocols
 from benchmarks.suite.settings import RESPONSES
 from benchmarks.suite.targets import resolve_signals
@@ -67,6 +69,25 @@ def _response_record(plan: Any, baseline: Any, wall: float) -> dict[str, Any]:
     return record
 
 
+def closed_production(net: Network, plan: Any) -> list[dict[str, Any]]:
+    """What `plan` makes at each node in the periods its calendar closes it (neither regular nor
+    overtime hours there, some in another period), one row per such node and period with the
+    quantity made (0.0 when the plan respects the closure). Empty when no node closes."""
+    hours = net.node_regular_hours + net.node_overtime_hours
+    closed = (hours <= 0) & (hours > 0).any(axis=1, keepdims=True)
+    made = np.zeros(hours.shape)
+    rows = plan.production.columns if plan.has_solution else {}
+    if len(rows.get("node", ())):
+        index = {node: i for i, node in enumerate(net.node_ids)}
+        nodes = np.fromiter((index[n] for n in rows["node"]), dtype=np.int64, count=len(rows["node"]))
+        np.add.at(made, (nodes, rows["period"].astype(np.int64)), rows["quantity"])
+    node, period = np.nonzero(closed)
+    return [
+        {"node": net.node_ids[n], "period": int(t), "quantity": float(q)}
+        for n, t, q in zip(node.tolist(), period.tolist(), made[node, period].tolist(), strict=True)
+    ]
+
+
 def _signal_summary(s: Signal) -> dict[str, str]:
     """A resolved signal as the report names it: id, type and the fields it sets."""
     return {
@@ -123,6 +144,7 @@ def run_case(case: Case) -> dict[str, Any]:
     orchestrated["first_objective"] = _clean(first.business_objective) if first is not None else None
     orchestrated["first_n_cols"] = first.plan.stats.n_cols if first is not None else None
     orchestrated["first_solve_seconds"] = first.plan.stats.solve_seconds if first is not None else None
+    orchestrated["closed_production"] = closed_production(net, responses.orchestrated)
     return {
         "scenario": scenario.name,
         "size": case.size,
