@@ -308,8 +308,40 @@ def report(results: list[BuildResult]) -> str:
     return "\n".join(lines)
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo), else what `platform` knows, else ""."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name") and ":" in line:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def git_commit() -> str:
+    """The commit the code was run from (with "+dirty" when the work tree has changes), or ""."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return sha + ("+dirty" if dirty else "")
+
+
 def environment() -> dict[str, Any]:
-    """What a reader needs to repeat the run: versions and the machine."""
+    """What a reader needs to repeat the run: versions, the commit and the machine."""
     import numpy
     import pyomo
 
@@ -319,6 +351,8 @@ def environment() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "processor": platform.machine(),
+        "cpu_model": cpu_model(),
+        "commit": git_commit(),
         "cpus": mp.cpu_count(),
         "highs": HIGHS_VERSION,
         "numpy": numpy.__version__,

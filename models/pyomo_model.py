@@ -64,6 +64,7 @@ CONSTRAINT_FAMILIES = (
     "service_target",
     "single_source",
     "single_source_link",
+    "backup_lane_link",
 )
 """The twin's constraints, named like the builder's families. A row whose sum has no term at all
 (a storage row of a node without stock positions, a tier without demand) is skipped here."""
@@ -583,6 +584,64 @@ def define_single_sourcing(m: pyo.ConcreteModel, net: Network) -> None:
         return m.ship[a, t] <= m.link_big_m[a, t] * m.assign[a]
 
 
+def define_backup_flow_links(m: pyo.ConcreteModel, net: Network, *, enabled: bool = True) -> None:
+    """The activation of a backup offer linked to each lane out of its site, where that cuts.
+
+        ship[a,t] <= U[a,t] activated[b]                               (backup_lane_link)
+        U[a,t] = min(lane_cap[lane(a),t], C[b,t], D[s,arr(a,t)])
+        C[b,t] = sum_{u <= t} offer_capacity[b,u];  D[s,u] = sum_{v <= u} demand[s,v]
+                 (D only for an arc into a demand stream s; +inf otherwise)
+
+    for each backup offer b that is the only source of its position p (no other offer, no recipe
+    making it, no arc into it, nothing on hand or scheduled to arrive), each arc a out of p and each
+    departure t arriving in the horizon, and only where U[a,t] < C[b,t] (with C[b,t], the row is
+    implied by backup_activation and the flow balance). Rows are indexed by the arcs with at least
+    one such period; the others are skipped. Off (`enabled` false), the family has no rows. The
+    validity argument is in `models.allocation.define_backup_flow_links`.
+    """
+
+    def sole_source(b: int) -> int | None:
+        """The position b alone supplies, or None."""
+        p = int(net.position_index(net.offer_node[[b]], net.offer_item[[b]])[0])
+        alone = (
+            list(m.offers_at[p]) == [b]
+            and not m.recipes_making[p]
+            and not m.arcs_into[p]
+            and m.on_hand[p] == 0
+            and all(m.receipts[p, t] == 0 for t in m.periods)
+        )
+        return p if alone else None
+
+    def coefficient(b: int, a: int, t: int) -> float:
+        sold_by_t = sum(float(m.offer_capacity[b, u]) for u in m.periods if u <= t)
+        bound = min(float(m.lane_cap[m.arc_lane[a], t]), sold_by_t)
+        streams = [s for s in m.demands if a in m.arcs_into_demand[s]]
+        if streams and not any(a in m.arcs_into[q] for q in m.positions):
+            owed = sum(float(m.demand[streams[0], v]) for v in m.periods if v <= m.arrival[a, t])
+            bound = min(bound, owed)
+        return bound
+
+    def cuts(b: int, a: int, t: int) -> bool:
+        sold_by_t = sum(float(m.offer_capacity[b, u]) for u in m.periods if u <= t)
+        return enabled and _arrives(m, a, t) and m.lane_cap[m.arc_lane[a], t] > 0 and coefficient(b, a, t) < sold_by_t
+
+    backup_of: dict[int, int] = {}
+    for b in m.backups:
+        p = sole_source(b)
+        if p is not None:
+            for a in m.arcs_out_of[p]:
+                backup_of[a] = b
+    linked = sorted(a for a, b in backup_of.items() if any(cuts(b, a, t) for t in m.periods))
+    m.linked_arcs = pyo.Set(within=m.arcs, initialize=linked, doc="arcs out of a backup's site whose link cuts")
+
+    @m.Constraint(m.linked_arcs, m.periods)
+    def backup_lane_link(m: pyo.ConcreteModel, a: int, t: int) -> Any:
+        b = backup_of[a]
+        if not cuts(b, a, t):
+            return pyo.Constraint.Skip
+        return m.ship[a, t] <= coefficient(b, a, t) * m.activated[b]
+
+
 # ---------------------------------------------------------------------------------------------
 # Decision protocols, in the order of `models.protocols.define_authority`
 # ---------------------------------------------------------------------------------------------
@@ -969,6 +1028,7 @@ FAMILY_DEFINITIONS: tuple[Callable[[pyo.ConcreteModel, Network], None], ...] = (
     define_working_capital,
     define_service_targets,
     define_single_sourcing,
+    define_backup_flow_links,
 )
 """The families without protocols, in order; `build_pyomo_model` adds the protocols and the objective."""
 
@@ -981,9 +1041,11 @@ def build_pyomo_model(
     baseline: Mapping[str, FloatArray] | None = None,
     replan_options: ReplanOptions | None = None,
     reach: Reach | None = None,
+    link_backup_flows: bool = False,
 ) -> pyo.ConcreteModel:
     """The whole coordinated allocation model of a network, family by family, as a Pyomo model; with
-    a protocol set, its active authority groups (`models.protocols.resolve_authority`) too.
+    a protocol set, its active authority groups (`models.protocols.resolve_authority`) too
+    (`link_backup_flows`: the backup_lane_link rows, as the builder's option of the same name).
 
     With a `baseline` (buy, make and ship arrays, `models.replanning.baseline_decisions`) and
     `replan_options`, the replan model of `net` as the signals leave it: the stability penalty and
@@ -997,6 +1059,8 @@ def build_pyomo_model(
         if define is define_production:
             # A replan may keep production the baseline made: no demand-bounded setups (as the builder).
             define_production(m, net, tighten_setups=baseline is None)
+        elif define is define_backup_flow_links:
+            define_backup_flow_links(m, net, enabled=link_backup_flows)
         else:
             define(m, net)
     if protocols is not None:

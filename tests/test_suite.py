@@ -29,6 +29,7 @@ from benchmarks.suite import (
     gate,
     load_scenario,
     load_scenarios,
+    markdown,
     performance,
     performance_markdown,
     resolve_signals,
@@ -376,7 +377,7 @@ def test_performance_per_size_on_hand_made_results() -> None:
     )
     assert summary["largest_size_solved"] == "S"
     table = "\n".join(performance_markdown(summary))
-    assert "| M | 2 | 96,000 | 0.300 | 55.500 | - | 58.000 | 1/2 |" in table
+    assert "| M | 2 | 96,000 | 0.30 | 55.50 | - | 58.00 | 1/2 |" in table
     assert table.endswith("largest size solved to 1% gap within 60 s: S")
 
     in_time = [_timed("M", 0.2, 50.0, 52.0), _timed("M", 0.4, 59.0, 64.0)]
@@ -454,7 +455,10 @@ def test_run_with_plot_writes_both_charts(tmp_path: Path, capsys: pytest.Capture
     [size] = report["performance"]["sizes"]
     assert (size["size"], size["cases"]) == ("S", 1)
     assert size["columns"] == report["results"][0]["responses"]["orchestrated"]["n_cols"]
-    for name in ("cost_by_function.png", "solve_time_vs_size.png"):
+    orchestrated = report["results"][0]["responses"]["orchestrated"]
+    assert {"first_ready_seconds", "first_objective", "first_n_cols", "first_solve_seconds"} <= set(orchestrated)
+    assert orchestrated["first_n_cols"] is None or orchestrated["first_n_cols"] > 0
+    for name in ("value_of_orchestration.png", "cost_by_function.png", "solve_time_vs_size.png"):
         path = charts / name
         assert f"chart written to {path}" in printed
         data = path.read_bytes()
@@ -547,3 +551,128 @@ def test_report_that_is_not_a_suite_report_is_refused(tmp_path: Path, capsys: py
         assert main(["update-baseline", "--report", str(path), "--baseline", str(baseline)]) == 2
         assert str(path) in capsys.readouterr().err
     assert baseline.read_text() == '{"scenarios": {}}\n'
+
+
+def _valued(
+    scenario: str, size: str, seq: float | None, nothing: float, fill_seq: float, fill_nothing: float
+) -> dict[str, Any]:
+    """A hand-made case with the figures the value and solve-time charts read."""
+    value = {
+        "cost_gap_to_sequential": seq,
+        "fill_rate_gap_to_sequential": fill_seq,
+        "cost_gap_to_do_nothing": nothing,
+        "fill_rate_gap_to_do_nothing": fill_nothing,
+    }
+    responses: dict[str, Any] = {n: {"n_cols": 4_000, "solve_seconds": 0.5} for n in RESPONSES}
+    responses["orchestrated"] |= {
+        "n_cols": 4_100,
+        "solve_seconds": 2.0,
+        "first_n_cols": 900,
+        "first_solve_seconds": 0.2,
+    }
+    return {"scenario": scenario, "size": size, "responses": responses, "value_of_orchestration": value}
+
+
+def test_value_chart_plots_savings_and_fill_gain_per_scenario(tmp_path: Path) -> None:
+    """Two panels sharing one row per scenario (sorted by size, then name): money saved against
+    the sequential response and doing nothing, and the fill-rate gain in percentage points. Bars
+    carry rounded labels: 20,400 saved reads 20.4k, a 1.5% gain +1.50 pp; a missing figure n/a."""
+    import matplotlib.pyplot as plt
+
+    from benchmarks.suite import plot_value, value_figure
+
+    results = [
+        _valued("outage", "M", 57_000.0, 1_250_000.0, 0.0, 0.2),
+        _valued("surge", "S", 20_400.0, 312.0, 0.015, 0.0),
+        _valued("fire", "S", None, 5_000.0, 0.0, 0.0),
+    ]
+    fig = value_figure(results)
+    money, fill = fig.axes
+    assert money.get_title() == "What orchestration saves" and fill.get_title() == "Fill-rate gain"
+    assert [t.get_text() for t in money.get_yticklabels()] == ["fire@S", "surge@S", "outage@M"]
+    for ax in (money, fill):
+        assert [c.get_label() for c in ax.containers] == ["vs sequential", "vs do nothing"]
+    [legend] = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["vs sequential", "vs do nothing"]
+    sequential, _ = money.containers
+    assert [bar.get_width() for bar in sequential] == [0.0, 20_400.0, 57_000.0]
+    labels = [t.get_text() for t in money.texts]
+    assert {"n/a", "20.4k", "57.0k", "1.25M", "312"} <= set(labels)
+    assert "+1.50 pp" in [t.get_text() for t in fill.texts]
+    assert [bar.get_width() for bar in fill.containers[0]] == pytest.approx([0.0, 1.5, 0.0])
+    plt.close(fig)
+    path = plot_value(results, tmp_path / "value.png")
+    assert path.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_solve_time_chart_labels_points_and_shows_first_answers_apart(tmp_path: Path) -> None:
+    """Every orchestrated final point carries its scenario@size label; the first answers are a
+    series of their own (marker x), each joined to its final answer by a line."""
+    import matplotlib.pyplot as plt
+
+    from benchmarks.suite import solve_time_figure
+
+    results = [_valued("outage", "M", 1.0, 1.0, 0.0, 0.0), _valued("surge", "S", 1.0, 1.0, 0.0, 0.0)]
+    fig = solve_time_figure(results)
+    [ax] = fig.axes
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == [
+        "orchestrated, final answer",
+        "sequential (its stages' solves)",
+        "do nothing",
+        "orchestrated, first answer (reach)",
+    ]
+    assert sorted(t.get_text() for t in ax.texts) == ["outage@M", "surge@S"]
+    first = ax.collections[-1]
+    assert first.get_offsets().tolist() == [[900.0, 0.2], [900.0, 0.2]]
+    joins = [line.get_xydata().tolist() for line in ax.lines]
+    assert joins == [[[900.0, 0.2], [4_100.0, 2.0]]] * 2
+    plt.close(fig)
+
+
+def test_markdown_has_title_provenance_and_legends() -> None:
+    """The report opens with a title naming the suite, then the commit, solver versions, the
+    machine (cores and CPU model) and settings; each table has a legend line; gains are in
+    percentage points and money is rounded to whole units."""
+    case = {
+        "scenario": "outage",
+        "size": "S",
+        "solve_ratio": 1.234,
+        "responses": {
+            n: {"status": "optimal", "objective": 2_000_123.456, "fill_rate": 0.98765, "wall_seconds": 1.23456}
+            for n in RESPONSES
+        },
+        "value_of_orchestration": {
+            "cost_gap_to_sequential": 20_400.49,
+            "fill_rate_gap_to_sequential": 0.0123,
+            "cost_gap_to_do_nothing": 57_000.0,
+            "fill_rate_gap_to_do_nothing": 0.0,
+        },
+        "expectations": {},
+    }
+    report = {
+        "suite": ["ci"],
+        "environment": {
+            "commit": "0123abc",
+            "highs": "1.16.0",
+            "python": "3.11.9",
+            "numpy": "2.1",
+            "pyomo": "6.9",
+            "cpus": 2,
+            "cpu_model": "Example CPU @ 3.0GHz",
+            "platform": "Linux",
+        },
+        "settings": {"jobs": 1, "threads": 1, "mip_rel_gap": 0.01},
+        "wall_seconds": 123.4,
+        "reference_seconds": 0.5,
+        "results": [case],
+    }
+    text = markdown(report)
+    lines = text.splitlines()
+    assert lines[0] == "# Concerto disruption suite: ci"
+    assert "- commit: `0123abc`" in lines
+    assert any(line.startswith("- solvers: HiGHS 1.16.0") for line in lines)
+    assert "- machine: 2 cores, Example CPU @ 3.0GHz; Linux" in lines
+    assert sum(line.startswith("Columns: ") for line in lines) == 3
+    assert "| outage@S | orchestrated | optimal | 2,000,123 | 98.8% |" in text
+    assert "| outage@S | 20,400 | +1.23 pp | 57,000 | +0.00 pp | ok |" in text

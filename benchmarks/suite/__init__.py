@@ -35,7 +35,10 @@ from benchmarks.suite.plots import (
     plot,
     plot_costs,
     plot_solve_times,
+    plot_value,
     pyplot,
+    solve_time_figure,
+    value_figure,
 )
 from benchmarks.suite.report import markdown, performance, performance_markdown, write_report
 from benchmarks.suite.runner import progress_bar, run_cases, run_suite
@@ -102,6 +105,7 @@ __all__ = [
     "plot",
     "plot_costs",
     "plot_solve_times",
+    "plot_value",
     "progress_bar",
     "pyplot",
     "rank_targets",
@@ -116,7 +120,9 @@ __all__ = [
     "scenario_protocols",
     "select_cases",
     "sha256",
+    "solve_time_figure",
     "solver_version_note",
+    "value_figure",
     "write_baseline",
     "write_reference_model",
     "write_report",

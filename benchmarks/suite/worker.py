@@ -139,6 +139,11 @@ def run_case(case: Case) -> dict[str, Any]:
     orchestrated["execute_after_hours"] = responses.replan.execute_after_hours
     orchestrated["kind"] = responses.replan.kind
     orchestrated["seconds_to_solved_gap"] = clock.seconds_to_gap("orchestrated")
+    first = responses.first
+    orchestrated["first_ready_seconds"] = first.ready_seconds if first is not None else None
+    orchestrated["first_objective"] = _clean(first.business_objective) if first is not None else None
+    orchestrated["first_n_cols"] = first.plan.stats.n_cols if first is not None else None
+    orchestrated["first_solve_seconds"] = first.plan.stats.solve_seconds if first is not None else None
     orchestrated["closed_production"] = closed_production(net, responses.orchestrated)
     return {
         "scenario": scenario.name,
