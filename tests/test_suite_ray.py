@@ -46,7 +46,7 @@ def cases() -> list[Case]:
 def local_ray() -> Iterator[Any]:
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False)  # a new one, whatever RAY_ADDRESS says
     try:
         yield ray
     finally:

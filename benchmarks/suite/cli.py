@@ -120,7 +120,11 @@ def run_suite_command(args: Any) -> int:
             return 2
     report: dict[str, Any] | None
     if ran:
-        report = run_suite(args.suite, jobs=args.jobs, threads=args.threads, gap=args.gap, ray=args.ray)
+        try:
+            report = run_suite(args.suite, jobs=args.jobs, threads=args.threads, gap=args.gap, ray=args.ray)
+        except ConnectionError as err:  # ray.init could not join the cluster at --ray's address
+            print(f"error: cannot join the Ray cluster at {args.ray}: {err}", file=sys.stderr)
+            return 2
     else:
         report = _read_report(args.report)
     if report is None:

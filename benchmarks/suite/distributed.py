@@ -25,7 +25,8 @@ from benchmarks.suite.runner import _safe_run, progress_bar
 from benchmarks.suite.scenarios import Case
 
 LOCAL = "local"
-"""`--ray` without an address: start a local Ray for this run and stop it afterwards."""
+"""`--ray` without an address: start a local Ray for this run and stop it afterwards (Ray's own
+`ray.init(address="local")`)."""
 RAY_HINT = "the suite on Ray needs Ray: pip install 'concerto[ray]'"
 
 
@@ -76,7 +77,8 @@ def run_cases_on_ray(
     started_here = not ray.is_initialized()
     if started_here:
         if address == LOCAL:
-            ray.init(num_cpus=jobs or os.cpu_count() or 1, include_dashboard=False)
+            # address "local": a new Ray even when RAY_ADDRESS or a `ray start` on this machine names another
+            ray.init(address=LOCAL, num_cpus=jobs or os.cpu_count() or 1, include_dashboard=False)
         else:
             ray.init(address=address)
     try:
