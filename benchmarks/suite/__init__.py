@@ -9,6 +9,8 @@ One concept per module:
   timing         the reference solve (the suite's unit of time) and `GapClock` (time to a gap)
   worker         one case in a worker process: baseline, three responses, plain-JSON figures
   runner         a suite's cases in worker processes, gathered into one report
+  distributed    the suite's cases as Ray tasks (`--ray [ADDRESS]`), each with its own reference solve
+  compare        two runs of the same cases against each other (`--same-as REPORT`)
   gate           the regression gate against the recorded baseline, and that record
   report         Markdown tables, per-size performance, the report file
   plots          the optional charts
