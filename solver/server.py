@@ -555,14 +555,16 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 service_pb2.PlanRequest(network_id=request.network_id, options=request.options),
                 default_time_limit=self._time_limit,
             )
-            stored, run = self.always_on.advance(
+            run = self.always_on.advance(
                 request.network_id,
                 request.periods or 1,
                 convert.stock_counts_from_proto(request),
                 plan_request,
                 principal_of(context),
+                expired=_expired(context),
             )
             version = self._finish(run, context)
+            stored = self.service.get_network(request.network_id, version.network_version)
             return service_pb2.AdvancePeriodResponse(
                 network=convert.network_version_to_proto(stored), plan=convert.plan_version_to_proto(version)
             )

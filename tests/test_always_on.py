@@ -18,6 +18,7 @@ from models.protocols import ProtocolSet
 from models.protocols.spec import Approver, OnExpiry, OnReject
 from models.replanning import ReplanOptions
 from models.signals import Signal, SignalType
+from solver._proto.concerto.v1 import service_pb2
 from solver.client import ConcertoClient
 from solver.options import SolveOptions
 from solver.records import DecisionState, NetworkSettings, PublishedSignal, SignalChange, StoredPlan
@@ -377,3 +378,25 @@ def test_an_approved_escalation_is_carried_into_later_replans(server: RunningSer
     assert isinstance(again, StoredPlan)
     assert again.plan.objective == pytest.approx(180)
     assert again.plan.needs_approval == []
+
+
+def test_a_refused_advance_writes_nothing(server: RunningServer) -> None:
+    """An unknown backend is refused before anything is solved or stored: no network version, no
+    plan version, no audit row (the advance stores its network version only with its plan)."""
+    client = server.client
+    client.put_network("roll-refused", outage_network(), late_backup_protocols(Approver(role="procurement director")))
+    client.plan("roll-refused", options=EXACT)
+    before = server.servicer.store.list_audit("roll-refused")
+    request = service_pb2.AdvancePeriodRequest(
+        network_id="roll-refused", periods=1, options=service_pb2.SolveOptions(backend="no-such-solver")
+    )
+    err = refused(lambda: server.stub.AdvancePeriod(request, timeout=TIMEOUT))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "backend" in err.details()
+    err = refused(
+        lambda: server.stub.AdvancePeriod(
+            service_pb2.AdvancePeriodRequest(network_id="roll-refused", periods=3), timeout=TIMEOUT
+        )
+    )
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "periods" in err.details()
+    assert server.servicer.store.list_audit("roll-refused") == before
+    assert [p.version for p in client.list_plans("roll-refused")] == [1]
