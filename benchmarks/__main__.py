@@ -106,6 +106,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     fz.add_argument("--memory-limit-gib", type=float, default=6.0, help="address-space limit of the server process")
     fz.add_argument("--verbose", action="store_true", help="print every case, not only failing ones")
     fz.add_argument("--out", type=Path, default=Path("bench-results/fuzz.json"))
+    cu = sub.add_parser(
+        "cuts", help="backup-to-lane links on seeded CFLP instances: with, without, and a textbook model in highspy"
+    )
+    cu.add_argument("--instances", default="20x50,30x100,50x200", help="comma-separated SITESxCUSTOMERS")
+    cu.add_argument("--seeds", default="0,1,2", help="comma-separated seeds per instance size")
+    cu.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap of every solve (default 0.01%%)")
+    cu.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per solve, seconds")
+    cu.add_argument("--out", type=Path, default=Path("bench-results/cuts.json"))
     add_suite_commands(sub)
     args = parser.parse_args(argv)
 
@@ -195,6 +203,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         report = run_fuzz(args.cases, args.seed, args.out, memory_limit_gib=args.memory_limit_gib, verbose=args.verbose)
         return 1 if report.failures else 0
+    elif args.command == "cuts":
+        from benchmarks.cuts import run_cuts_benchmark
+
+        instances = [(int(a), int(b)) for a, b in (pair.split("x") for pair in args.instances.split(",") if pair)]
+        seeds = [int(s) for s in args.seeds.split(",") if s]
+        run_cuts_benchmark(instances, seeds, gap=args.gap, time_limit=args.time_limit, out=args.out)
     elif args.command in SUITE_COMMANDS:
         return run_suite_command(args)
     return 0

@@ -65,6 +65,9 @@ class BuildResult:
     objective: float = float("nan")
     peak_rss_mib: float = 0.0
     baseline_rss_mib: float = 0.0
+    calendar_validate: float = 0.0
+    """Validating the same network with calendars (`generator.with_calendars`): per-period arrays."""
+    calendar_build: float = 0.0
     pyomo_build: float | None = None
     pyomo_handoff: float | None = None
     pyomo_peak_rss_mib: float | None = None
@@ -77,6 +80,11 @@ class BuildResult:
         if self.pyomo_build is None or self.pyomo_handoff is None:
             return None
         return (self.pyomo_build + self.pyomo_handoff) / max(self.build + self.handoff, 1e-9)
+
+    @property
+    def calendar_ratio(self) -> float:
+        """Validate + build with calendars over validate + build of the constants-only network."""
+        return (self.calendar_validate + self.calendar_build) / max(self.validate + self.build, 1e-9)
 
     @property
     def protocol_ratio(self) -> float:
@@ -111,6 +119,7 @@ def _vectorized_run(path: str, time_limit: float, gap: float, threads: int) -> d
     lp = build_model(net)
     t3 = time.perf_counter()
     protocol_build, protocol_cols = _protocol_build(net)
+    calendar_validate, calendar_build = _calendar_build(spec)
     backend = HighsBackend()
     h = backend.load(lp, SolveOptions(time_limit=time_limit, mip_rel_gap=gap, threads=threads))
     t4 = time.perf_counter()
@@ -139,7 +148,24 @@ def _vectorized_run(path: str, time_limit: float, gap: float, threads: int) -> d
         "highs_version": backend.version(),
         "build_with_protocols": protocol_build,
         "protocol_columns": protocol_cols,
+        "calendar_validate": calendar_validate,
+        "calendar_build": calendar_build,
     }
+
+
+def _calendar_build(spec: Any) -> tuple[float, float]:
+    """Validate and build times of the network with calendars (a maintenance shutdown, seasonal
+    allocations): what the per-period arrays cost over the constants-only network."""
+    from benchmarks.generator import with_calendars
+    from models.allocation import build_model
+    from models.network import Network
+
+    calendars = with_calendars(spec)
+    t0 = time.perf_counter()
+    net = Network.from_spec(calendars)
+    t1 = time.perf_counter()
+    build_model(net)
+    return t1 - t0, time.perf_counter() - t1
 
 
 def demo_signals_for(net: Network) -> list[Signal]:
@@ -219,7 +245,18 @@ def measure(case: BuildCase, progress: Callable[[str], None] = print) -> BuildRe
             assert run is not None
             runs.append(run)
         result.runs = runs
-        timed = ("read", "validate", "build", "build_with_protocols", "handoff", "solve", "extract", "end_to_end")
+        timed = (
+            "read",
+            "validate",
+            "build",
+            "build_with_protocols",
+            "calendar_validate",
+            "calendar_build",
+            "handoff",
+            "solve",
+            "extract",
+            "end_to_end",
+        )
         for key in (*timed, "peak_rss_mib"):
             setattr(result, key, statistics.median(r[key] for r in runs))
         for key in ("n_cols", "n_rows", "nnz", "n_integer", "status", "gap", "objective", "baseline_rss_mib"):
@@ -249,18 +286,20 @@ def report(results: list[BuildResult]) -> str:
         return "-" if x is None else f"{x:.{digits}f}"
 
     head = (
-        "| size | columns | integer | rows | nonzeros | validate s | build s | build+protocols s | hand-off s "
+        "| size | columns | integer | rows | nonzeros | validate s | build s | build+protocols s "
+        "| calendars: validate + build s | hand-off s "
         "| Pyomo build s "
         "| Pyomo hand-off s | speed-up | solve s | status | gap | end-to-end s | e2e / solve | peak MiB "
         "| Pyomo peak MiB |"
     )
-    lines = [head, "|" + "---|" * 19]
+    lines = [head, "|" + "---|" * 20]
     for r in results:
         speedup = r.speedup
         pyomo_build = fmt(r.pyomo_build, 2) if r.pyomo_build is not None else r.pyomo_note
         lines.append(
             f"| {r.size} | {r.n_cols:,} | {r.n_integer:,} | {r.n_rows:,} | {r.nnz:,} | {fmt(r.validate)} "
-            f"| {fmt(r.build)} | {fmt(r.build_with_protocols)} ({r.protocol_ratio:.2f}x) | {fmt(r.handoff)} "
+            f"| {fmt(r.build)} | {fmt(r.build_with_protocols)} ({r.protocol_ratio:.2f}x) "
+            f"| {fmt(r.calendar_validate)} + {fmt(r.calendar_build)} ({r.calendar_ratio:.2f}x) | {fmt(r.handoff)} "
             f"| {pyomo_build} "
             f"| {fmt(r.pyomo_handoff, 2)} | {'-' if speedup is None else f'{speedup:,.0f}x'} | {fmt(r.solve, 2)} "
             f"| {r.status} | {r.gap:.2%} | {fmt(r.end_to_end, 2)} | {r.overhead:.3f} | {r.peak_rss_mib:,.0f} "
@@ -269,8 +308,40 @@ def report(results: list[BuildResult]) -> str:
     return "\n".join(lines)
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo), else what `platform` knows, else ""."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name") and ":" in line:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def git_commit() -> str:
+    """The commit the code was run from (with "+dirty" when the work tree has changes), or ""."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return sha + ("+dirty" if dirty else "")
+
+
 def environment() -> dict[str, Any]:
-    """What a reader needs to repeat the run: versions and the machine."""
+    """What a reader needs to repeat the run: versions, the commit and the machine."""
     import numpy
     import pyomo
 
@@ -280,6 +351,8 @@ def environment() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "processor": platform.machine(),
+        "cpu_model": cpu_model(),
+        "commit": git_commit(),
         "cpus": mp.cpu_count(),
         "highs": HIGHS_VERSION,
         "numpy": numpy.__version__,
@@ -301,7 +374,13 @@ def run_build_benchmark(cases: list[BuildCase], out: Path | None) -> list[BuildR
             "environment": environment(),
             "cases": [asdict(c) for c in cases],
             "results": [
-                asdict(r) | {"speedup": r.speedup, "overhead": r.overhead, "protocol_ratio": r.protocol_ratio}
+                asdict(r)
+                | {
+                    "speedup": r.speedup,
+                    "overhead": r.overhead,
+                    "protocol_ratio": r.protocol_ratio,
+                    "calendar_ratio": r.calendar_ratio,
+                }
                 for r in results
             ],
         }

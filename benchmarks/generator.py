@@ -24,6 +24,8 @@ import numpy.typing as npt
 
 from models.network import (
     INF,
+    Calendar,
+    CalendarException,
     Demand,
     InTransit,
     Item,
@@ -1113,3 +1115,47 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def with_calendars(spec: NetworkSpec) -> NetworkSpec:
+    """`spec` planned against calendars: the plant with the most regular hours shut for maintenance
+    (neither regular nor overtime hours: the plant is closed) for two periods from a third of the
+    horizon, and a seasonal allocation on every finite regular offer (60% of its capacity over the
+    first third of the horizon, 140% over the middle third). Deterministic: the same spec gives the
+    same calendars."""
+    H = spec.horizon
+    third = max(H // 3, 1)
+    hours = [
+        (n.regular_hours, n.id)
+        for n in spec.nodes
+        if n.role == NodeRole.PLANT and isinstance(n.regular_hours, float) and math.isfinite(n.regular_hours)
+    ]
+    plant = max(hours)[1] if hours else ""
+    shut = (min(third, H - 1), min(third + 2, H))
+
+    def maintenance(node: Node) -> Node:
+        if node.id != plant:
+            return node
+        assert isinstance(node.regular_hours, float) and isinstance(node.overtime_hours, float)
+        closed = (CalendarException(*shut, 0.0),)
+        return replace(
+            node,
+            regular_hours=Calendar(node.regular_hours, closed),
+            overtime_hours=Calendar(node.overtime_hours, closed),
+        )
+
+    def season(offer: SupplyOffer) -> SupplyOffer:
+        cap = offer.capacity
+        if offer.backup or offer.expedited or not isinstance(cap, float) or not math.isfinite(cap):
+            return offer
+        low = CalendarException(0, third, round(0.6 * cap, 2))
+        high = CalendarException(third, min(2 * third, H), round(1.4 * cap, 2))
+        exceptions = (low, high) if 2 * third <= H and third < min(2 * third, H) else (low,)
+        return replace(offer, capacity=Calendar(cap, exceptions))
+
+    return replace(
+        spec,
+        name=f"{spec.name}-calendars",
+        nodes=tuple(maintenance(n) for n in spec.nodes),
+        offers=tuple(season(o) for o in spec.offers),
+    )

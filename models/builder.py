@@ -378,7 +378,12 @@ class ModelBuilder:
     # -- assembly -----------------------------------------------------------------------------
 
     def build(self) -> LinearProgram:
-        """Stack every block into one CSR matrix, summing duplicates and dropping zeros once."""
+        """Stack every block into one CSR matrix, summing duplicates and dropping zeros once.
+
+        Subnormal numbers (|v| < 2.2e-308, `np.finfo(float).tiny`) in the matrix, the costs and the
+        bounds are flushed to zero here, once for every backend: they are zero to any solver's
+        tolerance, and HiGHS 1.16 crashed the process (SIGSEGV) on a model whose costs held a few
+        (tests/test_builder_properties.py found it; tests/test_highs_regressions.py replays it)."""
 
         def cat(parts: Sequence[npt.NDArray[Any]], dtype: type) -> npt.NDArray[Any]:
             return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
@@ -388,6 +393,7 @@ class ModelBuilder:
         vals = cat(self._terms.vals, np.float64)
         A = sp.csr_matrix((vals, (rows, cols)), shape=(self._n_rows, self._n_cols))
         A.sum_duplicates()
+        _flush_subnormal(A.data)
         A.eliminate_zeros()
         A.sort_indices()
 
@@ -404,12 +410,16 @@ class ModelBuilder:
         for term in self._cost_terms:
             c += np.bincount(term.columns, weights=term.coefficients, minlength=self._n_cols)
             offset += term.constant
+        row_lower = cat(self._row_lower, np.float64).copy()
+        row_upper = cat(self._row_upper, np.float64).copy()
+        for values in (c, col_lower, col_upper, row_lower, row_upper):
+            _flush_subnormal(values)
         return LinearProgram(
             c=c,
             offset=offset,
             A=A,
-            row_lower=cat(self._row_lower, np.float64).copy(),
-            row_upper=cat(self._row_upper, np.float64).copy(),
+            row_lower=row_lower,
+            row_upper=row_upper,
             col_lower=col_lower,
             col_upper=col_upper,
             integrality=cat(self._integer, np.bool_).copy(),
@@ -417,3 +427,11 @@ class ModelBuilder:
             constraints=dict(self._constraints),
             cost_terms=tuple(self._cost_terms),
         )
+
+
+_TINY = np.finfo(np.float64).tiny
+
+
+def _flush_subnormal(values: npt.NDArray[np.float64]) -> None:
+    """Set the subnormal numbers of `values` to zero, in place (see `ModelBuilder.build`)."""
+    values[(values != 0.0) & (np.abs(values) < _TINY)] = 0.0

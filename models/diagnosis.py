@@ -39,14 +39,17 @@ SHIPMENT_CAPACITY = "shipment_capacity"
 TRUCK_LIMIT = "truck_limit"
 RECIPE_RATE = "recipe_rate"
 UNSERVED_DEMAND = "unserved_demand"
+ON_TIME_DEMAND = "on_time_demand"
 RELAXABLE_BOUNDS: dict[str, tuple[str, str]] = {
     SUPPLIER_CAPACITY: ("buy", "procurement"),
     SHIPMENT_CAPACITY: ("ship", "logistics"),
     TRUCK_LIMIT: ("trucks", "logistics"),
     RECIPE_RATE: ("make", "production"),
+    ON_TIME_DEMAND: ("lost", "sales"),
 }
 """Column upper bounds the elastic model may exceed (offer capacity, lane capacity, trucks per lane
-and period, a recipe's maximum rate): each becomes a row `x - v <= cap` with the bound lifted."""
+and period, a recipe's maximum rate, the zero lost sales of on-time demand): each becomes a row
+`x - v <= cap` with the bound lifted."""
 
 ALL_FAMILIES = frozenset(RELAXABLE_ROWS) | frozenset(RELAXABLE_BOUNDS)
 
@@ -135,6 +138,7 @@ _UNITS = {
     TRUCK_LIMIT: "trucks",
     RECIPE_RATE: "units",
     UNSERVED_DEMAND: "units",
+    ON_TIME_DEMAND: "units",
 }
 
 
@@ -198,6 +202,9 @@ def _stated_bounds(lp: LinearProgram, net: Network, family: str) -> tuple[FloatA
         with np.errstate(invalid="ignore"):
             trucks = np.ceil(net.lane_capacity[trucked] / net.lane_truck_size[trucked][:, None] - 1e-9)
         return np.where(arrives, trucks, 0.0), [net.lane_ids[int(k)] for k in trucked], arrives
+    if family == ON_TIME_DEMAND:
+        stated = np.where(net.demand_on_time[:, None], 0.0, np.full((net.n_demands, H), np.inf))
+        return stated, net.demand_ids(), np.broadcast_to(net.demand_on_time[:, None], stated.shape)
     if family == RECIPE_RATE:
         recipes = np.arange(net.n_recipes)
         labels = _prefixed(net.recipe_node, net.node_ids, net.recipe_ids, recipes)
@@ -232,6 +239,8 @@ def define_elastic(
       free and makes a violation mean "order below minimum by v units".
     - single_source (`sum_a assign[a] - v = 1`): extra inbound lanes beyond the one allowed.
     - supplier_capacity, shipment_capacity, recipe_rate: units beyond the stated capacity or rate.
+    - on_time_demand (`lost[s,t] - v <= 0` for a stream served on time): units of its demand in t
+      that cannot be delivered in t (late or never).
     - truck_limit: trucks beyond ceil(lane capacity / truck size). The truck count follows the lane
       capacity, so a lane short of capacity in units is usually short of trucks too, and both are
       reported.
@@ -247,6 +256,11 @@ def define_elastic(
 
     With setup = 1 the added terms only loosen a row that the capacity rows already enforce; with
     setup = 0 they would need more violation than setting up, so the binary keeps its meaning. A
+    recipe whose setup takes hours is left out of the hours term: making x units without its setup
+    would cost hours[r] x of violation, less than the setup_hours[r] + hours[r] x that setting up
+    takes, and the binary would lose its meaning. Its link keeps M at the stated hours, so the
+    relaxation reported restores feasibility (the relaxed capacity's M is larger) but may be more
+    than the least one when a single recipe's run needs more than its node's stated hours. A
     single-sourced arc never carries more than its stream's total demand, so D_s is a valid big-M
     once the lane capacity (its other part) may be exceeded.
 
@@ -293,6 +307,8 @@ def define_elastic(
         which, period = np.nonzero(relax)
         cols = vblk.start + np.flatnonzero(relax)
         peak = np.where(np.isfinite(stated), stated, 0.0).max(axis=1, initial=0.0)
+        if family == ON_TIME_DEMAND:  # a promise to customers: 1 a unit, as a service target
+            peak = np.zeros_like(peak)
         violation_of_column[cols] = len(violations) + np.arange(len(cols))
         unit = _UNITS[family]
         violations += [Violation(family, function, labels[k], int(t), unit) for k, t in zip(which, period)]
@@ -371,7 +387,10 @@ def _setup_coupling(
         node_row = row_of_node[net.recipe_node[recipes]]
         cap_rows = capacity.start + np.maximum(node_row, 0)[:, None] * H + np.arange(H)
         v = violation_of_row[cap_rows]
-        use = (node_row >= 0)[:, None] & (hours > 0)[:, None] & (v >= 0)
+        # A recipe whose setup takes hours gets no coupling: relaxed hours would let it make units
+        # without its setup for fewer hours than the setup takes (see `define_elastic`).
+        untimed = net.recipe_setup_hours[recipes] == 0
+        use = (node_row >= 0)[:, None] & ((hours > 0) & untimed)[:, None] & (v >= 0)
         out_rows.append(link_rows[use])
         out_cols.append(v[use])
         out_vals.append(-1.0 / np.broadcast_to(np.where(hours > 0, hours, 1.0)[:, None], use.shape)[use])
@@ -406,3 +425,22 @@ def _single_source_demand_big_m(lp: LinearProgram, net: Network) -> LinearProgra
     data[on_assign] = -total[cols[on_assign] - assign.start]
     A.data[entries] = data
     return replace(lp, A=A)
+
+
+def setup_hours_used(lp: LinearProgram, net: Network, x: FloatArray) -> dict[tuple[str, int], tuple[float, float]]:
+    """(node id, period) -> (hours its setups take in `x`, its regular plus overtime hours), for every
+    node and period where a setup with setup hours is on: what a capacity diagnosis reports as
+    "setups on plant P use 40 of its 120 hours in period 3"."""
+    setup = lp.variables.get("setup")
+    if setup is None or setup.size == 0:
+        return {}
+    recipes = setup.entities()
+    hours = net.recipe_setup_hours[recipes][:, None] * np.round(lp.values(x, "setup"))
+    node = net.recipe_node[recipes]
+    used = np.zeros((net.n_nodes, net.horizon))
+    np.add.at(used, node, hours)
+    available = net.node_regular_hours + net.node_overtime_hours
+    n, t = np.nonzero(used > 0)
+    return {
+        (net.node_ids[k], int(p)): (float(used[k, p]), float(available[k, p])) for k, p in zip(n.tolist(), t.tolist())
+    }

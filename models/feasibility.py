@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy.typing as npt
 
-from models.network import Network, NetworkSpec, NodeRole
+from models.network import Calendar, Network, NetworkSpec, NodeRole, PerPeriod
 from models.plan import Plan
 from models.protocols import ActionKind, AuthorityRule, AuthorityStatus, Decision, ProtocolSet
 from models.signals import Signal, apply_signals
@@ -48,6 +48,24 @@ def _by_period(ids: Sequence[str], values: npt.NDArray[Any]) -> dict[tuple[str, 
     return {(ident, t): float(v) for ident, row in zip(ids, values.tolist()) for t, v in enumerate(row)}
 
 
+def _value_in(value: PerPeriod, t: int) -> float:
+    """A capacity's value in period t, read off the spec's own form: a constant, the t-th entry of a
+    per-period list, or the calendar exception covering t (else its base)."""
+    if isinstance(value, Calendar):
+        for ex in value.exceptions:
+            if ex.start_period <= t < ex.end_period:
+                return float(ex.value)
+        return float(value.base)
+    if isinstance(value, tuple | list):
+        return float(value[t])
+    return float(value)
+
+
+def _per_period(ids_values: Sequence[tuple[str, PerPeriod]], H: int) -> dict[tuple[str, int], float]:
+    """(id, period) -> value of a capacity for every entity and period, from the spec alone."""
+    return {(ident, t): _value_in(value, t) for ident, value in ids_values for t in range(H)}
+
+
 def check_plan(
     spec: NetworkSpec,
     plan: Plan,
@@ -63,11 +81,21 @@ def check_plan(
     H = spec.horizon
     # Signals change capacities, demand and receipts period by period: read those per period from
     # the disrupted network; everything else comes from the specification.
+    # Without signals, every per-period capacity is read off the spec's own form (constant, list or
+    # calendar) here, apart from the compiled arrays.
     now = apply_signals(Network.from_spec(spec), signals)
-    offer_cap = _by_period(now.offer_ids, now.offer_capacity)
-    lane_cap = _by_period(now.lane_ids, now.lane_capacity)
-    regular_hours = _by_period(now.node_ids, now.node_regular_hours)
-    overtime_hours = _by_period(now.node_ids, now.node_overtime_hours)
+    if signals:
+        offer_cap = _by_period(now.offer_ids, now.offer_capacity)
+        lane_cap = _by_period(now.lane_ids, now.lane_capacity)
+        regular_hours = _by_period(now.node_ids, now.node_regular_hours)
+        overtime_hours = _by_period(now.node_ids, now.node_overtime_hours)
+    else:
+        offer_cap = _per_period([(o.id, o.capacity) for o in spec.offers], H)
+        lane_cap = _per_period([(ln.id, ln.capacity) for ln in spec.lanes], H)
+        regular_hours = _per_period([(n.id, n.regular_hours) for n in spec.nodes], H)
+        overtime_hours = _per_period([(n.id, n.overtime_hours) for n in spec.nodes], H)
+    max_rate = _per_period([(r.id, r.max_rate) for r in spec.recipes], H)
+    storage = _per_period([(n.id, n.storage_capacity) for n in spec.nodes], H)
     demand_qty = _by_period(now.demand_ids(), now.demand_qty)
     receipts = _by_period(now.position_ids(), now.position_receipts)
     lane_arrival = {k: int(v) for k, v in _by_period(now.lane_ids, now.lane_arrival()).items()}
@@ -107,14 +135,16 @@ def check_plan(
         if o.min_order > 0:
             require(o.min_order - qty, "minimum order", f"{offer_id} t={t}", o.min_order)
 
-    # Production: rate, hours with overtime, setups are charged in the cost below.
+    # Production: rate, hours with overtime; a recipe that makes anything in a period is set up in
+    # it, so its setup hours count against the node's hours (and its setup cost is charged below).
     make = _sum(plan.production.rows(), ("recipe", "period"))
     overtime = _sum(plan.overtime.rows(), ("node", "period"), "hours")
     hours_used: dict[tuple, float] = defaultdict(float)
     for (recipe_id, t), qty in make.items():
         r = recipes[str(recipe_id)]
-        require(qty - r.max_rate, "recipe rate", f"{recipe_id} t={t}", r.max_rate if math.isfinite(r.max_rate) else 1)
-        hours_used[(r.node, t)] += r.hours_per_unit * qty
+        rate = max_rate[(r.id, int(t))]
+        require(qty - rate, "recipe rate", f"{recipe_id} t={t}", rate if math.isfinite(rate) else 1)
+        hours_used[(r.node, t)] += r.hours_per_unit * qty + (r.setup_hours if qty > tol else 0.0)
     for (node_id, t), hours in overtime.items():
         most = overtime_hours[(str(node_id), int(t))]
         require(hours - most, "overtime hours", f"{node_id} t={t}", most)
@@ -186,7 +216,7 @@ def check_plan(
         held[(node_id, t)] += qty
         value[int(t)] += qty * items[str(item_id)].unit_value
     for (node_id, t), qty in held.items():
-        cap = nodes[str(node_id)].storage_capacity
+        cap = storage[(str(node_id), int(t))]
         require(qty - cap, "storage capacity", f"{node_id} t={t}", cap if math.isfinite(cap) else 1)
     released = _sum(
         [{"period": d.period, "quantity": d.quantity} for d in plan.decisions if d.action == WC_RELEASE], ("period",)
@@ -211,6 +241,7 @@ def check_plan(
     for (node_id, item_id, _t), qty in arrivals.items():
         if node_id not in stocking:
             require(0 if (node_id, item_id) in demands else qty, "delivery without demand", f"{node_id}/{item_id}")
+    on_time_tiers = {target.priority for target in spec.service_targets if target.on_time}
     lost_by_tier: dict[int, float] = defaultdict(float)
     demand_by_tier: dict[int, float] = defaultdict(float)
     service_cost = 0.0
@@ -224,6 +255,8 @@ def check_plan(
             owed = owed + q - delivered - given_up
             reported = backlog.get((customer, item_id, t), 0.0)
             require(abs(owed - reported), "demand balance", f"{d.id} t={t}", max(q, 1.0))
+            if d.on_time or d.priority in on_time_tiers:
+                require(reported + given_up, "demand served on time", f"{d.id} t={t}", max(q, 1.0))
             owed = reported
             service_cost += d.backlog_penalty * reported + d.lost_sale_penalty * given_up
             lost_price += d.price * given_up

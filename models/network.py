@@ -45,6 +45,30 @@ class NodeRole(IntEnum):
 
 
 @dataclass(frozen=True)
+class CalendarException:
+    """A value that replaces a calendar's base value in periods start_period .. end_period - 1."""
+
+    start_period: int
+    end_period: int
+    """The period after the last one the exception covers (> start_period, <= the horizon)."""
+    value: float
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A capacity that holds `base` in every period except where a dated exception replaces it (a
+    maintenance shutdown, a seasonal allocation). Exceptions may not overlap."""
+
+    base: float
+    exceptions: tuple[CalendarException, ...] = ()
+
+
+PerPeriod = float | tuple[float, ...] | Calendar
+"""A capacity per period: a constant (the short form), one value for each period of the horizon
+(a tuple of length H), or a `Calendar` of dated exceptions over a base value."""
+
+
+@dataclass(frozen=True)
 class Item:
     """A finished good, component or raw material."""
 
@@ -63,11 +87,11 @@ class Node:
     role: NodeRole
     tier: int = 0
     """Supplier tier (1 or 2) for suppliers; 0 for every other role."""
-    storage_capacity: float = INF
+    storage_capacity: PerPeriod = INF
     """Units of all items together that the node may hold at the end of a period."""
-    regular_hours: float = INF
+    regular_hours: PerPeriod = INF
     """Production hours available per period at regular time."""
-    overtime_hours: float = 0.0
+    overtime_hours: PerPeriod = 0.0
     """Extra production hours per period available at `overtime_cost` per hour."""
     overtime_cost: float = 0.0
 
@@ -80,7 +104,7 @@ class SupplyOffer:
     supplier: str
     item: str
     unit_cost: float = 0.0
-    capacity: float = INF
+    capacity: PerPeriod = INF
     """Units per period."""
     min_order: float = 0.0
     """If positive, an order placed in a period is at least this large (a binary per period)."""
@@ -106,8 +130,11 @@ class Recipe:
     unit_cost: float = 0.0
     setup_cost: float = 0.0
     """If positive, each period the recipe runs costs this much (a binary per period)."""
-    max_rate: float = INF
+    max_rate: PerPeriod = INF
     """Units of output per period, whatever the hours allow."""
+    setup_hours: float = 0.0
+    """Hours of the node's capacity a period's setup takes before the first unit is made (regular
+    hours first, then overtime); if positive, the recipe has a setup binary per period."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +148,7 @@ class Lane:
     lead_time: int = 0
     """Periods between departure and arrival."""
     unit_cost: float = 0.0
-    capacity: float = INF
+    capacity: PerPeriod = INF
     """Units of all items together departing per period."""
     truck_size: float = 0.0
     truck_cost: float = 0.0
@@ -152,6 +179,9 @@ class Demand:
     """If set, the customer receives this item over exactly one inbound lane."""
     receivable_days: float = 0.0
     """Days between delivery and payment, for the cash-to-cash cycle."""
+    on_time: bool = False
+    """If set, every unit is delivered in the period it is asked for: no backlog and no lost sale
+    (a hard constraint; a network that cannot do it has no plan, and the diagnosis says why)."""
 
     @property
     def id(self) -> str:
@@ -194,6 +224,8 @@ class ServiceTarget:
 
     priority: int
     fill_rate: float
+    on_time: bool = False
+    """If set, every demand stream of the tier is served on time, as `Demand.on_time`."""
 
 
 @dataclass(frozen=True)
@@ -241,7 +273,7 @@ class Network:
     node_ids: tuple[str, ...]
     node_role: IntArray
     node_tier: IntArray
-    node_storage: FloatArray
+    node_storage: FloatArray  # (N, H)
     node_regular_hours: FloatArray  # (N, H)
     node_overtime_hours: FloatArray  # (N, H)
     node_overtime_cost: FloatArray
@@ -264,6 +296,7 @@ class Network:
     recipe_cost: FloatArray
     recipe_setup_cost: FloatArray
     recipe_max_rate: FloatArray  # (R, H)
+    recipe_setup_hours: FloatArray
     bom_recipe: IntArray
     bom_item: IntArray
     bom_qty: FloatArray
@@ -292,6 +325,8 @@ class Network:
     demand_lost_penalty: FloatArray
     demand_single_source: BoolArray
     demand_receivable_days: FloatArray
+    demand_on_time: BoolArray
+    """Streams that must be served on time (their own flag or their tier's): no backlog, no lost sale."""
 
     position_node: IntArray
     """Stock positions: the (node, item) pairs of non-customer nodes that can hold the item."""
@@ -409,6 +444,11 @@ class Network:
     @cached_property
     def _demands_by_node(self) -> _Groups:
         return _Groups.of(self.demand_node, self.n_nodes)
+
+    @property
+    def recipe_has_setup(self) -> BoolArray:
+        """Recipes with a setup binary per period: a setup cost or setup hours."""
+        return np.asarray((self.recipe_setup_cost > 0) | (self.recipe_setup_hours > 0))
 
     def lane_arrival(self) -> IntArray:
         """Arrival period of a departure on each lane in each period, shape (L, H): t + lead + delay."""
@@ -537,6 +577,58 @@ def _nonneg(entity: str, ident: str, values: dict[str, float], finite: Sequence[
             _require(math.isfinite(value), entity, ident, fld, "must be finite")
 
 
+def _periodic(value: PerPeriod, H: int, entity: str, ident: str, fld: str, *, finite: bool = False) -> FloatArray:
+    """The (H,) values of a capacity written as a constant, a per-period tuple or a `Calendar`,
+    each >= 0 (and finite with `finite`); a violation names the field and the period."""
+    if isinstance(value, Calendar):
+        _nonneg(entity, ident, {f"{fld}.base": value.base}, (f"{fld}.base",) if finite else ())
+        out = np.full(H, float(value.base))
+        taken: list[tuple[int, int]] = []  # (start, end) of the exceptions so far: few, plain Python
+        for k, ex in enumerate(value.exceptions):
+            at = f"{fld}.exceptions[{k}]"
+            start, end = ex.start_period, ex.end_period
+            _require(
+                _whole(start) and _whole(end) and 0 <= start < end <= H,
+                entity,
+                ident,
+                at,
+                f"covers periods {start} to {end} (end excluded); they must satisfy 0 <= start_period < "
+                f"end_period <= the horizon of {H}",
+            )
+            _nonneg(entity, ident, {f"{at}.value": ex.value}, (f"{at}.value",) if finite else ())
+            for a, b in taken:
+                _require(
+                    end <= a or b <= start,
+                    entity,
+                    ident,
+                    at,
+                    f"overlaps an earlier exception in period {max(a, start)}",
+                )
+            taken.append((start, end))
+            out[start:end] = float(ex.value)
+        return out
+    if isinstance(value, tuple | list):
+        _require(
+            len(value) == H,
+            entity,
+            ident,
+            fld,
+            f"has {len(value)} periods; a per-period list gives one value for each of the {H} periods",
+        )
+        try:
+            out = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValidationError(entity, ident, fld, "must list numbers") from None
+        bad = np.isnan(out) | (out < 0) | (np.isinf(out) if finite else False)
+        if bad.any():
+            t = int(np.flatnonzero(bad)[0])
+            must = "a finite number >= 0" if finite else "a number >= 0"
+            _require(False, entity, ident, f"{fld}[{t}]", f"is {value[t]} in period {t}; it must be {must}")
+        return out
+    _nonneg(entity, ident, {fld: value}, (fld,) if finite else ())
+    return np.full(H, float(value))
+
+
 def _bom_cycle(recipes: Sequence[Recipe]) -> list[str] | None:
     """Items on a cycle of the bill-of-materials graph (output -> input), or None if acyclic."""
     edges: dict[str, set[str]] = {}
@@ -618,6 +710,13 @@ def _compile(spec: NetworkSpec) -> Network:
             )
 
     nodes = _index("node", (n.id for n in spec.nodes), found)
+    # Each capacity resolved to its (H,) values while it is checked; compiled from these below.
+    storage: dict[str, FloatArray] = {}
+    regular: dict[str, FloatArray] = {}
+    overtime: dict[str, FloatArray] = {}
+    offer_cap: dict[str, FloatArray] = {}
+    rate: dict[str, FloatArray] = {}
+    lane_cap: dict[str, FloatArray] = {}
     for nd in spec.nodes:
         with found.entity():
             _require(isinstance(nd.role, NodeRole), "node", nd.id, "role", f"is {nd.role!r}; use a NodeRole")
@@ -633,17 +732,10 @@ def _compile(spec: NetworkSpec) -> Network:
                 _require(
                     _whole(nd.tier) and nd.tier == 0, "node", nd.id, "tier", f"is {nd.tier}; only suppliers have a tier"
                 )
-            _nonneg(
-                "node",
-                nd.id,
-                {
-                    "storage_capacity": nd.storage_capacity,
-                    "regular_hours": nd.regular_hours,
-                    "overtime_hours": nd.overtime_hours,
-                    "overtime_cost": nd.overtime_cost,
-                },
-                ("overtime_hours", "overtime_cost"),
-            )
+            _nonneg("node", nd.id, {"overtime_cost": nd.overtime_cost}, ("overtime_cost",))
+            storage[nd.id] = _periodic(nd.storage_capacity, H, "node", nd.id, "storage_capacity")
+            regular[nd.id] = _periodic(nd.regular_hours, H, "node", nd.id, "regular_hours")
+            overtime[nd.id] = _periodic(nd.overtime_hours, H, "node", nd.id, "overtime_hours", finite=True)
     role = {nd.id: nd.role for nd in spec.nodes}
     node_of = {nd.id: nd for nd in spec.nodes}
 
@@ -664,23 +756,28 @@ def _compile(spec: NetworkSpec) -> Network:
                 o.id,
                 {
                     "unit_cost": o.unit_cost,
-                    "capacity": o.capacity,
                     "min_order": o.min_order,
                     "activation_cost": o.activation_cost,
                     "payment_days": o.payment_days,
                 },
                 ("unit_cost", "min_order", "activation_cost", "payment_days"),
             )
+            cap = _periodic(o.capacity, H, "supply offer", o.id, "capacity")
             if o.backup or o.min_order > 0:
                 what = "a backup offer" if o.backup else "an offer with a minimum order"
-                _require(math.isfinite(o.capacity), "supply offer", o.id, "capacity", f"must be finite for {what}")
+                unbounded = np.flatnonzero(np.isinf(cap))
+                where = f" (it is not in period {unbounded[0]})" if len(unbounded) and H > 1 else ""
+                _require(len(unbounded) == 0, "supply offer", o.id, "capacity", f"must be finite for {what}{where}")
+            most = float(cap.max())
             _require(
-                o.min_order <= o.capacity,
+                o.min_order <= most,
                 "supply offer",
                 o.id,
                 "min_order",
-                f"is {o.min_order}, above the capacity {o.capacity}",
+                f"is {o.min_order}, above the capacity {o.capacity if isinstance(o.capacity, float | int) else most}"
+                + ("" if isinstance(o.capacity, float | int) else " of every period"),
             )
+            offer_cap[o.id] = cap
 
     _index("recipe", (r.id for r in spec.recipes), found)
     for r in spec.recipes:
@@ -701,10 +798,11 @@ def _compile(spec: NetworkSpec) -> Network:
                     "hours_per_unit": r.hours_per_unit,
                     "unit_cost": r.unit_cost,
                     "setup_cost": r.setup_cost,
-                    "max_rate": r.max_rate,
+                    "setup_hours": r.setup_hours,
                 },
-                ("hours_per_unit", "unit_cost", "setup_cost"),
+                ("hours_per_unit", "unit_cost", "setup_cost", "setup_hours"),
             )
+            rate[r.id] = _periodic(r.max_rate, H, "recipe", r.id, "max_rate")
             seen: set[str] = set()
             for k, (inp, qty) in enumerate(r.inputs):
                 _resolve(items, "item", "recipe", r.id, f"inputs[{k}].item", inp)
@@ -717,15 +815,16 @@ def _compile(spec: NetworkSpec) -> Network:
                     f"inputs[{k}].quantity",
                     f"is {qty}; it must be a positive finite number",
                 )
-            if r.setup_cost > 0:
-                hours = node_of[r.node]
-                bounded = math.isfinite(r.max_rate) or (r.hours_per_unit > 0 and math.isfinite(hours.regular_hours))
+            if (r.setup_cost > 0 or r.setup_hours > 0) and r.node in regular:
+                by_hours = np.isfinite(regular[r.node]) if r.hours_per_unit > 0 else np.zeros(H, dtype=bool)
+                unbounded = np.flatnonzero(~(np.isfinite(rate[r.id]) | by_hours))
                 _require(
-                    bounded,
+                    len(unbounded) == 0,
                     "recipe",
                     r.id,
                     "max_rate",
-                    "must be finite (or the hours bounded) for a recipe with a setup",
+                    "must be finite (or the hours bounded) for a recipe with a setup"
+                    + (f" (neither is in period {unbounded[0]})" if H > 1 and len(unbounded) else ""),
                 )
     cycle = _bom_cycle(spec.recipes)
     if cycle is not None:
@@ -768,14 +867,10 @@ def _compile(spec: NetworkSpec) -> Network:
             _nonneg(
                 "lane",
                 ln.id,
-                {
-                    "unit_cost": ln.unit_cost,
-                    "capacity": ln.capacity,
-                    "truck_size": ln.truck_size,
-                    "truck_cost": ln.truck_cost,
-                },
+                {"unit_cost": ln.unit_cost, "truck_size": ln.truck_size, "truck_cost": ln.truck_cost},
                 ("unit_cost", "truck_size", "truck_cost"),
             )
+            lane_cap[ln.id] = _periodic(ln.capacity, H, "lane", ln.id, "capacity")
             if ln.truck_cost > 0:
                 _require(ln.truck_size > 0, "lane", ln.id, "truck_size", "must be positive when a truck cost is set")
 
@@ -900,18 +995,32 @@ def _compile(spec: NetworkSpec) -> Network:
             )
 
     found.raise_if_any()
-    return _arrays(spec, items, nodes)
+    capacities = _Capacities(storage, regular, overtime, offer_cap, rate, lane_cap)
+    return _arrays(spec, items, nodes, capacities)
 
 
-def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> Network:
+@dataclass(frozen=True)
+class _Capacities:
+    """Every capacity's (H,) values by entity id, as validated: the rows of the (entity, H) arrays."""
+
+    storage: dict[str, FloatArray]
+    regular_hours: dict[str, FloatArray]
+    overtime_hours: dict[str, FloatArray]
+    offer_capacity: dict[str, FloatArray]
+    max_rate: dict[str, FloatArray]
+    lane_capacity: dict[str, FloatArray]
+
+
+def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int], capacities: _Capacities) -> Network:
     H = spec.horizon
     n_items = len(items)
 
     def col(values: Iterable[object], dtype: type = np.float64) -> npt.NDArray[Any]:
         return _frozen(list(values), dtype)
 
-    def per_period(values: Iterable[float]) -> FloatArray:
-        arr = np.array(list(values), dtype=np.float64).reshape(-1, 1) * np.ones((1, H))
+    def per_period(rows: Mapping[str, FloatArray], ids: Iterable[str]) -> FloatArray:
+        """The (entity, H) array of one capacity, entities in spec order."""
+        arr = np.array([rows[ident] for ident in ids], dtype=np.float64).reshape(-1, H)
         arr.setflags(write=False)
         return arr
 
@@ -927,6 +1036,7 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
     arc_item = col((i for _, i in arcs), np.int64)
     node_role = col((int(n.role) for n in spec.nodes), np.int64)
 
+    on_time_tiers = {t.priority for t in spec.service_targets if t.on_time}
     demand_qty = np.zeros((len(spec.demands), H))
     for k, d in enumerate(spec.demands):
         demand_qty[k, : len(d.quantity)] = d.quantity
@@ -986,15 +1096,15 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
         node_ids=tuple(nodes),
         node_role=node_role,
         node_tier=col((n.tier for n in spec.nodes), np.int64),
-        node_storage=col(n.storage_capacity for n in spec.nodes),
-        node_regular_hours=per_period(n.regular_hours for n in spec.nodes),
-        node_overtime_hours=per_period(n.overtime_hours for n in spec.nodes),
+        node_storage=per_period(capacities.storage, nodes),
+        node_regular_hours=per_period(capacities.regular_hours, nodes),
+        node_overtime_hours=per_period(capacities.overtime_hours, nodes),
         node_overtime_cost=col(n.overtime_cost for n in spec.nodes),
         offer_ids=tuple(o.id for o in spec.offers),
         offer_node=offer_node,
         offer_item=offer_item,
         offer_cost=col(o.unit_cost for o in spec.offers),
-        offer_capacity=per_period(o.capacity for o in spec.offers),
+        offer_capacity=per_period(capacities.offer_capacity, (o.id for o in spec.offers)),
         offer_min_order=col(o.min_order for o in spec.offers),
         offer_backup=col((o.backup for o in spec.offers), np.bool_),
         offer_activation_cost=col(o.activation_cost for o in spec.offers),
@@ -1006,7 +1116,8 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
         recipe_hours=col(r.hours_per_unit for r in spec.recipes),
         recipe_cost=col(r.unit_cost for r in spec.recipes),
         recipe_setup_cost=col(r.setup_cost for r in spec.recipes),
-        recipe_max_rate=per_period(r.max_rate for r in spec.recipes),
+        recipe_max_rate=per_period(capacities.max_rate, (r.id for r in spec.recipes)),
+        recipe_setup_hours=col(r.setup_hours for r in spec.recipes),
         bom_recipe=bom_recipe,
         bom_item=bom_item,
         bom_qty=col(b[2] for b in bom),
@@ -1016,7 +1127,7 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
         lane_lead_time=col((ln.lead_time for ln in spec.lanes), np.int64),
         lane_delay=_frozen(np.zeros((len(spec.lanes), H), dtype=np.int64), np.int64),
         lane_cost=col(ln.unit_cost for ln in spec.lanes),
-        lane_capacity=per_period(ln.capacity for ln in spec.lanes),
+        lane_capacity=per_period(capacities.lane_capacity, (ln.id for ln in spec.lanes)),
         lane_truck_size=col(ln.truck_size for ln in spec.lanes),
         lane_truck_cost=col(ln.truck_cost for ln in spec.lanes),
         lane_mode=tuple(ln.mode for ln in spec.lanes),
@@ -1033,6 +1144,7 @@ def _arrays(spec: NetworkSpec, items: dict[str, int], nodes: dict[str, int]) -> 
         demand_lost_penalty=col(d.lost_sale_penalty for d in spec.demands),
         demand_single_source=col((d.single_source for d in spec.demands), np.bool_),
         demand_receivable_days=col(d.receivable_days for d in spec.demands),
+        demand_on_time=col((d.on_time or d.priority in on_time_tiers for d in spec.demands), np.bool_),
         position_node=_frozen(position_node, np.int64),
         position_item=_frozen(position_item, np.int64),
         position_on_hand=at_positions(s.on_hand for s in spec.stocks),

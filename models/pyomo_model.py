@@ -64,6 +64,7 @@ CONSTRAINT_FAMILIES = (
     "service_target",
     "single_source",
     "single_source_link",
+    "backup_lane_link",
 )
 """The twin's constraints, named like the builder's families. A row whose sum has no term at all
 (a storage row of a node without stock positions, a tier without demand) is skipped here."""
@@ -238,30 +239,41 @@ def define_supplier_capacity(m: pyo.ConcreteModel, net: Network) -> None:
         return m.buy[o, t] <= m.offer_capacity[o, t] * m.order[o, t]
 
 
-def define_production(m: pyo.ConcreteModel, net: Network) -> None:
+def define_production(m: pyo.ConcreteModel, net: Network, *, tighten_setups: bool = True) -> None:
     """Production within capacity hours and rate, with overtime and setups.
 
         0 <= make[r,t] <= max_rate[r,t]
-        sum_{r at n, hours[r] > 0} hours[r] make[r,t] - overtime[n,t] <= regular_hours[n,t]
-                       nodes n with finite regular hours running a recipe that uses hours (capacity_hours)
+        sum_{r at n, hours[r] > 0} hours[r] make[r,t] + sum_{r at n, setup_hours[r] > 0} setup_hours[r] setup[r,t]
+            - overtime[n,t] <= regular_hours[n,t]
+                       nodes n with finite regular hours in some period running a recipe that uses
+                       hours per unit or for setups; periods with finite regular hours (capacity_hours)
         0 <= overtime[n,t] <= overtime_hours[n,t]     those nodes with some overtime
-        make[r,t] <= M[r,t] setup[r,t],  M = min(max_rate, (regular + overtime hours) / hours[r])
-                                                      recipes with a setup cost     (setup_link)
+        make[r,t] <= M[r,t] setup[r,t]                recipes with a setup cost or setup hours (setup_link)
+        M[r,t] = min(max_rate[r,t], max(0, regular_hours[n,t] + overtime_hours[n,t] - setup_hours[r]) / hours[r])
+
+    With `tighten_setups` (not in a replan), M[r,t] is also at most the demand for r's item from t
+    on, sum_{s of item i, u >= t} demand[s,u], where r's output has no other use than on-time
+    demand: the item has demand streams, all on time, feeds no recipe, has no safety-stock target,
+    r's node has unlimited storage and the network no working-capital cap (the validity argument is
+    in `models.allocation.define_production`).
 
     Cost: unit_cost[r] make + overtime_cost[n] overtime + setup_cost[r] setup (production).
     """
-    finite_hours = np.asarray(np.isfinite(net.node_regular_hours).all(axis=1), dtype=bool)
-    uses_hours = net.recipe_hours > 0
+    finite_hours = np.asarray(np.isfinite(net.node_regular_hours).any(axis=1), dtype=bool)
+    uses_hours = (net.recipe_hours > 0) | (net.recipe_setup_hours > 0)
     capacity_nodes = np.unique(net.recipe_node[uses_hours & finite_hours[net.recipe_node]])
     overtime_nodes = capacity_nodes[(net.node_overtime_hours[capacity_nodes] > 0).any(axis=1)]
     m.capacity_nodes = pyo.Set(within=m.nodes, initialize=_ids(capacity_nodes), doc="nodes with a capacity in hours")
     m.overtime_nodes = pyo.Set(within=m.capacity_nodes, initialize=_ids(overtime_nodes), doc="nodes with overtime")
     m.setups = pyo.Set(
-        within=m.recipes, initialize=_ids(np.flatnonzero(net.recipe_setup_cost > 0)), doc="recipes with a setup"
+        within=m.recipes,
+        initialize=_ids(np.flatnonzero((net.recipe_setup_cost > 0) | (net.recipe_setup_hours > 0))),
+        doc="recipes with a setup",
     )
 
     m.recipe_cost = pyo.Param(m.recipes, initialize=_table(net.recipe_cost))
     m.recipe_hours = pyo.Param(m.recipes, initialize=_table(net.recipe_hours))
+    m.setup_hours = pyo.Param(m.recipes, initialize=_table(net.recipe_setup_hours))
     m.max_rate = pyo.Param(m.recipes, m.periods, initialize=_table(net.recipe_max_rate), within=pyo.Any)
     m.setup_cost = pyo.Param(m.setups, initialize=_table(net.recipe_setup_cost, m.setups))
     m.regular_hours = pyo.Param(m.nodes, m.periods, initialize=_table(net.node_regular_hours), within=pyo.Any)
@@ -286,15 +298,40 @@ def define_production(m: pyo.ConcreteModel, net: Network) -> None:
 
     @m.Constraint(m.capacity_nodes, m.periods)
     def capacity_hours(m: pyo.ConcreteModel, n: int, t: int) -> Any:
+        if not math.isfinite(m.regular_hours[n, t]):
+            return pyo.Constraint.Skip
         hours_used = sum(m.recipe_hours[r] * m.make[r, t] for r in m.recipes_at[n] if m.recipe_hours[r] > 0)
+        setup_time = sum(m.setup_hours[r] * m.setup[r, t] for r in m.recipes_at[n] if m.setup_hours[r] > 0)
         overtime = m.overtime[n, t] if n in m.overtime_nodes else 0.0
-        return hours_used - overtime <= m.regular_hours[n, t]
+        return hours_used + setup_time - overtime <= m.regular_hours[n, t]
+
+    inputs = {int(i) for i in net.bom_item}
+    targeted = {int(net.position_item[p]) for p in range(net.n_positions) if net.position_safety_stock[p] > 0}
+    streams_of = {i: [s for s in range(net.n_demands) if net.demand_item[s] == i] for i in range(net.n_items)}
+
+    def serves_on_time_demand_only(r: int) -> bool:
+        item, node = int(net.recipe_item[r]), int(net.recipe_node[r])
+        streams = streams_of[item]
+        return (
+            tighten_setups
+            and bool(streams)
+            and all(net.demand_on_time[s] for s in streams)
+            and item not in inputs
+            and item not in targeted
+            and all(math.isinf(v) for v in net.node_storage[node])
+            and math.isinf(net.working_capital_cap)
+        )
 
     def setup_big_m(m: pyo.ConcreteModel, r: int, t: int) -> float:
         n = int(net.recipe_node[r])
-        hours_available = m.regular_hours[n, t] + m.overtime_hours[n, t]
-        by_hours = hours_available / m.recipe_hours[r] if m.recipe_hours[r] > 0 else math.inf
-        return float(min(m.max_rate[r, t], by_hours))
+        hours_left = max(0.0, m.regular_hours[n, t] + m.overtime_hours[n, t] - m.setup_hours[r])
+        by_hours = hours_left / m.recipe_hours[r] if m.recipe_hours[r] > 0 else math.inf
+        big_m = min(m.max_rate[r, t], by_hours)
+        if serves_on_time_demand_only(r):
+            item = int(net.recipe_item[r])
+            remaining = sum(float(net.demand_qty[s, u]) for s in streams_of[item] for u in range(t, net.horizon))
+            big_m = min(big_m, remaining)
+        return float(big_m)
 
     m.setup_big_m = pyo.Param(m.setups, m.periods, initialize=setup_big_m, within=pyo.Any)
 
@@ -357,6 +394,7 @@ def define_demand(m: pyo.ConcreteModel, net: Network) -> None:
         sum_{a into s} ship[a, t - lead(a)] + lost[s,t] + backlog[s,t] - backlog[s,t-1] = demand[s,t]
                                                                         (demand_balance)
         backlog[s,-1] = 0,   backlog[s,H-1] = 0
+        backlog[s,t] = lost[s,t] = 0     streams served on time (their own flag or their tier's)
 
     Cost: backlog_penalty backlog + lost_sale_penalty lost (service); -price delivered (revenue).
     """
@@ -370,10 +408,16 @@ def define_demand(m: pyo.ConcreteModel, net: Network) -> None:
         m.demands,
         m.periods,
         within=pyo.NonNegativeReals,
-        bounds=lambda m, s, t: (0.0, 0.0 if t == last else None),
+        bounds=lambda m, s, t: (0.0, 0.0 if t == last or net.demand_on_time[s] else None),
         doc="units of stream s still owed at the end of t",
     )
-    m.lost = pyo.Var(m.demands, m.periods, within=pyo.NonNegativeReals, doc="units of stream s given up in t")
+    m.lost = pyo.Var(
+        m.demands,
+        m.periods,
+        within=pyo.NonNegativeReals,
+        bounds=lambda m, s, t: (0.0, 0.0 if net.demand_on_time[s] else None),
+        doc="units of stream s given up in t",
+    )
 
     @m.Constraint(m.demands, m.periods)
     def demand_balance(m: pyo.ConcreteModel, s: int, t: int) -> Any:
@@ -414,18 +458,20 @@ def define_flow_balance(m: pyo.ConcreteModel, net: Network) -> None:
 def define_storage_capacity(m: pyo.ConcreteModel, net: Network) -> None:
     """Stock held at a node within its storage capacity.
 
-        sum_{p at n} inv[p,t] <= storage[n]       nodes with a finite capacity (storage_capacity)
+        sum_{p at n} inv[p,t] <= storage[n,t]     nodes with a finite capacity in some period (storage_capacity)
 
-    A node without stock positions gets no row here (the builder keeps an empty one).
+    A node without stock positions gets no row here (the builder keeps an empty one); nor does a
+    period whose capacity is unlimited (the builder keeps a row without an upper bound).
     """
-    m.storage_nodes = pyo.Set(within=m.nodes, initialize=_ids(np.flatnonzero(np.isfinite(net.node_storage))))
-    m.storage = pyo.Param(m.storage_nodes, initialize=_table(net.node_storage, m.storage_nodes))
+    finite = np.isfinite(net.node_storage).any(axis=1)
+    m.storage_nodes = pyo.Set(within=m.nodes, initialize=_ids(np.flatnonzero(finite)))
+    m.storage = pyo.Param(m.storage_nodes, m.periods, initialize=_table(net.node_storage, m.storage_nodes))
 
     @m.Constraint(m.storage_nodes, m.periods)
     def storage_capacity(m: pyo.ConcreteModel, n: int, t: int) -> Any:
-        if not m.positions_at[n]:
+        if not m.positions_at[n] or not math.isfinite(m.storage[n, t]):
             return pyo.Constraint.Skip
-        return sum(m.inv[p, t] for p in m.positions_at[n]) <= m.storage[n]
+        return sum(m.inv[p, t] for p in m.positions_at[n]) <= m.storage[n, t]
 
 
 def define_safety_stock(m: pyo.ConcreteModel, net: Network) -> None:
@@ -536,6 +582,64 @@ def define_single_sourcing(m: pyo.ConcreteModel, net: Network) -> None:
     @m.Constraint(m.sourced_arcs, m.periods)
     def single_source_link(m: pyo.ConcreteModel, a: int, t: int) -> Any:
         return m.ship[a, t] <= m.link_big_m[a, t] * m.assign[a]
+
+
+def define_backup_flow_links(m: pyo.ConcreteModel, net: Network, *, enabled: bool = True) -> None:
+    """The activation of a backup offer linked to each lane out of its site, where that cuts.
+
+        ship[a,t] <= U[a,t] activated[b]                               (backup_lane_link)
+        U[a,t] = min(lane_cap[lane(a),t], C[b,t], D[s,arr(a,t)])
+        C[b,t] = sum_{u <= t} offer_capacity[b,u];  D[s,u] = sum_{v <= u} demand[s,v]
+                 (D only for an arc into a demand stream s; +inf otherwise)
+
+    for each backup offer b that is the only source of its position p (no other offer, no recipe
+    making it, no arc into it, nothing on hand or scheduled to arrive), each arc a out of p and each
+    departure t arriving in the horizon, and only where U[a,t] < C[b,t] (with C[b,t], the row is
+    implied by backup_activation and the flow balance). Rows are indexed by the arcs with at least
+    one such period; the others are skipped. Off (`enabled` false), the family has no rows. The
+    validity argument is in `models.allocation.define_backup_flow_links`.
+    """
+
+    def sole_source(b: int) -> int | None:
+        """The position b alone supplies, or None."""
+        p = int(net.position_index(net.offer_node[[b]], net.offer_item[[b]])[0])
+        alone = (
+            list(m.offers_at[p]) == [b]
+            and not m.recipes_making[p]
+            and not m.arcs_into[p]
+            and m.on_hand[p] == 0
+            and all(m.receipts[p, t] == 0 for t in m.periods)
+        )
+        return p if alone else None
+
+    def coefficient(b: int, a: int, t: int) -> float:
+        sold_by_t = sum(float(m.offer_capacity[b, u]) for u in m.periods if u <= t)
+        bound = min(float(m.lane_cap[m.arc_lane[a], t]), sold_by_t)
+        streams = [s for s in m.demands if a in m.arcs_into_demand[s]]
+        if streams and not any(a in m.arcs_into[q] for q in m.positions):
+            owed = sum(float(m.demand[streams[0], v]) for v in m.periods if v <= m.arrival[a, t])
+            bound = min(bound, owed)
+        return bound
+
+    def cuts(b: int, a: int, t: int) -> bool:
+        sold_by_t = sum(float(m.offer_capacity[b, u]) for u in m.periods if u <= t)
+        return enabled and _arrives(m, a, t) and m.lane_cap[m.arc_lane[a], t] > 0 and coefficient(b, a, t) < sold_by_t
+
+    backup_of: dict[int, int] = {}
+    for b in m.backups:
+        p = sole_source(b)
+        if p is not None:
+            for a in m.arcs_out_of[p]:
+                backup_of[a] = b
+    linked = sorted(a for a, b in backup_of.items() if any(cuts(b, a, t) for t in m.periods))
+    m.linked_arcs = pyo.Set(within=m.arcs, initialize=linked, doc="arcs out of a backup's site whose link cuts")
+
+    @m.Constraint(m.linked_arcs, m.periods)
+    def backup_lane_link(m: pyo.ConcreteModel, a: int, t: int) -> Any:
+        b = backup_of[a]
+        if not cuts(b, a, t):
+            return pyo.Constraint.Skip
+        return m.ship[a, t] <= coefficient(b, a, t) * m.activated[b]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -924,6 +1028,7 @@ FAMILY_DEFINITIONS: tuple[Callable[[pyo.ConcreteModel, Network], None], ...] = (
     define_working_capital,
     define_service_targets,
     define_single_sourcing,
+    define_backup_flow_links,
 )
 """The families without protocols, in order; `build_pyomo_model` adds the protocols and the objective."""
 
@@ -936,9 +1041,11 @@ def build_pyomo_model(
     baseline: Mapping[str, FloatArray] | None = None,
     replan_options: ReplanOptions | None = None,
     reach: Reach | None = None,
+    link_backup_flows: bool = False,
 ) -> pyo.ConcreteModel:
     """The whole coordinated allocation model of a network, family by family, as a Pyomo model; with
-    a protocol set, its active authority groups (`models.protocols.resolve_authority`) too.
+    a protocol set, its active authority groups (`models.protocols.resolve_authority`) too
+    (`link_backup_flows`: the backup_lane_link rows, as the builder's option of the same name).
 
     With a `baseline` (buy, make and ship arrays, `models.replanning.baseline_decisions`) and
     `replan_options`, the replan model of `net` as the signals leave it: the stability penalty and
@@ -949,7 +1056,13 @@ def build_pyomo_model(
         raise ValueError("build_pyomo_model: reach fixes decisions to a baseline; pass baseline and replan_options")
     m = pyo.ConcreteModel(name=net.spec.name)
     for define in FAMILY_DEFINITIONS:
-        define(m, net)
+        if define is define_production:
+            # A replan may keep production the baseline made: no demand-bounded setups (as the builder).
+            define_production(m, net, tighten_setups=baseline is None)
+        elif define is define_backup_flow_links:
+            define_backup_flow_links(m, net, enabled=link_backup_flows)
+        else:
+            define(m, net)
     if protocols is not None:
         define_authority(m, net, protocols, groups)
     if baseline is not None and replan_options is not None:

@@ -15,11 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from models.errors import ValidationError, echo
+from models.network import NetworkSpec, Stock
 from models.protocols.spec import OnExpiry
 from models.replanning.advance import advance as advance_spec
-from models.signals import Signal, validate_signal
+from models.signals import Signal, apply_signals, validate_signal
 from solver.auth import ANY_NETWORK, Grant, GrantRole, Principal
 from solver.convert import ledger
+from solver.errors import NoPlan
 from solver.records import (
     NetworkSettings,
     PlanRequest,
@@ -27,11 +29,22 @@ from solver.records import (
     ReplanRequest,
     ResponseTimeline,
     SignalChange,
-    StoredNetwork,
+    StoredPlan,
     TimelineEntry,
 )
-from solver.store import AuditRecord, DecisionState, InboxInput, InboxRecord
-from solver.usecases import PlanRun, PlanService, actor_of, escalation_key
+from solver.store import AuditRecord, DecisionState, InboxInput, InboxRecord, RequestKind
+from solver.usecases import (
+    JobResult,
+    PlanRun,
+    PlanService,
+    actor_of,
+    apply_holds,
+    check_backend,
+    check_network,
+    escalation_key,
+    plan_of,
+)
+from solver.workers import SolveJob
 
 log = logging.getLogger("concerto.orchestrator")
 
@@ -316,40 +329,52 @@ class AlwaysOn:
         counted: dict[tuple[str, str], float],
         request: PlanRequest,
         principal: Principal,
-    ) -> tuple[StoredNetwork, PlanRun]:
+        *,
+        expired: Callable[[], bool] = lambda: False,
+    ) -> PlanRun:
         """Roll a network forward by `periods`: the latest plan's first periods executed
-        (`models.replanning.advance`), stock counted where given, stored as the next network version
-        (its protocols kept), then planned with the signals still in force, moved `periods` earlier
-        (a signal over by then is dropped)."""
+        (`models.replanning.advance`), stock counted where given, planned with the signals still in
+        force, moved `periods` earlier (a signal over by then is dropped), under the rules they keep
+        held or carried. Everything is checked and solved first; only a plan is stored, as the next
+        network version (its protocols kept) and its first plan version, so a refused or failed
+        advance writes nothing."""
         latest = self.store.get_plan(network_id)
         decoded = self.service._decoded_network(self.store.get_network(network_id, latest.network_version))
-        plan = self.service._decoded_plan(latest)
-        spec = advance_spec(decoded.spec, plan, periods)
+        spec = advance_spec(decoded.spec, self.service._decoded_plan(latest), periods)
         if counted:
-            known = {(s.node, s.item) for s in spec.stocks}
-            nodes = {n.id for n in spec.nodes}
-            items = {i.id for i in spec.items}
-            for node, item in counted:
-                if node not in nodes or item not in items:
-                    bad = "node" if node not in nodes else "item"
-                    raise ValidationError(
-                        "stock count", f"{node}/{item}", bad, f"names no {bad} of network {echo(network_id)}"
-                    )
-            stocks = [replace(s, on_hand=counted.get((s.node, s.item), s.on_hand)) for s in spec.stocks]
-            from models.network import Stock
-
-            stocks += [Stock(n, i, on_hand=q) for (n, i), q in counted.items() if (n, i) not in known]
-            spec = replace(spec, stocks=tuple(stocks))
+            spec = _counted(network_id, spec, counted)
         shift = periods * decoded.spec.period_hours
         signals = tuple(s for s in (_shifted(s, shift) for s in ledger.decode_signals(latest.signals)) if s is not None)
-        stored = self.service.put_network(network_id, spec, decoded.protocols, principal=principal)
-        run = self.service.start_plan(
-            replace(request, network_id=network_id, network_version=stored.version),
-            principal=principal,
-            signals=signals,
-            trigger="advance",
-        )
-        return stored, run
+        apply_signals(check_network(spec, decoded.protocols), signals)
+        protocols = decoded.protocols
+        if protocols is not None:
+            answered = {s.id for s in signals}
+            protocols = apply_holds(protocols, self.store.holds(network_id), answered, self.store.carried(network_id))
+        backend = check_backend(request.backend, request.options)
+        self.service.pool.check_room()
+        job = SolveJob(spec=spec, protocols=protocols, signals=signals, options=request.options, backend=backend)
+        handle = self.service._submit(job, None, expired)
+
+        def finish(result: JobResult) -> StoredPlan:
+            planned = plan_of(result)
+            if not planned.has_solution:
+                raise NoPlan(network_id, planned.status, planned.message)
+            stored = self.service.put_network(network_id, spec, decoded.protocols, principal=principal)
+            return self.service._store_plan(
+                network_id,
+                stored.version,
+                0,
+                signals,
+                planned,
+                "",
+                None,
+                kind=RequestKind.PLAN,
+                fingerprint="",
+                actor=actor_of(principal),
+                trigger="advance",
+            )
+
+        return PlanRun(handle=handle, _finish=finish)
 
     def watch(self, network_id: str, after_seq: int, is_active: Callable[[], bool]) -> Iterator[AuditRecord]:
         """Every write to the network after audit row `after_seq` (0: from now on), as it happens."""
@@ -376,3 +401,17 @@ def _shifted(signal: Signal, hours: float) -> Signal | None:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def _counted(network_id: str, spec: NetworkSpec, counted: dict[tuple[str, str], float]) -> NetworkSpec:
+    """`spec` with the stock counted at each (node, item) in place of the plan's projection."""
+    nodes = {n.id for n in spec.nodes}
+    items = {i.id for i in spec.items}
+    for node, item in counted:
+        if node not in nodes or item not in items:
+            bad = "node" if node not in nodes else "item"
+            raise ValidationError("stock count", f"{node}/{item}", bad, f"names no {bad} of network {echo(network_id)}")
+    known = {(s.node, s.item) for s in spec.stocks}
+    stocks = [replace(s, on_hand=counted.get((s.node, s.item), s.on_hand)) for s in spec.stocks]
+    stocks += [Stock(n, i, on_hand=q) for (n, i), q in counted.items() if (n, i) not in known]
+    return replace(spec, stocks=tuple(stocks))

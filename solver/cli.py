@@ -15,10 +15,12 @@ import contextlib
 import dataclasses
 import logging
 import os
+import re
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -37,12 +39,14 @@ from solver.backends.base import BackendFeature, MipProgress, SolverBackend, Wra
 from solver.backends.highs import HIGHS_VERSION
 from solver.backends.registry import DEFAULT_BACKEND
 from solver.convert import read_network, read_protocols, read_signals, write_plan
-from solver.demo import run_demo
+from solver.convert.files import read_published_signals
+from solver.demo import decision_record_line, run_demo, signal_line, timeline_lines
 from solver.errors import SOLVE_STATUS_METADATA
 from solver.limits import RequestLimits
 from solver.options import DEFAULT_MIP_REL_GAP, DEFAULT_TIME_LIMIT, SolveOptions
 from solver.planner import compile_model, plan_network
 from solver.progress import ShowProgress, TerminalProgress, stream_progress
+from solver.records import DecisionState, NetworkSettings, SignalChange, StoredPlan
 
 if TYPE_CHECKING:
     from solver.client import ConcertoClient
@@ -365,6 +369,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         principals=args.principals,
         reflection=args.reflection,
         insecure=args.insecure,
+        grace_seconds=args.grace,
+        replica=args.replica,
+        orchestrator=not args.no_orchestrator,
     )
     serve(args.address, config, on_ready=lambda port: print(f"concerto serving on port {port}", flush=True))
     return 0
@@ -428,6 +435,233 @@ def _cmd_replan(args: argparse.Namespace) -> int:
                 )
         _write_json(stored.plan, args.json)
         return EXIT_PLAN
+
+
+# -- always on: the inbox, decisions, plan versions, settings, rolling forward, the live view ------
+
+DECISION_STATES = tuple(s.value for s in DecisionState)
+CHANGES = tuple(c.value for c in SignalChange if c != SignalChange.CANCEL)
+
+
+def _cmd_signals_publish(args: argparse.Namespace) -> int:
+    published = read_published_signals(args.file, source=args.source, change=SignalChange(args.change))
+    with _connect(args) as client:
+        received = client.publish(args.network_id, published)
+    for r in received:
+        how = "a resend: already received, nothing stored" if r.duplicate else "stored"
+        print(f"signal {r.source}:{r.source_id}: revision {r.revision}, {how} (inbox seq {r.seq})")
+    fresh = sum(1 for r in received if not r.duplicate)
+    print(f"{fresh} of {len(received)} signals new to network {args.network_id!r}'s inbox")
+    return EXIT_PLAN
+
+
+def _cmd_decisions_list(args: argparse.Namespace) -> int:
+    state = DecisionState(args.state) if args.state else None
+    with _connect(args) as client:
+        records = client.decisions(args.network_id, args.version, state)
+    version = records[0].plan_version if records else args.version
+    which = f"plan version {version}" if version else "the latest plan version"
+    print(f"{len(records)} decisions of {which} of network {args.network_id!r}" + (f" ({args.state})" if state else ""))
+    for record in records:
+        print(decision_record_line(record))
+    return EXIT_PLAN
+
+
+def _cmd_decide(args: argparse.Namespace) -> int:
+    with _connect(args) as client:
+        decide = client.approve if args.approve else client.reject
+        record = decide(args.network_id, args.version, args.index, by=args.by, note=args.note)
+        print(f"decision {record.index} of plan version {record.plan_version}: {record.state.value}")
+        print(decision_record_line(record))
+        if record.escalation:
+            together = [r for r in client.decisions(args.network_id, args.version) if r.escalation == record.escalation]
+            states = ", ".join(f"{r.index} {r.state.value}" for r in together)
+            print(f"escalation {record.escalation}: {states}")
+    return EXIT_PLAN
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment is not None else "-"
+
+
+def _cmd_plans_list(args: argparse.Namespace) -> int:
+    with _connect(args) as client:
+        plans = client.list_plans(args.network_id)
+    print(f"{len(plans)} plan versions of network {args.network_id!r}")
+    for p in plans:
+        signals = ", ".join(p.signals) or "none"
+        print(
+            f"  v{p.version:<3} {_when(p.created_at)}  network v{p.network_version}, baseline v{p.baseline_version}: "
+            f"{p.status.value}, objective {p.objective:,.2f}, {p.decisions} decisions, {p.needs_approval} need "
+            f"approval; signals {signals}"
+        )
+    return EXIT_PLAN
+
+
+def _plan_heading(stored: StoredPlan) -> str:
+    trigger = stored.trigger or ("replan call" if stored.baseline_version else "plan call")
+    return (
+        f"plan version {stored.version} of network {stored.network_id!r} (network v{stored.network_version}, "
+        f"baseline v{stored.baseline_version}, trigger {trigger}, stored {_when(stored.created_at)})"
+    )
+
+
+def _cmd_plans_show(args: argparse.Namespace) -> int:
+    with _connect(args) as client:
+        stored = client.get_plan(args.network_id, args.version)
+    print(_plan_heading(stored))
+    print(f"answers {len(stored.signals)} signals" + (":" if stored.signals else ""))
+    for s in stored.signals:
+        print(f"  {signal_line(s)}")
+    print(stored.plan.summary())
+    _write_json(stored.plan, args.json)
+    return EXIT_PLAN
+
+
+def _cmd_plans_diff(args: argparse.Namespace) -> int:
+    with _connect(args) as client:
+        diff = client.diff(args.network_id, args.from_version, args.to_version)
+    print(
+        f"plan changes v{args.from_version} -> v{args.to_version} of network {args.network_id!r}: {diff.changed} of "
+        f"{diff.total} decisions changed (nervousness {diff.nervousness:.1%}); objective "
+        f"{diff.objective_before:,.2f} -> {diff.objective_after:,.2f}"
+    )
+    for component, change in sorted(diff.cost_change_by_component.items()):
+        if change:
+            print(f"  {component:<12} {change:+,.2f}")
+    for c in diff.changes[: args.top]:
+        print(f"  {c.function.value:<12} {c.kind:<10} {c.key}: {c.before:,.2f} -> {c.after:,.2f}")
+    if len(diff.changes) > args.top:
+        print(f"  ... and {len(diff.changes) - args.top} more (--top)")
+    return EXIT_PLAN
+
+
+def _settings_lines(network_id: str, settings: NetworkSettings) -> list[str]:
+    mode = "automatic" if settings.automatic else "manual"
+    replan = settings.replan
+    return [
+        f"network {network_id!r}: {mode}, coalescing window {settings.window_seconds:g} s",
+        f"  automatic replans: stability weight {replan.stability_weight:g}, first coordinated plan "
+        f"{'stored' if settings.first_answer else 'skipped'}, time limit {settings.options.time_limit:g} s, "
+        f"gap {settings.options.mip_rel_gap:g}, backend {settings.backend}",
+    ]
+
+
+def _cmd_network_settings(args: argparse.Namespace) -> int:
+    changes = {"--window": args.window, "--stability-weight": args.stability_weight, "--time-limit": args.time_limit}
+    changes |= {"--gap": args.gap}
+    given = [flag for flag, value in changes.items() if value is not None]
+    if args.mode is None and given:
+        raise ValidationError(
+            "settings", args.network_id, given[0], "changes the settings; give --automatic or --manual with it"
+        )
+    for flag, value in changes.items():
+        if value is not None and (not np.isfinite(value) or value < 0):
+            raise ValidationError("settings", args.network_id, flag, f"is {value:g}; give a number >= 0")
+    with _connect(args) as client:
+        current = client.settings(args.network_id)
+        if args.mode is None:
+            for line in _settings_lines(args.network_id, current):
+                print(line)
+            return EXIT_PLAN
+        options = current.options
+        if args.time_limit is not None:
+            options = dataclasses.replace(options, time_limit=args.time_limit)
+        if not np.isfinite(options.time_limit):
+            options = dataclasses.replace(options, time_limit=DEFAULT_TIME_LIMIT)
+        if args.gap is not None:
+            options = dataclasses.replace(options, mip_rel_gap=args.gap)
+        wanted = dataclasses.replace(
+            current,
+            automatic=args.mode == "automatic",
+            window_seconds=current.window_seconds if args.window is None else args.window,
+            replan=current.replan
+            if args.stability_weight is None
+            else dataclasses.replace(current.replan, stability_weight=args.stability_weight),
+            options=options,
+        )
+        stored = client.set_settings(args.network_id, wanted)
+    for line in _settings_lines(args.network_id, stored):
+        print(line)
+    return EXIT_PLAN
+
+
+def _counts(values: Sequence[str]) -> dict[tuple[str, str], float]:
+    """`NODE:ITEM=QTY` stock counts; a malformed one is a `ValidationError` naming --count."""
+    counted: dict[tuple[str, str], float] = {}
+    for value in values:
+        where, _, qty = value.partition("=")
+        node, _, item = where.partition(":")
+        try:
+            amount = float(qty)
+        except ValueError:
+            amount = float("nan")
+        if not node or not item or not np.isfinite(amount) or amount < 0:
+            raise ValidationError("stock count", value, "--count", "must be NODE:ITEM=QTY with a quantity >= 0")
+        if (node, item) in counted:
+            raise ValidationError("stock count", value, "--count", f"counts {node}:{item} twice; count each once")
+        counted[(node, item)] = amount
+    return counted
+
+
+def _cmd_advance(args: argparse.Namespace) -> int:
+    if args.periods < 1:
+        raise ValidationError("advance", args.network_id, "--periods", f"is {args.periods}; give 1 or more")
+    counted = _counts(args.count or [])
+    with _connect(args) as client:
+        version, stored = client.advance(args.network_id, args.periods, counted, options=_options(args))
+    print(f"network {args.network_id!r} advanced {args.periods} periods: network version {version}")
+    print(_plan_heading(stored))
+    print(stored.plan.summary())
+    return EXIT_PLAN if stored.plan.has_solution else EXIT_NO_PLAN
+
+
+def _cmd_timeline(args: argparse.Namespace) -> int:
+    with _connect(args) as client:
+        timeline = client.timeline(args.network_id)
+    print(f"detection to response on network {args.network_id!r} (seconds after detection):")
+    for line in timeline_lines(timeline):
+        print(line)
+    return EXIT_PLAN
+
+
+PLAN_EVENT = re.compile(r"^plan version (\d+)\b")
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    """Every write to the network as it happens; a new plan version with its trigger, objective and
+    pending approvals. Ctrl-C (or --count events) ends it with exit 0."""
+    seen = 0
+    try:
+        with _connect(args) as client:
+            print(f"watching network {args.network_id!r} (Ctrl-C to stop)", flush=True)
+            for event in client.watch_network(args.network_id, args.after):
+                who = event.principal or "-"
+                print(f"{event.seq:>4} {_when(event.at)} {who:<16} {event.action:<12} {event.detail}")
+                found = PLAN_EVENT.match(event.detail) if event.action in ("plan", "replan") else None
+                if found:
+                    for line in _version_lines(client, args.network_id, int(found.group(1))):
+                        print(line)
+                sys.stdout.flush()
+                seen += 1
+                if args.count and seen >= args.count:
+                    break
+    except KeyboardInterrupt:
+        print(f"stopped after {seen} events")
+    return EXIT_PLAN
+
+
+def _version_lines(client: ConcertoClient, network_id: str, version: int) -> list[str]:
+    stored = client.get_plan(network_id, version)
+    trigger = stored.trigger or ("replan call" if stored.baseline_version else "plan call")
+    lines = [
+        f"     plan v{version}: {trigger}, {stored.plan.status.value}, objective {stored.plan.objective:,.2f}; "
+        f"answers {', '.join(s.id for s in stored.signals) or 'no signals'}"
+    ]
+    pending = client.decisions(network_id, version, DecisionState.PENDING)
+    lines.append(f"     {len(pending)} decisions pending approval" + (":" if pending else ""))
+    lines.extend("   " + decision_record_line(r) for r in pending)
+    return lines
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -507,6 +741,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--insecure",
         action="store_true",
         help="serve an address other than loopback without TLS or without --principals",
+    )
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=10.0,
+        help="seconds calls under way may finish after SIGTERM (health says NOT_SERVING at once)",
+    )
+    p.add_argument("--replica", default="", help="this server's name on the orchestrator leases it holds")
+    p.add_argument(
+        "--no-orchestrator",
+        action="store_true",
+        help="replan no automatic network here (signals and settings are still stored)",
     )
     limits = p.add_argument_group("request limits", "every request is held to these before any work (solver/limits.py)")
     for limit in dataclasses.fields(RequestLimits):
@@ -606,6 +852,98 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("mps", "lp"), default="mps", help="model file format")
     p.add_argument("--out", type=Path, help="output file (default: standard output)")
     p.set_defaults(run=_cmd_export)
+
+    def group(name: str, help: str) -> Callable[[str, str], argparse.ArgumentParser]:
+        """A command with subcommands (`concerto decisions list`); returns how to add one."""
+        inner = command(name, help).add_subparsers(dest=f"{name}_command", required=True)
+
+        def add(verb: str, verb_help: str) -> argparse.ArgumentParser:
+            p = inner.add_parser(verb, help=verb_help, description=verb_help, formatter_class=formatter)
+            p.add_argument("network_id", metavar="NETWORK")
+            return p
+
+        return add
+
+    signals = group("signals", "the signal inbox of a network on a running server")
+    p = signals("publish", "publish signals to a network's inbox (an automatic network replans by itself)")
+    p.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help="protobuf JSON of a PublishSignalsRequest (its signals) or of a SignalBatch (with --source)",
+    )
+    p.add_argument("--source", help="the system that detected them (a SignalBatch's signals keep their ids)")
+    p.add_argument(
+        "--change", choices=CHANGES, default="new", help="what a SignalBatch's signals do to their ids: new or update"
+    )
+    add_server_flags(p, default_server=DEFAULT_SERVER)
+    p.set_defaults(run=_cmd_signals_publish)
+
+    decisions = group("decisions", "the decisions of a plan version and their approvals")
+    p = decisions("list", "a plan version's decisions with their approval state")
+    p.add_argument("--version", type=int, default=0, help="plan version (0: the latest)")
+    p.add_argument("--state", choices=DECISION_STATES, help="only the decisions in this state")
+    add_server_flags(p, default_server=DEFAULT_SERVER)
+    p.set_defaults(run=_cmd_decisions_list)
+    for verb, approve in (("approve", True), ("reject", False)):
+        what = "makes it executable" if approve else "replans an automatic network within the rule's authority"
+        p = decisions(verb, f"{verb} a pending decision and every decision of its escalation ({what})")
+        p.add_argument("version", type=int, metavar="VERSION", help="plan version")
+        p.add_argument("index", type=int, metavar="INDEX", help="the decision's index (decisions list)")
+        p.add_argument("--by", default="", help="the decider's name on a server without authentication")
+        p.add_argument("--note", default="", help="why")
+        add_server_flags(p, default_server=DEFAULT_SERVER)
+        p.set_defaults(run=_cmd_decide, approve=approve)
+
+    plans = group("plans", "the stored plan versions of a network")
+    p = plans("list", "every plan version with its status, objective and signals")
+    add_server_flags(p, default_server=DEFAULT_SERVER)
+    p.set_defaults(run=_cmd_plans_list)
+    p = plans("show", "a plan version's summary, what made it and the signals it answers")
+    p.add_argument("--version", type=int, default=0, help="plan version (0: the latest)")
+    p.add_argument("--json", metavar="FILE", type=Path, help="also write the plan as protobuf JSON")
+    add_server_flags(p, default_server=DEFAULT_SERVER)
+    p.set_defaults(run=_cmd_plans_show)
+    p = plans("diff", "what changed from one plan version to another")
+    p.add_argument("from_version", type=int, metavar="FROM")
+    p.add_argument("to_version", type=int, metavar="TO")
+    p.add_argument("--top", type=int, default=20, help="how many changes to list")
+    add_server_flags(p, default_server=DEFAULT_SERVER)
+    p.set_defaults(run=_cmd_plans_diff)
+
+    network = group("network", "a stored network's settings")
+    p = network("settings", "show how a network is replanned, or set it automatic or manual")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--automatic", dest="mode", action="store_const", const="automatic", help="replan by itself")
+    mode.add_argument("--manual", dest="mode", action="store_const", const="manual", help="replan only when asked")
+    p.add_argument("--window", type=float, metavar="SECONDS", help="coalesce signals arriving within this window")
+    p.add_argument("--stability-weight", type=float, help="automatic replans' cost per unit changed")
+    p.add_argument("--time-limit", type=float, help="automatic replans' time limit, seconds")
+    p.add_argument("--gap", type=float, help="automatic replans' relative MIP gap")
+    add_server_flags(p, default_server=DEFAULT_SERVER)
+    p.set_defaults(run=_cmd_network_settings)
+
+    p = command("advance", help="roll a network forward with what happened, and plan what is left")
+    p.add_argument("network_id", metavar="NETWORK")
+    p.add_argument("--periods", type=int, default=1, help="periods executed")
+    p.add_argument(
+        "--count", action="append", metavar="NODE:ITEM=QTY", help="stock counted at a node (repeat for each)"
+    )
+    add_server_flags(p, default_server=DEFAULT_SERVER)
+    solve_flags(p, json_out=False)
+    p.set_defaults(run=_cmd_advance)
+
+    p = command("timeline", help="each published signal from detection to an executable response")
+    p.add_argument("network_id", metavar="NETWORK")
+    add_server_flags(p, default_server=DEFAULT_SERVER)
+    p.set_defaults(run=_cmd_timeline)
+
+    p = command("watch", help="a live view of a network: plan versions, pending approvals, decisions, signals")
+    p.add_argument("network_id", metavar="NETWORK")
+    p.add_argument("--after", type=int, default=0, help="replay the events after this audit seq (0: from now on)")
+    p.add_argument("--count", type=int, default=0, help="stop after this many events (0: until Ctrl-C)")
+    add_server_flags(p, default_server=DEFAULT_SERVER)
+    p.set_defaults(run=_cmd_watch)
     return parser
 
 

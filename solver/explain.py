@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from models.builder import ConstraintBlock, LinearProgram, VariableBlock
-from models.diagnosis import ALL_FAMILIES, ElasticProgram, define_elastic
+from models.diagnosis import ALL_FAMILIES, ON_TIME_DEMAND, ElasticProgram, define_elastic, setup_hours_used
 from models.network import NetworkSpec
 from models.protocols import OWNER, AuthorityRule, Function, ProtocolSet
 from models.signals import Signal
@@ -55,6 +55,12 @@ class Relaxation:
     """An authority rule whose action kind acts on this resource (its approver could sanction it)."""
     approver: str = ""
     message: str = ""
+    amounts: tuple[float, ...] = ()
+    """The amount in each of `periods`, in the same order (sums to `amount`)."""
+    needs: tuple[Relaxation, ...] = ()
+    """For an on-time demand stream that cannot be served on time: the smallest relaxation of
+    capacities and limits that serves this stream on time while the other late streams may wait
+    (which resource, which periods, how much); empty when none would."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,7 @@ _SUBJECT = {
     "supplier_capacity": "supplier {r} capacity short by {a} {u}",
     "truck_limit": "lane {r} truck limit short by {a} {u}",
     "recipe_rate": "recipe {r} rate short by {a} {u}",
+    "on_time_demand": "demand {r} cannot be served on time: {a} {u} short",
     "minimum_order": "supplier {r} order below its minimum by {a} {u}",
     "single_source": "demand {r} needs {a} more inbound {u} than single sourcing allows",
     "storage_capacity": "node {r} storage short by {a} {u}",
@@ -114,6 +121,7 @@ _FUNCTION_OF_FAMILY = {
     "supplier_capacity": Function.PROCUREMENT,
     "truck_limit": Function.LOGISTICS,
     "recipe_rate": Function.PRODUCTION,
+    "on_time_demand": Function.SALES,
     "minimum_order": Function.PROCUREMENT,
     "single_source": Function.LOGISTICS,
     "storage_capacity": Function.INVENTORY,
@@ -163,6 +171,7 @@ def diagnose(
     backend = backend if backend is not None else default_backend()
     solution = backend.solve(model.lp, options)
     conflict = _ConflictReport()
+    late: tuple[Relaxation, ...] = ()
     if solution.status.has_solution and solution.x is not None:
         unserved = float(model.lp.values(solution.x, "lost").sum()) if "lost" in model.lp.variables else 0.0
         if unserved <= _TOL:
@@ -174,20 +183,70 @@ def diagnose(
         conflict = (
             _conflict(backend, model.lp, options) if iis else _ConflictReport(message="conflict: IIS not requested")
         )
-        elastic = define_elastic(model.lp, model.net, model.groups, families=families)
+        late = _late_demand(model, options, families, backend)
+        elastic = define_elastic(model.lp, model.net, model.groups, families=families - {ON_TIME_DEMAND})
     else:
         return Diagnosis(DiagnosisStatus.UNKNOWN, message=f"the plan could not be solved: {solution.message}")
     relaxed = backend.solve(elastic.lp, options)
     if not relaxed.status.has_solution or relaxed.x is None:
+        if late:
+            return conflict.into(Diagnosis(status, late, 0.0, "; ".join(r.message for r in late)))
         message = f"even the elastic model has no solution: {relaxed.message}"
         return conflict.into(Diagnosis(DiagnosisStatus.UNKNOWN, message=message))
-    relaxations = _relaxations(elastic, relaxed.x, protocols)
+    setups = setup_hours_used(elastic.lp, model.net, relaxed.x)
+    relaxations = late + _relaxations(elastic, relaxed.x, protocols, setups)
     lost = float(elastic.lp.values(relaxed.x, "lost").sum()) if "lost" in elastic.lp.variables else 0.0
     if status == DiagnosisStatus.SHORT and not relaxations:
         message = "demand is left unserved because serving it costs more than losing it; nothing must be relaxed"
     else:
         message = "; ".join(r.message for r in relaxations)
     return conflict.into(Diagnosis(status, relaxations, lost, message))
+
+
+def _late_demand(
+    model: CompiledModel, options: SolveOptions, families: frozenset[str], backend: SolverBackend
+) -> tuple[Relaxation, ...]:
+    """Which on-time demand cannot be served on time, and by how much, when nothing else may give:
+    the elastic model relaxing only the on-time streams' zero lost sales. Empty when the network
+    has no on-time demand, or serving it on time is not what makes the network infeasible."""
+    if ON_TIME_DEMAND not in families or not model.net.demand_on_time.any():
+        return ()
+    elastic = define_elastic(model.lp, model.net, model.groups, families=frozenset({ON_TIME_DEMAND}))
+    relaxed = backend.solve(elastic.lp, options)
+    if not relaxed.status.has_solution or relaxed.x is None:
+        return ()
+    late = _relaxations(elastic, relaxed.x, None)
+    out = []
+    for k, stream in enumerate(late):
+        needs = _serving_on_time(model, options, families, backend, stream.resource) if k < _LISTED else ()
+        if needs:
+            message = f"{stream.message}; to serve it on time: " + "; ".join(r.message for r in needs)
+            stream = dataclasses.replace(stream, needs=needs, message=message)
+        out.append(stream)
+    return tuple(out)
+
+
+def _serving_on_time(
+    model: CompiledModel, options: SolveOptions, families: frozenset[str], backend: SolverBackend, stream: str
+) -> tuple[Relaxation, ...]:
+    """The smallest relaxation of `families` (capacities and limits) that serves on-time demand
+    `stream` on time, while every other on-time stream may be late at no cost: the elastic model with
+    `stream`'s on-time violations fixed at 0 and the other streams' free. Empty when even that has
+    no solution (what `stream` lacks cannot be relaxed within `families`)."""
+    elastic = define_elastic(model.lp, model.net, model.groups, families=families | {ON_TIME_DEMAND})
+    on_time = np.array([v.family == ON_TIME_DEMAND for v in elastic.violations], dtype=bool)
+    own = on_time & np.array([v.resource == stream for v in elastic.violations], dtype=bool)
+    lp = elastic.lp
+    upper, cost = lp.col_upper.copy(), lp.c.copy()
+    upper[elastic.columns[own]] = 0.0
+    cost[elastic.columns[on_time & ~own]] = 0.0
+    lp = dataclasses.replace(lp, col_upper=upper, c=cost)
+    relaxed = backend.solve(lp, options)
+    if not relaxed.status.has_solution or relaxed.x is None:
+        return ()
+    setups = setup_hours_used(lp, model.net, relaxed.x)
+    found = _relaxations(dataclasses.replace(elastic, lp=lp), relaxed.x, None, setups)
+    return tuple(r for r in found if r.family != ON_TIME_DEMAND)
 
 
 _LISTED = 12
@@ -259,7 +318,14 @@ def _by_family(names: Sequence[str]) -> str:
     return ", ".join(f"{family} {n}" for family, n in counts.items())
 
 
-def _relaxations(elastic: ElasticProgram, x: np.ndarray, protocols: ProtocolSet | None) -> tuple[Relaxation, ...]:
+def _relaxations(
+    elastic: ElasticProgram,
+    x: np.ndarray,
+    protocols: ProtocolSet | None,
+    setups: dict[tuple[str, int], tuple[float, float]] | None = None,
+) -> tuple[Relaxation, ...]:
+    """The violations of the elastic solution `x`, grouped by (function, family, resource); a short
+    capacity in hours also says what its setups take (`setups`, from `setup_hours_used`)."""
     values = x[elastic.columns]
     grouped: dict[tuple[str, str, str], list[tuple[int, float]]] = {}
     units: dict[tuple[str, str, str], str] = {}
@@ -272,7 +338,12 @@ def _relaxations(elastic: ElasticProgram, x: np.ndarray, protocols: ProtocolSet 
     out: list[Relaxation] = []
     for (function, family, resource), cells in sorted(grouped.items()):
         amount = sum(a for _, a in cells)
-        periods = tuple(sorted({p for p, _ in cells if p >= 0}))
+        by_period: dict[int, float] = {}
+        for p, a in cells:
+            if p >= 0:
+                by_period[p] = by_period.get(p, 0.0) + a
+        periods = tuple(sorted(by_period))
+        amounts = tuple(by_period[p] for p in periods)
         rule = _approving_rule(protocols, family, resource)
         unit = units[(function, family, resource)]
         word = unit[:-1] if unit.endswith("s") and _fmt(amount) == "1" else unit
@@ -281,7 +352,18 @@ def _relaxations(elastic: ElasticProgram, x: np.ndarray, protocols: ProtocolSet 
         if rule is not None:
             who = rule.approver.label
             approval = f", approver {who}" if family.startswith("authority") else f", rule {rule.id} ({who})"
-        message = f"{subject}{_periods(periods)} ({function}{approval})"
+        if family == ON_TIME_DEMAND and len(periods) > 1:
+            each = ", ".join(f"{_fmt(a)} in period {p}" for p, a in zip(periods, amounts))
+            message = f"{subject} ({each}) ({function}{approval})"
+        else:
+            message = f"{subject}{_periods(periods)} ({function}{approval})"
+        if family == "capacity_hours" and setups:
+            message += "".join(
+                f"; setups on plant {resource} use {_fmt(setups[(resource, p)][0])} of its "
+                f"{_fmt(setups[(resource, p)][1])} hours in period {p}"
+                for p in periods
+                if (resource, p) in setups
+            )
         out.append(
             Relaxation(
                 function=function,
@@ -293,6 +375,7 @@ def _relaxations(elastic: ElasticProgram, x: np.ndarray, protocols: ProtocolSet 
                 approving_rule=rule.id if rule is not None else "",
                 approver=rule.approver.label if rule is not None else "",
                 message=message,
+                amounts=amounts,
             )
         )
     return tuple(out)

@@ -137,6 +137,9 @@ FIELD_KINDS: dict[str, Kind] = {
     "concerto.v1.Network.working_capital_cap": Kind.MONEY,
     "concerto.v1.InTransit.period": Kind.PERIODS,
     "concerto.v1.Lane.lead_time": Kind.PERIODS,
+    "concerto.v1.CalendarException.start_period": Kind.PERIODS,
+    "concerto.v1.CalendarException.end_period": Kind.PERIODS,
+    "concerto.v1.Recipe.setup_hours": Kind.HOURS,
     "concerto.v1.Signal.detected_hours": Kind.HOURS,
     "concerto.v1.Signal.start_hours": Kind.HOURS,
     "concerto.v1.Signal.duration_hours": Kind.HOURS,
@@ -179,6 +182,7 @@ COUNT_LIMITS: dict[str, str] = {
     "concerto.v1.ExportModelRequest.signals": "signals",
     "concerto.v1.PublishSignalsRequest.signals": "signals",
     "concerto.v1.Demand.quantity": "horizon",
+    "concerto.v1.PerPeriod.values": "horizon",
 }
 """Repeated fields held to a limit other than `entities`: the limit's name."""
 

@@ -143,6 +143,9 @@ class Responses:
     """How each stage of the sequential response ended."""
     cuts: tuple[FenceCut, ...]
     """The baseline decisions the signals forced down when doing nothing."""
+    first: ReplanResult | None = None
+    """The orchestrated replan's first answer (from the signals' reach), when it gave one before
+    the final answer."""
 
 
 def respond(
@@ -168,7 +171,8 @@ def respond(
     starting("orchestrated")
     began = time.perf_counter()
     cold = ReplanOptions(stability_weight=0.0)
-    orchestrated = list(replan(spec, baseline, signals, options, cold, protocols=protocols, backend=backend))[-1]
+    answers = list(replan(spec, baseline, signals, options, cold, protocols=protocols, backend=backend))
+    orchestrated = answers[-1]
     timings["orchestrated"] = time.perf_counter() - began
 
     starting("sequential")
@@ -189,6 +193,7 @@ def respond(
         replan=orchestrated,
         stages=result.stages,
         cuts=cuts,
+        first=answers[0] if len(answers) > 1 else None,
     )
 
 

@@ -80,6 +80,13 @@ class ServerConfig:
     """Serve gRPC reflection (`--reflection`/`--no-reflection`); None: only where authentication is
     on (`principals`) or the address is loopback, so an open server never describes itself beyond
     this machine."""
+    grace_seconds: float = 10.0
+    """On SIGTERM (`--grace`): health says NOT_SERVING at once, the orchestrator hands its networks
+    back (their replans stop, their leases are released for another replica), and calls under way
+    may finish for this long before they are stopped (a client retries them elsewhere)."""
+    replica: str = ""
+    """This server's name among the replicas of one ledger (`--replica`), on the orchestrator leases
+    it holds; empty: a random one."""
     orchestrator: bool = True
     """Run the orchestrator that replans automatic networks by themselves (`--no-orchestrator`:
     settings are kept, signals stored, and nothing replans until a server with one runs)."""
@@ -351,7 +358,7 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
         self.config = config
         self.service = PlanService(store, pool, max_response_bytes=config.limits.response_bytes)
         self.always_on = AlwaysOn(self.service, max_open_signals=config.limits.signals)
-        self.orchestrator = Orchestrator(self.always_on)
+        self.orchestrator = Orchestrator(self.always_on, holder=config.replica or None)
         self.always_on.on_signals = self.orchestrator.notify
         self.service.on_decided = self.orchestrator.on_decided
         self.health = health.HealthServicer()
@@ -548,14 +555,16 @@ class ConcertoServicer(service_pb2_grpc.ConcertoServicer):
                 service_pb2.PlanRequest(network_id=request.network_id, options=request.options),
                 default_time_limit=self._time_limit,
             )
-            stored, run = self.always_on.advance(
+            run = self.always_on.advance(
                 request.network_id,
                 request.periods or 1,
                 convert.stock_counts_from_proto(request),
                 plan_request,
                 principal_of(context),
+                expired=_expired(context),
             )
             version = self._finish(run, context)
+            stored = self.service.get_network(request.network_id, version.network_version)
             return service_pb2.AdvancePeriodResponse(
                 network=convert.network_version_to_proto(stored), plan=convert.plan_version_to_proto(version)
             )
@@ -803,11 +812,12 @@ def describe_exposure(address: str, config: ServerConfig) -> str:
 
 
 def shutdown(server: grpc.Server, servicer: ConcertoServicer, grace: float | None = 2.0) -> None:
-    """Stop taking requests, let running ones finish for `grace` seconds, then stop the workers and
-    close the store."""
+    """Stop: health checks answer NOT_SERVING, the orchestrator hands its networks back (another
+    replica takes their leases at once), new calls are refused and running ones may finish for
+    `grace` seconds; then the workers stop and the store closes."""
     servicer.health.enter_graceful_shutdown()
-    server.stop(grace).wait()
     servicer.orchestrator.stop()
+    server.stop(grace).wait()
     servicer.pool.close()
     servicer.store.close()
 
@@ -828,4 +838,5 @@ def serve(address: str, config: ServerConfig | None = None, *, on_ready: Callabl
         registry = servicer.principals
         signal.signal(signal.SIGHUP, lambda *_: registry.reload())
     stop.wait()
-    shutdown(server, servicer)
+    log.info("Concerto stopping: NOT_SERVING, calls under way have %g s to finish", servicer.config.grace_seconds)
+    shutdown(server, servicer, grace=servicer.config.grace_seconds)

@@ -372,6 +372,26 @@ class HoldInput:
 
 
 @dataclass(frozen=True)
+class CarriedInput:
+    """A rule an approved escalation lifts in later replans to the spend approved, while any of
+    `signals` is answered (no signals: always)."""
+
+    rule: str
+    spend: float
+    signals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CarriedRecord:
+    network_id: str
+    plan_version: int
+    rule: str
+    spend: float
+    signals: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
 class HoldRecord:
     network_id: str
     plan_version: int
@@ -461,6 +481,7 @@ class PlanStore(Protocol):
         credential: str = "open",
         functions: Sequence[str] = (),
         holds: Sequence[HoldInput] = (),
+        carried: Sequence[CarriedInput] = (),
     ) -> DecisionRecord: ...
 
     def list_audit(self, network_id: str, after: int = 0) -> list[AuditRecord]: ...
@@ -480,6 +501,8 @@ class PlanStore(Protocol):
     def automatic_networks(self) -> list[str]: ...
 
     def holds(self, network_id: str) -> list[HoldRecord]: ...
+
+    def carried(self, network_id: str) -> list[CarriedRecord]: ...
 
     def expire(
         self, network_id: str, plan_version: int, escalation: str, holds: Sequence[HoldInput], *, detail: str
@@ -688,6 +711,20 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE decisions_v5 RENAME TO decisions",
         "CREATE INDEX decisions_by_state ON decisions (network_id, plan_version, state)",
         "CREATE INDEX decisions_by_escalation ON decisions (network_id, plan_version, escalation)",
+        # An approved escalation's spend, carried into later replans while its signals are answered:
+        # what was approved stays within authority (the rule's limit raised to it) instead of being
+        # escalated again.
+        """
+        CREATE TABLE carried (
+            network_id   TEXT NOT NULL,
+            plan_version INTEGER NOT NULL,
+            rule         TEXT NOT NULL,
+            spend        REAL NOT NULL,
+            signals      TEXT NOT NULL,
+            at           TEXT NOT NULL,
+            PRIMARY KEY (network_id, plan_version, rule)
+        )
+        """,
         # Which server runs a network's orchestrator: one at a time, however many share the ledger.
         """
         CREATE TABLE leases (
@@ -1135,6 +1172,7 @@ class SqlitePlanStore:
         credential: str = "open",
         functions: Sequence[str] = (),
         holds: Sequence[HoldInput] = (),
+        carried: Sequence[CarriedInput] = (),
     ) -> DecisionRecord:
         """Approve or reject a pending decision of the latest plan version, recording who, when
         (UTC) and with which credential; the answer is the decision as it stands after.
@@ -1144,7 +1182,8 @@ class SqlitePlanStore:
         a sign-off from each member function: `functions` are those `decided_by` signs for (the
         caller checked that they may); the decisions are approved when every member has signed, and
         rejected by the first rejection. A decision stored before escalations were kept has none and
-        is decided alone. A rejection writes `holds` (the escalation's rules, for later replans).
+        is decided alone. A rejection writes `holds` (the escalation's rules, for later replans), an
+        approval `carried` (the spend approved, which later replans keep within authority).
 
         `plan_version` must name the version: approving "the latest" could land on a plan newer
         than the one the approver read. A decision of a version that a newer one superseded raises
@@ -1227,6 +1266,15 @@ class SqlitePlanStore:
                 )
                 if state == DecisionState.REJECTED:
                     _add_holds(conn, network_id, plan_version, holds, "rejected", at)
+                if state == DecisionState.APPROVED:
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO carried (network_id, plan_version, rule, spend, signals, at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        [
+                            (network_id, plan_version, c.rule, c.spend, json.dumps(list(c.signals)), _to_text(at))
+                            for c in carried
+                        ],
+                    )
             verb = ("signed off " + "+".join(f for f in members if f in functions) + " of") if members else ""
             _audit(
                 conn,
@@ -1422,6 +1470,27 @@ class SqlitePlanStore:
                 bool(r["forbid"]),
                 tuple(json.loads(r["signals"])),
                 r["reason"],
+                _from_text(r["at"]),
+            )
+            for r in rows
+        ]
+
+    def carried(self, network_id: str) -> list[CarriedRecord]:
+        """The spend approved escalations carry into later replans of the network, oldest first."""
+        _check_network_id(network_id)
+        with self._transaction(write=False) as conn:
+            rows = conn.execute(
+                "SELECT network_id, plan_version, rule, spend, signals, at FROM carried "
+                "WHERE network_id = ? ORDER BY at, rule",
+                (network_id,),
+            ).fetchall()
+        return [
+            CarriedRecord(
+                r["network_id"],
+                r["plan_version"],
+                r["rule"],
+                float(r["spend"]),
+                tuple(json.loads(r["signals"])),
                 _from_text(r["at"]),
             )
             for r in rows

@@ -49,6 +49,8 @@ from solver.store import (
     Actor,
     AlreadySigned,
     AuditRecord,
+    CarriedInput,
+    CarriedRecord,
     DecisionInput,
     DecisionRecord,
     DecisionState,
@@ -234,6 +236,17 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE decisions DROP CONSTRAINT decisions_state",
         "ALTER TABLE decisions ADD CONSTRAINT decisions_state "
         "CHECK (state IN ('not_required', 'pending', 'approved', 'rejected', 'expired'))",
+        """
+        CREATE TABLE carried (
+            network_id   TEXT NOT NULL,
+            plan_version INTEGER NOT NULL,
+            rule         TEXT NOT NULL,
+            spend        DOUBLE PRECISION NOT NULL,
+            signals      TEXT NOT NULL,
+            at           TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (network_id, plan_version, rule)
+        )
+        """,
         """
         CREATE TABLE leases (
             network_id TEXT PRIMARY KEY,
@@ -782,6 +795,7 @@ class PostgresPlanStore:
         credential: str = "open",
         functions: Sequence[str] = (),
         holds: Sequence[HoldInput] = (),
+        carried: Sequence[CarriedInput] = (),
     ) -> DecisionRecord:
         """`SqlitePlanStore.decide`: one approval or rejection (or sign-off) of a pending decision
         of the latest plan version, for every pending decision of its escalation."""
@@ -854,6 +868,13 @@ class PostgresPlanStore:
                 )
                 if state == DecisionState.REJECTED:
                     _add_holds(cur, network_id, plan_version, holds, "rejected", at)
+                if state == DecisionState.APPROVED and carried:
+                    cur.executemany(
+                        "INSERT INTO carried (network_id, plan_version, rule, spend, signals, at) "
+                        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (network_id, plan_version, rule) DO UPDATE SET "
+                        "spend = excluded.spend, signals = excluded.signals, at = excluded.at",
+                        [(network_id, plan_version, c.rule, c.spend, json.dumps(list(c.signals)), at) for c in carried],
+                    )
             verb = ("signed off " + "+".join(f for f in members if f in functions) + " of") if members else ""
             _audit(
                 cur,
@@ -1049,6 +1070,26 @@ class PostgresPlanStore:
                 bool(r["forbid"]),
                 tuple(json.loads(r["signals"])),
                 r["reason"],
+                _utc(r["at"]),
+            )
+            for r in rows
+        ]
+
+    def carried(self, network_id: str) -> list[CarriedRecord]:
+        _check_network_id(network_id)
+        with self._transaction(write=False) as cur:
+            rows = cur.execute(
+                "SELECT network_id, plan_version, rule, spend, signals, at FROM carried "
+                'WHERE network_id = %s ORDER BY at, rule COLLATE "C"',
+                (network_id,),
+            ).fetchall()
+        return [
+            CarriedRecord(
+                r["network_id"],
+                r["plan_version"],
+                r["rule"],
+                float(r["spend"]),
+                tuple(json.loads(r["signals"])),
                 _utc(r["at"]),
             )
             for r in rows

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from dataclasses import replace as dc_replace
+from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -51,6 +52,8 @@ from solver.records import (
 from solver.store import (
     Actor,
     AuditRecord,
+    CarriedInput,
+    CarriedRecord,
     DecisionInput,
     DecisionRecord,
     DecisionState,
@@ -375,7 +378,12 @@ class PlanService:
         if signals:
             apply_signals(decoded.net, signals)
             if protocols is not None:
-                protocols = apply_holds(protocols, self.store.holds(request.network_id), {s.id for s in signals})
+                protocols = apply_holds(
+                    protocols,
+                    self.store.holds(request.network_id),
+                    {s.id for s in signals},
+                    self.store.carried(request.network_id),
+                )
         job = SolveJob(
             spec=decoded.spec,
             protocols=protocols,
@@ -562,7 +570,12 @@ class PlanService:
         apply_signals(decoded.net, signals)  # reject bad signals before queueing
         protocols = decoded.protocols
         if protocols is not None:
-            protocols = apply_holds(protocols, self.store.holds(request.network_id), {s.id for s in signals})
+            protocols = apply_holds(
+                protocols,
+                self.store.holds(request.network_id),
+                {s.id for s in signals},
+                self.store.carried(request.network_id),
+            )
         job = SolveJob(
             spec=decoded.spec,
             protocols=protocols,
@@ -821,12 +834,23 @@ class PlanService:
             credential=principal.credential,
             functions=functions,
             holds=() if approve else self.escalation_holds(network_id, plan_version, index, expiry=False),
+            carried=self.escalation_carried(network_id, plan_version, index) if approve else (),
         )
         stored = _stored_decision(record)
         self.wake_watchers()
         if self.on_decided is not None:
             self.on_decided(stored)
         return stored
+
+    def escalation_carried(self, network_id: str, plan_version: int, index: int) -> list[CarriedInput]:
+        """What an approval of decision `index`'s escalation carries into later replans: each rule
+        that shares the escalation, with the spend the plan committed under it."""
+        rules = {h.rule: h.signals for h in self.escalation_holds(network_id, plan_version, index, expiry=True)}
+        if not rules:
+            return []
+        plan = self._decoded_plan(self.store.get_plan(network_id, plan_version))
+        spent = {a.rule: a.spend for a in plan.authority}
+        return [CarriedInput(rule, spent.get(rule, 0.0), signals) for rule, signals in rules.items()]
 
     def escalation_holds(self, network_id: str, plan_version: int, index: int, *, expiry: bool) -> list[HoldInput]:
         """The rules a rejection (or a lapse, `expiry`) of decision `index`'s escalation holds in
@@ -1000,22 +1024,47 @@ def actor_of(principal: Principal) -> Actor:
     return Actor(principal.id, principal.credential, principal.tenant)
 
 
-def apply_holds(protocols: ProtocolSet, holds: Sequence[HoldRecord], answered: set[str]) -> ProtocolSet:
-    """The protocol set a replan runs under: each rule a rejected or lapsed escalation holds, while
-    a signal that activated it is still answered (a hold without signals always), capped at its
-    spend limit (`hard_cap = spend_limit`: no escalation can lift it) or forbidden (both 0)."""
-    held: dict[str, bool] = {}
+def apply_holds(
+    protocols: ProtocolSet,
+    holds: Sequence[HoldRecord],
+    answered: set[str],
+    carried: Sequence[CarriedRecord] = (),
+) -> ProtocolSet:
+    """The protocol set a replan runs under, after the escalations decided on earlier versions, in
+    the order they were decided, each while a signal that activated its rule is still answered (one
+    without signals always):
+
+    - an approval carries its spend: the rule's limit L becomes max(L, spend) (and its cap
+      max(U, L)), so what was approved stays within authority instead of being escalated again;
+    - a rejection or a lapse holds the rule to its limit (U = L: no escalation can lift it), or
+      forbids it (L = U = 0) when its `on_reject` says so.
+    """
+    changes: list[tuple[datetime, str, float | bool, str]] = []
     for h in holds:
         if not h.signals or answered & set(h.signals):
-            held[h.rule] = held.get(h.rule, False) or h.forbid
-    if not held:
+            changes.append((h.at, "forbid" if h.forbid else "hold", 0.0, h.rule))
+    for c in carried:
+        if not c.signals or answered & set(c.signals):
+            changes.append((c.at, "approved", c.spend, c.rule))
+    if not changes:
         return protocols
+    limits = {r.id: (r.spend_limit, r.hard_cap) for r in protocols.authority_rules}
+    for _, kind, spend, rule in sorted(changes, key=lambda change: change[0]):
+        if rule not in limits:
+            continue
+        low, cap = limits[rule]
+        if kind == "approved":
+            low = max(low, float(spend))
+            cap = max(cap, low)
+        elif kind == "hold":
+            cap = low
+        else:
+            low = cap = 0.0
+        limits[rule] = (low, cap)
     rules = tuple(
-        dc_replace(r, spend_limit=0.0, hard_cap=0.0)
-        if held.get(r.id)
-        else dc_replace(r, hard_cap=r.spend_limit)
-        if r.id in held
-        else r
+        r
+        if limits[r.id] == (r.spend_limit, r.hard_cap)
+        else dc_replace(r, spend_limit=limits[r.id][0], hard_cap=limits[r.id][1])
         for r in protocols.authority_rules
     )
     return dc_replace(protocols, authority_rules=rules)

@@ -39,7 +39,18 @@ HOW_TO_ENABLE = (
     f"running as root, have a `postgres` user; or set {URL_VARIABLE} to an existing empty database "
     "(postgresql://USER@HOST:PORT/DATABASE)"
 )
-_TABLES = ("decisions", "signoffs", "plans", "networks", "audit", "inbox", "network_settings", "holds", "leases")
+_TABLES = (
+    "decisions",
+    "signoffs",
+    "plans",
+    "networks",
+    "audit",
+    "inbox",
+    "network_settings",
+    "holds",
+    "carried",
+    "leases",
+)
 
 
 def _binary(name: str) -> str | None:

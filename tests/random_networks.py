@@ -11,6 +11,8 @@ from dataclasses import replace
 import numpy as np
 
 from models.network import (
+    Calendar,
+    CalendarException,
     Demand,
     InTransit,
     Item,
@@ -390,6 +392,74 @@ def random_network(seed: int, *, integers: bool = True) -> NetworkSpec:
 # ---------------------------------------------------------------------------------------------
 # Decision protocols and signals
 # ---------------------------------------------------------------------------------------------
+
+
+def random_calendar_network(seed: int) -> NetworkSpec:
+    """`random_network(seed)` with its capacities in the long form and setup times: some regular
+    hours, offer and lane capacities and recipe rates become calendars (a shutdown or a seasonal
+    change over a run of periods) or per-period lists, some storage grows for a while, and recipes
+    at nodes with limited hours take setup hours (10-40% of the node's least regular hours).
+
+    Still feasible by construction: storage only grows and doing nothing meets every hard
+    constraint, as in `random_network` (service targets rest on DC stock, not on capacities)."""
+    spec = random_network(seed)
+    rng = np.random.default_rng(10_000 + seed)
+    H = spec.horizon
+
+    def run() -> tuple[int, int]:
+        start = int(rng.integers(0, H))
+        return start, int(rng.integers(start + 1, H + 1))
+
+    def vary(value: object, low: float, high: float) -> object:
+        """A finite constant as a calendar with one exception, or as a per-period list."""
+        if not isinstance(value, float) or not math.isfinite(value) or rng.random() < 0.3:
+            return value
+        if rng.random() < 0.5:
+            start, end = run()
+            return Calendar(value, (CalendarException(start, end, round(value * float(rng.uniform(low, high)), 2)),))
+        return tuple(round(value * float(rng.uniform(low, high)), 2) for _ in range(H))
+
+    least_hours: dict[str, float] = {}
+    nodes = []
+    for n in spec.nodes:
+        if isinstance(n.regular_hours, float) and math.isfinite(n.regular_hours):
+            least_hours[n.id] = n.regular_hours * 0.5
+        storage = n.storage_capacity
+        if isinstance(storage, float) and math.isfinite(storage) and rng.random() < 0.7:
+            start, end = run()
+            storage = Calendar(storage, (CalendarException(start, end, storage + float(rng.integers(5, 50))),))
+        nodes.append(
+            replace(
+                n,
+                regular_hours=vary(n.regular_hours, 0.5, 1.5),
+                overtime_hours=vary(n.overtime_hours, 0.0, 1.5),
+                storage_capacity=storage,
+            )
+        )
+    recipes = [
+        replace(
+            r,
+            max_rate=vary(r.max_rate, 0.3, 1.5),
+            setup_hours=round(least_hours[r.node] * float(rng.uniform(0.1, 0.4)), 2)
+            if r.node in least_hours and rng.random() < 0.7
+            else 0.0,
+        )
+        for r in spec.recipes
+    ]
+    offers = [replace(o, capacity=vary(o.capacity, 0.0, 2.0)) if o.min_order == 0 else o for o in spec.offers]
+    customers = {n.id for n in spec.nodes if n.role == NodeRole.CUSTOMER}
+    # Lanes into customer zones carry the stock that backs service targets: they keep their capacity.
+    lanes = [
+        ln if ln.destination in customers else replace(ln, capacity=vary(ln.capacity, 0.0, 1.5)) for ln in spec.lanes
+    ]
+    return replace(
+        spec,
+        name=f"{spec.name}-calendar",
+        nodes=tuple(nodes),
+        recipes=tuple(recipes),
+        offers=tuple(offers),
+        lanes=tuple(lanes),
+    )
 
 
 def random_protocol_network(seed: int) -> NetworkSpec:

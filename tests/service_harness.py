@@ -5,6 +5,7 @@ separate process (so a test can SIGKILL it), both with their spawned solver work
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -83,12 +84,14 @@ def store_snapshot(stub: service_pb2_grpc.ConcertoStub) -> list[tuple[service_pb
 
 
 _SERVE = """
+import json
 import sys
 from pathlib import Path
 
 from solver.server import ServerConfig, serve
 
 port_file, store_path = Path(sys.argv[1]), sys.argv[2]
+extra = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
 
 
 def announce(port: int) -> None:
@@ -98,17 +101,19 @@ def announce(port: int) -> None:
     partial.replace(port_file)
 
 
-serve("127.0.0.1:0", ServerConfig(store_path=store_path, workers=1, queue_size=1), on_ready=announce)
+config = {"workers": 1, "queue_size": 1} | extra
+serve("127.0.0.1:0", ServerConfig(store=store_path, **config), on_ready=announce)
 """
 
 
 class ServerProcess:
-    """`solver.server.serve` on a file store in a child Python process; `port` is known once it serves."""
+    """`solver.server.serve` on a ledger (a SQLite file, or any store URL) in a child Python process;
+    `port` is known once it serves. `config` sets other `ServerConfig` fields (JSON values)."""
 
-    def __init__(self, store_path: Path, workdir: Path) -> None:
+    def __init__(self, store_path: Path | str, workdir: Path, **config: object) -> None:
         self.port_file = workdir / f"port-{time.monotonic_ns()}"
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _SERVE, str(self.port_file), str(store_path)],
+            [sys.executable, "-c", _SERVE, str(self.port_file), str(store_path), json.dumps(config)],
             cwd=REPO_ROOT,
             env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         )

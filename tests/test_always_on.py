@@ -18,6 +18,7 @@ from models.protocols import ProtocolSet
 from models.protocols.spec import Approver, OnExpiry, OnReject
 from models.replanning import ReplanOptions
 from models.signals import Signal, SignalType
+from solver._proto.concerto.v1 import service_pb2
 from solver.client import ConcertoClient
 from solver.options import SolveOptions
 from solver.records import DecisionState, NetworkSettings, PublishedSignal, SignalChange, StoredPlan
@@ -347,3 +348,55 @@ def test_signals_acknowledged_before_a_kill_are_answered_after_the_restart(tmp_p
 def _latest_with_trigger(client: ConcertoClient, network_id: str, trigger: str) -> StoredPlan | None:
     latest = client.get_plan(network_id)
     return latest if latest.trigger == trigger else None
+
+
+def test_an_approved_escalation_is_carried_into_later_replans(server: RunningServer) -> None:
+    """Approving the director's escalation (the backup's activation 20 and 10 units at 6: spend 80)
+    carries 80 into later replans while the outage is answered: the rule's limit becomes 80. The
+    next signal (demand unchanged, x1.0, so only the replan's answer changes) replans with the day-0
+    backup purchase within authority: S1's 20 units on days 1-2 (100) and the backup's 10 on day 0
+    (20 + 60 = 80), 180, with no backlog, no governance cost and nothing escalated again."""
+    client = server.client
+    automatic_network(client, "carried")
+    client.publish("carried", [outage()])
+    final = wait_for(lambda: _latest_with_trigger(client, "carried", "inbox"), "the automatic replan")
+    assert isinstance(final, StoredPlan) and final.plan.objective == pytest.approx(410)
+    [first, *_] = client.decisions("carried", final.version, DecisionState.PENDING)
+    client.approve("carried", final.version, first.index, "procurement director")
+    [carried] = server.servicer.store.carried("carried")
+    assert (carried.rule, carried.spend) == ("backup-under-48h", pytest.approx(80))
+    same = PublishedSignal(
+        source="pos",
+        source_id="same-demand",
+        signal=Signal("pos:same-demand", SignalType.DEMAND_CHANGE, customer="C", item="A", magnitude=1.0),
+    )
+    client.publish("carried", [same])
+    again = wait_for(
+        lambda: (p := client.get_plan("carried")).version > final.version and p.trigger == "inbox" and p,
+        "the next automatic replan",
+    )
+    assert isinstance(again, StoredPlan)
+    assert again.plan.objective == pytest.approx(180)
+    assert again.plan.needs_approval == []
+
+
+def test_a_refused_advance_writes_nothing(server: RunningServer) -> None:
+    """An unknown backend is refused before anything is solved or stored: no network version, no
+    plan version, no audit row (the advance stores its network version only with its plan)."""
+    client = server.client
+    client.put_network("roll-refused", outage_network(), late_backup_protocols(Approver(role="procurement director")))
+    client.plan("roll-refused", options=EXACT)
+    before = server.servicer.store.list_audit("roll-refused")
+    request = service_pb2.AdvancePeriodRequest(
+        network_id="roll-refused", periods=1, options=service_pb2.SolveOptions(backend="no-such-solver")
+    )
+    err = refused(lambda: server.stub.AdvancePeriod(request, timeout=TIMEOUT))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "backend" in err.details()
+    err = refused(
+        lambda: server.stub.AdvancePeriod(
+            service_pb2.AdvancePeriodRequest(network_id="roll-refused", periods=3), timeout=TIMEOUT
+        )
+    )
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "periods" in err.details()
+    assert server.servicer.store.list_audit("roll-refused") == before
+    assert [p.version for p in client.list_plans("roll-refused")] == [1]

@@ -53,14 +53,22 @@ def test_validate_reports_a_good_file(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_demo_plans_the_bundled_network_and_its_response(capsys: pytest.CaptureFixture[str]) -> None:
-    """The README's main command: the baseline plan, the signal, the coordinated response with
-    decisions by function and what needs approval, and the metrics before and after."""
+    """The README's main command: the baseline plan, the signal published to the inbox, the
+    automatic response (first coordinated plan, then the final plan) with decisions by function and
+    what needs approval, and the metrics before and after. Three full summaries: the baseline, act
+    one's final plan, and act two's replan within authority."""
     for name in (DEMO_NETWORK, DEMO_PROTOCOLS, DEMO_SIGNALS):
         assert data_path(name).exists(), name
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    assert out.count("plan of 'demo-seed0': optimal") == 2
-    assert "first coordinated plan from the signals' reach" in out
+    assert out.count("plan of 'demo-seed0': optimal") == 3
+    assert "network 'demo' set automatic" in out
+    assert "signal supplier-portal:copper-line-fire: supplier_outage at S2-steel (copper)" in out
+    assert "received: revision 1, stored in the ledger" in out
+    first = re.search(r"first coordinated plan from the signals' reach: v(\d+) \(inbox-first\)", out)
+    final = re.search(r"final plan v(\d+) \(inbox, replan of v1, answers supplier-portal:copper-line-fire\)", out)
+    assert first is not None and final is not None, out
+    assert int(first.group(1)) < int(final.group(1))
     assert "coordinated response:" in out and "need approval" in out
     assert "fill rate" in out and "cash-to-cash (days)" in out
 
@@ -93,7 +101,30 @@ def test_demo_approves_the_escalation_only_through_the_principals_that_hold_its_
     assert re.search(r"production-lead approves: decision \d+ is approved", out), out
     states = re.search(r"every decision of the escalation: (\{.*\})", out)
     assert states is not None and set(eval(states.group(1)).values()) == {"approved"}
-    assert re.search(r"\d+ planner +replan", out) and re.search(r"\d+ production-lead +approve", out)
+    assert re.search(r"\d+ supplier-portal +publish", out) and re.search(r"\d+ orchestrator +replan", out)
+    assert re.search(r"\d+ production-lead +approve", out)
+
+
+def test_demo_second_act_rejects_an_escalation_and_replans_within_authority(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Act two: the portal's update of the outage (revision 2) escalates again; the procurement lead
+    rejects it, and the orchestrator's replan after the rejection needs no approval. The demo ends
+    with the detection-to-response timeline of both revisions, each executable."""
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "received: revision 2 of supplier-portal:copper-line-fire" in out
+    updated = re.search(r"final plan v(\d+) \(inbox\): objective [-\d,]+, (\d+) decisions need approval", out)
+    assert updated is not None and int(updated.group(2)) > 0, out
+    assert re.search(r"procurement-lead rejects escalation \S+: decision \d+ is rejected", out), out
+    replanned = re.search(
+        r"automatic replan within authority: v(\d+) \(rejection\), .*, 0 decisions need approval", out
+    )
+    assert replanned is not None and int(replanned.group(1)) > int(updated.group(1)), out
+    for revision in (r"r1 \(new\)", r"r2 \(update\)"):  # each executable: its last column is a time
+        assert re.search(rf"supplier-portal:copper-line-fire {revision} .* \+[\d.]+ s$", out, re.M), out
+    assert re.search(r"detection to response: median [\d.]+ s, worst [\d.]+ s over 2 of 2 signal revisions", out)
+    assert re.search(r"\d+ procurement-lead +reject", out), out
 
 
 def test_token_prints_a_token_and_the_hash_a_principals_file_keeps(capsys: pytest.CaptureFixture[str]) -> None:

@@ -300,3 +300,63 @@ def test_a_failing_iis_leaves_the_diagnosis_standing(monkeypatch: pytest.MonkeyP
     d = diagnose(one_lane_network())
     assert only(d).amount == pytest.approx(4)
     assert d.conflict == () and d.conflict_message == "conflict: no IIS (RuntimeError: no IIS today)"
+
+
+def on_time_network(demand: tuple[float, ...]) -> NetworkSpec:
+    """Plant P makes A at 1 hour a unit with 10 regular hours a period, no overtime and nothing on
+    hand; customer C takes `demand` on time (no backlog, no lost sale)."""
+    return NetworkSpec(
+        name="on-time",
+        horizon=len(demand),
+        items=(Item("A", holding_cost=1),),
+        nodes=(Node("P", PLANT, regular_hours=10), Node("C", CUST)),
+        recipes=(Recipe("make", "P", "A", hours_per_unit=1),),
+        lanes=(Lane("P-C", "P", "C", ("A",)),),
+        demands=(Demand("C", "A", demand, price=10, on_time=True),),
+    )
+
+
+def test_on_time_demand_above_capacity_names_the_late_units_and_the_hours_that_would_serve_them() -> None:
+    """Demand of 14 then 6, on time, from a plant that makes 10 a period. Period 0 is the first, and
+    nothing is on hand, so nothing can be built ahead for it: at most 10 of its 14 units are made
+    and delivered in period 0, and backlog is forbidden, so 4 units are short in period 0. Period
+    1's spare 4 hours cannot help (a unit made in period 1 arrives late). Serving C/A on time takes
+    4 units more in period 0, 4 hours at 1 hour a unit: plant P capacity short by 4 hours in period
+    0, and nothing in period 1. The same holds with every demand on time, since C/A is the only
+    stream."""
+    d = diagnose(on_time_network((14, 6)))
+    assert d.status == DiagnosisStatus.INFEASIBLE
+    late, hours = d.relaxations
+    assert (late.function, late.family, late.resource, late.unit) == ("sales", "on_time_demand", "C/A", "units")
+    assert (late.amount, late.periods, late.amounts) == (pytest.approx(4), (0,), pytest.approx((4,)))
+    [needs] = late.needs
+    assert (needs.family, needs.resource, needs.periods, needs.amounts) == (
+        "capacity_hours",
+        "P",
+        (0,),
+        pytest.approx((4,)),
+    )
+    assert late.message == (
+        "demand C/A cannot be served on time: 4 units short in period 0 (sales); "
+        "to serve it on time: plant P capacity short by 4 hours in period 0 (production)"
+    )
+    assert (hours.family, hours.resource, hours.amount, hours.periods) == (
+        "capacity_hours",
+        "P",
+        pytest.approx(4),
+        (0,),
+    )
+
+
+def test_on_time_demand_short_in_two_periods_says_how_many_units_in_each() -> None:
+    """Demand of 14 then 13, on time, from a plant that makes 10 a period: 20 units can be made for
+    27 asked, so at least 7 are short, at least 4 of them in period 0 (nothing comes before it).
+    Building a unit in period 0 for period 1 (5 short, then 2) is as few units but costs 1 to hold,
+    and the tie-break (the plan's own cost) prefers 4 in period 0 and 3 in period 1. Serving them on
+    time takes 7 more hours at 1 hour a unit (7/10 of a period's hours), by the same tie-break 4 in
+    period 0 and 3 in period 1."""
+    [late] = [r for r in diagnose(on_time_network((14, 13))).relaxations if r.family == "on_time_demand"]
+    assert (late.amount, late.periods, late.amounts) == (pytest.approx(7), (0, 1), pytest.approx((4, 3)))
+    assert late.message.startswith("demand C/A cannot be served on time: 7 units short (4 in period 0, 3 in period 1)")
+    [needs] = late.needs
+    assert (needs.resource, needs.periods, needs.amounts) == ("P", (0, 1), pytest.approx((4, 3)))

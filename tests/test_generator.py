@@ -10,10 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from benchmarks.generator import SERVICE_TARGETS, SIZES, GeneratorConfig, generate, main
+from benchmarks.generator import SERVICE_TARGETS, SIZES, GeneratorConfig, generate, main, with_calendars
 from models.allocation import build_model
 from models.feasibility import check_plan
-from models.network import Network, NetworkSpec, NodeRole
+from models.network import Calendar, CalendarException, Network, NetworkSpec, NodeRole
 from models.solution import SolveStatus
 from solver.options import SolveOptions
 from solver.planner import plan_network
@@ -25,6 +25,33 @@ SMALL = [("demo", seed) for seed in range(6)] + [("S", seed) for seed in range(4
 def spec(request: pytest.FixtureRequest) -> NetworkSpec:
     size, seed = request.param
     return generate(size, seed)
+
+
+# -- calendars ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("size", "shut"), [("S", (2, 4)), ("M", (4, 6))])
+def test_with_calendars_closes_the_plant_with_the_most_hours_for_maintenance(size: str, shut: tuple[int, int]) -> None:
+    """Issue #19: the maintenance shutdown closes the plant with the most regular hours for two
+    periods from a third of the horizon (S: 8 periods, a third is 2, periods 2-3; M: 13 periods,
+    periods 4-5): neither regular nor overtime hours there, the plant's own constants elsewhere.
+    Every other node keeps its hours."""
+    spec = generate(size, 0)
+    calendars = with_calendars(spec)
+    assert with_calendars(spec) == calendars
+    plants = [n for n in spec.nodes if n.role == NodeRole.PLANT]
+    plant = max(plants, key=lambda n: n.regular_hours)
+    closed = (CalendarException(*shut, 0.0),)
+    [shut_plant] = [n for n in calendars.nodes if n.id == plant.id]
+    assert isinstance(plant.regular_hours, float) and isinstance(plant.overtime_hours, float)
+    assert plant.overtime_hours > 0
+    assert shut_plant.regular_hours == Calendar(plant.regular_hours, closed)
+    assert shut_plant.overtime_hours == Calendar(plant.overtime_hours, closed)
+    assert [n for n in calendars.nodes if n.id != plant.id] == [n for n in spec.nodes if n.id != plant.id]
+    net = Network.from_spec(calendars)
+    p = net.node_ids.index(plant.id)
+    hours = net.node_regular_hours[p] + net.node_overtime_hours[p]
+    assert [t for t in range(net.horizon) if hours[t] == 0] == list(range(*shut))
 
 
 # -- repeatability ---------------------------------------------------------------------------

@@ -344,3 +344,67 @@ def test_infeasible_is_a_result_not_an_exception() -> None:
     assert plan.status == SolveStatus.INFEASIBLE
     assert not plan.has_solution
     assert "infeasible" in plan.summary()
+
+
+def two_site_cflp() -> NetworkSpec:
+    """Two sites (capacity 40, opening cost 120), two customers wanting 10 each; a lane costs 1 to
+    the near customer and 4 to the far one; every customer must be served."""
+    cost = {("F1", "C1"): 1, ("F1", "C2"): 4, ("F2", "C1"): 4, ("F2", "C2"): 1}
+    return NetworkSpec(
+        name="cflp-two-sites",
+        horizon=1,
+        items=(Item("A"),),
+        nodes=(Node("F1", SUP, tier=1), Node("F2", SUP, tier=1), Node("C1", CUST), Node("C2", CUST)),
+        offers=tuple(
+            SupplyOffer(f"open-{s}", s, "A", capacity=40, backup=True, activation_cost=120) for s in ("F1", "F2")
+        ),
+        lanes=tuple(Lane(f"{s}-{c}", s, c, ("A",), unit_cost=u) for (s, c), u in cost.items()),
+        demands=(Demand("C1", "A", (10,)), Demand("C2", "A", (10,))),
+        service_targets=(ServiceTarget(priority=1, fill_rate=1.0),),
+    )
+
+
+def _optimum_and_relaxation(spec: NetworkSpec, *, links: bool) -> tuple[float, float]:
+    import dataclasses
+
+    import numpy as np
+
+    from models.allocation import build_model
+    from models.network import Network
+    from solver.backends.highs import HighsBackend
+
+    lp = build_model(Network.from_spec(spec), link_backup_flows=links)
+    exact = SolveOptions(mip_rel_gap=1e-9)
+    optimum = HighsBackend().solve(lp, exact)
+    relaxed = HighsBackend().solve(dataclasses.replace(lp, integrality=np.zeros_like(lp.integrality)), exact)
+    assert optimum.status == SolveStatus.OPTIMAL and relaxed.status == SolveStatus.OPTIMAL
+    return optimum.objective, relaxed.objective
+
+
+def test_backup_lane_links_raise_the_cflp_bound() -> None:
+    """The worked example of `models.allocation.define_backup_flow_links`. Integer optimum: one
+    site, 120 + 10*1 + 10*4 = 170 (two sites: 240 + 20 = 260). Without the links the relaxation
+    pays 120/40 = 3 per unit of opening and serves each customer from its near site: 2*10*(3 + 1)
+    = 80. With ship <= 10 y on every lane the relaxation cannot do better than 170 (any split
+    y1 = a, y2 = 1 - a costs 170). The optimum is the same either way; the bound rises 80 -> 170.
+    """
+    with_links, without = (
+        _optimum_and_relaxation(two_site_cflp(), links=True),
+        _optimum_and_relaxation(two_site_cflp(), links=False),
+    )
+    assert with_links[0] == pytest.approx(170) and without[0] == pytest.approx(170)
+    assert without[1] == pytest.approx(80)
+    assert with_links[1] == pytest.approx(170)
+
+
+@pytest.mark.parametrize("single_source", [False, True])
+def test_facility_location_optimum_is_the_same_with_and_without_the_links(single_source: bool) -> None:
+    """The two CFLPs above (240 split, 270 single-sourced) reach the same optimum with and without
+    the backup-to-lane links, and the links never lower the relaxation. Split: F1 and F2 at
+    capacity 15 and F3 at 30 against demands of 10 give links ship <= 10 y on every lane (10 < 15
+    and 10 < 30)."""
+    expected = 270 if single_source else 240
+    with_links = _optimum_and_relaxation(facility_location(single_source), links=True)
+    without = _optimum_and_relaxation(facility_location(single_source), links=False)
+    assert with_links[0] == pytest.approx(expected) and without[0] == pytest.approx(expected)
+    assert with_links[1] >= without[1] - 1e-9

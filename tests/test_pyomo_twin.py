@@ -16,6 +16,7 @@ from pyomo.repn.standard_repn import generate_standard_repn
 
 from models.allocation import build_model
 from models.builder import LinearProgram
+from models.feasibility import check_plan
 from models.network import (
     Demand,
     Item,
@@ -39,7 +40,8 @@ from models.pyomo_model import (
 from models.solution import Solution, SolveStatus
 from solver.backends.highs import HighsBackend
 from solver.options import SolveOptions
-from tests.random_networks import random_network
+from solver.planner import plan_network
+from tests.random_networks import random_calendar_network, random_network
 
 SEEDS = range(24)
 LP_SEEDS = range(100, 104)
@@ -59,6 +61,14 @@ def _network(seed: int, integers: bool = True) -> Network:
 @cache
 def _lp(seed: int, integers: bool = True) -> LinearProgram:
     return build_model(_network(seed, integers))
+
+
+@cache
+def _calendar_network(seed: int) -> Network:
+    return Network.from_spec(random_calendar_network(seed))
+
+
+CALENDAR_SEEDS = range(12)
 
 
 @cache
@@ -162,8 +172,66 @@ def _bound(value: Any, default: float) -> float:
 def test_twin_has_the_builders_columns_rows_and_costs(seed: int, integers: bool) -> None:
     """Every twin variable has the builder's bounds and integrality; every twin constraint is a
     builder row (up to sign), and the builder rows the twin skips are empty; same objective."""
-    net, lp = _network(seed, integers), _lp(seed, integers)
-    m = build_pyomo_model(net)
+    _assert_same_model(_network(seed, integers), _lp(seed, integers))
+
+
+@pytest.mark.parametrize("seed", CALENDAR_SEEDS)
+def test_twin_writes_the_builders_rows_with_calendars_and_setup_times(seed: int) -> None:
+    """Per-period hours, rates, offer, lane and storage capacities and setup hours: the same
+    columns, rows and costs in both formulations."""
+    net = _calendar_network(seed)
+    _assert_same_model(net, build_model(net))
+
+
+def test_calendar_networks_vary_every_capacity_and_take_setup_hours() -> None:
+    """Across the calendar seeds every capacity differs between periods somewhere, and setups
+    take hours that the capacity rows charge: the tests above compare what they claim to."""
+
+    def varies(array: np.ndarray) -> bool:
+        finite = np.where(np.isfinite(array), array, -1.0)
+        return bool((finite != finite[:, :1]).any())
+
+    nets = [_calendar_network(seed) for seed in CALENDAR_SEEDS]
+    for name in ("node_regular_hours", "node_overtime_hours", "node_storage", "offer_capacity", "recipe_max_rate"):
+        assert any(varies(getattr(net, name)) for net in nets), name
+    assert any(varies(net.lane_capacity) for net in nets)
+    charged = 0
+    for net in nets:
+        lp = build_model(net)
+        blk, setup = lp.constraints["capacity_hours"], lp.variables["setup"]
+        block = lp.A[blk.start : blk.start + blk.size][:, setup.start : setup.start + setup.size]
+        charged += block.nnz
+    assert charged > 0
+
+
+@pytest.mark.parametrize("seed", CALENDAR_SEEDS)
+def test_twin_agrees_with_calendars_and_setup_times(seed: int) -> None:
+    """Same optimum on the calendar networks, and the builder's plan passes the independent
+    checker, which recomputes setup hours and per-period capacities from the spec."""
+    net = _calendar_network(seed)
+    builder = HighsBackend().solve(build_model(net), SolveOptions(mip_rel_gap=GAP))
+    twin = solve_pyomo(net, mip_rel_gap=GAP)
+    assert builder.status == SolveStatus.OPTIMAL, builder.message
+    assert twin.status == SolveStatus.OPTIMAL.value, twin.termination
+    assert _close(builder.objective, twin.objective), (builder.objective, twin.objective)
+    plan = plan_network(net.spec, SolveOptions(mip_rel_gap=GAP))
+    assert not check_plan(net.spec, plan), check_plan(net.spec, plan)
+
+
+def test_twin_writes_the_backup_flow_links_the_builder_writes() -> None:
+    """With the backup-to-lane links on (off by default), both formulations hold the same rows, on
+    the random networks where the links cut."""
+    written = 0
+    for seed in SEEDS:
+        net = _network(seed, True)
+        lp = build_model(net, link_backup_flows=True)
+        written += lp.constraints["backup_lane_link"].size if "backup_lane_link" in lp.constraints else 0
+        _assert_same_model(net, lp, link_backup_flows=True)
+    assert written > 0
+
+
+def _assert_same_model(net: Network, lp: LinearProgram, *, link_backup_flows: bool = False) -> None:
+    m = build_pyomo_model(net, link_backup_flows=link_backup_flows)
     columns = _twin_columns(m, lp)
     assert len(columns) == lp.n_cols
     for name in VARIABLE_BLOCKS:
@@ -196,7 +264,9 @@ def test_twin_has_the_builders_columns_rows_and_costs(seed: int, integers: bool)
             assert lower == pytest.approx(lp.row_lower[blk.start + r], rel=1e-12), f"{data.name}: lower"
             assert upper == pytest.approx(lp.row_upper[blk.start + r], rel=1e-12), f"{data.name}: upper"
         skipped = np.flatnonzero(~covered) + blk.start
-        assert not A[skipped].any(), f"{name}: the twin skips a row that has terms"
+        # The twin skips rows without terms, and rows without bounds (a period of unlimited capacity).
+        free = np.isinf(lp.row_lower[skipped]) & np.isinf(lp.row_upper[skipped])
+        assert not A[skipped[~free]].any(), f"{name}: the twin skips a row that has terms"
         assert (lp.row_lower[skipped] <= 0).all() and (lp.row_upper[skipped] >= 0).all()
 
     costs, offset = _linear(m.total_cost.expr, columns, lp.n_cols)
@@ -224,10 +294,13 @@ def test_random_networks_have_integers_that_matter() -> None:
 
 
 def test_random_networks_exercise_every_family() -> None:
-    """Across the seeds every variable block and every constraint family has rows."""
+    """Across the seeds every variable block and every constraint family has rows (the backup-to-
+    lane links, off by default, with them on: the test above compares those)."""
     for name in VARIABLE_BLOCKS:
         assert any(_lp(seed).variables[name].size for seed in SEEDS), name
     for name in CONSTRAINT_FAMILIES:
+        if name == "backup_lane_link":
+            continue
         assert any(_lp(seed).constraints[name].size for seed in SEEDS), name
 
 

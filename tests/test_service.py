@@ -10,7 +10,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from queue import Empty, Queue
@@ -565,8 +565,17 @@ def test_approve_and_reject_record_who_and_when(service: RunningServer) -> None:
     err = refused(lambda: service.client.approve("approvals", second.version, pending.index, ""))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "decided_by" in err.details()
 
-    # The next replan carries the outage on and escalates again; this time the answer is no.
-    third = service.stub.Replan(service_pb2.ReplanRequest(network_id="approvals", options=EXACT), timeout=TIMEOUT)
+    # The next replan carries the approval while the outage is answered: nothing waits again.
+    carried = service.stub.Replan(service_pb2.ReplanRequest(network_id="approvals", options=EXACT), timeout=TIMEOUT)
+    assert service.client.decisions("approvals", carried.version, DecisionState.PENDING) == []
+    # The outage reported again under a new id (the old one withdrawn) escalates anew; the answer is no.
+    again = convert.signal_to_proto(replace(OUTAGE_DAY_0, id="S1-down-again"))
+    third = service.stub.Replan(
+        service_pb2.ReplanRequest(
+            network_id="approvals", signals=[again], withdrawn_signals=["S1-down"], options=EXACT
+        ),
+        timeout=TIMEOUT,
+    )
     [pending] = service.client.decisions("approvals", third.version, DecisionState.PENDING)
     rejected = service.client.reject("approvals", third.version, pending.index, "coo", "too dear")
     assert (rejected.state, rejected.decided_by, rejected.note) == (

@@ -18,7 +18,7 @@ import pytest
 import benchmarks.suite.runner
 import models.allocation
 from benchmarks.__main__ import main
-from benchmarks.generator import generate
+from benchmarks.generator import generate, with_calendars
 from benchmarks.suite import (
     BASELINE_PATH,
     RESPONSES,
@@ -29,11 +29,13 @@ from benchmarks.suite import (
     gate,
     load_scenario,
     load_scenarios,
+    markdown,
     performance,
     performance_markdown,
     resolve_signals,
     resolve_target,
     run_cases,
+    scenario_network,
     select_cases,
     solver_version_note,
 )
@@ -47,13 +49,38 @@ def scenarios() -> dict[str, Any]:
 
 
 def test_scenarios_load_and_resolve(scenarios: dict[str, Any]) -> None:
-    assert len(scenarios) >= 8
+    assert len(scenarios) >= 9
     for scenario in scenarios.values():
         assert "S" in scenario.sizes
-        net = Network.from_spec(generate("S", scenario.seed))
+        net = Network.from_spec(scenario_network(scenario, "S"))
         signals = resolve_signals(scenario, net)
         assert len(signals) >= len(scenario.signals)
         apply_signals(net, signals)  # validates every resolved target
+
+
+def test_a_calendar_scenario_runs_on_the_network_with_calendars(scenarios: dict[str, Any], tmp_path: Path) -> None:
+    """Issue #19: `calendars: true` plans the generated network against `with_calendars` (the plant
+    with the most hours closed for maintenance: neither regular nor overtime hours), and the calendar
+    scenario's signals land in the shutdown."""
+    scenario = scenarios["maintenance_shutdown_surge"]
+    assert scenario.calendars
+    plain = Network.from_spec(generate("S", scenario.seed))
+    net = Network.from_spec(scenario_network(scenario, "S"))
+    assert net.spec == with_calendars(generate("S", scenario.seed))
+    hours = net.node_regular_hours + net.node_overtime_hours
+    shut = np.flatnonzero((hours == 0).any(axis=1) & (plain.node_regular_hours > 0).all(axis=1))
+    assert len(shut) == 1
+    periods = np.flatnonzero(hours[shut[0]] == 0)
+    assert periods.tolist() == np.flatnonzero(net.node_regular_hours[shut[0]] == 0).tolist()
+    disrupted = apply_signals(net, resolve_signals(scenario, net))
+    surged = np.flatnonzero((disrupted.demand_qty != net.demand_qty).any(axis=0))
+    assert surged.tolist() == periods.tolist()
+    assert not any(s.calendars for s in scenarios.values() if s.name != scenario.name)
+    assert scenario_network(replace(scenario, calendars=False), "S") == generate("S", scenario.seed)
+    raw = json.loads(scenario.path.read_text()) | {"calendars": "yes"}
+    (tmp_path / "bad.json").write_text(json.dumps(raw))
+    with pytest.raises(ScenarioError, match=r"bad\.json: field 'calendars' is 'yes'; it must be true or false"):
+        load_scenario(tmp_path / "bad.json")
 
 
 def test_resolution_is_deterministic_and_ranked() -> None:
@@ -72,10 +99,12 @@ def test_resolution_is_deterministic_and_ranked() -> None:
         resolve_target(net, "warehouse:0")
 
 
-def test_full_suite_is_every_scenario_at_s_and_m(scenarios: dict[str, Any]) -> None:
-    """Issue #6: every scenario at S and M; the CI suite is the S set; L only on demand."""
+def test_full_suite_is_every_scenario_at_its_sizes(scenarios: dict[str, Any]) -> None:
+    """Issue #6: every scenario at S and M (the calendar scenario of issue #19 names S alone so far);
+    the CI suite is the S set; L only on demand."""
     full = select_cases(["full"], list(scenarios.values()))
-    assert sorted(c.key for c in full) == sorted(f"{name}@{size}" for name in scenarios for size in ("S", "M"))
+    assert sorted(c.key for c in full) == sorted(f"{s.name}@{size}" for s in scenarios.values() for size in s.sizes)
+    assert all(set(s.sizes) == {"S", "M"} for s in scenarios.values() if not s.calendars)
     ci = select_cases(["ci"], list(scenarios.values()))
     assert sorted(c.key for c in ci) == sorted(f"{name}@S" for name in scenarios)
     assert [c.key for c in select_cases(["plant_fire@L"], list(scenarios.values()))] == ["plant_fire@L"]
@@ -135,6 +164,50 @@ def test_evaluator_passes_a_good_result() -> None:
 def test_evaluator_catches_each_broken_kind(change: dict[str, Any], broken: str) -> None:
     failures = evaluate_expectations(_result(**change), EXPECTED)
     assert any(f.startswith(broken) for f in failures), failures
+
+
+def test_closed_plants_idle_reads_what_the_plan_makes_where_the_calendar_closes_a_plant() -> None:
+    """Issue #19: `closed_plants_idle` holds when every node-period the calendar closes has nothing
+    made in it, breaks when something is made there, and breaks when no node closes at all (the
+    expectation would say nothing)."""
+    want = {"closed_plants_idle": True}
+    idle = [{"node": "P2", "period": 2, "quantity": 0.0}, {"node": "P2", "period": 3, "quantity": 0.0}]
+    assert evaluate_expectations(_result(closed_production=idle), want) == []
+    busy = [idle[0], {"node": "P2", "period": 3, "quantity": 12.5}]
+    [failure] = evaluate_expectations(_result(closed_production=busy), want)
+    assert failure == "closed_plants_idle: P2 makes 12.5 in period 3, where its calendar closes it"
+    [failure] = evaluate_expectations(_result(closed_production=[]), want)
+    assert failure == "closed_plants_idle: no node's calendar closes it in any period"
+    assert evaluate_expectations(_result(), {"closed_plants_idle": False}) == []
+
+
+def test_closed_production_is_what_the_plan_makes_in_the_closed_periods(scenarios: dict[str, Any]) -> None:
+    """The worker's `closed_production` lists every period the calendar closes the shut plant (S:
+    periods 2 and 3), with the plan's production there: a plan that honours the closure makes 0.0,
+    and a plan that made 5 units there reads 5.0."""
+    from benchmarks.suite.worker import closed_production
+    from models.plan import Table
+
+    net = Network.from_spec(scenario_network(scenarios["maintenance_shutdown_surge"], "S"))
+    hours = net.node_regular_hours + net.node_overtime_hours
+    [shut] = [net.node_ids[i] for i in np.flatnonzero((hours == 0).any(axis=1))]
+
+    class _Plan:
+        has_solution = True
+
+        def __init__(self, nodes: list[str], periods: list[int], quantities: list[float]) -> None:
+            self.production = Table(
+                {"node": np.array(nodes), "period": np.array(periods), "quantity": np.array(quantities)}
+            )
+
+    honours = _Plan([shut, shut, shut], [1, 4, 5], [10.0, 20.0, 30.0])
+    assert closed_production(net, honours) == [
+        {"node": shut, "period": 2, "quantity": 0.0},
+        {"node": shut, "period": 3, "quantity": 0.0},
+    ]
+    breaks = _Plan([shut, shut, net.node_ids[0]], [3, 3, 2], [2.0, 3.0, 7.0])
+    assert [row["quantity"] for row in closed_production(net, breaks)] == [0.0, 5.0]
+    assert closed_production(Network.from_spec(generate("S", 0)), honours) == []
 
 
 def test_evaluator_gap_and_time() -> None:
@@ -304,7 +377,7 @@ def test_performance_per_size_on_hand_made_results() -> None:
     )
     assert summary["largest_size_solved"] == "S"
     table = "\n".join(performance_markdown(summary))
-    assert "| M | 2 | 96,000 | 0.300 | 55.500 | - | 58.000 | 1/2 |" in table
+    assert "| M | 2 | 96,000 | 0.30 | 55.50 | - | 58.00 | 1/2 |" in table
     assert table.endswith("largest size solved to 1% gap within 60 s: S")
 
     in_time = [_timed("M", 0.2, 50.0, 52.0), _timed("M", 0.4, 59.0, 64.0)]
@@ -382,7 +455,10 @@ def test_run_with_plot_writes_both_charts(tmp_path: Path, capsys: pytest.Capture
     [size] = report["performance"]["sizes"]
     assert (size["size"], size["cases"]) == ("S", 1)
     assert size["columns"] == report["results"][0]["responses"]["orchestrated"]["n_cols"]
-    for name in ("cost_by_function.png", "solve_time_vs_size.png"):
+    orchestrated = report["results"][0]["responses"]["orchestrated"]
+    assert {"first_ready_seconds", "first_objective", "first_n_cols", "first_solve_seconds"} <= set(orchestrated)
+    assert orchestrated["first_n_cols"] is None or orchestrated["first_n_cols"] > 0
+    for name in ("value_of_orchestration.png", "cost_by_function.png", "solve_time_vs_size.png"):
         path = charts / name
         assert f"chart written to {path}" in printed
         data = path.read_bytes()
@@ -475,3 +551,128 @@ def test_report_that_is_not_a_suite_report_is_refused(tmp_path: Path, capsys: py
         assert main(["update-baseline", "--report", str(path), "--baseline", str(baseline)]) == 2
         assert str(path) in capsys.readouterr().err
     assert baseline.read_text() == '{"scenarios": {}}\n'
+
+
+def _valued(
+    scenario: str, size: str, seq: float | None, nothing: float, fill_seq: float, fill_nothing: float
+) -> dict[str, Any]:
+    """A hand-made case with the figures the value and solve-time charts read."""
+    value = {
+        "cost_gap_to_sequential": seq,
+        "fill_rate_gap_to_sequential": fill_seq,
+        "cost_gap_to_do_nothing": nothing,
+        "fill_rate_gap_to_do_nothing": fill_nothing,
+    }
+    responses: dict[str, Any] = {n: {"n_cols": 4_000, "solve_seconds": 0.5} for n in RESPONSES}
+    responses["orchestrated"] |= {
+        "n_cols": 4_100,
+        "solve_seconds": 2.0,
+        "first_n_cols": 900,
+        "first_solve_seconds": 0.2,
+    }
+    return {"scenario": scenario, "size": size, "responses": responses, "value_of_orchestration": value}
+
+
+def test_value_chart_plots_savings_and_fill_gain_per_scenario(tmp_path: Path) -> None:
+    """Two panels sharing one row per scenario (sorted by size, then name): money saved against
+    the sequential response and doing nothing, and the fill-rate gain in percentage points. Bars
+    carry rounded labels: 20,400 saved reads 20.4k, a 1.5% gain +1.50 pp; a missing figure n/a."""
+    import matplotlib.pyplot as plt
+
+    from benchmarks.suite import plot_value, value_figure
+
+    results = [
+        _valued("outage", "M", 57_000.0, 1_250_000.0, 0.0, 0.2),
+        _valued("surge", "S", 20_400.0, 312.0, 0.015, 0.0),
+        _valued("fire", "S", None, 5_000.0, 0.0, 0.0),
+    ]
+    fig = value_figure(results)
+    money, fill = fig.axes
+    assert money.get_title() == "What orchestration saves" and fill.get_title() == "Fill-rate gain"
+    assert [t.get_text() for t in money.get_yticklabels()] == ["fire@S", "surge@S", "outage@M"]
+    for ax in (money, fill):
+        assert [c.get_label() for c in ax.containers] == ["vs sequential", "vs do nothing"]
+    [legend] = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["vs sequential", "vs do nothing"]
+    sequential, _ = money.containers
+    assert [bar.get_width() for bar in sequential] == [0.0, 20_400.0, 57_000.0]
+    labels = [t.get_text() for t in money.texts]
+    assert {"n/a", "20.4k", "57.0k", "1.25M", "312"} <= set(labels)
+    assert "+1.50 pp" in [t.get_text() for t in fill.texts]
+    assert [bar.get_width() for bar in fill.containers[0]] == pytest.approx([0.0, 1.5, 0.0])
+    plt.close(fig)
+    path = plot_value(results, tmp_path / "value.png")
+    assert path.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_solve_time_chart_labels_points_and_shows_first_answers_apart(tmp_path: Path) -> None:
+    """Every orchestrated final point carries its scenario@size label; the first answers are a
+    series of their own (marker x), each joined to its final answer by a line."""
+    import matplotlib.pyplot as plt
+
+    from benchmarks.suite import solve_time_figure
+
+    results = [_valued("outage", "M", 1.0, 1.0, 0.0, 0.0), _valued("surge", "S", 1.0, 1.0, 0.0, 0.0)]
+    fig = solve_time_figure(results)
+    [ax] = fig.axes
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == [
+        "orchestrated, final answer",
+        "sequential (its stages' solves)",
+        "do nothing",
+        "orchestrated, first answer (reach)",
+    ]
+    assert sorted(t.get_text() for t in ax.texts) == ["outage@M", "surge@S"]
+    first = ax.collections[-1]
+    assert first.get_offsets().tolist() == [[900.0, 0.2], [900.0, 0.2]]
+    joins = [line.get_xydata().tolist() for line in ax.lines]
+    assert joins == [[[900.0, 0.2], [4_100.0, 2.0]]] * 2
+    plt.close(fig)
+
+
+def test_markdown_has_title_provenance_and_legends() -> None:
+    """The report opens with a title naming the suite, then the commit, solver versions, the
+    machine (cores and CPU model) and settings; each table has a legend line; gains are in
+    percentage points and money is rounded to whole units."""
+    case = {
+        "scenario": "outage",
+        "size": "S",
+        "solve_ratio": 1.234,
+        "responses": {
+            n: {"status": "optimal", "objective": 2_000_123.456, "fill_rate": 0.98765, "wall_seconds": 1.23456}
+            for n in RESPONSES
+        },
+        "value_of_orchestration": {
+            "cost_gap_to_sequential": 20_400.49,
+            "fill_rate_gap_to_sequential": 0.0123,
+            "cost_gap_to_do_nothing": 57_000.0,
+            "fill_rate_gap_to_do_nothing": 0.0,
+        },
+        "expectations": {},
+    }
+    report = {
+        "suite": ["ci"],
+        "environment": {
+            "commit": "0123abc",
+            "highs": "1.16.0",
+            "python": "3.11.9",
+            "numpy": "2.1",
+            "pyomo": "6.9",
+            "cpus": 2,
+            "cpu_model": "Example CPU @ 3.0GHz",
+            "platform": "Linux",
+        },
+        "settings": {"jobs": 1, "threads": 1, "mip_rel_gap": 0.01},
+        "wall_seconds": 123.4,
+        "reference_seconds": 0.5,
+        "results": [case],
+    }
+    text = markdown(report)
+    lines = text.splitlines()
+    assert lines[0] == "# Concerto disruption suite: ci"
+    assert "- commit: `0123abc`" in lines
+    assert any(line.startswith("- solvers: HiGHS 1.16.0") for line in lines)
+    assert "- machine: 2 cores, Example CPU @ 3.0GHz; Linux" in lines
+    assert sum(line.startswith("Columns: ") for line in lines) == 3
+    assert "| outage@S | orchestrated | optimal | 2,000,123 | 98.8% |" in text
+    assert "| outage@S | 20,400 | +1.23 pp | 57,000 | +0.00 pp | ok |" in text

@@ -9,6 +9,8 @@ One concept per module:
   timing         the reference solve (the suite's unit of time) and `GapClock` (time to a gap)
   worker         one case in a worker process: baseline, three responses, plain-JSON figures
   runner         a suite's cases in worker processes, gathered into one report
+  distributed    the suite's cases as Ray tasks (`--ray [ADDRESS]`), each with its own reference solve
+  compare        two runs of the same cases against each other (`--same-as REPORT`)
   gate           the regression gate against the recorded baseline, and that record
   report         Markdown tables, per-size performance, the report file
   plots          the optional charts
@@ -35,7 +37,10 @@ from benchmarks.suite.plots import (
     plot,
     plot_costs,
     plot_solve_times,
+    plot_value,
     pyplot,
+    solve_time_figure,
+    value_figure,
 )
 from benchmarks.suite.report import markdown, performance, performance_markdown, write_report
 from benchmarks.suite.runner import progress_bar, run_cases, run_suite
@@ -49,6 +54,7 @@ from benchmarks.suite.scenarios import (
     ScenarioError,
     load_scenario,
     load_scenarios,
+    scenario_network,
     scenario_protocols,
     select_cases,
 )
@@ -101,6 +107,7 @@ __all__ = [
     "plot",
     "plot_costs",
     "plot_solve_times",
+    "plot_value",
     "progress_bar",
     "pyplot",
     "rank_targets",
@@ -111,10 +118,13 @@ __all__ = [
     "run_cases",
     "run_suite",
     "run_suite_command",
+    "scenario_network",
     "scenario_protocols",
     "select_cases",
     "sha256",
+    "solve_time_figure",
     "solver_version_note",
+    "value_figure",
     "write_baseline",
     "write_reference_model",
     "write_report",

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.suite.compare import differences
+from benchmarks.suite.distributed import LOCAL, ray_module
 from benchmarks.suite.gate import (
     BASELINE_PATH,
     DEFAULT_TIME_FACTOR,
@@ -39,7 +41,23 @@ def add_suite_commands(sub: Any) -> None:
             help="ci (every scenario at S, default), full (every scenario at every size it names: S and M; "
             "L on demand as NAME@L), or scenario names",
         )
-        p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+        p.add_argument(
+            "--jobs",
+            type=int,
+            default=None,
+            help="worker processes (default 2); with --ray, the local Ray's CPUs (default: the machine's cores) "
+            "or, on a cluster, the most tasks in flight (default: no limit)",
+        )
+        p.add_argument(
+            "--ray",
+            nargs="?",
+            const=LOCAL,
+            default=None,
+            metavar="ADDRESS",
+            help="run the cases as Ray tasks: on a local Ray started for this run, or on the cluster at ADDRESS "
+            "(auto, HOST:PORT or ray://HOST:10001); each task solves the reference model itself "
+            "(needs Ray: pip install 'concerto[ray]')",
+        )
         p.add_argument("--threads", type=int, default=1, help="HiGHS threads per solve (default 1)")
         p.add_argument("--gap", type=float, default=DEFAULT_GAP, help="relative MIP gap (default 0.1%%)")
         p.add_argument("--out", type=Path, default=Path(f"bench-results/suite-{name}.json"))
@@ -51,6 +69,15 @@ def add_suite_commands(sub: Any) -> None:
                 help="use the results of a report `run` wrote instead of running the suite again",
             )
         p.add_argument("--markdown", type=Path, default=None, help="also write the Markdown table here")
+        if name in ("run", "check"):
+            p.add_argument(
+                "--same-as",
+                type=Path,
+                default=None,
+                metavar="REPORT",
+                help="also compare with the results of REPORT (another run's, e.g. the local runner's against "
+                "--ray's): the same statuses, objectives within the MIP gap and expectation verdicts, or exit 1",
+            )
         if name == "run":
             p.add_argument(
                 "--plot",
@@ -80,7 +107,26 @@ def run_suite_command(args: Any) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
     ran = getattr(args, "report", None) is None
-    report = run_suite(args.suite, jobs=args.jobs, threads=args.threads, gap=args.gap) if ran else _read_report(args)
+    if ran and args.ray is not None:
+        try:
+            ray_module()
+        except ImportError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    same_as = None
+    if getattr(args, "same_as", None) is not None:
+        same_as = _read_report(args.same_as)
+        if same_as is None:
+            return 2
+    report: dict[str, Any] | None
+    if ran:
+        try:
+            report = run_suite(args.suite, jobs=args.jobs, threads=args.threads, gap=args.gap, ray=args.ray)
+        except ConnectionError as err:  # ray.init could not join the cluster at --ray's address
+            print(f"error: cannot join the Ray cluster at {args.ray}: {err}", file=sys.stderr)
+            return 2
+    else:
+        report = _read_report(args.report)
     if report is None:
         return 2
     table = markdown(report)
@@ -91,27 +137,44 @@ def run_suite_command(args: Any) -> int:
     if args.markdown is not None:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(table + "\n")
+    agree = same_as is None or _same_as(report, same_as, args.same_as)
     if args.command == "run":
         if args.plot is not None:
             for path in plot(report, args.plot):
                 print(f"chart written to {path}")
-        return 1 if any("error" in r for r in report["results"]) else 0
+        return 1 if any("error" in r for r in report["results"]) or not agree else 0
     if args.command == "update-baseline":
         return _update_baseline(report, args.baseline)
-    return _check(report, args.baseline, args.time_factor)
+    code = _check(report, args.baseline, args.time_factor)
+    return code if code != 0 or agree else 1
 
 
-def _read_report(args: Any) -> dict[str, Any] | None:
-    """The report `--report` names, or None (the reason printed) when it is not one `run` wrote."""
+def _read_report(path: Path) -> dict[str, Any] | None:
+    """The report at `path`, or None (the reason printed) when it is not one `run` wrote."""
     try:
-        report = json.loads(args.report.read_text())
+        report = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as err:
-        print(f"error: cannot read the report {args.report}: {err}", file=sys.stderr)
+        print(f"error: cannot read the report {path}: {err}", file=sys.stderr)
         return None
     if not isinstance(report, dict) or report.get("benchmark") != "suite" or "results" not in report:
-        print(f"error: {args.report} is not a report of `python -m benchmarks run`", file=sys.stderr)
+        print(f"error: {path} is not a report of `python -m benchmarks run`", file=sys.stderr)
         return None
     return report
+
+
+def _same_as(report: dict[str, Any], other: dict[str, Any], path: Path) -> bool:
+    """Whether the report's results agree with `other`'s (the report at `path`), printing the verdict."""
+    found = differences(report["results"], other["results"], name=str(path))
+    if found:
+        print(f"\nresults DIFFER from {path} ({len(found)}):", file=sys.stderr)
+        for difference in found:
+            print(f"  {difference}", file=sys.stderr)
+        return False
+    print(
+        f"\nsame results as {path}: {len(report['results'])} scenarios, the same statuses and expectation "
+        "verdicts, objectives within the MIP gap"
+    )
+    return True
 
 
 def _update_baseline(report: dict[str, Any], path: Path) -> int:

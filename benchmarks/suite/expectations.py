@@ -25,6 +25,9 @@ Other expectations:
                                                      are not the response's)
   orchestrated_uses: ["rerouting", ...]              action kinds among the orchestrated decisions
   min_orchestrated_fill_rate: x                      fill rate at least x
+  closed_plants_idle: true                           a node's calendar closes it in some period
+                                                     (neither regular nor overtime hours) and the
+                                                     orchestrated plan makes nothing there then
   max_solve_ratio: x                                 orchestrated wall time / reference solve <= x
 
 Any expectation's value may instead be given per size, `{"S": 10, "M": 400}`: the value of the
@@ -51,6 +54,7 @@ EXPECTATIONS = {
     "no_new_escalation",
     "orchestrated_uses",
     "min_orchestrated_fill_rate",
+    "closed_plants_idle",
     "max_solve_ratio",
 }
 
@@ -120,6 +124,15 @@ def evaluate_expectations(
             fill = orchestrated.get("fill_rate")
             if fill is None or fill < float(want) - 1e-9:
                 failures.append(f"{key}: orchestrated fill rate {fill} < {want}")
+        elif key == "closed_plants_idle" and want:
+            closed = orchestrated.get("closed_production") or []
+            made = [
+                f"{c['node']} makes {c['quantity']:g} in period {c['period']}" for c in closed if c["quantity"] > 1e-6
+            ]
+            if not closed:
+                failures.append(f"{key}: no node's calendar closes it in any period")
+            elif made:
+                failures.append(f"{key}: {'; '.join(made)}, where its calendar closes it")
         elif key == "max_solve_ratio" and check_time:
             ratio = result.get("solve_ratio")
             if ratio is None or ratio > float(want):

@@ -1,5 +1,7 @@
-"""The suite's charts (matplotlib, the optional `plot` extra): cost by function per response and
-scenario, and solve time against model size."""
+"""The suite's charts (matplotlib, the optional `plot` extra): what orchestration saves against the
+sequential response and doing nothing per scenario (and the fill-rate gain), solve time against
+model size with each point labelled and the first answer apart from the final one, and cost by
+function per response and scenario."""
 
 from __future__ import annotations
 
@@ -31,6 +33,75 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+VALUE_SERIES = (
+    ("sequential", "cost_gap_to_sequential", "fill_rate_gap_to_sequential", "tab:blue"),
+    ("do nothing", "cost_gap_to_do_nothing", "fill_rate_gap_to_do_nothing", "tab:orange"),
+)
+"""The value chart's series: against which response, its cost gap and fill-rate gap fields of
+`value_of_orchestration`, and its colour."""
+
+
+def _short(value: float) -> str:
+    """A money figure rounded for a label: 20.4k, 1.23M, 950."""
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value / 1e6:,.2f}M"
+    if size >= 1e3:
+        return f"{value / 1e3:,.1f}k"
+    return f"{value:,.0f}"
+
+
+def value_figure(results: Sequence[Mapping[str, Any]]) -> Any:
+    """The value of orchestration as a figure with two panels sharing one row per scenario: left,
+    what orchestrating saves (alternative's objective - orchestrated's, in money) against the
+    sequential response and against doing nothing; right, the fill-rate gain in percentage points
+    against each. Bars carry their rounded value; a missing figure (a response without a plan) is
+    drawn as no bar and labelled "n/a"."""
+    plt = pyplot()
+    cases = sorted(results, key=lambda r: (size_order(r["size"]), r["scenario"]))
+    labels = [f"{r['scenario']}@{r['size']}" for r in cases]
+    fig, (money, fill) = plt.subplots(
+        1, 2, figsize=(12.0, max(3.5, 1.2 + 0.55 * len(cases))), sharey=True, squeeze=True
+    )
+    height = 0.8 / len(VALUE_SERIES)
+    rows = list(range(len(cases)))
+    for j, (name, cost_key, fill_key, colour) in enumerate(VALUE_SERIES):
+        offset = [k - 0.4 + height * (j + 0.5) for k in rows]
+        for ax, key, fmt in ((money, cost_key, _short), (fill, fill_key, lambda v: f"{100 * v:+.2f} pp")):
+            raw = [r["value_of_orchestration"].get(key) for r in cases]
+            values = [0.0 if v is None else float(v) * (100.0 if ax is fill else 1.0) for v in raw]
+            bars = ax.barh(offset, values, height=height * 0.95, color=colour, label=f"vs {name}")
+            texts = ["n/a" if v is None else fmt(float(v)) for v in raw]
+            ax.bar_label(bars, texts, padding=3, fontsize=7)
+    money.set_yticks(rows, labels, fontsize=8)
+    money.invert_yaxis()
+    money.set_xlabel("cost saved by orchestrating (objective of the alternative - orchestrated)")
+    money.set_title("What orchestration saves")
+    fill.set_xlabel("fill-rate gain of orchestrating (percentage points)")
+    fill.set_title("Fill-rate gain")
+    from matplotlib.ticker import FuncFormatter
+
+    money.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v)))
+    for ax in (money, fill):
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.margins(x=0.25)
+    handles, names = money.get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=8, title="orchestrated against")
+    fig.suptitle("Value of orchestration per scenario (positive: orchestrating is better)")
+    fig.tight_layout(rect=(0.0, 0.08, 1.0, 1.0))
+    return fig
+
+
+def plot_value(results: Sequence[Mapping[str, Any]], path: Path) -> Path:
+    """`value_figure` as a PNG."""
+    plt = pyplot()
+    fig = value_figure(results)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def _components(results: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -104,13 +175,15 @@ def plot_costs(results: Sequence[Mapping[str, Any]], path: Path) -> Path:
     return path
 
 
-def plot_solve_times(results: Sequence[Mapping[str, Any]], path: Path) -> Path:
+def solve_time_figure(results: Sequence[Mapping[str, Any]]) -> Any:
     """Solve time against model size, log-log: one point per case and response, its model's columns
-    against its HiGHS solve seconds (the sequential response's is the sum of its stage solves)."""
+    against its HiGHS solve seconds (the sequential response's is the sum of its stage solves),
+    each orchestrated point labelled with its scenario; the orchestrated replan's first answer (the
+    signals' reach, a smaller model) is a series of its own, joined to its final answer by a line."""
     plt = pyplot()
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig, ax = plt.subplots(figsize=(9, 6))
     for name in RESPONSES:
         points = [
             (p["n_cols"], p["solve_seconds"])
@@ -119,8 +192,38 @@ def plot_solve_times(results: Sequence[Mapping[str, Any]], path: Path) -> Path:
         ]
         if points:
             columns, seconds = zip(*points, strict=True)
-            label = "sequential (its stages' solves)" if name == "sequential" else name.replace("_", " ")
+            label = {
+                "sequential": "sequential (its stages' solves)",
+                "orchestrated": "orchestrated, final answer",
+            }.get(name, name.replace("_", " "))
             ax.scatter(columns, seconds, marker=APPROACH_MARKERS[name], alpha=0.7, label=label)
+    firsts = []
+    for r in results:
+        p = r["responses"]["orchestrated"]
+        if p.get("first_n_cols") and p.get("first_solve_seconds"):
+            firsts.append((p["first_n_cols"], p["first_solve_seconds"]))
+            if p.get("n_cols") and p.get("solve_seconds"):
+                ax.plot(
+                    [p["first_n_cols"], p["n_cols"]],
+                    [p["first_solve_seconds"], p["solve_seconds"]],
+                    color="grey",
+                    linewidth=0.6,
+                    alpha=0.6,
+                )
+    if firsts:
+        columns, seconds = zip(*firsts, strict=True)
+        ax.scatter(columns, seconds, marker="x", color="tab:red", label="orchestrated, first answer (reach)")
+    for r in results:
+        p = r["responses"]["orchestrated"]
+        if p.get("n_cols") and p.get("solve_seconds"):
+            ax.annotate(
+                f"{r['scenario']}@{r['size']}",
+                (p["n_cols"], p["solve_seconds"]),
+                textcoords="offset points",
+                xytext=(4, 3),
+                fontsize=6,
+                alpha=0.8,
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
     # Plain numbers (0.4, 3,000) rather than 4 x 10^-1; an axis spanning less than a decade has
@@ -135,19 +238,28 @@ def plot_solve_times(results: Sequence[Mapping[str, Any]], path: Path) -> Path:
     cases = f"{len(results)} case{'s' if len(results) != 1 else ''}"
     ax.set_title(f"Solve time against model size ({cases}; sizes {sizes})")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def plot_solve_times(results: Sequence[Mapping[str, Any]], path: Path) -> Path:
+    """`solve_time_figure` as a PNG."""
+    plt = pyplot()
+    fig = solve_time_figure(results)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
 
 
 def plot(report: Mapping[str, Any], directory: Path) -> list[Path]:
-    """The suite's PNG charts in `directory`: cost by function (`plot_costs`) and solve time
-    against model size (`plot_solve_times`), over the cases that ran."""
+    """The suite's PNG charts in `directory`, over the cases that ran: the value of orchestration
+    (`plot_value`, the headline), solve time against model size (`plot_solve_times`) and cost by
+    function (`plot_costs`, where the savings are too small to see against the totals)."""
     directory.mkdir(parents=True, exist_ok=True)
     results = [r for r in report["results"] if "error" not in r]
     return [
+        plot_value(results, directory / "value_of_orchestration.png"),
         plot_costs(results, directory / "cost_by_function.png"),
         plot_solve_times(results, directory / "solve_time_vs_size.png"),
     ]

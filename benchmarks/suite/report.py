@@ -20,6 +20,11 @@ def _num(x: Any, fmt: str) -> str:
     return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
 
 
+def _pp(x: Any) -> str:
+    """A fraction as signed percentage points, 0.01 pp: 0.0123 -> +1.23 pp."""
+    return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{100 * x:+.2f} pp"
+
+
 def _solved(result: Mapping[str, Any]) -> bool:
     """Whether a case's orchestrated response reached `SOLVED_GAP` within `SOLVED_SECONDS` of its
     final solve (`GapClock`; a report written before the clock existed falls back on the final
@@ -95,24 +100,72 @@ def performance_markdown(summary: Mapping[str, Any]) -> list[str]:
     ]
     for s in summary["sizes"]:
         lines.append(
-            f"| {s['size']} | {s['cases']} | {_num(s['columns'], ',.0f')} | {_num(s['build_seconds'], '.3f')} "
-            f"| {_num(s['solve_seconds'], '.3f')} | {_num(s.get('solved_gap_seconds'), '.3f')} "
-            f"| {_num(s['replan_seconds'], '.3f')} | {s['solved']}/{s['cases']} |"
+            f"| {s['size']} | {s['cases']} | {_num(s['columns'], ',.0f')} | {_num(s['build_seconds'], '.2f')} "
+            f"| {_num(s['solve_seconds'], '.2f')} | {_num(s.get('solved_gap_seconds'), '.2f')} "
+            f"| {_num(s['replan_seconds'], '.2f')} | {s['solved']}/{s['cases']} |"
         )
     largest = summary["largest_size_solved"] or "none"
     lines += ["", f"largest size solved to {gap:.0%} gap within {seconds:g} s: {largest}"]
     return lines
 
 
+RESPONSE_LEGEND = (
+    "Columns: *objective* = cost - revenue of the response's plan (money, rounded); *fill* = share "
+    "of demand delivered; *perfect orders* = share of orders delivered complete and on time; "
+    "*cycle h* = order fulfilment cycle time in hours; *turnover* = inventory turnover; *C2C d* = "
+    "cash-to-cash days; *escalations* = approvals the plan needs (+ hours until it may run); "
+    "*changes* = decisions changed against the baseline / all decisions; *wall s* = seconds from "
+    "the call to the plan; *solve / ref* = orchestrated wall seconds over the reference model's "
+    "solve on this machine. Responses: *orchestrated* = Concerto's coordinated replan; "
+    "*sequential* = functions deciding one after another; *do_nothing* = the baseline executed "
+    "as far as the disruption allows."
+)
+VALUE_LEGEND = (
+    "Columns: *saves vs X* = objective of response X - orchestrated objective (money, rounded; "
+    "positive: orchestrating costs less); *fill gain vs X* = orchestrated fill rate - X's, in "
+    "percentage points; *expectations* = the scenario's written expectations, ok or what broke."
+)
+
+PERFORMANCE_LEGEND = (
+    "Columns: medians over a size's scenarios of the orchestrated replan: *columns* of its final "
+    "model; *build s* and *solve s* (HiGHS) of that model; *s to gap* = seconds of the final solve "
+    "until the incumbent was within the solved gap; *replan s* = seconds from the signals to the "
+    "final plan; *solved* = scenarios whose final solve reached the gap in time."
+)
+
+
+def _environment_lines(report: Mapping[str, Any]) -> list[str]:
+    """Title and provenance: which suite, the commit, solver versions and the machine."""
+    env: Mapping[str, Any] = report.get("environment", {})
+    settings: Mapping[str, Any] = report.get("settings", {})
+    suite = ", ".join(report.get("suite", [])) or "?"
+    commit = env.get("commit") or "unknown"
+    cpu = env.get("cpu_model") or env.get("processor") or "unknown CPU"
+    return [
+        f"# Concerto disruption suite: {suite}",
+        "",
+        f"- commit: `{commit}`",
+        f"- solvers: HiGHS {env.get('highs', '?')}; Python {env.get('python', '?')}, numpy "
+        f"{env.get('numpy', '?')}, Pyomo {env.get('pyomo', '?')}",
+        f"- machine: {env.get('cpus', '?')} cores, {cpu}; {env.get('platform', '?')}",
+        f"- settings: MIP gap {_num(settings.get('mip_rel_gap'), '.1%')}, {settings.get('jobs', '?')} job(s), "
+        f"{settings.get('threads', '?')} HiGHS thread(s) per solve; suite wall time "
+        f"{_num(report.get('wall_seconds'), ',.0f')} s",
+        "",
+    ]
+
+
 def markdown(report: Mapping[str, Any]) -> str:
-    """One row per case and response: objective, fill, perfect orders, cycle time, turnover,
-    cash-to-cash, escalations, plan changes, time; then the value of orchestration per case; then
-    the per-size performance (`performance`, recomputed for a report written before it existed)."""
+    """A title with the commit, solver versions and machine; one row per case and response:
+    objective, fill, perfect orders, cycle time, turnover, cash-to-cash, escalations, plan changes,
+    time; then the value of orchestration per case; then the per-size performance (`performance`,
+    recomputed for a report written before it existed). Each table is followed by a legend of its
+    columns; money is rounded to whole units, rates to 0.1% (0.01 pp for gains), seconds to 0.01."""
     head = (
         "| scenario | response | status | objective | fill | perfect orders | cycle h | turnover | C2C d "
         "| escalations | changes | wall s | solve / ref |"
     )
-    lines = [head, "|" + "---|" * 13]
+    lines = [*_environment_lines(report), "## Responses per scenario", "", head, "|" + "---|" * 13]
     for r in report["results"]:
         key = f"{r['scenario']}@{r['size']}"
         if "error" in r:
@@ -134,6 +187,10 @@ def markdown(report: Mapping[str, Any]) -> str:
             )
     lines += [
         "",
+        RESPONSE_LEGEND,
+        "",
+        "## Value of orchestration",
+        "",
         "| scenario | saves vs sequential | fill gain vs sequential | saves vs do nothing "
         "| fill gain vs do nothing | expectations |",
         "|---|---|---|---|---|---|",
@@ -146,11 +203,13 @@ def markdown(report: Mapping[str, Any]) -> str:
         status = "ok" if not broken else "BROKEN: " + "; ".join(broken)
         lines.append(
             f"| {r['scenario']}@{r['size']} | {_num(v['cost_gap_to_sequential'], ',.0f')} "
-            f"| {_num(v['fill_rate_gap_to_sequential'], '+.2%')} | {_num(v['cost_gap_to_do_nothing'], ',.0f')} "
-            f"| {_num(v['fill_rate_gap_to_do_nothing'], '+.2%')} | {status} |"
+            f"| {_pp(v['fill_rate_gap_to_sequential'])} | {_num(v['cost_gap_to_do_nothing'], ',.0f')} "
+            f"| {_pp(v['fill_rate_gap_to_do_nothing'])} | {status} |"
         )
     reference = report.get("reference_seconds")
-    lines += ["", *performance_markdown(report.get("performance") or performance(report["results"]))]
+    lines += ["", VALUE_LEGEND, "", "## Performance per size", ""]
+    lines += [*performance_markdown(report.get("performance") or performance(report["results"]))]
+    lines += ["", PERFORMANCE_LEGEND]
     lines += [
         "",
         f"Reference solve ({REFERENCE_MODEL.name}, HiGHS directly): {_num(reference, '.3f')} s median; "

@@ -18,6 +18,9 @@ from benchmarks.suite.settings import DEFAULT_GAP
 from benchmarks.suite.timing import REFERENCE_MODEL
 from benchmarks.suite.worker import run_case
 
+DEFAULT_JOBS = 2
+"""Worker processes of the local runner when `--jobs` is not given."""
+
 
 def _safe_run(case: Case) -> dict[str, Any]:
     try:
@@ -64,24 +67,37 @@ def run_cases(
 def run_suite(
     selection: Sequence[str],
     *,
-    jobs: int = 2,
+    jobs: int | None = None,
     threads: int = 1,
     gap: float = DEFAULT_GAP,
     directory: Path = SCENARIO_DIR,
+    ray: str | None = None,
 ) -> dict[str, Any]:
-    """Run a suite and return the whole report: environment, settings, per-case results."""
+    """Run a suite and return the whole report: environment, settings, per-case results. `ray`
+    runs the cases as Ray tasks instead of worker processes (`benchmarks.suite.distributed`: "local"
+    or a cluster's address); the wall time then includes starting or joining Ray. `jobs` is the
+    number of worker processes (default 2) or, on Ray, the local Ray's CPUs (default: the
+    machine's cores) or the most tasks in flight on a cluster (default: as many as it takes)."""
     from benchmarks.build import environment
 
     cases = select_cases(selection, load_scenarios(directory), threads=threads, gap=gap)
+    settings: dict[str, Any] = {"jobs": jobs, "threads": threads, "mip_rel_gap": gap, "reference": REFERENCE_MODEL.name}
     began = time.perf_counter()
-    results = run_cases(cases, jobs=jobs)
+    if ray is None:
+        settings["jobs"] = jobs = DEFAULT_JOBS if jobs is None else jobs
+        results = run_cases(cases, jobs=jobs)
+    else:
+        from benchmarks.suite.distributed import run_cases_on_ray
+
+        results, settings["ray"] = run_cases_on_ray(cases, ray, jobs=jobs)
+        settings["jobs"] = jobs if jobs is not None else settings["ray"]["cpus"]
     wall = time.perf_counter() - began
     references = [r["reference_seconds"] for r in results if "reference_seconds" in r]
     return {
         "benchmark": "suite",
         "suite": list(selection),
         "environment": environment(),
-        "settings": {"jobs": jobs, "threads": threads, "mip_rel_gap": gap, "reference": REFERENCE_MODEL.name},
+        "settings": settings,
         "wall_seconds": wall,
         "reference_seconds": statistics.median(references) if references else None,
         "performance": performance(results),

@@ -2,9 +2,10 @@
 fields, signal types and expectations are rejected), selecting cases by suite or name, and the
 protocol set a scenario names.
 
-A scenario file names a generated network (sizes and seed), a protocol set, signals whose targets
-are chosen by role and rank (`benchmarks.suite.targets`) and expectations
-(`benchmarks.suite.expectations`).
+A scenario file names a generated network (sizes and seed, and `calendars`: true to plan it against
+`benchmarks.generator.with_calendars`, a maintenance shutdown at the plant with the most hours and
+seasonal supplier allocations), a protocol set, signals whose targets are chosen by role and rank
+(`benchmarks.suite.targets`) and expectations (`benchmarks.suite.expectations`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from benchmarks.suite.expectations import EXPECTATIONS
 from benchmarks.suite.settings import DEFAULT_GAP
+from models.network import NetworkSpec
 from models.protocols import ProtocolSet
 from models.signals import SignalType
 
@@ -39,6 +41,8 @@ class Scenario:
     signals: tuple[dict[str, Any], ...]
     expectations: dict[str, Any]
     path: Path = field(compare=False, default=Path())
+    calendars: bool = False
+    """Whether the generated network is planned against calendars (`generator.with_calendars`)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class Case:
         return f"{self.scenario.name}@{self.size}"
 
 
-SCENARIO_FIELDS = {"name", "description", "sizes", "seed", "protocols", "signals", "expectations"}
+SCENARIO_FIELDS = {"name", "description", "sizes", "seed", "calendars", "protocols", "signals", "expectations"}
 SIGNAL_FIELDS = {
     "type",
     "target",
@@ -97,6 +101,9 @@ def load_scenario(path: Path) -> Scenario:
             raise ScenarioError(f"{path}: signals[{k}].type is {sig.get('type')!r}; use one of {kinds}") from err
         if "target" not in sig:
             raise ScenarioError(f"{path}: signals[{k}].target is required (e.g. 'tier1:0')")
+    calendars = raw.get("calendars", False)
+    if not isinstance(calendars, bool):
+        raise ScenarioError(f"{path}: field 'calendars' is {calendars!r}; it must be true or false")
     expectations = dict(raw.get("expectations", {}))
     bad = set(expectations) - EXPECTATIONS
     if bad:
@@ -116,6 +123,7 @@ def load_scenario(path: Path) -> Scenario:
         signals=tuple(raw["signals"]),
         expectations=expectations,
         path=path,
+        calendars=calendars,
     )
 
 
@@ -145,6 +153,14 @@ def select_cases(selection: Sequence[str], scenarios: Sequence[Scenario], **sett
                 raise ScenarioError(f"unknown scenario {name!r}; known: {', '.join(sorted(by_name))}, or ci, full")
             cases.append(Case(by_name[name], size or "S", **settings))
     return list({c.key: c for c in cases}.values())
+
+
+def scenario_network(scenario: Scenario, size: str) -> NetworkSpec:
+    """The network a scenario runs on at `size`: generated from its seed, with calendars when it asks."""
+    from benchmarks.generator import generate, with_calendars
+
+    spec = generate(size, scenario.seed)
+    return with_calendars(spec) if scenario.calendars else spec
 
 
 def scenario_protocols(scenario: Scenario) -> ProtocolSet | None:

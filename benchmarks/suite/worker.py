@@ -1,5 +1,6 @@
-"""One case, in a worker: generate the network, plan the baseline, answer the signals three ways
-(`solver.responses.respond`), and record every figure as plain JSON."""
+"""One case, in a worker: generate the network (with calendars when the scenario asks), plan the
+baseline, answer the signals three ways (`solver.responses.respond`), and record every figure as
+plain JSON."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import math
 import time
 from typing import Any
 
-from benchmarks.suite.scenarios import Case, scenario_protocols
+import numpy as np
+
+from benchmarks.suite.scenarios import Case, scenario_network, scenario_protocols
 from benchmarks.suite.settings import RESPONSES
 from benchmarks.suite.targets import resolve_signals
 from benchmarks.suite.timing import GapClock, reference_seconds
@@ -66,6 +69,25 @@ def _response_record(plan: Any, baseline: Any, wall: float) -> dict[str, Any]:
     return record
 
 
+def closed_production(net: Network, plan: Any) -> list[dict[str, Any]]:
+    """What `plan` makes at each node in the periods its calendar closes it (neither regular nor
+    overtime hours there, some in another period), one row per such node and period with the
+    quantity made (0.0 when the plan respects the closure). Empty when no node closes."""
+    hours = net.node_regular_hours + net.node_overtime_hours
+    closed = (hours <= 0) & (hours > 0).any(axis=1, keepdims=True)
+    made = np.zeros(hours.shape)
+    rows = plan.production.columns if plan.has_solution else {}
+    if len(rows.get("node", ())):
+        index = {node: i for i, node in enumerate(net.node_ids)}
+        nodes = np.fromiter((index[n] for n in rows["node"]), dtype=np.int64, count=len(rows["node"]))
+        np.add.at(made, (nodes, rows["period"].astype(np.int64)), rows["quantity"])
+    node, period = np.nonzero(closed)
+    return [
+        {"node": net.node_ids[n], "period": int(t), "quantity": float(q)}
+        for n, t, q in zip(node.tolist(), period.tolist(), made[node, period].tolist(), strict=True)
+    ]
+
+
 def _signal_summary(s: Signal) -> dict[str, str]:
     """A resolved signal as the report names it: id, type and the fields it sets."""
     return {
@@ -86,7 +108,6 @@ def _signal_summary(s: Signal) -> dict[str, str]:
 def run_case(case: Case) -> dict[str, Any]:
     """Generate the network, plan the baseline, answer the signals three ways; every figure of
     the result is plain JSON. Runs in a worker process (or in-process for tests)."""
-    from benchmarks.generator import generate
     from solver.convert import network_json, signals_json
     from solver.planner import plan_network
     from solver.responses import respond, value_of_orchestration
@@ -94,7 +115,7 @@ def run_case(case: Case) -> dict[str, Any]:
     scenario = case.scenario
     reference = reference_seconds(case.threads, case.gap)
     began = time.perf_counter()
-    spec: NetworkSpec = generate(case.size, scenario.seed)
+    spec: NetworkSpec = scenario_network(scenario, case.size)
     generated = time.perf_counter() - began
     net = Network.from_spec(spec)
     signals = resolve_signals(scenario, net)
@@ -118,6 +139,12 @@ def run_case(case: Case) -> dict[str, Any]:
     orchestrated["execute_after_hours"] = responses.replan.execute_after_hours
     orchestrated["kind"] = responses.replan.kind
     orchestrated["seconds_to_solved_gap"] = clock.seconds_to_gap("orchestrated")
+    first = responses.first
+    orchestrated["first_ready_seconds"] = first.ready_seconds if first is not None else None
+    orchestrated["first_objective"] = _clean(first.business_objective) if first is not None else None
+    orchestrated["first_n_cols"] = first.plan.stats.n_cols if first is not None else None
+    orchestrated["first_solve_seconds"] = first.plan.stats.solve_seconds if first is not None else None
+    orchestrated["closed_production"] = closed_production(net, responses.orchestrated)
     return {
         "scenario": scenario.name,
         "size": case.size,

@@ -35,7 +35,8 @@ def build_replan_model(
         if baseline[block].shape != shape:
             raise ValidationError("replan", "baseline", block, f"has shape {baseline[block].shape}, not {shape}")
     b = ModelBuilder()
-    define_model(b, net, protocols, groups)
+    # A replan may keep production the baseline made (stability, the reach): no demand-bounded setups.
+    define_model(b, net, protocols, groups, tighten_setups=False)
     define_stability(b, net, baseline, options)
     define_fence(b, net, baseline, options)
     if reach is not None:

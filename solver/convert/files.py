@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import tempfile
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from google.protobuf import json_format
@@ -20,14 +23,16 @@ from models.protocols import (
     validate_protocols,
 )
 from models.signals import Signal
-from solver._proto.concerto.v1 import network_pb2, protocols_pb2, signals_pb2
+from solver._proto.concerto.v1 import network_pb2, protocols_pb2, service_pb2, signals_pb2
 from solver.convert._common import (
     MessageT,
 )
+from solver.convert.inbox import published_signal_from_proto
 from solver.convert.network import network_to_spec, spec_to_network
 from solver.convert.plan import plan_to_proto
 from solver.convert.protocols import protocols_to_domain, protocols_to_proto
 from solver.convert.signals import signal_to_domain, signal_to_proto
+from solver.records import PublishedSignal, SignalChange
 
 
 def parse_network_json(text: str, *, source: str = "<json>") -> NetworkSpec:
@@ -176,3 +181,54 @@ def _write_text(path: str | os.PathLike[str], text: str) -> None:
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+
+
+def read_published_signals(path: Path, *, source: str | None, change: SignalChange) -> list[PublishedSignal]:
+    """The signals of FILE as the inbox takes them. FILE is the protobuf JSON of a
+    `PublishSignalsRequest` (its `signals`, each with its source and source id; `source` fills the
+    ones without) or of a `SignalBatch`, published under `source` with each signal's id as its
+    source id (as `change`). A file that is neither, or a batch without `source`, is a
+    `ValidationError` naming the path or the flag."""
+    where = os.fspath(path)
+    text = _read_text(path, entity="signal file")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError("signal file", where, "json", f"is not JSON: {exc}") from None
+    entries = doc.get("signals") if isinstance(doc, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise ValidationError(
+            "signal file", where, "signals", "is missing or empty; give a SignalBatch or PublishSignalsRequest"
+        )
+    if any(isinstance(e, dict) and ({"source", "source_id", "sourceId"} & set(e)) for e in entries):
+        request = service_pb2.PublishSignalsRequest()
+        try:
+            json_format.ParseDict(doc, request)
+        except json_format.ParseError as exc:
+            raise ValidationError("signal file", where, "json", str(exc).strip()) from exc
+        published = []
+        for k, msg in enumerate(request.signals):
+            if not msg.source and source:
+                msg.source = source
+            published.append(published_signal_from_proto(msg, f"signals[{k}]"))
+        return published
+    if not source:
+        raise ValidationError(
+            "signal file", where, "--source", "is needed for a SignalBatch file: name the system that detected them"
+        )
+    batch = _parse_json(text, signals_pb2.SignalBatch(), entity="signal file", source=where)
+    published = []
+    for k, entry in enumerate(batch.signals):
+        if not entry.id:
+            raise ValidationError("signal file", where, f"signals[{k}].id", "is empty; the id is the source id")
+        detected = signal_to_domain(entry)
+        published.append(
+            PublishedSignal(
+                source=source,
+                source_id=detected.id,
+                change=change,
+                signal=dataclasses.replace(detected, id=f"{source}:{detected.id}"),
+                detected_at=datetime.now(UTC),
+            )
+        )
+    return published

@@ -63,7 +63,7 @@ class Item(_message.Message):
     def __init__(self, id: _Optional[str] = ..., unit_value: _Optional[float] = ..., holding_cost: _Optional[float] = ...) -> None: ...
 
 class Node(_message.Message):
-    __slots__ = ("id", "role", "tier", "storage_capacity", "regular_hours", "overtime_hours", "overtime_cost")
+    __slots__ = ("id", "role", "tier", "storage_capacity", "regular_hours", "overtime_hours", "overtime_cost", "storage_capacity_by_period", "regular_hours_by_period", "overtime_hours_by_period")
     ID_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +71,9 @@ class Node(_message.Message):
     REGULAR_HOURS_FIELD_NUMBER: _ClassVar[int]
     OVERTIME_HOURS_FIELD_NUMBER: _ClassVar[int]
     OVERTIME_COST_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_CAPACITY_BY_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    REGULAR_HOURS_BY_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    OVERTIME_HOURS_BY_PERIOD_FIELD_NUMBER: _ClassVar[int]
     id: str
     role: NodeRole
     tier: int
@@ -78,10 +81,31 @@ class Node(_message.Message):
     regular_hours: float
     overtime_hours: float
     overtime_cost: float
-    def __init__(self, id: _Optional[str] = ..., role: _Optional[_Union[NodeRole, str]] = ..., tier: _Optional[int] = ..., storage_capacity: _Optional[float] = ..., regular_hours: _Optional[float] = ..., overtime_hours: _Optional[float] = ..., overtime_cost: _Optional[float] = ...) -> None: ...
+    storage_capacity_by_period: PerPeriod
+    regular_hours_by_period: PerPeriod
+    overtime_hours_by_period: PerPeriod
+    def __init__(self, id: _Optional[str] = ..., role: _Optional[_Union[NodeRole, str]] = ..., tier: _Optional[int] = ..., storage_capacity: _Optional[float] = ..., regular_hours: _Optional[float] = ..., overtime_hours: _Optional[float] = ..., overtime_cost: _Optional[float] = ..., storage_capacity_by_period: _Optional[_Union[PerPeriod, _Mapping]] = ..., regular_hours_by_period: _Optional[_Union[PerPeriod, _Mapping]] = ..., overtime_hours_by_period: _Optional[_Union[PerPeriod, _Mapping]] = ...) -> None: ...
+
+class PerPeriod(_message.Message):
+    __slots__ = ("values", "exceptions")
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    EXCEPTIONS_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedScalarFieldContainer[float]
+    exceptions: _containers.RepeatedCompositeFieldContainer[CalendarException]
+    def __init__(self, values: _Optional[_Iterable[float]] = ..., exceptions: _Optional[_Iterable[_Union[CalendarException, _Mapping]]] = ...) -> None: ...
+
+class CalendarException(_message.Message):
+    __slots__ = ("start_period", "end_period", "value")
+    START_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    END_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    start_period: int
+    end_period: int
+    value: float
+    def __init__(self, start_period: _Optional[int] = ..., end_period: _Optional[int] = ..., value: _Optional[float] = ...) -> None: ...
 
 class SupplyOffer(_message.Message):
-    __slots__ = ("id", "supplier", "item", "unit_cost", "capacity", "min_order", "backup", "activation_cost", "payment_days", "expedited")
+    __slots__ = ("id", "supplier", "item", "unit_cost", "capacity", "min_order", "backup", "activation_cost", "payment_days", "expedited", "capacity_by_period")
     ID_FIELD_NUMBER: _ClassVar[int]
     SUPPLIER_FIELD_NUMBER: _ClassVar[int]
     ITEM_FIELD_NUMBER: _ClassVar[int]
@@ -92,6 +116,7 @@ class SupplyOffer(_message.Message):
     ACTIVATION_COST_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_DAYS_FIELD_NUMBER: _ClassVar[int]
     EXPEDITED_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_BY_PERIOD_FIELD_NUMBER: _ClassVar[int]
     id: str
     supplier: str
     item: str
@@ -102,7 +127,8 @@ class SupplyOffer(_message.Message):
     activation_cost: float
     payment_days: float
     expedited: bool
-    def __init__(self, id: _Optional[str] = ..., supplier: _Optional[str] = ..., item: _Optional[str] = ..., unit_cost: _Optional[float] = ..., capacity: _Optional[float] = ..., min_order: _Optional[float] = ..., backup: _Optional[bool] = ..., activation_cost: _Optional[float] = ..., payment_days: _Optional[float] = ..., expedited: _Optional[bool] = ...) -> None: ...
+    capacity_by_period: PerPeriod
+    def __init__(self, id: _Optional[str] = ..., supplier: _Optional[str] = ..., item: _Optional[str] = ..., unit_cost: _Optional[float] = ..., capacity: _Optional[float] = ..., min_order: _Optional[float] = ..., backup: _Optional[bool] = ..., activation_cost: _Optional[float] = ..., payment_days: _Optional[float] = ..., expedited: _Optional[bool] = ..., capacity_by_period: _Optional[_Union[PerPeriod, _Mapping]] = ...) -> None: ...
 
 class RecipeInput(_message.Message):
     __slots__ = ("item", "quantity")
@@ -113,7 +139,7 @@ class RecipeInput(_message.Message):
     def __init__(self, item: _Optional[str] = ..., quantity: _Optional[float] = ...) -> None: ...
 
 class Recipe(_message.Message):
-    __slots__ = ("id", "node", "item", "inputs", "hours_per_unit", "unit_cost", "setup_cost", "max_rate")
+    __slots__ = ("id", "node", "item", "inputs", "hours_per_unit", "unit_cost", "setup_cost", "max_rate", "setup_hours", "max_rate_by_period")
     ID_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
     ITEM_FIELD_NUMBER: _ClassVar[int]
@@ -122,6 +148,8 @@ class Recipe(_message.Message):
     UNIT_COST_FIELD_NUMBER: _ClassVar[int]
     SETUP_COST_FIELD_NUMBER: _ClassVar[int]
     MAX_RATE_FIELD_NUMBER: _ClassVar[int]
+    SETUP_HOURS_FIELD_NUMBER: _ClassVar[int]
+    MAX_RATE_BY_PERIOD_FIELD_NUMBER: _ClassVar[int]
     id: str
     node: str
     item: str
@@ -130,10 +158,12 @@ class Recipe(_message.Message):
     unit_cost: float
     setup_cost: float
     max_rate: float
-    def __init__(self, id: _Optional[str] = ..., node: _Optional[str] = ..., item: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[RecipeInput, _Mapping]]] = ..., hours_per_unit: _Optional[float] = ..., unit_cost: _Optional[float] = ..., setup_cost: _Optional[float] = ..., max_rate: _Optional[float] = ...) -> None: ...
+    setup_hours: float
+    max_rate_by_period: PerPeriod
+    def __init__(self, id: _Optional[str] = ..., node: _Optional[str] = ..., item: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[RecipeInput, _Mapping]]] = ..., hours_per_unit: _Optional[float] = ..., unit_cost: _Optional[float] = ..., setup_cost: _Optional[float] = ..., max_rate: _Optional[float] = ..., setup_hours: _Optional[float] = ..., max_rate_by_period: _Optional[_Union[PerPeriod, _Mapping]] = ...) -> None: ...
 
 class Lane(_message.Message):
-    __slots__ = ("id", "origin", "destination", "items", "lead_time", "unit_cost", "capacity", "truck_size", "truck_cost", "mode", "expedited", "alternate")
+    __slots__ = ("id", "origin", "destination", "items", "lead_time", "unit_cost", "capacity", "truck_size", "truck_cost", "mode", "expedited", "alternate", "capacity_by_period")
     ID_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_FIELD_NUMBER: _ClassVar[int]
@@ -146,6 +176,7 @@ class Lane(_message.Message):
     MODE_FIELD_NUMBER: _ClassVar[int]
     EXPEDITED_FIELD_NUMBER: _ClassVar[int]
     ALTERNATE_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_BY_PERIOD_FIELD_NUMBER: _ClassVar[int]
     id: str
     origin: str
     destination: str
@@ -158,10 +189,11 @@ class Lane(_message.Message):
     mode: str
     expedited: bool
     alternate: bool
-    def __init__(self, id: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., items: _Optional[_Iterable[str]] = ..., lead_time: _Optional[int] = ..., unit_cost: _Optional[float] = ..., capacity: _Optional[float] = ..., truck_size: _Optional[float] = ..., truck_cost: _Optional[float] = ..., mode: _Optional[str] = ..., expedited: _Optional[bool] = ..., alternate: _Optional[bool] = ...) -> None: ...
+    capacity_by_period: PerPeriod
+    def __init__(self, id: _Optional[str] = ..., origin: _Optional[str] = ..., destination: _Optional[str] = ..., items: _Optional[_Iterable[str]] = ..., lead_time: _Optional[int] = ..., unit_cost: _Optional[float] = ..., capacity: _Optional[float] = ..., truck_size: _Optional[float] = ..., truck_cost: _Optional[float] = ..., mode: _Optional[str] = ..., expedited: _Optional[bool] = ..., alternate: _Optional[bool] = ..., capacity_by_period: _Optional[_Union[PerPeriod, _Mapping]] = ...) -> None: ...
 
 class Demand(_message.Message):
-    __slots__ = ("customer", "item", "quantity", "price", "priority", "backlog_penalty", "lost_sale_penalty", "single_source", "receivable_days")
+    __slots__ = ("customer", "item", "quantity", "price", "priority", "backlog_penalty", "lost_sale_penalty", "single_source", "receivable_days", "on_time")
     CUSTOMER_FIELD_NUMBER: _ClassVar[int]
     ITEM_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
@@ -171,6 +203,7 @@ class Demand(_message.Message):
     LOST_SALE_PENALTY_FIELD_NUMBER: _ClassVar[int]
     SINGLE_SOURCE_FIELD_NUMBER: _ClassVar[int]
     RECEIVABLE_DAYS_FIELD_NUMBER: _ClassVar[int]
+    ON_TIME_FIELD_NUMBER: _ClassVar[int]
     customer: str
     item: str
     quantity: _containers.RepeatedScalarFieldContainer[float]
@@ -180,7 +213,8 @@ class Demand(_message.Message):
     lost_sale_penalty: float
     single_source: bool
     receivable_days: float
-    def __init__(self, customer: _Optional[str] = ..., item: _Optional[str] = ..., quantity: _Optional[_Iterable[float]] = ..., price: _Optional[float] = ..., priority: _Optional[int] = ..., backlog_penalty: _Optional[float] = ..., lost_sale_penalty: _Optional[float] = ..., single_source: _Optional[bool] = ..., receivable_days: _Optional[float] = ...) -> None: ...
+    on_time: bool
+    def __init__(self, customer: _Optional[str] = ..., item: _Optional[str] = ..., quantity: _Optional[_Iterable[float]] = ..., price: _Optional[float] = ..., priority: _Optional[int] = ..., backlog_penalty: _Optional[float] = ..., lost_sale_penalty: _Optional[float] = ..., single_source: _Optional[bool] = ..., receivable_days: _Optional[float] = ..., on_time: _Optional[bool] = ...) -> None: ...
 
 class Stock(_message.Message):
     __slots__ = ("node", "item", "on_hand", "safety_stock", "safety_penalty")
@@ -209,9 +243,11 @@ class InTransit(_message.Message):
     def __init__(self, node: _Optional[str] = ..., item: _Optional[str] = ..., period: _Optional[int] = ..., quantity: _Optional[float] = ...) -> None: ...
 
 class ServiceTarget(_message.Message):
-    __slots__ = ("priority", "fill_rate")
+    __slots__ = ("priority", "fill_rate", "on_time")
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     FILL_RATE_FIELD_NUMBER: _ClassVar[int]
+    ON_TIME_FIELD_NUMBER: _ClassVar[int]
     priority: int
     fill_rate: float
-    def __init__(self, priority: _Optional[int] = ..., fill_rate: _Optional[float] = ...) -> None: ...
+    on_time: bool
+    def __init__(self, priority: _Optional[int] = ..., fill_rate: _Optional[float] = ..., on_time: _Optional[bool] = ...) -> None: ...
