@@ -52,6 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     q.add_argument("--no-throughput", action="store_true", help="skip the throughput part")
     q.add_argument(
+        "--store",
+        default=None,
+        help="a PostgreSQL database (postgresql://...): also measure the replan on it against SQLite, and 2 replicas "
+        "against 1 on it, at S (the database should be empty)",
+    )
+    q.add_argument("--replica-rounds", type=int, default=5, help="alternating rounds of the --store measurements")
+    q.add_argument(
         "--no-secured",
         action="store_true",
         help="skip the TLS + authentication vs plain comparison (run at S when S is among --sizes, "
@@ -158,7 +165,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             (SecuredCase(case.size, case.repeat) for case in latency if case.size == "S" and not args.no_secured),
             None,
         )
-        run_service_benchmark(latency, throughput, settings, args.out, secured)
+        run_service_benchmark(
+            latency,
+            throughput,
+            settings,
+            args.out,
+            secured,
+            postgres_url=args.store,
+            replica_rounds=args.replica_rounds,
+        )
     elif args.command == "limits":
         from benchmarks.limits import run_limits_benchmark
 

@@ -71,6 +71,7 @@ import grpc
 from benchmarks.build import demo_signals_for, environment
 from benchmarks.inbox import InboxResult, inbox_report, measure_inbox
 from benchmarks.jsonout import write_json
+from benchmarks.replicas import ReplicaResult, measure_replicas, replicas_report
 from models.network import Network, NetworkSpec
 from models.plan import extract_plan
 from models.protocols import ProtocolSet
@@ -1136,6 +1137,8 @@ def run_service_benchmark(
     settings: ServiceSettings,
     out: Path | None,
     secured_case: SecuredCase | None = None,
+    postgres_url: str | None = None,
+    replica_rounds: int = 5,
 ) -> tuple[list[LatencyResult], list[ThroughputResult]]:
     env = service_environment(settings)
     # Other work on the machine skews every figure here; the load averages show whether there was any.
@@ -1166,9 +1169,25 @@ def run_service_benchmark(
         other = load.cores()
         for measured in throughput:
             measured.other_cores = other
+    replicas: ReplicaResult | None = None
+    if postgres_url is not None:
+        print(f"PostgreSQL ledger and replicas, size S ({replica_rounds} rounds)", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            inp = _prepare("S", settings.seed, Path(tmp))
+        replicas = measure_replicas(
+            postgres_url,
+            inp,
+            size="S",
+            rounds=replica_rounds,
+            options=settings.options(),
+            timeout=settings.call_timeout,
+            progress=lambda msg: print(msg, flush=True),
+        )
     env["load_average_after"] = os.getloadavg()
     print()
     print(report(latency, throughput, settings, throughput_case, secured))
+    if replicas is not None:
+        print("\n".join(replicas_report(replicas)))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         protocols_path = data_path(DEMO_PROTOCOLS)
@@ -1210,6 +1229,7 @@ def run_service_benchmark(
                 "difference_ms": secured.difference_ms,
             },
             "targets": targets(latency, throughput, secured),
+            "replicas": None if replicas is None else replicas.summary(),
         }
         write_json(out, payload)
         print(f"\nresults written to {out}")

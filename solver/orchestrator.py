@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from models.errors import ConcertoError
 from solver.automatic import AlwaysOn, now_utc
@@ -192,8 +193,12 @@ class Orchestrator:
                 idle = state.run is None and state.due_at is None
             if fresh and idle:
                 # Signals another replica stored, or left unanswered when it died (or this server
-                # did, before a restart): they have waited already, so no window.
-                self._retry(network_id, "inbox", 0.0)
+                # did, before a restart): their window runs from when the first of them arrived, so
+                # those that waited already are answered at once.
+                waiting = [r for r in open_rows if r.seq > max(state.seen_seq, state.failed_seq)]
+                window = self.always_on.settings(network_id)[0].window_seconds
+                opened = min(r.received_at for r in waiting) + timedelta(seconds=window)
+                self._retry(network_id, "inbox", max(0.0, (opened - now_utc()).total_seconds()))
             if taken:
                 log.info("network %s: this server (%s) now runs its orchestrator", network_id, self.holder)
 
