@@ -630,12 +630,33 @@ PLAN_EVENT = re.compile(r"^plan version (\d+)\b")
 
 def _cmd_watch(args: argparse.Namespace) -> int:
     """Every write to the network as it happens; a new plan version with its trigger, objective and
-    pending approvals. Ctrl-C (or --count events) ends it with exit 0."""
+    pending approvals. Ctrl-C (or --count events) ends it with exit 0.
+
+    Ctrl-C cancels the stream from a signal handler rather than raising KeyboardInterrupt, which can
+    land inside gRPC's own calls and leave the channel unable to close."""
+    import signal
+    import threading
+
     seen = 0
+    interrupted = False
+    stream = None
+
+    def on_sigint(signum: int, frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+        if stream is not None:
+            stream.cancel()
+
+    # Only the main thread may set a signal handler (a test may run the command in another).
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
     try:
         with _connect(args) as client:
             print(f"watching network {args.network_id!r} (Ctrl-C to stop)", flush=True)
-            for event in client.watch_network(args.network_id, args.after):
+            stream = client.watch_network(args.network_id, args.after)
+            if interrupted:
+                stream.cancel()
+            for event in stream:
                 who = event.principal or "-"
                 print(f"{event.seq:>4} {_when(event.at)} {who:<16} {event.action:<12} {event.detail}")
                 found = PLAN_EVENT.match(event.detail) if event.action in ("plan", "replan") else None
@@ -644,9 +665,12 @@ def _cmd_watch(args: argparse.Namespace) -> int:
                         print(line)
                 sys.stdout.flush()
                 seen += 1
-                if args.count and seen >= args.count:
+                if interrupted or (args.count and seen >= args.count):
                     break
-    except KeyboardInterrupt:
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted:
         print(f"stopped after {seen} events")
     return EXIT_PLAN
 

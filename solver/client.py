@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import grpc
 
@@ -48,6 +48,33 @@ __all__ = ["ClientCredentials", "ConcertoClient", "StoredPlan"]
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 AUTHORIZATION = "authorization"
 """The metadata key a bearer token travels in (`authorization: Bearer <token>`)."""
+
+
+M = TypeVar("M")
+
+
+class Stream(Generic[M]):
+    """A server stream's messages, converted as they come; `cancel()` ends it from anywhere (a
+    Ctrl-C handler), after which iterating stops quietly."""
+
+    def __init__(self, call: Any, decode: Callable[[Any], M]) -> None:
+        self._call = call
+        self._decode = decode
+        self.cancelled = False
+
+    def __iter__(self) -> Iterator[M]:
+        try:
+            for msg in self._call:
+                yield self._decode(msg)
+        except grpc.RpcError as err:
+            if not (self.cancelled and err.code() == grpc.StatusCode.CANCELLED):
+                raise
+        finally:
+            self._call.cancel()
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self._call.cancel()
 
 
 @dataclass(frozen=True)
@@ -462,10 +489,12 @@ class ConcertoClient:
 
     def watch(self, network_id: str, after_version: int = 0) -> Iterator[StoredPlan]:
         """New plan versions as they are stored; cancel by closing the client or breaking out."""
-        for msg in self.stub.WatchPlans(
-            service_pb2.WatchPlansRequest(network_id=network_id, after_version=after_version)
-        ):
-            yield _stored(msg)
+        call = self.stub.WatchPlans(service_pb2.WatchPlansRequest(network_id=network_id, after_version=after_version))
+        try:
+            for msg in call:
+                yield _stored(msg)
+        finally:
+            call.cancel()  # a caller that stops (or Ctrl-C) ends the stream, so the channel can close
 
     def decisions(
         self,
@@ -549,11 +578,11 @@ class ConcertoClient:
         response = self.stub.AdvancePeriod(request, timeout=timeout)
         return int(response.network.version), _stored(response.plan)
 
-    def watch_network(self, network_id: str, after_seq: int = 0) -> Iterator[AuditRecord]:
-        """Every write to the network as it happens (plan versions, decisions, signals, lapses)."""
-        request = service_pb2.WatchNetworkRequest(network_id=network_id, after_seq=after_seq)
-        for msg in self.stub.WatchNetwork(request):
-            yield convert.audit_entry_from_proto(msg)
+    def watch_network(self, network_id: str, after_seq: int = 0) -> Stream[AuditRecord]:
+        """Every write to the network as it happens (plan versions, decisions, signals, lapses);
+        `cancel()` ends the stream (from a signal handler too)."""
+        call = self.stub.WatchNetwork(service_pb2.WatchNetworkRequest(network_id=network_id, after_seq=after_seq))
+        return Stream(call, convert.audit_entry_from_proto)
 
     def export_model(
         self, spec: NetworkSpec, fmt: str = "mps", protocols: ProtocolSet | None = None, signals: Sequence[Signal] = ()

@@ -19,6 +19,7 @@ from solver.auth import NetworkHidden, PermissionDenied, Unauthenticated
 from solver.store import (
     AlreadySigned,
     IdempotencyConflict,
+    InboxFull,
     InvalidTransition,
     NetworkTaken,
     NotFound,
@@ -31,6 +32,7 @@ from solver.store import (
 __all__ = [
     "AlreadySigned",
     "IdempotencyConflict",
+    "InboxFull",
     "InvalidTransition",
     "NetworkHidden",
     "NetworkTaken",
@@ -144,6 +146,7 @@ def status_for(err: Exception) -> tuple[grpc.StatusCode, str]:
         (SupersededPlan, grpc.StatusCode.FAILED_PRECONDITION),
         (IdempotencyConflict, grpc.StatusCode.ALREADY_EXISTS),
         (QueueFull, grpc.StatusCode.RESOURCE_EXHAUSTED),
+        (InboxFull, grpc.StatusCode.RESOURCE_EXHAUSTED),
         (TimeLimitExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
         (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
         (SolveCancelled, grpc.StatusCode.CANCELLED),

@@ -20,9 +20,11 @@ from models.replanning import ReplanOptions
 from models.signals import Signal, SignalType
 from solver._proto.concerto.v1 import service_pb2
 from solver.client import ConcertoClient
+from solver.limits import RequestLimits
 from solver.options import SolveOptions
 from solver.records import DecisionState, NetworkSettings, PublishedSignal, SignalChange, StoredPlan
 from solver.server import ServerConfig
+from solver.store import SqlitePlanStore
 from tests.service_harness import RunningServer, ServerProcess, running_server
 from tests.test_auth import late_backup_protocols
 from tests.test_protocols import outage_network
@@ -324,17 +326,19 @@ def test_advance_rolls_the_network_forward_and_plans_what_is_left(server: Runnin
 
 
 def test_signals_acknowledged_before_a_kill_are_answered_after_the_restart(tmp_path: Path) -> None:
-    """A long coalescing window keeps the replan from starting; SIGKILL the server after the
-    acknowledgement; a new server on the same ledger answers the signal at once."""
+    """A 3 s coalescing window keeps the replan from starting; SIGKILL the server right after the
+    acknowledgement; a new server on the same ledger takes the network's lease once the dead one's
+    expires (5 s) and answers the signal, whose window has passed by then."""
     ledger = tmp_path / "ledger.db"
     first = ServerProcess(ledger, tmp_path)
     try:
         with ConcertoClient(first.target) as client:
             client.wait_ready(TIMEOUT)
-            automatic_network(client, "durable", window=600.0)
+            automatic_network(client, "durable", window=3.0)
             client.publish("durable", [outage()])
     finally:
         first.kill()
+    assert [r.final_by for r in SqlitePlanStore(ledger).inbox("durable")] == [None]
     second = ServerProcess(ledger, tmp_path)
     try:
         with ConcertoClient(second.target) as client:
@@ -400,3 +404,18 @@ def test_a_refused_advance_writes_nothing(server: RunningServer) -> None:
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "periods" in err.details()
     assert server.servicer.store.list_audit("roll-refused") == before
     assert [p.version for p in client.list_plans("roll-refused")] == [1]
+
+
+def test_a_network_holds_at_most_max_signals_unanswered_signals(tmp_path: Path) -> None:
+    """With `--max-signals 3`, a manual network's inbox takes 2 signals, then a batch of 2 more (4
+    unanswered) is RESOURCE_EXHAUSTED naming the limit, and nothing of it is stored; a resend of a
+    stored signal still answers (it adds nothing)."""
+    config = ServerConfig(store=tmp_path / "ledger.db", workers=1, queue_size=1, limits=RequestLimits(signals=3))
+    with running_server(config) as small:
+        client = small.client
+        client.put_network("full", outage_network(), late_backup_protocols(Approver(role="procurement director")))
+        client.publish("full", [outage("o-1"), outage("o-2")])
+        err = refused(lambda: client.publish("full", [outage("o-3"), outage("o-4")]))
+        assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "--max-signals" in err.details()
+        assert [r.source_id for r in small.servicer.store.inbox("full")] == ["o-1", "o-2"]
+        assert client.publish("full", [outage("o-1")])[0].duplicate
