@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from models.errors import ConcertoError, ValidationError, echo
 
@@ -1095,7 +1095,7 @@ class SqlitePlanStore:
             ).fetchone()
         if row is None:
             raise _plan_not_found(network_id, version)
-        return _plan_record(row)
+        return _plan_record(row, _from_text)
 
     def latest_plan_version(self, network_id: str) -> int:
         _check_network_id(network_id)
@@ -1109,7 +1109,7 @@ class SqlitePlanStore:
             rows = conn.execute(
                 f"SELECT {_PLAN_SUMMARY_COLUMNS} FROM plans WHERE network_id = ? ORDER BY version", (network_id,)
             ).fetchall()
-        return [_plan_summary(row) for row in rows]
+        return [_plan_summary(row, _from_text) for row in rows]
 
     def find_plan_by_key(
         self, network_id: str, key: str, *, kind: str = RequestKind.PLAN, request_hash: str = ""
@@ -1129,7 +1129,7 @@ class SqlitePlanStore:
                 f"SELECT {_PLAN_COLUMNS} FROM plans WHERE network_id = ? AND version > ? ORDER BY version",
                 (network_id, version),
             ).fetchall()
-        return [_plan_record(row) for row in rows]
+        return [_plan_record(row, _from_text) for row in rows]
 
     # -- decisions
 
@@ -1157,8 +1157,11 @@ class SqlitePlanStore:
                 "WHERE network_id = ? AND plan_version = ? ORDER BY at, function",
                 (network_id, row["version"]),
             ):
-                signoffs.setdefault(r["escalation"], []).append(_signoff(r))
-        return [_decision_record(r, tuple(signoffs.get(r["escalation"], ())) if r["escalation"] else ()) for r in rows]
+                signoffs.setdefault(r["escalation"], []).append(_signoff(r, _from_text))
+        return [
+            _decision_record(r, _from_text, tuple(signoffs.get(r["escalation"], ())) if r["escalation"] else ())
+            for r in rows
+        ]
 
     def decide(
         self,
@@ -1290,7 +1293,7 @@ class SqlitePlanStore:
                 f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE network_id = ? AND plan_version = ? AND idx = ?",
                 (network_id, plan_version, index),
             ).fetchone()
-            return _decision_record(updated, _signoffs(conn, network_id, plan_version, escalation))
+            return _decision_record(updated, _from_text, _signoffs(conn, network_id, plan_version, escalation))
 
     def list_audit(self, network_id: str, after: int = 0) -> list[AuditRecord]:
         """Every write to a network after audit row `after`, oldest first: network versions, plan
@@ -1302,18 +1305,7 @@ class SqlitePlanStore:
                 "WHERE network_id = ? AND seq > ? ORDER BY seq",
                 (network_id, after),
             ).fetchall()
-        return [
-            AuditRecord(
-                r["seq"],
-                r["network_id"],
-                _from_text(r["at"]),
-                r["principal"],
-                r["credential"],
-                r["action"],
-                r["detail"],
-            )
-            for r in rows
-        ]
+        return [_audit_record(r, _from_text) for r in rows]
 
     # -- the inbox
 
@@ -1343,7 +1335,7 @@ class SqlitePlanStore:
                     "ORDER BY revision DESC LIMIT 1",
                     (network_id, e.source, e.source_id),
                 ).fetchone()
-                last = None if row is None else _inbox_record(row)
+                last = None if row is None else _inbox_record(row, _from_text)
                 if last is not None and last.change == e.change and last.content == e.content:
                     out.append(replace(last, duplicate=True))
                     continue
@@ -1408,7 +1400,7 @@ class SqlitePlanStore:
                 f"SELECT {_INBOX_COLUMNS} FROM inbox WHERE network_id = ? AND (? = 0 OR final_by IS NULL) ORDER BY seq",
                 (network_id, int(open_only)),
             ).fetchall()
-        return [_inbox_record(r) for r in rows]
+        return [_inbox_record(r, _from_text) for r in rows]
 
     # -- settings and holds
 
@@ -1420,7 +1412,7 @@ class SqlitePlanStore:
                 "WHERE network_id = ?",
                 (network_id,),
             ).fetchone()
-        return None if row is None else _settings_record(row)
+        return None if row is None else _settings_record(row, _from_text)
 
     def put_settings(
         self, network_id: str, *, automatic: bool, window_seconds: float, settings: bytes, actor: Actor = OPEN_ACTOR
@@ -1462,18 +1454,7 @@ class SqlitePlanStore:
                 "WHERE network_id = ? ORDER BY at, rule",
                 (network_id,),
             ).fetchall()
-        return [
-            HoldRecord(
-                r["network_id"],
-                r["plan_version"],
-                r["rule"],
-                bool(r["forbid"]),
-                tuple(json.loads(r["signals"])),
-                r["reason"],
-                _from_text(r["at"]),
-            )
-            for r in rows
-        ]
+        return [_hold_record(r, _from_text) for r in rows]
 
     def carried(self, network_id: str) -> list[CarriedRecord]:
         """The spend approved escalations carry into later replans of the network, oldest first."""
@@ -1484,17 +1465,7 @@ class SqlitePlanStore:
                 "WHERE network_id = ? ORDER BY at, rule",
                 (network_id,),
             ).fetchall()
-        return [
-            CarriedRecord(
-                r["network_id"],
-                r["plan_version"],
-                r["rule"],
-                float(r["spend"]),
-                tuple(json.loads(r["signals"])),
-                _from_text(r["at"]),
-            )
-            for r in rows
-        ]
+        return [_carried_record(r, _from_text) for r in rows]
 
     def expire(
         self, network_id: str, plan_version: int, escalation: str, holds: Sequence[HoldInput], *, detail: str
@@ -1582,7 +1553,7 @@ def _find_by_key(
     ).fetchone()
     if row is None:
         return None
-    record = _plan_record(row)
+    record = _plan_record(row, _from_text)
     if record.request_hash and request_hash and record.request_hash != request_hash:
         raise IdempotencyConflict(network_id, kind.value, key, record.version)
     return record
@@ -1616,37 +1587,48 @@ def _plan_not_found(network_id: str, version: int) -> NotFound:
     return NotFound("plan", f"{network_id} version {version}", "list the plans of the network to see its versions")
 
 
-def _plan_summary(row: sqlite3.Row) -> PlanSummaryRecord:
+class Row(Protocol):
+    """A result row read by column name (`sqlite3.Row`, psycopg's dict row)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+TimeReader = Callable[[Any], datetime]
+"""How a store's time column becomes a UTC datetime (SQLite keeps fixed-width text, `_from_text`;
+PostgreSQL a TIMESTAMPTZ). Every `*_record` below takes one, so both stores share the conversions."""
+
+
+def _plan_summary(row: Row, when: TimeReader) -> PlanSummaryRecord:
     return PlanSummaryRecord(
         network_id=row["network_id"],
         version=row["version"],
         network_version=row["network_version"],
         baseline_version=row["baseline_version"],
-        signals=row["signals"],
+        signals=bytes(row["signals"]),
         status=row["status"],
         objective=_objective(row["objective"]),
-        created_at=_from_text(row["created_at"]),
+        created_at=when(row["created_at"]),
         idempotency_key=row["idempotency_key"],
         n_decisions=row["n_decisions"],
         n_needs_approval=row["n_needs_approval"],
     )
 
 
-def _plan_record(row: sqlite3.Row) -> PlanRecord:
+def _plan_record(row: Row, when: TimeReader) -> PlanRecord:
     return PlanRecord(
         network_id=row["network_id"],
         version=row["version"],
         network_version=row["network_version"],
         baseline_version=row["baseline_version"],
-        signals=row["signals"],
-        plan=row["plan"],
+        signals=bytes(row["signals"]),
+        plan=bytes(row["plan"]),
         status=row["status"],
         objective=_objective(row["objective"]),
-        created_at=_from_text(row["created_at"]),
+        created_at=when(row["created_at"]),
         idempotency_key=row["idempotency_key"],
         n_decisions=row["n_decisions"],
         n_needs_approval=row["n_needs_approval"],
-        extra=row["extra"],
+        extra=bytes(row["extra"]),
         request_kind=row["request_kind"],
         request_hash=row["request_hash"],
         trigger=row["trigger"],
@@ -1654,19 +1636,19 @@ def _plan_record(row: sqlite3.Row) -> PlanRecord:
 
 
 def _objective(stored: float | None) -> float:
-    # SQLite stores NaN (a plan without a solution) as NULL.
+    # SQLite stores NaN (a plan without a solution) as NULL; PostgreSQL keeps NaN.
     return math.nan if stored is None else float(stored)
 
 
-def _decision_record(row: sqlite3.Row, signoffs: Sequence[SignOff] = ()) -> DecisionRecord:
+def _decision_record(row: Row, when: TimeReader, signoffs: Sequence[SignOff] = ()) -> DecisionRecord:
     return DecisionRecord(
         network_id=row["network_id"],
         plan_version=row["plan_version"],
         index=row["idx"],
-        blob=row["blob"],
+        blob=bytes(row["blob"]),
         state=DecisionState(row["state"]),
         decided_by=row["decided_by"],
-        decided_at=None if row["decided_at"] is None else _from_text(row["decided_at"]),
+        decided_at=None if row["decided_at"] is None else when(row["decided_at"]),
         note=row["note"],
         escalation=row["escalation"],
         approver=row["approver"],
@@ -1675,20 +1657,84 @@ def _decision_record(row: sqlite3.Row, signoffs: Sequence[SignOff] = ()) -> Deci
     )
 
 
-def joint_members(approver: str) -> tuple[str, ...]:
-    """The member functions of a joint approver key ("joint:procurement+production"); () for a role."""
-    return tuple(approver[len("joint:") :].split("+")) if approver.startswith("joint:") else ()
-
-
-def _signoff(row: sqlite3.Row) -> SignOff:
+def _signoff(row: Row, when: TimeReader) -> SignOff:
     return SignOff(
         function=row["function"],
         principal=row["principal"],
         credential=row["credential"],
         approve=bool(row["approve"]),
-        at=_from_text(row["at"]),
+        at=when(row["at"]),
         note=row["note"],
     )
+
+
+def _inbox_record(row: Row, when: TimeReader) -> InboxRecord:
+    return InboxRecord(
+        seq=int(row["seq"]),
+        network_id=row["network_id"],
+        source=row["source"],
+        source_id=row["source_id"],
+        revision=row["revision"],
+        change=SignalChange(row["change"]),
+        signal=bytes(row["signal"]),
+        content=row["content"],
+        detected_at=None if row["detected_at"] is None else when(row["detected_at"]),
+        received_at=when(row["received_at"]),
+        principal=row["principal"],
+        credential=row["credential"],
+        first_by=row["first_by"],
+        final_by=row["final_by"],
+    )
+
+
+def _settings_record(row: Row, when: TimeReader) -> NetworkSettingsRecord:
+    return NetworkSettingsRecord(
+        row["network_id"],
+        bool(row["automatic"]),
+        float(row["window_seconds"]),
+        bytes(row["settings"]),
+        when(row["updated_at"]),
+    )
+
+
+def _hold_record(row: Row, when: TimeReader) -> HoldRecord:
+    return HoldRecord(
+        row["network_id"],
+        row["plan_version"],
+        row["rule"],
+        bool(row["forbid"]),
+        tuple(json.loads(row["signals"])),
+        row["reason"],
+        when(row["at"]),
+    )
+
+
+def _carried_record(row: Row, when: TimeReader) -> CarriedRecord:
+    return CarriedRecord(
+        row["network_id"],
+        row["plan_version"],
+        row["rule"],
+        float(row["spend"]),
+        tuple(json.loads(row["signals"])),
+        when(row["at"]),
+    )
+
+
+def _audit_record(row: Row, when: TimeReader) -> AuditRecord:
+    return AuditRecord(
+        int(row["seq"]),
+        row["network_id"],
+        when(row["at"]),
+        row["principal"],
+        row["credential"],
+        row["action"],
+        row["detail"],
+    )
+
+
+def joint_members(approver: str) -> tuple[str, ...]:
+    """The member functions of a joint approver key ("joint:procurement+production"); () for a role."""
+    return tuple(approver[len("joint:") :].split("+")) if approver.startswith("joint:") else ()
 
 
 def _signoffs(conn: sqlite3.Connection, network_id: str, plan_version: int, escalation: str) -> tuple[SignOff, ...]:
@@ -1699,7 +1745,7 @@ def _signoffs(conn: sqlite3.Connection, network_id: str, plan_version: int, esca
         "WHERE network_id = ? AND plan_version = ? AND escalation = ? ORDER BY at, function",
         (network_id, plan_version, escalation),
     ).fetchall()
-    return tuple(_signoff(r) for r in rows)
+    return tuple(_signoff(r, _from_text) for r in rows)
 
 
 def _signers(conn: sqlite3.Connection, network_id: str, plan_version: int, escalation: str) -> str:
@@ -1723,35 +1769,6 @@ def _check_change(network_id: str, where: str, e: InboxInput, last: InboxRecord 
         raise ValidationError(
             "signal", ident, f"{where}.change", f"is {e.change.value}, but this id {state}; publish it as new"
         )
-
-
-def _inbox_record(row: sqlite3.Row) -> InboxRecord:
-    return InboxRecord(
-        seq=row["seq"],
-        network_id=row["network_id"],
-        source=row["source"],
-        source_id=row["source_id"],
-        revision=row["revision"],
-        change=SignalChange(row["change"]),
-        signal=bytes(row["signal"]),
-        content=row["content"],
-        detected_at=None if row["detected_at"] is None else _from_text(row["detected_at"]),
-        received_at=_from_text(row["received_at"]),
-        principal=row["principal"],
-        credential=row["credential"],
-        first_by=row["first_by"],
-        final_by=row["final_by"],
-    )
-
-
-def _settings_record(row: sqlite3.Row) -> NetworkSettingsRecord:
-    return NetworkSettingsRecord(
-        row["network_id"],
-        bool(row["automatic"]),
-        float(row["window_seconds"]),
-        bytes(row["settings"]),
-        _from_text(row["updated_at"]),
-    )
 
 
 def _mark_answered(

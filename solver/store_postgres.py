@@ -69,18 +69,26 @@ from solver.store import (
     PlanRecord,
     PlanSummaryRecord,
     RequestKind,
-    SignalChange,
     SignOff,
     StaleBaseline,
     StoreUnavailable,
     SupersededPlan,
+    _audit_record,
+    _carried_record,
     _check_change,
     _check_kind,
     _check_network_id,
     _check_state,
     _check_version,
+    _decision_record,
+    _hold_record,
+    _inbox_record,
     _network_not_found,
     _plan_not_found,
+    _plan_record,
+    _plan_summary,
+    _settings_record,
+    _signoff,
     _utc_now,
     joint_members,
 )
@@ -721,7 +729,7 @@ class PostgresPlanStore:
             ).fetchone()
         if row is None:
             raise _plan_not_found(network_id, version)
-        return _plan_record(row)
+        return _plan_record(row, _utc)
 
     def latest_plan_version(self, network_id: str) -> int:
         _check_network_id(network_id)
@@ -734,7 +742,7 @@ class PostgresPlanStore:
             rows = cur.execute(
                 f"SELECT {_PLAN_SUMMARY_COLUMNS} FROM plans WHERE network_id = %s ORDER BY version", (network_id,)
             ).fetchall()
-        return [_plan_summary(r) for r in rows]
+        return [_plan_summary(r, _utc) for r in rows]
 
     def find_plan_by_key(
         self, network_id: str, key: str, *, kind: str = RequestKind.PLAN, request_hash: str = ""
@@ -751,7 +759,7 @@ class PostgresPlanStore:
                 f"SELECT {_PLAN_COLUMNS} FROM plans WHERE network_id = %s AND version > %s ORDER BY version",
                 (network_id, version),
             ).fetchall()
-        return [_plan_record(r) for r in rows]
+        return [_plan_record(r, _utc) for r in rows]
 
     # -- decisions
 
@@ -780,8 +788,10 @@ class PostgresPlanStore:
                 'WHERE network_id = %s AND plan_version = %s ORDER BY at, function COLLATE "C"',
                 (network_id, version),
             ).fetchall():
-                signoffs.setdefault(r["escalation"], []).append(_signoff(r))
-        return [_decision_record(r, tuple(signoffs.get(r["escalation"], ())) if r["escalation"] else ()) for r in rows]
+                signoffs.setdefault(r["escalation"], []).append(_signoff(r, _utc))
+        return [
+            _decision_record(r, _utc, tuple(signoffs.get(r["escalation"], ())) if r["escalation"] else ()) for r in rows
+        ]
 
     def decide(
         self,
@@ -891,7 +901,7 @@ class PostgresPlanStore:
                 (network_id, plan_version, index),
             ).fetchone()
             assert updated is not None  # read in this transaction above
-            return _decision_record(updated, _signoffs(cur, network_id, plan_version, escalation))
+            return _decision_record(updated, _utc, _signoffs(cur, network_id, plan_version, escalation))
 
         return self._write(network_id, body)
 
@@ -903,12 +913,7 @@ class PostgresPlanStore:
                 "WHERE network_id = %s AND seq > %s ORDER BY seq",
                 (network_id, after),
             ).fetchall()
-        return [
-            AuditRecord(
-                r["seq"], r["network_id"], _utc(r["at"]), r["principal"], r["credential"], r["action"], r["detail"]
-            )
-            for r in rows
-        ]
+        return [_audit_record(r, _utc) for r in rows]
 
     # -- the inbox
 
@@ -935,7 +940,7 @@ class PostgresPlanStore:
                     "ORDER BY revision DESC LIMIT 1",
                     (network_id, e.source, e.source_id),
                 ).fetchone()
-                last = None if row is None else _inbox_record(row)
+                last = None if row is None else _inbox_record(row, _utc)
                 if last is not None and last.change == e.change and last.content == e.content:
                     out.append(replace(last, duplicate=True))
                     continue
@@ -999,7 +1004,7 @@ class PostgresPlanStore:
                 + " ORDER BY seq",
                 (network_id,),
             ).fetchall()
-        return [_inbox_record(r) for r in rows]
+        return [_inbox_record(r, _utc) for r in rows]
 
     # -- settings and holds
 
@@ -1011,15 +1016,7 @@ class PostgresPlanStore:
                 "WHERE network_id = %s",
                 (network_id,),
             ).fetchone()
-        if row is None:
-            return None
-        return NetworkSettingsRecord(
-            row["network_id"],
-            bool(row["automatic"]),
-            float(row["window_seconds"]),
-            bytes(row["settings"]),
-            _utc(row["updated_at"]),
-        )
+        return None if row is None else _settings_record(row, _utc)
 
     def put_settings(
         self, network_id: str, *, automatic: bool, window_seconds: float, settings: bytes, actor: Actor = OPEN_ACTOR
@@ -1062,18 +1059,7 @@ class PostgresPlanStore:
                 'WHERE network_id = %s ORDER BY at, rule COLLATE "C"',
                 (network_id,),
             ).fetchall()
-        return [
-            HoldRecord(
-                r["network_id"],
-                r["plan_version"],
-                r["rule"],
-                bool(r["forbid"]),
-                tuple(json.loads(r["signals"])),
-                r["reason"],
-                _utc(r["at"]),
-            )
-            for r in rows
-        ]
+        return [_hold_record(r, _utc) for r in rows]
 
     def carried(self, network_id: str) -> list[CarriedRecord]:
         _check_network_id(network_id)
@@ -1083,17 +1069,7 @@ class PostgresPlanStore:
                 'WHERE network_id = %s ORDER BY at, rule COLLATE "C"',
                 (network_id,),
             ).fetchall()
-        return [
-            CarriedRecord(
-                r["network_id"],
-                r["plan_version"],
-                r["rule"],
-                float(r["spend"]),
-                tuple(json.loads(r["signals"])),
-                _utc(r["at"]),
-            )
-            for r in rows
-        ]
+        return [_carried_record(r, _utc) for r in rows]
 
     def expire(
         self, network_id: str, plan_version: int, escalation: str, holds: Sequence[HoldInput], *, detail: str
@@ -1184,80 +1160,10 @@ def _find_by_key(cur: Cursor, network_id: str, kind: RequestKind, key: str, requ
     ).fetchone()
     if row is None:
         return None
-    record = _plan_record(row)
+    record = _plan_record(row, _utc)
     if record.request_hash and request_hash and record.request_hash != request_hash:
         raise IdempotencyConflict(network_id, kind.value, key, record.version)
     return record
-
-
-def _objective(stored: float | None) -> float:
-    # NaN is stored as NaN; NULL cannot be written by this store but reads as NaN as in SQLite.
-    return math.nan if stored is None else float(stored)
-
-
-def _plan_summary(row: DictRow) -> PlanSummaryRecord:
-    return PlanSummaryRecord(
-        network_id=row["network_id"],
-        version=row["version"],
-        network_version=row["network_version"],
-        baseline_version=row["baseline_version"],
-        signals=bytes(row["signals"]),
-        status=row["status"],
-        objective=_objective(row["objective"]),
-        created_at=_utc(row["created_at"]),
-        idempotency_key=row["idempotency_key"],
-        n_decisions=row["n_decisions"],
-        n_needs_approval=row["n_needs_approval"],
-    )
-
-
-def _plan_record(row: DictRow) -> PlanRecord:
-    return PlanRecord(
-        network_id=row["network_id"],
-        version=row["version"],
-        network_version=row["network_version"],
-        baseline_version=row["baseline_version"],
-        signals=bytes(row["signals"]),
-        plan=bytes(row["plan"]),
-        status=row["status"],
-        objective=_objective(row["objective"]),
-        created_at=_utc(row["created_at"]),
-        idempotency_key=row["idempotency_key"],
-        n_decisions=row["n_decisions"],
-        n_needs_approval=row["n_needs_approval"],
-        extra=bytes(row["extra"]),
-        request_kind=row["request_kind"],
-        request_hash=row["request_hash"],
-        trigger=row["trigger"],
-    )
-
-
-def _decision_record(row: DictRow, signoffs: Sequence[SignOff] = ()) -> DecisionRecord:
-    return DecisionRecord(
-        network_id=row["network_id"],
-        plan_version=row["plan_version"],
-        index=row["idx"],
-        blob=bytes(row["blob"]),
-        state=DecisionState(row["state"]),
-        decided_by=row["decided_by"],
-        decided_at=None if row["decided_at"] is None else _utc(row["decided_at"]),
-        note=row["note"],
-        escalation=row["escalation"],
-        approver=row["approver"],
-        decided_credential=row["decided_credential"],
-        signoffs=tuple(signoffs),
-    )
-
-
-def _signoff(row: DictRow) -> SignOff:
-    return SignOff(
-        function=row["function"],
-        principal=row["principal"],
-        credential=row["credential"],
-        approve=bool(row["approve"]),
-        at=_utc(row["at"]),
-        note=row["note"],
-    )
 
 
 def _signoffs(cur: Cursor, network_id: str, plan_version: int, escalation: str) -> tuple[SignOff, ...]:
@@ -1268,30 +1174,11 @@ def _signoffs(cur: Cursor, network_id: str, plan_version: int, escalation: str) 
         'WHERE network_id = %s AND plan_version = %s AND escalation = %s ORDER BY at, function COLLATE "C"',
         (network_id, plan_version, escalation),
     ).fetchall()
-    return tuple(_signoff(r) for r in rows)
+    return tuple(_signoff(r, _utc) for r in rows)
 
 
 def _signers(cur: Cursor, network_id: str, plan_version: int, escalation: str) -> str:
     return ", ".join(f"{s.principal} ({s.function})" for s in _signoffs(cur, network_id, plan_version, escalation))
-
-
-def _inbox_record(row: DictRow) -> InboxRecord:
-    return InboxRecord(
-        seq=int(row["seq"]),
-        network_id=row["network_id"],
-        source=row["source"],
-        source_id=row["source_id"],
-        revision=row["revision"],
-        change=SignalChange(row["change"]),
-        signal=bytes(row["signal"]),
-        content=row["content"],
-        detected_at=None if row["detected_at"] is None else _utc(row["detected_at"]),
-        received_at=_utc(row["received_at"]),
-        principal=row["principal"],
-        credential=row["credential"],
-        first_by=row["first_by"],
-        final_by=row["final_by"],
-    )
 
 
 def _mark_answered(cur: Cursor, network_id: str, version: int, first: Sequence[int], final: Sequence[int]) -> None:
