@@ -220,15 +220,17 @@ class AlwaysOn:
         to lapse to within authority (`OnExpiry.WITHIN_AUTHORITY`)."""
         if self.store.latest_plan_version(network_id) == 0:
             return []
-        plan = self.store.get_plan(network_id)
-        if plan.n_needs_approval == 0:
+        # Checked every second: the pending rows first (few, small), the plan version only then.
+        pending = self.store.list_decisions(network_id, 0, DecisionState.PENDING)
+        if not pending:
             return []
+        plan = self.store.get_plan(network_id, pending[0].plan_version)
         protocols = self.service._decoded_network(self.store.get_network(network_id, plan.network_version)).protocols
         if protocols is None:
             return []
         approvers = {r.id: r.approver for r in protocols.authority_rules}
         due: dict[str, DueExpiry] = {}
-        for record in self.store.list_decisions(network_id, plan.version, DecisionState.PENDING):
+        for record in pending:
             rules = [r for r in protocols.authority_rules if escalation_key(r.id, approvers) == record.escalation]
             if not rules or not all(r.on_expiry == OnExpiry.WITHIN_AUTHORITY for r in rules):
                 continue
@@ -274,7 +276,6 @@ class AlwaysOn:
                 ]
             return decisions[version]
 
-        triggers = {v: self.store.get_plan(network_id, v).trigger for v in stored}
         entries = []
         for row in self.store.inbox(network_id):
             sid = f"{row.source}:{row.source_id}"
@@ -297,7 +298,7 @@ class AlwaysOn:
                             (
                                 stored[v].created_at
                                 for v in sorted(stored)
-                                if v > row.final_by and triggers[v] in ("rejection", "expiry")
+                                if v > row.final_by and stored[v].trigger in ("rejection", "expiry")
                             ),
                             None,
                         )

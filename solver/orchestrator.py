@@ -204,10 +204,10 @@ class Orchestrator:
 
     def _escalations_waiting(self, network_id: str) -> bool:
         """Whether the network's latest plan version has decisions waiting for approval (whose
-        windows the lease holder watches)."""
+        windows the lease holder watches): the pending rows alone, never the plan, are read."""
         if self.store.latest_plan_version(network_id) == 0:
             return False
-        return self.store.get_plan(network_id).n_needs_approval > 0
+        return bool(self.store.list_decisions(network_id, 0, DecisionState.PENDING))
 
     def _launch(self, network_id: str) -> None:
         with self._wake:

@@ -226,6 +226,8 @@ class PlanSummaryRecord:
     idempotency_key: str
     n_decisions: int
     n_needs_approval: int
+    trigger: str = ""
+    """What made the version (`PlanRecord.trigger`)."""
 
 
 @dataclass(frozen=True)
@@ -740,9 +742,10 @@ _NETWORK_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 _PLAN_SUMMARY_COLUMNS = (
     "network_id, version, network_version, baseline_version, signals, status, objective, created_at, "
-    "idempotency_key, n_decisions, n_needs_approval"
+    "idempotency_key, n_decisions, n_needs_approval, trigger"
 )
-_PLAN_COLUMNS = _PLAN_SUMMARY_COLUMNS + ", plan, extra, request_kind, request_hash, trigger"
+"""The plan columns both stores read, shared like the `*_record` conversions below."""
+_PLAN_COLUMNS = _PLAN_SUMMARY_COLUMNS + ", plan, extra, request_kind, request_hash"
 _INBOX_COLUMNS = (
     "seq, network_id, source, source_id, revision, change, signal, content, detected_at, received_at, principal, "
     "credential, first_by, final_by"
@@ -1028,11 +1031,11 @@ class SqlitePlanStore:
                     idempotency_key,
                     len(decisions),
                     n_needs_approval,
+                    trigger,
                     plan,
                     extra,
                     kind.value,
                     request_hash,
-                    trigger,
                 ),
             )
             _mark_answered(conn, network_id, version, inbox_first, inbox_final)
@@ -1611,6 +1614,7 @@ def _plan_summary(row: Row, when: TimeReader) -> PlanSummaryRecord:
         idempotency_key=row["idempotency_key"],
         n_decisions=row["n_decisions"],
         n_needs_approval=row["n_needs_approval"],
+        trigger=row["trigger"],
     )
 
 

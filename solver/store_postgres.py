@@ -42,7 +42,12 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from models.errors import ConcertoError, ValidationError
 from solver.store import (
+    _DECISION_COLUMNS,
+    _INBOX_COLUMNS,
+    _NETWORK_COLUMNS,
     _NETWORK_ID,
+    _PLAN_COLUMNS,
+    _PLAN_SUMMARY_COLUMNS,
     OPEN_ACTOR,
     POSTGRES_SCHEMES,
     SCHEMA_VERSION,
@@ -276,20 +281,6 @@ _LOCK_CLASS = 0x436F6E63
 """The first key of a network's write lock ("Conc"); the second is `_network_key` of its id."""
 _MIGRATION_LOCK = (0x436F6D67, 0)
 """The two keys of the lock a server holds while it creates or migrates the schema ("Comg")."""
-
-_PLAN_SUMMARY_COLUMNS = (
-    "network_id, version, network_version, baseline_version, signals, status, objective, created_at, "
-    "idempotency_key, n_decisions, n_needs_approval"
-)
-_PLAN_COLUMNS = _PLAN_SUMMARY_COLUMNS + ", plan, extra, request_kind, request_hash, trigger"
-_INBOX_COLUMNS = (
-    "seq, network_id, source, source_id, revision, change, signal, content, detected_at, received_at, principal, "
-    "credential, first_by, final_by"
-)
-_DECISION_COLUMNS = (
-    "network_id, plan_version, idx, blob, state, decided_by, decided_at, note, escalation, approver, decided_credential"
-)
-_NETWORK_COLUMNS = "network_id, version, name, network, protocols, created_at, tenant, created_by"
 
 _WRITE_ATTEMPTS = 5
 """How often a write that lost a race (unique violation, serialization failure, deadlock) is run
@@ -662,11 +653,11 @@ class PostgresPlanStore:
                     idempotency_key,
                     len(decisions),
                     n_needs_approval,
+                    trigger,
                     plan,
                     extra,
                     kind.value,
                     request_hash,
-                    trigger,
                     actor.principal,
                 ),
             )
