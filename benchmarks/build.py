@@ -1,5 +1,10 @@
 """The build benchmark: per network size, the vectorized builder against the Pyomo twin (build and
-hand-off to HiGHS), HiGHS's solve, end-to-end time and peak memory, each phase timed on its own.
+hand-off to HiGHS), the solve by the chosen method (`--method`: auto, milp or lp_first), end-to-end
+time and peak memory, each phase timed on its own.
+
+The solve keeps a trace of what it knew when: each lower bound and each plan with its time. From it
+come the time to the first lower bound, the time to the first plan, and the certified gap at
+`GAP_CHECKPOINT` seconds (what a caller with a 60 s deadline would have had).
 
 Every measurement runs in a fresh process, so the peak memory of one does not leak into another.
 """
@@ -7,6 +12,7 @@ Every measurement runs in a fresh process, so the peak memory of one does not le
 from __future__ import annotations
 
 import hashlib
+import math
 import multiprocessing as mp
 import platform
 import resource
@@ -22,10 +28,16 @@ from typing import Any
 import numpy as np
 
 from benchmarks.jsonout import write_json
+from models.builder import LinearProgram
 from models.network import Network
 from models.signals import Signal, SignalType
+from models.solution import Solution
+from solver.backends.base import MipProgress, SolverBackend, WrappedBackend
+from solver.options import SolveOptions
 
 PYOMO_TIMEOUT_SECONDS = 600.0
+GAP_CHECKPOINT = 60.0
+"""Seconds into the solve at which the trace's certified gap is reported."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class BuildCase:
     mip_rel_gap: float = 0.01
     threads: int = 2
     pyomo: bool = True
+    method: str = "auto"
 
 
 @dataclass
@@ -63,6 +76,16 @@ class BuildResult:
     status: str = ""
     gap: float = float("nan")
     objective: float = float("nan")
+    bound: float = float("nan")
+    method: str = ""
+    first_bound_seconds: float = float("nan")
+    """Solve seconds to the first valid lower bound (LP-first: the relaxation without coupling rows)."""
+    first_plan_seconds: float = float("nan")
+    """Solve seconds to the first feasible plan."""
+    gap_at_checkpoint: float = float("nan")
+    """Certified gap of the best plan and bound known `GAP_CHECKPOINT` seconds into the solve (NaN:
+    no plan yet)."""
+    method_stats: dict[str, float] = field(default_factory=dict)
     peak_rss_mib: float = 0.0
     baseline_rss_mib: float = 0.0
     calendar_validate: float = 0.0
@@ -101,7 +124,7 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _vectorized_run(path: str, time_limit: float, gap: float, threads: int) -> dict[str, Any]:
+def _vectorized_run(path: str, time_limit: float, gap: float, threads: int, method: str) -> dict[str, Any]:
     """Read, validate, build, hand off, solve and extract, timing each phase (in a child process)."""
     from models.allocation import build_model
     from models.network import Network
@@ -109,6 +132,7 @@ def _vectorized_run(path: str, time_limit: float, gap: float, threads: int) -> d
     from solver.backends.highs import HighsBackend
     from solver.convert import read_network
     from solver.options import SolveOptions
+    from solver.planner import solve_model
 
     baseline = _rss_mib()
     t0 = time.perf_counter()
@@ -120,14 +144,17 @@ def _vectorized_run(path: str, time_limit: float, gap: float, threads: int) -> d
     t3 = time.perf_counter()
     protocol_build, protocol_cols = _protocol_build(net)
     calendar_validate, calendar_build = _calendar_build(spec)
-    backend = HighsBackend()
-    h = backend.load(lp, SolveOptions(time_limit=time_limit, mip_rel_gap=gap, threads=threads))
+    backend = _Traced(HighsBackend())
+    options = SolveOptions(time_limit=time_limit, mip_rel_gap=gap, threads=threads, method=method)
     t4 = time.perf_counter()
-    h.run()
+    backend.began = t4
+    solution = solve_model(lp, options, backend)
     t5 = time.perf_counter()
-    solution = backend.read_solution(h, lp, handoff=t4 - t3, solve=t5 - t4)
     plan = extract_plan(net, lp, solution, build_seconds=t3 - t2)
     t6 = time.perf_counter()
+    trace = backend.trace
+    bounds = [t for t, _, b in trace if math.isfinite(b)]
+    plans = [t for t, o, _ in trace if math.isfinite(o)]
     return {
         "n_cols": lp.n_cols,
         "n_rows": lp.n_rows,
@@ -136,21 +163,79 @@ def _vectorized_run(path: str, time_limit: float, gap: float, threads: int) -> d
         "read": t1 - t0,
         "validate": t2 - t1,
         "build": t3 - t2,
-        "handoff": t4 - t3,
-        "solve": t5 - t4,
+        "handoff": solution.handoff_seconds,
+        "solve": (t5 - t4) - solution.handoff_seconds,
         "extract": t6 - t5,
-        "end_to_end": t6 - t0,
+        "end_to_end": (t6 - t0) - (t4 - t3),  # without the protocol and calendar builds
         "status": plan.status.value,
         "gap": plan.gap,
         "objective": plan.objective,
+        "bound": plan.bound,
+        "method": plan.stats.method,
+        "method_stats": plan.stats.method_stats,
+        "first_bound_seconds": min(bounds, default=math.nan),
+        "first_plan_seconds": min(plans, default=math.nan),
+        "gap_at_checkpoint": gap_at(trace, GAP_CHECKPOINT),
+        "trace": trace,
         "peak_rss_mib": _rss_mib(),
         "baseline_rss_mib": baseline,
-        "highs_version": backend.version(),
+        "highs_version": HighsBackend().version(),
         "build_with_protocols": protocol_build,
         "protocol_columns": protocol_cols,
         "calendar_validate": calendar_validate,
         "calendar_build": calendar_build,
     }
+
+
+def gap_at(trace: list[tuple[float, float, float]], seconds: float) -> float:
+    """The certified gap of the best plan and the best bound in `trace` ((seconds, objective, bound)
+    entries, NaN where unknown) up to `seconds`: (objective - bound) / max(|objective|, 1); NaN
+    without both."""
+    known = [(o, b) for t, o, b in trace if t <= seconds]
+    objective = min((o for o, _ in known if math.isfinite(o)), default=math.nan)
+    bound = max((b for _, b in known if math.isfinite(b)), default=math.nan)
+    if math.isnan(objective) or math.isnan(bound):
+        return math.nan
+    return max(objective - bound, 0.0) / max(abs(objective), 1.0)
+
+
+class _Traced(WrappedBackend):
+    """A backend that notes (seconds since `began`, objective, bound) of every MIP update and every
+    LP-first report (NaN where one is unknown), and the final answer of every solve."""
+
+    def __init__(self, inner: SolverBackend) -> None:
+        super().__init__(inner)
+        self.began = time.perf_counter()
+        self.trace: list[tuple[float, float, float]] = []
+
+    def _note(self, update: MipProgress) -> None:
+        self.trace.append((time.perf_counter() - self.began, _finite(update.objective), _finite(update.bound)))
+
+    def method_progress(self) -> Callable[[MipProgress], None] | None:
+        return self._note
+
+    def solve(
+        self,
+        lp: LinearProgram,
+        options: SolveOptions,
+        *,
+        progress: Callable[[MipProgress], None] | None = None,
+        interrupt: Callable[[], bool] | None = None,
+        start: np.ndarray | None = None,
+    ) -> Solution:
+        def both(update: MipProgress) -> None:
+            self._note(update)
+            if progress is not None:
+                progress(update)
+
+        solution = self._inner.solve(lp, options, progress=both, interrupt=interrupt, start=start)
+        if solution.status.has_solution:
+            self.trace.append((time.perf_counter() - self.began, solution.objective, _finite(solution.bound)))
+        return solution
+
+
+def _finite(x: float) -> float:
+    return x if math.isfinite(x) else math.nan
 
 
 def _calendar_build(spec: Any) -> tuple[float, float]:
@@ -241,7 +326,7 @@ def measure(case: BuildCase, progress: Callable[[str], None] = print) -> BuildRe
         runs = []
         for k in range(case.repeat):
             progress(f"  {case.size}: vectorized run {k + 1}/{case.repeat}")
-            run = _in_child(_vectorized_run, str(path), case.time_limit, case.mip_rel_gap, case.threads)
+            run = _in_child(_vectorized_run, str(path), case.time_limit, case.mip_rel_gap, case.threads, case.method)
             assert run is not None
             runs.append(run)
         result.runs = runs
@@ -259,8 +344,22 @@ def measure(case: BuildCase, progress: Callable[[str], None] = print) -> BuildRe
         )
         for key in (*timed, "peak_rss_mib"):
             setattr(result, key, statistics.median(r[key] for r in runs))
-        for key in ("n_cols", "n_rows", "nnz", "n_integer", "status", "gap", "objective", "baseline_rss_mib"):
+        for key in (
+            "n_cols",
+            "n_rows",
+            "nnz",
+            "n_integer",
+            "status",
+            "gap",
+            "objective",
+            "bound",
+            "method",
+            "method_stats",
+            "baseline_rss_mib",
+        ):
             setattr(result, key, runs[-1][key])
+        for key in ("first_bound_seconds", "first_plan_seconds", "gap_at_checkpoint"):
+            setattr(result, key, statistics.median(r[key] for r in runs))
         if case.pyomo:
             pyomo_runs = []
             for k in range(case.repeat):
@@ -289,10 +388,11 @@ def report(results: list[BuildResult]) -> str:
         "| size | columns | integer | rows | nonzeros | validate s | build s | build+protocols s "
         "| calendars: validate + build s | hand-off s "
         "| Pyomo build s "
-        "| Pyomo hand-off s | speed-up | solve s | status | gap | end-to-end s | e2e / solve | peak MiB "
+        "| Pyomo hand-off s | speed-up | method | solve s | first bound s | first plan s "
+        f"| gap at {GAP_CHECKPOINT:g} s | status | gap | end-to-end s | e2e / solve | peak MiB "
         "| Pyomo peak MiB |"
     )
-    lines = [head, "|" + "---|" * 20]
+    lines = [head, "|" + "---|" * 24]
     for r in results:
         speedup = r.speedup
         pyomo_build = fmt(r.pyomo_build, 2) if r.pyomo_build is not None else r.pyomo_note
@@ -301,11 +401,18 @@ def report(results: list[BuildResult]) -> str:
             f"| {fmt(r.build)} | {fmt(r.build_with_protocols)} ({r.protocol_ratio:.2f}x) "
             f"| {fmt(r.calendar_validate)} + {fmt(r.calendar_build)} ({r.calendar_ratio:.2f}x) | {fmt(r.handoff)} "
             f"| {pyomo_build} "
-            f"| {fmt(r.pyomo_handoff, 2)} | {'-' if speedup is None else f'{speedup:,.0f}x'} | {fmt(r.solve, 2)} "
-            f"| {r.status} | {r.gap:.2%} | {fmt(r.end_to_end, 2)} | {r.overhead:.3f} | {r.peak_rss_mib:,.0f} "
+            f"| {fmt(r.pyomo_handoff, 2)} | {'-' if speedup is None else f'{speedup:,.0f}x'} | {r.method} "
+            f"| {fmt(r.solve, 2)} | {_maybe(r.first_bound_seconds, '.1f')} | {_maybe(r.first_plan_seconds, '.1f')} "
+            f"| {_maybe(r.gap_at_checkpoint, '.2%', 'no plan')} "
+            f"| {r.status} | {_maybe(r.gap, '.2%')} | {fmt(r.end_to_end, 2)} | {r.overhead:.3f} "
+            f"| {r.peak_rss_mib:,.0f} "
             f"| {fmt(r.pyomo_peak_rss_mib, 0)} |"
         )
     return "\n".join(lines)
+
+
+def _maybe(x: float, spec: str, missing: str = "-") -> str:
+    return missing if math.isnan(x) else format(x, spec)
 
 
 def cpu_model() -> str:

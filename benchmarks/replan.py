@@ -42,7 +42,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ from models.signals import Signal, SignalType, apply_signals
 from solver.backends.highs import HighsBackend
 from solver.convert import network_json
 from solver.diff import diff_plans
-from solver.options import SolveOptions
+from solver.options import AUTO, MILP, SolveOptions
 from solver.planner import ReplanResult, business_objective, compile_model, plan_network, replan
 
 WEEK = 168.0
@@ -91,6 +91,9 @@ class ReplanSettings:
     """How far upstream the first answer's reach goes (the replan option of that name)."""
     kinds: tuple[str, ...] = ()
     """Disruptions to run, by name; empty: all seven."""
+    method: str = AUTO
+    """How the baseline and the full replans are solved (`solver.options.METHODS`); the cold solve
+    is always HiGHS's MILP on the whole model, the reference every replan is measured against."""
 
     def options(self, gap: float | None = None) -> SolveOptions:
         return SolveOptions(
@@ -98,6 +101,7 @@ class ReplanSettings:
             time_limit=self.time_limit,
             threads=self.threads,
             seed=self.seed,
+            method=self.method,
         )
 
 
@@ -259,6 +263,10 @@ class ReplanRow:
     final_objective: float = math.nan
     final_status: str = ""
     final_gap: float = math.nan
+    final_method: str = ""
+    final_warm: bool = False
+    """Whether the final answer re-solved LP-first from the previous solve's live model."""
+    final_lp_iterations: float = math.nan
     mip_start_accepted: bool | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
 
@@ -276,11 +284,16 @@ class ReplanRow:
         """Cold time over the time to the first answer."""
         return self.cold_seconds / self.first_seconds
 
+    @property
+    def final_speedup(self) -> float:
+        """Cold time (the monolithic MILP) over the time to the final answer."""
+        return self.cold_seconds / self.final_seconds
+
 
 def _cold_run(spec: NetworkSpec, signals: tuple[Signal, ...], options: SolveOptions) -> dict[str, Any]:
     began = time.perf_counter()
     model = compile_model(spec, None, signals)
-    solution = HighsBackend().solve(model.lp, options)
+    solution = HighsBackend().solve(model.lp, replace(options, method=MILP))
     plan = extract_plan(model.net, model.lp, solution, build_seconds=model.build_seconds)
     return {
         "cold_build": model.build_seconds,
@@ -293,10 +306,17 @@ def _cold_run(spec: NetworkSpec, signals: tuple[Signal, ...], options: SolveOpti
 
 
 def _replan_run(
-    spec: NetworkSpec, baseline: Plan, signals: tuple[Signal, ...], options: SolveOptions, upstream_hops: int
+    spec: NetworkSpec,
+    baseline: Plan,
+    signals: tuple[Signal, ...],
+    options: SolveOptions,
+    upstream_hops: int,
+    warm_key: str,
 ) -> dict[str, Any]:
     replan_options = ReplanOptions(stability_weight=0.0, upstream_hops=upstream_hops)
-    answers: list[ReplanResult] = list(replan(spec, baseline, signals, options, replan_options, backend=HighsBackend()))
+    answers: list[ReplanResult] = list(
+        replan(spec, baseline, signals, options, replan_options, backend=HighsBackend(), warm_key=warm_key)
+    )
     first = next((a for a in answers if a.kind == "first"), None)
     final = answers[-1]
     run: dict[str, Any] = {
@@ -313,6 +333,9 @@ def _replan_run(
         "final_objective": final.business_objective,
         "final_status": final.kind,
         "final_gap": final.plan.gap,
+        "final_method": final.plan.stats.method,
+        "final_warm": bool(final.plan.stats.method_stats.get("warm", 0.0)),
+        "final_lp_iterations": final.plan.stats.method_stats.get("lp_iterations", math.nan),
         "mip_start_accepted": final.mip_start_accepted,
     }
     if first is not None:
@@ -358,8 +381,11 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
     spec = generate(size, seed=settings.seed)
     digest = hashlib.sha256((network_json(spec) + "\n").encode()).hexdigest()
     options = settings.options()
+    # The baseline and every replan of the size share one warm state: each full replan re-solves
+    # LP-first from the live model the solve before it left (the cold solves never touch it).
+    warm_key = f"replan-{size}-{settings.seed}"
     began = time.perf_counter()
-    baseline = plan_network(spec, options)
+    baseline = plan_network(spec, options, warm_key=warm_key)
     baseline_seconds = time.perf_counter() - began
     progress(
         f"  {size}: baseline {baseline.status.value}, objective {baseline.objective:,.0f} in {baseline_seconds:.1f} s"
@@ -381,13 +407,14 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
         )
         for k in range(repeat):
             run = _cold_run(spec, scenario.signals, options) | _replan_run(
-                spec, baseline, scenario.signals, options, settings.upstream_hops
+                spec, baseline, scenario.signals, options, settings.upstream_hops, warm_key
             )
             row.runs.append(run)
             progress(
                 f"  {size} {scenario.name} {k + 1}/{repeat}: cold {run['cold_seconds']:.2f} s, "
                 f"first {run.get('first_seconds', math.nan):.2f} s (reach {run.get('reach_share', math.nan):.0%}), "
-                f"final {run['final_seconds']:.2f} s"
+                f"final {run['final_seconds']:.2f} s ({run['final_method']}"
+                f"{', warm' if run['final_warm'] else ''})"
             )
         for key, value in row.runs[-1].items():
             setattr(row, key, value)
@@ -502,9 +529,10 @@ def _money(x: float, status: str) -> str:
 def report(results: list[SizeResult], settings: ReplanSettings) -> str:
     head = (
         "| size | disruption | reach | cold s (build+solve) | cold objective | first s | first objective "
-        "| first vs cold | final s | final objective | final vs cold | MIP start | speed-up cold/first |"
+        "| first vs cold | final s | final method | final objective | final vs cold | MIP start "
+        "| speed-up cold/first | speed-up cold/final |"
     )
-    lines = [head, "|" + "---|" * 13]
+    lines = [head, "|" + "---|" * 15]
     for result in results:
         for r in result.rows:
             start = "-" if r.mip_start_accepted is None else ("accepted" if r.mip_start_accepted else "rejected")
@@ -512,7 +540,9 @@ def report(results: list[SizeResult], settings: ReplanSettings) -> str:
                 f"| {r.size} | {r.scenario} | {r.reach_share:.0%} | {r.cold_seconds:.2f} "
                 f"({r.cold_build:.2f}+{r.cold_solve:.2f}) | {r.cold_objective:,.0f} | {_seconds(r.first_seconds)} "
                 f"| {_money(r.first_objective, r.first_status)} | {_pct(r.first_excess)} | {r.final_seconds:.2f} "
-                f"| {r.final_objective:,.0f} | {_pct(r.final_excess)} | {start} | {_ratio(r.speedup)} |"
+                f"| {r.final_method}{' (warm)' if r.final_warm else ''} "
+                f"| {r.final_objective:,.0f} | {_pct(r.final_excess)} | {start} | {_ratio(r.speedup)} "
+                f"| {_ratio(r.final_speedup)} |"
             )
     lines.append("")
     lines.append("| size | columns | integer | seed | baseline s | baseline objective | input SHA-256 |")

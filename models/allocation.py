@@ -41,6 +41,14 @@ COST_COMPONENTS = MODEL_COMPONENTS
 docstrings' readability."""
 
 
+COUPLING_FAMILIES = ("capacity_hours", "lane_capacity", "storage_capacity", "working_capital", "service_target")
+"""The constraint families that couple items through a shared resource: a node's production hours,
+a lane's capacity, a node's storage, the working-capital cap and the fill-rate targets. Without
+them the model falls apart into one flow network per bill of materials over time, and its LP is
+5-7x faster to solve (M: 2.6 s against 15.4 s); at the LP optimum only about 2% of their rows bind
+(M: 127 of 6,958). `solver.lp_first` therefore adds them only where the relaxation violates them."""
+
+
 def _grid(n: int, horizon: int) -> IntArray:
     """Flat row indices of an (n, horizon) family."""
     return np.arange(n * horizon, dtype=np.int64).reshape(n, horizon)

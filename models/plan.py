@@ -60,6 +60,11 @@ class SolveStats:
     solve_seconds: float
     backend: str
     backend_version: str
+    method: str = "milp"
+    """How the model was solved: "milp" or "lp_first" (`solver.options.METHODS`)."""
+    method_stats: dict[str, float] = field(default_factory=dict)
+    """The method's own figures and parameters (LP-first: LP solves, coupling rows switched on,
+    seconds per stage, the requested gap; see `solver.lp_first`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +125,9 @@ class Plan:
         if not self.has_solution:
             lines.append(f"  {self.message}")
             return "\n".join(lines)
-        lines.append(f"  objective {self.objective:,.2f} (bound {self.bound:,.2f}, gap {self.gap:.2%})")
+        lines.append(
+            f"  objective {self.objective:,.2f} (bound {self.bound:,.2f}, gap {self.gap:.2%}; {self.stats.method})"
+        )
         lines.append("  cost by component: " + ", ".join(f"{k} {v:,.2f}" for k, v in self.cost_by_component.items()))
         lines.append(
             f"  decisions: {len(self.purchases)} purchases, {len(self.activations)} backup activations, "
@@ -235,6 +242,8 @@ def extract_plan(
         solve_seconds=solution.solve_seconds,
         backend=solution.backend,
         backend_version=solution.backend_version,
+        method=solution.method,
+        method_stats=dict(solution.info) if solution.method != "milp" else {},
     )
     # Without a solution the tables are read off zeros: empty, with their columns named.
     x = solution.x if solution.x is not None else np.zeros(lp.n_cols)

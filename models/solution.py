@@ -51,3 +51,6 @@ class Solution:
     backend_version: str = ""
     message: str = ""
     info: dict[str, float] = field(default_factory=dict)
+    method: str = "milp"
+    """How it was solved: "milp" (the backend's branch and bound) or "lp_first" (`solver.lp_first`,
+    whose figures are in `info`)."""

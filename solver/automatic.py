@@ -353,7 +353,14 @@ class AlwaysOn:
             protocols = apply_holds(protocols, self.store.holds(network_id), answered, self.store.carried(network_id))
         backend = check_backend(request.backend, request.options)
         self.service.pool.check_room()
-        job = SolveJob(spec=spec, protocols=protocols, signals=signals, options=request.options, backend=backend)
+        job = SolveJob(
+            spec=spec,
+            protocols=protocols,
+            signals=signals,
+            options=request.options,
+            backend=backend,
+            warm_key=network_id,
+        )
         handle = self.service._submit(job, None, expired)
 
         def finish(result: JobResult) -> StoredPlan:

@@ -43,7 +43,7 @@ from solver.convert.files import read_published_signals
 from solver.demo import decision_record_line, run_demo, signal_line, timeline_lines
 from solver.errors import SOLVE_STATUS_METADATA
 from solver.limits import RequestLimits
-from solver.options import DEFAULT_MIP_REL_GAP, DEFAULT_TIME_LIMIT, SolveOptions
+from solver.options import AUTO, DEFAULT_MIP_REL_GAP, DEFAULT_TIME_LIMIT, METHODS, SolveOptions
 from solver.planner import compile_model, plan_network
 from solver.progress import ShowProgress, TerminalProgress, stream_progress
 from solver.records import DecisionState, NetworkSettings, SignalChange, StoredPlan
@@ -59,7 +59,12 @@ EXIT_INTERRUPTED = 128 + signal.SIGINT
 
 def _options(args: argparse.Namespace) -> SolveOptions:
     return SolveOptions(
-        time_limit=args.time_limit, mip_rel_gap=args.gap, threads=args.threads, seed=args.seed, verbose=args.verbose
+        time_limit=args.time_limit,
+        mip_rel_gap=args.gap,
+        threads=args.threads,
+        seed=args.seed,
+        verbose=args.verbose,
+        method=args.method,
     )
 
 
@@ -706,6 +711,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--threads", type=int, default=0, help="solver threads (0: the solver's choice)")
         p.add_argument("--seed", type=int, default=0, help="solver random seed")
         p.add_argument("--verbose", action="store_true", help="print the solver log")
+        p.add_argument(
+            "--method",
+            choices=METHODS,
+            default=AUTO,
+            help="milp: branch and bound on the whole model; lp_first: the LP relaxation with the coupling rows "
+            "added where violated, integers repaired, the gap certified by the relaxation's bound; auto: lp_first "
+            "from 20,000 free columns up (M and L), milp below",
+        )
         if json_out:
             p.add_argument(
                 "--json",

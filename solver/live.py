@@ -98,21 +98,27 @@ class LiveModel:
 
         In place, only the entries that differ are handed over (`SolverBackend.live` says how).
         Should the backend raise `RebuildRequired` (a structural difference, or a change the solver
-        rejects), the possibly half-updated instance is dropped and the model rebuilt.
+        rejects), the possibly half-updated instance is dropped and the model rebuilt; the new
+        instance starts from the old one's basis where it extends the old model
+        (`InPlaceModel.adopt_basis`).
         """
         began = time.perf_counter()
         try:
             update = self._model.update(new_lp)
         except RebuildRequired as rebuild:
-            self._model = self._backend.live(new_lp, self.options)
-            self.last_update = ModelUpdate(REBUILT, rebuild.reason, seconds=time.perf_counter() - began)
+            previous, self._model = self._model, self._backend.live(new_lp, self.options)
+            adopted = self._model.adopt_basis(previous)
+            del previous  # the old instance's memory goes before the next solve
+            reason = f"{rebuild.reason} (its basis carried over)" if adopted else rebuild.reason
+            self.last_update = ModelUpdate(REBUILT, reason, seconds=time.perf_counter() - began)
             return REBUILT
         self.last_update = dataclasses.replace(update, seconds=time.perf_counter() - began)
         return IN_PLACE
 
-    def solve(self) -> Solution:
-        """Run the live instance (from whatever state its last solve left) and read the result."""
-        return self._model.solve(handoff=self.last_update.seconds)
+    def solve(self, *, time_limit: float | None = None) -> Solution:
+        """Run the live instance (from whatever state its last solve left) and read the result;
+        `time_limit` (seconds) replaces the limit of `options` for this and later runs."""
+        return self._model.solve(handoff=self.last_update.seconds, time_limit=time_limit)
 
     def solve_lp_relaxation(self) -> Solution:
         """Solve the model with every integer column relaxed to continuous, then restore the

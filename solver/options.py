@@ -15,6 +15,16 @@ DEFAULT_TIME_LIMIT = 60.0
 """Seconds a solve may take when the request does not say: the CLI's `--time-limit` and the
 server's `--time-limit` default."""
 
+AUTO = "auto"
+MILP = "milp"
+LP_FIRST = "lp_first"
+METHODS = (AUTO, MILP, LP_FIRST)
+"""How a model is solved. "milp": the backend's branch and bound on the whole model (the monolithic
+path). "lp_first": the LP relaxation with the coupling rows added where violated, integers
+repaired, the gap certified by the relaxation, branch and bound only if that gap is too wide
+(`solver.lp_first`). "auto": LP-first for large models on a backend with in-place updates, the
+MILP otherwise (`solver.lp_first.chosen_method`)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class SolveOptions:
@@ -30,6 +40,8 @@ class SolveOptions:
     """Random seed of the solver, for repeatable runs."""
     verbose: bool = False
     """Print the solver's log to stdout."""
+    method: str = AUTO
+    """One of `METHODS`: "auto", "milp" or "lp_first"."""
 
     def __post_init__(self) -> None:
         if math.isnan(self.time_limit) or self.time_limit <= 0:
@@ -42,3 +54,7 @@ class SolveOptions:
             raise ValidationError("solve options", "options", "threads", f"is {self.threads}; use 0 or more")
         if self.seed < 0:
             raise ValidationError("solve options", "options", "seed", f"is {self.seed}; use 0 or more")
+        if self.method not in METHODS:
+            raise ValidationError(
+                "solve options", "options", "method", f"is {self.method!r}; use one of {', '.join(METHODS)}"
+            )

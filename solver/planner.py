@@ -13,6 +13,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from models.allocation import build_model
 from models.builder import LinearProgram
 from models.network import Network, NetworkSpec
@@ -32,7 +34,8 @@ from models.signals import Signal, apply_signals
 from models.solution import Solution, SolveStatus
 from solver.backends.base import BackendFeature, SolverBackend
 from solver.backends.registry import default_backend
-from solver.options import SolveOptions
+from solver.lp_first import WARM_STATES, chosen_method, solve_lp_first
+from solver.options import AUTO, MILP, SolveOptions
 
 MIN_SOLVE_SECONDS = 0.01
 """The time limit a solve gets when its call's budget is spent (`SolveOptions` refuses 0): the
@@ -51,6 +54,28 @@ def budget_left(options: SolveOptions, began: float) -> SolveOptions:
 def budget_spent(options: SolveOptions, began: float) -> bool:
     """Whether the time limit of `options`, counted from `began`, has passed."""
     return time.perf_counter() - began >= options.time_limit
+
+
+def solve_model(
+    lp: LinearProgram,
+    options: SolveOptions,
+    backend: SolverBackend,
+    *,
+    start: np.ndarray | None = None,
+    warm_key: str | None = None,
+) -> Solution:
+    """Solve `lp` by the method `options.method` resolves to (`solver.lp_first.chosen_method`):
+    the backend's MILP (from the MIP start `start`, if given), or LP-first (with `start` as its
+    incumbent), warm from the state the last LP-first solve under `warm_key` left in this process
+    (and leaving its own there)."""
+    if chosen_method(lp, options, backend) == MILP:
+        return backend.solve(lp, options, start=start)
+    state = WARM_STATES.take(warm_key)
+    solution, state = solve_lp_first(
+        lp, options, backend=backend, state=state, progress=backend.method_progress(), start=start
+    )
+    WARM_STATES.put(warm_key, state)
+    return solution
 
 
 def compile_model(
@@ -82,14 +107,18 @@ def plan_network(
     protocols: ProtocolSet | None = None,
     signals: Sequence[Signal] = (),
     backend: SolverBackend | None = None,
+    warm_key: str | None = None,
 ) -> Plan:
     """Plan a whole network in one coordinated MILP, under its decision protocols and the signals
     detected. Invalid input raises `ValidationError` before anything is solved; infeasible and
     time-limited solves come back as plans with that status. The time limit covers building the
-    model: the solver gets what is left of it."""
+    model: the solver gets what is left of it. `warm_key` names the network for LP-first's warm
+    state (`solve_model`)."""
     began = time.perf_counter()
     model = compile_model(spec, protocols, signals)
-    solution = (backend or default_backend()).solve(model.lp, budget_left(options or SolveOptions(), began))
+    solution = solve_model(
+        model.lp, budget_left(options or SolveOptions(), began), backend or default_backend(), warm_key=warm_key
+    )
     return extract_plan(
         model.net,
         model.lp,
@@ -140,6 +169,7 @@ def replan(
     protocols: ProtocolSet | None = None,
     first_answer: bool = True,
     backend: SolverBackend | None = None,
+    warm_key: str | None = None,
 ) -> Iterator[ReplanResult]:
     """Answer `signals` against a baseline plan: first a fast coordinated plan in which only the
     decisions within the signals' reach may move, then the full replan warm-started from it.
@@ -189,6 +219,11 @@ def replan(
     first_options = options
     if BackendFeature.MIP_GAP in backend.features:
         first_options = replace(options, mip_rel_gap=max(options.mip_rel_gap, replan_options.first_answer_gap))
+    if options.method == AUTO:
+        # The first answer's model has every column outside the reach fixed, which HiGHS's presolve
+        # removes: the MILP of what is left takes 0.3-1 s at M, where LP-first's warm rounds would
+        # run on the whole unpresolved model.
+        first_options = replace(first_options, method=MILP)
     if first_answer and signals:
         # A reach too narrow to meet a network-wide rule (a fill-rate target, say) with everything
         # else frozen, or to rebuild the stock that later baseline shipments need, has no plan:
@@ -200,7 +235,7 @@ def replan(
             )
             lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups, reach=reach)
             built = time.perf_counter() - t0
-            solution = backend.solve(lp, budget_left(first_options, began))
+            solution = solve_model(lp, budget_left(first_options, began), backend)
             if solution.status.has_solution:
                 start = solution.x
                 first = answer("first", lp, solution, reach.share(), built)
@@ -218,7 +253,7 @@ def replan(
     t0 = time.perf_counter()
     lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups)
     built = time.perf_counter() - t0
-    solution = backend.solve(lp, budget_left(options, began), start=start)
+    solution = solve_model(lp, budget_left(options, began), backend, start=start, warm_key=warm_key)
     if not solution.status.has_solution and first is not None:
         # The full replan ran out of time before it held a plan (at M HiGHS's presolve and root LP
         # outlast a limit of seconds, and the start counts only once its search begins). The first

@@ -390,6 +390,7 @@ class PlanService:
             signals=signals,
             options=request.options,
             backend=check_backend(request.backend, request.options),
+            warm_key=request.network_id,
         )
         handle = self._submit(job, on_progress, expired)
 
@@ -585,6 +586,7 @@ class PlanService:
             replan=request.settings,
             first_answer=request.first_answer,
             backend=check_backend(request.backend, request.options),
+            warm_key=request.network_id,
         )
         return job, baseline
 

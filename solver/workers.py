@@ -97,6 +97,7 @@ from solver.backends.base import MipProgress, SolverBackend, WrappedBackend
 from solver.backends.registry import DEFAULT_BACKEND, backend_by_name
 from solver.errors import PoolClosed, QueueFull, SolveCancelled, TimeLimitExceeded, WorkerError, WorkerLost
 from solver.export import export_model
+from solver.lp_first import WARM_STATES
 from solver.options import SolveOptions
 from solver.planner import ReplanResult, compile_model, plan_network, replan
 from solver.records import ExportedModel
@@ -192,6 +193,9 @@ class SolveJob:
     backend: str = DEFAULT_BACKEND
     """The registry name of the backend that solves it; the server checks the name and `options`
     against the backend's capabilities before it queues the job."""
+    warm_key: str | None = None
+    """The network's key for LP-first's warm state: the pool sends the job to a worker that last
+    solved it where one is free, and the worker re-solves that network's live model in place."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "signals", tuple(self.signals))
@@ -353,6 +357,7 @@ class WorkerPool:
                 raise PoolClosed("the worker pool is closed (the server is shutting down); retry the request")
             self._refuse_when_full()
             record = _Record(next(self._job_ids), payload, on_progress, _time_limit(job))
+            record.warm_key = job.warm_key if isinstance(job, SolveJob) else None
             self._queue.append(record)
         self._wake()
         return JobHandle(self, record)
@@ -521,16 +526,29 @@ class WorkerPool:
         return min(checks, default=None)
 
     def _assign(self) -> list[tuple[_Worker, _Record, bytes]]:
+        """Hand queued jobs to idle workers, in queue order; among the jobs that go out now, a job
+        goes to an idle worker that last solved its network (its `warm_key`) where one does, so that
+        LP-first re-solves that network's live model warm (`solver.lp_first.WARM_STATES`)."""
+        idle = [w for w in self._workers if w.ready and w.record is None and w.retiring_since is None]
+        going = [self._queue.popleft() for _ in range(min(len(idle), len(self._queue)))]
+        pairs: list[tuple[_Worker, _Record]] = []
+        for record in list(going):
+            warm = next((w for w in idle if record.warm_key is not None and record.warm_key in w.warm), None)
+            if warm is not None:
+                idle.remove(warm)
+                going.remove(record)
+                pairs.append((warm, record))
+        pairs += zip(idle, going)
         sends = []
-        for worker in self._workers:
-            if not self._queue:
-                break
-            if worker.ready and worker.record is None and worker.retiring_since is None:
-                record = self._queue.popleft()
-                worker.record = record
-                record.started = time.monotonic()
-                payload, record.payload = record.payload, b""
-                sends.append((worker, record, payload))
+        for worker, record in pairs:
+            worker.record = record
+            if record.warm_key is not None:
+                if record.warm_key in worker.warm:
+                    worker.warm.remove(record.warm_key)
+                worker.warm.append(record.warm_key)
+            record.started = time.monotonic()
+            payload, record.payload = record.payload, b""
+            sends.append((worker, record, payload))
         return sends
 
     def _receive(self, worker: _Worker) -> None:
@@ -666,6 +684,8 @@ class _Record:
         self.time_limit = time_limit
         self.started = math.inf
         """When (monotonic) a worker took the job."""
+        self.warm_key: str | None = None
+        """The network whose warm state the job would use (`SolveJob.warm_key`)."""
         self.finished = threading.Event()
         self.cancelled = False
         self.result_bytes: bytes | None = None
@@ -702,6 +722,8 @@ class _Worker:
         self.ready = False
         self.record: _Record | None = None
         self.retiring_since: float | None = None
+        self.warm: deque[str] = deque(maxlen=WARM_STATES.capacity)
+        """The networks whose LP-first warm state this worker holds, oldest first."""
 
     def retire(self) -> None:
         """Terminate the process (its job is abandoned); the dispatcher kills it if it lingers."""
@@ -884,6 +906,7 @@ def _plan(job: SolveJob, reporter: _ProgressReporter) -> Plan | ReplanResult:
             protocols=job.protocols,
             first_answer=job.first_answer,
             backend=backend,
+            warm_key=job.warm_key,
         ):
             if result.kind == "first":
                 p = result.plan
@@ -892,7 +915,9 @@ def _plan(job: SolveJob, reporter: _ProgressReporter) -> Plan | ReplanResult:
             final = result
         assert final is not None
         return final
-    return plan_network(job.spec, job.options, protocols=job.protocols, signals=job.signals, backend=backend)
+    return plan_network(
+        job.spec, job.options, protocols=job.protocols, signals=job.signals, backend=backend, warm_key=job.warm_key
+    )
 
 
 def _backend(name: str) -> SolverBackend:
@@ -928,6 +953,11 @@ class _ReportingBackend(WrappedBackend):
             self._reporter.close()
         self._reporter.phase(Phase.EXTRACTING, solution.objective, solution.bound, solution.gap)
         return solution
+
+    def method_progress(self) -> Callable[[MipProgress], None] | None:
+        """LP-first reports its bound after the relaxation and its plan after the repair."""
+        self._reporter.phase(Phase.SOLVING)
+        return self._reporter.update
 
 
 class _ProgressReporter:

@@ -180,6 +180,11 @@ class SolverBackend(ABC):
         model_format(path)
         self._write_model(lp, path, column_names=column_names, row_names=row_names)
 
+    def method_progress(self) -> Callable[[MipProgress], None] | None:
+        """Where a method that drives this backend through its live models (LP-first) reports its
+        bounds and plans: nowhere here; a wrapper that reports progress returns its sink."""
+        return None
+
     def live(self, lp: LinearProgram, options: SolveOptions) -> InPlaceModel:
         """`lp` loaded into the solver and kept there, to be updated in place and re-solved warm
         (feature IN_PLACE_UPDATE; `solver.live.LiveModel` rebuilds when an update cannot be applied)."""
@@ -242,3 +247,6 @@ class WrappedBackend(SolverBackend):
 
     def _live(self, lp: LinearProgram, options: SolveOptions) -> InPlaceModel:
         return self._inner.live(lp, options)
+
+    def method_progress(self) -> Callable[[MipProgress], None] | None:
+        return self._inner.method_progress()

@@ -69,10 +69,38 @@ class HighsLiveModel(InPlaceModel):
         self._lp = new_lp
         return changes.update()
 
-    def solve(self, *, handoff: float) -> Solution:
+    def solve(self, *, handoff: float, time_limit: float | None = None) -> Solution:
+        if time_limit is not None:
+            # HiGHS measures its time limit on the instance's clock, which runs on across runs.
+            limit = self._h.getRunTime() + time_limit if np.isfinite(time_limit) else np.inf
+            self._h.setOptionValue("time_limit", float(limit))
         began = time.perf_counter()
         self._h.run()
         return self._backend.read_solution(self._h, self._lp, handoff=handoff, solve=time.perf_counter() - began)
+
+    def adopt_basis(self, old: InPlaceModel) -> bool:
+        """`old`'s last basis, extended: its columns and rows keep their statuses, a new column is
+        nonbasic at a finite bound (at zero when free), a new row basic (its slack takes the new
+        rows' place in the basis, as HiGHS itself does when rows are added). The statuses then
+        still count one basic per row; HiGHS repairs a basis that turns out singular."""
+        if not isinstance(old, HighsLiveModel):
+            return False
+        basis = old._h.getBasis()
+        n_old, m_old = old.lp.n_cols, old.lp.n_rows
+        n, m = self._lp.n_cols, self._lp.n_rows
+        if not basis.valid or n < n_old or m < m_old:
+            return False
+        status = highspy.HighsBasisStatus
+        lower, upper = self._lp.col_lower[n_old:], self._lp.col_upper[n_old:]
+        new_cols = [
+            status.kLower if np.isfinite(lo) else status.kUpper if np.isfinite(up) else status.kZero
+            for lo, up in zip(lower.tolist(), upper.tolist())
+        ]
+        extended = highspy.HighsBasis()
+        extended.col_status = list(basis.col_status)[:n_old] + new_cols
+        extended.row_status = list(basis.row_status)[:m_old] + [status.kBasic] * (m - m_old)
+        extended.valid = True
+        return bool(self._h.setBasis(extended) == highspy.HighsStatus.kOk)
 
     def solve_lp_relaxation(self) -> Solution:
         """The relaxation starts from the basis of the previous relaxation (kept across updates in

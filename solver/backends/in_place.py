@@ -145,9 +145,17 @@ class InPlaceModel(ABC):
         """Bring the loaded model to `new_lp` in place; `RebuildRequired` if that cannot be done."""
 
     @abstractmethod
-    def solve(self, *, handoff: float) -> Solution:
+    def solve(self, *, handoff: float, time_limit: float | None = None) -> Solution:
         """Run the loaded model from whatever state its last solve left and read the result;
-        `handoff` is reported as the solution's hand-off seconds."""
+        `handoff` is reported as the solution's hand-off seconds; `time_limit` (seconds) replaces
+        the limit the model was loaded with, for this and later runs."""
+
+    def adopt_basis(self, old: InPlaceModel) -> bool:
+        """Start the next solve from the basis `old` ended with, where the solver keeps one and this
+        model extends `old`'s (its columns and rows first, in order); False when nothing was
+        adopted. `LiveModel` calls it after a rebuild, so that a structural change (new columns for
+        the stability penalty, a lead time that moves arrivals) keeps the warm start."""
+        return False
 
     @abstractmethod
     def solve_lp_relaxation(self) -> Solution:

@@ -14,7 +14,7 @@ from solver.backends.highs import HighsBackend
 from solver.backends.ortools import OrToolsBackend
 from solver.backends.pyomo import SOLVERS as PYOMO_SOLVERS
 from solver.backends.pyomo import PyomoBackend
-from solver.options import SolveOptions
+from solver.options import LP_FIRST, SolveOptions
 
 DEFAULT_BACKEND = "highs"
 
@@ -121,3 +121,11 @@ def check_options(backend: SolverBackend, options: SolveOptions) -> None:
                 f"is not supported by the {backend.name} backend; leave it at its default or pick a backend "
                 f"with {feature.value}",
             )
+    if options.method == LP_FIRST and BackendFeature.IN_PLACE_UPDATE not in backend.features:
+        raise ValidationError(
+            "solve options",
+            backend.name,
+            "method",
+            f"lp_first is not supported by the {backend.name} backend (it re-solves a loaded model in "
+            f"place, which needs {BackendFeature.IN_PLACE_UPDATE.value}); use auto or milp, or the highs backend",
+        )

@@ -296,6 +296,8 @@ def _stats_to_proto(stats: SolveStats) -> plan_pb2.SolveStats:
         solve_seconds=stats.solve_seconds,
         backend=stats.backend,
         backend_version=stats.backend_version,
+        method=stats.method,
+        method_stats=stats.method_stats,
     )
 
 
@@ -310,4 +312,6 @@ def _stats_to_domain(msg: plan_pb2.SolveStats) -> SolveStats:
         solve_seconds=msg.solve_seconds,
         backend=msg.backend,
         backend_version=msg.backend_version,
+        method=msg.method or "milp",
+        method_stats=dict(msg.method_stats),
     )

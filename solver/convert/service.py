@@ -55,6 +55,7 @@ _OPTION_FIELDS = {
     "mip_rel_gap": "mip_rel_gap",
     "threads": "threads",
     "seed": "seed",
+    "method": "method",
 }
 _DEFAULT_OPTIONS = SolveOptions()
 
@@ -70,6 +71,7 @@ def options_from_proto(msg: service_pb2.SolveOptions, *, default_time_limit: flo
             mip_rel_gap=msg.mip_rel_gap if msg.HasField("mip_rel_gap") else _DEFAULT_OPTIONS.mip_rel_gap,
             threads=int(msg.threads),
             seed=int(msg.seed),
+            method=msg.method or _DEFAULT_OPTIONS.method,
         )
     except ValidationError as exc:
         raise ValidationError(exc.entity, exc.ident, option_message_field(exc.field), exc.message) from exc
@@ -86,6 +88,7 @@ def options_to_proto(options: SolveOptions, *, backend: str = DEFAULT_BACKEND) -
         threads=options.threads,
         seed=options.seed,
         backend="" if backend == DEFAULT_BACKEND else backend,
+        method="" if options.method == _DEFAULT_OPTIONS.method else options.method,
     )
 
 

@@ -234,7 +234,14 @@ class Kpis(_message.Message):
     def __init__(self, total_cost: _Optional[float] = ..., revenue: _Optional[float] = ..., demand: _Optional[float] = ..., delivered: _Optional[float] = ..., fill_rate: _Optional[float] = ..., fill_rate_by_priority: _Optional[_Mapping[int, float]] = ..., perfect_order_rate: _Optional[float] = ..., order_fulfilment_cycle_time_hours: _Optional[float] = ..., inventory_turnover: _Optional[float] = ..., cash_to_cash_days: _Optional[float] = ..., days_inventory: _Optional[float] = ..., days_receivable: _Optional[float] = ..., days_payable: _Optional[float] = ...) -> None: ...
 
 class SolveStats(_message.Message):
-    __slots__ = ("columns", "rows", "nonzeros", "integer_columns", "build_seconds", "handoff_seconds", "solve_seconds", "backend", "backend_version")
+    __slots__ = ("columns", "rows", "nonzeros", "integer_columns", "build_seconds", "handoff_seconds", "solve_seconds", "backend", "backend_version", "method", "method_stats")
+    class MethodStatsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     COLUMNS_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
     NONZEROS_FIELD_NUMBER: _ClassVar[int]
@@ -244,6 +251,8 @@ class SolveStats(_message.Message):
     SOLVE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     BACKEND_VERSION_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    METHOD_STATS_FIELD_NUMBER: _ClassVar[int]
     columns: int
     rows: int
     nonzeros: int
@@ -253,7 +262,9 @@ class SolveStats(_message.Message):
     solve_seconds: float
     backend: str
     backend_version: str
-    def __init__(self, columns: _Optional[int] = ..., rows: _Optional[int] = ..., nonzeros: _Optional[int] = ..., integer_columns: _Optional[int] = ..., build_seconds: _Optional[float] = ..., handoff_seconds: _Optional[float] = ..., solve_seconds: _Optional[float] = ..., backend: _Optional[str] = ..., backend_version: _Optional[str] = ...) -> None: ...
+    method: str
+    method_stats: _containers.ScalarMap[str, float]
+    def __init__(self, columns: _Optional[int] = ..., rows: _Optional[int] = ..., nonzeros: _Optional[int] = ..., integer_columns: _Optional[int] = ..., build_seconds: _Optional[float] = ..., handoff_seconds: _Optional[float] = ..., solve_seconds: _Optional[float] = ..., backend: _Optional[str] = ..., backend_version: _Optional[str] = ..., method: _Optional[str] = ..., method_stats: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class PlanResult(_message.Message):
     __slots__ = ("network", "horizon", "period_hours", "status", "objective", "bound", "gap", "cost_by_component", "purchases", "activations", "production", "overtime", "shipments", "trucks", "inventory", "safety_shortfall", "deliveries", "backlog", "lost_sales", "decisions", "authority", "kpis", "stats", "message")

@@ -50,18 +50,20 @@ SIGNAL_CHANGE_UPDATE: SignalChange
 SIGNAL_CHANGE_CANCEL: SignalChange
 
 class SolveOptions(_message.Message):
-    __slots__ = ("time_limit_seconds", "mip_rel_gap", "threads", "seed", "backend")
+    __slots__ = ("time_limit_seconds", "mip_rel_gap", "threads", "seed", "backend", "method")
     TIME_LIMIT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MIP_REL_GAP_FIELD_NUMBER: _ClassVar[int]
     THREADS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
     time_limit_seconds: float
     mip_rel_gap: float
     threads: int
     seed: int
     backend: str
-    def __init__(self, time_limit_seconds: _Optional[float] = ..., mip_rel_gap: _Optional[float] = ..., threads: _Optional[int] = ..., seed: _Optional[int] = ..., backend: _Optional[str] = ...) -> None: ...
+    method: str
+    def __init__(self, time_limit_seconds: _Optional[float] = ..., mip_rel_gap: _Optional[float] = ..., threads: _Optional[int] = ..., seed: _Optional[int] = ..., backend: _Optional[str] = ..., method: _Optional[str] = ...) -> None: ...
 
 class PutNetworkRequest(_message.Message):
     __slots__ = ("network_id", "network", "protocols", "clear_protocols")

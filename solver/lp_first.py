@@ -1,0 +1,392 @@
+"""LP-first solving (method "lp_first"): the MILP's LP relaxation first, with the rows that couple
+items added only where it violates them; then the integers repaired and the LP re-solved with them
+fixed; the relaxation's optimum certifies the gap. Branch and bound runs only when the certified
+gap is wider than asked.
+
+Why. Concerto's models are LPs with few integers: at M (97k columns, 690-780 integers) HiGHS's MILP
+is its root LP, one branch-and-bound node, and at L (992k columns) no HiGHS LP method finishes the
+monolithic LP in 400-600 s. What makes that LP slow is its coupling: without the rows that share a
+resource between items (`models.allocation.COUPLING_FAMILIES`) dual simplex runs 5-7x faster per
+iteration, and at the optimum only about 2% of those rows bind. So:
+
+1. Relaxation. The LP relaxation with every coupling row switched off (its bounds made infinite),
+   solved; each coupling row it violates is switched on and the LP re-solved warm from its basis
+   (in place: `solver.live.LiveModel`), until none is violated. The last LP is a relaxation of the
+   full LP relaxation that the full LP's rows all hold, so its optimum is the full LP relaxation's
+   optimum: a valid lower bound of the MILP (rounds and rows switched on are in the stats).
+2. Repair. Integers rounded (`models.rounding.round_integers`: switch-ons up, one column per
+   choose-one row), fixed by their bounds, and the LP re-solved warm; coupling rows the new
+   solution violates are switched on and it is re-solved again. The result satisfies every row of
+   the full model with every integer whole: a feasible plan, the upper bound.
+3. Certificate. gap = (upper - lower) / max(|upper|, 1). Within the requested `mip_rel_gap` the
+   plan is returned as OPTIMAL (proven within the gap, as a MILP solve would say). Otherwise the
+   monolithic MILP runs with what is left of the time limit, started from the repaired plan; its
+   answer keeps the better of the two lower bounds. Without time for it the repaired plan is
+   returned as FEASIBLE with its certified gap.
+
+Warm state. The live instance and the rows switched on are kept (`LpFirstState`) and handed to the
+next solve of the same network, which updates the instance in place when the new model differs only
+in values (`solver.live` says which changes do) and re-solves from the last basis: a replan then
+starts from the previous optimum instead of from nothing. `WarmStates` keeps the last few by key.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from models.allocation import COUPLING_FAMILIES
+from models.builder import LinearProgram
+from models.rounding import INTEGRAL_TOLERANCE, integer_violation, round_integers, row_violation
+from models.solution import Solution, SolveStatus
+from solver.backends.base import BackendFeature, MipProgress, SolverBackend
+from solver.backends.registry import default_backend
+from solver.live import LiveModel
+from solver.options import LP_FIRST, MILP, SolveOptions
+
+BoolArray = npt.NDArray[np.bool_]
+
+ROW_TOLERANCE = 1e-6
+"""A coupling row counts as violated when its activity lies outside its bounds by more than this,
+relative to 1 + |bound| (HiGHS's own primal tolerance is 1e-7 absolute)."""
+MAX_ROUNDS = 50
+"""Re-solves with more coupling rows switched on, per stage, before the method gives up on the
+relaxation and falls back to branch and bound (M needs 3, L 4)."""
+AUTO_FREE_COLUMNS = 20_000
+"""Method "auto" solves LP-first a model with at least this many columns that are free to move
+(lower < upper), and the monolithic MILP below it: at S (3-4k columns) HiGHS's MILP takes 0.2 s and
+LP-first has nothing to gain; a replan's first answer, whose model has every column outside the
+signals' reach fixed, stays a MILP too."""
+
+
+def lazy_rows(lp: LinearProgram) -> BoolArray:
+    """The rows of `lp` in `COUPLING_FAMILIES` (the rows LP-first switches on only where needed)."""
+    mask = np.zeros(lp.n_rows, dtype=bool)
+    for name in COUPLING_FAMILIES:
+        family = lp.constraints.get(name)
+        if family is not None:
+            mask[family.slice] = True
+    return mask
+
+
+def chosen_method(lp: LinearProgram, options: SolveOptions, backend: SolverBackend) -> str:
+    """The method a solve of `lp` runs: `options.method`, with "auto" resolved by the model's free
+    columns and the backend (LP-first needs in-place updates, `BackendFeature.IN_PLACE_UPDATE`)."""
+    if options.method != "auto":
+        return options.method
+    if BackendFeature.IN_PLACE_UPDATE not in backend.features or not lp.integrality.any():
+        return MILP
+    free = int(np.count_nonzero(lp.col_lower < lp.col_upper))
+    return LP_FIRST if free >= AUTO_FREE_COLUMNS else MILP
+
+
+@dataclass(eq=False)
+class LpFirstState:
+    """Where the next LP-first solve of a network starts: the live instance holding the last LP
+    (and its basis) and which coupling rows are switched on."""
+
+    live: LiveModel
+    active: BoolArray
+    """The coupling rows switched on (only ever more, until the model's shape changes)."""
+    solves: int = 0
+    """LP-first solves this state has served (1 after the first)."""
+
+
+class WarmStates:
+    """The `LpFirstState` of the last `capacity` networks solved, by key (a network's id): an L
+    instance holds about 1M columns, so few are kept. Thread-safe; a state is taken out while in use
+    so that two solves never share an instance."""
+
+    def __init__(self, capacity: int = 2) -> None:
+        self.capacity = capacity
+        self._states: OrderedDict[str, LpFirstState] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, key: str | None) -> LpFirstState | None:
+        if key is None:
+            return None
+        with self._lock:
+            return self._states.pop(key, None)
+
+    def put(self, key: str | None, state: LpFirstState | None) -> None:
+        if key is None or state is None or self.capacity <= 0:
+            return
+        with self._lock:
+            self._states[key] = state
+            self._states.move_to_end(key)
+            while len(self._states) > self.capacity:
+                self._states.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+
+WARM_STATES = WarmStates()
+"""The process's warm states: a worker process keeps the networks it last solved."""
+
+
+@dataclass
+class _Stage:
+    """The running totals of one LP-first solve (its stats)."""
+
+    began: float
+    lp_solves: int = 0
+    iterations: float = 0.0
+    rounds: int = 0
+    handoff: float = 0.0
+    repair_seconds: float = 0.0
+    fallback_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def solve_lp_first(
+    lp: LinearProgram,
+    options: SolveOptions,
+    *,
+    backend: SolverBackend | None = None,
+    state: LpFirstState | None = None,
+    progress: Callable[[MipProgress], None] | None = None,
+    fallback: bool = True,
+    start: npt.NDArray[np.float64] | None = None,
+) -> tuple[Solution, LpFirstState | None]:
+    """Solve `lp` LP-first (the module docstring says how), warm from `state` if given; returns the
+    solution and the state for the next solve of the same network (None when nothing was loaded).
+
+    `options.time_limit` covers the whole call. `fallback=False` never runs branch and bound: a gap
+    wider than asked then comes back as FEASIBLE (tests use it to see the repair on its own).
+    `start` is a plan already in hand (a replan's first answer): if it meets every row, bound and
+    integrality of `lp`, it is the incumbent from the start, and when the relaxation's bound
+    certifies it no repair runs at all.
+    """
+    backend = backend or default_backend()
+    run = _Stage(began=time.perf_counter())
+    lazy = lazy_rows(lp)
+    integer = lp.integrality.astype(bool)
+    relaxed = replace(lp, integrality=np.zeros_like(lp.integrality))
+
+    def model(active: BoolArray, fixed: npt.NDArray[np.float64] | None = None) -> LinearProgram:
+        off = lazy & ~active
+        cl, cu = lp.col_lower, lp.col_upper
+        if fixed is not None:
+            cl = np.where(integer, fixed, cl)
+            cu = np.where(integer, fixed, cu)
+        return replace(
+            relaxed,
+            row_lower=np.where(off, -np.inf, lp.row_lower),
+            row_upper=np.where(off, np.inf, lp.row_upper),
+            col_lower=cl,
+            col_upper=cu,
+        )
+
+    def left() -> float:
+        return options.time_limit - (time.perf_counter() - run.began)
+
+    active = np.zeros(lp.n_rows, dtype=bool)
+    if state is not None and state.active.shape == active.shape:
+        active = state.active & lazy
+    if state is None:
+        state = LpFirstState(LiveModel(model(active), options, backend=backend), active)
+        run.notes.append("cold")
+    else:
+        state.live.update(model(active))
+        run.notes.append("warm" if state.live.last_update.mode == "in_place" else "rebuilt")
+    live = state.live
+    state.solves += 1
+    run.handoff += live.last_update.seconds
+
+    def solve_once() -> Solution:
+        if left() <= 0:
+            return Solution(SolveStatus.TIME_LIMIT, None, message="time limit before the LP finished")
+        solution = live.solve(time_limit=left())
+        run.lp_solves += 1
+        run.iterations += solution.info.get("simplex_iteration_count", 0.0)
+        return solution
+
+    def violated(x: npt.NDArray[np.float64]) -> BoolArray:
+        return row_violation(lp, x, lazy & ~state.active) > ROW_TOLERANCE
+
+    def switch_on(rows: BoolArray, fixed: npt.NDArray[np.float64] | None) -> None:
+        run.rounds += 1
+        state.active = state.active | rows
+        live.update(model(state.active, fixed))
+        run.handoff += live.last_update.seconds
+
+    def resolve(fixed: npt.NDArray[np.float64] | None) -> Solution:
+        """Re-solve until no coupling row is violated (or the LP is not optimal)."""
+        while True:
+            solution = solve_once()
+            if solution.status != SolveStatus.OPTIMAL or solution.x is None:
+                return solution
+            rows = violated(solution.x)
+            if not rows.any():
+                return solution
+            if run.rounds >= MAX_ROUNDS:
+                return replace(solution, status=SolveStatus.ERROR, message="coupling rows kept being violated")
+            switch_on(rows, fixed)
+
+    def finish(solution: Solution, status: SolveStatus, lower: float) -> tuple[Solution, LpFirstState]:
+        return _with_stats(solution, status, lower, run, lazy, state.active, options), state
+
+    # 1. The relaxation, once: a valid bound even while coupling rows it violates are still off.
+    relaxation = solve_once()
+    if relaxation.status == SolveStatus.INFEASIBLE:
+        # A relaxation of the model has no solution, so the model has none.
+        return finish(relaxation, SolveStatus.INFEASIBLE, math.nan)
+    exact = False
+    lower = math.nan
+    found = _incumbent(lp, start, relaxation)
+    if found is not None:
+        run.notes.append("start")
+    for _ in range(2):
+        if relaxation.status != SolveStatus.OPTIMAL or relaxation.x is None:
+            run.notes.append(f"relaxation {relaxation.status.value}")
+            break
+        lower = max(lower, relaxation.objective) if not math.isnan(lower) else relaxation.objective
+        exact = exact or not violated(relaxation.x).any()
+        if progress is not None:
+            incumbent = found.objective if found is not None else math.nan
+            progress(MipProgress(time.perf_counter() - run.began, incumbent, lower, math.nan, 0, False))
+        if found is not None and _gap(found.objective, lower) <= options.mip_rel_gap:
+            return finish(found, SolveStatus.OPTIMAL, lower)
+        # 2. Repair: integers rounded and fixed, coupling rows switched on where the plan breaks them.
+        t0 = time.perf_counter()
+        fixed = round_integers(lp, relaxation.x)
+        live.update(model(state.active, fixed))
+        run.handoff += live.last_update.seconds
+        repaired = resolve(fixed)
+        run.repair_seconds += time.perf_counter() - t0
+        if repaired.status == SolveStatus.OPTIMAL and repaired.x is not None:
+            x = repaired.x.copy()
+            x[integer] = fixed[integer]  # exactly whole (the LP holds them at their fixed bounds)
+            upper = float(lp.c @ x + lp.offset)
+            if found is None or upper < found.objective:
+                found = replace(repaired, x=x, objective=upper)
+            if progress is not None:
+                progress(MipProgress(time.perf_counter() - run.began, found.objective, lower, math.nan, 0, True))
+        else:
+            run.notes.append(f"repair {repaired.status.value}")
+        # 3. Certificate; tighten the bound to the full LP relaxation's once if it falls short.
+        if found is not None and _gap(found.objective, lower) <= options.mip_rel_gap:
+            return finish(found, SolveStatus.OPTIMAL, lower)
+        if exact:
+            break
+        live.update(model(state.active))
+        run.handoff += live.last_update.seconds
+        relaxation = resolve(None)
+        exact = relaxation.status == SolveStatus.OPTIMAL
+    return _fall_back(lp, options, backend, found, lower, run, progress, lazy, state.active, state, fallback)
+
+
+def _fall_back(
+    lp: LinearProgram,
+    options: SolveOptions,
+    backend: SolverBackend,
+    found: Solution | None,
+    lower: float,
+    run: _Stage,
+    progress: Callable[[MipProgress], None] | None,
+    lazy: BoolArray,
+    active: BoolArray,
+    state: LpFirstState,
+    fallback: bool,
+) -> tuple[Solution, LpFirstState]:
+    """Branch and bound on the whole model with the time left, from the repaired plan; or, without
+    time (or with `fallback` off), the repaired plan as FEASIBLE with its certified gap."""
+    left = options.time_limit - (time.perf_counter() - run.began)
+    if not fallback or left <= 0:
+        if found is None:
+            status = SolveStatus.TIME_LIMIT if left <= 0 else SolveStatus.ERROR
+            empty = Solution(status, None, message="LP-first found no plan; " + ", ".join(run.notes))
+            return _with_stats(empty, status, lower, run, lazy, active, options), state
+        return _with_stats(found, SolveStatus.FEASIBLE, lower, run, lazy, active, options), state
+    t0 = time.perf_counter()
+    start = found.x if found is not None and BackendFeature.MIP_START in backend.features else None
+    milp = backend.solve(lp, replace(options, time_limit=left), progress=progress, start=start)
+    run.fallback_seconds = time.perf_counter() - t0
+    run.notes.append("branch and bound")
+    best_lower = (
+        max(v for v in (lower, milp.bound) if not math.isnan(v))
+        if not (math.isnan(lower) and math.isnan(milp.bound))
+        else math.nan
+    )
+    if milp.status.has_solution:
+        status = milp.status
+        if not math.isnan(best_lower) and _gap(milp.objective, best_lower) <= options.mip_rel_gap:
+            status = SolveStatus.OPTIMAL
+        return _with_stats(milp, status, best_lower, run, lazy, active, options), state
+    if found is not None:
+        return _with_stats(found, SolveStatus.FEASIBLE, best_lower, run, lazy, active, options), state
+    return _with_stats(milp, milp.status, best_lower, run, lazy, active, options), state
+
+
+def _incumbent(lp: LinearProgram, start: npt.NDArray[np.float64] | None, like: Solution) -> Solution | None:
+    """`start` as a solution of `lp` (objective c.x + offset) if it is one: every row and bound met
+    within `ROW_TOLERANCE` and every integer column whole; None otherwise."""
+    if start is None or start.shape != (lp.n_cols,) or not np.all(np.isfinite(start)):
+        return None
+    scale_lo = 1.0 + np.abs(np.where(np.isfinite(lp.col_lower), lp.col_lower, 0.0))
+    scale_up = 1.0 + np.abs(np.where(np.isfinite(lp.col_upper), lp.col_upper, 0.0))
+    outside = (lp.col_lower - start > ROW_TOLERANCE * scale_lo) | (start - lp.col_upper > ROW_TOLERANCE * scale_up)
+    if outside.any():
+        return None
+    if integer_violation(lp, start) > INTEGRAL_TOLERANCE or row_violation(lp, start).max(initial=0.0) > ROW_TOLERANCE:
+        return None
+    return replace(like, status=SolveStatus.FEASIBLE, x=start.copy(), objective=float(lp.c @ start + lp.offset))
+
+
+def _gap(upper: float, lower: float) -> float:
+    """(upper - lower) / max(|upper|, 1), at least 0."""
+    return max(upper - lower, 0.0) / max(abs(upper), 1.0)
+
+
+def _with_stats(
+    solution: Solution,
+    status: SolveStatus,
+    lower: float,
+    run: _Stage,
+    lazy: BoolArray,
+    active: BoolArray,
+    options: SolveOptions,
+) -> Solution:
+    """`solution` as the LP-first method reports it: the status, the certified bound and gap, the
+    whole call's time, and the method's figures in `info`."""
+    has = status.has_solution and solution.x is not None
+    bound = lower if not math.isnan(lower) else solution.bound
+    info = dict(solution.info)
+    info.update(
+        {
+            "lp_solves": float(run.lp_solves),
+            "lp_iterations": run.iterations,
+            "coupling_rounds": float(run.rounds),
+            "coupling_rows": float(lazy.sum()),
+            "coupling_rows_on": float((active & lazy).sum()),
+            "relaxation_seconds": time.perf_counter() - run.began - run.repair_seconds - run.fallback_seconds,
+            "repair_seconds": run.repair_seconds,
+            "branch_and_bound_seconds": run.fallback_seconds,
+            "warm": 1.0 if "warm" in run.notes else 0.0,
+            "row_tolerance": ROW_TOLERANCE,
+            "requested_gap": options.mip_rel_gap,
+        }
+    )
+    return replace(
+        solution,
+        status=status,
+        bound=bound,
+        gap=_gap(solution.objective, bound) if has and not math.isnan(bound) else float("nan"),
+        solve_seconds=time.perf_counter() - run.began - run.handoff,
+        handoff_seconds=run.handoff,
+        method=LP_FIRST,
+        message=solution.message if not run.notes else f"{solution.message} ({', '.join(run.notes)})".strip(),
+        info=info,
+    )

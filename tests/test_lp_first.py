@@ -1,0 +1,229 @@
+"""LP-first solving (`solver.lp_first`): a known answer worked by hand, the integer repair on a
+hand-made model, and differential tests against the monolithic MILP on seeded random networks
+(with and without protocols, planning and replanning): same optimum within the stated gap, a lower
+bound that is never above the MILP's optimum, and plans that pass the independent checker.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks.generator import generate
+from models.allocation import COUPLING_FAMILIES
+from models.builder import ModelBuilder
+from models.feasibility import check_plan
+from models.network import Demand, Item, Lane, NetworkSpec, Node, NodeRole, SupplyOffer
+from models.replanning import ReplanOptions
+from models.rounding import choose_one_rows, round_integers
+from models.signals import Signal, SignalType
+from models.solution import SolveStatus
+from solver.backends.highs import HighsBackend
+from solver.lp_first import WARM_STATES, WarmStates, chosen_method, lazy_rows, solve_lp_first
+from solver.options import AUTO, LP_FIRST, MILP, SolveOptions
+from solver.planner import compile_model, plan_network, replan
+from tests.random_networks import random_network, random_protocol_network, random_protocols, random_replan_signals
+
+SUP, DC, CUST = NodeRole.SUPPLIER, NodeRole.DC, NodeRole.CUSTOMER
+GAP = 1e-4
+
+
+def truck_network() -> NetworkSpec:
+    return NetworkSpec(
+        name="trucks",
+        horizon=2,
+        items=(Item("A", holding_cost=1),),
+        nodes=(Node("S", SUP, tier=1), Node("D", DC), Node("C", CUST)),
+        offers=(SupplyOffer("o", "S", "A"),),
+        lanes=(
+            Lane("SD", "S", "D", ("A",), truck_size=10, truck_cost=50),
+            Lane("DC", "D", "C", ("A",)),
+        ),
+        demands=(Demand("C", "A", (5, 5), backlog_penalty=10, lost_sale_penalty=1000),),
+    )
+
+
+def test_known_answer_relaxation_repair_and_branch_and_bound() -> None:
+    """Demand 5 in each of two periods; supply is free; the supplier -> DC lane moves whole trucks of
+    10 at 50 each; holding is 1 per unit per period; a unit a period late costs 10.
+
+    - LP relaxation: half a truck in each period carries each period's 5 units at 25 each: 50,
+      the lower bound (nothing cheaper: every unit pays at least 5 of truck).
+    - Repair: both halves round up to a whole truck; with trucks fixed at (1, 1) the LP ships 5 and
+      5 and pays 100 (shipping all 10 at once adds 5 of holding). Certified gap (100 - 50) / 100.
+    - Without branch and bound that plan is FEASIBLE with gap 50%; with it, the MILP finds one full
+      truck in period 0 (50 + 5 held a period = 55), the optimum, and the bound rises to 55.
+    """
+    spec = truck_network()
+    lp = compile_model(spec).lp
+    repaired, _ = solve_lp_first(lp, SolveOptions(mip_rel_gap=GAP), fallback=False)
+    assert repaired.status == SolveStatus.FEASIBLE
+    assert repaired.objective == pytest.approx(100)
+    assert repaired.bound == pytest.approx(50)
+    assert repaired.gap == pytest.approx(0.5)
+    assert repaired.method == LP_FIRST
+
+    solved, _ = solve_lp_first(lp, SolveOptions(mip_rel_gap=GAP))
+    assert solved.status == SolveStatus.OPTIMAL
+    assert solved.objective == pytest.approx(55)
+    assert solved.bound == pytest.approx(55, rel=GAP)
+    assert solved.info["branch_and_bound_seconds"] > 0
+
+
+def test_a_plan_lp_first_certifies_is_returned_without_branch_and_bound() -> None:
+    """With a gap of 60% the repaired plan (100 against the bound 50, gap 50%) is already proven
+    within it: OPTIMAL as a MILP solve to that gap would say, and no branch and bound ran."""
+    plan = plan_network(truck_network(), SolveOptions(mip_rel_gap=0.6, method=LP_FIRST))
+    assert plan.status == SolveStatus.OPTIMAL
+    assert plan.objective == pytest.approx(100)
+    assert plan.bound == pytest.approx(50)
+    assert plan.stats.method == LP_FIRST
+    assert plan.stats.method_stats["branch_and_bound_seconds"] == 0.0
+    assert check_plan(truck_network(), plan) == []
+
+
+def test_rounding_rounds_switches_up_and_keeps_one_per_choice() -> None:
+    """Columns: y0, y1 binaries in a choose-exactly-one row (y0 + y1 = 1), z a general integer that
+    switches on capacity (f - 10 z <= 0), f continuous. LP values y = (0.3, 0.7), z = 1.2, f = 12:
+    y rounds to (0, 1) (the larger LP value kept), z up to 2, f is left alone."""
+    b = ModelBuilder()
+    y = b.add_variables("y", (2,), upper=1.0, integer=True)
+    z = b.add_variables("z", (1,), upper=5.0, integer=True)
+    f = b.add_variables("f", (1,))
+    b.add_constraints("one", (1,), [(np.zeros(2, dtype=np.int64), y, 1.0)], lower=1.0, upper=1.0)
+    b.add_constraints("switch", (1,), [([0], f, 1.0), ([0], z, -10.0)], upper=0.0)
+    lp = b.build()
+    assert choose_one_rows(lp).tolist() == [True, False]
+    x = np.array([0.3, 0.7, 1.2, 12.0])
+    assert round_integers(lp, x).tolist() == [0.0, 1.0, 2.0, 12.0]
+    # A value within 1e-6 of a whole number is that number, not the next one up.
+    assert round_integers(lp, np.array([0.0, 1.0, 2.0000001, 12.0])).tolist() == [0.0, 1.0, 2.0, 12.0]
+
+
+def test_lazy_rows_are_the_coupling_families() -> None:
+    lp = compile_model(generate("S", seed=3)).lp
+    mask = lazy_rows(lp)
+    expected = sum(lp.constraints[name].size for name in COUPLING_FAMILIES if name in lp.constraints)
+    assert mask.sum() == expected > 0
+    for name in COUPLING_FAMILIES:
+        if name in lp.constraints:
+            assert mask[lp.constraints[name].slice].all()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_lp_first_agrees_with_the_milp_on_random_networks(seed: int) -> None:
+    """The same optimum within the gap, a lower bound never above the MILP's optimum, and a plan the
+    independent checker accepts."""
+    spec = random_network(seed)
+    milp = plan_network(spec, SolveOptions(mip_rel_gap=GAP, method=MILP))
+    lp_first = plan_network(spec, SolveOptions(mip_rel_gap=GAP, method=LP_FIRST))
+    assert lp_first.status == milp.status == SolveStatus.OPTIMAL
+    scale = max(abs(milp.objective), 1.0)
+    assert abs(lp_first.objective - milp.objective) <= 2 * GAP * scale
+    assert lp_first.bound <= milp.objective + 1e-6 * scale
+    assert check_plan(spec, lp_first) == []
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lp_first_keeps_the_protocols_meaning(seed: int) -> None:
+    """Under decision protocols and signals (authority limits, escalations, forbidden actions) both
+    methods reach one optimum and escalate the same approvals' worth: the protocols are rows of the
+    model LP-first solves, never relaxed."""
+    spec = random_protocol_network(seed)
+    protocols, signals = random_protocols(seed, spec)
+    milp = plan_network(spec, SolveOptions(mip_rel_gap=GAP, method=MILP), protocols=protocols, signals=signals)
+    lp_first = plan_network(spec, SolveOptions(mip_rel_gap=GAP, method=LP_FIRST), protocols=protocols, signals=signals)
+    assert lp_first.status == milp.status
+    if milp.has_solution:
+        scale = max(abs(milp.objective), 1.0)
+        assert abs(lp_first.objective - milp.objective) <= 2 * GAP * scale
+        assert check_plan(spec, lp_first, protocols=protocols, signals=signals) == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_replans_agree_across_methods(seed: int) -> None:
+    """A replan's final answer (stability penalty and fence included) is the same within the gap
+    whichever method solves the full model."""
+    spec = random_network(seed)
+    baseline = plan_network(spec, SolveOptions(mip_rel_gap=GAP))
+    signals = random_replan_signals(seed, spec)
+    settings = ReplanOptions(stability_weight=0.5)
+    finals = {}
+    for method in (MILP, LP_FIRST):
+        *_, final = replan(spec, baseline, signals, SolveOptions(mip_rel_gap=GAP, method=method), settings)
+        finals[method] = final
+    a, b = finals[MILP].plan, finals[LP_FIRST].plan
+    assert a.status == b.status
+    if a.has_solution:
+        assert abs(a.objective - b.objective) <= 2 * GAP * max(abs(a.objective), 1.0)
+
+
+def test_an_infeasible_network_is_infeasible_by_either_method() -> None:
+    """A customer that must be served on time (no backlog, no lost sales) with no supply at all: the
+    relaxation is already infeasible, so the model is."""
+    spec = NetworkSpec(
+        name="nothing",
+        horizon=1,
+        items=(Item("A"),),
+        nodes=(Node("S", SUP, tier=1), Node("C", CUST)),
+        offers=(SupplyOffer("o", "S", "A", capacity=0),),
+        lanes=(Lane("SC", "S", "C", ("A",)),),
+        demands=(Demand("C", "A", (5,), on_time=True),),
+    )
+    for method in (MILP, LP_FIRST):
+        plan = plan_network(spec, SolveOptions(method=method))
+        assert plan.status == SolveStatus.INFEASIBLE, method
+
+
+def test_warm_state_re_solves_in_place_and_reaches_the_cold_optimum() -> None:
+    """An S network solved LP-first, then the network with a demand surge re-solved from the kept
+    state: the update is in place (same structure), the re-solve is warm, and its optimum equals a
+    cold LP-first solve of the same model within the gap."""
+    spec = generate("S", seed=2)
+    options = SolveOptions(mip_rel_gap=1e-3, method=LP_FIRST, threads=1)
+    surge = Signal("surge", SignalType.DEMAND_CHANGE, magnitude=1.3, customer=spec.demands[0].customer)
+    warm_key = "test-warm-S2"
+    WARM_STATES.clear()
+    first = plan_network(spec, options, warm_key=warm_key)
+    assert first.stats.method_stats["warm"] == 0.0
+    again = plan_network(spec, options, signals=[surge], warm_key=warm_key)
+    cold = plan_network(spec, options, signals=[surge])
+    assert again.stats.method_stats["warm"] == 1.0
+    assert cold.stats.method_stats["warm"] == 0.0
+    assert abs(again.objective - cold.objective) <= 2e-3 * abs(cold.objective)
+    WARM_STATES.clear()
+
+
+def test_warm_states_keep_the_last_few() -> None:
+    states = WarmStates(capacity=2)
+    live = object()
+    for key in ("a", "b", "c"):
+        states.put(key, live)  # type: ignore[arg-type]
+    assert len(states) == 2
+    assert states.take("a") is None
+    assert states.take("c") is live
+    assert states.take("c") is None  # taken out while in use
+    assert states.take(None) is None
+
+
+def test_auto_picks_the_milp_for_small_models_and_lp_first_for_large_ones() -> None:
+    highs = HighsBackend()
+    small = compile_model(generate("S", seed=0)).lp
+    medium = compile_model(generate("M", seed=0)).lp
+    assert chosen_method(small, SolveOptions(), highs) == MILP
+    assert chosen_method(medium, SolveOptions(), highs) == LP_FIRST
+    assert chosen_method(medium, SolveOptions(method=MILP), highs) == MILP
+    assert SolveOptions().method == AUTO
+
+
+def test_an_unknown_method_names_the_field() -> None:
+    with pytest.raises(Exception, match="method"):
+        SolveOptions(method="simplex")
+
+
+def test_the_bound_is_nan_only_without_a_relaxation() -> None:
+    """The known-answer network's LP-first answer always carries a finite bound."""
+    sol, _ = solve_lp_first(compile_model(truck_network()).lp, SolveOptions(mip_rel_gap=0.6))
+    assert math.isfinite(sol.bound)
