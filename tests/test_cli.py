@@ -35,6 +35,21 @@ def test_solve_prints_summary_and_writes_tables(tmp_path: Path, capsys: pytest.C
     assert [r["offer"] for r in tables["activations"]] == ["backup"]
 
 
+def test_solve_by_a_chosen_method_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--method lp_first` solves LP-first (the summary and the JSON stats name it) to the optimum
+    the MILP finds; an unknown method is refused by argparse (exit 2)."""
+    path = tmp_path / "backup.json"
+    write_network(backup_network(lost_sale_penalty=100), path)
+    assert main(["solve", str(path), "--method", "lp_first", "--json", str(tmp_path / "plan.json")]) == 0
+    out = capsys.readouterr().out
+    assert "objective 100.00" in out and "lp_first" in out
+    stats = json.loads((tmp_path / "plan.json").read_text())["stats"]
+    assert stats["method"] == "lp_first" and stats["method_stats"]["lp_solves"] >= 1
+    with pytest.raises(SystemExit) as exited:
+        main(["solve", str(path), "--method", "simplex"])
+    assert exited.value.code == 2
+
+
 def test_validate_names_entity_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = backup_network(lost_sale_penalty=100)
     bad = replace(spec, lanes=(replace(spec.lanes[0], lead_time=3), *spec.lanes[1:]))

@@ -276,8 +276,12 @@ def test_set_options_are_read() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [SolveOptions(), SolveOptions(time_limit=2.5, mip_rel_gap=0.01, threads=4, seed=3)],
-    ids=["defaults", "all-set"],
+    [
+        SolveOptions(),
+        SolveOptions(time_limit=2.5, mip_rel_gap=0.01, threads=4, seed=3, method="lp_first"),
+        SolveOptions(method="milp"),
+    ],
+    ids=["defaults", "all-set", "milp"],
 )
 def test_options_round_trip(options: SolveOptions) -> None:
     msg = options_to_proto(options)
@@ -285,6 +289,16 @@ def test_options_round_trip(options: SolveOptions) -> None:
     text = json_format.MessageToJson(msg)
     back = json_format.Parse(text, service_pb2.SolveOptions())
     assert options_from_proto(back, default_time_limit=math.inf) == options
+
+
+def test_method_defaults_to_auto_and_a_bad_one_names_the_message_field() -> None:
+    """The default method travels as an empty field and reads back as "auto"; an unknown one is a
+    ValidationError naming options.method."""
+    assert options_to_proto(SolveOptions()).method == ""
+    assert options_from_proto(service_pb2.SolveOptions(), default_time_limit=60.0).method == "auto"
+    with pytest.raises(ValidationError, match="method") as caught:
+        options_from_proto(service_pb2.SolveOptions(method="simplex"), default_time_limit=60.0)
+    assert caught.value.field == "options.method"
 
 
 def test_backend_round_trips_and_defaults_to_highs() -> None:

@@ -227,3 +227,22 @@ def test_the_bound_is_nan_only_without_a_relaxation() -> None:
     """The known-answer network's LP-first answer always carries a finite bound."""
     sol, _ = solve_lp_first(compile_model(truck_network()).lp, SolveOptions(mip_rel_gap=0.6))
     assert math.isfinite(sol.bound)
+
+
+def test_a_model_of_another_shape_rebuilds_from_the_kept_state() -> None:
+    """A plan, then a replan with the stability penalty (its change columns and rows make the model
+    larger) under the same warm key: the live model is rebuilt with the old basis carried over, the
+    coupling rows start off again, and the replan reaches the MILP's optimum within the gap."""
+    spec = generate("S", seed=4)
+    options = SolveOptions(mip_rel_gap=1e-3, method=LP_FIRST, threads=1)
+    key = "test-shape-S4"
+    WARM_STATES.clear()
+    baseline = plan_network(spec, options, warm_key=key)
+    signals = [Signal("surge", SignalType.DEMAND_CHANGE, magnitude=1.5, customer=spec.demands[0].customer)]
+    settings = ReplanOptions(stability_weight=0.5)
+    *_, warm = replan(spec, baseline, signals, options, settings, warm_key=key)
+    *_, milp = replan(spec, baseline, signals, SolveOptions(mip_rel_gap=1e-3, method=MILP, threads=1), settings)
+    assert "rebuilt" in warm.plan.message
+    assert warm.plan.stats.method_stats["warm"] == 0.0
+    assert abs(warm.plan.objective - milp.plan.objective) <= 2e-3 * abs(milp.plan.objective)
+    WARM_STATES.clear()

@@ -324,7 +324,7 @@ def test_a_stored_version_without_a_plan_is_never_a_baseline(service: RunningSer
 # -- choosing the backend ----------------------------------------------------------------------------
 
 
-def with_backend(options: service_pb2.SolveOptions, backend: str, **fields: int) -> service_pb2.SolveOptions:
+def with_backend(options: service_pb2.SolveOptions, backend: str, **fields: int | str) -> service_pb2.SolveOptions:
     """A copy of `options` naming `backend` (and any other option set, e.g. threads=2)."""
     chosen = service_pb2.SolveOptions()
     chosen.CopyFrom(options)
@@ -423,14 +423,20 @@ def test_replan_with_ortools_scip_returns_a_plan(service: RunningServer) -> None
 
 @pytest.mark.parametrize(
     ("backend", "fields", "field"),
-    [("gurobi", {}, "options.backend"), ("ortools-highs", {"threads": 2}, "options.threads")],
-    ids=["unknown-backend", "unsupported-option"],
+    [
+        ("gurobi", {}, "options.backend"),
+        ("ortools-highs", {"threads": 2}, "options.threads"),
+        ("ortools-scip", {"method": "lp_first"}, "options.method"),
+        ("highs", {"method": "simplex"}, "options.method"),
+    ],
+    ids=["unknown-backend", "unsupported-option", "lp-first-without-in-place-updates", "unknown-method"],
 )
 def test_bad_backend_choice_is_invalid_argument_and_stores_nothing(
-    service: RunningServer, ledger: Ledger, backend: str, fields: dict[str, int], field: str
+    service: RunningServer, ledger: Ledger, backend: str, fields: dict[str, int | str], field: str
 ) -> None:
     """An unknown backend, or an option the backend cannot honour (MathOpt's HiGHS takes no
-    thread count), is refused before anything is queued, by Solve, Plan and Replan alike."""
+    thread count; LP-first needs in-place updates, which only HiGHS declares), or an unknown method,
+    is refused before anything is queued, by Solve, Plan and Replan alike."""
     if backend.startswith("ortools-"):
         needs(backend)
     options = with_backend(EXACT, backend, **fields)
@@ -447,7 +453,8 @@ def test_bad_backend_choice_is_invalid_argument_and_stores_nothing(
     ):
         err = refused(call)
         assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err.details()
-        assert field in err.details() and backend in err.details()
+        assert field in err.details()
+        assert backend in err.details() or fields.get("method") == "simplex"
     assert store_snapshot(service.stub) == before
 
 

@@ -343,7 +343,7 @@ def _timed(size: str, build: float, solve: float, ready: float, gap: float | Non
     orchestrated = {
         "has_solution": gap is not None,
         "gap": gap,
-        "n_cols": {"S": 3_900, "M": 96_000}[size],
+        "n_cols": {"S": 3_900, "M": 96_000, "L": 992_000}[size],
         "build_seconds": build,
         "solve_seconds": solve,
         "ready_seconds": ready,
@@ -676,3 +676,15 @@ def test_markdown_has_title_provenance_and_legends() -> None:
     assert sum(line.startswith("Columns: ") for line in lines) == 3
     assert "| outage@S | orchestrated | optimal | 2,000,123 | 98.8% |" in text
     assert "| outage@S | 20,400 | +1.23 pp | 57,000 | +0.00 pp | ok |" in text
+
+
+def test_the_verdict_says_which_larger_sizes_did_not_run() -> None:
+    """Cases at S and M only: the line before the verdict names L as not run (the generator's next
+    size up), so "largest size solved: M" is not read as a verdict on L; with L cases in the run it
+    names nothing."""
+    summary = performance([_timed("S", 0.01, 0.1, 0.2), _timed("M", 0.2, 50.0, 52.0)])
+    lines = performance_markdown(summary)
+    assert lines[-1] == "largest size solved to 1% gap within 60 s: M"
+    assert lines[-2].startswith("not run at L:")
+    with_l = performance([_timed("S", 0.01, 0.1, 0.2), _timed("L", 1.0, 500.0, 600.0)])
+    assert not any(line.startswith("not run") for line in performance_markdown(with_l))

@@ -303,3 +303,26 @@ def test_export_job_writes_the_model_in_the_worker(pool: WorkerPool) -> None:
     assert refused.value.field == "response"
     assert f"{size:,} bytes" in refused.value.message and f"limit of {size - 1:,} bytes" in refused.value.message
     assert pool.submit(tiny_job()).result(WAIT).objective == pytest.approx(100)
+
+
+def test_a_networks_jobs_go_to_the_worker_holding_its_warm_state() -> None:
+    """Two workers, and LP-first jobs for networks "a" and "b" in turn: once each network has been
+    solved, its later jobs go to the worker that solved it (the pool's affinity by `warm_key`) and
+    re-solve that worker's live model warm; a cold solve of the same job reaches the same optimum."""
+    spec_a, spec_b = generate("S", seed=1), generate("S", seed=2)
+    options = SolveOptions(mip_rel_gap=1e-3, method="lp_first", threads=1)
+    with WorkerPool(2, 4) as p:
+        assert p.wait_ready(WAIT)
+        first = [
+            p.submit(SolveJob(spec, options=options, warm_key=key)) for spec, key in ((spec_a, "a"), (spec_b, "b"))
+        ]
+        for handle in first:
+            assert handle.result(WAIT).stats.method_stats["warm"] == 0.0
+        for _ in range(2):
+            again = [
+                p.submit(SolveJob(spec, options=options, warm_key=key)) for spec, key in ((spec_b, "b"), (spec_a, "a"))
+            ]
+            plans = [handle.result(WAIT) for handle in again]
+            assert [plan.stats.method_stats["warm"] for plan in plans] == [1.0, 1.0]
+    cold = plan_network(spec_a, options)
+    assert plans[1].objective == pytest.approx(cold.objective, rel=2e-3)

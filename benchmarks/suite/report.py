@@ -105,8 +105,20 @@ def performance_markdown(summary: Mapping[str, Any]) -> list[str]:
             f"| {_num(s['replan_seconds'], '.2f')} | {s['solved']}/{s['cases']} |"
         )
     largest = summary["largest_size_solved"] or "none"
-    lines += ["", f"largest size solved to {gap:.0%} gap within {seconds:g} s: {largest}"]
+    ran = {s["size"] for s in summary["sizes"]}
+    larger = [size for size in SIZES if size != "demo" and size not in ran and _larger_than_all(size, ran)]
+    lines.append("")
+    if larger:
+        lines.append(
+            f"not run at {', '.join(larger)}: no scenario of this suite runs there, so the line below does not "
+            "speak for it; `python -m benchmarks build --sizes L` measures how far the L plan gets"
+        )
+    lines.append(f"largest size solved to {gap:.0%} gap within {seconds:g} s: {largest}")
     return lines
+
+
+def _larger_than_all(size: str, sizes: set[str]) -> bool:
+    return all(size_order(size) > size_order(other) for other in sizes)
 
 
 RESPONSE_LEGEND = (
