@@ -175,10 +175,13 @@ def replan(
     decisions within the signals' reach may move, then the full replan warm-started from it.
 
     Speed comes from the model: the first answer's model has every decision outside the reach
-    fixed, which HiGHS's presolve removes; re-solving the full model from scratch would gain
-    nothing from a warm basis (MILP), but the first answer is a feasible MIP start for it. A
-    backend that does not declare MIP_START gets no start: it re-solves the full model cold, to
-    the same optimum.
+    fixed, which HiGHS's presolve removes (it is always solved as a MILP under method "auto"). The
+    full replan is solved by the method `options.method` resolves to (`solve_model`). LP-first (M
+    and L under "auto") re-solves the network's live model warm (`warm_key`) and takes the first
+    answer as its incumbent, which the relaxation's bound often certifies with no further solve; a
+    MILP re-solve gains nothing from a warm basis, but the first answer is a feasible MIP start for
+    it. A backend that does not declare MIP_START gets no start: it re-solves the full model cold,
+    to the same optimum.
 
     `options.time_limit` is the budget of the whole replan: every solve gets what is left of it
     after the work before it (the reach, the models, the first answer). Once it is spent no wider
