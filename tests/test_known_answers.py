@@ -99,13 +99,10 @@ def test_lead_time_forces_backlog() -> None:
     assert quantities(plan.deliveries, "customer", "period") == pytest.approx({("C", 1): 10})
 
 
-def test_full_truck_cheaper_than_split() -> None:
-    """Demand 5 in each of two periods; supply is free, the supplier -> DC lane moves whole trucks
-    of 10 at 50 each, holding costs 1 per unit per period, a unit served a period late costs 10.
-    One full truck in period 0 costs 50 plus holding 5 units at the DC for one period (5) = 55;
-    one truck in period 1 costs 50 plus 5 late units (50) = 100; two trucks cost 100. Optimum 55.
-    """
-    spec = NetworkSpec(
+def truck_network() -> NetworkSpec:
+    """Two periods of demand 5; a supplier -> DC lane of whole trucks of 10 at 50; holding 1 per unit
+    and period; a unit a period late costs 10."""
+    return NetworkSpec(
         name="trucks",
         horizon=2,
         items=(Item("A", holding_cost=1),),
@@ -117,7 +114,15 @@ def test_full_truck_cheaper_than_split() -> None:
         ),
         demands=(Demand("C", "A", (5, 5), backlog_penalty=10, lost_sale_penalty=1000),),
     )
-    plan = solve(spec)
+
+
+def test_full_truck_cheaper_than_split() -> None:
+    """Demand 5 in each of two periods; supply is free, the supplier -> DC lane moves whole trucks
+    of 10 at 50 each, holding costs 1 per unit per period, a unit served a period late costs 10.
+    One full truck in period 0 costs 50 plus holding 5 units at the DC for one period (5) = 55;
+    one truck in period 1 costs 50 plus 5 late units (50) = 100; two trucks cost 100. Optimum 55.
+    """
+    plan = solve(truck_network())
     assert plan.objective == pytest.approx(55)
     assert [(r["lane"], r["period"], r["trucks"]) for r in plan.trucks.rows()] == [("SD", 0, 1.0)]
     assert quantities(plan.inventory, "node", "period") == pytest.approx({("D", 0): 5})

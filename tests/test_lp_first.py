@@ -25,24 +25,10 @@ from solver.lp_first import WARM_STATES, WarmStates, chosen_method, lazy_rows, s
 from solver.options import AUTO, LP_FIRST, MILP, SolveOptions
 from solver.planner import compile_model, plan_network, replan
 from tests.random_networks import random_network, random_protocol_network, random_protocols, random_replan_signals
+from tests.test_known_answers import truck_network
 
-SUP, DC, CUST = NodeRole.SUPPLIER, NodeRole.DC, NodeRole.CUSTOMER
+SUP, CUST = NodeRole.SUPPLIER, NodeRole.CUSTOMER
 GAP = 1e-4
-
-
-def truck_network() -> NetworkSpec:
-    return NetworkSpec(
-        name="trucks",
-        horizon=2,
-        items=(Item("A", holding_cost=1),),
-        nodes=(Node("S", SUP, tier=1), Node("D", DC), Node("C", CUST)),
-        offers=(SupplyOffer("o", "S", "A"),),
-        lanes=(
-            Lane("SD", "S", "D", ("A",), truck_size=10, truck_cost=50),
-            Lane("DC", "D", "C", ("A",)),
-        ),
-        demands=(Demand("C", "A", (5, 5), backlog_penalty=10, lost_sale_penalty=1000),),
-    )
 
 
 def test_known_answer_relaxation_repair_and_branch_and_bound() -> None:
