@@ -53,7 +53,7 @@ from models.solution import Solution, SolveStatus
 from solver.backends.base import BackendFeature, MipProgress, SolverBackend
 from solver.backends.registry import default_backend
 from solver.live import LiveModel
-from solver.options import LP_FIRST, MILP, SolveOptions
+from solver.options import AUTO, LP_FIRST, MILP, SolveOptions
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -61,8 +61,8 @@ ROW_TOLERANCE = 1e-6
 """A coupling row counts as violated when its activity lies outside its bounds by more than this,
 relative to 1 + |bound| (HiGHS's own primal tolerance is 1e-7 absolute)."""
 MAX_ROUNDS = 50
-"""Re-solves with more coupling rows switched on, per stage, before the method gives up on the
-relaxation and falls back to branch and bound (M needs 3, L 4)."""
+"""Re-solves with more coupling rows switched on, in one call, before the method stops switching
+rows on and falls back to branch and bound (M needs 1-4)."""
 AUTO_FREE_COLUMNS = 20_000
 """Method "auto" solves LP-first a model with at least this many columns that are free to move
 (lower < upper), and the monolithic MILP below it: at S (3-4k columns) HiGHS's MILP takes 0.2 s and
@@ -83,7 +83,7 @@ def lazy_rows(lp: LinearProgram) -> BoolArray:
 def chosen_method(lp: LinearProgram, options: SolveOptions, backend: SolverBackend) -> str:
     """The method a solve of `lp` runs: `options.method`, with "auto" resolved by the model's free
     columns and the backend (LP-first needs in-place updates, `BackendFeature.IN_PLACE_UPDATE`)."""
-    if options.method != "auto":
+    if options.method != AUTO:
         return options.method
     if BackendFeature.IN_PLACE_UPDATE not in backend.features or not lp.integrality.any():
         return MILP
@@ -99,8 +99,6 @@ class LpFirstState:
     live: LiveModel
     active: BoolArray
     """The coupling rows switched on (only ever more, until the model's shape changes)."""
-    solves: int = 0
-    """LP-first solves this state has served (1 after the first)."""
 
 
 class WarmStates:
@@ -207,7 +205,6 @@ def solve_lp_first(
         state.live.update(model(active))
         run.notes.append("warm" if state.live.last_update.mode == "in_place" else "rebuilt")
     live = state.live
-    state.solves += 1
     run.handoff += live.last_update.seconds
 
     def solve_once() -> Solution:
