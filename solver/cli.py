@@ -717,7 +717,7 @@ def build_parser() -> argparse.ArgumentParser:
             default=AUTO,
             help="milp: branch and bound on the whole model; lp_first: the LP relaxation with the coupling rows "
             "added where violated, integers repaired, the gap certified by the relaxation's bound; auto: lp_first "
-            "from 20,000 free columns up (M and L), milp below",
+            "from 20,000 free columns at a gap of 0.5%% or more, or from 500,000 at any gap; milp otherwise",
         )
         if json_out:
             p.add_argument(

@@ -68,6 +68,13 @@ AUTO_FREE_COLUMNS = 20_000
 (lower < upper), and the monolithic MILP below it: at S (3-4k columns) HiGHS's MILP takes 0.2 s and
 LP-first has nothing to gain; a replan's first answer, whose model has every column outside the
 signals' reach fixed, stays a MILP too."""
+AUTO_MIN_GAP = 0.005
+"""... and only when the requested gap is at least this (0.5%): LP-first certified M's plans within
+0.12-0.27% (cold and warm), so a tighter gap (the default 0.1%) would end in branch and bound after
+LP-first's work, slower than the MILP alone."""
+AUTO_ALWAYS_COLUMNS = 500_000
+"""... whatever the gap, from this many free columns on: at L (992k) HiGHS's MILP does not finish
+its root LP in 600 s, and LP-first at least gives a valid lower bound (after 66-86 s)."""
 
 
 def lazy_rows(lp: LinearProgram) -> BoolArray:
@@ -88,7 +95,9 @@ def chosen_method(lp: LinearProgram, options: SolveOptions, backend: SolverBacke
     if BackendFeature.IN_PLACE_UPDATE not in backend.features or not lp.integrality.any():
         return MILP
     free = int(np.count_nonzero(lp.col_lower < lp.col_upper))
-    return LP_FIRST if free >= AUTO_FREE_COLUMNS else MILP
+    if free >= AUTO_ALWAYS_COLUMNS or (free >= AUTO_FREE_COLUMNS and options.mip_rel_gap >= AUTO_MIN_GAP):
+        return LP_FIRST
+    return MILP
 
 
 @dataclass(eq=False)

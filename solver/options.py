@@ -22,8 +22,9 @@ METHODS = (AUTO, MILP, LP_FIRST)
 """How a model is solved. "milp": the backend's branch and bound on the whole model (the monolithic
 path). "lp_first": the LP relaxation with the coupling rows added where violated, integers
 repaired, the gap certified by the relaxation, branch and bound only if that gap is too wide
-(`solver.lp_first`). "auto": LP-first for large models on a backend with in-place updates, the
-MILP otherwise (`solver.lp_first.chosen_method`)."""
+(`solver.lp_first`). "auto": LP-first for large models at a gap it can certify (or too large for
+the MILP) on a backend with in-place updates, the MILP otherwise
+(`solver.lp_first.chosen_method`)."""
 
 
 @dataclass(frozen=True, kw_only=True)

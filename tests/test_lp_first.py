@@ -194,13 +194,18 @@ def test_warm_states_keep_the_last_few() -> None:
     assert states.take(None) is None
 
 
-def test_auto_picks_the_milp_for_small_models_and_lp_first_for_large_ones() -> None:
+def test_auto_picks_the_milp_for_small_models_or_tight_gaps_and_lp_first_otherwise() -> None:
+    """S is a MILP at any gap; M is LP-first at 1% and a MILP at the default 0.1% (LP-first
+    certifies M within 0.12-0.27%, so 0.1% would end in branch and bound anyway); an explicit
+    method is kept."""
     highs = HighsBackend()
     small = compile_model(generate("S", seed=0)).lp
     medium = compile_model(generate("M", seed=0)).lp
-    assert chosen_method(small, SolveOptions(), highs) == MILP
-    assert chosen_method(medium, SolveOptions(), highs) == LP_FIRST
-    assert chosen_method(medium, SolveOptions(method=MILP), highs) == MILP
+    assert chosen_method(small, SolveOptions(mip_rel_gap=0.01), highs) == MILP
+    assert chosen_method(medium, SolveOptions(mip_rel_gap=0.01), highs) == LP_FIRST
+    assert chosen_method(medium, SolveOptions(), highs) == MILP
+    assert chosen_method(medium, SolveOptions(mip_rel_gap=0.01, method=MILP), highs) == MILP
+    assert chosen_method(small, SolveOptions(method=LP_FIRST), highs) == LP_FIRST
     assert SolveOptions().method == AUTO
 
 
