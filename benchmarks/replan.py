@@ -361,6 +361,9 @@ class SizeResult:
     baseline_seconds: float
     baseline_objective: float
     rows: list[ReplanRow]
+    baseline_status: str = "optimal"
+    """The baseline plan's status; without a plan no disruption is replanned (L: see README)."""
+    baseline_bound: float = math.nan
 
 
 _MEDIANS = (
@@ -390,6 +393,22 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
     progress(
         f"  {size}: baseline {baseline.status.value}, objective {baseline.objective:,.0f} in {baseline_seconds:.1f} s"
     )
+    if not baseline.has_solution:
+        # Every disruption is chosen from the baseline's plan and replanned against it: without one
+        # there is nothing to replan (at L the baseline has only a lower bound within the time limit).
+        progress(f"  {size}: no baseline plan ({baseline.status.value}, lower bound {baseline.bound:,.0f}): no replans")
+        return SizeResult(
+            size=size,
+            seed=settings.seed,
+            input_sha256=digest,
+            n_cols=baseline.stats.n_cols,
+            n_integer=baseline.stats.n_integer,
+            baseline_seconds=baseline_seconds,
+            baseline_objective=baseline.objective,
+            rows=[],
+            baseline_status=baseline.status.value,
+            baseline_bound=baseline.bound,
+        )
     net = Network.from_spec(spec)
     rows = []
     chosen = scenarios(net, baseline)
@@ -432,6 +451,8 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
         baseline_seconds=baseline_seconds,
         baseline_objective=baseline.objective,
         rows=rows,
+        baseline_status=baseline.status.value,
+        baseline_bound=baseline.bound,
     )
 
 
@@ -545,12 +566,18 @@ def report(results: list[SizeResult], settings: ReplanSettings) -> str:
                 f"| {_ratio(r.final_speedup)} |"
             )
     lines.append("")
-    lines.append("| size | columns | integer | seed | baseline s | baseline objective | input SHA-256 |")
-    lines.append("|" + "---|" * 7)
+    lines.append(
+        "| size | columns | integer | seed | baseline s | baseline status | baseline objective | lower bound "
+        "| input SHA-256 |"
+    )
+    lines.append("|" + "---|" * 9)
     for result in results:
+        objective = "no plan" if math.isnan(result.baseline_objective) else f"{result.baseline_objective:,.0f}"
+        bound = "-" if math.isnan(result.baseline_bound) else f"{result.baseline_bound:,.0f}"
         lines.append(
             f"| {result.size} | {result.n_cols:,} | {result.n_integer:,} | {result.seed} "
-            f"| {result.baseline_seconds:.2f} | {result.baseline_objective:,.0f} | {result.input_sha256[:16]} |"
+            f"| {result.baseline_seconds:.2f} | {result.baseline_status} | {objective} | {bound} "
+            f"| {result.input_sha256[:16]} |"
         )
     met = targets(results, settings)
     if met:

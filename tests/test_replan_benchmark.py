@@ -1,0 +1,22 @@
+"""The replan benchmark when a size has no baseline plan (as L within any time limit tried): the size
+is reported with its status and lower bound, and no disruption is replanned against nothing."""
+
+from __future__ import annotations
+
+import math
+
+from benchmarks.replan import ReplanSettings, measure_size, report
+
+
+def test_a_size_without_a_baseline_plan_is_reported_not_replanned() -> None:
+    """M's MILP stopped after 0.05 s has no plan (its root LP alone takes 15-20 s): the size comes
+    back with no rows and the baseline's status, and the report says "no plan"."""
+    settings = ReplanSettings(time_limit=0.05, method="milp", threads=1)
+    messages: list[str] = []
+    result = measure_size("M", 1, settings, messages.append)
+    assert result.rows == []
+    assert result.baseline_status == "time_limit"
+    assert math.isnan(result.baseline_objective)
+    assert any("no baseline plan" in m for m in messages)
+    text = report([result], settings)
+    assert "| M | 96,670 | 782 | 0 |" in text and "| time_limit | no plan |" in text
