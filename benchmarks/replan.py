@@ -393,10 +393,8 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
     progress(
         f"  {size}: baseline {baseline.status.value}, objective {baseline.objective:,.0f} in {baseline_seconds:.1f} s"
     )
-    if not baseline.has_solution:
-        # Every disruption is chosen from the baseline's plan and replanned against it: without one
-        # there is nothing to replan (at L the baseline has only a lower bound within the time limit).
-        progress(f"  {size}: no baseline plan ({baseline.status.value}, lower bound {baseline.bound:,.0f}): no replans")
+
+    def sized(rows: list[ReplanRow]) -> SizeResult:
         return SizeResult(
             size=size,
             seed=settings.seed,
@@ -405,10 +403,16 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
             n_integer=baseline.stats.n_integer,
             baseline_seconds=baseline_seconds,
             baseline_objective=baseline.objective,
-            rows=[],
+            rows=rows,
             baseline_status=baseline.status.value,
             baseline_bound=baseline.bound,
         )
+
+    if not baseline.has_solution:
+        # Every disruption is chosen from the baseline's plan and replanned against it: without one
+        # there is nothing to replan (at L the baseline has only a lower bound within the time limit).
+        progress(f"  {size}: no baseline plan ({baseline.status.value}, lower bound {baseline.bound:,.0f}): no replans")
+        return sized([])
     net = Network.from_spec(spec)
     rows = []
     chosen = scenarios(net, baseline)
@@ -442,18 +446,7 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
             if values:
                 setattr(row, key, statistics.median(values))
         rows.append(row)
-    return SizeResult(
-        size=size,
-        seed=settings.seed,
-        input_sha256=digest,
-        n_cols=baseline.stats.n_cols,
-        n_integer=baseline.stats.n_integer,
-        baseline_seconds=baseline_seconds,
-        baseline_objective=baseline.objective,
-        rows=rows,
-        baseline_status=baseline.status.value,
-        baseline_bound=baseline.bound,
-    )
+    return sized(rows)
 
 
 @dataclass(frozen=True)
