@@ -131,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cu.add_argument("--seeds", default="0,1,2", help="comma-separated seeds per instance size")
     cu.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap of every solve (default 0.01%%)")
     cu.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per solve, seconds")
+    cu.add_argument("--single-source", action="store_true", help="every customer served by one site (assignment)")
+    cu.add_argument("--capacity-ratio", type=float, default=3.0, help="total site capacity over total demand")
     cu.add_argument("--out", type=Path, default=Path("bench-results/cuts.json"))
     add_suite_commands(sub)
     args = parser.parse_args(argv)
@@ -236,7 +238,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         instances = [(int(a), int(b)) for a, b in (pair.split("x") for pair in args.instances.split(",") if pair)]
         seeds = [int(s) for s in args.seeds.split(",") if s]
-        run_cuts_benchmark(instances, seeds, gap=args.gap, time_limit=args.time_limit, out=args.out)
+        run_cuts_benchmark(
+            instances,
+            seeds,
+            gap=args.gap,
+            time_limit=args.time_limit,
+            single_source=args.single_source,
+            capacity_ratio=args.capacity_ratio,
+            out=args.out,
+        )
     elif args.command in SUITE_COMMANDS:
         return run_suite_command(args)
     return 0

@@ -4,12 +4,15 @@ and that they never change an optimum, on random networks and seeded random CFLP
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+from pathlib import Path
 
+import highspy
 import numpy as np
 import pytest
 
-from benchmarks.cuts import cflp_data, cflp_network
+from benchmarks.cuts import CflpData, cflp_data, cflp_network, run_cuts_benchmark, textbook_cflp
 from models.allocation import build_model
 from models.network import Network, NetworkSpec
 from models.solution import SolveStatus
@@ -76,3 +79,49 @@ def test_links_are_written_only_where_they_cut() -> None:
     off = build_model(Network.from_spec(cflp_network(data)), link_backup_flows=False)
     assert off.constraints["backup_lane_link"].size == 0
     assert off.n_rows == lp.n_rows - 8
+
+
+def _textbook(data: CflpData, *, single_source: bool, relax: bool = False) -> float:
+    h = textbook_cflp(data, single_source=single_source, relax=relax)
+    h.setOptionValue("mip_rel_gap", 1e-9)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return float(h.getInfo().objective_function_value)
+
+
+@pytest.mark.parametrize("single_source", [False, True])
+@pytest.mark.parametrize("seed", range(4))
+def test_concerto_matches_the_textbook_cflp(seed: int, single_source: bool) -> None:
+    """Seeded 5-site x 12-customer instances (capacity 1.5x the demand) in Concerto's schema and as
+    the textbook writes them (`benchmarks.cuts.textbook_cflp`: x in units, or with single sourcing
+    the binary assignment x_ij with d_j x_ij in the capacity row). The optima agree; and with the
+    links so do the LP relaxations: with every customer served in full, sum_i ship_ij = d_j, and
+    with single sourcing ship_ij <= d_j assign_ij and sum_i assign_ij = 1 leave
+    sum_i (d_j assign_ij - ship_ij) = 0 with every term >= 0, so ship_ij = d_j assign_ij in the
+    relaxation too; the link ship_ij <= min(u_i, d_j) activate_i is then the textbook's strong
+    x_ij <= y_i (or x_ij <= d_j y_i), and the remaining rows map one to one."""
+    data = cflp_data(5, 12, seed, capacity_ratio=1.5)
+    spec = cflp_network(data, single_source=single_source)
+    assert _same(_solve(spec, links=True), _textbook(data, single_source=single_source))
+    assert _same(_solve(spec, links=False), _textbook(data, single_source=single_source))
+    assert _same(_solve(spec, links=True, relax=True), _textbook(data, single_source=single_source, relax=True))
+
+
+@pytest.mark.parametrize("single_source", [False, True])
+def test_cuts_benchmark_reports_every_model_on_small_instances(
+    single_source: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m benchmarks cuts` end to end on two 4 x 10 instances: every model solves to the
+    gap, the three optima agree, and the JSON names the family it ran."""
+    out = tmp_path / "cuts.json"
+    results = run_cuts_benchmark([(4, 10)], [0, 1], gap=1e-6, single_source=single_source, capacity_ratio=1.5, out=out)
+    assert [r.textbook_status for r in results] == ["optimal", "optimal"]
+    for r in results:
+        assert _same(r.with_cuts, r.textbook) and _same(r.without_cuts, r.textbook)
+        assert r.with_cuts_lp >= r.without_cuts_lp - 1e-6
+    printed = capsys.readouterr().out
+    assert "stopped at the time limit: textbook 0, with cuts 0, without 0" in printed
+    assert "over the 2 of 2 instances every model solved to the gap" in printed
+    assert "optima agree within 2x the gap (0.00%): yes" in printed
+    settings = json.loads(out.read_text())["settings"]
+    assert settings["single_source"] is single_source and settings["capacity_ratio"] == 1.5
