@@ -100,11 +100,19 @@ def test_resolution_is_deterministic_and_ranked() -> None:
 
 
 def test_full_suite_is_every_scenario_at_its_sizes(scenarios: dict[str, Any]) -> None:
-    """Issue #6: every scenario at S and M (the calendar scenario of issue #19 names S alone so far);
-    the CI suite is the S set; L only on demand."""
+    """Issue #6: every scenario at S and M (the calendar scenario of issue #19 names S alone so far),
+    and issue #18's L cases: the supplier outage and the demand surge; the CI suite is the S set;
+    other scenarios at L on demand."""
     full = select_cases(["full"], list(scenarios.values()))
     assert sorted(c.key for c in full) == sorted(f"{s.name}@{size}" for s in scenarios.values() for size in s.sizes)
-    assert all(set(s.sizes) == {"S", "M"} for s in scenarios.values() if not s.calendars)
+    at_l = {"supplier_outage_short", "demand_surge_region"}
+    assert all(set(s.sizes) == {"S", "M"} for s in scenarios.values() if not s.calendars and s.name not in at_l)
+    assert all(scenarios[name].sizes == ("S", "M", "L") for name in at_l)
+    without_l = select_cases(["full@S,M"], list(scenarios.values()))
+    assert sorted(c.key for c in without_l) == sorted(c.key for c in full if c.size != "L")
+    assert sorted(c.key for c in select_cases(["full@L"], list(scenarios.values()))) == sorted(
+        f"{name}@L" for name in at_l
+    )
     ci = select_cases(["ci"], list(scenarios.values()))
     assert sorted(c.key for c in ci) == sorted(f"{name}@S" for name in scenarios)
     assert [c.key for c in select_cases(["plant_fire@L"], list(scenarios.values()))] == ["plant_fire@L"]
@@ -338,11 +346,16 @@ def test_gate_fails_when_backups_are_broken(
     assert any("supplier_outage_two_weeks@S" in f and "backup_activation" in f for f in failures), failures
 
 
-def _timed(size: str, build: float, solve: float, ready: float, gap: float | None = 0.005) -> dict[str, Any]:
-    """A hand-made case with the orchestrated figures `performance` reads (gap None: no plan)."""
+def _timed(
+    size: str, build: float, solve: float, ready: float, gap: float | None = 0.005, bound: float | None = None
+) -> dict[str, Any]:
+    """A hand-made case with the orchestrated figures `performance` reads (gap None: no plan,
+    stopped at the time limit)."""
     orchestrated = {
+        "status": "optimal" if gap is not None else "time_limit",
         "has_solution": gap is not None,
         "gap": gap,
+        "bound": bound,
         "n_cols": {"S": 3_900, "M": 96_000, "L": 992_000}[size],
         "build_seconds": build,
         "solve_seconds": solve,
@@ -370,6 +383,11 @@ def test_performance_per_size_on_hand_made_results() -> None:
         "solve_seconds": pytest.approx(0.2),
         "solved_gap_seconds": None,
         "replan_seconds": pytest.approx(0.3),
+        "statuses": {"optimal": 3},
+        "with_plan": 3,
+        "gap": 0.005,
+        "bound": None,
+        "failed": 0,
     }
     assert (medium["size"], medium["cases"], medium["solved"]) == ("M", 2, 1)
     assert (medium["build_seconds"], medium["solve_seconds"], medium["replan_seconds"]) == pytest.approx(
@@ -378,7 +396,11 @@ def test_performance_per_size_on_hand_made_results() -> None:
     assert summary["largest_size_solved"] == "S"
     table = "\n".join(performance_markdown(summary))
     assert "| M | 2 | 96,000 | 0.30 | 55.50 | - | 58.00 | 1/2 |" in table
-    assert table.endswith("largest size solved to 1% gap within 60 s: S")
+    assert table.endswith(
+        "largest size solved to 1% gap within 60 s: S\n"
+        "M: 1/2 solved; orchestrated replans 2 optimal; 2 with a plan, median certified gap 0.50%; "
+        "median solve 55.5 s"
+    )
 
     in_time = [_timed("M", 0.2, 50.0, 52.0), _timed("M", 0.4, 59.0, 64.0)]
     assert performance([*s_cases, *in_time])["largest_size_solved"] == "M"
@@ -435,7 +457,11 @@ def test_performance_none_solved() -> None:
     [small] = summary["sizes"]
     assert (small["cases"], small["solved"], small["build_seconds"]) == (3, 1, pytest.approx(0.02))
     assert summary["largest_size_solved"] is None
-    assert performance_markdown(summary)[-1] == "largest size solved to 1% gap within 60 s: none"
+    assert performance_markdown(summary)[-2:] == [
+        "largest size solved to 1% gap within 60 s: none",
+        "S: 1/3 solved; orchestrated replans 1 optimal, 1 time_limit; 1 failed to run; 1 with a plan, "
+        "median certified gap 0.50%; median solve 0.2 s",
+    ]
 
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -630,6 +656,27 @@ def test_solve_time_chart_labels_points_and_shows_first_answers_apart(tmp_path: 
     plt.close(fig)
 
 
+def test_solve_time_plot_draws_a_response_without_a_plan_hollow() -> None:
+    """An L case whose orchestrated replan stopped at the time limit without a plan (its solve
+    seconds still known) is drawn hollow, under a label naming its status, apart from the planned
+    points."""
+    import matplotlib.pyplot as plt
+
+    from benchmarks.suite import solve_time_figure
+
+    results = [_valued("outage", "M", 1.0, 1.0, 0.0, 0.0), _valued("surge", "L", 1.0, 1.0, 0.0, 0.0)]
+    stopped = results[1]["responses"]["orchestrated"]
+    stopped |= {"has_solution": False, "status": "time_limit", "n_cols": 992_000, "solve_seconds": 294.0}
+    fig = solve_time_figure(results)
+    [ax] = fig.axes
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:2] == ["orchestrated, final answer", "orchestrated, final answer: no plan (time_limit)"]
+    hollow = ax.collections[1]
+    assert hollow.get_offsets().tolist() == [[992_000.0, 294.0]]
+    assert len(hollow.get_facecolors()) == 0 or hollow.get_facecolors()[0][3] == 0.0
+    plt.close(fig)
+
+
 def test_markdown_has_title_provenance_and_legends() -> None:
     """The report opens with a title naming the suite, then the commit, solver versions, the
     machine (cores and CPU model) and settings; each table has a legend line; gains are in
@@ -688,3 +735,23 @@ def test_the_verdict_says_which_larger_sizes_did_not_run() -> None:
     assert lines[-2].startswith("not run at L:")
     with_l = performance([_timed("S", 0.01, 0.1, 0.2), _timed("L", 1.0, 500.0, 600.0)])
     assert not any(line.startswith("not run") for line in performance_markdown(with_l))
+
+
+def test_the_verdict_says_how_far_an_unsolved_larger_size_got() -> None:
+    """Two L cases whose orchestrated replans stopped at the time limit without a plan, with lower
+    bounds -766 and -768 (median -767) after 294 and 300 s (median 297): the verdict stays M and
+    the line after it says what L reached. A size below the largest solved gets no such line."""
+    cases = [
+        _timed("S", 0.01, 0.1, 0.2),
+        _timed("M", 0.2, 50.0, 52.0),
+        _timed("L", 1.0, 294.0, 300.0, gap=None, bound=-766.0),
+        _timed("L", 1.0, 300.0, 306.0, gap=None, bound=-768.0),
+    ]
+    lines = performance_markdown(performance(cases))
+    assert lines[-2:] == [
+        "largest size solved to 1% gap within 60 s: M",
+        "L: 0/2 solved; orchestrated replans 2 time_limit; none with a plan; median solve 297.0 s; "
+        "median lower bound -767",
+    ]
+    unsolved_small = performance([_timed("S", 0.01, 0.1, 0.2, gap=None), _timed("M", 0.2, 50.0, 52.0)])
+    assert performance_markdown(unsolved_small)[-1] == "largest size solved to 1% gap within 60 s: M"

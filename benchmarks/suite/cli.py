@@ -37,9 +37,10 @@ def add_suite_commands(sub: Any) -> None:
             "--suite",
             nargs="+",
             default=["ci"],
-            metavar="ci|full|NAME[@SIZE]",
-            help="ci (every scenario at S, default), full (every scenario at every size it names: S and M; "
-            "L on demand as NAME@L), or scenario names",
+            metavar="ci|full[@SIZES]|NAME[@SIZE]",
+            help="ci (every scenario at S, default), full (every scenario at every size it names: S and M, "
+            "and L for the supplier outage and the demand surge), full@S,M (the same at the sizes listed), "
+            "or scenario names (any at L as NAME@L)",
         )
         p.add_argument(
             "--jobs",

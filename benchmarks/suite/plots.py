@@ -184,19 +184,33 @@ def solve_time_figure(results: Sequence[Mapping[str, Any]]) -> Any:
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     fig, ax = plt.subplots(figsize=(9, 6))
-    for name in RESPONSES:
-        points = [
-            (p["n_cols"], p["solve_seconds"])
-            for p in (r["responses"][name] for r in results)
-            if p.get("n_cols") and p.get("solve_seconds")
-        ]
-        if points:
-            columns, seconds = zip(*points, strict=True)
-            label = {
-                "sequential": "sequential (its stages' solves)",
-                "orchestrated": "orchestrated, final answer",
-            }.get(name, name.replace("_", " "))
-            ax.scatter(columns, seconds, marker=APPROACH_MARKERS[name], alpha=0.7, label=label)
+    for index, name in enumerate(RESPONSES):
+        timed = [p for p in (r["responses"][name] for r in results) if p.get("n_cols") and p.get("solve_seconds")]
+        planned = [p for p in timed if p.get("has_solution", True)]
+        label = {
+            "sequential": "sequential (its stages' solves)",
+            "orchestrated": "orchestrated, final answer",
+        }.get(name, name.replace("_", " "))
+        if planned:
+            ax.scatter(
+                [p["n_cols"] for p in planned],
+                [p["solve_seconds"] for p in planned],
+                marker=APPROACH_MARKERS[name],
+                color=f"C{index}",
+                alpha=0.7,
+                label=label,
+            )
+        unplanned = [p for p in timed if not p.get("has_solution", True)]
+        if unplanned:  # stopped without a plan (the time limit at L): hollow
+            statuses = ", ".join(sorted({str(p.get("status")) for p in unplanned}))
+            ax.scatter(
+                [p["n_cols"] for p in unplanned],
+                [p["solve_seconds"] for p in unplanned],
+                marker=APPROACH_MARKERS[name],
+                facecolors="none",
+                edgecolors=f"C{index}",
+                label=f"{label}: no plan ({statuses})",
+            )
     firsts = []
     for r in results:
         p = r["responses"]["orchestrated"]

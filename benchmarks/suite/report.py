@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,7 @@ def performance(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     for size in sorted(by_size, key=size_order):
         cases = by_size[size]
         orchestrated = [r["responses"]["orchestrated"] for r in cases if "error" not in r]
+        with_plan = [x for x in orchestrated if x.get("has_solution")]
         sizes.append(
             {
                 "size": size,
@@ -79,6 +81,11 @@ def performance(results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 "solve_seconds": median(orchestrated, "solve_seconds"),
                 "solved_gap_seconds": median(orchestrated, "seconds_to_solved_gap"),
                 "replan_seconds": median(orchestrated, "ready_seconds"),
+                "statuses": dict(sorted(Counter(str(x.get("status")) for x in orchestrated).items())),
+                "with_plan": len(with_plan),
+                "gap": median(with_plan, "gap"),
+                "bound": median(orchestrated, "bound"),
+                "failed": len(cases) - len(orchestrated),
             }
         )
     solved = [s["size"] for s in sizes if s["solved"] == s["cases"]]
@@ -114,7 +121,31 @@ def performance_markdown(summary: Mapping[str, Any]) -> list[str]:
             "speak for it; `python -m benchmarks build --sizes L` measures how far the L plan gets"
         )
     lines.append(f"largest size solved to {gap:.0%} gap within {seconds:g} s: {largest}")
+    lines += [how_far(s) for s in summary["sizes"] if s["solved"] < s["cases"] and _larger_than_solved(s, summary)]
     return lines
+
+
+def _larger_than_solved(size: Mapping[str, Any], summary: Mapping[str, Any]) -> bool:
+    largest = summary["largest_size_solved"]
+    return largest is None or size_order(size["size"]) > size_order(largest)
+
+
+def how_far(size: Mapping[str, Any]) -> str:
+    """How far a size past the largest solved got: its orchestrated replans' statuses, how many
+    had a plan and their median certified gap, the median lower bound and solve time. A report
+    written before these figures existed says only what it has."""
+    statuses = ", ".join(f"{n} {status}" for status, n in (size.get("statuses") or {}).items()) or "no figures"
+    parts = [f"{size['size']}: {size['solved']}/{size['cases']} solved; orchestrated replans {statuses}"]
+    if size.get("failed"):
+        parts.append(f"{size['failed']} failed to run")
+    if size.get("with_plan"):
+        parts.append(f"{size['with_plan']} with a plan, median certified gap {_num(size.get('gap'), '.2%')}")
+    elif "with_plan" in size:
+        parts.append("none with a plan")
+    parts.append(f"median solve {_num(size.get('solve_seconds'), '.1f')} s")
+    if size.get("bound") is not None:
+        parts.append(f"median lower bound {_num(size.get('bound'), ',.0f')}")
+    return "; ".join(parts)
 
 
 def _larger_than_all(size: str, sizes: set[str]) -> bool:

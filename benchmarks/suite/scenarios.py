@@ -138,15 +138,17 @@ def load_scenarios(directory: Path = SCENARIO_DIR) -> list[Scenario]:
 
 
 def select_cases(selection: Sequence[str], scenarios: Sequence[Scenario], **settings: Any) -> list[Case]:
-    """The cases of a suite: "ci" (every scenario at S), "full" (every size each names), or
+    """The cases of a suite: "ci" (every scenario at S), "full" (every size each names),
+    "full@S,M" (the same, only at the sizes listed: the full suite without its L cases), or
     scenario names, each optionally `NAME@SIZE` (default S)."""
     by_name = {s.name: s for s in scenarios}
     cases: list[Case] = []
     for token in selection:
         if token == "ci":
             cases += [Case(s, "S", **settings) for s in scenarios if "S" in s.sizes]
-        elif token == "full":
-            cases += [Case(s, size, **settings) for s in scenarios for size in s.sizes]
+        elif token == "full" or token.startswith("full@"):
+            only = set(token.partition("@")[2].split(",")) - {""}
+            cases += [Case(s, size, **settings) for s in scenarios for size in s.sizes if not only or size in only]
         else:
             name, _, size = token.partition("@")
             if name not in by_name:

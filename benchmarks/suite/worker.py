@@ -38,6 +38,8 @@ def _response_record(plan: Any, baseline: Any, wall: float) -> dict[str, Any]:
         "has_solution": plan.has_solution,
         "objective": _clean(plan.objective) if plan.has_solution else None,
         "gap": _clean(plan.gap) if plan.has_solution else None,
+        "bound": _clean(plan.bound),
+        "method": plan.stats.method,
         "wall_seconds": wall,
         "build_seconds": plan.stats.build_seconds,
         "solve_seconds": plan.stats.solve_seconds,
