@@ -234,6 +234,9 @@ class StoredPlan:
     trigger: str = ""
     """What made it: "" (a Plan or Replan call), "inbox" or "inbox-first" (the orchestrator
     answering published signals, its first coordinated plan), "rejection", "expiry", "advance"."""
+    plan_bytes: bytes = field(default=b"", compare=False, repr=False)
+    """The plan's `PlanResult` bytes as the ledger holds them (empty for a version not read from a
+    ledger): an answer parses them (4 ms at M) instead of converting `plan` again (65 ms)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -250,11 +250,17 @@ class _DecodedVersions:
                 found: T = self._items[key]
                 return found
         value = decode()  # outside the lock: two threads may both decode, and either result is right
+        self.put(key, value)
+        return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Keep `value` as the decoded form of `key` (a version just stored, which is then never
+        decoded from its bytes)."""
         with self._lock:
             self._items[key] = value
+            self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
-        return value
 
 
 class PlanService:
@@ -708,6 +714,9 @@ class PlanService:
             inbox_first=inbox_first,
             inbox_final=inbox_final,
         )
+        # What decoding the stored bytes would give (`plan_from_proto`: every field but the dense
+        # `values`, which stay out of the ledger), kept so that answering this version decodes nothing.
+        self._decoded.put(("plan", record.network_id, record.version), dc_replace(plan, values={}))
         self._stop_stale(network_id, record.version, exempt=exempt)
         with self._new_plan:
             self._new_plan.notify_all()
@@ -1016,6 +1025,7 @@ class PlanService:
             replan=ledger.decode_replan_info(record.extra),
             created_at=record.created_at,
             trigger=record.trigger,
+            plan_bytes=record.plan,
         )
 
 

@@ -12,7 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from models.errors import ValidationError
 from models.replanning import FenceCut, ReplanOptions
-from solver._proto.concerto.v1 import service_pb2
+from solver._proto.concerto.v1 import plan_pb2, service_pb2
 from solver.backends.base import BackendFeature
 from solver.backends.registry import DEFAULT_BACKEND, BackendInfo
 from solver.convert._common import (
@@ -478,7 +478,7 @@ def plan_version_to_proto(stored: StoredPlan) -> service_pb2.PlanVersion:
         network_version=stored.network_version,
         baseline_version=stored.baseline_version,
         signals=[signal_to_proto(s) for s in stored.signals],
-        plan=plan_to_proto(stored.plan),
+        plan=plan_pb2.PlanResult.FromString(stored.plan_bytes) if stored.plan_bytes else plan_to_proto(stored.plan),
         created_at=timestamp_to_proto(stored.created_at) if stored.created_at is not None else None,
         idempotency_key=stored.idempotency_key,
         replan=replan_info_to_proto(stored.replan) if stored.replan is not None else None,
