@@ -9,8 +9,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from models.plan import PLAN_TABLES, Plan, PlanTable, Table
 from models.protocols import OWNER, ActionKind, Function
 
@@ -102,14 +100,15 @@ def diff_plans(before: Plan, after: Plan) -> PlanDiff:
     changes: list[PlanChange] = []
     total = 0
     for table, family in _FAMILIES:
-        sums = _keyed_sums(table.of(before), table.of(after), family)
-        total += len(sums.was)
-        for k in np.flatnonzero(np.abs(sums.now - sums.was) > TOLERANCE):
-            key = sums.key(int(k))
-            owner = _LATERAL_OWNER if family.lateral and key[0] in lateral else family.function
-            changes.append(
-                PlanChange(family.kind, _label(family.key, key), owner, float(sums.was[k]), float(sums.now[k]))
-            )
+        old = _quantities(table.of(before), family)
+        new = _quantities(table.of(after), family)
+        keys = sorted(old.keys() | new.keys())
+        total += len(keys)
+        for key in keys:
+            was, now = old.get(key, 0.0), new.get(key, 0.0)
+            if abs(now - was) > TOLERANCE:
+                owner = _LATERAL_OWNER if family.lateral and key[0] in lateral else family.function
+                changes.append(PlanChange(family.kind, _label(family.key, key), owner, was, now))
     return PlanDiff(
         changes=changes,
         objective_before=before.objective,
@@ -130,54 +129,16 @@ def _lateral_lanes(*plans: Plan) -> set[str]:
     return {d.resource for plan in plans for d in plan.decisions if d.action == ActionKind.LATERAL_TRANSFER}
 
 
-@dataclass(frozen=True)
-class _KeyedSums:
-    """The distinct keys of a decision table in either plan, sorted, with each key's total quantity
-    in the plan before and after (0 where a plan lacks the key). A key is row `codes[k]` of indices
-    into `uniques`, one array of distinct values per key column."""
-
-    uniques: list[np.ndarray]
-    codes: np.ndarray
-    was: np.ndarray
-    now: np.ndarray
-
-    def key(self, k: int) -> tuple[Any, ...]:
-        """Key k as plain Python values (str ids, int periods)."""
-        return tuple(_plain(u[c]) for u, c in zip(self.uniques, self.codes[k], strict=True))
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python value `tolist` gives (a str id, an int period)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _keyed_sums(old: Table, new: Table, family: _Family) -> _KeyedSums:
-    """Rows sharing a key add up. Vectorized: each key column is coded by `np.unique` over both
-    tables (sorted codes keep each column's order), the code rows by `np.unique(axis=0)` (so keys
-    come out in the order `sorted` gives their tuples), and the quantities summed by `np.bincount`."""
-    tables = [t for t in (old, new) if len(t)]
-    if not tables:
-        empty = np.zeros(0)
-        return _KeyedSums(
-            [np.zeros(0) for _ in family.key], np.zeros((0, len(family.key)), dtype=np.int64), empty, empty
-        )
-    uniques, columns = [], []
-    for name in family.key:
-        values, codes = np.unique(np.concatenate([np.asarray(t.columns[name]) for t in tables]), return_inverse=True)
-        uniques.append(values)
-        columns.append(codes.reshape(-1))
-    keys, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-
-    def amounts(table: Table) -> np.ndarray:
-        if family.quantity is None:
-            return np.ones(len(table))
-        return np.asarray(table.columns[family.quantity], dtype=np.float64) if len(table) else np.zeros(0)
-
-    n_old = len(old)
-    was = np.bincount(inverse[:n_old], weights=amounts(old), minlength=len(keys))
-    now = np.bincount(inverse[n_old:], weights=amounts(new), minlength=len(keys))
-    return _KeyedSums(uniques, keys, was, now)
+def _quantities(table: Table, family: _Family) -> dict[tuple[Any, ...], float]:
+    """Each key's total quantity (rows sharing a key add up)."""
+    if not len(table):
+        return {}
+    keys = list(zip(*(table.columns[c].tolist() for c in family.key)))
+    amounts = table.columns[family.quantity].tolist() if family.quantity is not None else [1.0] * len(keys)
+    out: dict[tuple[Any, ...], float] = {}
+    for key, amount in zip(keys, amounts):
+        out[key] = out.get(key, 0.0) + float(amount)
+    return out
 
 
 def _label(columns: tuple[str, ...], key: tuple[Any, ...]) -> str:
