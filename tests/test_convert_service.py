@@ -152,6 +152,18 @@ def test_plan_version_round_trips() -> None:
         assert event.version is not None and dataclasses.replace(event.version, plan=plan) == stored
 
 
+def test_a_version_with_the_ledgers_bytes_answers_the_same_message() -> None:
+    """A version read from a ledger carries the plan's `PlanResult` bytes; its answer parses them
+    instead of converting the plan, and is the same message either way."""
+    plan = solved_plan()
+    blob, _ = convert.ledger.encode_plan(plan)
+    converted = StoredPlan("acme", 2, 1, 1, (OUTAGE_DAY_0,), plan, "key-1")
+    from_bytes = dataclasses.replace(converted, plan_bytes=blob)
+    assert from_bytes == converted  # the bytes are a cache of `plan`, not part of the version
+    assert convert.plan_version_to_proto(from_bytes) == convert.plan_version_to_proto(converted)
+    assert convert.plan_version_to_proto(from_bytes).plan.SerializeToString(deterministic=True) == blob
+
+
 def test_summaries_round_trip() -> None:
     network = NetworkSummary(
         network_id="acme", latest_version=2, name="short-outage", plan_versions=3, updated_at=MOMENT
