@@ -98,6 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=("auto", "milp", "lp_first"),
         help="how the baseline and each full replan are solved (default auto); the cold solve is always the MILP",
     )
+    r.add_argument(
+        "--first-only",
+        action="store_true",
+        help="time only each disruption's first answer: no cold solve, no full replan (L: each takes minutes)",
+    )
     r.add_argument("--sweep", action="store_true", help="also sweep the stability weight at S")
     r.add_argument("--sweep-gap", type=float, default=1e-3, help="relative MIP gap of the sweep (default 0.1%%)")
     r.add_argument("--out", type=Path, default=Path("bench-results/replan.json"))
@@ -215,6 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sweep_gap=args.sweep_gap,
             kinds=tuple(k for k in args.only.split(",") if k),
             method=args.method,
+            first_only=args.first_only,
             **({"upstream_hops": args.upstream_hops} if args.upstream_hops is not None else {}),
         )
         run_replan_benchmark(sizes, repeats, replan_settings, args.out, sweep=args.sweep)

@@ -94,6 +94,9 @@ class ReplanSettings:
     method: str = AUTO
     """How the baseline and the full replans are solved (`solver.options.METHODS`); the cold solve
     is always HiGHS's MILP on the whole model, the reference every replan is measured against."""
+    first_only: bool = False
+    """Time only each disruption's first answer (the signals' reach): no cold solve and no full
+    replan, each of which takes about as long as the baseline (at L, minutes)."""
 
     def options(self, gap: float | None = None) -> SolveOptions:
         return SolveOptions(
@@ -349,6 +352,25 @@ def _replan_run(
     return run
 
 
+def _first_run(
+    spec: NetworkSpec, baseline: Plan, signals: tuple[Signal, ...], options: SolveOptions, upstream_hops: int
+) -> dict[str, Any]:
+    """The replan's first answer alone: the generator is left after its first answer, so the full
+    replan never runs (`ReplanSettings.first_only`)."""
+    replan_options = ReplanOptions(stability_weight=0.0, upstream_hops=upstream_hops)
+    # The generator is left suspended after its first answer (and closed when it is collected).
+    answer = next(replan(spec, baseline, signals, options, replan_options, backend=HighsBackend()))
+    if answer.kind != "first":  # no reach model had a solution: this is already the full replan
+        return {"reach_share": answer.reach_share, "first_status": "none"}
+    return {
+        "reach_share": answer.reach_share,
+        "first_seconds": answer.ready_seconds,
+        "first_solve": answer.plan.stats.solve_seconds,
+        "first_objective": answer.business_objective,
+        "first_status": answer.plan.status.value,
+    }
+
+
 @dataclass
 class SizeResult:
     """A size's baseline and its rows."""
@@ -429,15 +451,18 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
             [asdict(s) for s in scenario.signals],
         )
         for k in range(repeat):
-            run = _cold_run(spec, scenario.signals, options) | _replan_run(
-                spec, baseline, scenario.signals, options, settings.upstream_hops, warm_key
-            )
+            if settings.first_only:
+                run = _first_run(spec, baseline, scenario.signals, options, settings.upstream_hops)
+            else:
+                run = _cold_run(spec, scenario.signals, options) | _replan_run(
+                    spec, baseline, scenario.signals, options, settings.upstream_hops, warm_key
+                )
             row.runs.append(run)
             progress(
-                f"  {size} {scenario.name} {k + 1}/{repeat}: cold {run['cold_seconds']:.2f} s, "
+                f"  {size} {scenario.name} {k + 1}/{repeat}: cold {_seconds(run.get('cold_seconds', math.nan))} s, "
                 f"first {run.get('first_seconds', math.nan):.2f} s (reach {run.get('reach_share', math.nan):.0%}), "
-                f"final {run['final_seconds']:.2f} s ({run['final_method']}"
-                f"{', warm' if run['final_warm'] else ''})"
+                f"final {_seconds(run.get('final_seconds', math.nan))} s ({run.get('final_method', '-')}"
+                f"{', warm' if run.get('final_warm') else ''})"
             )
         for key, value in row.runs[-1].items():
             setattr(row, key, value)
@@ -536,6 +561,10 @@ def _ratio(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:.1f}x"
 
 
+def _amount(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x:,.0f}"
+
+
 def _money(x: float, status: str) -> str:
     return "no answer" if status == "none" else f"{x:,.0f}"
 
@@ -551,11 +580,11 @@ def report(results: list[SizeResult], settings: ReplanSettings) -> str:
         for r in result.rows:
             start = "-" if r.mip_start_accepted is None else ("accepted" if r.mip_start_accepted else "rejected")
             lines.append(
-                f"| {r.size} | {r.scenario} | {r.reach_share:.0%} | {r.cold_seconds:.2f} "
-                f"({r.cold_build:.2f}+{r.cold_solve:.2f}) | {r.cold_objective:,.0f} | {_seconds(r.first_seconds)} "
-                f"| {_money(r.first_objective, r.first_status)} | {_pct(r.first_excess)} | {r.final_seconds:.2f} "
-                f"| {r.final_method}{' (warm)' if r.final_warm else ''} "
-                f"| {r.final_objective:,.0f} | {_pct(r.final_excess)} | {start} | {_ratio(r.speedup)} "
+                f"| {r.size} | {r.scenario} | {r.reach_share:.0%} | {_seconds(r.cold_seconds)} "
+                f"({_seconds(r.cold_build)}+{_seconds(r.cold_solve)}) | {_amount(r.cold_objective)} "
+                f"| {_seconds(r.first_seconds)} | {_money(r.first_objective, r.first_status)} | {_pct(r.first_excess)} "
+                f"| {_seconds(r.final_seconds)} | {r.final_method or '-'}{' (warm)' if r.final_warm else ''} "
+                f"| {_amount(r.final_objective)} | {_pct(r.final_excess)} | {start} | {_ratio(r.speedup)} "
                 f"| {_ratio(r.final_speedup)} |"
             )
     lines.append("")

@@ -20,3 +20,16 @@ def test_a_size_without_a_baseline_plan_is_reported_not_replanned() -> None:
     assert any("no baseline plan" in m for m in messages)
     text = report([result], settings)
     assert "| M | 96,670 | 782 | 0 |" in text and "| time_limit | no plan |" in text
+
+
+def test_first_only_times_the_first_answers_alone() -> None:
+    """At S with `first_only`, the supplier outage gets its first answer (from the signals' reach)
+    and nothing else: no cold solve and no full replan, so their columns report "-"."""
+    settings = ReplanSettings(threads=1, first_only=True, kinds=("supplier_outage",))
+    result = measure_size("S", 1, settings, lambda _: None)
+    [row] = result.rows
+    assert row.first_status in ("optimal", "feasible") and row.first_seconds > 0
+    assert 0 < row.reach_share < 1
+    assert math.isnan(row.cold_seconds) and math.isnan(row.final_seconds) and row.final_method == ""
+    line = next(line for line in report([result], settings).splitlines() if "| supplier_outage |" in line)
+    assert "| - (-+-) | - |" in line and "| - | - | - | - |" in line
