@@ -103,6 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="time only each disruption's first answer: no cold solve, no full replan (L: each takes minutes)",
     )
+    r.add_argument(
+        "--no-cold",
+        action="store_true",
+        help="skip the cold reference MILP (L: it does not finish) and time the replan's first and final answers",
+    )
     r.add_argument("--sweep", action="store_true", help="also sweep the stability weight at S")
     r.add_argument("--sweep-gap", type=float, default=1e-3, help="relative MIP gap of the sweep (default 0.1%%)")
     r.add_argument("--out", type=Path, default=Path("bench-results/replan.json"))
@@ -134,10 +139,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     cu.add_argument("--instances", default="20x50,30x100,50x200", help="comma-separated SITESxCUSTOMERS")
     cu.add_argument("--seeds", default="0,1,2", help="comma-separated seeds per instance size")
-    cu.add_argument("--gap", type=float, default=1e-4, help="relative MIP gap of every solve (default 0.01%%)")
+    cu.add_argument(
+        "--gap",
+        type=float,
+        default=None,
+        help="relative MIP gap of every solve (default 0.01%%; with --suite the suite's 0.1%%)",
+    )
     cu.add_argument("--time-limit", type=float, default=60.0, help="HiGHS time limit per solve, seconds")
     cu.add_argument("--single-source", action="store_true", help="every customer served by one site (assignment)")
     cu.add_argument("--capacity-ratio", type=float, default=3.0, help="total site capacity over total demand")
+    cu.add_argument(
+        "--suite",
+        nargs="+",
+        default=[],
+        metavar="ci|full[@SIZES]|NAME[@SIZE]",
+        help="measure the links on suite cases instead (as `run --suite`): the disrupted models without and with them",
+    )
     cu.add_argument("--out", type=Path, default=Path("bench-results/cuts.json"))
     add_suite_commands(sub)
     args = parser.parse_args(argv)
@@ -221,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             kinds=tuple(k for k in args.only.split(",") if k),
             method=args.method,
             first_only=args.first_only,
+            no_cold=args.no_cold,
             **({"upstream_hops": args.upstream_hops} if args.upstream_hops is not None else {}),
         )
         run_replan_benchmark(sizes, repeats, replan_settings, args.out, sweep=args.sweep)
@@ -239,6 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         report = run_fuzz(args.cases, args.seed, args.out, memory_limit_gib=args.memory_limit_gib, verbose=args.verbose)
         return 1 if report.failures else 0
+    elif args.command == "cuts" and args.suite:
+        from benchmarks.cuts import run_suite_cuts
+        from benchmarks.suite.settings import DEFAULT_GAP
+
+        run_suite_cuts(args.suite, gap=args.gap or DEFAULT_GAP, time_limit=args.time_limit, out=args.out)
     elif args.command == "cuts":
         from benchmarks.cuts import run_cuts_benchmark
 
@@ -247,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_cuts_benchmark(
             instances,
             seeds,
-            gap=args.gap,
+            gap=args.gap or 1e-4,
             time_limit=args.time_limit,
             single_source=args.single_source,
             capacity_ratio=args.capacity_ratio,

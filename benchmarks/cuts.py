@@ -358,3 +358,125 @@ def run_cuts_benchmark(
         write_json(out, payload)
         print(f"\nresults written to {out}")
     return results
+
+
+# ---------------------------------------------------------------------------------------------
+# The links on the disruption suite
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SuiteCutsResult:
+    """One suite case: the disrupted network's whole model (its protocols' authority rows
+    included, as a cold orchestrated solve builds it) without and with the links."""
+
+    case: str
+    columns: int
+    rows_added: int
+    with_links: float
+    with_links_seconds: float
+    with_links_lp: float
+    with_links_status: str
+    without: float
+    without_seconds: float
+    without_lp: float
+    without_status: str
+
+
+def measure_case(case: Any, options: SolveOptions) -> SuiteCutsResult:
+    """The case's disrupted model built twice, `link_backup_flows` off and on, each solved by
+    HiGHS's MILP and its LP relaxation."""
+    from benchmarks.suite.scenarios import scenario_network, scenario_protocols
+    from benchmarks.suite.targets import resolve_signals
+    from models.protocols import resolve_authority
+    from models.signals import apply_signals
+
+    net = Network.from_spec(scenario_network(case.scenario, case.size))
+    signals = resolve_signals(case.scenario, net)
+    protocols = scenario_protocols(case.scenario)
+    disrupted = apply_signals(net, signals)
+    groups = resolve_authority(protocols, disrupted, signals) if protocols is not None else []
+    plain = build_model(disrupted, protocols, groups)
+    linked = build_model(disrupted, protocols, groups, link_backup_flows=True)
+    with_links, with_seconds, with_lp, with_status = _solve_concerto(linked, options)
+    without, without_seconds, without_lp, without_status = _solve_concerto(plain, options)
+    return SuiteCutsResult(
+        case.key,
+        plain.n_cols,
+        linked.n_rows - plain.n_rows,
+        with_links,
+        with_seconds,
+        with_lp,
+        with_status,
+        without,
+        without_seconds,
+        without_lp,
+        without_status,
+    )
+
+
+def suite_report(results: list[SuiteCutsResult], gap: float) -> str:
+    """Per case: the link rows written, both optima, LP bounds and HiGHS seconds; then the
+    verdict over the cases both models solved to the gap."""
+    lines = [
+        "| case | columns | link rows | optimum without | with links | LP bound without / with "
+        "| HiGHS s without / with | with / without |",
+        "|---|---:|---:|---:|---:|---|---|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.case} | {r.columns:,} | {r.rows_added:,} | {r.without:,.0f} ({r.without_status}) "
+            f"| {r.with_links:,.0f} ({r.with_links_status}) | {r.without_lp:,.0f} / {r.with_links_lp:,.0f} "
+            f"| {r.without_seconds:.2f} / {r.with_links_seconds:.2f} "
+            f"| {r.with_links_seconds / r.without_seconds:.2f}x |"
+        )
+    proven = [r for r in results if r.with_links_status == r.without_status == "optimal"]
+    ratios = [r.with_links_seconds / r.without_seconds for r in proven]
+    agree = all(abs(r.with_links - r.without) <= 2 * gap * max(abs(r.without), 1.0) for r in proven)
+    tighter = sum(r.with_links_lp > r.without_lp + 1e-6 * max(abs(r.without_lp), 1.0) for r in proven)
+    lines += [
+        "",
+        f"over the {len(proven)} of {len(results)} cases both models solved to the gap:",
+        f"link rows written: median {_median([float(r.rows_added) for r in results]):,.0f}, "
+        f"max {_max([float(r.rows_added) for r in results]):,.0f}",
+        f"HiGHS seconds with / without the links: median {_median(ratios):.2f}x, "
+        f"range {min(ratios, default=math.nan):.2f}-{_max(ratios):.2f}x",
+        f"LP bound tighter with the links in {tighter} of {len(proven)}",
+        f"optima agree within 2x the gap ({gap:.2%}): {'yes' if agree else 'NO'}",
+    ]
+    return "\n".join(lines)
+
+
+def run_suite_cuts(
+    selection: list[str],
+    *,
+    gap: float,
+    time_limit: float = 300.0,
+    out: Path | None = None,
+) -> list[SuiteCutsResult]:
+    """The links measured on the suite's cases (`benchmarks.suite.scenarios.select_cases`)."""
+    from benchmarks.suite.scenarios import load_scenarios, select_cases
+
+    options = SolveOptions(mip_rel_gap=gap, time_limit=time_limit, threads=1)
+    results = []
+    for case in select_cases(selection, load_scenarios()):
+        r = measure_case(case, options)
+        print(
+            f"{r.case}: {r.rows_added} link rows, without {r.without_seconds:.2f} s, with {r.with_links_seconds:.2f} s",
+            flush=True,
+        )
+        results.append(r)
+    print()
+    print(suite_report(results, gap))
+    if out is not None:
+        from benchmarks.build import environment
+
+        payload: dict[str, Any] = {
+            "benchmark": "cuts-suite",
+            "environment": environment(),
+            "settings": {"gap": gap, "time_limit": time_limit, "threads": 1, "selection": selection},
+            "results": [asdict(r) for r in results],
+        }
+        write_json(out, payload)
+        print(f"\nresults written to {out}")
+    return results

@@ -125,3 +125,22 @@ def test_cuts_benchmark_reports_every_model_on_small_instances(
     assert "optima agree within 2x the gap (0.00%): yes" in printed
     settings = json.loads(out.read_text())["settings"]
     assert settings["single_source"] is single_source and settings["capacity_ratio"] == 1.5
+
+
+def test_cuts_benchmark_measures_the_links_on_a_suite_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m benchmarks cuts --suite supplier_outage_short@S` end to end: the disrupted S
+    network has backups that are their site's only source, so link rows are written; both models
+    solve to the suite's 0.1% gap and, the links being valid inequalities, their optima agree
+    within twice it; the links only add rows, so the relaxation's minimum cannot fall."""
+    from benchmarks.cuts import run_suite_cuts
+
+    out = tmp_path / "cuts-suite.json"
+    [r] = run_suite_cuts(["supplier_outage_short@S"], gap=1e-3, out=out)
+    assert r.case == "supplier_outage_short@S" and r.rows_added > 0
+    assert r.with_links_status == r.without_status == "optimal"
+    assert abs(r.with_links - r.without) <= 2e-3 * abs(r.without)
+    assert r.with_links_lp >= r.without_lp - 1e-6 * abs(r.without_lp)
+    printed = capsys.readouterr().out
+    assert "over the 1 of 1 cases both models solved to the gap" in printed
+    assert "optima agree within 2x the gap (0.10%): yes" in printed
+    assert json.loads(out.read_text())["settings"]["selection"] == ["supplier_outage_short@S"]
