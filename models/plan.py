@@ -23,6 +23,7 @@ from models.protocols import (
     assign_columns,
     extract_decisions,
 )
+from models.rounding import row_violation
 from models.solution import Solution, SolveStatus
 
 ZERO = 1e-7
@@ -221,6 +222,29 @@ def _ids(ids: tuple[str, ...] | list[str], index: npt.NDArray[np.int64]) -> npt.
     return np.asarray(ids, dtype=str)[index] if len(ids) else np.zeros(index.shape, dtype=str)
 
 
+def without_idle_setups(lp: LinearProgram, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """`x` with every setup that makes nothing switched off, when that keeps every row and bound.
+
+    A solve stopped at a gap (a replan's first answer, say) may pay a recipe's setup in a period it
+    makes nothing in. Switching it off frees its hours and its cost and loosens its setup link, so
+    the plan stays feasible and only gets cheaper, and the plan's tables (which show production,
+    not setups) then account for every cost it pays. A setup held on by its bounds (a replan's
+    decision outside the signals' reach) or by another row stays: then `x` comes back unchanged
+    (the same array)."""
+    block = lp.variables.get("setup")
+    if block is None or block.size == 0:
+        return x
+    recipes = block.entities("recipe")
+    columns = lp.columns("setup")
+    idle = (lp.values(x, "setup") > 0.5) & (lp.values(x, "make")[recipes] <= ZERO) & (lp.col_lower[columns] <= 0.0)
+    if not idle.any():
+        return x
+    cleaned = x.copy()
+    cleaned[columns[idle]] = 0.0
+    # Only the rows holding the setups change; none may move further outside its bounds.
+    return cleaned if np.all(row_violation(lp, cleaned) <= row_violation(lp, x) + 1e-9) else x
+
+
 def extract_plan(
     net: Network,
     lp: LinearProgram,
@@ -246,7 +270,11 @@ def extract_plan(
         method_stats=dict(solution.info) if solution.method != "milp" else {},
     )
     # Without a solution the tables are read off zeros: empty, with their columns named.
-    x = solution.x if solution.x is not None else np.zeros(lp.n_cols)
+    x = without_idle_setups(lp, solution.x) if solution.x is not None else np.zeros(lp.n_cols)
+    objective, gap = solution.objective, solution.gap
+    if solution.x is not None and x is not solution.x:
+        objective = float(lp.c @ x + lp.offset)
+        gap = max(objective - solution.bound, 0.0) / max(abs(objective), 1.0) if np.isfinite(solution.bound) else gap
     v = {name: lp.values(x, name) for name in lp.variables}
     t = np.arange(net.horizon)[None, :]
     node, item = net.node_ids, net.item_ids
@@ -326,9 +354,9 @@ def extract_plan(
         horizon=net.horizon,
         period_hours=net.period_hours,
         status=solution.status,
-        objective=solution.objective,
+        objective=objective,
         bound=solution.bound,
-        gap=solution.gap,
+        gap=gap,
         cost_by_component=lp.cost_by_component(x) if solved else {},
         purchases=purchases,
         activations=activations,

@@ -115,10 +115,13 @@ class LiveModel:
         self.last_update = dataclasses.replace(update, seconds=time.perf_counter() - began)
         return IN_PLACE
 
-    def solve(self, *, time_limit: float | None = None) -> Solution:
+    def solve(self, *, time_limit: float | None = None, objective_bound: float | None = None) -> Solution:
         """Run the live instance (from whatever state its last solve left) and read the result;
-        `time_limit` (seconds) replaces the limit of `options` for this and later runs."""
-        return self._model.solve(handoff=self.last_update.seconds, time_limit=time_limit)
+        `time_limit` (seconds) replaces the limit of `options` for this and later runs;
+        `objective_bound` stops an LP once a lower bound above it is proven (`InPlaceModel.solve`)."""
+        return self._model.solve(
+            handoff=self.last_update.seconds, time_limit=time_limit, objective_bound=objective_bound
+        )
 
     def solve_lp_relaxation(self) -> Solution:
         """Solve the model with every integer column relaxed to continuous, then restore the

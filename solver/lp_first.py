@@ -28,6 +28,25 @@ bind (M: 127 of 6,958). So:
    the best plan; its answer keeps the better of the two lower bounds. Without time for it the
    best plan is returned as FEASIBLE with its certified gap.
 
+Inherited bounds. A bound certified for a model holds for every restriction of it: a model with the
+same matrix, costs, offset and integers, whose every bound is at least as tight, has no solution
+the first one lacks (`restricts`), so its optimum is no lower. A supplier outage, a lane closure
+or a capacity loss only tightens bounds (a replan at stability weight 0 builds the baseline's model
+with them tightened), so the baseline's bound certifies their replans' first answers with no LP
+solved at all: when a kept bound (`LpFirstState.certified`) certifies `start` within the gap, it
+is the answer. A demand surge, a stock write-off or a new order moves an equality's right-hand
+side (one side looser), a lead-time change moves the matrix: those are solved as above.
+
+Early bounds. With a plan in hand (`start`), the relaxation need not be solved to its optimum: it
+only has to prove a bound within the gap of the plan. Its run is given that bound (the plan's
+objective minus the gap) as HiGHS's `objective_bound`: dual simplex stops in its phase 2 once its
+dual objective, computed with the exact costs, passes it. A dual feasible basis's dual objective is
+a lower bound of the LP's optimum (weak duality), so the plan is certified without the rest of the
+solve, and the bound reported is that dual objective (HiGHS also reports the basis's duals
+feasible: without that the stop proves nothing and the relaxation is solved on). Warm from a
+replan's last basis, which new right-hand sides leave dual feasible, the stop often comes within a
+few hundred iterations, or at once.
+
 Warm state. The live instance and the rows switched on are kept (`LpFirstState`) and handed to the
 next solve of the same network, which updates the instance in place when the new model differs only
 in values (`solver.live` says which changes do) and re-solves from the last basis: a replan then
@@ -105,14 +124,90 @@ def chosen_method(lp: LinearProgram, options: SolveOptions, backend: SolverBacke
     return MILP
 
 
+CERTIFIED_KEPT = 3
+"""Models (with their certified lower bounds) a warm state keeps for `restricts`, most recently
+used first: at L one holds about 70 MB of arrays."""
+
+
+@dataclass(frozen=True, eq=False)
+class Certified:
+    """A model solved before and a lower bound certified for its optimum."""
+
+    lp: LinearProgram
+    lower: float
+
+
+def restricts(lp: LinearProgram, reference: LinearProgram) -> bool:
+    """Whether every solution of `lp` is a solution of `reference` with the same objective value.
+
+    Sufficient conditions, checked exactly: the same shape, costs, offset and integer columns;
+    every column and row bound of `lp` at least as tight (lower >=, upper <= the reference's); and
+    the same matrix, except that a row the reference bounds on one side only may differ where the
+    difference can only make `lp`'s row the stricter one. For a row r with only an upper bound and
+    d = lp's row - the reference's row, the reference's activity is lp's minus d.x, so it is no
+    larger when d.x >= 0 for every x of `lp`: d_j > 0 on columns with lower bound >= 0, d_j < 0 on
+    columns with upper bound <= 0 (a lower-bounded row takes the mirror image). So a setup link
+    make - M setup <= 0 whose M a capacity loss shrank still restricts the reference's. Then `lp`'s
+    optimum is at least `reference`'s, and a lower bound of `reference`'s optimum is one of `lp`'s.
+    """
+    if lp is reference:
+        return True
+    if (lp.n_rows, lp.n_cols) != (reference.n_rows, reference.n_cols) or lp.offset != reference.offset:
+        return False
+    if not (np.array_equal(lp.c, reference.c) and np.array_equal(lp.integrality, reference.integrality)):
+        return False
+    tighter = (
+        np.all(lp.col_lower >= reference.col_lower)
+        and np.all(lp.col_upper <= reference.col_upper)
+        and np.all(lp.row_lower >= reference.row_lower)
+        and np.all(lp.row_upper <= reference.row_upper)
+    )
+    if not tighter:
+        return False
+    diff = (lp.A - reference.A).tocoo()
+    keep = diff.data != 0.0
+    rows, cols, d = diff.row[keep], diff.col[keep], diff.data[keep]
+    if d.size == 0:
+        return True
+    lower_free = np.isinf(reference.row_lower[rows])
+    upper_free = np.isinf(reference.row_upper[rows])
+    nonnegative = lp.col_lower[cols] >= 0.0
+    nonpositive = lp.col_upper[cols] <= 0.0
+    grows = ((d > 0) & nonnegative) | ((d < 0) & nonpositive)  # d_j x_j >= 0 for every x of lp
+    shrinks = ((d > 0) & nonpositive) | ((d < 0) & nonnegative)  # d_j x_j <= 0
+    allowed = (lower_free & upper_free) | (lower_free & grows) | (upper_free & shrinks)
+    return bool(np.all(allowed))
+
+
 @dataclass(eq=False)
 class LpFirstState:
     """Where the next LP-first solve of a network starts: the live instance holding the last LP
-    (and its basis) and which coupling rows are switched on."""
+    (and its basis) and which coupling rows are switched on; and the last few models solved with
+    their certified bounds (for `restricts`)."""
 
     live: LiveModel
     active: BoolArray
     """The coupling rows switched on (only ever more, until the model's shape changes)."""
+    certified: list[Certified] = field(default_factory=list)
+    """Models solved before and their certified lower bounds, most recently used first."""
+
+    def inherited_bound(self, lp: LinearProgram) -> float:
+        """The highest kept bound of a model `lp` restricts (nan if none); the model it came from
+        moves to the front."""
+        found = [c for c in self.certified if restricts(lp, c.lp)]
+        if not found:
+            return math.nan
+        best = max(found, key=lambda c: c.lower)
+        self.certified.remove(best)
+        self.certified.insert(0, best)
+        return best.lower
+
+    def remember(self, lp: LinearProgram, lower: float) -> None:
+        """Keep `lower` as the certified bound of `lp` (the oldest beyond `CERTIFIED_KEPT` go)."""
+        if math.isnan(lower):
+            return
+        self.certified.insert(0, Certified(lp, lower))
+        del self.certified[CERTIFIED_KEPT:]
 
 
 class WarmStates:
@@ -182,11 +277,42 @@ def solve_lp_first(
     `options.time_limit` covers the whole call. `fallback=False` never runs branch and bound: a gap
     wider than asked then comes back as FEASIBLE (tests use it to see the repair on its own).
     `start` is a plan already in hand (a replan's first answer): if it meets every row, bound and
-    integrality of `lp`, it is the incumbent from the start, and when the relaxation's bound
-    certifies it no repair runs at all.
+    integrality of `lp`, it is the incumbent from the start; when a bound `state` kept for a model
+    `lp` restricts certifies it, it is the answer with no LP solved (module docstring, "Inherited
+    bounds"), and when the relaxation's bound certifies it no repair runs at all.
     """
+    began = time.perf_counter()
     backend = backend or default_backend()
-    run = _Stage(began=time.perf_counter())
+    inherited = state.inherited_bound(lp) if state is not None else math.nan
+    if state is not None and not math.isnan(inherited):
+        found = _incumbent(
+            lp, start, Solution(SolveStatus.FEASIBLE, None, backend=backend.name, backend_version=backend.version())
+        )
+        if found is not None and _gap(found.objective, inherited) <= options.mip_rel_gap:
+            lazy = lazy_rows(lp)
+            active = state.active if state.active.shape == lazy.shape else np.zeros_like(lazy)
+            run = _Stage(began=began, notes=["bound inherited"])
+            return _with_stats(found, SolveStatus.OPTIMAL, inherited, run, lazy, active, options), state
+    solution, state = _solve(lp, options, backend, state, progress, fallback, start, inherited, began)
+    if solution.status != SolveStatus.INFEASIBLE:
+        state.remember(lp, solution.bound)
+    return solution, state
+
+
+def _solve(
+    lp: LinearProgram,
+    options: SolveOptions,
+    backend: SolverBackend,
+    state: LpFirstState | None,
+    progress: Callable[[MipProgress], None] | None,
+    fallback: bool,
+    start: npt.NDArray[np.float64] | None,
+    inherited: float,
+    began: float,
+) -> tuple[Solution, LpFirstState]:
+    """`solve_lp_first` past the inherited bound: the relaxation, the repair and the certificate,
+    with `inherited` (nan if none) as a lower bound from the start."""
+    run = _Stage(began=began)
     lazy = lazy_rows(lp)
     integer = lp.integrality.astype(bool)
     relaxed = replace(lp, integrality=np.zeros_like(lp.integrality))
@@ -221,10 +347,10 @@ def solve_lp_first(
     live = state.live
     run.handoff += live.last_update.seconds
 
-    def solve_once() -> Solution:
+    def solve_once(objective_bound: float | None = None) -> Solution:
         if left() <= 0:
             return Solution(SolveStatus.TIME_LIMIT, None, message="time limit before the LP finished")
-        solution = live.solve(time_limit=left())
+        solution = live.solve(time_limit=left(), objective_bound=objective_bound)
         run.lp_solves += 1
         run.iterations += solution.info.get("simplex_iteration_count", 0.0)
         return solution
@@ -255,15 +381,28 @@ def solve_lp_first(
         return _with_stats(solution, status, lower, run, lazy, state.active, options), state
 
     # 1. The relaxation, once: a valid bound even while coupling rows it violates are still off.
-    relaxation = solve_once()
+    # With a plan in hand it stops as soon as its bound certifies the plan ("Early bounds").
+    blank = Solution(SolveStatus.FEASIBLE, None, backend=backend.name, backend_version=backend.version())
+    found = _incumbent(lp, start, blank)
+    if found is not None:
+        run.notes.append("start")
+    lower = inherited
+    if found is not None:
+        threshold = found.objective - options.mip_rel_gap * max(abs(found.objective), 1.0)
+        early = solve_once(objective_bound=threshold)
+        if early.info.get("objective_bound_reached") and early.bound >= threshold:
+            lower = early.bound if math.isnan(lower) else max(lower, early.bound)
+            run.notes.append("bound reached")
+            return finish(found, SolveStatus.OPTIMAL, lower)
+        relaxation = early if early.status == SolveStatus.OPTIMAL else solve_once()
+    else:
+        relaxation = solve_once()
     if relaxation.status == SolveStatus.INFEASIBLE:
         # A relaxation of the model has no solution, so the model has none.
         return finish(relaxation, SolveStatus.INFEASIBLE, math.nan)
     exact = False
-    lower = math.nan
-    found = _incumbent(lp, start, relaxation)
     if found is not None:
-        run.notes.append("start")
+        found = replace(found, info=dict(relaxation.info))
     for _ in range(2):
         if relaxation.status != SolveStatus.OPTIMAL or relaxation.x is None:
             run.notes.append(f"relaxation {relaxation.status.value}")
@@ -387,6 +526,8 @@ def _with_stats(
             "repair_seconds": run.repair_seconds,
             "branch_and_bound_seconds": run.fallback_seconds,
             "warm": 1.0 if "warm" in run.notes else 0.0,
+            "bound_inherited": 1.0 if "bound inherited" in run.notes else 0.0,
+            "bound_reached": 1.0 if "bound reached" in run.notes else 0.0,
             "row_tolerance": ROW_TOLERANCE,
             "requested_gap": options.mip_rel_gap,
         }

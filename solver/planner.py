@@ -20,7 +20,7 @@ import numpy as np
 from models.allocation import build_model
 from models.builder import LinearProgram
 from models.network import Network, NetworkSpec
-from models.plan import Plan, extract_plan
+from models.plan import Plan, extract_plan, without_idle_setups
 from models.protocols import AuthorityGroup, ProtocolSet, resolve_authority
 from models.replanning import (
     FENCE,
@@ -279,7 +279,8 @@ def replan(
             built = time.perf_counter() - t0
             solution = solve_model(lp, budget_left(first_options, began), backend)
             if solution.status.has_solution:
-                start = solution.x
+                # The first answer as its plan reads (idle setups off): the full replan's start.
+                start = without_idle_setups(lp, solution.x) if solution.x is not None else None
                 first = answer("first", lp, solution, reach.share(), built)
                 yield first
                 break

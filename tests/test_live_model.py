@@ -313,3 +313,31 @@ def test_lp_relaxation_keeps_its_basis_across_a_mip_solve_and_an_update() -> Non
     assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
     assert warm.info["simplex_iteration_count"] < cold.info["simplex_iteration_count"]
     assert live.solve().info["mip_node_count"] >= 1  # solved as a MIP again
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("share", [0.05, 0.01, 0.001])
+def test_an_objective_bound_stop_proves_a_bound_between_it_and_the_optimum(seed: int, share: float) -> None:
+    """The LP relaxation of a generated S network, solved, then re-solved warm with every
+    one-sided row's capacity cut by 10% and an objective bound `share` below the new optimum
+    (found by a cold solve of the new LP): the dual simplex may stop early, and if it does, the
+    lower bound it reports lies between the objective bound and the new optimum (weak duality:
+    the dual objective of a dual feasible basis); otherwise it solves to that optimum. With a
+    bound below the optimum a stop is the rule here: the old basis stays dual feasible under the
+    new right-hand sides, and its dual objective already passes the bound."""
+    lp = compile_model(generate("S", seed=seed)).lp
+    relaxed = dataclasses.replace(lp, integrality=np.zeros_like(lp.integrality))
+    one_sided = np.isinf(relaxed.row_lower) & np.isfinite(relaxed.row_upper) & (relaxed.row_upper > 0)
+    tighter = dataclasses.replace(relaxed, row_upper=np.where(one_sided, 0.9 * relaxed.row_upper, relaxed.row_upper))
+    optimum = LiveModel(tighter, SolveOptions(threads=1)).solve().objective
+    live = LiveModel(relaxed, SolveOptions(threads=1))
+    assert live.solve().status == SolveStatus.OPTIMAL
+    live.update(tighter)
+    threshold = optimum - share * abs(optimum)
+    stopped = live.solve(objective_bound=threshold)
+    assert stopped.info.get("objective_bound_reached") == 1.0
+    assert stopped.status == SolveStatus.TIME_LIMIT and stopped.x is None
+    assert threshold <= stopped.bound <= optimum + 1e-9 * abs(optimum)
+    again = live.solve()  # the bound is for one run only: the next one solves to the optimum
+    assert again.status == SolveStatus.OPTIMAL
+    assert again.objective == pytest.approx(optimum, rel=1e-9)

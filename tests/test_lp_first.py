@@ -6,6 +6,7 @@ bound that is never above the MILP's optimum, and plans that pass the independen
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -21,7 +22,7 @@ from models.rounding import choose_one_rows, round_integers
 from models.signals import Signal, SignalType
 from models.solution import SolveStatus
 from solver.backends.highs import HighsBackend
-from solver.lp_first import WARM_STATES, WarmStates, chosen_method, lazy_rows, solve_lp_first
+from solver.lp_first import WARM_STATES, WarmStates, chosen_method, lazy_rows, restricts, solve_lp_first
 from solver.options import AUTO, LP_FIRST, MILP, SolveOptions
 from solver.planner import compile_model, plan_network, replan
 from tests.random_networks import random_network, random_protocol_network, random_protocols, random_replan_signals
@@ -253,3 +254,156 @@ def test_lp_first_agrees_with_the_milp_at_m() -> None:
     assert lp_first.bound <= milp.objective + 1e-9 * scale
     assert lp_first.gap <= gap
     assert check_plan(spec, lp_first) == []
+
+
+def _closure(period: int) -> Signal:
+    """The truck network's supplier -> DC lane closed for period `period` (of 168 hours)."""
+    return Signal(
+        f"closed-{period}", SignalType.LANE_DISRUPTION, lane="SD", start_hours=168.0 * period, duration_hours=168.0
+    )
+
+
+def test_known_answer_a_restriction_inherits_the_bound_and_solves_nothing() -> None:
+    """The truck network (optimum 55: one truck of 10 in period 0, 5 units held a period) solved
+    LP-first to an exact gap; its bound is 55. Closing the supplier -> DC lane in period 1 only
+    tightens bounds (`restricts`), so every plan of the closed network is one of the open network
+    and 55 bounds it too. The open network's optimal plan ships nothing in period 1, so it is a plan
+    of the closed network at 55: the bound certifies it with a gap of 0, and it comes back OPTIMAL
+    with no LP solved and the inherited bound. Closing the lane in period 0 instead leaves only a
+    truck in period 1 (50 + 5 units a period late at 10 = 100): a plan at 100 is 45% above the
+    inherited 55, so the model is solved, to its optimum 100."""
+    spec = truck_network()
+    options = SolveOptions(mip_rel_gap=GAP)
+    open_lp = compile_model(spec).lp
+    solved, state = solve_lp_first(open_lp, options)
+    assert solved.objective == pytest.approx(55) and solved.bound == pytest.approx(55, rel=GAP)
+    assert state.certified[0].lp is open_lp and state.certified[0].lower == solved.bound
+
+    closed_later = compile_model(spec, signals=[_closure(1)]).lp
+    assert restricts(closed_later, open_lp) and not restricts(open_lp, closed_later)
+    assert solved.x is not None
+    kept, state = solve_lp_first(closed_later, options, state=state, start=solved.x)
+    assert kept.status == SolveStatus.OPTIMAL
+    assert kept.objective == pytest.approx(55) and kept.bound == solved.bound
+    assert kept.info["bound_inherited"] == 1.0 and kept.info["lp_solves"] == 0.0
+    assert kept.x is not None and np.array_equal(kept.x, solved.x)
+
+    closed_now = compile_model(spec, signals=[_closure(0)]).lp
+    assert restricts(closed_now, open_lp)
+    late = HighsBackend().solve(closed_now, options)
+    assert late.objective == pytest.approx(100)
+    resolved, state = solve_lp_first(closed_now, options, state=state, start=late.x)
+    assert resolved.status == SolveStatus.OPTIMAL and resolved.objective == pytest.approx(100)
+    assert resolved.info["bound_inherited"] == 0.0 and resolved.info["lp_solves"] >= 1
+    assert resolved.bound == pytest.approx(100, rel=GAP)
+    assert state.certified[0].lp is closed_now  # the solved model's own bound, kept first
+
+
+def test_restricts_needs_the_same_model_with_every_bound_as_tight() -> None:
+    """`restricts` on the truck network's model against copies changed in one way each: tighter
+    bounds restrict it, and so does a one-sided row made stricter; a looser bound, another cost,
+    offset or integer, or a matrix entry of an equality, does not."""
+    lp = compile_model(truck_network()).lp
+    assert restricts(lp, lp)
+    tighter = dataclasses.replace(lp, col_upper=np.minimum(lp.col_upper, 1e3), row_lower=lp.row_lower + 0.0)
+    assert restricts(tighter, lp)
+    looser_row = lp.row_upper.copy()
+    looser_row[np.isfinite(looser_row).argmax()] += 1.0
+    A = lp.A.copy()
+    A.data[A.indptr[lp.constraints["flow_balance"].slice.start]] += 1.0  # an equality's entry
+    integer = lp.integrality.copy()
+    integer[integer.argmax()] = 0
+    # truck_load: ship - 10 trucks <= 0 with trucks >= 0. A smaller truck (-5) makes the row
+    # stricter (ship <= 5 trucks implies ship <= 10 trucks); a larger one (-20) does not.
+    truck_rows = lp.constraints["truck_load"].slice
+    trucks = lp.columns("trucks")
+    for size, expect in ((5.0, True), (20.0, False)):
+        loads = lp.A.tolil()
+        for r, j in zip(range(truck_rows.start, truck_rows.stop), trucks.ravel()):
+            assert loads[r, j] == -10.0
+            loads[r, j] = -size
+        assert restricts(dataclasses.replace(lp, A=loads.tocsr()), lp) is expect
+    for changed in (
+        dataclasses.replace(lp, row_upper=looser_row),
+        dataclasses.replace(lp, c=lp.c + 1.0),
+        dataclasses.replace(lp, A=A),
+        dataclasses.replace(lp, offset=lp.offset + 1.0),
+        dataclasses.replace(lp, integrality=integer),
+    ):
+        assert not restricts(changed, lp)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_replans_that_only_take_capacity_away_keep_the_baseline_bound(seed: int) -> None:
+    """At S, LP-first at a 3% gap (S's disruptions cost 1-3% of its objective; M's and L's are
+    smaller), the benchmark's supplier outage, lane closure and plant fire (which only tighten
+    bounds) replanned warm from the baseline: the full replan inherits the baseline's bound exactly
+    when the first answer is within the gap of it, and then its answer is the first answer,
+    OPTIMAL, with that bound and no LP solved. Either way the plan passes the feasibility check and
+    is within the gap of the disrupted network's optimum, which a cold MILP brackets from below by
+    its bound. A demand surge, a stock write-off and a new order move a balance's right-hand side
+    (one side looser): they never inherit; their relaxation may stop as soon as its bound
+    certifies the first answer (`bound_reached`). Every bound reported lies below the cold
+    optimum."""
+    from benchmarks.replan import scenarios
+    from models.network import Network
+
+    gap = 0.03
+    spec = generate("S", seed=seed)
+    options = SolveOptions(mip_rel_gap=gap, method=LP_FIRST, threads=1)
+    key = f"test-inherit-S{seed}"
+    WARM_STATES.clear()
+    baseline = plan_network(spec, options, warm_key=key)
+    chosen = {s.name: s for s in scenarios(Network.from_spec(spec), baseline)}
+    inherited = reached = 0
+    taking = ("supplier_outage", "lane_closure", "plant_fire")
+    for name in (*taking, "demand_surge", "quality_hold", "new_order"):
+        signals = chosen[name].signals
+        answers = list(replan(spec, baseline, signals, options, ReplanOptions(stability_weight=0.0), warm_key=key))
+        first, final = answers[0], answers[-1]
+        assert first.kind == "first" and final.kind == "optimal"
+        within = first.plan.objective - baseline.bound <= gap * abs(first.plan.objective)
+        expect = name in taking and within
+        assert final.plan.stats.method_stats["bound_inherited"] == float(expect), name
+        if expect:
+            inherited += 1
+            assert final.plan.objective == first.plan.objective and final.plan.bound == baseline.bound
+            assert final.plan.stats.method_stats["lp_solves"] == 0.0
+        assert check_plan(spec, final.plan, signals=signals) == []
+        reached += int(final.plan.stats.method_stats["bound_reached"])
+        cold = plan_network(spec, SolveOptions(mip_rel_gap=1e-3, method=MILP, threads=1), signals=signals)
+        assert final.plan.objective - cold.bound <= gap * abs(final.plan.objective) + (cold.objective - cold.bound)
+        assert final.plan.bound <= cold.objective + 1e-9 * abs(cold.objective), name
+    assert inherited >= 1 and reached >= 1
+    WARM_STATES.clear()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_restriction_never_has_a_lower_optimum_on_random_networks(seed: int) -> None:
+    """The soundness of `restricts` on real models: for each random signal of a random network,
+    alone, if the disrupted model restricts the undisrupted one then its MILP optimum and its LP
+    relaxation's are at least the undisrupted ones (up to HiGHS's tolerances). The signals that
+    only take something away (outages, closures, capacity losses) must be recognised as
+    restrictions: each seed's network gets some of them."""
+    from tests.random_networks import random_replan_signals
+
+    spec = random_network(seed)
+    exact = SolveOptions(mip_rel_gap=1e-9, threads=1, method=MILP)
+    base = compile_model(spec).lp
+    base_milp = HighsBackend().solve(base, exact)
+    base_lp = HighsBackend().solve(dataclasses.replace(base, integrality=np.zeros_like(base.integrality)), exact)
+    taking = (SignalType.SUPPLIER_OUTAGE, SignalType.CAPACITY_LOSS)
+    restricted = 0
+    for signal in random_replan_signals(seed, spec):
+        lp = compile_model(spec, signals=[signal]).lp
+        if signal.type in taking:
+            assert restricts(lp, base), signal
+        if not restricts(lp, base):
+            continue
+        restricted += 1
+        milp = HighsBackend().solve(lp, exact)
+        relaxed = HighsBackend().solve(dataclasses.replace(lp, integrality=np.zeros_like(lp.integrality)), exact)
+        if milp.status.has_solution:
+            assert milp.objective >= base_milp.objective - 1e-6 * max(1.0, abs(base_milp.objective)), signal
+        assert relaxed.objective >= base_lp.objective - 1e-6 * max(1.0, abs(base_lp.objective)), signal
+    assert restricted >= 1

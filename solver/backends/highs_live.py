@@ -69,14 +69,28 @@ class HighsLiveModel(InPlaceModel):
         self._lp = new_lp
         return changes.update()
 
-    def solve(self, *, handoff: float, time_limit: float | None = None) -> Solution:
+    def solve(
+        self, *, handoff: float, time_limit: float | None = None, objective_bound: float | None = None
+    ) -> Solution:
         if time_limit is not None:
             # HiGHS measures its time limit on the instance's clock, which runs on across runs.
             limit = self._h.getRunTime() + time_limit if np.isfinite(time_limit) else np.inf
             self._h.setOptionValue("time_limit", float(limit))
+        bounded = objective_bound is not None and np.isfinite(objective_bound) and not self._lp.integrality.any()
+        if bounded:
+            # Dual simplex stops in its phase 2 once its dual objective passes the bound (HiGHS
+            # checks the objective with the exact costs, as its branch and bound does to prune).
+            self._h.setOptionValue("objective_bound", float(objective_bound))  # type: ignore[arg-type]
         began = time.perf_counter()
-        self._h.run()
-        return self._backend.read_solution(self._h, self._lp, handoff=handoff, solve=time.perf_counter() - began)
+        try:
+            self._h.run()
+        finally:
+            if bounded:
+                self._h.setOptionValue("objective_bound", float("inf"))
+        solution = self._backend.read_solution(self._h, self._lp, handoff=handoff, solve=time.perf_counter() - began)
+        if bounded and self._h.getModelStatus() == highspy.HighsModelStatus.kObjectiveBound:
+            solution = _bound_reached(self._h, solution)
+        return solution
 
     def adopt_basis(self, old: InPlaceModel) -> bool:
         """`old`'s last basis, extended: its columns and rows keep their statuses, a new column is
@@ -123,3 +137,18 @@ class HighsLiveModel(InPlaceModel):
         finally:
             if integer.size:
                 h.changeColsIntegrality(integer.size, integer, np.ones(integer.size, dtype=np.uint8))
+
+
+def _bound_reached(h: highspy.Highs, solution: Solution) -> Solution:
+    """A run stopped at its objective bound: its objective is the dual objective of the basis it
+    stopped at, a lower bound of the LP's optimum when that basis is dual feasible, which HiGHS
+    reports with the exact costs (dual solution status feasible, no dual infeasibilities). Without
+    that the run proves nothing, and the bound stays NaN."""
+    info = h.getInfo()
+    feasible = info.dual_solution_status == 2 and info.num_dual_infeasibilities == 0
+    bound = float(info.objective_function_value) if feasible else float("nan")
+    return dataclasses.replace(
+        solution,
+        bound=bound,
+        info={**solution.info, "objective_bound_reached": 1.0 if feasible else 0.0},
+    )

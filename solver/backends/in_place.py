@@ -145,10 +145,15 @@ class InPlaceModel(ABC):
         """Bring the loaded model to `new_lp` in place; `RebuildRequired` if that cannot be done."""
 
     @abstractmethod
-    def solve(self, *, handoff: float, time_limit: float | None = None) -> Solution:
+    def solve(
+        self, *, handoff: float, time_limit: float | None = None, objective_bound: float | None = None
+    ) -> Solution:
         """Run the loaded model from whatever state its last solve left and read the result;
         `handoff` is reported as the solution's hand-off seconds; `time_limit` (seconds) replaces
-        the limit the model was loaded with, for this and later runs."""
+        the limit the model was loaded with, for this and later runs. `objective_bound` (an LP
+        only; this run only): stop as soon as a lower bound above it is proven. The run then has no
+        solution; its status is TIME_LIMIT, `info["objective_bound_reached"]` is 1 and `bound` is
+        the proven lower bound (NaN where the solver cannot stop so)."""
 
     def adopt_basis(self, old: InPlaceModel) -> bool:
         """Start the next solve from the basis `old` ended with, where the solver keeps one and this
