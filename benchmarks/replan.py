@@ -273,6 +273,9 @@ class ReplanRow:
     final_method: str = ""
     final_warm: bool = False
     """Whether the final answer re-solved LP-first from the previous solve's live model."""
+    final_certificate: str = ""
+    """Where LP-first certified the final answer without its full relaxation: "inherited" or
+    "early" (`_certificate`)."""
     final_lp_iterations: float = math.nan
     mip_start_accepted: bool | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
@@ -347,6 +350,7 @@ def _replan_run(
         "final_gap": final.plan.gap,
         "final_method": final.plan.stats.method,
         "final_warm": bool(final.plan.stats.method_stats.get("warm", 0.0)),
+        "final_certificate": _certificate(final.plan.stats.method_stats),
         "final_lp_iterations": final.plan.stats.method_stats.get("lp_iterations", math.nan),
         "mip_start_accepted": final.mip_start_accepted,
     }
@@ -359,6 +363,17 @@ def _replan_run(
             "first_status": first.plan.status.value,
         }
     return run
+
+
+def _certificate(stats: dict[str, float]) -> str:
+    """How LP-first certified a final answer without solving its relaxation to the optimum:
+    "inherited" (a kept bound of a model it restricts), "early" (the relaxation stopped at its
+    objective bound), "" otherwise."""
+    if stats.get("bound_inherited"):
+        return "inherited"
+    if stats.get("bound_reached"):
+        return "early"
+    return ""
 
 
 def _first_run(
@@ -473,7 +488,8 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
                 f"  {size} {scenario.name} {k + 1}/{repeat}: cold {_seconds(run.get('cold_seconds', math.nan))} s, "
                 f"first {run.get('first_seconds', math.nan):.2f} s (reach {run.get('reach_share', math.nan):.0%}), "
                 f"final {_seconds(run.get('final_seconds', math.nan))} s ({run.get('final_method', '-')}"
-                f"{', warm' if run.get('final_warm') else ''})"
+                f"{', warm' if run.get('final_warm') else ''}"
+                f"{', bound ' + run['final_certificate'] if run.get('final_certificate') else ''})"
             )
         for key, value in row.runs[-1].items():
             setattr(row, key, value)
@@ -564,6 +580,12 @@ def _pct(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:+.2%}"
 
 
+def _how(r: ReplanRow) -> str:
+    """ " (warm, bound inherited)" and the like: how the final answer was solved, in brackets."""
+    notes = (["warm"] if r.final_warm else []) + ([f"bound {r.final_certificate}"] if r.final_certificate else [])
+    return f" ({', '.join(notes)})" if notes else ""
+
+
 def _share(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:.2%}"
 
@@ -598,7 +620,7 @@ def report(results: list[SizeResult], settings: ReplanSettings) -> str:
                 f"| {r.size} | {r.scenario} | {r.reach_share:.0%} | {_seconds(r.cold_seconds)} "
                 f"({_seconds(r.cold_build)}+{_seconds(r.cold_solve)}) | {_amount(r.cold_objective)} "
                 f"| {_seconds(r.first_seconds)} | {_money(r.first_objective, r.first_status)} | {_pct(r.first_excess)} "
-                f"| {_seconds(r.final_seconds)} | {r.final_method or '-'}{' (warm)' if r.final_warm else ''} "
+                f"| {_seconds(r.final_seconds)} | {r.final_method or '-'}{_how(r)} "
                 f"| {_amount(r.final_objective)} | {_share(r.final_gap)} | {_pct(r.final_excess)} "
                 f"| {_pct(r.first_vs_final)} | {start} | {_ratio(r.speedup)} "
                 f"| {_ratio(r.final_speedup)} |"
