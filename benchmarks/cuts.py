@@ -336,28 +336,29 @@ def run_cuts_benchmark(
                 flush=True,
             )
             results.append(r)
+    settings = {
+        "gap": gap,
+        "time_limit": time_limit,
+        "threads": 1,
+        "instances": instances,
+        "seeds": seeds,
+        "single_source": single_source,
+        "capacity_ratio": capacity_ratio,
+    }
+    _publish("cuts", report(results, gap), settings, [asdict(r) for r in results], out)
+    return results
+
+
+def _publish(benchmark: str, text: str, settings: dict[str, Any], results: list[Any], out: Path | None) -> None:
+    """Print the report and, with `out`, write the run's JSON (environment, settings, results)."""
     print()
-    print(report(results, gap))
+    print(text)
     if out is not None:
         from benchmarks.build import environment
 
-        payload: dict[str, Any] = {
-            "benchmark": "cuts",
-            "environment": environment(),
-            "settings": {
-                "gap": gap,
-                "time_limit": time_limit,
-                "threads": 1,
-                "instances": instances,
-                "seeds": seeds,
-                "single_source": single_source,
-                "capacity_ratio": capacity_ratio,
-            },
-            "results": [asdict(r) for r in results],
-        }
+        payload = {"benchmark": benchmark, "environment": environment(), "settings": settings, "results": results}
         write_json(out, payload)
         print(f"\nresults written to {out}")
-    return results
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,21 +399,9 @@ def measure_case(case: Any, options: SolveOptions) -> SuiteCutsResult:
     groups = resolve_authority(protocols, disrupted, signals) if protocols is not None else []
     plain = build_model(disrupted, protocols, groups)
     linked = build_model(disrupted, protocols, groups, link_backup_flows=True)
-    with_links, with_seconds, with_lp, with_status = _solve_concerto(linked, options)
-    without, without_seconds, without_lp, without_status = _solve_concerto(plain, options)
-    return SuiteCutsResult(
-        case.key,
-        plain.n_cols,
-        linked.n_rows - plain.n_rows,
-        with_links,
-        with_seconds,
-        with_lp,
-        with_status,
-        without,
-        without_seconds,
-        without_lp,
-        without_status,
-    )
+    # (objective, HiGHS seconds, LP bound, status) with the links, then without: the fields' order.
+    solved = (*_solve_concerto(linked, options), *_solve_concerto(plain, options))
+    return SuiteCutsResult(case.key, plain.n_cols, linked.n_rows - plain.n_rows, *solved)
 
 
 def suite_report(results: list[SuiteCutsResult], gap: float) -> str:
@@ -466,17 +455,6 @@ def run_suite_cuts(
             flush=True,
         )
         results.append(r)
-    print()
-    print(suite_report(results, gap))
-    if out is not None:
-        from benchmarks.build import environment
-
-        payload: dict[str, Any] = {
-            "benchmark": "cuts-suite",
-            "environment": environment(),
-            "settings": {"gap": gap, "time_limit": time_limit, "threads": 1, "selection": selection},
-            "results": [asdict(r) for r in results],
-        }
-        write_json(out, payload)
-        print(f"\nresults written to {out}")
+    settings = {"gap": gap, "time_limit": time_limit, "threads": 1, "selection": selection}
+    _publish("cuts-suite", suite_report(results, gap), settings, [asdict(r) for r in results], out)
     return results
