@@ -217,7 +217,9 @@ def replan(
     fixed, which HiGHS's presolve removes (it is always solved as a MILP under method "auto"). The
     full replan is solved by the method `options.method` resolves to (`solve_model`). LP-first (M
     and L under "auto") re-solves the network's live model warm (`warm_key`) and takes the first
-    answer as its incumbent, which the relaxation's bound often certifies with no further solve; a
+    answer as its incumbent, which a bound kept from a model this one restricts, or the relaxation
+    stopped as soon as its bound suffices, often certifies with no further solve (`solver.lp_first`,
+    "Inherited bounds" and "Early bounds"); a
     MILP re-solve gains nothing from a warm basis, but the first answer is a feasible MIP start for
     it. A backend that does not declare MIP_START gets no start: it re-solves the full model cold,
     to the same optimum.
