@@ -261,7 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from benchmarks.cuts import run_suite_cuts
         from benchmarks.suite.settings import DEFAULT_GAP
 
-        run_suite_cuts(args.suite, gap=args.gap or DEFAULT_GAP, time_limit=args.time_limit, out=args.out)
+        gap = DEFAULT_GAP if args.gap is None else args.gap
+        run_suite_cuts(args.suite, gap=gap, time_limit=args.time_limit, out=args.out)
     elif args.command == "cuts":
         from benchmarks.cuts import run_cuts_benchmark
 
@@ -270,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_cuts_benchmark(
             instances,
             seeds,
-            gap=args.gap or 1e-4,
+            gap=1e-4 if args.gap is None else args.gap,
             time_limit=args.time_limit,
             single_source=args.single_source,
             capacity_ratio=args.capacity_ratio,

@@ -487,9 +487,8 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
             progress(
                 f"  {size} {scenario.name} {k + 1}/{repeat}: cold {_seconds(run.get('cold_seconds', math.nan))} s, "
                 f"first {run.get('first_seconds', math.nan):.2f} s (reach {run.get('reach_share', math.nan):.0%}), "
-                f"final {_seconds(run.get('final_seconds', math.nan))} s ({run.get('final_method', '-')}"
-                f"{', warm' if run.get('final_warm') else ''}"
-                f"{', bound ' + run['final_certificate'] if run.get('final_certificate') else ''})"
+                f"final {_seconds(run.get('final_seconds', math.nan))} s {run.get('final_method') or '-'}"
+                f"{_how(bool(run.get('final_warm')), run.get('final_certificate', ''))}"
             )
         for key, value in row.runs[-1].items():
             setattr(row, key, value)
@@ -580,9 +579,9 @@ def _pct(x: float) -> str:
     return "-" if math.isnan(x) else f"{x:+.2%}"
 
 
-def _how(r: ReplanRow) -> str:
-    """ " (warm, bound inherited)" and the like: how the final answer was solved, in brackets."""
-    notes = (["warm"] if r.final_warm else []) + ([f"bound {r.final_certificate}"] if r.final_certificate else [])
+def _how(warm: bool, certificate: str) -> str:
+    """How a final answer was solved, in brackets: " (warm, bound inherited)" and the like."""
+    notes = (["warm"] if warm else []) + ([f"bound {certificate}"] if certificate else [])
     return f" ({', '.join(notes)})" if notes else ""
 
 
@@ -620,7 +619,7 @@ def report(results: list[SizeResult], settings: ReplanSettings) -> str:
                 f"| {r.size} | {r.scenario} | {r.reach_share:.0%} | {_seconds(r.cold_seconds)} "
                 f"({_seconds(r.cold_build)}+{_seconds(r.cold_solve)}) | {_amount(r.cold_objective)} "
                 f"| {_seconds(r.first_seconds)} | {_money(r.first_objective, r.first_status)} | {_pct(r.first_excess)} "
-                f"| {_seconds(r.final_seconds)} | {r.final_method or '-'}{_how(r)} "
+                f"| {_seconds(r.final_seconds)} | {r.final_method or '-'}{_how(r.final_warm, r.final_certificate)} "
                 f"| {_amount(r.final_objective)} | {_share(r.final_gap)} | {_pct(r.final_excess)} "
                 f"| {_pct(r.first_vs_final)} | {start} | {_ratio(r.speedup)} "
                 f"| {_ratio(r.final_speedup)} |"

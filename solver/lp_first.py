@@ -283,17 +283,21 @@ def solve_lp_first(
     """
     began = time.perf_counter()
     backend = backend or default_backend()
+    found = _incumbent(
+        lp, start, Solution(SolveStatus.FEASIBLE, None, backend=backend.name, backend_version=backend.version())
+    )
     inherited = state.inherited_bound(lp) if state is not None else math.nan
-    if state is not None and not math.isnan(inherited):
-        found = _incumbent(
-            lp, start, Solution(SolveStatus.FEASIBLE, None, backend=backend.name, backend_version=backend.version())
-        )
-        if found is not None and _gap(found.objective, inherited) <= options.mip_rel_gap:
-            lazy = lazy_rows(lp)
-            active = state.active if state.active.shape == lazy.shape else np.zeros_like(lazy)
-            run = _Stage(began=began, notes=["bound inherited"])
-            return _with_stats(found, SolveStatus.OPTIMAL, inherited, run, lazy, active, options), state
-    solution, state = _solve(lp, options, backend, state, progress, fallback, start, inherited, began)
+    if (
+        state is not None
+        and found is not None
+        and not math.isnan(inherited)
+        and _gap(found.objective, inherited) <= options.mip_rel_gap
+    ):
+        lazy = lazy_rows(lp)
+        active = state.active if state.active.shape == lazy.shape else np.zeros_like(lazy)
+        run = _Stage(began=began, notes=["bound inherited"])
+        return _with_stats(found, SolveStatus.OPTIMAL, inherited, run, lazy, active, options), state
+    solution, state = _solve(lp, options, backend, state, progress, fallback, found, inherited, began)
     if solution.status != SolveStatus.INFEASIBLE:
         state.remember(lp, solution.bound)
     return solution, state
@@ -306,12 +310,13 @@ def _solve(
     state: LpFirstState | None,
     progress: Callable[[MipProgress], None] | None,
     fallback: bool,
-    start: npt.NDArray[np.float64] | None,
+    found: Solution | None,
     inherited: float,
     began: float,
 ) -> tuple[Solution, LpFirstState]:
     """`solve_lp_first` past the inherited bound: the relaxation, the repair and the certificate,
-    with `inherited` (nan if none) as a lower bound from the start."""
+    with `found` (the start as a solution, if it is one) as the incumbent and `inherited` (nan if
+    none) as a lower bound from the start."""
     run = _Stage(began=began)
     lazy = lazy_rows(lp)
     integer = lp.integrality.astype(bool)
@@ -382,8 +387,6 @@ def _solve(
 
     # 1. The relaxation, once: a valid bound even while coupling rows it violates are still off.
     # With a plan in hand it stops as soon as its bound certifies the plan ("Early bounds").
-    blank = Solution(SolveStatus.FEASIBLE, None, backend=backend.name, backend_version=backend.version())
-    found = _incumbent(lp, start, blank)
     if found is not None:
         run.notes.append("start")
     lower = inherited

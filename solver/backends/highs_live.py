@@ -76,8 +76,10 @@ class HighsLiveModel(InPlaceModel):
             # HiGHS measures its time limit on the instance's clock, which runs on across runs.
             limit = self._h.getRunTime() + time_limit if np.isfinite(time_limit) else np.inf
             self._h.setOptionValue("time_limit", float(limit))
-        bounded = objective_bound is not None and bool(np.isfinite(objective_bound)) and not self._lp.integrality.any()
-        if bounded and objective_bound is not None:
+        if objective_bound is not None and not (np.isfinite(objective_bound) and not self._lp.integrality.any()):
+            objective_bound = None  # only an LP stops at a bound, and only at a finite one
+        bounded = objective_bound is not None
+        if objective_bound is not None:
             # Dual simplex stops in its phase 2 once its dual objective passes the bound (HiGHS
             # checks the objective with the exact costs, as its branch and bound does to prune).
             self._h.setOptionValue("objective_bound", float(objective_bound))
