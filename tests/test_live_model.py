@@ -1,5 +1,6 @@
 """LiveModel: a signal's model reached by in-place updates of the live HiGHS instance is the model a
-cold rebuild gives, and solves to the same optimum, for every signal kind.
+cold rebuild gives, and solves to the same optimum, for every signal kind, including those that
+move entries of the matrix (a lead time, a delay, a coefficient cut to zero).
 
 Differential tests: for each kind, the baseline model is loaded and solved, the signal's model
 (`compile_model(spec, None, [signal]).lp`) is handed to `update`, and the warm instance and a cold
@@ -24,7 +25,9 @@ from models.builder import LinearProgram
 from models.network import Network, NetworkSpec, NodeRole
 from models.signals import Signal, SignalType
 from models.solution import SolveStatus
+from solver.backends import in_place
 from solver.backends.highs import HighsBackend
+from solver.backends.in_place import ModelChanges
 from solver.convert import read_protocols
 from solver.demo import DEMO_PROTOCOLS, data_path
 from solver.live import IN_PLACE, REBUILT, LiveModel, structural_difference
@@ -86,10 +89,10 @@ def _signals(net: Network) -> dict[str, tuple[Signal, str]]:
             Signal("outage", S.SUPPLIER_OUTAGE, supplier=backup_supplier, duration_hours=2 * W, magnitude=0.5),
             IN_PLACE,
         ),
-        # ... cut to zero, the coefficient leaves the sparsity pattern.
+        # ... cut to zero, the coefficient leaves the sparsity pattern (set to 0 in place).
         "supplier_outage_full_backup": (
             Signal("outage", S.SUPPLIER_OUTAGE, supplier=backup_supplier, duration_hours=2 * W, magnitude=0.0),
-            REBUILT,
+            IN_PLACE,
         ),
         "demand_change": (
             Signal("surge", S.DEMAND_CHANGE, customer=customer, duration_hours=3 * W, magnitude=1.4),
@@ -99,10 +102,11 @@ def _signals(net: Network) -> dict[str, tuple[Signal, str]]:
             Signal("lane", S.LANE_DISRUPTION, lane=lane, duration_hours=2 * W, magnitude=0.3),
             IN_PLACE,
         ),
-        # A delay moves the arrivals of the window's departures to later rows.
+        # A delay moves the arrivals of the window's departures to later rows: entries leave the
+        # pattern and others enter it, each set in place.
         "lane_disruption_with_delay": (
             Signal("lane", S.LANE_DISRUPTION, lane=lane, duration_hours=2 * W, magnitude=0.5, delay_hours=W),
-            REBUILT,
+            IN_PLACE,
         ),
         "capacity_loss": (
             Signal("fire", S.CAPACITY_LOSS, node=plant, duration_hours=3 * W, magnitude=0.3),
@@ -120,7 +124,7 @@ def _signals(net: Network) -> dict[str, tuple[Signal, str]]:
         ),
         "lead_time_change": (
             Signal("slow", S.LEAD_TIME_CHANGE, lane=lane, duration_hours=2 * W, delay_hours=W),
-            REBUILT,
+            IN_PLACE,
         ),
         "order_change": (
             Signal(
@@ -138,6 +142,8 @@ def _signals(net: Network) -> dict[str, tuple[Signal, str]]:
 
 KINDS = list(_signals(_network("small")[1]))
 IN_PLACE_KINDS = [k for k in KINDS if _signals(_network("small")[1])[k][1] == IN_PLACE]
+PATTERN_KINDS = {"supplier_outage_full_backup", "lane_disruption_with_delay", "lead_time_change"}
+"""The kinds whose model moves entries into or out of the sparsity pattern."""
 
 
 def _relaxed(lp: LinearProgram) -> LinearProgram:
@@ -170,6 +176,7 @@ def _assert_holds(live: LiveModel, lp: LinearProgram) -> None:
     difference = held["A"] - lp.A
     assert isinstance(difference, sp.spmatrix | sp.sparray)
     assert abs(difference).max() == 0.0
+    assert held["A"].nnz == lp.A.nnz  # an entry set to 0 left HiGHS's matrix (lp.A stores no zeros)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,11 +219,81 @@ def test_partial_backup_outage_changes_coefficients_in_place() -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_structural_kinds_say_why_they_rebuild(kind: str) -> None:
+def test_every_signal_kind_is_a_change_of_entries(kind: str) -> None:
+    """No signal kind changes the model's shape or integrality here (no protocols), so none is
+    structural; the kinds that move arrivals or cut a coefficient to zero say how many entries
+    entered or left the pattern, the others move none."""
     spec, net, baseline = _network("small")
-    signal, expected = _signals(net)[kind]
-    reason = structural_difference(baseline, compile_model(spec, None, [signal]).lp)
-    assert bool(reason) == (expected == REBUILT)
+    signal, _ = _signals(net)[kind]
+    lp = compile_model(spec, None, [signal]).lp
+    assert structural_difference(baseline, lp) == ""
+    live = LiveModel(baseline)
+    assert live.update(lp) == IN_PLACE
+    assert (live.last_update.pattern > 0) == (kind in PATTERN_KINDS)
+    assert live.last_update.coefficients >= live.last_update.pattern
+
+
+def _moving_arrival(arrives: int) -> LinearProgram:
+    """One shipment x (cost 1, at most 5) arriving in period `arrives` of two, unmet demand u0, u1
+    (cost 10 each), demand 4 in period 0 and 3 in period 1: rows x[arrives=0] + u0 = 4 and
+    x[arrives=1] + u1 = 3."""
+    dense = np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    dense[:, 0] = [1.0, 0.0] if arrives == 0 else [0.0, 1.0]
+    return LinearProgram(
+        c=np.array([1.0, 10.0, 10.0]),
+        offset=0.0,
+        A=sp.csr_matrix(dense),
+        row_lower=np.array([4.0, 3.0]),
+        row_upper=np.array([4.0, 3.0]),
+        col_lower=np.zeros(3),
+        col_upper=np.array([5.0, np.inf, np.inf]),
+        integrality=np.zeros(3, dtype=bool),
+        variables={},
+        constraints={},
+    )
+
+
+def test_an_arrival_moved_to_another_period_is_set_in_place_and_solved_to_its_optimum() -> None:
+    """Arriving in period 0 the shipment covers that period's 4 and period 1 goes unmet:
+    4 * 1 + 3 * 10 = 34. Moved to period 1 (entry (0, 0) leaves the pattern, (1, 0) enters), it
+    covers period 1's 3 and period 0 goes unmet: 3 * 1 + 4 * 10 = 43. The update is in place, two
+    entries moved, HiGHS holds the moved matrix, and the warm solve finds 43."""
+    live = LiveModel(_moving_arrival(0))
+    assert live.solve().objective == pytest.approx(34.0)
+    moved = _moving_arrival(1)
+    assert live.update(moved) == IN_PLACE
+    assert (live.last_update.pattern, live.last_update.coefficients) == (2, 2)
+    _assert_holds(live, moved)
+    assert live.solve().objective == pytest.approx(43.0)
+    assert live.update(_moving_arrival(0)) == IN_PLACE  # and back again
+    assert live.solve().objective == pytest.approx(34.0)
+
+
+def test_a_pattern_change_beyond_the_limit_rebuilds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over `MAX_PATTERN_CHANGES` moved entries the model is handed over by a rebuild, which says
+    why, and still solves to the moved model's optimum (43, as above)."""
+    monkeypatch.setattr(in_place, "MAX_PATTERN_CHANGES", 1)
+    live = LiveModel(_moving_arrival(0))
+    live.solve()
+    assert live.update(_moving_arrival(1)) == REBUILT
+    assert "sparsity pattern: 2 entries entered or left it" in live.last_update.reason
+    assert live.solve().objective == pytest.approx(43.0)
+
+
+def test_a_matrix_not_in_canonical_form_is_diffed_by_its_entries() -> None:
+    """A matrix with unsorted column indices and a duplicate (summed: the entry is 1) differs from
+    the canonical one in nothing; moving its entry is one entry left and one entered."""
+    canonical = _moving_arrival(0)
+    messy = sp.csr_matrix((np.array([1.0, 0.5, 0.5, 1.0]), np.array([1, 0, 0, 2]), np.array([0, 3, 4])), shape=(2, 3))
+    assert not messy.has_canonical_format
+    same = dataclasses.replace(canonical, A=messy)
+    assert ModelChanges.between(canonical, same).entry_values.size == 0
+    moved = ModelChanges.between(same, _moving_arrival(1))
+    assert moved.pattern == 2
+    assert sorted(zip(moved.entry_rows.tolist(), moved.entry_cols.tolist(), moved.entry_values.tolist())) == [
+        (0, 0, 0.0),
+        (1, 0, 1.0),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,8 +304,9 @@ def test_structural_kinds_say_why_they_rebuild(kind: str) -> None:
 @pytest.mark.parametrize("network", list(CASES))
 def test_in_place_updates_leave_highs_holding_the_rebuilt_model(network: str) -> None:
     """A chain of updates, each diffed against the model cached by the one before (every in-place
-    signal in turn, then back to the baseline): after each, the arrays HiGHS holds equal the
-    rebuilt model's exactly."""
+    signal in turn, those that move entries of the pattern among them, then back to the
+    baseline): after each, the arrays HiGHS holds equal the rebuilt model's exactly, pattern
+    included."""
     spec, net, baseline = _network(network)
     live = LiveModel(baseline)
     _assert_holds(live, baseline)

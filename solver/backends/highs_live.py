@@ -13,7 +13,7 @@ import numpy as np
 from models.builder import LinearProgram
 from models.solution import Solution
 from solver.backends.highs import highspy
-from solver.backends.in_place import InPlaceModel, ModelChanges, ModelUpdate, RebuildRequired, structural_difference
+from solver.backends.in_place import InPlaceModel, ModelChanges, ModelUpdate, RebuildRequired
 from solver.options import SolveOptions
 
 if TYPE_CHECKING:
@@ -43,12 +43,11 @@ class HighsLiveModel(InPlaceModel):
 
     def update(self, new_lp: LinearProgram) -> ModelUpdate:
         """Hand HiGHS only the entries that differ: changed column bounds, row bounds and costs in one
-        call each, the offset, and one `changeCoeff` per changed matrix value (HiGHS has no batched
-        coefficient change; signals change few). `RebuildRequired` for a structural difference, or
-        when HiGHS rejects a change (the instance is then half-updated and must be dropped)."""
-        reason = structural_difference(self._lp, new_lp)
-        if reason:
-            raise RebuildRequired(reason)
+        call each, the offset, and one `changeCoeff` per changed matrix entry (HiGHS has no batched
+        coefficient change; signals change few), value 0 for an entry that leaves the pattern,
+        which HiGHS then drops. The basis stays; HiGHS refactorizes it on the next run.
+        `RebuildRequired` for a structural difference, or when HiGHS rejects a change (the
+        instance is then half-updated and must be dropped)."""
         changes = ModelChanges.between(self._lp, new_lp)
         h, new = self._h, new_lp
         statuses = []

@@ -20,9 +20,15 @@ from models.solution import Solution
 UpdateMode = Literal["in_place", "rebuilt"]
 
 IN_PLACE: UpdateMode = "in_place"
-"""Same shape, integrality and sparsity pattern: only the changed entries were handed to the solver."""
+"""Same shape and integrality: only the changed entries (values, and matrix entries that entered or
+left the pattern) were handed to the solver."""
 REBUILT: UpdateMode = "rebuilt"
 """A structural change: the new model was passed to a fresh solver instance."""
+
+MAX_PATTERN_CHANGES = 2_000
+"""A sparsity pattern that changes in more entries than this is handed over by a rebuild: each entry
+that enters or leaves a solver's packed matrix shifts the rest of it (HiGHS: about 2.7M entries at
+L). Signals move a few dozen (a lead-time change at L: 36)."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,11 @@ class ModelUpdate:
     offset: bool = False
     """Whether the objective's constant changed."""
     coefficients: int = 0
-    """Matrix entries whose value changed (the pattern being the same)."""
+    """Matrix entries whose value changed, entries new to the sparsity pattern and entries that
+    left it included."""
+    pattern: int = 0
+    """Of `coefficients`, the entries that entered or left the sparsity pattern (a lead time that
+    moves arrivals to other rows, a coefficient cut to zero)."""
     seconds: float = 0.0
     """Wall time of the diff and the calls into the solver (or of the rebuild's hand-off)."""
 
@@ -57,16 +67,74 @@ class RebuildRequired(Exception):
 
 
 def structural_difference(old: LinearProgram, new: LinearProgram) -> str:
-    """Why `new` cannot be reached from `old` by changing values only; empty if it can."""
+    """Why `new` cannot be reached from `old` by changing entries of its arrays; empty if it can.
+    A new shape or integrality is structural; so is a sparsity pattern that changes in more than
+    `MAX_PATTERN_CHANGES` entries. A pattern that changes in fewer is not: its entries are set one
+    by one, like values (`ModelChanges`)."""
+    try:
+        ModelChanges.between(old, new)
+    except RebuildRequired as rebuild:
+        return rebuild.reason
+    return ""
+
+
+def _shape_difference(old: LinearProgram, new: LinearProgram) -> str:
     if (old.n_cols, old.n_rows) != (new.n_cols, new.n_rows):
         return f"shape {old.n_rows}x{old.n_cols} -> {new.n_rows}x{new.n_cols}"
     if not np.array_equal(old.integrality, new.integrality):
         return f"integrality of {int((old.integrality != new.integrality).sum())} columns"
-    if old.nnz != new.nnz:
-        return f"nonzeros {old.nnz} -> {new.nnz}"
-    if not (np.array_equal(old.A.indptr, new.A.indptr) and np.array_equal(old.A.indices, new.A.indices)):
-        return "sparsity pattern"
     return ""
+
+
+def _same_pattern(old: LinearProgram, new: LinearProgram) -> bool:
+    same_rows = old.nnz == new.nnz and np.array_equal(old.A.indptr, new.A.indptr)
+    return same_rows and np.array_equal(old.A.indices, new.A.indices)
+
+
+def _entry_keys(lp: LinearProgram) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Each stored matrix entry as one sorted key (row * columns + column) and its value."""
+    A = lp.A
+    rows = np.repeat(np.arange(A.shape[0], dtype=np.int64), np.diff(A.indptr))
+    keys = rows * np.int64(A.shape[1]) + A.indices.astype(np.int64)
+    values = np.asarray(A.data, dtype=np.float64)
+    if keys.size > 1 and not np.all(keys[1:] > keys[:-1]):  # not canonical CSR: sort, sum duplicates
+        keys, inverse = np.unique(keys, return_inverse=True)
+        values = np.asarray(np.bincount(inverse, weights=values, minlength=keys.size), dtype=np.float64)
+    return keys, values
+
+
+def _lookup(
+    sorted_keys: npt.NDArray[np.int64], keys: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """For each of `keys`, its position in `sorted_keys` (clipped) and whether it is there."""
+    if sorted_keys.size == 0:
+        return np.zeros(keys.size, dtype=np.int64), np.zeros(keys.size, dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
+    return at, sorted_keys[at] == keys
+
+
+def _entry_changes(
+    old: LinearProgram, new: LinearProgram
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64], int]:
+    """The matrix entries to set to reach `new` from `old` (same shape): row, column and value of
+    every entry of `new` that `old` lacks or holds at another value, and of every entry of `old`
+    that `new` lacks, at value 0 (a stored zero counts as an entry); and how many entries entered
+    or left the pattern."""
+    if _same_pattern(old, new):
+        entries = np.flatnonzero(old.A.data != new.A.data)
+        # The row of CSR entry k is the r with indptr[r] <= k < indptr[r + 1].
+        rows = np.searchsorted(new.A.indptr, entries, side="right") - 1
+        return rows.astype(np.int64), new.A.indices[entries].astype(np.int32), new.A.data[entries], 0
+    old_keys, old_values = _entry_keys(old)
+    new_keys, new_values = _entry_keys(new)
+    at, held = _lookup(old_keys, new_keys)
+    entering = ~held
+    changed = entering | (old_values[at] != new_values) if old_keys.size else entering
+    leaving = ~_lookup(new_keys, old_keys)[1]
+    keys = np.concatenate([new_keys[changed], old_keys[leaving]])
+    values = np.concatenate([new_values[changed], np.zeros(int(leaving.sum()))])
+    n_cols = np.int64(new.n_cols)
+    return keys // n_cols, (keys % n_cols).astype(np.int32), values, int(entering.sum() + leaving.sum())
 
 
 def _changed(old: npt.NDArray[np.float64], new: npt.NDArray[np.float64]) -> npt.NDArray[np.int32]:
@@ -76,10 +144,12 @@ def _changed(old: npt.NDArray[np.float64], new: npt.NDArray[np.float64]) -> npt.
 
 @dataclass(frozen=True, eq=False)
 class ModelChanges:
-    """The entries in which two models of one structure differ, with the new values at hand.
+    """The entries in which two models of one shape differ, with the new values at hand.
 
     The diff is exact (no tolerance): a solver instance given these entries holds exactly the arrays
-    a fresh load of the new model would, so the two are the same model by construction."""
+    a fresh load of the new model would, so the two are the same model by construction. A matrix
+    entry that leaves the sparsity pattern is given as value 0 (which a solver drops, as it drops
+    zeros when a model is loaded)."""
 
     new: LinearProgram
     columns: npt.NDArray[np.int32]
@@ -90,18 +160,24 @@ class ModelChanges:
     """Columns whose cost changed."""
     offset: bool
     entry_rows: npt.NDArray[np.int64]
-    """Row, column and new value of each changed matrix entry."""
+    """Row, column and new value of each changed matrix entry (0 for an entry that left the pattern)."""
     entry_cols: npt.NDArray[np.int32]
     entry_values: npt.NDArray[np.float64]
+    pattern: int = 0
+    """Entries that entered or left the sparsity pattern."""
 
     @classmethod
     def between(cls, old: LinearProgram, new: LinearProgram) -> ModelChanges:
-        """What changed from `old` to `new`, which must have no `structural_difference`."""
+        """What changed from `old` to `new`; `RebuildRequired` if `new` differs in structure
+        (`structural_difference`)."""
+        reason = _shape_difference(old, new)
+        if reason:
+            raise RebuildRequired(reason)
         columns = np.union1d(_changed(old.col_lower, new.col_lower), _changed(old.col_upper, new.col_upper))
         rows = np.union1d(_changed(old.row_lower, new.row_lower), _changed(old.row_upper, new.row_upper))
-        entries = np.flatnonzero(old.A.data != new.A.data)
-        # The row of CSR entry k is the r with indptr[r] <= k < indptr[r + 1].
-        entry_rows = np.searchsorted(new.A.indptr, entries, side="right") - 1
+        entry_rows, entry_cols, entry_values, pattern = _entry_changes(old, new)
+        if pattern > MAX_PATTERN_CHANGES:
+            raise RebuildRequired(f"sparsity pattern: {pattern} entries entered or left it, over {MAX_PATTERN_CHANGES}")
         return cls(
             new=new,
             columns=columns,
@@ -109,8 +185,9 @@ class ModelChanges:
             costs=_changed(old.c, new.c),
             offset=float(old.offset) != float(new.offset),
             entry_rows=entry_rows,
-            entry_cols=new.A.indices[entries],
-            entry_values=new.A.data[entries],
+            entry_cols=entry_cols,
+            entry_values=entry_values,
+            pattern=pattern,
         )
 
     def update(self) -> ModelUpdate:
@@ -123,6 +200,7 @@ class ModelChanges:
             costs=int(self.costs.size),
             offset=self.offset,
             coefficients=int(self.entry_values.size),
+            pattern=self.pattern,
         )
 
 
@@ -159,7 +237,7 @@ class InPlaceModel(ABC):
         """Start the next solve from the basis `old` ended with, where the solver keeps one and this
         model extends `old`'s (its columns and rows first, in order); False when nothing was
         adopted. `LiveModel` calls it after a rebuild, so that a structural change (new columns for
-        the stability penalty, a lead time that moves arrivals) keeps the warm start."""
+        the stability penalty, an authority rule that becomes active) keeps the warm start."""
         return False
 
     @abstractmethod
