@@ -25,6 +25,7 @@ from models.replanning import (
 )
 from models.sequential import SHORTFALL, SequentialResult, StageOutcome, component_objective, sequential_stages
 from models.signals import Signal, apply_signals
+from models.solution import Solution
 from solver.backends.base import SolverBackend
 from solver.backends.registry import default_backend
 from solver.options import SolveOptions
@@ -94,7 +95,11 @@ def do_nothing_plan(
     it (P, the larger of 10^4 and 100 times the model's largest cost coefficient, dwarfs what a
     cut could save). Stock, backlog and lost sales follow; the fill-rate targets and the
     working-capital cap are reported on, not enforced. The plan is reported with its
-    business objective (`business_plan`), with the forced cuts and their reasons."""
+    business objective (`business_plan`), with the forced cuts and their reasons.
+
+    A baseline without a plan (one that hit its time limit, say) leaves nothing to execute: doing
+    nothing then has no plan either, and comes back with the baseline's status and a message that
+    says why, not as an empty plan that would read as an optimum."""
     options = options or SolveOptions()
     backend = backend or default_backend()
     began = time.perf_counter()
@@ -116,7 +121,11 @@ def do_nothing_plan(
         replan_options = replace(replan_options, fence_penalty=100 * largest)
         lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups)
     built = time.perf_counter() - began
-    solution = backend.solve(lp, options)
+    if baseline.has_solution:
+        solution = backend.solve(lp, options)
+    else:
+        reason = f"the baseline has no plan to execute ({baseline.status.value})"
+        solution = Solution(baseline.status, None, backend=backend.name, message=reason)
     plan = extract_plan(after, lp, solution, build_seconds=built, protocols=protocols, groups=groups)
     cuts = (
         fence_cuts(before, after, lp, solution.x, decisions, replan_options, signals) if solution.x is not None else []

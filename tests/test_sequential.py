@@ -21,7 +21,7 @@ import pytest
 from models.allocation import SERVICE
 from models.builder import LinearProgram
 from models.feasibility import check_plan
-from models.network import Demand, Item, Lane, NetworkSpec, Node, NodeRole, Recipe, SupplyOffer
+from models.network import Demand, Item, Lane, Network, NetworkSpec, Node, NodeRole, Recipe, SupplyOffer
 from models.plan import Plan, extract_plan
 from models.protocols import ActionKind, Approver, AuthorityRule, Function, ProtocolSet, Role
 from models.sequential import SHORTFALL, SequentialResult, component_objective, sequential_stages
@@ -30,7 +30,7 @@ from models.solution import Solution, SolveStatus
 from solver.backends.highs import HighsBackend
 from solver.options import SolveOptions
 from solver.planner import compile_model, plan_network
-from solver.responses import Responses, respond, sequential_plan, value_of_orchestration
+from solver.responses import Responses, do_nothing_plan, respond, sequential_plan, value_of_orchestration
 from tests.random_networks import random_network, random_protocol_network, random_protocols, random_replan_signals
 from tests.test_protocols import (
     LONG_OUTAGE,
@@ -304,6 +304,20 @@ def test_responses_to_an_outage_of_the_near_supplier() -> None:
     cuts = {(c.block, c.resource, c.period): c.baseline - c.replanned for c in responses.cuts}
     assert cuts == pytest.approx({("buy", "near", 0): 10.0, ("ship", "road/A", 0): 10.0})
     assert "capacity cut to 0 by signals near-down" in responses.cuts[0].reason
+
+
+def test_doing_nothing_without_a_baseline_plan_has_no_plan() -> None:
+    """A baseline that hit its time limit before it held a plan leaves nothing to execute: the
+    do-nothing response has no plan, says why, and carries the baseline's status (it used to come
+    back as an empty plan, reported optimal, that served nothing)."""
+    spec = far_and_near()
+    lp = compile_model(spec).lp
+    unplanned = extract_plan(Network.from_spec(spec), lp, Solution(SolveStatus.TIME_LIMIT, None))
+    surge = [Signal("surge", SignalType.DEMAND_CHANGE, customer="C", magnitude=1.5, duration_hours=DAY)]
+    plan, cuts = do_nothing_plan(spec, unplanned, OPTIONS, signals=surge)
+    assert plan.status == SolveStatus.TIME_LIMIT and not plan.has_solution
+    assert "the baseline has no plan to execute (time_limit)" in plan.message
+    assert cuts == ()
 
 
 # ---------------------------------------------------------------------------------------------
