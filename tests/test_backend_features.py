@@ -266,11 +266,13 @@ def test_diagnose_without_an_iis_backend_still_diagnoses() -> None:
 
 
 def test_live_model_rebuilds_when_the_backend_cannot_update_in_place() -> None:
-    """The front turns `RebuildRequired` into a rebuild with the backend's reason."""
+    """The front turns `RebuildRequired` into a rebuild with the backend's reason: y made integer
+    is a change of integrality, which no in-place update makes; the optimum (x = 2, y = 1: 4) is
+    whole already."""
     live = LiveModel(known_lp())
-    wider = dataclasses.replace(known_lp(), A=sp.csr_matrix(np.array([[1.0, 1.0], [1.0, 0.0]])))
-    assert live.update(wider) == REBUILT
-    assert live.last_update.reason == "nonzeros 4 -> 3"
+    integer_y = dataclasses.replace(known_lp(), integrality=np.array([False, True]))
+    assert live.update(integer_y) == REBUILT
+    assert live.last_update.reason == "integrality of 1 columns"
     assert live.solve().objective == pytest.approx(4)
 
 

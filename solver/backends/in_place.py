@@ -25,10 +25,13 @@ left the pattern) were handed to the solver."""
 REBUILT: UpdateMode = "rebuilt"
 """A structural change: the new model was passed to a fresh solver instance."""
 
-MAX_PATTERN_CHANGES = 2_000
+MAX_PATTERN_CHANGES = 500
 """A sparsity pattern that changes in more entries than this is handed over by a rebuild: each entry
-that enters or leaves a solver's packed matrix shifts the rest of it (HiGHS: about 2.7M entries at
-L). Signals move a few dozen (a lead-time change at L: 36)."""
+that enters or leaves HiGHS's packed matrix moves the entries stored after it (about 2.7M at
+L). Measured at L, an update that moved 30 entries took 0.32 s, the diff included: 500 would take
+about 5 s at that rate, well under what staying warm saved there (the replan benchmark's new order:
+100.9 s in place against 173.4 s rebuilt). A judgment, not a measured optimum.
+Signals move a few dozen (the replan benchmark's lead-time change: 36 at M, 30 at L)."""
 
 
 @dataclass(frozen=True)
