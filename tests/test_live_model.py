@@ -419,3 +419,54 @@ def test_an_objective_bound_stop_proves_a_bound_between_it_and_the_optimum(seed:
     again = live.solve()  # the bound is for one run only: the next one solves to the optimum
     assert again.status == SolveStatus.OPTIMAL
     assert again.objective == pytest.approx(optimum, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_bounded_run_after_moved_entries_proves_a_valid_bound_and_restores_the_options(seed: int) -> None:
+    """The relaxation of an S network solved, then a lead-time change handed over in place (its
+    moved entries make HiGHS drop its steepest-edge weights, so the bounded run prices with Devex
+    and, like every bounded run, with unperturbed costs) and re-solved with an objective bound 1%
+    below the new optimum (a cold solve's): it either stops with a proven bound between that
+    threshold and the optimum (weak duality) or solves to the optimum; afterwards the instance's
+    pricing, perturbation and objective bound are HiGHS's defaults again, and the next run solves
+    to the optimum."""
+    spec = generate("S", seed=seed)
+    net = Network.from_spec(spec)
+    lane = next(
+        net.lane_ids[k]
+        for k in range(net.n_lanes)
+        if net.node_role[net.lane_destination[k]] in (NodeRole.PLANT, NodeRole.DC)
+        and net.lane_lead_time[k] + 2 < net.horizon
+    )
+    slow = Signal(
+        "slow",
+        SignalType.LEAD_TIME_CHANGE,
+        lane=lane,
+        duration_hours=3 * net.period_hours,
+        delay_hours=net.period_hours,
+    )
+    baseline, moved = _relaxed(compile_model(spec).lp), _relaxed(compile_model(spec, None, [slow]).lp)
+    optimum = HighsBackend().solve(moved, SolveOptions(threads=1)).objective
+    live = LiveModel(baseline, SolveOptions(threads=1))
+    assert live.solve().status == SolveStatus.OPTIMAL
+    assert live.update(moved) == IN_PLACE and live.last_update.pattern > 0
+    threshold = optimum - 0.01 * abs(optimum)
+    run = live.solve(objective_bound=threshold)
+    if run.info.get("objective_bound_reached") == 1.0:
+        assert threshold <= run.bound <= optimum + 1e-9 * abs(optimum)
+    else:
+        assert run.status == SolveStatus.OPTIMAL and run.objective == pytest.approx(optimum, rel=1e-9)
+    options = {
+        name: live.highs.getOptionValue(name)[1]
+        for name in (
+            "simplex_dual_edge_weight_strategy",
+            "dual_simplex_cost_perturbation_multiplier",
+            "objective_bound",
+        )
+    }
+    assert options == {
+        "simplex_dual_edge_weight_strategy": -1,
+        "dual_simplex_cost_perturbation_multiplier": 1.0,
+        "objective_bound": float("inf"),
+    }
+    assert live.solve().objective == pytest.approx(optimum, rel=1e-9)
