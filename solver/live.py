@@ -26,9 +26,10 @@ protocol rule that becomes active adds columns), or of more than `MAX_PATTERN_CH
 entries, is structural, and the model is rebuilt.
 
 Why a lead-time change is not rebuilt. A rebuilt instance starts from the old basis too
-(`InPlaceModel.adopt_basis`), yet at L its warm dual simplex iterations were measured at 20-54 ms
-each against about 4 ms in place (HiGHS 1.16, 2 threads), and the final replans of a lead-time
-change and a new order (the latter moving the entries back) took 326 s and 173 s rebuilt.
+(`InPlaceModel.adopt_basis`), but it is scaled and factored afresh. In the replan benchmark at L
+(HiGHS 1.16, 2 threads) the final replans of a lead-time change and of a new order after it (which
+moves the entries back) took 325.7 s and 173.4 s rebuilt, 288.8 s and 100.9 s in place; what
+brought them to under a minute is how their bounded run is priced (`highs_live.BOUNDED_RUN_OPTIONS`).
 
 Which backend. Any backend that declares IN_PLACE_UPDATE (`SolverBackend.live`); this module is the
 solver-agnostic front that rebuilds on `RebuildRequired`, and the HiGHS side is

@@ -45,7 +45,10 @@ a lower bound of the LP's optimum (weak duality), so the plan is certified witho
 solve, and the bound reported is that dual objective (HiGHS also reports the basis's duals
 feasible: without that the stop proves nothing and the relaxation is solved on). Warm from a
 replan's last basis, which new right-hand sides leave dual feasible, the stop often comes within a
-few hundred iterations, or at once.
+few hundred iterations, or at once. The bounded run uses unperturbed costs, so that HiGHS's check
+of the exact dual objective comes as soon as it passes, and Devex pricing after moved matrix
+entries, so that it does not first recompute every steepest-edge weight
+(`solver.backends.highs_live.BOUNDED_RUN_OPTIONS`).
 
 Warm state. The live instance and the rows switched on are kept (`LpFirstState`) and handed to the
 next solve of the same network, which updates the instance in place when the new model differs only
