@@ -390,10 +390,9 @@ def _solve(
 
     # 1. The relaxation, once: a valid bound even while coupling rows it violates are still off.
     # With a plan in hand it stops as soon as its bound certifies the plan ("Early bounds").
-    if found is not None:
-        run.notes.append("start")
     lower = inherited
     if found is not None:
+        run.notes.append("start")
         threshold = found.objective - options.mip_rel_gap * max(abs(found.objective), 1.0)
         early = solve_once(objective_bound=threshold)
         if early.info.get("objective_bound_reached") and early.bound >= threshold:

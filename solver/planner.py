@@ -219,10 +219,9 @@ def replan(
     and L under "auto") re-solves the network's live model warm (`warm_key`) and takes the first
     answer as its incumbent, which a bound kept from a model this one restricts, or the relaxation
     stopped as soon as its bound suffices, often certifies with no further solve (`solver.lp_first`,
-    "Inherited bounds" and "Early bounds"); a
-    MILP re-solve gains nothing from a warm basis, but the first answer is a feasible MIP start for
-    it. A backend that does not declare MIP_START gets no start: it re-solves the full model cold,
-    to the same optimum.
+    "Inherited bounds" and "Early bounds"); a MILP re-solve gains nothing from a warm basis, but the
+    first answer is a feasible MIP start for it. A backend that does not declare MIP_START gets no
+    start: it re-solves the full model cold, to the same optimum.
 
     `options.time_limit` is the budget of the whole replan: every solve gets what is left of it
     after the work before it (the reach, the models, the first answer). Once it is spent no wider

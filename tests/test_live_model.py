@@ -426,10 +426,10 @@ def test_a_bounded_run_after_moved_entries_proves_a_valid_bound_and_restores_the
     """The relaxation of an S network solved, then a lead-time change handed over in place (its
     moved entries make HiGHS drop its steepest-edge weights, so the bounded run prices with Devex
     and, like every bounded run, with unperturbed costs) and re-solved with an objective bound 1%
-    below the new optimum (a cold solve's): it either stops with a proven bound between that
-    threshold and the optimum (weak duality) or solves to the optimum; afterwards the instance's
-    pricing, perturbation and objective bound are HiGHS's defaults again, and the next run solves
-    to the optimum."""
+    below the new optimum (a cold solve's): it stops (on these seeds, one thread, it does, after
+    66-288 iterations) with no plan and a proven bound between that threshold and the optimum (weak
+    duality); afterwards the instance's pricing, perturbation and objective bound are HiGHS's
+    defaults again, and the next run solves to the optimum."""
     spec = generate("S", seed=seed)
     net = Network.from_spec(spec)
     lane = next(
@@ -452,10 +452,9 @@ def test_a_bounded_run_after_moved_entries_proves_a_valid_bound_and_restores_the
     assert live.update(moved) == IN_PLACE and live.last_update.pattern > 0
     threshold = optimum - 0.01 * abs(optimum)
     run = live.solve(objective_bound=threshold)
-    if run.info.get("objective_bound_reached") == 1.0:
-        assert threshold <= run.bound <= optimum + 1e-9 * abs(optimum)
-    else:
-        assert run.status == SolveStatus.OPTIMAL and run.objective == pytest.approx(optimum, rel=1e-9)
+    assert run.info.get("objective_bound_reached") == 1.0
+    assert run.status == SolveStatus.TIME_LIMIT and run.x is None
+    assert threshold <= run.bound <= optimum + 1e-9 * abs(optimum)
     options = {
         name: live.highs.getOptionValue(name)[1]
         for name in (
