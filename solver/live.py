@@ -29,7 +29,9 @@ Why a lead-time change is not rebuilt. A rebuilt instance starts from the old ba
 (`InPlaceModel.adopt_basis`), but it is scaled and factored afresh. In the replan benchmark at L
 (HiGHS 1.16, 2 threads) the final replans of a lead-time change and of a new order after it (which
 moves the entries back) took 325.7 s and 173.4 s rebuilt, 288.8 s and 100.9 s in place; what
-brought them to under a minute is how their bounded run is priced (`highs_live.BOUNDED_RUN_OPTIONS`).
+brought the lead-time change to under a minute is how its bounded run is priced
+(`highs_live.BOUNDED_RUN_OPTIONS`), and the new order starts from the basis the instance kept for
+the baseline's matrix (`highs_live.HighsLiveModel.update`).
 
 Which backend. Any backend that declares IN_PLACE_UPDATE (`SolverBackend.live`); this module is the
 solver-agnostic front that rebuilds on `RebuildRequired`, and the HiGHS side is

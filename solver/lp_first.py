@@ -352,6 +352,8 @@ def _solve(
         state.active = active  # the rows of a model of another shape start off again
         state.live.update(model(active))
         run.notes.append("warm" if state.live.last_update.mode == "in_place" else "rebuilt")
+        if state.live.last_update.basis_restored:
+            run.notes.append("basis restored")
     live = state.live
     run.handoff += live.last_update.seconds
 

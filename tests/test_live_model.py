@@ -25,7 +25,7 @@ from models.builder import LinearProgram
 from models.network import Network, NetworkSpec, NodeRole
 from models.signals import Signal, SignalType
 from models.solution import SolveStatus
-from solver.backends import in_place
+from solver.backends import highs_live, in_place
 from solver.backends.highs import HighsBackend
 from solver.backends.in_place import ModelChanges
 from solver.convert import read_protocols
@@ -421,6 +421,22 @@ def test_an_objective_bound_stop_proves_a_bound_between_it_and_the_optimum(seed:
     assert again.objective == pytest.approx(optimum, rel=1e-9)
 
 
+def _slowed_lane(net: Network) -> Signal:
+    lane = next(
+        net.lane_ids[k]
+        for k in range(net.n_lanes)
+        if net.node_role[net.lane_destination[k]] in (NodeRole.PLANT, NodeRole.DC)
+        and net.lane_lead_time[k] + 2 < net.horizon
+    )
+    return Signal(
+        "slow",
+        SignalType.LEAD_TIME_CHANGE,
+        lane=lane,
+        duration_hours=3 * net.period_hours,
+        delay_hours=net.period_hours,
+    )
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_a_bounded_run_after_moved_entries_proves_a_valid_bound_and_restores_the_options(seed: int) -> None:
     """The relaxation of an S network solved, then a lead-time change handed over in place (its
@@ -431,20 +447,7 @@ def test_a_bounded_run_after_moved_entries_proves_a_valid_bound_and_restores_the
     duality); afterwards the instance's pricing, perturbation and objective bound are HiGHS's
     defaults again, and the next run solves to the optimum."""
     spec = generate("S", seed=seed)
-    net = Network.from_spec(spec)
-    lane = next(
-        net.lane_ids[k]
-        for k in range(net.n_lanes)
-        if net.node_role[net.lane_destination[k]] in (NodeRole.PLANT, NodeRole.DC)
-        and net.lane_lead_time[k] + 2 < net.horizon
-    )
-    slow = Signal(
-        "slow",
-        SignalType.LEAD_TIME_CHANGE,
-        lane=lane,
-        duration_hours=3 * net.period_hours,
-        delay_hours=net.period_hours,
-    )
+    slow = _slowed_lane(Network.from_spec(spec))
     baseline, moved = _relaxed(compile_model(spec).lp), _relaxed(compile_model(spec, None, [slow]).lp)
     optimum = HighsBackend().solve(moved, SolveOptions(threads=1)).objective
     live = LiveModel(baseline, SolveOptions(threads=1))
@@ -469,3 +472,71 @@ def test_a_bounded_run_after_moved_entries_proves_a_valid_bound_and_restores_the
         "objective_bound": float("inf"),
     }
     assert live.solve().objective == pytest.approx(optimum, rel=1e-9)
+
+
+# ---------------------------------------------------------------------------------------------
+# A matrix run on before restarts from the basis kept for it
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kept", [highs_live.BASES_KEPT, 0])
+@pytest.mark.parametrize("seed", range(3))
+def test_a_model_moved_back_to_a_matrix_run_on_before_starts_from_its_kept_basis(
+    seed: int, kept: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An S network's relaxation solved, a lead-time change handed over in place (moved entries)
+    and solved, then the baseline handed over again. Its matrix is the one the first run ended on,
+    so the instance restarts from the basis that run left, which is optimal for exactly this model:
+    HiGHS takes 0 iterations and finds the first optimum. With no bases kept (`BASES_KEPT` 0, the
+    control) the run starts from the lead-time basis with its entries moved back, and needs
+    iterations (75-173 on these seeds, one thread) to the same optimum."""
+    monkeypatch.setattr(highs_live, "BASES_KEPT", kept)
+    spec = generate("S", seed=seed)
+    net = Network.from_spec(spec)
+    baseline, moved = _relaxed(compile_model(spec).lp), _relaxed(compile_model(spec, None, [_slowed_lane(net)]).lp)
+    live = LiveModel(baseline, SolveOptions(threads=1))
+    first = live.solve()
+    assert live.update(moved) == IN_PLACE and not live.last_update.basis_restored
+    assert live.solve().status == SolveStatus.OPTIMAL
+    assert live.update(baseline) == IN_PLACE and live.last_update.pattern > 0
+    again = live.solve()
+    assert again.objective == pytest.approx(first.objective, rel=1e-9)
+    if kept:
+        assert live.last_update.basis_restored
+        assert again.info["simplex_iteration_count"] == 0
+    else:
+        assert not live.last_update.basis_restored
+        assert again.info["simplex_iteration_count"] > 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_new_order_after_a_lead_time_change_starts_from_the_baseline_basis_and_reaches_the_cold_optimum(
+    seed: int,
+) -> None:
+    """The replan benchmark's last two replans on an S network's relaxation: a lead-time change,
+    then a new order on the baseline's arrivals (its matrix the baseline's, one more right-hand
+    side). The new order starts from the baseline run's basis and reaches the optimum a cold solve
+    of its LP finds; the instance then holds exactly the new order's arrays."""
+    spec = generate("S", seed=seed)
+    net = Network.from_spec(spec)
+    stream = int(np.argmax(net.demand_qty.sum(axis=1)))
+    order = Signal(
+        "order",
+        SignalType.ORDER_CHANGE,
+        customer=net.node_ids[net.demand_node[stream]],
+        item=net.item_ids[net.demand_item[stream]],
+        start_hours=net.period_hours,
+        magnitude=0.5 * float(net.demand_qty[stream, 1]),
+    )
+    baseline = _relaxed(compile_model(spec).lp)
+    ordered = _relaxed(compile_model(spec, None, [order]).lp)
+    live = LiveModel(baseline, SolveOptions(threads=1))
+    live.solve()
+    live.update(_relaxed(compile_model(spec, None, [_slowed_lane(net)]).lp))
+    live.solve()
+    assert live.update(ordered) == IN_PLACE and live.last_update.basis_restored
+    _assert_holds(live, ordered)
+    warm = live.solve()
+    cold = HighsBackend().solve(ordered, SolveOptions(threads=1))
+    assert warm.status == cold.status == SolveStatus.OPTIMAL
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)

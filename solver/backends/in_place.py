@@ -56,6 +56,9 @@ class ModelUpdate:
     pattern: int = 0
     """Of `coefficients`, the entries that entered or left the sparsity pattern (a lead time that
     moves arrivals to other rows, a coefficient cut to zero)."""
+    basis_restored: bool = False
+    """Whether the next run starts from the basis kept for the new matrix, a run on it having ended
+    with that basis before (`HighsLiveModel.update`), instead of the basis the last run left."""
     seconds: float = 0.0
     """Wall time of the diff and the calls into the solver (or of the rebuild's hand-off)."""
 
