@@ -9,6 +9,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from models.plan import PLAN_TABLES, Plan, PlanTable, Table
 from models.protocols import OWNER, ActionKind, Function
 
@@ -100,15 +103,11 @@ def diff_plans(before: Plan, after: Plan) -> PlanDiff:
     changes: list[PlanChange] = []
     total = 0
     for table, family in _FAMILIES:
-        old = _quantities(table.of(before), family)
-        new = _quantities(table.of(after), family)
-        keys = sorted(old.keys() | new.keys())
-        total += len(keys)
-        for key in keys:
-            was, now = old.get(key, 0.0), new.get(key, 0.0)
-            if abs(now - was) > TOLERANCE:
-                owner = _LATERAL_OWNER if family.lateral and key[0] in lateral else family.function
-                changes.append(PlanChange(family.kind, _label(family.key, key), owner, was, now))
+        keys, was, now, distinct = _family_changes(table.of(before), table.of(after), family)
+        total += distinct
+        for key, old, new in zip(keys, was, now, strict=True):
+            owner = _LATERAL_OWNER if family.lateral and key[0] in lateral else family.function
+            changes.append(PlanChange(family.kind, _label(family.key, key), owner, old, new))
     return PlanDiff(
         changes=changes,
         objective_before=before.objective,
@@ -129,16 +128,49 @@ def _lateral_lanes(*plans: Plan) -> set[str]:
     return {d.resource for plan in plans for d in plan.decisions if d.action == ActionKind.LATERAL_TRANSFER}
 
 
-def _quantities(table: Table, family: _Family) -> dict[tuple[Any, ...], float]:
-    """Each key's total quantity (rows sharing a key add up)."""
-    if not len(table):
-        return {}
-    keys = list(zip(*(table.columns[c].tolist() for c in family.key)))
-    amounts = table.columns[family.quantity].tolist() if family.quantity is not None else [1.0] * len(keys)
-    out: dict[tuple[Any, ...], float] = {}
-    for key, amount in zip(keys, amounts):
-        out[key] = out.get(key, 0.0) + float(amount)
-    return out
+def _family_changes(
+    before: Table, after: Table, family: _Family
+) -> tuple[list[tuple[Any, ...]], list[float], list[float], int]:
+    """The keys whose total quantity differs by more than `TOLERANCE` between the two tables, in key
+    order, with their totals before and after (a key missing from a table has 0 there), and how
+    many distinct keys the two hold between them.
+
+    Vectorized: the two tables' rows are sorted by key together (a stable lexicographic sort, the
+    order Python gives the key tuples: ids by code point, periods by value), equal keys grouped,
+    and each side's quantities summed per group in row order, the order a running sum per key
+    adds them in."""
+    sides = [(table, is_after) for table, is_after in ((before, False), (after, True)) if len(table)]
+    if not sides:
+        return [], [], [], 0
+    columns = [np.concatenate([table.columns[name] for table, _ in sides]) for name in family.key]
+    amounts = np.concatenate(
+        [
+            np.asarray(table.columns[family.quantity], dtype=np.float64)
+            if family.quantity is not None
+            else np.ones(len(table))
+            for table, _ in sides
+        ]
+    )
+    on_after = np.concatenate([np.full(len(table), is_after) for table, is_after in sides])
+    order = np.lexsort(columns[::-1])  # the first key column is the primary one
+    columns = [column[order] for column in columns]
+    amounts, on_after = amounts[order], on_after[order]
+    starts = np.zeros(order.size, dtype=bool)
+    starts[0] = True
+    for column in columns:
+        starts[1:] |= column[1:] != column[:-1]
+    group = np.cumsum(starts) - 1
+    distinct = int(starts.sum())
+    was = _sums(group[~on_after], amounts[~on_after], distinct)
+    now = _sums(group[on_after], amounts[on_after], distinct)
+    changed = np.flatnonzero(np.abs(now - was) > TOLERANCE)
+    first = np.flatnonzero(starts)[changed]
+    keys = list(zip(*(column[first].tolist() for column in columns), strict=True))
+    return keys, was[changed].tolist(), now[changed].tolist(), distinct
+
+
+def _sums(group: npt.NDArray[np.int64], amounts: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.float64]:
+    return np.bincount(group, weights=amounts, minlength=n).astype(np.float64)
 
 
 def _label(columns: tuple[str, ...], key: tuple[Any, ...]) -> str:

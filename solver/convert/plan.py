@@ -36,6 +36,7 @@ from solver.convert._common import (
     _enum_to_domain,
     _enum_to_proto,
 )
+from solver.convert.wire import encode_rows
 
 
 def plan_to_proto(plan: Plan) -> plan_pb2.PlanResult:
@@ -58,8 +59,16 @@ def plan_to_proto(plan: Plan) -> plan_pb2.PlanResult:
         stats=_stats_to_proto(plan.stats),
         message=plan.message,
     )
-    for table in PLAN_TABLES:
-        _table_to_proto(table.of(plan), table, getattr(msg, table.name))
+    fields = plan_pb2.PlanResult.DESCRIPTOR.fields_by_name
+    encoded: list[bytes] = []
+    for layout in PLAN_TABLES:
+        table = layout.of(plan)
+        rows = encode_rows(fields[layout.name], table.columns, len(table))
+        if rows is None:
+            _table_to_proto(table, layout, getattr(msg, layout.name))
+        else:
+            encoded.append(rows)
+    msg.MergeFromString(b"".join(encoded))  # the tables' rows, parsed by protobuf (`solver.convert.wire`)
     return msg
 
 
@@ -125,7 +134,7 @@ def decision_from_proto(msg: plan_pb2.Decision, *, index: int = 0, network: str 
 
 def _table_to_proto(table: Table, layout: PlanTable, rows: Any) -> None:
     """Add one row message per table row to `rows` (the message's repeated field); a table without
-    rows (with or without columns) adds none."""
+    rows (with or without columns) adds none. The path for what `encode_rows` does not cover."""
     if not len(table):
         return
     names = layout.column_names
