@@ -85,8 +85,9 @@ class HighsLiveModel(InPlaceModel):
         current one: that basis factors the matrix as it is and was dual feasible for it, where
         the current one, with its entries moved back, is rank-deficient and far from dual
         feasible. In the replan benchmark at L the new order's bounded run took 8,691 iterations
-        (92.0 s) from the lead-time change's basis; from the baseline's, measured on its saved
-        state, 1,574 (20.7 s). `ModelUpdate.basis_restored` says when this happened."""
+        (a 92.0 s replan) from the lead-time change's basis, and 0 (a 5.3 s replan) from the basis
+        the quality hold's run left on the baseline's matrix. `ModelUpdate.basis_restored` says
+        when this happened."""
         changes = ModelChanges.between(self._lp, new_lp)
         h, new = self._h, new_lp
         statuses = []
