@@ -63,6 +63,8 @@ def encode_rows(field: Any, columns: Mapping[str, npt.NDArray[Any]], n: int) -> 
         if encoded is None:
             return None
         blocks.extend(encoded)
+    if not blocks:
+        return None  # rows with no field to write: left to the row-by-row path
     row_lengths = np.stack([used for _, used in blocks]).sum(axis=0)
     record = [_constant(_tag(field.number, _DELIMITED), n), _varints(np.asarray(row_lengths, dtype=np.uint64)), *blocks]
     data = np.concatenate([bytes_ for bytes_, _ in record], axis=1)
