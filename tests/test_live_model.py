@@ -421,13 +421,16 @@ def test_an_objective_bound_stop_proves_a_bound_between_it_and_the_optimum(seed:
     assert again.objective == pytest.approx(optimum, rel=1e-9)
 
 
-def _slowed_lane(net: Network) -> Signal:
-    lane = next(
+def _slowed_lane(net: Network, nth: int = 0) -> Signal:
+    """A lead-time change of one period, for three periods, on the `nth` lane into a plant or a DC
+    whose arrivals it moves within the horizon."""
+    lanes = [
         net.lane_ids[k]
         for k in range(net.n_lanes)
         if net.node_role[net.lane_destination[k]] in (NodeRole.PLANT, NodeRole.DC)
         and net.lane_lead_time[k] + 2 < net.horizon
-    )
+    ]
+    lane = lanes[nth]
     return Signal(
         "slow",
         SignalType.LEAD_TIME_CHANGE,
@@ -540,3 +543,24 @@ def test_a_new_order_after_a_lead_time_change_starts_from_the_baseline_basis_and
     cold = HighsBackend().solve(ordered, SolveOptions(threads=1))
     assert warm.status == cold.status == SolveStatus.OPTIMAL
     assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("kept", [2, 3])
+def test_only_the_last_bases_kept_matrices_keep_their_basis(kept: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs on three matrices in turn (the baseline, then two lead-time changes on different lanes),
+    then the baseline again: with two matrices kept its basis was dropped when the third matrix
+    ran, so the update restores nothing; with three it is restored. Either way the run reaches the
+    baseline's optimum."""
+    monkeypatch.setattr(highs_live, "BASES_KEPT", kept)
+    spec = generate("S", seed=0)
+    net = Network.from_spec(spec)
+    baseline = _relaxed(compile_model(spec).lp)
+    live = LiveModel(baseline, SolveOptions(threads=1))
+    first = live.solve()
+    for nth in (0, 1):
+        assert live.update(_relaxed(compile_model(spec, None, [_slowed_lane(net, nth)]).lp)) == IN_PLACE
+        assert live.last_update.pattern > 0
+        live.solve()
+    live.update(baseline)
+    assert live.last_update.basis_restored == (kept >= 3)
+    assert live.solve().objective == pytest.approx(first.objective, rel=1e-9)
