@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from models.builder import LinearProgram
 from models.solution import Solution
 from solver.backends.highs import highspy
-from solver.backends.in_place import InPlaceModel, ModelChanges, ModelUpdate, RebuildRequired
+from solver.backends.in_place import InPlaceModel, ModelChanges, ModelUpdate, RebuildRequired, same_matrix
 from solver.options import SolveOptions
 
 if TYPE_CHECKING:
@@ -114,15 +114,17 @@ class HighsLiveModel(InPlaceModel):
 
     def _kept_basis(self, matrix: sp.csr_matrix) -> highspy.HighsBasis | None:
         """The basis kept for `matrix`, if a run on it is among the last `BASES_KEPT` matrices."""
-        return next((basis for kept, basis in self._bases if _same_matrix(kept, matrix)), None)
+        return next((basis for kept, basis in self._bases if same_matrix(kept, matrix)), None)
 
     def _keep_basis(self) -> None:
-        """Keep the basis the last run ended with, for the matrix it ran on."""
+        """Keep the basis the last run ended with, for the matrix it ran on. A run that left no
+        basis (a MIP, a stop before the simplex started) keeps the one kept before."""
         basis = self._h.getBasis()
+        if not basis.valid:
+            return
         matrix = self._lp.A
-        others = [(kept, b) for kept, b in self._bases if not _same_matrix(kept, matrix)]
-        self._bases = ([(matrix, basis)] if basis.valid else []) + others
-        del self._bases[BASES_KEPT:]
+        others = [(kept, b) for kept, b in self._bases if not same_matrix(kept, matrix)]
+        self._bases = [(matrix, basis), *others][:BASES_KEPT]
 
     def solve(
         self, *, handoff: float, time_limit: float | None = None, objective_bound: float | None = None
@@ -202,18 +204,6 @@ class HighsLiveModel(InPlaceModel):
         finally:
             if integer.size:
                 h.changeColsIntegrality(integer.size, integer, np.ones(integer.size, dtype=np.uint8))
-
-
-def _same_matrix(a: sp.csr_matrix, b: sp.csr_matrix) -> bool:
-    """Whether two CSR matrices store the same entries in the same order (the builder's matrices
-    are canonical, so equal models compare equal)."""
-    if a is b:
-        return True
-    if a.shape != b.shape or a.nnz != b.nnz:
-        return False
-    return bool(
-        np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices) and np.array_equal(a.data, b.data)
-    )
 
 
 def _bound_reached(h: highspy.Highs, solution: Solution) -> Solution:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from models.builder import LinearProgram
 from models.solution import Solution
@@ -92,9 +93,18 @@ def _shape_difference(old: LinearProgram, new: LinearProgram) -> str:
     return ""
 
 
-def _same_pattern(old: LinearProgram, new: LinearProgram) -> bool:
-    same_rows = old.nnz == new.nnz and np.array_equal(old.A.indptr, new.A.indptr)
-    return same_rows and np.array_equal(old.A.indices, new.A.indices)
+def _same_pattern(old: sp.csr_matrix, new: sp.csr_matrix) -> bool:
+    """Whether two CSR matrices of one shape store their entries at the same places, in order."""
+    same_rows = old.nnz == new.nnz and np.array_equal(old.indptr, new.indptr)
+    return same_rows and np.array_equal(old.indices, new.indices)
+
+
+def same_matrix(a: sp.csr_matrix, b: sp.csr_matrix) -> bool:
+    """Whether two CSR matrices store the same entries in the same order (the builder's matrices
+    are canonical, so equal models compare equal)."""
+    if a is b:
+        return True
+    return a.shape == b.shape and _same_pattern(a, b) and bool(np.array_equal(a.data, b.data))
 
 
 def _entry_keys(lp: LinearProgram) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
@@ -126,7 +136,7 @@ def _entry_changes(
     every entry of `new` that `old` lacks or holds at another value, and of every entry of `old`
     that `new` lacks, at value 0 (a stored zero counts as an entry); and how many entries entered
     or left the pattern."""
-    if _same_pattern(old, new):
+    if _same_pattern(old.A, new.A):
         entries = np.flatnonzero(old.A.data != new.A.data)
         # The row of CSR entry k is the r with indptr[r] <= k < indptr[r + 1].
         rows = np.searchsorted(new.A.indptr, entries, side="right") - 1
