@@ -44,6 +44,9 @@ import dataclasses
 import time
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from models.builder import LinearProgram
 from models.solution import Solution
 from solver.backends.base import BackendFeature, SolverBackend
@@ -133,6 +136,11 @@ class LiveModel:
         return self._model.solve(
             handoff=self.last_update.seconds, time_limit=time_limit, objective_bound=objective_bound
         )
+
+    def infeasible_columns(self) -> npt.NDArray[np.int64] | None:
+        """After a solve that found the LP infeasible: the columns whose bounds the solver's proof
+        relies on (`InPlaceModel.infeasible_columns`); None without a proof."""
+        return self._model.infeasible_columns()
 
     def solve_lp_relaxation(self) -> Solution:
         """Solve the model with every integer column relaxed to continuous, then restore the

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from models.builder import LinearProgram
@@ -42,6 +43,9 @@ minutes: from the baseline's saved state the lead-time change's unperturbed boun
 after it 23.1 s for 1,574 with Devex (187.6 s to the optimum with steepest edge, perturbed and
 unbounded). Bound-only updates keep the weights, and keep steepest edge."""
 
+
+RAY_TOLERANCE = 1e-9
+"""An entry of A^T y counts as nonzero above this, relative to the largest (`infeasible_columns`)."""
 
 BASES_KEPT = 2
 """Matrices whose last basis an instance keeps, most recent first (`HighsLiveModel.update` says
@@ -182,6 +186,14 @@ class HighsLiveModel(InPlaceModel):
         extended.row_status = list(basis.row_status)[:m_old] + [status.kBasic] * (m - m_old)
         extended.valid = True
         return bool(self._h.setBasis(extended) == highspy.HighsStatus.kOk)
+
+    def infeasible_columns(self) -> npt.NDArray[np.int64] | None:
+        # highspy 1.16's stubs leave out getDualRay; the binding has it.
+        status, has_ray, ray = self._h.getDualRay()  # type: ignore[attr-defined]
+        if status != highspy.HighsStatus.kOk or not has_ray:
+            return None
+        weights = np.abs(self._lp.A.T @ np.asarray(ray, dtype=np.float64))
+        return np.flatnonzero(weights > RAY_TOLERANCE * max(float(weights.max(initial=0.0)), 1.0)).astype(np.int64)
 
     def solve_lp_relaxation(self) -> Solution:
         """The relaxation starts from the basis of the previous relaxation (kept across updates in

@@ -136,6 +136,8 @@ def _entry_changes(
     every entry of `new` that `old` lacks or holds at another value, and of every entry of `old`
     that `new` lacks, at value 0 (a stored zero counts as an entry); and how many entries entered
     or left the pattern."""
+    if old.A is new.A:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0), 0
     if _same_pattern(old.A, new.A):
         entries = np.flatnonzero(old.A.data != new.A.data)
         # The row of CSR entry k is the r with indptr[r] <= k < indptr[r + 1].
@@ -255,6 +257,12 @@ class InPlaceModel(ABC):
         adopted. `LiveModel` calls it after a rebuild, so that a structural change (new columns for
         the stability penalty, an authority rule that becomes active) keeps the warm start."""
         return False
+
+    def infeasible_columns(self) -> npt.NDArray[np.int64] | None:
+        """After a run that found the LP infeasible: the columns whose bounds the solver's proof
+        of it (a dual ray y: no x within the column bounds meets the rows it weighs) relies on,
+        those with a nonzero entry in A^T y. None where the solver gives no proof."""
+        return None
 
     @abstractmethod
     def solve_lp_relaxation(self) -> Solution:
