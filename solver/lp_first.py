@@ -114,7 +114,8 @@ AUTO_MIN_GAP = 0.005
 LP-first's work, slower than the MILP alone."""
 AUTO_ALWAYS_COLUMNS = 500_000
 """... whatever the gap, from this many free columns on: at L (992k) HiGHS's MILP does not finish
-its root LP in 600 s, and LP-first at least gives a valid lower bound (after 66-86 s)."""
+its root LP in 600 s, and LP-first plans it within 1% in about 2 minutes (relaxation 78-93 s,
+restricted repair 27 s)."""
 
 
 def lazy_rows(lp: LinearProgram) -> BoolArray:

@@ -30,13 +30,15 @@ use alone exceeds its capacity cannot be held by bounds (`Restriction.unheld`); 
 goes back to the coupled LP.
 
 The result is a restriction of the model: its optimum is an upper bound, not the model's optimum.
-Measured on the generated networks (LP-first's relaxation certifies the gap):
+Measured on the generated networks, seed 0 (LP-first's relaxation certifies the gap; repair time
+includes the solve with the integers fixed):
 
-    M (96,670 columns):  98 rows broken -> 2 rounds, 0.6 s of LP, plan 0.94% above the bound
-    L (992,062 columns): 515 rows broken -> 3 rounds and 17 certificates, 30 s of LP, 0.98%
+    M (96,670 columns):  115 rows held over 2 rounds, 0.8 s of repair, plan 0.93-0.95% above the bound
+    L (992,062 columns): 592 rows held over 3 rounds, 3 certificates, 26.7 s of repair, 0.98%
 
-against 0.12-0.27% (M) and 0.25% (L) for the coupled repair, which at L takes 523 s.
-"""
+against 0.12-0.27% (M) and 0.25% (L) for the coupled repair, which at L takes 523-610 s. Without
+the steady stocks protected from the start, L's first round needed 16 certificates (27.2 s from
+the integers' plan to the restricted one, against 16.6 s with them)."""
 
 from __future__ import annotations
 
