@@ -156,6 +156,7 @@ def test_known_answer_a_stuck_stock_is_protected_by_the_certificate() -> None:
     first = live.solve()
     assert first.x is not None
     np.testing.assert_allclose(first.x, [10.0, 4.0])
+    assert live.infeasible_columns() is None  # a feasible LP has no proof of infeasibility
 
     restriction = Restriction(lp, uncoupled.col_lower, uncoupled.col_upper)
     restriction.restrict(np.array([1]), first.x)
