@@ -18,6 +18,7 @@ from models.feasibility import check_plan
 from models.network import NetworkSpec
 from models.solution import SolveStatus
 from solver.live import LiveModel
+from solver import lp_first
 from solver.lp_first import solve_lp_first
 from solver.options import LP_FIRST, MILP, SolveOptions
 from solver.planner import plan_network
@@ -177,6 +178,13 @@ def test_known_answer_a_stuck_stock_is_protected_by_the_certificate() -> None:
     assert held.objective == pytest.approx(-2.0)
 
 
+@pytest.fixture
+def restricted_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The restricted repair on models of every size (it runs from 500,000 free columns)."""
+    monkeypatch.setattr(lp_first, "RESTRICTED_REPAIR_COLUMNS", 0)
+
+
+@pytest.mark.usefixtures("restricted_everywhere")
 def test_lp_first_protects_through_certificates_then_certifies_with_the_coupled_lp() -> None:
     """The same model through `solve_lp_first` at a 50% gap. The relaxation (storage row off) bounds
     the optimum by -10 (s0 = 10). The restricted repair needs one certificate and gives the plan
@@ -199,6 +207,7 @@ def _networks() -> list[tuple[str, NetworkSpec]]:
     ]
 
 
+@pytest.mark.usefixtures("restricted_everywhere")
 @pytest.mark.parametrize("name,spec", _networks(), ids=[name for name, _ in _networks()])
 def test_lp_first_at_2_percent_agrees_with_the_milp(name: str, spec: NetworkSpec) -> None:
     """LP-first at a 2% gap, where the restricted repair's plan is often the answer (on the generated
@@ -215,3 +224,14 @@ def test_lp_first_at_2_percent_agrees_with_the_milp(name: str, spec: NetworkSpec
         stats = plan.stats.method_stats
         assert stats["restricted_plan"] == 1.0 and stats["restricted_rows"] > 0
         assert "restricted" in plan.message
+
+
+def test_below_the_size_line_the_coupled_repair_alone_runs() -> None:
+    """On S (3,876 columns, far below `RESTRICTED_REPAIR_COLUMNS`) LP-first at 2% repairs with the
+    coupling rows switched on, as before the restricted repair existed: no row held by bounds, and
+    the plan within 2% of the bound."""
+    plan = plan_network(generate("S", 0), SolveOptions(mip_rel_gap=0.02, method=LP_FIRST))
+    stats = plan.stats.method_stats
+    assert stats["restricted_plan"] == 0.0 and stats["restricted_rows"] == 0.0
+    assert stats["coupling_rounds"] > 0
+    assert plan.status == SolveStatus.OPTIMAL and plan.gap <= 0.02
