@@ -17,8 +17,8 @@ from models.costs import CostComponent
 from models.feasibility import check_plan
 from models.network import NetworkSpec
 from models.solution import SolveStatus
-from solver.live import LiveModel
 from solver import lp_first
+from solver.live import LiveModel
 from solver.lp_first import solve_lp_first
 from solver.options import LP_FIRST, MILP, SolveOptions
 from solver.planner import plan_network
