@@ -137,6 +137,16 @@ class LiveModel:
             handoff=self.last_update.seconds, time_limit=time_limit, objective_bound=objective_bound
         )
 
+    def basis(self) -> Any | None:
+        """The basis the last solve ended with, to hand to `restore_basis` (None where the
+        backend keeps none)."""
+        return self._model.basis()
+
+    def restore_basis(self, basis: Any) -> bool:
+        """Start the next solve from `basis` (from `basis()` of this instance); False when nothing
+        was restored."""
+        return self._model.restore_basis(basis)
+
     def infeasible_columns(self) -> npt.NDArray[np.int64] | None:
         """After a solve that found the LP infeasible: the columns whose bounds the solver's proof
         relies on (`InPlaceModel.infeasible_columns`); None without a proof."""

@@ -488,6 +488,7 @@ def _solve(
         # 2. Repair: integers rounded and fixed; the coupling rows the plan breaks held by column
         # bounds first, switched on in the LP if that plan is not within the gap.
         t0 = time.perf_counter()
+        relaxation_basis = live.basis()
         fixed = round_integers(lp, relaxation.x)
         live.update(model(state.active, fixed))
         run.handoff += live.last_update.seconds
@@ -499,6 +500,13 @@ def _solve(
             if progress is not None:
                 progress(MipProgress(time.perf_counter() - run.began, found.objective, lower, math.nan, 0, True))
         if found is not None and _gap(found.objective, lower) <= options.mip_rel_gap:
+            if held is not None:
+                # The instance goes back to the relaxation and its optimal basis, not the capped
+                # LP's: the next replan's relaxation then starts next to its optimum (at L the
+                # capped basis, its caps lifted, left a demand surge's run going for minutes).
+                live.update(model(state.active))
+                run.handoff += live.last_update.seconds
+                live.restore_basis(relaxation_basis)
             run.repair_seconds += time.perf_counter() - t0
             return finish(found, SolveStatus.OPTIMAL, lower)
         live.update(model(state.active, fixed))

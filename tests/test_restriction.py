@@ -21,7 +21,7 @@ from solver import lp_first
 from solver.live import LiveModel
 from solver.lp_first import solve_lp_first
 from solver.options import LP_FIRST, MILP, SolveOptions
-from solver.planner import plan_network
+from solver.planner import compile_model, plan_network
 from solver.restriction import Restriction
 from tests.random_networks import random_network
 
@@ -235,3 +235,20 @@ def test_below_the_size_line_the_coupled_repair_alone_runs() -> None:
     assert stats["restricted_plan"] == 0.0 and stats["restricted_rows"] == 0.0
     assert stats["coupling_rounds"] > 0
     assert plan.status == SolveStatus.OPTIMAL and plan.gap <= 0.02
+
+
+@pytest.mark.usefixtures("restricted_everywhere")
+def test_a_restricted_answer_leaves_the_relaxation_and_its_basis_for_the_next_solve() -> None:
+    """S seed 0 at 2%: the answer is the restricted plan, but the live instance the warm state keeps
+    holds the relaxation again (no caps, integers free, coupling rows off), with the relaxation's
+    optimal basis: re-run as it stands it takes 0 iterations and returns the bound."""
+    lp = compile_model(generate("S", 0)).lp
+    solution, state = solve_lp_first(lp, SolveOptions(mip_rel_gap=0.02, method=LP_FIRST))
+    assert solution.info["restricted_plan"] == 1.0
+    held = state.live.lp
+    np.testing.assert_array_equal(held.col_lower, lp.col_lower)
+    np.testing.assert_array_equal(held.col_upper, lp.col_upper)
+    assert not held.integrality.any()
+    again = state.live.solve()
+    assert again.info["simplex_iteration_count"] == 0
+    assert again.objective == pytest.approx(solution.bound, rel=1e-9)

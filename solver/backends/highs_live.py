@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -186,6 +186,13 @@ class HighsLiveModel(InPlaceModel):
         extended.row_status = list(basis.row_status)[:m_old] + [status.kBasic] * (m - m_old)
         extended.valid = True
         return bool(self._h.setBasis(extended) == highspy.HighsStatus.kOk)
+
+    def basis(self) -> highspy.HighsBasis | None:
+        basis = self._h.getBasis()
+        return basis if basis.valid else None
+
+    def restore_basis(self, basis: Any) -> bool:
+        return isinstance(basis, highspy.HighsBasis) and self._h.setBasis(basis) == highspy.HighsStatus.kOk
 
     def infeasible_columns(self) -> npt.NDArray[np.int64] | None:
         # highspy 1.16's stubs leave out getDualRay; the binding has it.

@@ -258,6 +258,16 @@ class InPlaceModel(ABC):
         the stability penalty, an authority rule that becomes active) keeps the warm start."""
         return False
 
+    def basis(self) -> Any | None:
+        """The basis the last run ended with, in the solver's own form (None where it keeps none):
+        to hand back to `restore_basis` later."""
+        return None
+
+    def restore_basis(self, basis: Any) -> bool:
+        """Start the next run from `basis` (from `basis()` of this model, on a matrix of this
+        shape); False when nothing was restored."""
+        return False
+
     def infeasible_columns(self) -> npt.NDArray[np.int64] | None:
         """After a run that found the LP infeasible: the columns whose bounds the solver's proof
         of it (a dual ray y: no x within the column bounds meets the rows it weighs) relies on,
