@@ -122,8 +122,8 @@ AUTO_MIN_GAP = 0.005
 LP-first's work, slower than the MILP alone."""
 AUTO_ALWAYS_COLUMNS = 500_000
 """... whatever the gap, from this many free columns on: at L (992k) HiGHS's MILP does not finish
-its root LP in 600 s, and LP-first plans it within 1% in about 2 minutes (relaxation 78-93 s,
-restricted repair 27 s)."""
+its root LP in 600 s, and LP-first plans it within 1% in about 2 minutes (92-133 s in four runs:
+the relaxation 78-100 s, the restricted repair 27 s)."""
 
 
 def lazy_rows(lp: LinearProgram) -> BoolArray:
@@ -488,11 +488,12 @@ def _solve(
         # 2. Repair: integers rounded and fixed; the coupling rows the plan breaks held by column
         # bounds first, switched on in the LP if that plan is not within the gap.
         t0 = time.perf_counter()
-        relaxation_basis = live.basis()
+        restricting = free_columns >= RESTRICTED_REPAIR_COLUMNS
+        relaxation_basis = live.basis() if restricting else None
         fixed = round_integers(lp, relaxation.x)
         live.update(model(state.active, fixed))
         run.handoff += live.last_update.seconds
-        held = restricted_repair(fixed) if free_columns >= RESTRICTED_REPAIR_COLUMNS else None
+        held = restricted_repair(fixed) if restricting else None
         if held is not None and (found is None or held.objective < found.objective):
             found = held
             if run.restricted_rows:
