@@ -136,7 +136,7 @@ def _entry_changes(
     every entry of `new` that `old` lacks or holds at another value, and of every entry of `old`
     that `new` lacks, at value 0 (a stored zero counts as an entry); and how many entries entered
     or left the pattern."""
-    if old.A is new.A:
+    if same_matrix(old.A, new.A):  # the restricted repair's rounds share one matrix object
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0), 0
     if _same_pattern(old.A, new.A):
         entries = np.flatnonzero(old.A.data != new.A.data)
