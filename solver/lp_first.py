@@ -15,16 +15,16 @@ bind (M: 127 of 6,958). So:
    a relaxation of the model, so its optimum is a valid lower bound even while it breaks coupling
    rows. A plan already in hand (`start`: a replan's first answer) that this bound certifies is the
    answer, with no repair at all.
-2. Repair. Integers rounded (`models.rounding.round_integers`: switch-ons up, one column per
-   choose-one row), fixed by their bounds, and the LP re-solved warm. First the coupling rows the
-   plan breaks are held by column bounds, their capacity shared out in proportion to use, and the
-   still uncoupled LP re-solved, round by round until it breaks none (`solver.restriction`: a
-   restriction of the model, cheap, its plan within about 1% of the bound on the generated
-   networks). When that plan is not within the requested gap (or bounds cannot hold the rows),
-   the coupling rows the plan breaks are switched on instead and the LP re-solved, until it breaks
-   none. The restricted repair runs on large models only (`RESTRICTED_REPAIR_COLUMNS`). Either
-   result meets every row of the full model with every integer whole: a feasible plan, the upper
-   bound.
+2. Repair. Integers rounded (`models.rounding.round_integers`: switch-ons up from what the flows
+   need, never past what a row allows, one column per choose-one row), fixed by their bounds, and
+   the LP re-solved warm. First the coupling rows the plan breaks are held by column bounds, their
+   capacity shared out in proportion to use, and the still uncoupled LP re-solved, round by round
+   until it breaks none (`solver.restriction`: a restriction of the model, cheap, its plan within
+   about 1% of the bound on the generated networks). When that plan is not within the requested gap
+   (or bounds cannot hold the rows), the coupling rows the plan breaks are switched on instead and
+   the LP re-solved, until it breaks none. The restricted repair runs on large models only
+   (`RESTRICTED_REPAIR_COLUMNS`). Either result meets every row of the full model with every
+   integer whole: a feasible plan, the upper bound.
 3. Certificate. gap = (upper - lower) / max(|upper|, 1). Within the requested `mip_rel_gap` the
    plan is returned as OPTIMAL (proven within the gap, as a MILP solve would say). Otherwise the
    bound is tightened once: the integers freed, the relaxation re-solved with every coupling row it
@@ -324,6 +324,7 @@ def solve_lp_first(
         lazy = lazy_rows(lp)
         active = state.active if state.active.shape == lazy.shape else np.zeros_like(lazy)
         run = _Stage(began=began, notes=["bound inherited"])
+        _report(progress, began, found.objective, inherited, improved=True)
         return _with_stats(found, SolveStatus.OPTIMAL, inherited, run, lazy, active, options), state
     solution, state = _solve(lp, options, backend, state, progress, fallback, found, inherited, began)
     if solution.status != SolveStatus.INFEASIBLE:
@@ -480,9 +481,7 @@ def _solve(
             break
         lower = max(lower, relaxation.objective) if not math.isnan(lower) else relaxation.objective
         exact = exact or not violated(relaxation.x).any()
-        if progress is not None:
-            incumbent = found.objective if found is not None else math.nan
-            progress(MipProgress(time.perf_counter() - run.began, incumbent, lower, math.nan, 0, False))
+        _report(progress, run.began, found.objective if found is not None else math.nan, lower, improved=False)
         if found is not None and _gap(found.objective, lower) <= options.mip_rel_gap:
             return finish(found, SolveStatus.OPTIMAL, lower)
         # 2. Repair: integers rounded and fixed; the coupling rows the plan breaks held by column
@@ -498,8 +497,7 @@ def _solve(
             found = held
             if run.restricted_rows:
                 run.notes.append("restricted")
-            if progress is not None:
-                progress(MipProgress(time.perf_counter() - run.began, found.objective, lower, math.nan, 0, True))
+            _report(progress, run.began, found.objective, lower, improved=True)
         if found is not None and _gap(found.objective, lower) <= options.mip_rel_gap:
             if held is not None:
                 # The instance goes back to the relaxation and its optimal basis, not the capped
@@ -522,8 +520,7 @@ def _solve(
                 found = replace(repaired, x=x, objective=upper)
                 if "restricted" in run.notes:
                     run.notes.remove("restricted")  # the coupled LP's plan replaces the restricted one
-            if progress is not None:
-                progress(MipProgress(time.perf_counter() - run.began, found.objective, lower, math.nan, 0, True))
+            _report(progress, run.began, found.objective, lower, improved=True)
         else:
             run.notes.append(f"repair {repaired.status.value}")
         # 3. Certificate; tighten the bound to the full LP relaxation's once if it falls short.
@@ -594,6 +591,16 @@ def _incumbent(lp: LinearProgram, start: npt.NDArray[np.float64] | None, like: S
 def _gap(upper: float, lower: float) -> float:
     """(upper - lower) / max(|upper|, 1), at least 0."""
     return max(upper - lower, 0.0) / max(abs(upper), 1.0)
+
+
+def _report(
+    progress: Callable[[MipProgress], None] | None, began: float, upper: float, lower: float, *, improved: bool
+) -> None:
+    """Tell `progress` (if any) the plan's objective `upper` (NaN without a plan), the bound and
+    their certified gap (NaN until both are known), as a MIP solve's progress would."""
+    if progress is not None:
+        gap = _gap(upper, lower) if math.isfinite(upper) and math.isfinite(lower) else math.nan
+        progress(MipProgress(time.perf_counter() - began, upper, lower, gap, 0, improved))
 
 
 def _with_stats(

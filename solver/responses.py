@@ -29,7 +29,7 @@ from models.solution import Solution
 from solver.backends.base import SolverBackend
 from solver.backends.registry import default_backend
 from solver.options import SolveOptions
-from solver.planner import ReplanResult, business_objective, compile_model, replan
+from solver.planner import ReplanResult, business_objective, compile_model, replan, solve_model
 
 REPLAN_CHARGES = (STABILITY, FENCE)
 """Cost components only a replan model charges; a response's plan is reported without them."""
@@ -57,15 +57,19 @@ def sequential_plan(
     signals: Sequence[Signal] = (),
     backend: SolverBackend | None = None,
     shortfall: tuple[str, ...] = SHORTFALL,
+    warm_key: str | None = None,
 ) -> tuple[Plan, SequentialResult]:
     """The function-by-function response (`models.sequential.sequential_stages`) on the network as
     the signals leave it, under the same protocols: the settled plan, with its full cost by
-    component and metrics, and how each stage ended. `options` apply to every stage's solve;
-    `shortfall` is what a function after sales is charged for a promise it breaks."""
+    component and metrics, and how each stage ended. `options` apply to every stage's solve, each
+    by the method they resolve to (`solve_model`: LP-first at L), warm from the state kept under
+    `warm_key`; `shortfall` is what a function after sales is charged for a promise it breaks."""
     model = compile_model(spec, protocols, signals)
     backend = backend or default_backend()
     options = options or SolveOptions()
-    result = sequential_stages(model.lp, lambda lp: backend.solve(lp, options), shortfall=shortfall)
+    result = sequential_stages(
+        model.lp, lambda lp: solve_model(lp, options, backend, warm_key=warm_key), shortfall=shortfall
+    )
     plan = extract_plan(
         model.net,
         model.lp,
@@ -85,6 +89,7 @@ def do_nothing_plan(
     protocols: ProtocolSet | None = None,
     signals: Sequence[Signal] = (),
     backend: SolverBackend | None = None,
+    warm_key: str | None = None,
 ) -> tuple[Plan, tuple[FenceCut, ...]]:
     """The baseline executed as far as the disrupted network allows: the replan model with a fence
     over the whole horizon and no stability weight,
@@ -99,7 +104,8 @@ def do_nothing_plan(
 
     A baseline without a plan (one that hit its time limit, say) leaves nothing to execute: doing
     nothing then has no plan either, and comes back with the baseline's status and a message that
-    says why, not as an empty plan that would read as an optimum."""
+    says why, not as an empty plan that would read as an optimum. The model is solved by the
+    method `options` resolve to (`solve_model`), warm from the state kept under `warm_key`."""
     options = options or SolveOptions()
     backend = backend or default_backend()
     began = time.perf_counter()
@@ -122,7 +128,7 @@ def do_nothing_plan(
         lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups)
     built = time.perf_counter() - began
     if baseline.has_solution:
-        solution = backend.solve(lp, options)
+        solution = solve_model(lp, options, backend, warm_key=warm_key)
     else:
         reason = f"the baseline has no plan to execute ({baseline.status.value})"
         solution = Solution(baseline.status, None, backend=backend.name, message=reason)
@@ -166,12 +172,16 @@ def respond(
     *,
     backend: SolverBackend | None = None,
     on_response: Callable[[str], None] | None = None,
+    warm_key: str | None = None,
 ) -> Responses:
     """Answer one scenario (a network, its baseline plan, the signals) three ways under the same
     protocols and solve options. Invalid input raises `ValidationError`; a response without a plan
     comes back with its status. `on_response` is called with each response's name as it starts
     ("orchestrated", "sequential", "do_nothing"), so a backend that watches its solves can tell
-    them apart."""
+    them apart. Every response's solves run by the method `options` resolve to, and `warm_key`
+    names the network's warm LP-first state (`solver.planner.solve_model`): the baseline's, when
+    it was planned under the same key, so that the orchestrated replan starts from it as a worker
+    of the service would."""
     options = options or SolveOptions()
     backend = backend or default_backend()
     timings: dict[str, float] = {}
@@ -180,18 +190,24 @@ def respond(
     starting("orchestrated")
     began = time.perf_counter()
     cold = ReplanOptions(stability_weight=0.0)
-    answers = list(replan(spec, baseline, signals, options, cold, protocols=protocols, backend=backend))
+    answers = list(
+        replan(spec, baseline, signals, options, cold, protocols=protocols, backend=backend, warm_key=warm_key)
+    )
     orchestrated = answers[-1]
     timings["orchestrated"] = time.perf_counter() - began
 
     starting("sequential")
     began = time.perf_counter()
-    sequential, result = sequential_plan(spec, options, protocols=protocols, signals=signals, backend=backend)
+    sequential, result = sequential_plan(
+        spec, options, protocols=protocols, signals=signals, backend=backend, warm_key=warm_key
+    )
     timings["sequential"] = time.perf_counter() - began
 
     starting("do_nothing")
     began = time.perf_counter()
-    do_nothing, cuts = do_nothing_plan(spec, baseline, options, protocols=protocols, signals=signals, backend=backend)
+    do_nothing, cuts = do_nothing_plan(
+        spec, baseline, options, protocols=protocols, signals=signals, backend=backend, warm_key=warm_key
+    )
     timings["do_nothing"] = time.perf_counter() - began
 
     return Responses(

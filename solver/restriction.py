@@ -28,7 +28,13 @@ restricted LP is infeasible, the solver's certificate (its dual ray) names the c
 prove it; those columns are protected, with the same position's columns in every other period:
 they keep the use they had when their row was restricted (no cut), and the rest of the row's
 capacity is shared among the others. Stocks the plan holds at one level through every period
-(`stock`) are protected from the start. A row whose protected
+(`stock`) are protected from the start. A raised lower bound can be infeasible too: overtime raised
+past what the plan used can break a row that is always in the LP, such as a decision protocol's
+limit on overtime spend (at L under the suite's protocols the first restricted LP was infeasible at
+once). So no raise goes past what every other row allows with its other columns anywhere in their
+bounds (`_allowed`), and a raised column a certificate still names (a limit reached through other
+columns) is protected the same way: from then on it is raised no further than its use in the plan,
+which met every such row. A row whose protected
 use alone exceeds its capacity cannot be held by bounds (`Restriction.unheld`); the caller then
 goes back to the coupled LP.
 
@@ -50,6 +56,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.builder import LinearProgram
+from models.rounding import activity_range
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -77,8 +84,12 @@ class Restriction:
         self.rows = np.zeros(lp.n_rows, dtype=bool)
         """The rows restricted so far."""
         self.protected = np.zeros(lp.n_cols, dtype=bool)
-        """Columns never cut below the use they had when their rows were restricted."""
+        """Columns never cut below the use they had when their rows were restricted, nor raised
+        above it."""
         self._csr = lp.A.tocsr()
+        self._csc = lp.A.tocsc()
+        self._least, self._most = activity_range(lp, lower, upper)
+        """Each row's least and most activity within `lower`, `upper` (infinite where a term is)."""
         self._row = np.zeros(0, dtype=np.int64)
         self._col = np.zeros(0, dtype=np.int64)
         self._coef = np.zeros(0)
@@ -101,14 +112,16 @@ class Restriction:
         self.protected[np.intersect1d(steady, sub.col)] = True
 
     def protect(self, columns: IntArray) -> int:
-        """Protect those of `columns` that the restriction cuts (an upper bound below `upper`), with
-        the same variable's columns of the same entity in every other period (a stock that cannot
-        leave in one period cannot in the next: at L one stuck position otherwise costs one
-        certificate per period); returns how many of `columns` were newly protected (0: the
-        certificate names no cut, so protecting cannot make the restricted LP feasible)."""
-        _, upper = self.bounds()
+        """Protect those of `columns` that the restriction cuts (an upper bound below `upper`) or
+        raises (a lower bound above `lower`), with the same variable's columns of the same entity in
+        every other period (a stock that cannot leave in one period cannot in the next: at L one
+        stuck position otherwise costs one certificate per period); returns how many of `columns`
+        were newly protected (0: the certificate names no bound the restriction moved, so
+        protecting cannot make the restricted LP feasible)."""
+        lower, upper = self.bounds()
         columns = np.asarray(columns, dtype=np.int64)
-        cut = columns[(upper[columns] < self.upper[columns]) & ~self.protected[columns]]
+        moved = (upper[columns] < self.upper[columns]) | (lower[columns] > self.lower[columns])
+        cut = columns[moved & ~self.protected[columns]]
         self.protected[_every_period(self.lp, cut)] = True
         return int(cut.size)
 
@@ -128,15 +141,17 @@ class Restriction:
         capacity = self.lp.row_upper[rows] - const + at_lower
         used = np.bincount(at[pos], weights=a[pos] * use[pos], minlength=n)
         # Negative terms (overtime) are raised from their lower bounds to cover the excess at the
-        # plan, shared by how far each reaches; a column another restricted row caps (a positive
-        # term there) stays where it is.
+        # plan, shared by how far each reaches (a protected one no further than its use); a column
+        # another restricted row caps (a positive term there) stays where it is.
         capped = np.zeros(self.lp.n_cols, dtype=bool)
         capped[j[pos]] = True
-        reach = np.where(neg & ~capped[j], up - lo, 0.0)
+        top = np.where(self.protected[j], np.minimum(use, up), up)
+        reach = np.where(neg & ~capped[j], top - lo, 0.0)
         room = np.bincount(at[neg], weights=-a[neg] * reach[neg], minlength=n)
         need = np.maximum(used - capacity, 0.0)
         share = np.divide(need, room, out=np.zeros(n), where=room > 0).clip(0.0, 1.0)
-        new_lower = np.where(neg, lo + share[at] * reach, lo)
+        raised = share[at] * reach
+        new_lower = np.where(neg, lo + raised * self._allowed(j, np.where(neg, raised, 0.0)), lo)
         capacity = capacity + np.bincount(at[neg], weights=-a[neg] * (new_lower[neg] - lo[neg]), minlength=n)
         # A protected column keeps its use; the others keep at least their lower bound, and the
         # capacity left after both is shared out over what they use above it.
@@ -148,6 +163,37 @@ class Restriction:
         negative = np.bincount(at[pos], weights=lo[pos] < 0, minlength=n) > 0
         held = (left >= -1e-9 * (1.0 + np.abs(capacity))) & np.isinf(self.lp.row_lower[rows]) & ~negative
         return rows, at, new_lower, scale, kept, use, held
+
+    def _allowed(self, j: IntArray, raised: FloatArray) -> FloatArray:
+        """Per entry, the share of its column's raise (`raised`, per entry of `j`) that every row
+        not restricted allows: no row may be left unable to hold at the raised lower bounds with
+        the other columns anywhere in their bounds (its least activity above its upper bound, or
+        its most below its lower one). A row that the raises would break allows each of its
+        raised columns the share of its room that keeps it whole (a decision protocol's limit on
+        overtime spend, say); a column takes the smallest share its rows allow. Rows that chain
+        through other columns are left to the certificates."""
+        rise = np.zeros(self.lp.n_cols)
+        np.maximum.at(rise, j, raised)
+        columns = np.flatnonzero(rise > 0)
+        allowed = np.ones(self.lp.n_cols)
+        if columns.size == 0:
+            return allowed[j]
+        sub = self._csc[:, columns].tocoo()
+        rows, col, a = sub.row, columns[sub.col], sub.data
+        m = self.lp.n_rows
+        up_by = np.bincount(rows, weights=np.where(a > 0, a * rise[col], 0.0), minlength=m)
+        down_by = np.bincount(rows, weights=np.where(a < 0, -a * rise[col], 0.0), minlength=m)
+        with np.errstate(invalid="ignore"):
+            room_up = np.maximum(self.lp.row_upper - self._least, 0.0)
+            room_down = np.maximum(self._most - self.lp.row_lower, 0.0)
+        share = np.ones(m)
+        np.divide(room_up, up_by, out=share, where=(up_by > 0) & np.isfinite(room_up))
+        down = np.ones(m)
+        np.divide(room_down, down_by, out=down, where=(down_by > 0) & np.isfinite(room_down))
+        share = np.minimum(share, down).clip(0.0, 1.0)
+        share[self.rows] = 1.0
+        np.minimum.at(allowed, col, share[rows])
+        return allowed[j]
 
     def unheld(self) -> IntArray:
         """Restricted rows that bounds cannot hold: their protected columns alone use more than the

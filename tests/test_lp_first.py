@@ -18,9 +18,10 @@ from models.builder import ModelBuilder
 from models.feasibility import check_plan
 from models.network import Demand, Item, Lane, Network, NetworkSpec, Node, NodeRole, SupplyOffer
 from models.replanning import ReplanOptions
-from models.rounding import choose_one_rows, round_integers
+from models.rounding import choose_one_rows, implied_upper, round_integers
 from models.signals import Signal, SignalType
 from models.solution import SolveStatus
+from solver.backends.base import MipProgress
 from solver.backends.highs import HighsBackend
 from solver.lp_first import WARM_STATES, WarmStates, chosen_method, lazy_rows, restricts, solve_lp_first
 from solver.options import AUTO, LP_FIRST, MILP, SolveOptions
@@ -88,6 +89,51 @@ def test_rounding_rounds_switches_up_and_keeps_one_per_choice() -> None:
     assert round_integers(lp, x).tolist() == [0.0, 1.0, 2.0, 12.0]
     # A value within 1e-6 of a whole number is that number, not the next one up.
     assert round_integers(lp, np.array([0.0, 1.0, 2.0000001, 12.0])).tolist() == [0.0, 1.0, 2.0, 12.0]
+
+
+def test_rounding_switches_on_only_what_the_flows_need() -> None:
+    """A truck z in [0, 5] switches on a lane (f - 10 z <= 0) and a truck w does the same for a
+    lane g (g - 10 w <= 0); a third row z + w <= 10 holds both. The LP leaves z at 1.2 with f = 3:
+    the flow needs 3 / 10 = 0.3 of a truck, so z rounds up from 0.3 to 1, not from 1.2 to 2. w at
+    0.4 with g = 0 needs none: 0 (an unneeded switch-on rounded up would only cost, or break a
+    limit). A column whose switch-on row holds another integer needs its own value: with the row
+    f - 10 z - 5 w <= 0 instead, z's need would depend on how w rounds, so z rounds from 1.2 to 2."""
+    b = ModelBuilder()
+    z = b.add_variables("z", (1,), upper=5.0, integer=True)
+    w = b.add_variables("w", (1,), upper=5.0, integer=True)
+    f = b.add_variables("f", (2,))
+    b.add_constraints(
+        "switch", (2,), [([0], f[:1], 1.0), ([0], z, -10.0), ([1], f[1:], 1.0), ([1], w, -10.0)], upper=0.0
+    )
+    b.add_constraints("both", (1,), [([0], z, 1.0), ([0], w, 1.0)], upper=10.0)
+    lp = b.build()
+    x = np.array([1.2, 0.4, 3.0, 0.0])
+    assert round_integers(lp, x).tolist() == [1.0, 0.0, 3.0, 0.0]
+
+    b = ModelBuilder()
+    z = b.add_variables("z", (1,), upper=5.0, integer=True)
+    w = b.add_variables("w", (1,), upper=5.0, integer=True)
+    f = b.add_variables("f", (2,))
+    b.add_constraints("switch", (1,), [([0], f[:1], 1.0), ([0], z, -10.0), ([0], w, -5.0)], upper=0.0)
+    assert round_integers(b.build(), x)[0] == 2.0
+
+
+def test_rounding_never_switches_on_what_a_limit_forbids() -> None:
+    """An early activation e in [0, 1] of an offer (buy - 10 e <= 0) whose activation cost 8 counts
+    against a protocol's spend limit with other spend s >= 0: 5 s + 8 e <= 6. At the least other
+    spend (s = 0) e can be at most 6 / 8 = 0.75, so no plan has e = 1 (`implied_upper`). The LP
+    relaxation buys 5 with e = 0.5 (5 / 10, within the limit at 8 * 0.5 = 4); rounding it up would
+    make the fixed LP infeasible (as the sequential response's sales stage was at M), so it rounds
+    to 0 and the buying moves."""
+    b = ModelBuilder()
+    e = b.add_variables("early_activation", (1,), upper=1.0, integer=True)
+    buy = b.add_variables("buy", (1,))
+    spend = b.add_variables("spend", (1,))
+    b.add_constraints("link", (1,), [([0], buy, 1.0), ([0], e, -10.0)], upper=0.0)
+    b.add_constraints("limit", (1,), [([0], spend, 5.0), ([0], e, 8.0)], upper=6.0)
+    lp = b.build()
+    np.testing.assert_allclose(implied_upper(lp), [0.75, 10.0, 1.2])
+    assert round_integers(lp, np.array([0.5, 5.0, 0.0])).tolist() == [0.0, 5.0, 0.0]
 
 
 def test_lazy_rows_are_the_coupling_families() -> None:
@@ -305,18 +351,29 @@ def test_known_answer_a_restriction_inherits_the_bound_and_solves_nothing() -> N
     closed_later = compile_model(spec, signals=[_closure(1)]).lp
     assert restricts(closed_later, open_lp) and not restricts(open_lp, closed_later)
     assert solved.x is not None
-    kept, state = solve_lp_first(closed_later, options, state=state, start=solved.x)
+    reports: list[MipProgress] = []
+    kept, state = solve_lp_first(closed_later, options, state=state, start=solved.x, progress=reports.append)
     assert kept.status == SolveStatus.OPTIMAL
     assert kept.objective == pytest.approx(55) and kept.bound == solved.bound
     assert kept.info["bound_inherited"] == 1.0 and kept.info["lp_solves"] == 0.0
     assert kept.x is not None and np.array_equal(kept.x, solved.x)
+    # Reported as a plan and its bound, with their certified gap (55 - bound) / 55, as a MIP would.
+    [report] = reports
+    assert (report.objective, report.bound, report.improved) == (kept.objective, kept.bound, True)
+    assert report.gap == pytest.approx((kept.objective - kept.bound) / 55) and report.gap == pytest.approx(kept.gap)
 
     closed_now = compile_model(spec, signals=[_closure(0)]).lp
     assert restricts(closed_now, open_lp)
     late = HighsBackend().solve(closed_now, options)
     assert late.objective == pytest.approx(100)
-    resolved, state = solve_lp_first(closed_now, options, state=state, start=late.x)
+    reports.clear()
+    resolved, state = solve_lp_first(closed_now, options, state=state, start=late.x, progress=reports.append)
     assert resolved.status == SolveStatus.OPTIMAL and resolved.objective == pytest.approx(100)
+    # Each report's gap is (plan - bound) / max(|plan|, 1), and the last one is the answer's.
+    assert reports and all(
+        r.gap == pytest.approx(max(r.objective - r.bound, 0) / max(abs(r.objective), 1)) for r in reports
+    )
+    assert reports[-1].gap == pytest.approx(resolved.gap, abs=1e-12)
     assert resolved.info["bound_inherited"] == 0.0 and resolved.info["lp_solves"] >= 1
     assert resolved.bound == pytest.approx(100, rel=GAP)
     assert state.certified[0].lp is closed_now  # the solved model's own bound, kept first

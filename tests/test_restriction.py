@@ -18,6 +18,7 @@ from models.feasibility import check_plan
 from models.network import NetworkSpec
 from models.solution import SolveStatus
 from solver import lp_first
+from solver.backends.highs import HighsBackend
 from solver.live import LiveModel
 from solver.lp_first import solve_lp_first
 from solver.options import LP_FIRST, MILP, SolveOptions
@@ -176,6 +177,85 @@ def test_known_answer_a_stuck_stock_is_protected_by_the_certificate() -> None:
     assert held.status == SolveStatus.OPTIMAL and held.x is not None
     np.testing.assert_allclose(held.x, [2.0, 4.0])
     assert held.objective == pytest.approx(-2.0)
+
+
+def _overtime_limit(*, chained: bool) -> LinearProgram:
+    """Two products m0, m1 in [0, 10] earning 3 a unit (cost -3), made in 2 hours each; overtime o
+    in [0, 5] costing 1 an hour. The hours row 2 m0 + 2 m1 - o <= 10 couples them. A decision
+    protocol limits overtime spend to 3, a row always in the LP: o <= 3 directly, or `chained`
+    through a spend column s >= 0 (o - s = 0, s <= 3)."""
+    b = ModelBuilder()
+    m = b.add_variables("make", (2,), upper=10.0)
+    o = b.add_variables("overtime", (1,), upper=5.0)
+    b.add_cost(CostComponent.REVENUE, m, -3.0)
+    b.add_cost(CostComponent.PRODUCTION, o, 1.0)
+    if chained:
+        spend = b.add_variables("spend", (1,))
+        b.add_constraints("spend_balance", (1,), [([0], o, 1.0), ([0], spend, -1.0)], lower=0.0, upper=0.0)
+        b.add_constraints("overtime_limit", (1,), [([0], spend, 1.0)], upper=3.0)
+    else:
+        b.add_constraints("overtime_limit", (1,), [([0], o, 1.0)], upper=3.0)
+    b.add_constraints("capacity_hours", (1,), [([0, 0], m, 2.0), ([0], o, -1.0)], upper=10.0)
+    return b.build()
+
+
+def _held_at(lp: LinearProgram, x: list[float]) -> tuple[Restriction, LinearProgram]:
+    """The restriction holding `lp`'s hours row at the plan `x`, and `lp` without that row."""
+    hours = lp.constraints["capacity_hours"].slice
+    row_upper = lp.row_upper.copy()
+    row_upper[hours] = np.inf
+    uncoupled = dataclasses.replace(lp, row_upper=row_upper)
+    restriction = Restriction(lp, uncoupled.col_lower, uncoupled.col_upper)
+    restriction.restrict(np.arange(lp.n_rows)[hours], np.array(x))
+    return restriction, uncoupled
+
+
+def test_known_answer_a_raised_overtime_stays_within_its_limit() -> None:
+    """Held at the plan (4, 4, 2), the hours row uses 16 of 10. Overtime could cover 5 of the excess
+    6 (its bound), but the limit row o <= 3 allows a raise of 3 of those 5: o >= 3, capacity 13,
+    and the products share it at scale 13/16: m <= 3.25. The LP makes 6.5 units with 3 hours of
+    overtime: hours 13 - 3 = 10, objective -19.5 + 3 = -16.5, which is the full model's optimum (each
+    overtime hour, 1, makes half a unit, 1.5, up to the limit)."""
+    lp = _overtime_limit(chained=False)
+    restriction, uncoupled = _held_at(lp, [4.0, 4.0, 2.0])
+    lower, upper = restriction.bounds()
+    np.testing.assert_allclose(lower, [0.0, 0.0, 3.0])
+    np.testing.assert_allclose(upper, [3.25, 3.25, 5.0])
+    held = LiveModel(dataclasses.replace(uncoupled, col_lower=lower, col_upper=upper), SolveOptions(threads=1)).solve()
+    assert held.status == SolveStatus.OPTIMAL and held.x is not None
+    np.testing.assert_allclose(held.x, [3.25, 3.25, 3.0])
+    assert held.objective == pytest.approx(-16.5)
+    assert HighsBackend().solve(lp, SolveOptions(mip_rel_gap=0.0)).objective == pytest.approx(-16.5)
+
+
+def test_known_answer_a_raised_overtime_is_protected_by_the_certificate() -> None:
+    """The same limit through a spend column (o - s = 0, s <= 3): no single row shows it (the
+    balance row's least activity is unbounded, s has no upper bound), so overtime is raised to 5,
+    capacity 15, scale 15/16: m <= 3.75, and the restricted LP is infeasible. Its certificate (the
+    balance and limit rows, and o's raised lower bound) names o. Protected, o is raised no further
+    than its use, 2: capacity 12, scale 12/16, m <= 3 each. The LP then makes 3 + 3 with 2 hours of
+    overtime: hours 12 - 2 = 10, objective -18 + 2 = -16, a plan of the full model (whose optimum
+    is -16.5, as above)."""
+    lp = _overtime_limit(chained=True)
+    restriction, uncoupled = _held_at(lp, [4.0, 4.0, 2.0, 2.0])
+    lower, upper = restriction.bounds()
+    np.testing.assert_allclose(lower, [0.0, 0.0, 5.0, 0.0])
+    np.testing.assert_allclose(upper, [3.75, 3.75, 5.0, np.inf])
+    live = LiveModel(dataclasses.replace(uncoupled, col_lower=lower, col_upper=upper), SolveOptions(threads=1))
+    assert live.solve().status == SolveStatus.INFEASIBLE
+    named = live.infeasible_columns()
+    assert named is not None and 2 in named.tolist() and not {0, 1} & set(named.tolist())
+
+    assert restriction.protect(named) == 1
+    lower, upper = restriction.bounds()
+    np.testing.assert_allclose(lower, [0.0, 0.0, 2.0, 0.0])
+    np.testing.assert_allclose(upper, [3.0, 3.0, 5.0, np.inf])
+    live.update(dataclasses.replace(uncoupled, col_lower=lower, col_upper=upper))
+    held = live.solve()
+    assert held.status == SolveStatus.OPTIMAL and held.x is not None
+    np.testing.assert_allclose(held.x, [3.0, 3.0, 2.0, 2.0])
+    assert held.objective == pytest.approx(-16.0)
+    assert restriction.protect(named) == 0  # protected already: a second certificate naming it ends the repair
 
 
 @pytest.fixture

@@ -58,7 +58,15 @@ from benchmarks.suite.scenarios import (
     scenario_protocols,
     select_cases,
 )
-from benchmarks.suite.settings import DEFAULT_GAP, GAP_TOLERANCE, RESPONSES, SOLVED_GAP, SOLVED_SECONDS
+from benchmarks.suite.settings import (
+    DEFAULT_GAP,
+    GAP_TOLERANCE,
+    RESPONSES,
+    SIZE_GAPS,
+    SOLVED_GAP,
+    SOLVED_SECONDS,
+    case_gap,
+)
 from benchmarks.suite.targets import TARGET_FIELD, rank_targets, resolve_signals, resolve_target
 from benchmarks.suite.timing import (
     REFERENCE,
@@ -86,6 +94,7 @@ __all__ = [
     "SCENARIO_DIR",
     "SCENARIO_FIELDS",
     "SIGNAL_FIELDS",
+    "SIZE_GAPS",
     "SOLVED_GAP",
     "SOLVED_SECONDS",
     "SUITES",
@@ -97,6 +106,7 @@ __all__ = [
     "ScenarioError",
     "add_suite_commands",
     "baseline_record",
+    "case_gap",
     "evaluate_expectations",
     "gate",
     "load_scenario",

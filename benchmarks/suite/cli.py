@@ -60,7 +60,9 @@ def add_suite_commands(sub: Any) -> None:
             "(needs Ray: pip install 'concerto[ray]')",
         )
         p.add_argument("--threads", type=int, default=1, help="HiGHS threads per solve (default 1)")
-        p.add_argument("--gap", type=float, default=DEFAULT_GAP, help="relative MIP gap (default 0.1%%)")
+        p.add_argument(
+            "--gap", type=float, default=DEFAULT_GAP, help="relative MIP gap (default 0.1%%; L at least 2%%)"
+        )
         p.add_argument("--out", type=Path, default=Path(f"bench-results/suite-{name}.json"))
         if name != "run":
             p.add_argument(

@@ -191,7 +191,7 @@ def _environment_lines(report: Mapping[str, Any]) -> list[str]:
         f"- solvers: HiGHS {env.get('highs', '?')}; Python {env.get('python', '?')}, numpy "
         f"{env.get('numpy', '?')}, Pyomo {env.get('pyomo', '?')}",
         f"- machine: {env.get('cpus', '?')} cores, {cpu}; {env.get('platform', '?')}",
-        f"- settings: MIP gap {_num(settings.get('mip_rel_gap'), '.1%')}, {settings.get('jobs', '?')} job(s), "
+        f"- settings: MIP gap {_gap_text(settings)}, {settings.get('jobs', '?')} job(s), "
         f"{settings.get('threads', '?')} HiGHS thread(s) per solve; suite wall time "
         f"{_num(report.get('wall_seconds'), ',.0f')} s",
         "",
@@ -257,9 +257,18 @@ def markdown(report: Mapping[str, Any]) -> str:
         "",
         f"Reference solve ({REFERENCE_MODEL.name}, HiGHS directly): {_num(reference, '.3f')} s median; "
         f"suite wall time {report['wall_seconds']:.1f} s with {report['settings']['jobs']} jobs; "
-        f"MIP gap {report['settings']['mip_rel_gap']:.1%}; HiGHS {report['environment']['highs']}.",
+        f"MIP gap {_gap_text(report['settings'])}; HiGHS {report['environment']['highs']}.",
     ]
     return "\n".join(lines)
+
+
+def _gap_text(settings: Mapping[str, Any]) -> str:
+    """The suite's MIP gap, with the sizes solved to a wider one: "0.1% (L 2.0%)"."""
+    text = _num(settings.get("mip_rel_gap"), ".1%")
+    wider = settings.get("size_gaps") or {}
+    if wider:
+        text += " (" + ", ".join(f"{size} {_num(gap, '.1%')}" for size, gap in wider.items()) + ")"
+    return text
 
 
 def write_report(report: Mapping[str, Any], out: Path) -> None:

@@ -82,6 +82,9 @@ def run_suite(
 
     cases = select_cases(selection, load_scenarios(directory), threads=threads, gap=gap)
     settings: dict[str, Any] = {"jobs": jobs, "threads": threads, "mip_rel_gap": gap, "reference": REFERENCE_MODEL.name}
+    wider = {c.size: c.gap for c in cases if c.gap != gap}
+    if wider:
+        settings["size_gaps"] = dict(sorted(wider.items()))
     began = time.perf_counter()
     if ray is None:
         settings["jobs"] = jobs = DEFAULT_JOBS if jobs is None else jobs

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from benchmarks.suite.expectations import EXPECTATIONS
-from benchmarks.suite.settings import DEFAULT_GAP
+from benchmarks.suite.settings import DEFAULT_GAP, case_gap
 from models.network import NetworkSpec
 from models.protocols import ProtocolSet
 from models.signals import SignalType
@@ -140,7 +140,8 @@ def load_scenarios(directory: Path = SCENARIO_DIR) -> list[Scenario]:
 def select_cases(selection: Sequence[str], scenarios: Sequence[Scenario], **settings: Any) -> list[Case]:
     """The cases of a suite: "ci" (every scenario at S), "full" (every size each names),
     "full@S,M" (the same, only at the sizes listed: the full suite without its L cases), or
-    scenario names, each optionally `NAME@SIZE` (default S)."""
+    scenario names, each optionally `NAME@SIZE` (default S). Each case is solved to the suite's
+    gap, or to its size's own where that is wider (`settings.case_gap`: L at 2%)."""
     by_name = {s.name: s for s in scenarios}
     cases: list[Case] = []
     for token in selection:
@@ -154,7 +155,7 @@ def select_cases(selection: Sequence[str], scenarios: Sequence[Scenario], **sett
             if name not in by_name:
                 raise ScenarioError(f"unknown scenario {name!r}; known: {', '.join(sorted(by_name))}, or ci, full")
             cases.append(Case(by_name[name], size or "S", **settings))
-    return list({c.key: c for c in cases}.values())
+    return [replace(c, gap=case_gap(c.size, c.gap)) for c in {c.key: c for c in cases}.values()]
 
 
 def scenario_network(scenario: Scenario, size: str) -> NetworkSpec:

@@ -111,6 +111,7 @@ def run_case(case: Case) -> dict[str, Any]:
     """Generate the network, plan the baseline, answer the signals three ways; every figure of
     the result is plain JSON. Runs in a worker process (or in-process for tests)."""
     from solver.convert import network_json, signals_json
+    from solver.lp_first import WARM_STATES
     from solver.planner import plan_network
     from solver.responses import respond, value_of_orchestration
 
@@ -124,11 +125,18 @@ def run_case(case: Case) -> dict[str, Any]:
     protocols = scenario_protocols(scenario)
     options = SolveOptions(mip_rel_gap=case.gap, threads=case.threads, seed=scenario.seed, time_limit=case.time_limit)
 
+    # The baseline and the three responses share the network's warm LP-first state, as a worker
+    # of the service keeps it for a network's replans (it matters at L, solved LP-first).
     began = time.perf_counter()
-    baseline = plan_network(spec, options, protocols=protocols)
+    baseline = plan_network(spec, options, protocols=protocols, warm_key=case.key)
     baseline_wall = time.perf_counter() - began
     clock = GapClock()
-    responses = respond(spec, baseline, signals, protocols, options, backend=clock, on_response=clock.label)
+    try:
+        responses = respond(
+            spec, baseline, signals, protocols, options, backend=clock, on_response=clock.label, warm_key=case.key
+        )
+    finally:
+        WARM_STATES.take(case.key)  # an L state holds about a gigabyte: not kept past its case
     value = value_of_orchestration(responses)
     plans = {
         "orchestrated": responses.orchestrated,
