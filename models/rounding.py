@@ -139,8 +139,8 @@ def switched_on_need(lp: LinearProgram, x: FloatArray) -> FloatArray:
     positive one in a row with a lower side), the value that row needs with its other columns at
     `x`. A column with no such row, or with one that holds another integer column (its need would
     depend on how that one rounds: an escalation's on the activations a spend row counts), needs
-    its own value: it is +inf there, so that the caller's
-    minimum with `x` keeps `x`. Never below the column's lower bound."""
+    its own value: it is +inf there, so that the caller's minimum with `x` keeps `x`. Never below
+    the column's lower bound."""
     coo = lp.A.tocoo()
     rows, j, a = coo.row, coo.col, coo.data
     activity = lp.A @ x
