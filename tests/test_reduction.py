@@ -1,0 +1,158 @@
+"""Fixed columns taken out before the solve (`models.reduction`): a known answer worked out by
+hand, a row the fixed columns break, and the first answers of random replans solved with and
+without the cut, to the same optimum."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from models.builder import ConstraintBlock, CostTerm, LinearProgram, VariableBlock
+from models.network import Network
+from models.reduction import fixed_share, without_fixed_columns
+from models.replanning import ReplanOptions, baseline_decisions, build_replan_model, signal_reach
+from models.rounding import row_violation
+from models.signals import apply_signals
+from models.solution import Solution, SolveStatus
+from solver.backends.highs import HighsBackend
+from solver.options import MILP, SolveOptions
+from solver.planner import REDUCE_FIXED_SHARE, plan_network, solve_model
+from tests.random_networks import random_network, random_replan_signals
+
+EXACT = SolveOptions(mip_rel_gap=0.0, threads=1, method=MILP)
+
+
+def three_columns(x2_at_least: float = 1.0) -> LinearProgram:
+    """min x0 + 3 x1 + 5 x2 over x0 in [0, 1], x1 in [0, 10] whole, x2 fixed at 2:
+
+        r0:  x0 + x1 + x2 >= 4.5
+        r1:       x1 + x2 <= 4.5
+        r2:            x2 >= `x2_at_least`
+
+    With x2 = 2: r0 reads x0 + x1 >= 2.5, r1 reads x1 <= 2.5 (so x1 <= 2, being whole) and r2 holds
+    by itself (2 >= 1). x0 <= 1 makes x1 >= 1.5, so x1 = 2 and x0 = 0.5: 0.5 + 6 + 10 = 16.5.
+    Procurement is charged x0 and x2 (0.5 + 10), logistics x1 (6)."""
+    A = sp.csr_matrix(np.array([[1.0, 1.0, 1.0], [0.0, 1.0, 1.0], [0.0, 0.0, 1.0]]))
+    return LinearProgram(
+        c=np.array([1.0, 3.0, 5.0]),
+        offset=0.0,
+        A=A,
+        row_lower=np.array([4.5, -np.inf, x2_at_least]),
+        row_upper=np.array([np.inf, 4.5, np.inf]),
+        col_lower=np.array([0.0, 0.0, 2.0]),
+        col_upper=np.array([1.0, 10.0, 2.0]),
+        integrality=np.array([False, True, False]),
+        variables={
+            "a": VariableBlock("a", 0, (1,), False, ()),
+            "b": VariableBlock("b", 1, (2,), True, ()),
+        },
+        constraints={"cover": ConstraintBlock("cover", 0, (2,), ()), "floor": ConstraintBlock("floor", 2, (1,), ())},
+        cost_terms=(
+            CostTerm("procurement", np.array([0, 2]), np.array([1.0, 5.0])),
+            CostTerm("logistics", np.array([1]), np.array([3.0])),
+        ),
+    )
+
+
+def test_the_fixed_column_moves_into_the_row_bounds_and_the_offset() -> None:
+    """x2 = 2 leaves r0 >= 2.5 and r1 <= 2.5 on (x0, x1), an offset of 10, and r2 (2 >= 1) gone."""
+    lp = three_columns()
+    reduced = without_fixed_columns(lp)
+    small = reduced.lp
+    assert reduced.columns.tolist() == [0, 1] and reduced.rows.tolist() == [0, 1]
+    assert small.offset == 10.0 and small.c.tolist() == [1.0, 3.0]
+    assert small.row_lower.tolist() == [2.5, -np.inf] and small.row_upper.tolist() == [np.inf, 2.5]
+    assert small.A.toarray().tolist() == [[1.0, 1.0], [0.0, 1.0]]
+    assert small.integrality.tolist() == [False, True]
+    # Blocks keep their names over what is left of them: "a" whole, "b" its first column only.
+    assert {n: (b.start, b.size) for n, b in small.variables.items()} == {"a": (0, 1), "b": (1, 1)}
+    assert {n: (b.start, b.size) for n, b in small.constraints.items()} == {"cover": (0, 2), "floor": (2, 0)}
+    # The cost split still sums to the objective: the fixed 10 joins procurement's constant.
+    x = np.array([0.5, 2.0])
+    assert small.cost_by_component(x) == {"procurement": 10.5, "logistics": 6.0}
+    assert lp.cost_by_component(reduced.expand(x)) == small.cost_by_component(x)
+    assert reduced.expand(x).tolist() == [0.5, 2.0, 2.0]
+    start = reduced.restrict(np.array([0.5, 2.0, 2.0]))
+    assert start is not None and start.tolist() == [0.5, 2.0]
+    assert reduced.restrict(None) is None
+
+
+def test_solve_model_takes_the_fixed_columns_out_and_puts_them_back() -> None:
+    """One column in three fixed is past `REDUCE_FIXED_SHARE`: HiGHS solves the two-column model
+    to 16.5 (the docstring of `three_columns`), and the solution reads in the full model's columns."""
+    lp = three_columns()
+    assert fixed_share(lp) >= REDUCE_FIXED_SHARE
+    solution = solve_model(lp, EXACT, HighsBackend())
+    assert solution.status == SolveStatus.OPTIMAL
+    assert solution.objective == pytest.approx(16.5)
+    assert solution.x is not None and solution.x.tolist() == pytest.approx([0.5, 2.0, 2.0])
+
+
+def test_a_row_the_fixed_columns_break_keeps_the_model_infeasible() -> None:
+    """r2: x2 >= 3 with x2 fixed at 2 has no column left but cannot hold: it stays, empty, and
+    HiGHS reports the model infeasible, as it does for the full model."""
+    lp = three_columns(x2_at_least=3.0)
+    reduced = without_fixed_columns(lp)
+    assert reduced.rows.tolist() == [0, 1, 2]
+    assert reduced.lp.A.getrow(2).nnz == 0 and reduced.lp.row_lower[2] == pytest.approx(1.0)
+    full = HighsBackend().solve(lp, EXACT)
+    cut = solve_model(lp, EXACT, HighsBackend())
+    assert full.status == cut.status == SolveStatus.INFEASIBLE
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_first_answers_of_random_replans_reach_the_same_optimum_without_their_fixed_columns(seed: int) -> None:
+    """A replan's first answer for each random signal alone (every decision outside its reach
+    fixed at the baseline) solved to optimality as built and with its fixed columns taken out: the
+    same status and objective, and the cut model's solution, put back, meets every row and bound
+    of the full model with the fixed columns at their values."""
+    spec = random_network(seed)
+    baseline = plan_network(spec, SolveOptions(mip_rel_gap=1e-6, threads=1))
+    net = Network.from_spec(spec)
+    cold = ReplanOptions(stability_weight=0.0)
+    for signal in random_replan_signals(seed, spec):
+        after = apply_signals(net, [signal])
+        reach = signal_reach(after, [signal], upstream_hops=0, recovery_periods=0)
+        lp = build_replan_model(after, baseline_decisions(net, baseline), cold, reach=reach)
+        reduced = without_fixed_columns(lp)
+        assert reduced.lp.n_cols == np.count_nonzero(lp.col_lower < lp.col_upper)
+        full = HighsBackend().solve(lp, EXACT)
+        cut = reduced.expanded(HighsBackend().solve(reduced.lp, EXACT))
+        assert cut.status == full.status, signal.type
+        if not full.status.has_solution:
+            continue
+        assert cut.x is not None and cut.x.shape == (lp.n_cols,)
+        assert math.isclose(cut.objective, full.objective, rel_tol=1e-7, abs_tol=1e-6), (cut.objective, full.objective)
+        assert cut.objective == pytest.approx(lp.objective(cut.x), rel=1e-9, abs=1e-6)
+        assert row_violation(lp, cut.x).max(initial=0.0) <= 1e-6
+        assert np.all(cut.x >= lp.col_lower - 1e-9) and np.all(cut.x <= lp.col_upper + 1e-9)
+        fixed = lp.col_lower == lp.col_upper
+        assert np.array_equal(cut.x[fixed], lp.col_lower[fixed])
+
+
+def test_a_model_with_few_fixed_columns_goes_to_the_backend_whole() -> None:
+    """Below `REDUCE_FIXED_SHARE` the backend gets the model as built (the cut would cost more
+    than the presolve it saves): a backend that records what it is given sees every column.
+
+    With x2 free in [0, 2] the cheapest cover of r0 (x0 + x1 + x2 >= 4.5) takes x0 = 1 (1 a unit),
+    then x1 (3 a unit, whole) before x2 (5 a unit), with x2 >= 1 (r2): x1 = 1 leaves x2 >= 2.5 > 2;
+    x1 = 2 needs x2 = 1.5 (1 + 6 + 7.5 = 14.5); x1 = 3 needs x2 = 1 (1 + 9 + 5 = 15). So 14.5."""
+    lp = three_columns()
+    lp = replace(lp, col_lower=np.array([0.0, 0.0, 0.0]), col_upper=np.array([1.0, 10.0, 2.0]))
+    assert fixed_share(lp) == 0.0
+    seen: list[int] = []
+
+    class Recording(HighsBackend):
+        def solve(self, lp: LinearProgram, options: SolveOptions, **kwargs: Any) -> Solution:
+            seen.append(lp.n_cols)
+            return super().solve(lp, options, **kwargs)
+
+    solution = solve_model(lp, EXACT, Recording())
+    assert seen == [3]
+    assert solution.objective == pytest.approx(14.5)
+    assert solution.x is not None and solution.x.tolist() == pytest.approx([1.0, 2.0, 1.5])
