@@ -83,11 +83,7 @@ Rows are indexed by rule id (and offer, period) rather than by position."""
 PROTOCOL_COST_COMPONENTS = PROTOCOL_COMPONENTS
 """Cost components a protocol set adds: escalations, and working capital released beyond the cap."""
 
-REPLAN_VARIABLE_BLOCKS = ("change_buy", "change_make", "change_ship")
-"""The deviation variables a replan adds (with a stability weight above 0), shaped like the
-decisions they watch."""
-
-REPLAN_CONSTRAINT_FAMILIES = (
+REPLAN_VARIABLE_BLOCKS = (
     "change_buy_up",
     "change_buy_down",
     "change_make_up",
@@ -95,6 +91,10 @@ REPLAN_CONSTRAINT_FAMILIES = (
     "change_ship_up",
     "change_ship_down",
 )
+"""The deviation variables a replan adds (with a stability weight above 0), shaped like the
+decisions they watch: the units above and below the baseline."""
+
+REPLAN_CONSTRAINT_FAMILIES = ("change_buy", "change_make", "change_ship")
 """The rows a replan adds, named like the builder's families in `models.replanning`."""
 
 REPLAN_COST_COMPONENTS = REPLAN_COMPONENTS
@@ -880,38 +880,39 @@ def define_baseline(m: pyo.ConcreteModel, baseline: Mapping[str, FloatArray]) ->
 def define_stability(m: pyo.ConcreteModel, options: ReplanOptions) -> None:
     """How far each executed decision x in {buy, make, ship} moves from its baseline value x0:
 
-        x[k,t] - change_x[k,t] <= x0[k,t]                          (change_x_up)
-        x[k,t] + change_x[k,t] >= x0[k,t]                          (change_x_down)
-        change_x[k,t] >= 0,  so at the optimum change_x = |x - x0|
+        x[k,t] - change_x_up[k,t] + change_x_down[k,t] = x0[k,t]      (change_x)
+        change_x_up, change_x_down >= 0,  so at the optimum their sum is |x - x0|
 
-    Cost: stability_weight * w_x * decay^t * change_x[k,t] (stability), with w_x the procurement,
-    production or logistics weight. A stability weight of 0 adds nothing.
+    Cost: stability_weight * w_x * decay^t * (change_x_up + change_x_down)[k,t] (stability), with
+    w_x the procurement, production or logistics weight. A stability weight of 0 adds nothing.
     """
     if options.stability_weight == 0:
         return
     cost = []
     for name, x, index, weight in _decisions(m, options):
-        change = _deviation(m, name, x, m.component(f"baseline_{name}"), index)
+        up, down = _deviation(m, name, x, m.component(f"baseline_{name}"), index)
         cost.append(
-            sum(options.stability_weight * weight * options.decay**t * change[k, t] for k in index for t in m.periods)
+            sum(
+                options.stability_weight * weight * options.decay**t * (up[k, t] + down[k, t])
+                for k in index
+                for t in m.periods
+            )
         )
     m.stability = pyo.Expression(expr=sum(cost))
 
 
-def _deviation(m: pyo.ConcreteModel, name: str, x: Any, x0: Any, index: pyo.Set) -> Any:
-    """change_<name>[k,t] >= |x[k,t] - x0[k,t]| as two rows, change_<name>_up and _down."""
-    change = pyo.Var(index, m.periods, within=pyo.NonNegativeReals, doc=f"units {name} moves from the baseline in t")
-    m.add_component(f"change_{name}", change)
+def _deviation(m: pyo.ConcreteModel, name: str, x: Any, x0: Any, index: pyo.Set) -> tuple[Any, Any]:
+    """x = x0 + change_<name>_up - change_<name>_down, one row (change_<name>) per decision."""
+    up = pyo.Var(index, m.periods, within=pyo.NonNegativeReals, doc=f"units {name} rises above the baseline in t")
+    down = pyo.Var(index, m.periods, within=pyo.NonNegativeReals, doc=f"units {name} falls below the baseline in t")
+    m.add_component(f"change_{name}_up", up)
+    m.add_component(f"change_{name}_down", down)
 
-    def up(m: pyo.ConcreteModel, k: int, t: int) -> Any:
-        return x[k, t] - change[k, t] <= x0[k, t]
+    def balance(m: pyo.ConcreteModel, k: int, t: int) -> Any:
+        return x[k, t] - up[k, t] + down[k, t] == x0[k, t]
 
-    def down(m: pyo.ConcreteModel, k: int, t: int) -> Any:
-        return x[k, t] + change[k, t] >= x0[k, t]
-
-    m.add_component(f"change_{name}_up", pyo.Constraint(index, m.periods, rule=up))
-    m.add_component(f"change_{name}_down", pyo.Constraint(index, m.periods, rule=down))
-    return change
+    m.add_component(f"change_{name}", pyo.Constraint(index, m.periods, rule=balance))
+    return up, down
 
 
 def define_fence(m: pyo.ConcreteModel, options: ReplanOptions) -> None:

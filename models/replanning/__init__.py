@@ -2,8 +2,9 @@
 penalty, the frozen fence, the signal's reach (for a fast first answer), and the rolling horizon.
 
 The replan model is the allocation model of the network as the signals leave it, plus:
-  change_<block>[k,t] >= |x[k,t] - x0[k,t]| for the decisions people execute (buy, make, ship),
-  charged w_f * stability_weight * decay^t (component "stability"): near-term changes cost more;
+  x[k,t] = x0[k,t] + change_<block>_up[k,t] - change_<block>_down[k,t] for the decisions people
+  execute (buy, make, ship), the up and down units each charged w_f * stability_weight * decay^t
+  (component "stability"), so the charge is on |x - x0|: near-term changes cost more;
   x[k,t] <= x0[k,t] inside the fence t < F, every unit cut below the baseline charged
   fence_penalty (component "fence"), so a fenced decision changes only when a signal forces it.
 

@@ -20,35 +20,40 @@ FENCE = CostComponent.FENCE
 
 
 def define_stability(b: ModelBuilder, net: Network, baseline: Mapping[str, FloatArray], options: ReplanOptions) -> None:
-    """Deviation from the baseline of each executed decision, weighted by function and time:
+    """Deviation from the baseline of each executed decision, weighted by function and time, as
+    the units above and below it:
 
-    x[k,t] - change[k,t] <= x0[k,t]                      (change_<block>_up)
-    x[k,t] + change[k,t] >= x0[k,t]                      (change_<block>_down)
-    cost  stability_weight * w_f * decay^t * change[k,t]   (stability)
-    """
+    x[k,t] - up[k,t] + down[k,t] = x0[k,t]                     (change_<block>)
+    cost  stability_weight * w_f * decay^t * (up[k,t] + down[k,t])   (stability)
+
+    up, down >= 0 (change_<block>_up, change_<block>_down). With a positive weight no optimum
+    has both above 0, so up + down = |x - x0|.
+
+    Why not the textbook change >= x - x0, change >= x0 - x (one column, two rows): at the
+    default weight it made HiGHS about 1.55x slower for the same plans. The regional surge's
+    first answer took 14.5 s against 9.4 s at M and 156.0 s against 100.7 s at L, and M's full
+    replan to 0.1% took 120.7 s against 76.7 s (one run each)."""
     if options.stability_weight == 0:
         return
     decay = options.decay ** np.arange(net.horizon)
     for block, function in DECISION_BLOCKS.items():
         x = b.columns(block)
-        x0 = baseline[block]
-        change = b.add_variables(f"change_{block}", x.shape, axes=b.variables[block].axes)
+        axes = b.variables[block].axes
+        up = b.add_variables(f"change_{block}_up", x.shape, axes=axes)
+        down = b.add_variables(f"change_{block}_down", x.shape, axes=axes)
         rows = np.arange(x.size, dtype=np.int64).reshape(x.shape)
+        x0 = baseline[block]
         b.add_constraints(
-            f"change_{block}_up",
+            f"change_{block}",
             x.shape,
-            [(rows, x, 1.0), (rows, change, -1.0)],
-            upper=x0,
-            axes=b.variables[block].axes,
-        )
-        b.add_constraints(
-            f"change_{block}_down",
-            x.shape,
-            [(rows, x, 1.0), (rows, change, 1.0)],
+            [(rows, x, 1.0), (rows, up, -1.0), (rows, down, 1.0)],
             lower=x0,
-            axes=b.variables[block].axes,
+            upper=x0,
+            axes=axes,
         )
-        b.add_cost(STABILITY, change, options.stability_weight * options.weight(function) * decay[None, :])
+        weight = options.stability_weight * options.weight(function) * decay[None, :]
+        b.add_cost(STABILITY, up, weight)
+        b.add_cost(STABILITY, down, weight)
 
 
 def define_fence(b: ModelBuilder, net: Network, baseline: Mapping[str, FloatArray], options: ReplanOptions) -> None:
