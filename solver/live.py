@@ -147,6 +147,11 @@ class LiveModel:
         was restored."""
         return self._model.restore_basis(basis)
 
+    def reduced_costs(self) -> npt.NDArray[np.float64] | None:
+        """After a solve of the LP: each column's reduced cost (`InPlaceModel.reduced_costs`);
+        None where the backend gives none."""
+        return self._model.reduced_costs()
+
     def infeasible_columns(self) -> npt.NDArray[np.int64] | None:
         """After a solve that found the LP infeasible: the columns whose bounds the solver's proof
         relies on (`InPlaceModel.infeasible_columns`); None without a proof."""

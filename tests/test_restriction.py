@@ -18,6 +18,7 @@ from models.feasibility import check_plan
 from models.network import NetworkSpec
 from models.solution import SolveStatus
 from solver import lp_first
+from solver.backends.base import MipProgress
 from solver.backends.highs import HighsBackend
 from solver.live import LiveModel
 from solver.lp_first import solve_lp_first
@@ -92,6 +93,75 @@ def test_known_answer_a_steady_stock_is_protected_from_the_start() -> None:
     np.testing.assert_allclose(plain.bounds()[1], [10.0, 2.4, 10.0, 1.6])
 
 
+def _held_caps() -> Restriction:
+    """`_one_row` restricted at (4, 6, 0, 1): x0 <= 18/7, x1 <= 27/7, overtime x2 >= 2 (above)."""
+    lp = _one_row()
+    restriction = Restriction(lp, lp.col_lower, lp.col_upper)
+    restriction.restrict(np.array([0]), np.array([4.0, 6.0, 0.0, 1.0]))
+    return restriction
+
+
+def test_known_answer_a_share_left_unused_goes_to_the_column_it_stops() -> None:
+    """The restricted LP's plan is x = (18/7, 2, 2, 1): x0 sits at its cap with reduced cost -4 (a
+    unit more would save 4; per unit of the row, whose coefficient is 2, that is worth 2), x1
+    uses 2 of its 27/7. x1 gives the 13/7 it leaves unused, all of it to x0 (the only column the
+    row stops): x0 <= 18/7 + (13/7) / 2 = 7/2, x1 <= 2. The row at the caps: 2 * 7/2 + 2 - 2 + 3
+    = 10, still exactly full; the plan is within the new bounds."""
+    restriction = _held_caps()
+    moved = restriction.reallocate(np.array([18 / 7, 2.0, 2.0, 1.0]), np.array([-4.0, 0.0, 0.0, 0.0]), 0.5)
+    assert moved == pytest.approx(13 / 7)
+    lower, upper = restriction.bounds()
+    np.testing.assert_allclose(upper, [3.5, 2.0, 2.0, 1.0])
+    np.testing.assert_allclose(lower, [0.0, 0.0, 2.0, 1.0])
+
+
+def test_known_answer_a_share_traded_to_the_column_worth_more() -> None:
+    """Both columns at their caps, x = (18/7, 27/7, 2, 1), reduced costs -4 and -1: per unit of the
+    row x0 is worth 4/2 = 2, x1 1/1 = 1. Their mean, weighted by the capacity each holds (2 * 18/7
+    = 36/7 and 27/7), is (36/7 * 2 + 27/7 * 1) / (63/7) = 11/7. With step 1/2 x1, below the mean,
+    gives 1/2 * 27/7 * (1 - 1 / (11/7)) = 54/77; x0, the only column above it, takes it all:
+    x0 <= 18/7 + (54/77) / 2 = 225/77, x1 <= 27/7 - 54/77 = 243/77. The row at the caps:
+    (450 + 243) / 77 - 2 + 3 = 10. `restore` goes back to the shares before."""
+    restriction = _held_caps()
+    before = restriction.shares()
+    moved = restriction.reallocate(np.array([18 / 7, 27 / 7, 2.0, 1.0]), np.array([-4.0, -1.0, 0.0, 0.0]), 0.5)
+    assert moved == pytest.approx(54 / 77)
+    np.testing.assert_allclose(restriction.bounds()[1], [225 / 77, 243 / 77, 2.0, 1.0])
+    restriction.restore(before)
+    np.testing.assert_allclose(restriction.bounds()[1], [18 / 7, 27 / 7, 2.0, 1.0])
+
+
+def test_restore_lets_go_of_the_rows_restricted_since() -> None:
+    """Rows x0 + x1 <= 4 and x0 <= 1 over x0, x1 in [0, 10]. The first, restricted at (2, 4) (6
+    of 4: scale 2/3), caps x0 <= 4/3 and x1 <= 8/3. The second, restricted later at (3, 1), caps
+    x0 at 3 * 1/3 = 1. Restoring the shares taken before it lets go of the second row: x0 <= 4/3
+    again, and only the first row is held."""
+    b = ModelBuilder()
+    x = b.add_variables("x", (2,), upper=10.0)
+    b.add_constraints("capacity_hours", (2,), [([0, 0, 1], x[[0, 1, 0]], 1.0)], upper=np.array([4.0, 1.0]))
+    lp = b.build()
+    restriction = Restriction(lp, lp.col_lower, lp.col_upper)
+    restriction.restrict(np.array([0]), np.array([2.0, 4.0]))
+    before = restriction.shares()
+    restriction.restrict(np.array([1]), np.array([3.0, 1.0]))
+    np.testing.assert_allclose(restriction.bounds()[1], [1.0, 8 / 3])
+    restriction.restore(before)
+    np.testing.assert_allclose(restriction.bounds()[1], [4 / 3, 8 / 3])
+    assert restriction.rows.tolist() == [True, False]
+
+
+def test_a_protected_share_and_a_worthless_row_move_nothing() -> None:
+    """x1 protected keeps its 6 and x0 gets the 3/2 left (above): x0 alone is neither donor nor
+    traded against, so nothing moves. Unprotected, with both columns at their caps and reduced
+    costs 0 (more of either is worth nothing), nothing moves either."""
+    restriction = _held_caps()
+    restriction.protect(np.array([1]))
+    assert restriction.reallocate(np.array([1.5, 6.0, 2.0, 1.0]), np.array([-4.0, -1.0, 0.0, 0.0]), 0.5) == 0.0
+    np.testing.assert_allclose(restriction.bounds()[1], [1.5, 6.0, 2.0, 1.0])
+    flat = _held_caps()
+    assert flat.reallocate(np.array([18 / 7, 27 / 7, 2.0, 1.0]), np.zeros(4), 0.5) == 0.0
+
+
 def _random_rows(seed: int) -> tuple[LinearProgram, np.random.Generator]:
     """Up to 6 `<=` rows over 12 columns with mixed signs, some columns fixed, some with a positive
     lower bound; capacities below and above what random plans use."""
@@ -122,6 +192,34 @@ def test_every_point_within_the_bounds_meets_every_held_row(seed: int) -> None:
         plan = rng.uniform(lower, upper)
         restriction.restrict(np.flatnonzero(rng.random(lp.n_rows) < 0.7), plan)
         restriction.protect(np.flatnonzero(rng.random(lp.n_cols) < 0.2))
+    _assert_held(lp, restriction)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_every_point_within_the_bounds_meets_every_held_row_after_reallocation(seed: int) -> None:
+    """The same, after three rounds of `reallocate` at random plans within the bounds with random
+    reduced costs: step 0 (only shares left unused move) keeps the plan within the new bounds;
+    any step keeps every held row held at the worst point."""
+    lp, rng = _random_rows(seed)
+    restriction = Restriction(lp, lp.col_lower, lp.col_upper)
+    lower, upper = restriction.bounds()
+    restriction.restrict(np.flatnonzero(rng.random(lp.n_rows) < 0.7), rng.uniform(lower, upper))
+    restriction.protect(np.flatnonzero(rng.random(lp.n_cols) < 0.2))
+    for step in (0.0, 0.3, 1.0):
+        lower, upper = restriction.bounds()
+        plan = np.where(rng.random(lp.n_cols) < 0.5, upper, rng.uniform(lower, upper))
+        reduced = np.where(rng.random(lp.n_cols) < 0.7, -rng.uniform(0, 5, lp.n_cols), 0.0)
+        restriction.reallocate(plan, reduced, step)
+        if step == 0.0:
+            new_lower, new_upper = restriction.bounds()
+            assert np.all(plan >= new_lower - 1e-9) and np.all(plan <= new_upper + 1e-9)
+        _assert_held(lp, restriction)
+
+
+def _assert_held(lp: LinearProgram, restriction: Restriction) -> None:
+    """No bound crossed (lower <= upper, inside the original bounds), and at the worst point within
+    the bounds (each column at the bound that raises the row most) every row held and not listed by
+    `unheld` holds."""
     lower, upper = restriction.bounds()
     assert np.all(lower <= upper)
     assert np.all(lower >= lp.col_lower - 1e-12) and np.all(upper <= lp.col_upper + 1e-12)
@@ -304,6 +402,35 @@ def test_lp_first_at_2_percent_agrees_with_the_milp(name: str, spec: NetworkSpec
         stats = plan.stats.method_stats
         assert stats["restricted_plan"] == 1.0 and stats["restricted_rows"] > 0
         assert "restricted" in plan.message
+
+
+@pytest.mark.usefixtures("restricted_everywhere")
+@pytest.mark.parametrize("seed", range(4))
+def test_reallocation_improves_the_restricted_plan(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """S seed 0-3 at a 0.1% gap, which no restricted plan meets: the restricted repair's plan (the
+    first LP-first reports) with the held rows' capacity reallocated is strictly better than with
+    the proportional shares alone (`REALLOCATION_ROUNDS` 0), never below the bound, and the final
+    plan passes the independent checker."""
+    spec = generate("S", seed)
+    lp = compile_model(spec).lp
+    default_rounds = lp_first.REALLOCATION_ROUNDS
+
+    def restricted_plan(rounds: int) -> tuple[float, float, float]:
+        monkeypatch.setattr(lp_first, "REALLOCATION_ROUNDS", rounds)
+        reports: list[MipProgress] = []
+        solution, _ = solve_lp_first(
+            lp, SolveOptions(mip_rel_gap=0.001, method=LP_FIRST), fallback=False, progress=reports.append
+        )
+        first = next(r for r in reports if np.isfinite(r.objective))
+        return first.objective, first.bound, solution.info["reallocations"]
+
+    shared, bound, none = restricted_plan(0)
+    moved, same_bound, rounds = restricted_plan(default_rounds)
+    assert none == 0.0 and rounds > 0
+    assert same_bound == pytest.approx(bound, rel=1e-9)
+    assert bound <= moved < shared - 1e-6 * abs(shared)
+    plan = plan_network(spec, SolveOptions(mip_rel_gap=0.001, method=LP_FIRST))
+    assert check_plan(spec, plan) == []
 
 
 def test_below_the_size_line_the_coupled_repair_alone_runs() -> None:

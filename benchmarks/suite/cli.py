@@ -61,7 +61,7 @@ def add_suite_commands(sub: Any) -> None:
         )
         p.add_argument("--threads", type=int, default=1, help="HiGHS threads per solve (default 1)")
         p.add_argument(
-            "--gap", type=float, default=DEFAULT_GAP, help="relative MIP gap (default 0.1%%; L at least 2%%)"
+            "--gap", type=float, default=DEFAULT_GAP, help="relative MIP gap (default 0.1%%; L at least 1%%)"
         )
         p.add_argument("--out", type=Path, default=Path(f"bench-results/suite-{name}.json"))
         if name != "run":

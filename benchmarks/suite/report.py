@@ -263,7 +263,7 @@ def markdown(report: Mapping[str, Any]) -> str:
 
 
 def _gap_text(settings: Mapping[str, Any]) -> str:
-    """The suite's MIP gap, with the sizes solved to a wider one: "0.1% (L 2.0%)"."""
+    """The suite's MIP gap, with the sizes solved to a wider one: "0.1% (L 1.0%)"."""
     text = _num(settings.get("mip_rel_gap"), ".1%")
     wider = settings.get("size_gaps") or {}
     if wider:

@@ -141,7 +141,7 @@ def select_cases(selection: Sequence[str], scenarios: Sequence[Scenario], **sett
     """The cases of a suite: "ci" (every scenario at S), "full" (every size each names),
     "full@S,M" (the same, only at the sizes listed: the full suite without its L cases), or
     scenario names, each optionally `NAME@SIZE` (default S). Each case is solved to the suite's
-    gap, or to its size's own where that is wider (`settings.case_gap`: L at 2%)."""
+    gap, or to its size's own where that is wider (`settings.case_gap`: L at 1%)."""
     by_name = {s.name: s for s in scenarios}
     cases: list[Case] = []
     for token in selection:

@@ -194,6 +194,12 @@ class HighsLiveModel(InPlaceModel):
     def restore_basis(self, basis: Any) -> bool:
         return isinstance(basis, highspy.HighsBasis) and self._h.setBasis(basis) == highspy.HighsStatus.kOk
 
+    def reduced_costs(self) -> npt.NDArray[np.float64] | None:
+        solution = self._h.getSolution()
+        if not solution.dual_valid:
+            return None
+        return np.asarray(solution.col_dual, dtype=np.float64)
+
     def infeasible_columns(self) -> npt.NDArray[np.int64] | None:
         # highspy 1.16's stubs leave out getDualRay; the binding has it.
         status, has_ray, ray = self._h.getDualRay()  # type: ignore[attr-defined]

@@ -268,6 +268,12 @@ class InPlaceModel(ABC):
         shape); False when nothing was restored."""
         return False
 
+    def reduced_costs(self) -> npt.NDArray[np.float64] | None:
+        """After a run that solved the LP: each column's reduced cost c_j - a_j^T y (a column at
+        its upper bound whose reduced cost is negative would lower the objective by that much a
+        unit more). None where the solver gives none."""
+        return None
+
     def infeasible_columns(self) -> npt.NDArray[np.int64] | None:
         """After a run that found the LP infeasible: the columns whose bounds the solver's proof
         of it (a dual ray y: no x within the column bounds meets the rows it weighs) relies on,
