@@ -458,6 +458,28 @@ def test_replans_that_only_take_capacity_away_keep_the_baseline_bound(seed: int)
     WARM_STATES.clear()
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_plan_certified_by_an_early_bound_is_reported(seed: int) -> None:
+    """S at 3%, warm: the costs raised by 0.1% (so no bound is inherited), the MILP's plan of the
+    dearer model as the start. The relaxation, restarted from the last basis, stops as soon as its
+    dual objective certifies the start (`bound_reached`), and the plan is reported to `progress`
+    with that bound, within the gap: the suite's clock reads the time to its gap from that report."""
+    lp = compile_model(generate("S", seed)).lp
+    options = SolveOptions(mip_rel_gap=0.03, method=LP_FIRST, threads=1)
+    _, state = solve_lp_first(lp, options)
+    dearer = dataclasses.replace(lp, c=lp.c * 1.001)
+    start = HighsBackend().solve(dearer, SolveOptions(mip_rel_gap=1e-4, threads=1))
+    reports: list[MipProgress] = []
+    solution, _ = solve_lp_first(dearer, options, state=state, start=start.x, progress=reports.append)
+    assert solution.status == SolveStatus.OPTIMAL
+    assert (solution.info["bound_reached"], solution.info["bound_inherited"]) == (1.0, 0.0)
+    assert reports, "no report of the certified plan"
+    last = reports[-1]
+    assert last.objective == pytest.approx(solution.objective, rel=1e-12)
+    assert last.bound == pytest.approx(solution.bound, rel=1e-12)
+    assert last.gap <= 0.03
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_a_restriction_never_has_a_lower_optimum_on_random_networks(seed: int) -> None:
     """The soundness of `restricts` on real models: for each random signal of a random network,

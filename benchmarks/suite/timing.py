@@ -20,8 +20,6 @@ import numpy as np
 
 from benchmarks.suite.settings import GAP_TOLERANCE, SOLVED_GAP
 from models.builder import LinearProgram
-from models.plan import Plan
-from models.solution import SolveStatus
 from solver.backends.base import MipProgress, Solution
 from solver.backends.highs import HighsBackend
 from solver.options import SolveOptions
@@ -129,13 +127,3 @@ class GapClock(HighsBackend):
         """The time to the gap of the last solve of `response` (its final model)."""
         times = [seconds for name, seconds in self.solves if name == response]
         return times[-1] if times else None
-
-    def final_seconds_to_gap(self, response: str, plan: Plan) -> float | None:
-        """`seconds_to_gap` of `response`, whose final plan is `plan`; when no report of its last
-        solve reached the gap but the plan is proven within it (an LP-first answer certified by a
-        bound it inherited, which reports nothing on the way), the plan's whole solve, as `solve`
-        counts a MILP that ended within the gap without an update."""
-        seconds = self.seconds_to_gap(response)
-        if seconds is None and plan.status == SolveStatus.OPTIMAL and plan.gap <= self.gap + GAP_TOLERANCE:
-            return plan.stats.solve_seconds
-        return seconds

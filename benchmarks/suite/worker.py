@@ -148,7 +148,7 @@ def run_case(case: Case) -> dict[str, Any]:
     orchestrated["ready_seconds"] = responses.replan.ready_seconds
     orchestrated["execute_after_hours"] = responses.replan.execute_after_hours
     orchestrated["kind"] = responses.replan.kind
-    orchestrated["seconds_to_solved_gap"] = clock.final_seconds_to_gap("orchestrated", responses.orchestrated)
+    orchestrated["seconds_to_solved_gap"] = clock.seconds_to_gap("orchestrated")
     first = responses.first
     orchestrated["first_ready_seconds"] = first.ready_seconds if first is not None else None
     orchestrated["first_objective"] = _clean(first.business_objective) if first is not None else None
