@@ -23,7 +23,14 @@ from models.replanning import (
     build_replan_model,
     fence_cuts,
 )
-from models.sequential import SHORTFALL, SequentialResult, StageOutcome, component_objective, sequential_stages
+from models.sequential import (
+    SHORTFALL,
+    TIE_BREAK,
+    SequentialResult,
+    StageOutcome,
+    component_objective,
+    sequential_stages,
+)
 from models.signals import Signal, apply_signals
 from models.solution import Solution
 from solver.backends.base import SolverBackend
@@ -57,18 +64,26 @@ def sequential_plan(
     signals: Sequence[Signal] = (),
     backend: SolverBackend | None = None,
     shortfall: tuple[str, ...] = SHORTFALL,
+    tie_break: float = TIE_BREAK,
 ) -> tuple[Plan, SequentialResult]:
     """The function-by-function response (`models.sequential.sequential_stages`) on the network as
     the signals leave it, under the same protocols: the settled plan, with its full cost by
     component and metrics, and how each stage ended. `options` apply to every stage's solve, each
-    by the method they resolve to (`solve_model`: LP-first at L), and each cold: a stage re-solved
+    by the method they resolve to (`solve_model`: LP-first at L), each from the plan of the stage
+    before as its start (a plan it keeps if a limit stops it) but with a cold LP: a stage re-solved
     in place from the one before (new costs, the earlier stages' decisions fixed) took longer than
     from nothing (at M, LP-first at 2%: 147 s for the five solves against 51 s cold);
-    `shortfall` is what a function after sales is charged for a promise it breaks."""
+    `shortfall` is what a function after sales is charged for a promise it breaks, `tie_break` the
+    weight of the other functions' costs in each stage's objective (`models.sequential.TIE_BREAK`)."""
     model = compile_model(spec, protocols, signals)
     backend = backend or default_backend()
     options = options or SolveOptions()
-    result = sequential_stages(model.lp, lambda lp: solve_model(lp, options, backend), shortfall=shortfall)
+    result = sequential_stages(
+        model.lp,
+        lambda lp, start: solve_model(lp, options, backend, start=start),
+        shortfall=shortfall,
+        tie_break=tie_break,
+    )
     plan = extract_plan(
         model.net,
         model.lp,

@@ -803,6 +803,16 @@ def test_markdown_has_title_provenance_and_legends() -> None:
     assert sum(line.startswith("Columns: ") for line in lines) == 3
     assert "| outage@S | orchestrated | optimal | 2,000,123 | 98.8% |" in text
     assert "| outage@S | 20,400 | +1.23 pp | 57,000 | +0.00 pp | ok |" in text
+    assert not any(line.startswith("Sequential stages") for line in lines)
+
+    stages = [
+        {"function": f, "status": "optimal", "seconds": 1.0}
+        for f in ("sales", "procurement", "production", "logistics", "settlement")
+    ]
+    stages[2] = {"function": "production", "status": "feasible", "seconds": 300.06}
+    case["responses"]["sequential"]["stages"] = stages
+    lines = markdown(report).splitlines()
+    assert "Sequential stages that ended short of optimal: outage@S: production feasible after 300.1 s." in lines
 
 
 def test_the_verdict_says_which_larger_sizes_did_not_run() -> None:

@@ -228,9 +228,8 @@ def markdown(report: Mapping[str, Any]) -> str:
                 f"| {_num(p.get('cash_to_cash_days'), '.1f')} | {escalations} | {changes} "
                 f"| {p['wall_seconds']:.2f} | {ratio} |"
             )
+    lines += [*_unfinished_stages(report["results"]), "", RESPONSE_LEGEND]
     lines += [
-        "",
-        RESPONSE_LEGEND,
         "",
         "## Value of orchestration",
         "",
@@ -260,6 +259,22 @@ def markdown(report: Mapping[str, Any]) -> str:
         f"MIP gap {_gap_text(report['settings'])}; HiGHS {report['environment']['highs']}.",
     ]
     return "\n".join(lines)
+
+
+def _unfinished_stages(results: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A line naming every sequential stage that ended short of optimal (a limit stopped it), if
+    any: a FEASIBLE stage kept a plan (at least its start, the plan of the stage before, when the
+    solver took it) without proving it within the gap."""
+    short = [
+        f"{r['scenario']}@{r['size']}: {s['function']} {s['status']} after {s['seconds']:.1f} s"
+        for r in results
+        if "error" not in r
+        for s in r["responses"]["sequential"].get("stages", [])
+        if s["status"] != "optimal"
+    ]
+    if not short:
+        return []
+    return ["", "Sequential stages that ended short of optimal: " + "; ".join(short) + "."]
 
 
 def _gap_text(settings: Mapping[str, Any]) -> str:

@@ -144,6 +144,10 @@ def run_case(case: Case) -> dict[str, Any]:
         "do_nothing": responses.do_nothing,
     }
     records = {name: _response_record(plans[name], baseline, responses.timings[name]) for name in RESPONSES}
+    records["sequential"]["stages"] = [
+        {"function": o.function, "status": o.status.value, "seconds": o.solve_seconds, "objective": _clean(o.objective)}
+        for o in responses.stages
+    ]
     orchestrated = records["orchestrated"]
     orchestrated["ready_seconds"] = responses.replan.ready_seconds
     orchestrated["execute_after_hours"] = responses.replan.execute_after_hours
