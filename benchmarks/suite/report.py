@@ -201,7 +201,8 @@ def _environment_lines(report: Mapping[str, Any]) -> list[str]:
 def markdown(report: Mapping[str, Any]) -> str:
     """A title with the commit, solver versions and machine; one row per case and response:
     objective, fill, perfect orders, cycle time, turnover, cash-to-cash, escalations, plan changes,
-    time; then the value of orchestration per case; then the per-size performance (`performance`,
+    time (and a line naming the sequential stages that ended short of optimal); then the value of
+    orchestration per case; then the per-size performance (`performance`,
     recomputed for a report written before it existed). Each table is followed by a legend of its
     columns; money is rounded to whole units, rates to 0.1% (0.01 pp for gains), seconds to 0.01."""
     head = (
