@@ -760,7 +760,8 @@ def test_solve_time_plot_draws_a_response_without_a_plan_hollow() -> None:
 def test_markdown_has_title_provenance_and_legends() -> None:
     """The report opens with a title naming the suite, then the commit, solver versions, the
     machine (cores and CPU model) and settings; each table has a legend line; gains are in
-    percentage points and money is rounded to whole units."""
+    percentage points and money is rounded to whole units; a saving no larger than the MIP gap
+    times the orchestrated objective is marked; so is a sequential stage short of optimal."""
     case = {
         "scenario": "outage",
         "size": "S",
@@ -804,6 +805,11 @@ def test_markdown_has_title_provenance_and_legends() -> None:
     assert "| outage@S | orchestrated | optimal | 2,000,123 | 98.8% |" in text
     assert "| outage@S | 20,400 | +1.23 pp | 57,000 | +0.00 pp | ok |" in text
     assert not any(line.startswith("Sequential stages") for line in lines)
+
+    case["mip_rel_gap"] = 0.02  # 2% of 2,000,123 is 40,002: the 20,400 is within it, 57,000 is not
+    assert "| outage@S | 20,400 (within gap) | +1.23 pp | 57,000 | +0.00 pp | ok |" in markdown(report)
+    case["mip_rel_gap"] = 0.01  # 20,001
+    assert "| outage@S | 20,400 | +1.23 pp | 57,000 | +0.00 pp | ok |" in markdown(report)
 
     stages = [
         {"function": f, "status": "optimal", "seconds": 1.0}
