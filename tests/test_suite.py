@@ -767,8 +767,8 @@ def test_markdown_has_title_provenance_and_legends() -> None:
         "size": "S",
         "solve_ratio": 1.234,
         "responses": {
-            n: {"status": "optimal", "objective": 2_000_123.456, "fill_rate": 0.98765, "wall_seconds": 1.23456}
-            for n in RESPONSES
+            n: {"status": "optimal", "objective": 2_000_123.456 + cost, "fill_rate": 0.98765, "wall_seconds": 1.23456}
+            for n, cost in zip(RESPONSES, (0.0, 20_400.49, 57_000.0), strict=True)
         },
         "value_of_orchestration": {
             "cost_gap_to_sequential": 20_400.49,
@@ -806,9 +806,9 @@ def test_markdown_has_title_provenance_and_legends() -> None:
     assert "| outage@S | 20,400 | +1.23 pp | 57,000 | +0.00 pp | ok |" in text
     assert not any(line.startswith("Sequential stages") for line in lines)
 
-    case["mip_rel_gap"] = 0.02  # 2% of 2,000,123 is 40,002: the 20,400 is within it, 57,000 is not
+    case["mip_rel_gap"] = 0.02  # 2% of 2,020,524 is 40,410: the 20,400 is within it, 57,000 is not
     assert "| outage@S | 20,400 (within gap) | +1.23 pp | 57,000 | +0.00 pp | ok |" in markdown(report)
-    case["mip_rel_gap"] = 0.01  # 20,001
+    case["mip_rel_gap"] = 0.01  # 20,205
     assert "| outage@S | 20,400 | +1.23 pp | 57,000 | +0.00 pp | ok |" in markdown(report)
 
     stages = [

@@ -12,6 +12,7 @@ from typing import Any
 
 from benchmarks.generator import SIZES
 from benchmarks.jsonout import write_json
+from benchmarks.suite.compare import within_gap
 from benchmarks.suite.expectations import evaluate_expectations
 from benchmarks.suite.settings import GAP_TOLERANCE, RESPONSES, SOLVED_GAP, SOLVED_SECONDS
 from benchmarks.suite.timing import REFERENCE_MODEL
@@ -247,8 +248,8 @@ def markdown(report: Mapping[str, Any]) -> str:
         broken = evaluate_expectations(r)
         status = "ok" if not broken else "BROKEN: " + "; ".join(broken)
         lines.append(
-            f"| {r['scenario']}@{r['size']} | {_saving(r, v['cost_gap_to_sequential'])} "
-            f"| {_pp(v['fill_rate_gap_to_sequential'])} | {_saving(r, v['cost_gap_to_do_nothing'])} "
+            f"| {r['scenario']}@{r['size']} | {_saving(r, 'sequential', v['cost_gap_to_sequential'])} "
+            f"| {_pp(v['fill_rate_gap_to_sequential'])} | {_saving(r, 'do_nothing', v['cost_gap_to_do_nothing'])} "
             f"| {_pp(v['fill_rate_gap_to_do_nothing'])} | {status} |"
         )
     reference = report.get("reference_seconds")
@@ -264,14 +265,14 @@ def markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _saving(result: Mapping[str, Any], saving: Any) -> str:
-    """What orchestrating saves, rounded, marked "(within gap)" when it is no larger than the case's
-    MIP gap times the orchestrated objective: the solves leave that much undecided, so such a
-    difference shows neither response better."""
+def _saving(result: Mapping[str, Any], other: str, saving: Any) -> str:
+    """What orchestrating saves against response `other`, rounded, marked "(within gap)" when the
+    two objectives are within the case's MIP gap of each other (`compare.within_gap`): the solves
+    leave that much undecided, so such a difference shows neither response better."""
     text = _num(saving, ",.0f")
-    gap, objective = result.get("mip_rel_gap"), result["responses"]["orchestrated"].get("objective")
-    known = isinstance(saving, int | float) and math.isfinite(saving) and None not in (gap, objective)
-    if known and abs(saving) <= gap * max(abs(objective), 1.0):
+    responses, gap = result["responses"], result.get("mip_rel_gap")
+    a, b = responses["orchestrated"].get("objective"), responses[other].get("objective")
+    if gap is not None and a is not None and b is not None and within_gap(a, b, gap):
         text += " (within gap)"
     return text
 
