@@ -91,6 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--gap", type=float, default=0.01, help="relative MIP gap (default 1%%)")
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--upstream-hops", type=int, default=None, help="upstream steps of the first answer's reach")
+    r.add_argument(
+        "--stability-weight",
+        type=float,
+        default=0.0,
+        help="the first answers' stability weight (default 0; a positive one needs --first-only)",
+    )
     r.add_argument("--only", default="", help="comma-separated disruptions to run (default: all seven)")
     r.add_argument(
         "--method",
@@ -227,6 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             out=args.out,
         )
     elif args.command == "replan":
+        if args.stability_weight < 0 or (args.stability_weight > 0 and not args.first_only):
+            parser.error(
+                "--stability-weight must be at least 0, and a positive one needs --first-only: the full replan "
+                "would solve another model than the cold solve it is compared with"
+            )
         sizes = [size for size in args.sizes.split(",") if size]
         repeats = {size: args.repeat if args.repeat is not None else REPLAN_REPEATS.get(size, 1) for size in sizes}
         replan_settings = ReplanSettings(
@@ -239,6 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             method=args.method,
             first_only=args.first_only,
             no_cold=args.no_cold,
+            stability_weight=args.stability_weight,
             **({"upstream_hops": args.upstream_hops} if args.upstream_hops is not None else {}),
         )
         run_replan_benchmark(sizes, repeats, replan_settings, args.out, sweep=args.sweep)

@@ -29,6 +29,9 @@ within the MIP gap; the first answer's objective is compared with the cold one i
 Targets at M (printed as met or not, never asserted): the first answer at least 5x sooner than the
 cold solve and within 2% of its objective; the final answer at the cold objective within the gap.
 
+`--first-only --stability-weight W` times the first answers at weight W (the service's default is
+1) instead of 0, with the stability charge each pays: what a caller who keeps the default waits for.
+
 The sweep (`--sweep`, size S, the supplier outage): the full replan for stability weights
 0, 0.1, 0.3, 1, 3 and 10, each plan's business objective against its nervousness (the share of
 decisions that differ from the baseline, `solver.diff.diff_plans`): the cost of fewer changes.
@@ -52,7 +55,7 @@ from benchmarks.build import environment
 from benchmarks.jsonout import write_json
 from models.network import Network, NetworkSpec, NodeRole
 from models.plan import Plan, extract_plan
-from models.replanning import ReplanOptions, baseline_decisions, signal_reach
+from models.replanning import STABILITY, ReplanOptions, baseline_decisions, signal_reach
 from models.signals import Signal, SignalType, apply_signals
 from solver.backends.highs import HighsBackend
 from solver.convert import network_json
@@ -97,6 +100,10 @@ class ReplanSettings:
     first_only: bool = False
     """Time only each disruption's first answer (the signals' reach): no cold solve and no full
     replan, each of which takes about as long as the baseline (at L, minutes)."""
+    stability_weight: float = 0.0
+    """The first answers' stability weight (`--first-only` only: at a positive weight the full
+    replan solves another model than the cold solve, so the two no longer compare). The service's
+    default is `ReplanOptions().stability_weight`."""
     no_cold: bool = False
     """Skip the cold reference solve (the monolithic MILP, which at L does not finish its root LP
     in the time limit) and time the replan alone: its first answer is then compared with its final
@@ -377,11 +384,16 @@ def _certificate(stats: dict[str, float]) -> str:
 
 
 def _first_run(
-    spec: NetworkSpec, baseline: Plan, signals: tuple[Signal, ...], options: SolveOptions, upstream_hops: int
+    spec: NetworkSpec,
+    baseline: Plan,
+    signals: tuple[Signal, ...],
+    options: SolveOptions,
+    upstream_hops: int,
+    stability_weight: float = 0.0,
 ) -> dict[str, Any]:
     """The replan's first answer alone: the generator is left after its first answer, so the full
     replan never runs (`ReplanSettings.first_only`)."""
-    replan_options = ReplanOptions(stability_weight=0.0, upstream_hops=upstream_hops)
+    replan_options = ReplanOptions(stability_weight=stability_weight, upstream_hops=upstream_hops)
     # The generator is left suspended after its first answer (and closed when it is collected).
     answer = next(replan(spec, baseline, signals, options, replan_options, backend=HighsBackend()))
     if answer.kind != "first":  # no reach model had a solution: this is already the full replan
@@ -392,6 +404,7 @@ def _first_run(
         "first_solve": answer.plan.stats.solve_seconds,
         "first_objective": answer.business_objective,
         "first_status": answer.plan.status.value,
+        "first_stability": answer.plan.cost_by_component.get(STABILITY, 0.0),
     }
 
 
@@ -476,7 +489,9 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
         )
         for k in range(repeat):
             if settings.first_only:
-                run = _first_run(spec, baseline, scenario.signals, options, settings.upstream_hops)
+                run = _first_run(
+                    spec, baseline, scenario.signals, options, settings.upstream_hops, settings.stability_weight
+                )
             elif settings.no_cold:
                 run = _replan_run(spec, baseline, scenario.signals, options, settings.upstream_hops, warm_key)
             else:
@@ -711,7 +726,7 @@ def run_replan_benchmark(
         repeat = repeats[size]
         print(
             f"size {size} (seed {settings.seed}, {repeat} repeat(s), threads {settings.threads}, "
-            f"upstream hops {settings.upstream_hops})",
+            f"upstream hops {settings.upstream_hops}, stability weight {settings.stability_weight:g})",
             flush=True,
         )
         results.append(measure_size(size, repeat, settings, lambda msg: print(msg, flush=True)))

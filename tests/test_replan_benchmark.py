@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
+from benchmarks.__main__ import main
 from benchmarks.replan import ReplanSettings, measure_size, report
 
 
@@ -52,3 +55,25 @@ def test_no_cold_times_the_replan_against_its_own_final_answer() -> None:
     line = next(line for line in report([result], settings).splitlines() if "| supplier_outage |" in line)
     assert "| - (-+-) | - |" in line
     assert f"| {row.final_gap:.2%} | - | {row.first_vs_final:+.2%} |" in line
+
+
+def test_first_answers_at_a_stability_weight() -> None:
+    """`--stability-weight` replans the first answers at that weight: the supplier outage at S cuts
+    purchases from the supplier that is out (the baseline buys from it), so at weight 1 the first
+    answer pays a stability charge for them, and at weight 0 it pays none."""
+    charges = []
+    for weight in (0.0, 1.0):
+        settings = ReplanSettings(threads=1, first_only=True, kinds=("supplier_outage",), stability_weight=weight)
+        [row] = measure_size("S", 1, settings, lambda _: None).rows
+        assert row.first_status in ("optimal", "feasible")
+        charges.append(row.runs[0]["first_stability"])
+    assert charges[0] == 0.0 and charges[1] > 0.0
+
+
+def test_a_positive_stability_weight_needs_first_only() -> None:
+    """At a positive weight the full replan solves another model than the cold solve it would be
+    compared with: the command refuses it without `--first-only`, and a negative weight always."""
+    for argv in (["replan", "--stability-weight", "1"], ["replan", "--first-only", "--stability-weight", "-1"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        assert stopped.value.code == 2

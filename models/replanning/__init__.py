@@ -24,7 +24,15 @@ from models.replanning.baseline import DECISION_BLOCKS, baseline_decisions
 from models.replanning.model import build_replan_model
 from models.replanning.options import ReplanOptions
 from models.replanning.reach import SHORTAGE_SIGNALS, Reach, define_outside_reach_fixed, signal_reach, window_end
-from models.replanning.stability import FENCE, STABILITY, FenceCut, define_fence, define_stability, fence_cuts
+from models.replanning.stability import (
+    FENCE,
+    STABILITY,
+    FenceCut,
+    define_fence,
+    define_stability,
+    deviation_links,
+    fence_cuts,
+)
 
 __all__ = [
     "DECISION_BLOCKS",
@@ -40,6 +48,7 @@ __all__ = [
     "define_fence",
     "define_outside_reach_fixed",
     "define_stability",
+    "deviation_links",
     "fence_cuts",
     "signal_reach",
     "window_end",

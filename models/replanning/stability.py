@@ -11,6 +11,7 @@ import numpy as np
 from models.builder import LinearProgram, ModelBuilder
 from models.costs import CostComponent
 from models.network import FloatArray, Network
+from models.reduction import DeviationLink
 from models.replanning.baseline import DECISION_BLOCKS
 from models.replanning.options import ReplanOptions
 from models.signals import Signal
@@ -54,6 +55,16 @@ def define_stability(b: ModelBuilder, net: Network, baseline: Mapping[str, Float
         weight = options.stability_weight * options.weight(function) * decay[None, :]
         b.add_cost(STABILITY, up, weight)
         b.add_cost(STABILITY, down, weight)
+
+
+def deviation_links(lp: LinearProgram) -> list[DeviationLink]:
+    """The rows `define_stability` wrote into `lp` (none at stability weight 0), for
+    `models.reduction.with_deviations_substituted`."""
+    return [
+        DeviationLink(block, f"change_{block}_up", f"change_{block}_down", f"change_{block}")
+        for block in DECISION_BLOCKS
+        if f"change_{block}" in lp.constraints
+    ]
 
 
 def define_fence(b: ModelBuilder, net: Network, baseline: Mapping[str, FloatArray], options: ReplanOptions) -> None:
