@@ -35,6 +35,18 @@ from tests.random_networks import random_network, random_replan_signals
 EXACT = SolveOptions(mip_rel_gap=0.0, threads=1, method=MILP)
 
 
+class Recording(HighsBackend):
+    """HiGHS, noting the shape (rows, columns) of each model it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, int]] = []
+
+    def solve(self, lp: LinearProgram, options: SolveOptions, **kwargs: Any) -> Solution:
+        self.seen.append((lp.n_rows, lp.n_cols))
+        return super().solve(lp, options, **kwargs)
+
+
 def three_columns(x2_at_least: float = 1.0) -> LinearProgram:
     """min x0 + 3 x1 + 5 x2 over x0 in [0, 1], x1 in [0, 10] whole, x2 fixed at 2:
 
@@ -153,15 +165,9 @@ def test_a_model_with_few_fixed_columns_goes_to_the_backend_whole() -> None:
     lp = three_columns()
     lp = replace(lp, col_lower=np.array([0.0, 0.0, 0.0]), col_upper=np.array([1.0, 10.0, 2.0]))
     assert fixed_share(lp) == 0.0
-    seen: list[int] = []
-
-    class Recording(HighsBackend):
-        def solve(self, lp: LinearProgram, options: SolveOptions, **kwargs: Any) -> Solution:
-            seen.append(lp.n_cols)
-            return super().solve(lp, options, **kwargs)
-
-    solution = solve_model(lp, EXACT, Recording())
-    assert seen == [3]
+    backend = Recording()
+    solution = solve_model(lp, EXACT, backend)
+    assert backend.seen == [(lp.n_rows, 3)]
     assert solution.objective == pytest.approx(14.5)
     assert solution.x is not None and solution.x.tolist() == pytest.approx([1.0, 2.0, 1.5])
 
@@ -310,18 +316,13 @@ def test_solve_model_substitutes_a_first_answers_decisions() -> None:
     ]
     assert narrow, "no first answer of seed 0 fixes enough decisions"
     lp = narrow[0]
-    seen: list[int] = []
-
-    class Recording(HighsBackend):
-        def solve(self, lp: LinearProgram, options: SolveOptions, **kwargs: Any) -> Solution:
-            seen.append(lp.n_cols)
-            return super().solve(lp, options, **kwargs)
-
-    solution = solve_model(lp, EXACT, Recording())
+    backend = Recording()
+    solution = solve_model(lp, EXACT, backend)
     substituted = with_deviations_substituted(lp, deviation_links(lp))
     assert substituted is not None
-    assert seen == [without_fixed_columns(substituted.lp).lp.n_cols]
-    assert seen[0] < min(substituted.lp.n_cols, without_fixed_columns(lp).lp.n_cols)
+    cut = without_fixed_columns(substituted.lp).lp
+    assert backend.seen == [(cut.n_rows, cut.n_cols)]
+    assert cut.n_cols < min(substituted.lp.n_cols, without_fixed_columns(lp).lp.n_cols)
     full = HighsBackend().solve(lp, EXACT)
     assert solution.objective == pytest.approx(full.objective, rel=1e-7, abs=1e-6)
     assert solution.x is not None and row_violation(lp, solution.x).max(initial=0.0) <= 1e-6
@@ -348,12 +349,6 @@ def test_a_full_replan_keeps_its_decisions() -> None:
     lp = build_replan_model(apply_signals(net, [signal]), baseline_decisions(net, baseline), ReplanOptions())
     assert fixed_share(lp, [link.decision for link in deviation_links(lp)]) < SUBSTITUTE_FIXED_DECISIONS
     assert fixed_share(lp) < REDUCE_FIXED_SHARE
-    seen: list[int] = []
-
-    class Recording(HighsBackend):
-        def solve(self, lp: LinearProgram, options: SolveOptions, **kwargs: Any) -> Solution:
-            seen.append(lp.n_rows)
-            return super().solve(lp, options, **kwargs)
-
-    solve_model(lp, EXACT, Recording())
-    assert seen == [lp.n_rows]
+    backend = Recording()
+    solve_model(lp, EXACT, backend)
+    assert backend.seen == [(lp.n_rows, lp.n_cols)]
