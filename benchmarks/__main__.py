@@ -5,6 +5,7 @@ one run and write them as JSON; they assert nothing about wall-clock time.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -233,10 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             out=args.out,
         )
     elif args.command == "replan":
-        if args.stability_weight < 0 or (args.stability_weight > 0 and not args.first_only):
+        if not math.isfinite(args.stability_weight) or args.stability_weight < 0:
+            parser.error(f"--stability-weight is {args.stability_weight}; it must be a number at least 0")
+        if args.stability_weight > 0 and not args.first_only:
             parser.error(
-                "--stability-weight must be at least 0, and a positive one needs --first-only: the full replan "
-                "would solve another model than the cold solve it is compared with"
+                "a positive --stability-weight needs --first-only: the full replan would solve another model "
+                "than the cold solve it is compared with"
             )
         sizes = [size for size in args.sizes.split(",") if size]
         repeats = {size: args.repeat if args.repeat is not None else REPLAN_REPEATS.get(size, 1) for size in sizes}

@@ -46,8 +46,10 @@ _Block = TypeVar("_Block", VariableBlock, ConstraintBlock)
 
 @dataclass(frozen=True, eq=False)
 class Reduction:
-    """`lp` is the full model without its fixed columns (and without the rows that only they
-    touched). Its blocks keep their names and order, laid out flat over what is left of them."""
+    """`lp` is the full model without some of its columns and rows: its fixed columns (and the rows
+    that only they touched, `without_fixed_columns`), or its substituted decisions and their link
+    rows (`with_deviations_substituted`). Its blocks keep their names and order, laid out flat over
+    what is left of them."""
 
     lp: LinearProgram
     columns: IntArray
@@ -83,8 +85,9 @@ class Reduction:
         return point[self.columns]
 
     def expanded(self, solution: Solution) -> Solution:
-        """A solve of `lp` as a solve of the full model: the same objective and bound (the fixed
-        columns' cost is in `lp`'s offset), x with the fixed columns put back."""
+        """A solve of `lp` as a solve of the full model: the same objective and bound (the cost
+        of what was taken out is in `lp`'s offset and costs), x with the fixed columns and the
+        substituted decisions put back."""
         return replace(solution, x=None if solution.x is None else self.expand(solution.x))
 
 
@@ -187,8 +190,9 @@ def with_deviations_substituted(lp: LinearProgram, links: Sequence[DeviationLink
 
     Why. At the default stability weight a replan's LP is the cold one plus a row and two columns
     per executed decision, free even where the decision is fixed, and HiGHS spends longer on it:
-    the regional surge's first answer took 8.85 s as built against 6.95 s substituted at M (medians
-    of 3) and 91.7 s against 69.5 s at L (one run each), the same plan within its gap."""
+    the regional surge's first answer (`solver.planner.solve_model`, this included) took 9.32 s as
+    built against 7.44 s substituted at M (medians of 3) and 93.9 s against 61.9 s at L (one run
+    each), the same plan within its gap."""
     present = [
         link
         for link in links
@@ -202,9 +206,11 @@ def with_deviations_substituted(lp: LinearProgram, links: Sequence[DeviationLink
     r = np.concatenate([np.arange(lp.n_rows)[lp.constraints[link.rows].slice] for link in present])
     if not (j.size == k.size == m.size == r.size):
         raise ValueError("a deviation link's blocks and rows differ in size")
+    if j.size == 0:
+        return None
     csr = lp.A.tocsr()
     x0 = lp.row_lower[r]
-    column_entries = np.diff(lp.A.tocsc().indptr)
+    column_entries = np.bincount(csr.indices, minlength=lp.n_cols)
     ok = (lp.row_upper[r] == x0) & np.isfinite(x0) & (np.diff(csr.indptr)[r] == 3)
     ok &= (_entries(csr, r, j) == 1.0) & (_entries(csr, r, k) == -1.0) & (_entries(csr, r, m) == 1.0)
     ok &= (column_entries[k] == 1) & (column_entries[m] == 1)

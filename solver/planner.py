@@ -58,10 +58,11 @@ value) is solved with its decisions written as their baseline plus deviations
 (`models.reduction.with_deviations_substituted`), before its fixed columns go. First answers at
 M and L fix 68-99% of their decisions (the regional surge's the fewest), full replans 6-15% (closed
 lanes, offers past their window). Measured at the default weight under the suite's protocols (HiGHS
-1.16.0, 1 thread, one process per solve, medians of 3 at M, one run at L), HiGHS's time as built
-and substituted: first answers of the regional surge 8.85 and 6.95 s at M, 91.7 and 69.5 s at L;
-of the surge in a maintenance shutdown 8.27 and 5.50 s, of a quality hold 0.18 and 0.10 s (M); but
-M's full replan of the regional surge (1% gap) 59.3 s as built against 65.1 s substituted, so full
+1.16.0, 1 thread, one process per solve, medians of 3 at M, one run at L): the regional surge's
+first answer through `solve_model` took 9.32 s as built (its fixed columns cut) against 7.44 s
+substituted at M, 93.9 s against 61.9 s at L; HiGHS alone, on the models as built and substituted,
+took 8.27 and 5.50 s for the surge in a maintenance shutdown and 0.18 and 0.10 s for a quality
+hold (M); but 59.3 s against 65.1 s for M's full replan of the regional surge (1% gap), so full
 models go as built. The replan benchmark's first answers at weight 1 (`--first-only
 --stability-weight 1`, 2 threads) came 1.0-2.0x sooner at M and 2.2-3.2x at L, where the
 deviations outside the reach, now fixed, brought the fixed share past `REDUCE_FIXED_SHARE`."""
@@ -136,7 +137,8 @@ def solve_model(
 
     A MILP with at least `REDUCE_FIXED_SHARE` of its columns fixed (a replan's first answer) goes to
     the backend without them, and a first answer at a positive stability weight with its decisions
-    written as their baseline plus deviations before that (`SUBSTITUTE_FIXED_DECISIONS`); the
+    written as their baseline plus deviations before that (`SUBSTITUTE_FIXED_DECISIONS`; the fixed
+    share is then that of the substituted model, whose deviations outside the reach are fixed); the
     solution comes back in `lp`'s columns (`models.reduction`)."""
     if chosen_method(lp, options, backend) == MILP:
         began = time.perf_counter()

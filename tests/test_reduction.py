@@ -227,6 +227,8 @@ def test_a_decision_becomes_its_baseline_plus_its_deviations() -> None:
     assert {n: b.size for n, b in small.constraints.items()} == {"cap": 1, "change_buy": 0}
     # The cost split still sums to the objective: procurement -3 x = -3 (4 + up - down).
     assert small.cost_by_component(np.array([2.0, 0.0])) == {"procurement": -18.0, "stability": 2.0}
+    # One unit below the baseline: x = 3, procurement -9, stability 1.
+    assert small.cost_by_component(np.array([0.0, 1.0])) == {"procurement": -9.0, "stability": 1.0}
     assert substituted.expand(np.array([2.0, 0.0])).tolist() == [6.0, 2.0, 0.0]
     # A start is read by its decision: x = 6 is 2 above the baseline, whatever its deviations say.
     start = substituted.restrict(np.array([6.0, 5.0, 3.0]))
@@ -248,6 +250,71 @@ def test_a_baseline_above_the_new_bound_forces_the_deviation_below() -> None:
     solution = substituted.expanded(HighsBackend().solve(substituted.lp, EXACT))
     assert solution.objective == pytest.approx(-7.0)
     assert solution.x is not None and solution.x.tolist() == pytest.approx([3.0, 0.0, 2.0])
+
+
+def test_a_lower_bound_above_the_baseline_forces_the_deviation_above() -> None:
+    """x in [5, 10] over a baseline of 4, each unit costing 3 (cost +3): x goes to its least, 5,
+    one unit above the baseline: 15 + 1 = 16. Substituted, up lies in [max(5 - 4, 0), 10 - 4] =
+    [1, 6] and down in [max(4 - 10, 0), max(4 - 5, 0)] = [0, 0]; up = 1 costs 1 + 3 = 4 over an
+    offset of 12: 16. (Without the lower bound on up, x = 4 would cost 12: below x's bound.)"""
+    lp = replace(one_decision(lower=5.0), c=np.array([3.0, 1.0, 1.0]))
+    substituted = with_deviations_substituted(lp, deviation_links(lp))
+    assert substituted is not None
+    assert substituted.lp.col_lower.tolist() == [1.0, 0.0] and substituted.lp.col_upper.tolist() == [6.0, 0.0]
+    solution = substituted.expanded(HighsBackend().solve(substituted.lp, EXACT))
+    assert solution.objective == pytest.approx(16.0) == HighsBackend().solve(lp, EXACT).objective
+    assert solution.x is not None and solution.x.tolist() == pytest.approx([5.0, 1.0, 0.0])
+
+
+def _with_entry(lp: LinearProgram, row: int, col: int, value: float) -> LinearProgram:
+    A = lp.A.tolil()
+    A[row, col] = value
+    return replace(lp, A=sp.csr_matrix(A))
+
+
+@pytest.mark.parametrize(
+    ("case", "change"),
+    [
+        ("up in another row", lambda lp: _with_entry(lp, 0, 1, 1.0)),
+        ("a fourth entry in the link row", lambda lp: _with_entry(_three_columns_and_a_fourth(lp), 1, 3, 1.0)),
+        ("the link row an inequality", lambda lp: replace(lp, row_upper=np.array([6.0, np.inf]))),
+        ("x integer", lambda lp: replace(lp, integrality=np.array([True, False, False]))),
+        ("down integer", lambda lp: replace(lp, integrality=np.array([False, False, True]))),
+        ("up bounded above", lambda lp: replace(lp, col_upper=np.array([10.0, 3.0, np.inf]))),
+        ("down bounded below", lambda lp: replace(lp, col_lower=np.array([0.0, 0.0, 1.0]))),
+        ("the link's coefficient on x not 1", lambda lp: _with_entry(lp, 1, 0, 2.0)),
+    ],
+)
+def test_a_link_that_is_not_x_minus_up_plus_down_stays_as_it_is(case: str, change: Any) -> None:
+    """The substitution is exact only for a row x - up + down = x0 whose deviations appear nowhere
+    else, lie in [0, inf) and are continuous, with x continuous: any other link is left alone."""
+    lp = change(one_decision())
+    assert with_deviations_substituted(lp, deviation_links(lp)) is None, case
+
+
+def _three_columns_and_a_fourth(lp: LinearProgram) -> LinearProgram:
+    """`lp` with a fourth column in [0, 1], cost 0, in no row."""
+    return replace(
+        lp,
+        c=np.append(lp.c, 0.0),
+        A=sp.hstack([lp.A, sp.csr_matrix((lp.n_rows, 1))]).tocsr(),
+        col_lower=np.append(lp.col_lower, 0.0),
+        col_upper=np.append(lp.col_upper, 1.0),
+        integrality=np.append(lp.integrality, False),
+    )
+
+
+def test_empty_deviation_blocks_leave_nothing_to_substitute() -> None:
+    """A model whose decision, deviation and link blocks are all empty (a network without
+    purchases, say) has nothing to substitute."""
+    lp = one_decision()
+    empty = {name: replace(block, shape=(0,)) for name, block in lp.variables.items()}
+    lp = replace(
+        lp,
+        variables=empty,
+        constraints={**lp.constraints, "change_buy": replace(lp.constraints["change_buy"], shape=(0,))},
+    )
+    assert with_deviations_substituted(lp, deviation_links(lp)) is None
 
 
 def test_a_link_whose_deviations_could_pay_stays_as_it_is() -> None:

@@ -72,8 +72,15 @@ def test_first_answers_at_a_stability_weight() -> None:
 
 def test_a_positive_stability_weight_needs_first_only() -> None:
     """At a positive weight the full replan solves another model than the cold solve it would be
-    compared with: the command refuses it without `--first-only`, and a negative weight always."""
-    for argv in (["replan", "--stability-weight", "1"], ["replan", "--first-only", "--stability-weight", "-1"]):
+    compared with: the command refuses it without `--first-only`, and a weight that is negative or
+    not a finite number always."""
+    # Past the refusal the run would stop at once: no such disruption.
+    quick = ["replan", "--sizes", "S", "--only", "no_such_disruption"]
+    for extra in (["--stability-weight", "1"], ["--first-only", "--stability-weight", "-1"]):
         with pytest.raises(SystemExit) as stopped:
-            main(argv)
+            main([*quick, *extra])
+        assert stopped.value.code == 2
+    for weight in ("nan", "inf"):
+        with pytest.raises(SystemExit) as stopped:
+            main([*quick, "--first-only", "--stability-weight", weight])
         assert stopped.value.code == 2
