@@ -55,9 +55,10 @@ solve, and the bound reported is that dual objective (HiGHS also reports the bas
 feasible: without that the stop proves nothing and the relaxation is solved on). Warm from a
 replan's last basis, which new right-hand sides leave dual feasible, the stop often comes within a
 few hundred iterations, or at once. The bounded run uses unperturbed costs, so that HiGHS's check
-of the exact dual objective comes as soon as it passes, and Devex pricing after moved matrix
-entries, so that it does not first recompute every steepest-edge weight
-(`solver.backends.highs_live.BOUNDED_RUN_OPTIONS`).
+of the exact dual objective comes as soon as it passes, no presolve, since HiGHS drops the bound
+on a presolved LP (a cold run, such as a sequential stage's from the stage before's plan, would
+otherwise never stop at it), and Devex pricing after moved matrix entries, so that it does not
+first recompute every steepest-edge weight (`solver.backends.highs_live.BOUNDED_RUN_OPTIONS`).
 
 Warm state. The live instance and the rows switched on are kept (`LpFirstState`) and handed to the
 next solve of the same network, which updates the instance in place when the new model differs only

@@ -480,6 +480,27 @@ def test_a_plan_certified_by_an_early_bound_is_reported(seed: int) -> None:
     assert last.gap <= 0.03
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_cold_relaxation_stops_at_the_bound_too(seed: int) -> None:
+    """S at 3%, cold (no state, as a sequential stage or a worker's first solve of a network): the
+    MILP's plan to 0.01% as the start. The relaxation stops as soon as its dual objective certifies
+    the start (`bound_reached`) instead of running to its optimum: HiGHS ignores an objective bound
+    on a presolved LP, so the bounded run goes without presolve. The bound it reports is a lower
+    bound of the relaxation's optimum, and the start is the answer."""
+    lp = compile_model(generate("S", seed)).lp
+    options = SolveOptions(mip_rel_gap=0.03, method=LP_FIRST, threads=1)
+    start = HighsBackend().solve(lp, SolveOptions(mip_rel_gap=1e-4, threads=1))
+    assert start.x is not None
+    solution, _ = solve_lp_first(lp, options, start=start.x)
+    assert solution.status == SolveStatus.OPTIMAL
+    assert (solution.info["bound_reached"], solution.info["bound_inherited"]) == (1.0, 0.0)
+    assert solution.objective == pytest.approx(start.objective, rel=1e-9)
+    relaxed = dataclasses.replace(lp, integrality=np.zeros_like(lp.integrality))
+    optimum = HighsBackend().solve(relaxed, SolveOptions(threads=1)).objective
+    assert solution.bound <= optimum + 1e-9 * abs(optimum)
+    assert solution.objective - solution.bound <= 0.03 * abs(solution.objective)
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_a_restriction_never_has_a_lower_optimum_on_random_networks(seed: int) -> None:
     """The soundness of `restricts` on real models: for each random signal of a random network,

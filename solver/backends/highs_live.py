@@ -27,13 +27,23 @@ REJECTED = "HiGHS rejected an in-place change"
 DEVEX = 1
 """HiGHS's `simplex_dual_edge_weight_strategy` for Devex pricing."""
 
-BOUNDED_RUN_OPTIONS = {"dual_simplex_cost_perturbation_multiplier": 0.0}
+BOUNDED_RUN_OPTIONS: dict[str, float | int | str] = {
+    "dual_simplex_cost_perturbation_multiplier": 0.0,
+    "presolve": "off",
+}
 """Options of a run that stops at an objective bound. HiGHS perturbs the costs and stops only once
 the dual objective with the exact costs passes the bound, which it computes only when the perturbed
 one has. At L the perturbed objective ran far ahead of the exact one: in the replan benchmark a
 lead-time change's relaxation stopped only after 16,150 iterations, near its optimum (a certified
 gap of 0.11% where 1% was asked); from the baseline's saved state, unperturbed, it stopped after
-1,589 (2 threads)."""
+1,589 (2 threads).
+
+And no presolve: HiGHS drops the bound when it solves a presolved LP (its objective is not the
+model's), so a cold run, which presolves, never stopped at it; a warm run starts from its basis
+and skips presolve anyway. The L supplier outage's sequential production stage, started from
+procurement's plan, ran past its 300 s limit (500,000 iterations) with presolve and stopped at the
+bound after 22.9 s (410,256 iterations) without; procurement's stage took 34.9 s against 74.1 s, the
+same plans (one run each, 1 thread)."""
 AFTER_MATRIX_CHANGE_OPTIONS = {"simplex_dual_edge_weight_strategy": DEVEX}
 """... and, after an update that changed matrix entries, Devex pricing instead of steepest edge.
 HiGHS drops its steepest-edge weights when an entry changes and computes them all afresh first
@@ -140,7 +150,7 @@ class HighsLiveModel(InPlaceModel):
         if objective_bound is not None and not (np.isfinite(objective_bound) and not self._lp.integrality.any()):
             objective_bound = None  # only an LP stops at a bound, and only at a finite one
         bounded = objective_bound is not None
-        run_options: dict[str, float | int] = {}
+        run_options: dict[str, float | int | str] = {}
         if objective_bound is not None:
             # Dual simplex stops in its phase 2 once its dual objective passes the bound (HiGHS
             # checks the objective with the exact costs, as its branch and bound does to prune).
