@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--stability-weight",
         type=float,
         default=0.0,
-        help="the first answers' stability weight (default 0; a positive one needs --first-only)",
+        help="the replans' stability weight (default 0; a positive one needs --first-only or --no-cold)",
     )
     r.add_argument("--only", default="", help="comma-separated disruptions to run (default: all seven)")
     r.add_argument(
@@ -236,10 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "replan":
         if not math.isfinite(args.stability_weight) or args.stability_weight < 0:
             parser.error(f"--stability-weight is {args.stability_weight}; it must be a number at least 0")
-        if args.stability_weight > 0 and not args.first_only:
+        if args.stability_weight > 0 and not (args.first_only or args.no_cold):
             parser.error(
-                "a positive --stability-weight needs --first-only: the full replan would solve another model "
-                "than the cold solve it is compared with"
+                "a positive --stability-weight needs --first-only or --no-cold: the full replan would solve "
+                "another model than the cold solve it is compared with"
             )
         sizes = [size for size in args.sizes.split(",") if size]
         repeats = {size: args.repeat if args.repeat is not None else REPLAN_REPEATS.get(size, 1) for size in sizes}

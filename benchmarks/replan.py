@@ -29,8 +29,9 @@ within the MIP gap; the first answer's objective is compared with the cold one i
 Targets at M (printed as met or not, never asserted): the first answer at least 5x sooner than the
 cold solve and within 2% of its objective; the final answer at the cold objective within the gap.
 
-`--first-only --stability-weight W` times the first answers at weight W (the service's default is
-1) instead of 0, with the stability charge each pays: what a caller who keeps the default waits for.
+`--stability-weight W` (with `--first-only` or `--no-cold`) replans at weight W (the service's
+default is 1) instead of 0, recording each first answer's stability charge: what a caller who
+keeps the default waits for.
 
 The sweep (`--sweep`, size S, the supplier outage): the full replan for stability weights
 0, 0.1, 0.3, 1, 3 and 10, each plan's business objective against its nervousness (the share of
@@ -101,8 +102,9 @@ class ReplanSettings:
     """Time only each disruption's first answer (the signals' reach): no cold solve and no full
     replan, each of which takes about as long as the baseline (at L, minutes)."""
     stability_weight: float = 0.0
-    """The first answers' stability weight (`--first-only` only: at a positive weight the full
-    replan solves another model than the cold solve, so the two no longer compare). The service's
+    """The replans' stability weight, with `first_only` or `no_cold` only: at a positive weight the
+    full replan solves another model than the cold solve, so the two no longer compare (first vs
+    final then compares business objectives, which the stability charge may trade). The service's
     default is `ReplanOptions().stability_weight`."""
     no_cold: bool = False
     """Skip the cold reference solve (the monolithic MILP, which at L does not finish its root LP
@@ -334,8 +336,9 @@ def _replan_run(
     options: SolveOptions,
     upstream_hops: int,
     warm_key: str,
+    stability_weight: float = 0.0,
 ) -> dict[str, Any]:
-    replan_options = ReplanOptions(stability_weight=0.0, upstream_hops=upstream_hops)
+    replan_options = ReplanOptions(stability_weight=stability_weight, upstream_hops=upstream_hops)
     answers: list[ReplanResult] = list(
         replan(spec, baseline, signals, options, replan_options, backend=HighsBackend(), warm_key=warm_key)
     )
@@ -359,6 +362,7 @@ def _replan_run(
         "final_warm": bool(final.plan.stats.method_stats.get("warm", 0.0)),
         "final_certificate": _certificate(final.plan.stats.method_stats),
         "final_lp_iterations": final.plan.stats.method_stats.get("lp_iterations", math.nan),
+        "final_stability": final.plan.cost_by_component.get(STABILITY, 0.0),
         "mip_start_accepted": final.mip_start_accepted,
     }
     if first is not None:
@@ -368,6 +372,7 @@ def _replan_run(
             "first_solve": first.plan.stats.solve_seconds,
             "first_objective": first.business_objective,
             "first_status": first.plan.status.value,
+            "first_stability": first.plan.cost_by_component.get(STABILITY, 0.0),
         }
     return run
 
@@ -493,7 +498,15 @@ def measure_size(size: str, repeat: int, settings: ReplanSettings, progress: Cal
                     spec, baseline, scenario.signals, options, settings.upstream_hops, settings.stability_weight
                 )
             elif settings.no_cold:
-                run = _replan_run(spec, baseline, scenario.signals, options, settings.upstream_hops, warm_key)
+                run = _replan_run(
+                    spec,
+                    baseline,
+                    scenario.signals,
+                    options,
+                    settings.upstream_hops,
+                    warm_key,
+                    settings.stability_weight,
+                )
             else:
                 run = _cold_run(spec, scenario.signals, options) | _replan_run(
                     spec, baseline, scenario.signals, options, settings.upstream_hops, warm_key

@@ -70,10 +70,22 @@ def test_first_answers_at_a_stability_weight() -> None:
     assert charges[0] == 0.0 and charges[1] > 0.0
 
 
-def test_a_positive_stability_weight_needs_first_only() -> None:
+def test_full_replans_at_a_stability_weight_without_the_cold_solve() -> None:
+    """With `no_cold` the whole replan runs at the weight: at weight 1 the supplier outage's first
+    and final answers at S both pay a stability charge (the purchases from the supplier that is out
+    change), at weight 0 neither does."""
+    for weight in (0.0, 1.0):
+        settings = ReplanSettings(threads=1, no_cold=True, kinds=("supplier_outage",), stability_weight=weight)
+        [row] = measure_size("S", 1, settings, lambda _: None).rows
+        assert row.final_status != "" and row.first_status in ("optimal", "feasible")
+        charges = (row.runs[0]["first_stability"], row.runs[0]["final_stability"])
+        assert charges == (0.0, 0.0) if weight == 0 else min(charges) > 0.0, (weight, charges)
+
+
+def test_a_positive_stability_weight_needs_first_only_or_no_cold() -> None:
     """At a positive weight the full replan solves another model than the cold solve it would be
-    compared with: the command refuses it without `--first-only`, and a weight that is negative or
-    not a finite number always."""
+    compared with: the command refuses it without `--first-only` or `--no-cold`, and a weight that
+    is negative or not a finite number always."""
     # Past the refusal the run would stop at once: no such disruption.
     quick = ["replan", "--sizes", "S", "--only", "no_such_disruption"]
     for extra in (["--stability-weight", "1"], ["--first-only", "--stability-weight", "-1"]):
