@@ -5,7 +5,6 @@ one run and write them as JSON; they assert nothing about wall-clock time.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -234,28 +233,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             out=args.out,
         )
     elif args.command == "replan":
-        if not math.isfinite(args.stability_weight) or args.stability_weight < 0:
-            parser.error(f"--stability-weight is {args.stability_weight}; it must be a number at least 0")
-        if args.stability_weight > 0 and not (args.first_only or args.no_cold):
-            parser.error(
-                "a positive --stability-weight needs --first-only or --no-cold: the full replan would solve "
-                "another model than the cold solve it is compared with"
-            )
         sizes = [size for size in args.sizes.split(",") if size]
         repeats = {size: args.repeat if args.repeat is not None else REPLAN_REPEATS.get(size, 1) for size in sizes}
-        replan_settings = ReplanSettings(
-            seed=args.seed,
-            mip_rel_gap=args.gap,
-            time_limit=args.time_limit,
-            threads=args.threads,
-            sweep_gap=args.sweep_gap,
-            kinds=tuple(k for k in args.only.split(",") if k),
-            method=args.method,
-            first_only=args.first_only,
-            no_cold=args.no_cold,
-            stability_weight=args.stability_weight,
-            **({"upstream_hops": args.upstream_hops} if args.upstream_hops is not None else {}),
-        )
+        try:
+            replan_settings = ReplanSettings(
+                seed=args.seed,
+                mip_rel_gap=args.gap,
+                time_limit=args.time_limit,
+                threads=args.threads,
+                sweep_gap=args.sweep_gap,
+                kinds=tuple(k for k in args.only.split(",") if k),
+                method=args.method,
+                first_only=args.first_only,
+                no_cold=args.no_cold,
+                stability_weight=args.stability_weight,
+                **({"upstream_hops": args.upstream_hops} if args.upstream_hops is not None else {}),
+            )
+        except ValueError as error:
+            parser.error(str(error))
         run_replan_benchmark(sizes, repeats, replan_settings, args.out, sweep=args.sweep)
     elif args.command == "validation":
         from benchmarks.validation import DEFAULT_SIZES, run_validation_benchmark

@@ -111,6 +111,15 @@ class ReplanSettings:
     in the time limit) and time the replan alone: its first answer is then compared with its final
     one, whose gap its own lower bound certifies."""
 
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.stability_weight) or self.stability_weight < 0:
+            raise ValueError(f"--stability-weight is {self.stability_weight}; it must be a number at least 0")
+        if self.stability_weight > 0 and not (self.first_only or self.no_cold):
+            raise ValueError(
+                "a positive --stability-weight needs --first-only or --no-cold: the full replan would solve "
+                "another model than the cold solve it is compared with"
+            )
+
     def options(self, gap: float | None = None) -> SolveOptions:
         return SolveOptions(
             mip_rel_gap=self.mip_rel_gap if gap is None else gap,

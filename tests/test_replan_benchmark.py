@@ -57,35 +57,27 @@ def test_no_cold_times_the_replan_against_its_own_final_answer() -> None:
     assert f"| {row.final_gap:.2%} | - | {row.first_vs_final:+.2%} |" in line
 
 
-def test_first_answers_at_a_stability_weight() -> None:
-    """`--stability-weight` replans the first answers at that weight: the supplier outage at S cuts
-    purchases from the supplier that is out (the baseline buys from it), so at weight 1 the first
-    answer pays a stability charge for them, and at weight 0 it pays none."""
-    charges = []
+@pytest.mark.parametrize("mode", ["first_only", "no_cold"])
+def test_replans_at_a_stability_weight(mode: str) -> None:
+    """`--stability-weight` replans at that weight, the first answers alone (`first_only`) or first
+    and final answers (`no_cold`): the supplier outage at S cuts purchases from the supplier that is
+    out (the baseline buys from it), so at weight 1 each answer pays a stability charge for them,
+    and at weight 0 none does."""
     for weight in (0.0, 1.0):
-        settings = ReplanSettings(threads=1, first_only=True, kinds=("supplier_outage",), stability_weight=weight)
+        settings = ReplanSettings(threads=1, kinds=("supplier_outage",), stability_weight=weight, **{mode: True})
         [row] = measure_size("S", 1, settings, lambda _: None).rows
         assert row.first_status in ("optimal", "feasible")
-        charges.append(row.runs[0]["first_stability"])
-    assert charges[0] == 0.0 and charges[1] > 0.0
-
-
-def test_full_replans_at_a_stability_weight_without_the_cold_solve() -> None:
-    """With `no_cold` the whole replan runs at the weight: at weight 1 the supplier outage's first
-    and final answers at S both pay a stability charge (the purchases from the supplier that is out
-    change), at weight 0 neither does."""
-    for weight in (0.0, 1.0):
-        settings = ReplanSettings(threads=1, no_cold=True, kinds=("supplier_outage",), stability_weight=weight)
-        [row] = measure_size("S", 1, settings, lambda _: None).rows
-        assert row.final_status != "" and row.first_status in ("optimal", "feasible")
-        charges = (row.runs[0]["first_stability"], row.runs[0]["final_stability"])
-        assert charges == (0.0, 0.0) if weight == 0 else min(charges) > 0.0, (weight, charges)
+        keys = ["first_stability"] + (["final_stability"] if mode == "no_cold" else [])
+        if mode == "no_cold":
+            assert row.final_status != ""
+        charges = [row.runs[0][key] for key in keys]
+        assert all(c == 0.0 for c in charges) if weight == 0 else min(charges) > 0.0, (weight, charges)
 
 
 def test_a_positive_stability_weight_needs_first_only_or_no_cold() -> None:
     """At a positive weight the full replan solves another model than the cold solve it would be
     compared with: the command refuses it without `--first-only` or `--no-cold`, and a weight that
-    is negative or not a finite number always."""
+    is negative or not a finite number always (`ReplanSettings` says why, the command exits 2)."""
     # Past the refusal the run would stop at once: no such disruption.
     quick = ["replan", "--sizes", "S", "--only", "no_such_disruption"]
     for extra in (["--stability-weight", "1"], ["--first-only", "--stability-weight", "-1"]):
@@ -96,3 +88,11 @@ def test_a_positive_stability_weight_needs_first_only_or_no_cold() -> None:
         with pytest.raises(SystemExit) as stopped:
             main([*quick, "--first-only", "--stability-weight", weight])
         assert stopped.value.code == 2
+
+
+def test_the_settings_refuse_a_weight_the_replans_cannot_compare() -> None:
+    """The rule lives in `ReplanSettings`, so a caller that builds the settings itself meets it too."""
+    with pytest.raises(ValueError, match="needs --first-only or --no-cold"):
+        ReplanSettings(stability_weight=1.0)
+    with pytest.raises(ValueError, match="at least 0"):
+        ReplanSettings(first_only=True, stability_weight=float("nan"))
