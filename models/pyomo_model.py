@@ -937,28 +937,48 @@ def define_fence(m: pyo.ConcreteModel, options: ReplanOptions) -> None:
     m.fence = pyo.Expression(expr=sum(cut))
 
 
-def define_outside_reach_fixed(m: pyo.ConcreteModel, options: ReplanOptions, reach: Reach) -> None:
+def define_outside_reach_fixed(
+    m: pyo.ConcreteModel,
+    net: Network,
+    options: ReplanOptions,
+    reach: Reach,
+    state: Mapping[str, FloatArray] | None = None,
+) -> None:
     """The first answer's model: decisions outside the signals' reach (entities and periods) keep
     their baseline value, clipped into their bounds as they stand after every other family (the
     fence included):
 
         x[k,t] = min(max(x0[k,t], lower), upper)      (k, t) outside the reach
 
-    Set as equal bounds rather than with `fix()`, so they stay columns of the model, as in the
-    builder's matrix.
+    With `state` (`models.replanning.baseline_state`), the same for the stock inv[p,t], shortfall
+    short[q,t], backlog[s,t] and lost[s,t] of every position and stream outside the reach, in every
+    period. Set as equal bounds rather than with `fix()`, so they stay columns of the model, as in
+    the builder's matrix.
     """
     movable = reach.movable()
+    fixed: list[tuple[Any, Any]] = []
     for name, x, index, _ in _decisions(m, options):
         x0 = m.component(f"baseline_{name}")
-        for k in index:
-            for t in m.periods:
-                if movable[name][k, t]:
-                    continue
-                lower = x[k, t].lb if x[k, t].lb is not None else -math.inf
-                upper = x[k, t].ub if x[k, t].ub is not None else math.inf
-                value = float(min(max(x0[k, t], lower), upper))
-                x[k, t].setlb(value)
-                x[k, t].setub(value)
+        fixed += [(x[k, t], x0[k, t]) for k in index for t in m.periods if not movable[name][k, t]]
+    if state is not None:
+        outside = reach.outside(net)
+        safety = list(m.safety_positions)
+        for name, var, entities in (
+            ("inv", m.inv, list(m.positions)),
+            ("short", m.short, safety),
+            ("backlog", m.backlog, list(m.demands)),
+            ("lost", m.lost, list(m.demands)),
+        ):
+            values = np.asarray(state[name], dtype=np.float64)
+            fixed += [
+                (var[k, t], values[row, t]) for row, k in enumerate(entities) if outside[name][row] for t in m.periods
+            ]
+    for var, x0 in fixed:
+        lower = var.lb if var.lb is not None else -math.inf
+        upper = var.ub if var.ub is not None else math.inf
+        value = float(min(max(pyo.value(x0), lower), upper))
+        var.setlb(value)
+        var.setub(value)
 
 
 def define_objective(m: pyo.ConcreteModel, net: Network) -> None:
@@ -1042,6 +1062,7 @@ def build_pyomo_model(
     baseline: Mapping[str, FloatArray] | None = None,
     replan_options: ReplanOptions | None = None,
     reach: Reach | None = None,
+    state: Mapping[str, FloatArray] | None = None,
     link_backup_flows: bool = False,
 ) -> pyo.ConcreteModel:
     """The whole coordinated allocation model of a network, family by family, as a Pyomo model; with
@@ -1050,7 +1071,9 @@ def build_pyomo_model(
 
     With a `baseline` (buy, make and ship arrays, `models.replanning.baseline_decisions`) and
     `replan_options`, the replan model of `net` as the signals leave it: the stability penalty and
-    the fence; with a `reach` as well, the first answer's model, decisions outside it fixed."""
+    the fence; with a `reach` as well, the first answer's model, decisions outside it fixed, and with
+    `state` (`models.replanning.baseline_state`) the stock, shortfall, backlog and lost sales of the
+    positions and streams outside it."""
     if (baseline is None) != (replan_options is None):
         raise ValueError("build_pyomo_model: a replan needs both baseline and replan_options; pass both or neither")
     if reach is not None and baseline is None:
@@ -1071,7 +1094,7 @@ def build_pyomo_model(
         define_stability(m, replan_options)
         define_fence(m, replan_options)
         if reach is not None:
-            define_outside_reach_fixed(m, replan_options, reach)
+            define_outside_reach_fixed(m, net, replan_options, reach, state)
     define_objective(m, net)
     return m
 
@@ -1139,17 +1162,20 @@ def solve_pyomo(
     baseline: Mapping[str, FloatArray] | None = None,
     replan_options: ReplanOptions | None = None,
     reach: Reach | None = None,
+    state: Mapping[str, FloatArray] | None = None,
     mip_rel_gap: float = 1e-9,
     time_limit: float | None = None,
 ) -> PyomoResult:
     """Build the Pyomo twin of `net` (under the protocols' active `groups`; as a replan of
-    `baseline`, and its first answer's model with `reach`: see `build_pyomo_model`) and solve it
+    `baseline`, and its first answer's model with `reach` and `state`: see `build_pyomo_model`) and solve it
     with HiGHS through `pyomo.contrib.solver`.
 
     Infeasible, unbounded and limits come back as a status, never as an exception. Pyomo's HiGHS
     interface is not thread-safe: call this from one thread at a time.
     """
-    m = build_pyomo_model(net, protocols, groups, baseline=baseline, replan_options=replan_options, reach=reach)
+    m = build_pyomo_model(
+        net, protocols, groups, baseline=baseline, replan_options=replan_options, reach=reach, state=state
+    )
     solver = Highs()
     results = solver.solve(
         m,

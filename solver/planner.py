@@ -29,6 +29,7 @@ from models.replanning import (
     FenceCut,
     ReplanOptions,
     baseline_decisions,
+    baseline_state,
     build_replan_model,
     deviation_links,
     fence_cuts,
@@ -295,6 +296,7 @@ def replan(
     after = apply_signals(before, signals)
     groups = resolve_authority(protocols, after, signals) if protocols is not None else []
     decisions = baseline_decisions(before, baseline)
+    state = baseline_state(before, baseline)
     detected = min((s.detected_hours for s in signals), default=0.0)
 
     def answer(kind: str, lp: LinearProgram, solution: Solution, share: float, built: float) -> ReplanResult:
@@ -328,15 +330,21 @@ def replan(
         # run on the whole unpresolved model.
         first_options = replace(first_options, method=MILP)
     if first_answer and signals:
-        # A reach too narrow to meet a network-wide rule (a fill-rate target, say) with everything
-        # else frozen, or to rebuild the stock that later baseline shipments need, has no plan:
-        # widen it twice (every period, more steps upstream) before going to the full replan.
-        for extra_hops, recovery in ((0, replan_options.recovery_periods), (2, None), (4, None)):
+        # The network outside the reach first keeps the baseline's state as well as its decisions
+        # (much the smaller model at L). A reach too narrow to meet a network-wide rule (a fill-rate
+        # target or an authority limit the baseline's lost sales outside it now break, say) with
+        # everything else frozen, or to rebuild the stock that later baseline shipments need, has
+        # no plan: free that state, then widen the reach twice (every period, more steps upstream)
+        # before going to the full replan.
+        recovery = replan_options.recovery_periods
+        for extra_hops, periods, kept in ((0, recovery, state), (0, recovery, None), (2, None, None), (4, None, None)):
             t0 = time.perf_counter()
             reach = signal_reach(
-                after, signals, upstream_hops=replan_options.upstream_hops + extra_hops, recovery_periods=recovery
+                after, signals, upstream_hops=replan_options.upstream_hops + extra_hops, recovery_periods=periods
             )
-            lp = build_replan_model(after, decisions, replan_options, protocols=protocols, groups=groups, reach=reach)
+            lp = build_replan_model(
+                after, decisions, replan_options, protocols=protocols, groups=groups, reach=reach, state=kept
+            )
             built = time.perf_counter() - t0
             solution = solve_model(lp, budget_left(first_options, began), backend)
             if solution.status.has_solution:

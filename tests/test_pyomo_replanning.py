@@ -35,6 +35,7 @@ from models.replanning import (
     Reach,
     ReplanOptions,
     baseline_decisions,
+    baseline_state,
     build_replan_model,
     signal_reach,
 )
@@ -74,6 +75,7 @@ class RandomReplan:
     signals: list[Signal]
     options: ReplanOptions
     reach: Reach
+    state: dict[str, np.ndarray]
     protocols: ProtocolSet | None
     groups: tuple[AuthorityGroup, ...]
 
@@ -97,11 +99,16 @@ def _replan(seed: int, with_protocols: bool) -> RandomReplan:
     after = apply_signals(before, signals)
     groups = tuple(resolve_authority(protocols, after, signals)) if protocols is not None else ()
     reach = signal_reach(after, signals, upstream_hops=options.upstream_hops, recovery_periods=options.recovery_periods)
-    return RandomReplan(after, baseline_decisions(before, baseline), signals, options, reach, protocols, groups)
+    decisions, state = baseline_decisions(before, baseline), baseline_state(before, baseline)
+    return RandomReplan(after, decisions, signals, options, reach, state, protocols, groups)
 
 
 def _reach(case: RandomReplan, model: str) -> Reach | None:
     return case.reach if model == "first" else None
+
+
+def _state(case: RandomReplan, model: str) -> dict[str, np.ndarray] | None:
+    return case.state if model == "first" else None
 
 
 @cache
@@ -114,6 +121,7 @@ def _lp(seed: int, with_protocols: bool, model: str) -> LinearProgram:
         protocols=case.protocols,
         groups=case.groups,
         reach=_reach(case, model),
+        state=_state(case, model),
     )
 
 
@@ -132,6 +140,7 @@ def _twin_solution(seed: int, with_protocols: bool, model: str) -> PyomoResult:
         baseline=case.baseline,
         replan_options=case.options,
         reach=_reach(case, model),
+        state=_state(case, model),
         mip_rel_gap=GAP,
     )
 
@@ -145,6 +154,7 @@ def _twin_model(seed: int, with_protocols: bool, model: str) -> pyo.ConcreteMode
         baseline=case.baseline,
         replan_options=case.options,
         reach=_reach(case, model),
+        state=_state(case, model),
     )
 
 
@@ -246,7 +256,8 @@ def test_twin_has_the_builders_replan_columns_rows_and_costs(seed: int, with_pro
 
 def test_random_replans_exercise_stability_fence_and_reach() -> None:
     """Across the seeds the replan terms matter: most have deviation rows, several a fence that
-    the optimum pays for, several a reach that leaves decisions fixed, and some a first answer
+    the optimum pays for, several a reach that leaves decisions fixed and stock outside it kept,
+    and some a first answer
     dearer than the full replan (two: seeds 3 and 10; since shortage signals take their whole
     supply tree into the reach, the small random networks rarely leave a first answer short);
     every signal kind occurs."""
@@ -259,6 +270,8 @@ def test_random_replans_exercise_stability_fence_and_reach() -> None:
         fenced += _lp(*key, "full").cost_by_component(solution.x).get(FENCE, 0.0) > 1e-6
     assert fenced >= 3
     assert sum(case.reach.share() < 1 for case in cases.values()) >= 5
+    kept = sum(bool((case.state["inv"][case.reach.outside(case.after)["inv"]] > 0).any()) for case in cases.values())
+    assert kept >= 3
     dearer = sum(
         _builder_solution(*key, "first").objective > _builder_solution(*key, "full").objective + 1e-6
         for key in CASES

@@ -33,19 +33,30 @@ from models.network import (
     SupplyOffer,
 )
 from models.plan import Plan, Table
+from models.protocols import resolve_authority
 from models.replanning import (
     ReplanOptions,
     advance,
     baseline_decisions,
+    baseline_state,
     build_replan_model,
     signal_reach,
     window_end,
 )
 from models.signals import Signal, SignalType, apply_signals
 from models.solution import SolveStatus
+from solver._proto.concerto.v1 import plan_pb2
+from solver.backends.highs import HighsBackend
+from solver.convert import plan_from_proto, plan_to_proto
 from solver.options import SolveOptions
 from solver.planner import ReplanResult, plan_network, replan
-from tests.random_networks import random_network, random_replan_signals
+from tests.random_networks import (
+    random_network,
+    random_protocol_network,
+    random_protocols,
+    random_replan_options,
+    random_replan_signals,
+)
 
 SUP, PLANT, DC, CUST = NodeRole.SUPPLIER, NodeRole.PLANT, NodeRole.DC, NodeRole.CUSTOMER
 DAY = 24.0
@@ -518,8 +529,9 @@ def test_an_irrelevant_signal_changes_nothing_outside_its_reach() -> None:
 
 def test_first_answer_keeps_the_other_region_and_the_final_matches_a_cold_solve() -> None:
     """east-S1 is out on day 1. The first answer may move only what the outage reaches (east):
-    every west decision is the baseline's. With w = 0 the final answer's business objective is a
-    cold solve's; with w = 1 the final answer costs no more than the first (it could keep it)."""
+    every west decision is the baseline's, and so are west's stock, safety shortfall, backlog and
+    lost sales in every period. With w = 0 the final answer's business objective is a cold solve's;
+    with w = 1 the final answer costs no more than the first (it could keep it)."""
     spec = two_regions()
     net = Network.from_spec(spec)
     baseline = solve(spec)
@@ -528,13 +540,23 @@ def test_first_answer_keeps_the_other_region_and_the_final_matches_a_cold_solve(
         "buy": np.array([o.startswith("west-") for o in net.offer_ids]),
         "make": np.zeros(net.n_recipes, dtype=bool),
         "ship": np.array([a.startswith("west-") for a in net.arc_ids()]),
+        "inv": np.array([p.startswith("west-") for p in net.position_ids()]),
+        "short": np.array([p.startswith("west-") for p in net.position_ids()])[net.position_safety_stock > 0],
+        "backlog": np.array([d.startswith("west-") for d in net.demand_ids()]),
+        "lost": np.array([d.startswith("west-") for d in net.demand_ids()]),
     }
-    kept = {block: values[west[block]] for block, values in baseline_decisions(net, baseline).items()}
+
+    def of_west(plan: Plan) -> dict[str, np.ndarray]:
+        both = baseline_decisions(net, plan) | baseline_state(net, plan)
+        return {block: values[west[block]] for block, values in both.items()}
+
+    kept = of_west(baseline)
+    assert kept["inv"].sum() > 0 and kept["ship"].sum() > 0
     cold = solve(spec, signals).objective
     for options in (COLD, STABLE):
         first, last = answers(spec, baseline, signals, options)
         assert first.kind == "first" and 0 < first.reach_share <= 0.5
-        moved = {block: values[west[block]] for block, values in baseline_decisions(net, first.plan).items()}
+        moved = of_west(first.plan)
         for block in kept:
             assert moved[block] == pytest.approx(kept[block], abs=1e-7), block
         if options.stability_weight == 0:
@@ -542,6 +564,79 @@ def test_first_answer_keeps_the_other_region_and_the_final_matches_a_cold_solve(
         else:
             assert last.plan.objective <= first.plan.objective + 1e-6
             assert last.business_objective >= cold - 1e-6
+
+
+def test_baseline_state_reads_the_plans_stock_shortfall_backlog_and_lost_sales() -> None:
+    """The state a first answer keeps outside its reach is the plan's own: read from its tables by
+    id, it equals the solved values of each block (the tables leave out values of 1e-7 and less),
+    for a fresh plan and for one read back from its protobuf form as the ledger keeps it."""
+    spec = random_network(0)
+    plan = plan_network(spec, OPTIONS, signals=random_replan_signals(0, spec))
+    net = Network.from_spec(spec)
+    back = plan_from_proto(plan_pb2.PlanResult.FromString(plan_to_proto(plan).SerializeToString()))
+    assert all(plan.values[block].sum() > 0 for block in ("inv", "short", "backlog", "lost"))
+    for read in (baseline_state(net, plan), baseline_state(net, back)):
+        assert set(read) == {"inv", "short", "backlog", "lost"}
+        for block, values in read.items():
+            assert values == pytest.approx(plan.values[block], abs=1e-7), block
+
+
+def test_first_answers_keep_the_state_outside_their_reach() -> None:
+    """Over 24 random replans, every first answer in its own reach leaves the stock, shortfall,
+    backlog and lost sales of each position and stream outside that reach where the baseline had
+    them. It is a choice, not a consequence of the fixed decisions: in seed 10 the final replan
+    moves that state by 23.9 units (an arc from a reached plant into an unreached DC), and a first
+    answer without the state kept moved it by 2.9."""
+    moved = 0
+    for seed in range(24):
+        spec = random_network(seed)
+        signals, options = random_replan_signals(seed, spec), random_replan_options(seed)
+        baseline = plan_network(spec, OPTIONS)
+        before = Network.from_spec(spec)
+        after = apply_signals(before, signals)
+        reach = signal_reach(
+            after, signals, upstream_hops=options.upstream_hops, recovery_periods=options.recovery_periods
+        )
+        first, *_, last = replan(spec, baseline, signals, OPTIONS, options)
+        assert first.kind == "first" and first.reach_share == pytest.approx(reach.share()), seed
+        outside_reach = reach.outside(after)
+        kept = baseline_state(before, baseline)
+        for block, at in baseline_state(before, first.plan).items():
+            mask = outside_reach[block]
+            assert at[mask] == pytest.approx(kept[block][mask], abs=1e-7), (seed, block)
+        finally_at = baseline_state(before, last.plan)
+        moved += any(
+            np.abs(finally_at[block] - kept[block])[mask].max(initial=0.0) > 1e-6
+            for block, mask in outside_reach.items()
+        )
+    assert moved >= 1
+
+
+def test_a_first_answer_whose_kept_state_breaks_a_new_rule_frees_that_state() -> None:
+    """Random protocol network 203: the demand change at C1 brings an authority rule with a limit
+    before escalation that the baseline's lost sales at a stream outside the reach already break
+    (one row, its fixed lost-sales value 2,275 against a limit of 645). With that state kept the
+    first answer's model is infeasible, so the replan frees the state outside the reach (its
+    decisions stay fixed) and the first answer comes from that model, in the same reach."""
+    spec = random_protocol_network(203)
+    protocols, signals = random_protocols(203, spec)
+    options = random_replan_options(203)
+    baseline = plan_network(spec, OPTIONS, protocols=protocols)
+    before = Network.from_spec(spec)
+    after = apply_signals(before, signals)
+    groups = resolve_authority(protocols, after, signals)
+    reach = signal_reach(after, signals, upstream_hops=options.upstream_hops, recovery_periods=options.recovery_periods)
+    decisions, state = baseline_decisions(before, baseline), baseline_state(before, baseline)
+    kept = build_replan_model(after, decisions, options, protocols=protocols, groups=groups, reach=reach, state=state)
+    assert HighsBackend().solve(kept, OPTIONS).status == SolveStatus.INFEASIBLE
+    free = build_replan_model(after, decisions, options, protocols=protocols, groups=groups, reach=reach)
+    assert HighsBackend().solve(free, OPTIONS).status == SolveStatus.OPTIMAL
+    first, *_ = replan(spec, baseline, signals, OPTIONS, options, protocols=protocols)
+    assert first.kind == "first" and first.plan.has_solution
+    assert first.reach_share == pytest.approx(reach.share())
+    moved = baseline_decisions(before, first.plan)
+    for block, movable in reach.movable().items():
+        assert moved[block][~movable] == pytest.approx(decisions[block][~movable], abs=1e-7), block
 
 
 def long_region() -> NetworkSpec:

@@ -10,7 +10,8 @@ The replan model is the allocation model of the network as the signals leave it,
 
 One concept per module:
   options     `ReplanOptions`: weights, decay, the fence, the reach's extent, the first answer's gap
-  baseline    `baseline_decisions`: the baseline plan's buy, make and ship as arrays on a network
+  baseline    `baseline_decisions`, `baseline_state`: the baseline plan's buy, make and ship, and its
+              stock, shortfall, backlog and lost sales, as arrays on a network
   stability   `define_stability`, `define_fence`, `fence_cuts`: the penalty and the fence
   reach       `signal_reach`, `window_end`, `define_outside_reach_fixed`: what the signals can affect
   model       `build_replan_model`: the replan model, in order of those definitions
@@ -20,7 +21,7 @@ One concept per module:
 from __future__ import annotations
 
 from models.replanning.advance import advance
-from models.replanning.baseline import DECISION_BLOCKS, baseline_decisions
+from models.replanning.baseline import DECISION_BLOCKS, baseline_decisions, baseline_state
 from models.replanning.model import build_replan_model
 from models.replanning.options import ReplanOptions
 from models.replanning.reach import SHORTAGE_SIGNALS, Reach, define_outside_reach_fixed, signal_reach, window_end
@@ -44,6 +45,7 @@ __all__ = [
     "ReplanOptions",
     "advance",
     "baseline_decisions",
+    "baseline_state",
     "build_replan_model",
     "define_fence",
     "define_outside_reach_fixed",

@@ -50,3 +50,31 @@ def baseline_decisions(net: Network, plan: Plan) -> dict[str, FloatArray]:
     )
     ship = _dense(plan.shipments, _lookup(net.arc_ids(), arc_keys), net.n_arcs, H)
     return {"buy": buy, "make": make, "ship": ship}
+
+
+def _pair_keys(table: Table, where: str) -> npt.NDArray[np.str_]:
+    """Each row's "node/item" id (`Network.position_ids`, `Network.demand_ids`)."""
+    return np.char.add(
+        np.char.add(np.asarray(table.columns.get(where, np.zeros(0)), dtype=str), "/"),
+        np.asarray(table.columns.get("item", np.zeros(0)), dtype=str),
+    )
+
+
+def baseline_state(net: Network, plan: Plan) -> dict[str, FloatArray]:
+    """The baseline's state, what its decisions leave behind in each period: stock inv (P, H),
+    safety shortfall short (S, H) over the positions with a safety stock, backlog and lost sales
+    lost (D, H) of the demand streams, on `net`, read from the plan's tables by id like
+    `baseline_decisions`. Outside a first answer's reach they keep these values
+    (`models.replanning.reach`)."""
+    H = net.horizon
+    positions = net.position_ids()
+    safety = [positions[k] for k in np.flatnonzero(net.position_safety_stock > 0)]
+    streams = net.demand_ids()
+    return {
+        "inv": _dense(plan.inventory, _lookup(positions, _pair_keys(plan.inventory, "node")), len(positions), H),
+        "short": _dense(
+            plan.safety_shortfall, _lookup(safety, _pair_keys(plan.safety_shortfall, "node")), len(safety), H
+        ),
+        "backlog": _dense(plan.backlog, _lookup(streams, _pair_keys(plan.backlog, "customer")), len(streams), H),
+        "lost": _dense(plan.lost_sales, _lookup(streams, _pair_keys(plan.lost_sales, "customer")), len(streams), H),
+    }

@@ -23,10 +23,13 @@ def build_replan_model(
     protocols: ProtocolSet | None = None,
     groups: Sequence[AuthorityGroup] = (),
     reach: Reach | None = None,
+    state: Mapping[str, FloatArray] | None = None,
 ) -> LinearProgram:
     """The replan model of `net` (the network as the signals leave it): the allocation model with
     its protocols, the stability penalty and the fence; with `reach`, decisions outside it are fixed
-    to the baseline (the first answer's smaller model)."""
+    to the baseline (the first answer's smaller model), and with `state` as well
+    (`models.replanning.baseline_state`) the stock, shortfall, backlog and lost sales of the
+    positions and streams outside it."""
     for block, shape in (
         ("buy", net.offer_capacity.shape),
         ("make", (net.n_recipes, net.horizon)),
@@ -34,11 +37,19 @@ def build_replan_model(
     ):
         if baseline[block].shape != shape:
             raise ValidationError("replan", "baseline", block, f"has shape {baseline[block].shape}, not {shape}")
+    if state is not None:
+        safety = int((net.position_safety_stock > 0).sum())
+        rows_of = {"inv": net.n_positions, "short": safety, "backlog": net.n_demands, "lost": net.n_demands}
+        for block, rows in rows_of.items():
+            if state[block].shape != (rows, net.horizon):
+                raise ValidationError(
+                    "replan", "baseline", block, f"has shape {state[block].shape}, not {(rows, net.horizon)}"
+                )
     b = ModelBuilder()
     # A replan may keep production the baseline made (stability, the reach): no demand-bounded setups.
     define_model(b, net, protocols, groups, tighten_setups=False)
     define_stability(b, net, baseline, options)
     define_fence(b, net, baseline, options)
     if reach is not None:
-        define_outside_reach_fixed(b, baseline, reach)
+        define_outside_reach_fixed(b, net, baseline, reach, state)
     return b.build()
