@@ -275,7 +275,9 @@ def replan(
     decisions within the signals' reach may move, then the full replan warm-started from it.
 
     Speed comes from the model: the first answer's model has every decision outside the reach
-    fixed, which HiGHS's presolve removes (it is always solved as a MILP under method "auto"). The
+    fixed, and the stock, shortfall, backlog and lost sales of every position and stream outside
+    it (`models.replanning.reach.define_outside_reach_fixed`); `solve_model` takes those columns
+    out before the solver sees them (it is always solved as a MILP under method "auto"). The
     full replan is solved by the method `options.method` resolves to (`solve_model`). LP-first (M
     and L under "auto") re-solves the network's live model warm (`warm_key`) and takes the first
     answer as its incumbent, which a bound kept from a model this one restricts, or the relaxation
