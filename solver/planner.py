@@ -298,7 +298,6 @@ def replan(
     after = apply_signals(before, signals)
     groups = resolve_authority(protocols, after, signals) if protocols is not None else []
     decisions = baseline_decisions(before, baseline)
-    state = baseline_state(before, baseline)
     detected = min((s.detected_hours for s in signals), default=0.0)
 
     def answer(kind: str, lp: LinearProgram, solution: Solution, share: float, built: float) -> ReplanResult:
@@ -338,7 +337,7 @@ def replan(
         # everything else frozen, or to rebuild the stock that later baseline shipments need, has
         # no plan: free that state, then widen the reach twice (every period, more steps upstream)
         # before going to the full replan.
-        recovery = replan_options.recovery_periods
+        state, recovery = baseline_state(before, baseline), replan_options.recovery_periods
         for extra_hops, periods, kept in ((0, recovery, state), (0, recovery, None), (2, None, None), (4, None, None)):
             t0 = time.perf_counter()
             reach = signal_reach(
