@@ -382,6 +382,7 @@ def _replan_run(
             "first_objective": first.business_objective,
             "first_status": first.plan.status.value,
             "first_stability": first.plan.cost_by_component.get(STABILITY, 0.0),
+            "first_state_kept": first.state_kept,
         }
     return run
 
@@ -419,6 +420,7 @@ def _first_run(
         "first_objective": answer.business_objective,
         "first_status": answer.plan.status.value,
         "first_stability": answer.plan.cost_by_component.get(STABILITY, 0.0),
+        "first_state_kept": answer.state_kept,
     }
 
 

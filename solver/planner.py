@@ -251,6 +251,10 @@ class ReplanResult:
     start."""
     cuts: tuple[FenceCut, ...]
     """Fenced decisions a signal forced below their baseline value, and why."""
+    state_kept: bool | None = None
+    """A first answer: whether the positions and streams outside its reach kept the baseline's
+    stock, shortfall, backlog and lost sales (False where that left no plan and the state was
+    freed); None for the full replan."""
 
 
 def business_objective(plan: Plan) -> float:
@@ -300,7 +304,9 @@ def replan(
     decisions = baseline_decisions(before, baseline)
     detected = min((s.detected_hours for s in signals), default=0.0)
 
-    def answer(kind: str, lp: LinearProgram, solution: Solution, share: float, built: float) -> ReplanResult:
+    def answer(
+        kind: str, lp: LinearProgram, solution: Solution, share: float, built: float, kept: bool | None = None
+    ) -> ReplanResult:
         plan = extract_plan(after, lp, solution, build_seconds=built, protocols=protocols, groups=groups)
         accepted = solution.info.get("mip_start_accepted")
         cuts = (
@@ -318,6 +324,7 @@ def replan(
             execute_after_hours=max([0.0, *waits]),
             mip_start_accepted=None if accepted is None else bool(accepted),
             cuts=tuple(cuts),
+            state_kept=kept,
         )
 
     start = None
@@ -351,7 +358,7 @@ def replan(
             if solution.status.has_solution:
                 # The first answer as its plan reads (idle setups off): the full replan's start.
                 start = without_idle_setups(lp, solution.x) if solution.x is not None else None
-                first = answer("first", lp, solution, reach.share(), built)
+                first = answer("first", lp, solution, reach.share(), built, kept is not None)
                 yield first
                 break
             if solution.status not in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):

@@ -599,6 +599,7 @@ def test_first_answers_keep_the_state_outside_their_reach() -> None:
         )
         first, *_, last = replan(spec, baseline, signals, OPTIONS, options)
         assert first.kind == "first" and first.reach_share == pytest.approx(reach.share()), seed
+        assert first.state_kept is True and last.state_kept is None, seed
         outside_reach = reach.outside(after)
         kept = baseline_state(before, baseline)
         for block, at in baseline_state(before, first.plan).items():
@@ -632,7 +633,7 @@ def test_a_first_answer_whose_kept_state_breaks_a_new_rule_frees_that_state() ->
     free = build_replan_model(after, decisions, options, protocols=protocols, groups=groups, reach=reach)
     assert HighsBackend().solve(free, OPTIONS).status == SolveStatus.OPTIMAL
     first, *_ = replan(spec, baseline, signals, OPTIONS, options, protocols=protocols)
-    assert first.kind == "first" and first.plan.has_solution
+    assert first.kind == "first" and first.plan.has_solution and first.state_kept is False
     assert first.reach_share == pytest.approx(reach.share())
     moved = baseline_decisions(before, first.plan)
     for block, movable in reach.movable().items():
