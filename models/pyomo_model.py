@@ -970,6 +970,8 @@ def define_outside_reach_fixed(
             ("lost", m.lost, list(m.demands)),
         ):
             values = np.asarray(state[name], dtype=np.float64)
+            if values.shape != (len(entities), len(m.periods)):
+                raise ValueError(f"state[{name!r}] has shape {values.shape}, not {(len(entities), len(m.periods))}")
             fixed += [
                 (var[k, t], values[row, t]) for row, k in enumerate(entities) if outside[name][row] for t in m.periods
             ]
@@ -1078,6 +1080,8 @@ def build_pyomo_model(
         raise ValueError("build_pyomo_model: a replan needs both baseline and replan_options; pass both or neither")
     if reach is not None and baseline is None:
         raise ValueError("build_pyomo_model: reach fixes decisions to a baseline; pass baseline and replan_options")
+    if state is not None and reach is None:
+        raise ValueError("build_pyomo_model: state is kept outside a reach; pass the reach too")
     m = pyo.ConcreteModel(name=net.spec.name)
     for define in FAMILY_DEFINITIONS:
         if define is define_production:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from models.builder import LinearProgram
 from models.errors import ValidationError
 from models.feasibility import check_plan
 from models.network import (
@@ -35,6 +36,7 @@ from models.network import (
 from models.plan import Plan, Table
 from models.protocols import resolve_authority
 from models.replanning import (
+    Reach,
     ReplanOptions,
     advance,
     baseline_decisions,
@@ -45,6 +47,7 @@ from models.replanning import (
 )
 from models.signals import Signal, SignalType, apply_signals
 from models.solution import SolveStatus
+from solver import planner
 from solver._proto.concerto.v1 import plan_pb2
 from solver.backends.highs import HighsBackend
 from solver.convert import plan_from_proto, plan_to_proto
@@ -581,12 +584,14 @@ def test_baseline_state_reads_the_plans_stock_shortfall_backlog_and_lost_sales()
             assert values == pytest.approx(plan.values[block], abs=1e-7), block
 
 
-def test_first_answers_keep_the_state_outside_their_reach() -> None:
-    """Over 24 random replans, every first answer in its own reach leaves the stock, shortfall,
-    backlog and lost sales of each position and stream outside that reach where the baseline had
-    them. It is a choice, not a consequence of the fixed decisions: in seed 10 the final replan
-    moves that state by 23.9 units (an arc from a reached plant into an unreached DC), and a first
-    answer without the state kept moved it by 2.9."""
+def test_first_answers_keep_the_state_outside_their_reach(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over 24 random replans with the state kept on any network (`KEEP_STATE_CELLS` 0), every
+    first answer in its own reach leaves the stock, shortfall, backlog and lost sales of each
+    position and stream outside that reach where the baseline had them. It is a choice, not a
+    consequence of the fixed decisions: in seed 10 the final replan moves that state by 23.9 units
+    (an arc from a reached plant into an unreached DC), and a first answer without the state kept
+    moved it by 2.9."""
+    monkeypatch.setattr(planner, "KEEP_STATE_CELLS", 0)
     moved = 0
     for seed in range(24):
         spec = random_network(seed)
@@ -613,12 +618,14 @@ def test_first_answers_keep_the_state_outside_their_reach() -> None:
     assert moved >= 1
 
 
-def test_a_first_answer_whose_kept_state_breaks_a_new_rule_frees_that_state() -> None:
-    """Random protocol network 203: the demand change at C1 brings an authority rule with a limit
-    before escalation that the baseline's lost sales at a stream outside the reach already break
-    (one row, its fixed lost-sales value 2,275 against a limit of 645). With that state kept the
-    first answer's model is infeasible, so the replan frees the state outside the reach (its
-    decisions stay fixed) and the first answer comes from that model, in the same reach."""
+def test_a_first_answer_whose_kept_state_breaks_a_new_rule_frees_that_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random protocol network 203, its state kept on any network (`KEEP_STATE_CELLS` 0): the
+    demand change at C1 brings an authority rule whose limit before escalation (645) the
+    baseline's lost sales at a stream outside the reach already break (the row's activity, 33 lost
+    units at 68.94 each, is 2,275). With that state kept the first answer's model is infeasible,
+    so the replan builds the same reach again with the state free (its decisions still fixed), and
+    the first answer comes from that model; no wider reach is built."""
+    monkeypatch.setattr(planner, "KEEP_STATE_CELLS", 0)
     spec = random_protocol_network(203)
     protocols, signals = random_protocols(203, spec)
     options = random_replan_options(203)
@@ -632,12 +639,75 @@ def test_a_first_answer_whose_kept_state_breaks_a_new_rule_frees_that_state() ->
     assert HighsBackend().solve(kept, OPTIONS).status == SolveStatus.INFEASIBLE
     free = build_replan_model(after, decisions, options, protocols=protocols, groups=groups, reach=reach)
     assert HighsBackend().solve(free, OPTIONS).status == SolveStatus.OPTIMAL
+    reaches: list[tuple[int, int | None]] = []
+    built: list[tuple[Reach | None, bool]] = []
+
+    def reaching(*args: Any, **kwargs: Any) -> Reach:
+        reaches.append((kwargs["upstream_hops"], kwargs["recovery_periods"]))
+        return signal_reach(*args, **kwargs)
+
+    def building(*args: Any, **kwargs: Any) -> LinearProgram:
+        built.append((kwargs.get("reach"), kwargs.get("state") is not None))
+        return build_replan_model(*args, **kwargs)
+
+    monkeypatch.setattr(planner, "signal_reach", reaching)
+    monkeypatch.setattr(planner, "build_replan_model", building)
     first, *_ = replan(spec, baseline, signals, OPTIONS, options, protocols=protocols)
     assert first.kind == "first" and first.plan.has_solution and first.state_kept is False
-    assert first.reach_share == pytest.approx(reach.share())
+    # The reach of the options twice (the state kept, then freed), then the full replan's model.
+    assert reaches == [(options.upstream_hops, options.recovery_periods)] * 2
+    assert [kept for _, kept in built] == [True, False, False]
+    assert built[2][0] is None
     moved = baseline_decisions(before, first.plan)
     for block, movable in reach.movable().items():
         assert moved[block][~movable] == pytest.approx(decisions[block][~movable], abs=1e-7), block
+
+
+def test_what_lies_outside_a_reach() -> None:
+    """Two regions, a safety stock of 5 at each DC; east-C1's demand doubles on day 0. The
+    shortage takes its supply tree into the reach: east-C1's stream and every east position
+    (S1/A and S2/A, whose offers sell into them, and D/A). Outside it lie the three west
+    positions (inv), west-D among the two safety-stock positions (short), and the streams east-C2,
+    west-C1 and west-C2 (backlog, lost): 3 + 1 + 3 + 3 entities over 3 periods, 30 cells. east-C2
+    is served by the reached east-D and lies outside all the same: a first answer that keeps the
+    state there keeps C2's service."""
+    spec = two_regions()
+    spec = replace(spec, stocks=tuple(replace(s, safety_stock=5, safety_penalty=1) for s in spec.stocks))
+    surge = Signal("C1-up", SignalType.DEMAND_CHANGE, customer="east-C1", magnitude=2.0, duration_hours=DAY)
+    after = apply_signals(Network.from_spec(spec), [surge])
+    reach = signal_reach(after, [surge], upstream_hops=2, recovery_periods=2)
+    assert after.position_ids() == ["east-S1/A", "east-S2/A", "east-D/A", "west-S1/A", "west-S2/A", "west-D/A"]
+    assert after.demand_ids() == ["east-C1/A", "east-C2/A", "west-C1/A", "west-C2/A"]
+    outside = reach.outside(after)
+    assert outside["inv"].tolist() == [False, False, False, True, True, True]
+    assert outside["short"].tolist() == [False, True]  # the safety-stock positions east-D, west-D
+    assert outside["backlog"].tolist() == outside["lost"].tolist() == [False, True, True, True]
+    assert reach.outside_cells(after) == 30
+
+
+def test_a_small_network_leaves_the_state_outside_the_reach_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`region("east")` with C1's lost sale at 500 (C2's at 100): C1 wants 40 times its 10 on day
+    0, and C2 lies outside the reach (`test_what_lies_outside_a_reach`). Rationing C2 to serve C1
+    pays, and the network (6 state cells outside the reach) is far below `KEEP_STATE_CELLS`: the
+    first answer leaves the state free, rations C2 and is already the final optimum. Kept on any
+    network (`KEEP_STATE_CELLS` 0), the state pins C2's service at the baseline's and the first
+    answer is dearer."""
+    spec = region("east")
+    c1, c2 = spec.demands
+    spec = replace(spec, demands=(replace(c1, lost_sale_penalty=500), c2))
+    net = Network.from_spec(spec)
+    baseline = solve(spec)
+    surge = Signal("C1-up", SignalType.DEMAND_CHANGE, customer="east-C1", magnitude=40.0, duration_hours=DAY)
+    free_first, *_, last = answers(spec, baseline, [surge], COLD)
+    assert free_first.kind == "first" and free_first.state_kept is False
+    assert free_first.plan.objective == pytest.approx(last.plan.objective, rel=1e-9)
+    lost_c2 = baseline_state(net, baseline)["lost"][1]
+    assert baseline_state(net, free_first.plan)["lost"][1].sum() > lost_c2.sum() + 1
+    monkeypatch.setattr(planner, "KEEP_STATE_CELLS", 0)
+    kept_first, *_ = answers(spec, baseline, [surge], COLD)
+    assert kept_first.state_kept is True
+    assert baseline_state(net, kept_first.plan)["lost"][1] == pytest.approx(lost_c2, abs=1e-7)
+    assert kept_first.plan.objective > free_first.plan.objective + 1
 
 
 def long_region() -> NetworkSpec:
@@ -1013,7 +1083,6 @@ def test_a_full_replan_without_a_plan_in_its_time_keeps_the_first_answer() -> No
     outside the reach fixed, so its plan is a plan of the full model: it stays the final answer.
     Here the full replan's solve is made to end as a time limit without a plan; the answers are
     the first plan twice, both of kind "first", feasible for the disrupted network."""
-    from models.builder import LinearProgram
     from models.solution import Solution
     from solver.backends.highs import HighsBackend
 

@@ -1,5 +1,7 @@
 """The baseline plan's executed decisions (buy, make, ship) as dense arrays on a network, the
-starting point the stability penalty, the fence and the reach measure a replan against."""
+starting point the stability penalty, the fence and the reach measure a replan against; and its
+state (stock, safety shortfall, backlog, lost sales), which a first answer may keep outside its
+reach."""
 
 from __future__ import annotations
 
@@ -18,9 +20,14 @@ DECISION_BLOCKS: dict[str, str] = {"buy": PROCUREMENT, "make": PRODUCTION, "ship
 
 
 def _lookup(ids: Sequence[str], wanted: npt.NDArray[np.str_]) -> IntArray:
-    """Index of each wanted id in `ids`, -1 where it is not there."""
-    table = {ident: k for k, ident in enumerate(ids)}
-    return np.array([table.get(str(w), -1) for w in wanted], dtype=np.int64)
+    """Index of each wanted id in `ids` (unique), -1 where it is not there."""
+    known = np.asarray(ids, dtype=str)
+    wanted = np.asarray(wanted, dtype=str)
+    if not len(known) or not len(wanted):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    order = np.argsort(known)
+    at = np.minimum(np.searchsorted(known[order], wanted), len(known) - 1)
+    return np.where(known[order][at] == wanted, order[at], -1).astype(np.int64)
 
 
 def _dense(table: Table, keys: IntArray, n: int, horizon: int) -> FloatArray:
@@ -61,11 +68,11 @@ def _pair_keys(table: Table, where: str) -> npt.NDArray[np.str_]:
 
 
 def baseline_state(net: Network, plan: Plan) -> dict[str, FloatArray]:
-    """The baseline's state, what its decisions leave behind in each period: stock inv (P, H),
-    safety shortfall short (S, H) over the positions with a safety stock, backlog and lost sales
-    lost (D, H) of the demand streams, on `net`, read from the plan's tables by id like
-    `baseline_decisions`. Outside a first answer's reach they keep these values
-    (`models.replanning.reach`)."""
+    """The baseline's state, what its decisions leave behind in each period, on `net`: stock inv
+    (P, H); safety shortfall short (S, H) over the positions with a safety stock; backlog and lost
+    (D, H) over the demand streams. Read from the plan's tables by id like `baseline_decisions`. A
+    first answer on a large network keeps these values outside its reach
+    (`models.replanning.reach.define_outside_reach_fixed`)."""
     H = net.horizon
     positions = net.position_ids()
     safety = [positions[k] for k in np.flatnonzero(net.position_safety_stock > 0)]

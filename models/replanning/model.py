@@ -37,6 +37,8 @@ def build_replan_model(
     ):
         if baseline[block].shape != shape:
             raise ValidationError("replan", "baseline", block, f"has shape {baseline[block].shape}, not {shape}")
+    if state is not None and reach is None:
+        raise ValueError("build_replan_model: state is kept outside a reach; pass the reach too")
     if state is not None:
         safety = int((net.position_safety_stock > 0).sum())
         rows_of = {"inv": net.n_positions, "short": safety, "backlog": net.n_demands, "lost": net.n_demands}

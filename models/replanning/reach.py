@@ -38,7 +38,9 @@ class Reach:
     def outside(self, net: Network) -> dict[str, BoolArray]:
         """Per state block (`models.replanning.baseline_state`), the entities outside the reach:
         positions for inv and short (short over the positions with a safety stock), demand streams
-        for backlog and lost."""
+        for backlog and lost. A first answer that keeps their state pins the decisions in the reach
+        that touch them too (a reached DC's shipments to a customer outside it, say), unless the
+        entity's other flows make room: the reach's edge then runs as the baseline planned it."""
         safety = np.flatnonzero(net.position_safety_stock > 0)
         return {
             "inv": ~self.positions,
@@ -46,6 +48,11 @@ class Reach:
             "backlog": ~self.demands,
             "lost": ~self.demands,
         }
+
+    def outside_cells(self, net: Network) -> int:
+        """How many (entity, period) cells of state `outside` names: what a first answer that keeps
+        the state outside the reach fixes beyond its decisions."""
+        return sum(int(mask.sum()) for mask in self.outside(net).values()) * net.horizon
 
     def share(self) -> float:
         """Share of the executed decisions (offers, recipes, arcs, each per period) inside the reach."""
@@ -177,7 +184,8 @@ def define_outside_reach_fixed(
     (HiGHS 1.16.0, 1 thread) presolve left 142,675 columns with them free and 67,301 with them
     kept, and the first answer through `solver.planner.replan` took 4.1 s against 18.7 s at weight
     0 and 14.1 s against 57.1 s at weight 1, a plan 0.04% and 0.02% dearer (at M 1.4 s against
-    2.8 s, 0.18% dearer). The values come from a solved plan, so the balances they close hold
+    2.8 s, 0.18% dearer, so `solver.planner.replan` keeps the state only on networks as large as
+    L: `KEEP_STATE_CELLS`). The values come from a solved plan, so the balances they close hold
     within HiGHS's tolerance (at worst 7e-11 on those networks). Where a row they fill breaks a
     rule the baseline did not face (an authority limit a signal brings, say), the model has no
     plan, and `solver.planner.replan` frees the state before it widens the reach.
