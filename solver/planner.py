@@ -77,10 +77,10 @@ edge (a reached DC's other customers, say). Where the network is large that is w
 reach fast, and cheap: the suite's regional surge at L, 410,046 cells outside its reach, took
 4.1 s against 18.7 s at weight 0 and 14.1 s against 57.1 s at weight 1, for a plan 0.04% and
 0.02% dearer (the supplier outage, 491,010 cells: 0.85 s against 1.94 s, the same plan within
-0.001%). At M, whose every network has 48,659 such cells, it saved 1.4-3.5 s of 2.8-6.9 s on the
-surges for plans 0.18-0.20% dearer, and on a small network a first answer kept from rationing a
-sibling customer came 3.8% dearer: below this count the state stays free (HiGHS 1.16.0, 1 thread,
-`solver.planner.replan`, the same machine; M medians of 3, L one run)."""
+0.001%). At M, whose generated network has 48,659 such cells in all, it saved 1.4-3.5 s of
+2.8-6.9 s on the surges for plans 0.18-0.20% dearer, and on a small network a first answer kept
+from rationing a sibling customer came 3.8% dearer: below this count the state stays free (HiGHS
+1.16.0, 1 thread, `solver.planner.replan`, the same machine; M medians of 3, L one run)."""
 
 MIN_SOLVE_SECONDS = 0.01
 """The time limit a solve gets when its call's budget is spent (`SolveOptions` refuses 0): the
