@@ -295,11 +295,11 @@ def replan(
     Speed comes from the model: the first answer's model has every decision outside the reach
     fixed, and on a large network (`KEEP_STATE_CELLS`) the stock, shortfall, backlog and lost sales
     of every position and stream outside it (`models.replanning.reach.define_outside_reach_fixed`),
-    as `ReplanResult.state_kept` says; `solve_model` takes those columns
-    out before the solver sees them (it is always solved as a MILP under method "auto"). The
-    full replan is solved by the method `options.method` resolves to (`solve_model`). LP-first (M
-    and L under "auto") re-solves the network's live model warm (`warm_key`) and takes the first
-    answer as its incumbent, which a bound kept from a model this one restricts, or the relaxation
+    as `ReplanResult.state_kept` says; `solve_model` takes those columns out before the solver
+    sees them (it is always solved as a MILP under method "auto"). The full replan is solved by
+    the method `options.method` resolves to (`solve_model`). LP-first (M and L under "auto")
+    re-solves the network's live model warm (`warm_key`) and takes the first answer as its
+    incumbent, which a bound kept from a model this one restricts, or the relaxation
     stopped as soon as its bound suffices, often certifies with no further solve (`solver.lp_first`,
     "Inherited bounds" and "Early bounds"); a MILP re-solve gains nothing from a warm basis, but the
     first answer is a feasible MIP start for it. A backend that does not declare MIP_START gets no

@@ -39,6 +39,15 @@ def _dense(table: Table, keys: IntArray, n: int, horizon: int) -> FloatArray:
     return out
 
 
+def _pair_keys(table: Table, where: str) -> npt.NDArray[np.str_]:
+    """Each row's "<where>/item" id: lane/item for an arc (`Network.arc_ids`), node/item for a
+    position or demand stream (`Network.position_ids`, `Network.demand_ids`)."""
+    return np.char.add(
+        np.char.add(np.asarray(table.columns.get(where, np.zeros(0)), dtype=str), "/"),
+        np.asarray(table.columns.get("item", np.zeros(0)), dtype=str),
+    )
+
+
 def baseline_decisions(net: Network, plan: Plan) -> dict[str, FloatArray]:
     """The baseline's buy (O, H), make (R, H) and ship (A, H) on `net`, read from the plan's tables
     by id, so a plan read back from the ledger works as well as a fresh one. Rows naming an entity
@@ -50,21 +59,8 @@ def baseline_decisions(net: Network, plan: Plan) -> dict[str, FloatArray]:
     make = _dense(
         plan.production, _lookup(net.recipe_ids, plan.production.columns.get("recipe", np.zeros(0))), net.n_recipes, H
     )
-    arcs = plan.shipments.columns
-    arc_keys = np.char.add(
-        np.char.add(np.asarray(arcs.get("lane", np.zeros(0)), dtype=str), "/"),
-        np.asarray(arcs.get("item", np.zeros(0)), dtype=str),
-    )
-    ship = _dense(plan.shipments, _lookup(net.arc_ids(), arc_keys), net.n_arcs, H)
+    ship = _dense(plan.shipments, _lookup(net.arc_ids(), _pair_keys(plan.shipments, "lane")), net.n_arcs, H)
     return {"buy": buy, "make": make, "ship": ship}
-
-
-def _pair_keys(table: Table, where: str) -> npt.NDArray[np.str_]:
-    """Each row's "node/item" id (`Network.position_ids`, `Network.demand_ids`)."""
-    return np.char.add(
-        np.char.add(np.asarray(table.columns.get(where, np.zeros(0)), dtype=str), "/"),
-        np.asarray(table.columns.get("item", np.zeros(0)), dtype=str),
-    )
 
 
 def baseline_state(net: Network, plan: Plan) -> dict[str, FloatArray]:
